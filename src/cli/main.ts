@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { ClickLabError } from '../core/errors.js';
+import { runCommand } from './run.js';
+
+await yargs(hideBin(process.argv))
+  .scriptName('clicklab')
+  .command(runCommand)
+  .demandCommand(1, 'name a command, e.g. clicklab run sim/ultr-mq2008.json')
+  .strict()
+  .help()
+  .fail((message, error, y) => {
+    // Our own errors already say what is wrong and where: print them without a stack trace.
+    if (error instanceof ClickLabError) process.stderr.write(`clicklab: ${error.message}\n`);
+    else if (error) throw error;
+    else process.stderr.write(`${y.help()}\n\n${message}\n`);
+    process.exit(1);
+  })
+  .parseAsync();

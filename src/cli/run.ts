@@ -1,0 +1,39 @@
+import path from 'node:path';
+import type { Argv, ArgumentsCamelCase } from 'yargs';
+import { stderrProgress } from '../core/progress.js';
+import { BACKEND_CHOICES, initBackend, type BackendChoice } from '../learning/backend.js';
+import { loadScenario } from '../experiments/scenario.js';
+import { formatResult, runScenario, writeRunOutputs } from '../experiments/run-scenario.js';
+
+interface RunArgs {
+  scenario: string;
+  out?: string;
+  backend: BackendChoice;
+  seeds?: number[];
+  quiet: boolean;
+}
+
+export const runCommand = {
+  command: 'run <scenario>',
+  describe: 'Run a scenario file (e.g. sim/ultr-mq2008.json): simulate clicks, train every learner over its seeds, print the comparison table',
+  builder: (yargs: Argv) =>
+    yargs
+      .positional('scenario', { type: 'string', demandOption: true, describe: 'path to the scenario JSON' })
+      .option('out', { type: 'string', describe: 'output folder (default runs/<time>-<scenario name>/)' })
+      .option('backend', { choices: BACKEND_CHOICES, default: 'auto' as BackendChoice, describe: 'TF.js backend: auto = native TensorFlow when it loads, else wasm' })
+      .option('seeds', { type: 'number', array: true, describe: 'override the scenario seeds' })
+      .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr' }) as unknown as Argv<RunArgs>,
+  handler: async (args: ArgumentsCamelCase<RunArgs>) => {
+    const progress = stderrProgress({ quiet: args.quiet });
+    let scenario = loadScenario(args.scenario);
+    if (args.seeds && args.seeds.length > 0) scenario = { ...scenario, seeds: args.seeds };
+    const backend = await initBackend(args.backend);
+    process.stdout.write(`backend: ${backend.name} (${backend.description})\n`);
+    for (const reason of backend.fallbacks) progress.log(`  not used: ${reason}`);
+    const result = runScenario(scenario, backend, progress);
+    const stamp = result.startedAt.replace(/[:.]/g, '-').replace(/-\d{3}Z$/, 'Z');
+    const outDir = args.out ?? path.join('runs', `${stamp}-${scenario.name}`);
+    writeRunOutputs(result, outDir);
+    process.stdout.write(`\n${formatResult(result)}\n\nwall time ${result.wallSeconds.toFixed(1)} s; results.json and report.md in ${outDir}\n`);
+  },
+};

@@ -1,0 +1,134 @@
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Progress } from '../core/progress.js';
+import { silentProgress, formatSeconds } from '../core/progress.js';
+import type { RankingSplits } from '../core/types.js';
+import { dropQueriesWithoutRelevant, loadLetorSplits, loadRankingDataset } from '../data/index.js';
+import type { BackendInfo } from '../learning/backend.js';
+import { examinationProbabilities, relativeToFirst } from '../simulation/examination.js';
+import { formatPropensityTable, formatTable, summarise, type MethodSummary } from './results.js';
+import type { Scenario } from './scenario.js';
+import { maxLabel, runSeed, type PreparedData, type SeedRun } from './ultr-run.js';
+
+export interface ExperimentResult {
+  readonly scenario: Scenario;
+  readonly seeds: readonly number[];
+  readonly backend: BackendInfo;
+  readonly startedAt: string;
+  readonly wallSeconds: number;
+  readonly data: { train: { queries: number; documents: number }; validation: { queries: number }; test: { queries: number } };
+  /** True examination propensities relative to rank 1 (what IPS needs, and what DLA should learn). */
+  readonly truePropensities: number[];
+  /** The RandTop-n estimate per seed, when a learner used it. */
+  readonly estimatedPropensities?: { mean: number[]; perSeed: number[][] };
+  readonly sessionsWithClicks: number[];
+  readonly methods: MethodSummary[];
+}
+
+export function prepareData(scenario: Scenario): PreparedData {
+  const d = scenario.dataset;
+  const splits: RankingSplits = d.name === 'mq2008'
+    ? loadRankingDataset('mq2008', { fold: d.fold })
+    : loadLetorSplits({ train: d.train, validation: d.validation, test: d.test }, 'letor', { normalization: d.normalization });
+  // Standard protocol: queries without any relevant document cannot be scored by nDCG.
+  return {
+    train: splits.train,
+    validation: dropQueriesWithoutRelevant(splits.validation),
+    test: dropQueriesWithoutRelevant(splits.test),
+    maxGrade: maxLabel(splits),
+  };
+}
+
+/** Run every seed of a scenario (sequentially) and summarise. */
+export function runScenario(scenario: Scenario, backend: BackendInfo, progress: Progress = silentProgress): ExperimentResult {
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const data = prepareData(scenario);
+  const numQueries = (d: { queryOffsets: Int32Array }) => d.queryOffsets.length - 1;
+  progress.log(
+    `${scenario.name}: ${numQueries(data.train)} training queries, ${numQueries(data.validation)} validation and ${numQueries(data.test)} test queries with a relevant document; seeds ${scenario.seeds.join(', ')}; backend ${backend.name}`,
+  );
+  const runs: SeedRun[] = [];
+  for (const seed of scenario.seeds) {
+    runs.push(runSeed(scenario, data, seed, progress));
+  }
+  const estimated = runs.every((r) => r.estimatedPropensities) ? runs.map((r) => r.estimatedPropensities!) : undefined;
+  const cm = scenario.clickModel;
+  const wallSeconds = (performance.now() - t0) / 1000;
+  progress.log(`${scenario.name}: finished in ${formatSeconds(wallSeconds)}`);
+  return {
+    scenario,
+    seeds: scenario.seeds,
+    backend,
+    startedAt: startedAt.toISOString(),
+    wallSeconds,
+    data: {
+      train: { queries: numQueries(data.train), documents: data.train.labels.length },
+      validation: { queries: numQueries(data.validation) },
+      test: { queries: numQueries(data.test) },
+    },
+    truePropensities: Array.from(relativeToFirst(examinationProbabilities({ profile: cm.examination, eta: cm.eta }, cm.cutoff))),
+    estimatedPropensities: estimated && {
+      mean: estimated[0].map((_, k) => estimated.reduce((s, e) => s + e[k], 0) / estimated.length),
+      perSeed: estimated,
+    },
+    sessionsWithClicks: runs.map((r) => r.sessionsWithClicks),
+    methods: summarise(runs, scenario.metrics),
+  };
+}
+
+/** The terminal/markdown summary of a run: comparison table, then propensities against the truth. */
+export function formatResult(result: ExperimentResult): string {
+  const columns: { name: string; mean: number[]; std?: number[] }[] = [];
+  if (result.estimatedPropensities) columns.push({ name: 'RandTop-n estimate', mean: result.estimatedPropensities.mean });
+  for (const m of result.methods) {
+    if (m.propensities && m.method.startsWith('dla')) columns.push({ name: `${m.method} learned`, mean: m.propensities.mean, std: m.propensities.std });
+  }
+  const parts = [formatTable(result.methods, result.scenario.metrics)];
+  if (columns.length > 0) parts.push(`Examination propensities relative to rank 1:\n${formatPropensityTable(result.truePropensities, columns)}`);
+  return parts.join('\n\n');
+}
+
+/** Write results.json and report.md into `outDir` (each atomically: written aside, then renamed). */
+export function writeRunOutputs(result: ExperimentResult, outDir: string): void {
+  mkdirSync(outDir, { recursive: true });
+  writeAtomically(path.join(outDir, 'results.json'), `${JSON.stringify(result, jsonReplacer, 2)}\n`);
+  writeAtomically(path.join(outDir, 'report.md'), markdownReport(result));
+}
+
+function markdownReport(result: ExperimentResult): string {
+  const s = result.scenario;
+  const cm = s.clickModel;
+  return [
+    `# ${s.name}`,
+    '',
+    s.description,
+    '',
+    `- Data: ${s.dataset.name}${s.dataset.name === 'mq2008' ? ` fold ${s.dataset.fold}` : ''}: ${result.data.train.queries} training queries, ${result.data.test.queries} test queries with a relevant document.`,
+    `- Clicks: PBM, ${cm.examination} examination with η = ${cm.eta}, ε = ${cm.epsilon}, top ${cm.cutoff}; ${s.sessions} sessions per seed (${(100 * mean(result.sessionsWithClicks)).toFixed(1)}% with a click).`,
+    `- Model: ${s.model.type}${s.model.type === 'mlp' ? ` ${s.model.hidden?.join('-')} ELU` : ''}; ${s.training.steps} steps × ${s.training.batchSize} lists, Adagrad ${s.training.learningRate}; checkpoint: ${s.training.select}.`,
+    `- Seeds: ${result.seeds.join(', ')}; backend: ${result.backend.name} (${result.backend.description}); wall time ${formatSeconds(result.wallSeconds)}; started ${result.startedAt}.`,
+    '',
+    'Test metrics on true labels over full candidate lists: mean ± 95% half-width over seeds; Δ is a paired t-test against naive over test queries.',
+    '',
+    '```',
+    formatResult(result),
+    '```',
+    '',
+  ].join('\n');
+}
+
+function mean(values: number[]): number {
+  return values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+/** JSON has no Infinity: an uncapped weight is written as null. */
+function jsonReplacer(_key: string, value: unknown): unknown {
+  return typeof value === 'number' && !Number.isFinite(value) ? null : value;
+}
+
+function writeAtomically(file: string, text: string): void {
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, text);
+  renameSync(temporary, file);
+}

@@ -1,0 +1,257 @@
+import { readFileSync } from 'node:fs';
+import { ConfigError } from '../core/errors.js';
+import { EXAMINATION_PROFILES, type ExaminationProfile } from '../simulation/examination.js';
+import { parseMetric } from '../evaluation/metrics.js';
+import type { ModelSpec } from '../learning/model.js';
+
+/**
+ * A scenario: one declarative, versioned experiment (`sim/*.json`). Version 1 describes the
+ * standard semi-synthetic ULTR protocol on a LETOR data set; every field is documented in the
+ * README ("Scenario files").
+ */
+export const SCENARIO_SCHEMA = 'clicklab/scenario@1';
+
+export const LEARNER_TYPES = ['naive', 'ips', 'clipped-ips', 'dla'] as const;
+export type LearnerType = (typeof LEARNER_TYPES)[number];
+
+export interface LearnerSpec {
+  readonly type: LearnerType;
+  /** Name in result tables (default: derived from type and options). */
+  readonly label: string;
+  /** For IPS: the true (oracle) propensities, or those estimated by a RandTop-n intervention. */
+  readonly propensities: 'oracle' | 'estimated';
+  /** Weight cap M for clipped IPS (required) and DLA (optional). */
+  readonly maxWeight: number;
+}
+
+export interface Scenario {
+  readonly schema: typeof SCENARIO_SCHEMA;
+  readonly name: string;
+  readonly description: string;
+  readonly dataset: { readonly name: 'mq2008'; readonly fold: number } | { readonly name: 'letor'; readonly train: string; readonly validation: string; readonly test: string; readonly normalization: 'per-feature' | 'per-query' | 'none' };
+  readonly loggingRanker: { readonly trainFraction: number; readonly steps: number };
+  readonly clickModel: {
+    readonly type: 'pbm';
+    readonly examination: ExaminationProfile;
+    readonly eta: number;
+    readonly epsilon: number;
+    /** Highest grade for the relevance mapping (default: the data set's highest label). */
+    readonly maxGrade: number | null;
+    readonly cutoff: number;
+  };
+  readonly sessions: number;
+  readonly propensityEstimation: { readonly intervention: 'shuffle'; readonly sessions: number };
+  readonly model: ModelSpec;
+  readonly training: {
+    readonly steps: number;
+    readonly batchSize: number;
+    readonly learningRate: number;
+    readonly clipNorm: number;
+    readonly evalEvery: number;
+    /** `validation`: keep the weights with the best validation nDCG@10 on true labels (ULTRA); `last`: the final weights. */
+    readonly select: 'validation' | 'last';
+  };
+  readonly learners: readonly LearnerSpec[];
+  readonly metrics: readonly string[];
+  readonly seeds: readonly number[];
+}
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type JsonObject = { [key: string]: Json };
+
+export function loadScenario(file: string): Scenario {
+  let raw: Json;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8')) as Json;
+  } catch (error) {
+    throw new ConfigError(file, `cannot read the scenario: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return parseScenario(raw, file);
+}
+
+/** Validate a parsed scenario and fill in defaults; every error names the field's path. */
+export function parseScenario(raw: unknown, source = 'scenario'): Scenario {
+  const root = object(raw as Json, source);
+  const at = (path: string) => `${source}: ${path}`;
+  checkKeys(root, ['$comment', 'schema', 'name', 'description', 'dataset', 'loggingRanker', 'clickModel', 'sessions', 'propensityEstimation', 'model', 'training', 'learners', 'metrics', 'seeds'], source);
+  const schema = root.schema ?? SCENARIO_SCHEMA;
+  if (schema !== SCENARIO_SCHEMA) throw new ConfigError(at('schema'), `expected "${SCENARIO_SCHEMA}", found ${JSON.stringify(schema)}`);
+
+  const datasetRaw = object(root.dataset ?? { name: 'mq2008' }, at('dataset'));
+  const datasetName = oneOf(datasetRaw.name, ['mq2008', 'letor'] as const, at('dataset.name'), undefined);
+  let dataset: Scenario['dataset'];
+  if (datasetName === 'mq2008') {
+    checkKeys(datasetRaw, ['name', 'fold'], at('dataset'));
+    dataset = { name: 'mq2008', fold: integer(datasetRaw.fold, at('dataset.fold'), 1, 1, 5) };
+  } else {
+    checkKeys(datasetRaw, ['name', 'train', 'validation', 'test', 'normalization'], at('dataset'));
+    dataset = {
+      name: 'letor',
+      train: string(datasetRaw.train, at('dataset.train')),
+      validation: string(datasetRaw.validation, at('dataset.validation')),
+      test: string(datasetRaw.test, at('dataset.test')),
+      normalization: oneOf(datasetRaw.normalization, ['per-feature', 'per-query', 'none'] as const, at('dataset.normalization'), 'per-feature'),
+    };
+  }
+
+  const logging = object(root.loggingRanker ?? {}, at('loggingRanker'));
+  checkKeys(logging, ['trainFraction', 'steps'], at('loggingRanker'));
+  const click = object(root.clickModel ?? {}, at('clickModel'));
+  checkKeys(click, ['type', 'examination', 'eta', 'epsilon', 'maxGrade', 'cutoff'], at('clickModel'));
+  const estimation = object(root.propensityEstimation ?? {}, at('propensityEstimation'));
+  checkKeys(estimation, ['intervention', 'sessions'], at('propensityEstimation'));
+  const model = object(root.model ?? {}, at('model'));
+  checkKeys(model, ['type', 'hidden'], at('model'));
+  const training = object(root.training ?? {}, at('training'));
+  checkKeys(training, ['steps', 'batchSize', 'learningRate', 'clipNorm', 'evalEvery', 'select'], at('training'));
+
+  const learnersRaw = array(root.learners ?? ['naive', 'ips', 'dla'], at('learners'));
+  const learners = learnersRaw.map((entry, i) => learner(entry, at(`learners[${i}]`)));
+  const labels = new Set<string>();
+  for (const [i, l] of learners.entries()) {
+    if (labels.has(l.label) || l.label === 'logging' || l.label === 'skyline') {
+      throw new ConfigError(at(`learners[${i}].label`), `"${l.label}" is used twice (or is a reserved name: logging, skyline); give it a distinct "label"`);
+    }
+    labels.add(l.label);
+  }
+  const metrics = array(root.metrics ?? ['ndcg@1', 'ndcg@3', 'ndcg@5', 'ndcg@10', 'err@10'], at('metrics')).map((m, i) => {
+    const name = string(m, at(`metrics[${i}]`));
+    parseMetric(name, at(`metrics[${i}]`));
+    return name;
+  });
+  const seeds = array(root.seeds ?? [1, 2, 3], at('seeds')).map((s, i) => integer(s, at(`seeds[${i}]`), undefined, 0));
+  if (seeds.length === 0) throw new ConfigError(at('seeds'), 'expected at least one seed');
+  if (new Set(seeds).size !== seeds.length) throw new ConfigError(at('seeds'), `seeds must be distinct, found ${JSON.stringify(seeds)}`);
+
+  const modelType = oneOf(model.type, ['linear', 'mlp'] as const, at('model.type'), 'mlp');
+  return {
+    schema: SCENARIO_SCHEMA,
+    name: string(root.name, at('name')),
+    description: root.description === undefined ? '' : string(root.description, at('description')),
+    dataset,
+    loggingRanker: {
+      trainFraction: number(logging.trainFraction, at('loggingRanker.trainFraction'), 0.01, 0, 1, true),
+      steps: integer(logging.steps, at('loggingRanker.steps'), 300, 1),
+    },
+    clickModel: {
+      type: oneOf(click.type, ['pbm'] as const, at('clickModel.type'), 'pbm'),
+      examination: oneOf(click.examination, EXAMINATION_PROFILES, at('clickModel.examination'), 'eye-tracking'),
+      eta: number(click.eta, at('clickModel.eta'), 1, 0),
+      epsilon: number(click.epsilon, at('clickModel.epsilon'), 0.1, 0, 1),
+      maxGrade: click.maxGrade === undefined || click.maxGrade === null ? null : integer(click.maxGrade, at('clickModel.maxGrade'), undefined, 1),
+      cutoff: integer(click.cutoff, at('clickModel.cutoff'), 10, 1),
+    },
+    sessions: integer(root.sessions, at('sessions'), 100_000, 1),
+    propensityEstimation: {
+      intervention: oneOf(estimation.intervention, ['shuffle'] as const, at('propensityEstimation.intervention'), 'shuffle'),
+      sessions: integer(estimation.sessions, at('propensityEstimation.sessions'), 100_000, 1),
+    },
+    model: modelType === 'mlp'
+      ? { type: 'mlp', hidden: array(model.hidden ?? [64, 32], at('model.hidden')).map((h, i) => integer(h, at(`model.hidden[${i}]`), undefined, 1)) }
+      : { type: 'linear' },
+    training: {
+      steps: integer(training.steps, at('training.steps'), 2000, 1),
+      batchSize: integer(training.batchSize, at('training.batchSize'), 256, 1),
+      learningRate: number(training.learningRate, at('training.learningRate'), 0.05, 0, Infinity, true),
+      clipNorm: number(training.clipNorm, at('training.clipNorm'), 5, 0),
+      evalEvery: integer(training.evalEvery, at('training.evalEvery'), 100, 1),
+      select: oneOf(training.select, ['validation', 'last'] as const, at('training.select'), 'validation'),
+    },
+    learners,
+    metrics,
+    seeds,
+  };
+}
+
+function learner(entry: Json, path: string): LearnerSpec {
+  const raw = typeof entry === 'string' ? { type: entry } : object(entry, path);
+  checkKeys(raw, ['type', 'label', 'propensities', 'maxWeight'], path);
+  const type = oneOf(raw.type, LEARNER_TYPES, `${path}.type`, undefined);
+  const propensities = oneOf(raw.propensities, ['oracle', 'estimated'] as const, `${path}.propensities`, 'oracle');
+  if (raw.propensities !== undefined && type !== 'ips' && type !== 'clipped-ips') {
+    throw new ConfigError(`${path}.propensities`, `only IPS learners take propensities; "${type}" learns or ignores them`);
+  }
+  if (type === 'clipped-ips' && raw.maxWeight === undefined) throw new ConfigError(`${path}.maxWeight`, 'clipped IPS needs a weight cap M, e.g. 5');
+  if (raw.maxWeight !== undefined && type !== 'clipped-ips' && type !== 'dla') {
+    throw new ConfigError(`${path}.maxWeight`, `only clipped-ips and dla take a weight cap; use "clipped-ips" for a capped IPS`);
+  }
+  const maxWeight = number(raw.maxWeight, `${path}.maxWeight`, Infinity, 1);
+  const defaultLabel =
+    type + (propensities === 'estimated' ? '-estimated' : '') + (type === 'clipped-ips' || (type === 'dla' && maxWeight !== Infinity) ? `@${maxWeight}` : '');
+  return { type, label: raw.label === undefined ? defaultLabel : string(raw.label, `${path}.label`), propensities, maxWeight };
+}
+
+function describe(value: Json | undefined): string {
+  return value === undefined ? 'nothing' : JSON.stringify(value);
+}
+
+function object(value: Json, path: string): JsonObject {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new ConfigError(path, `expected an object, found ${describe(value)}`);
+  return value;
+}
+
+function array(value: Json, path: string): Json[] {
+  if (!Array.isArray(value)) throw new ConfigError(path, `expected an array, found ${describe(value)}`);
+  return value;
+}
+
+function string(value: Json | undefined, path: string): string {
+  if (typeof value !== 'string' || value.length === 0) throw new ConfigError(path, `expected a non-empty string, found ${describe(value)}`);
+  return value;
+}
+
+function number(value: Json | undefined, path: string, fallback: number | undefined, min = -Infinity, max = Infinity, exclusiveMin = false): number {
+  if (value === undefined && fallback !== undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max || (exclusiveMin && value === min)) {
+    const range = `${exclusiveMin ? '>' : '≥'} ${min}${max < Infinity ? ` and ≤ ${max}` : ''}`;
+    throw new ConfigError(path, `expected a number ${range}, found ${describe(value)}`);
+  }
+  return value;
+}
+
+function integer(value: Json | undefined, path: string, fallback: number | undefined, min = -Infinity, max = Infinity): number {
+  if (value === undefined && fallback !== undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(path, `expected an integer ≥ ${min}${max < Infinity ? ` and ≤ ${max}` : ''}, found ${describe(value)}`);
+  }
+  return value;
+}
+
+function oneOf<T extends string>(value: Json | undefined, allowed: readonly T[], path: string, fallback: T | undefined): T {
+  if (value === undefined && fallback !== undefined) return fallback;
+  if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
+  const hint = typeof value === 'string' ? nearest(value, allowed) : null;
+  throw new ConfigError(path, `expected one of ${allowed.map((a) => `"${a}"`).join(', ')}, found ${describe(value)}${hint ? ` (did you mean "${hint}"?)` : ''}`);
+}
+
+function checkKeys(value: JsonObject, allowed: readonly string[], path: string): void {
+  for (const key of Object.keys(value)) {
+    if (!allowed.includes(key)) {
+      const hint = nearest(key, allowed);
+      throw new ConfigError(`${path}.${key}`, `unknown field${hint ? ` (did you mean "${hint}"?)` : ''}; expected one of ${allowed.join(', ')}`);
+    }
+  }
+}
+
+/** The allowed name closest to a typo, when it is close enough to be a plausible intent. */
+export function nearest(word: string, candidates: readonly string[]): string | null {
+  let best: string | null = null;
+  let bestDistance = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(word.toLowerCase(), c.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [c, d];
+  }
+  return best !== null && bestDistance <= Math.max(2, Math.floor(best.length / 3)) ? best : null;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length];
+}

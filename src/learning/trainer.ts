@@ -1,0 +1,111 @@
+import * as tf from '@tensorflow/tfjs';
+import type { Progress } from '../core/progress.js';
+import { silentProgress } from '../core/progress.js';
+import type { RandomStream } from '../core/random.js';
+import type { BatchSource, ListBatch } from './batches.js';
+import type { ScoringModel } from './model.js';
+import type { Objective } from './objectives.js';
+
+export interface TrainOptions {
+  readonly steps: number;
+  /** Adagrad learning rate (ULTRA's default 0.05). */
+  readonly learningRate: number;
+  /** Global-norm gradient clipping per variable group (ranker, objective's own); 0 disables. */
+  readonly clipNorm: number;
+  /** Validate every this many steps (and at the end). */
+  readonly evalEvery: number;
+  /**
+   * Validation score of the current model (higher is better). When given, the weights of the
+   * best validation score are restored at the end (ULTRA's best checkpoint).
+   */
+  readonly validate?: (model: ScoringModel) => number;
+  readonly rng: RandomStream;
+  readonly progress?: Progress;
+  readonly label?: string;
+}
+
+export interface TrainingHistory {
+  /** (step, mean training loss since the previous entry, validation score or null). */
+  readonly curve: { step: number; loss: number; validation: number | null }[];
+  readonly bestStep: number;
+  readonly bestValidation: number | null;
+}
+
+/** Minibatch training of `model` under `objective` on batches from `source`, with Adagrad. */
+export function train(model: ScoringModel, objective: Objective, source: BatchSource, options: TrainOptions): TrainingHistory {
+  const { steps, evalEvery, validate, rng } = options;
+  const progress = options.progress ?? silentProgress;
+  const groups = [model.variables, objective.variables].filter((g) => g.length > 0);
+  const optimizer = tf.train.adagrad(options.learningRate);
+  const curve: TrainingHistory['curve'] = [];
+  let best: { step: number; score: number; weights: Float32Array[] } | null = null;
+  let lossSum = 0;
+  let lossCount = 0;
+
+  const checkpoint = (step: number) => {
+    const score = validate ? validate(model) : null;
+    curve.push({ step, loss: lossCount > 0 ? lossSum / lossCount : Number.NaN, validation: score });
+    lossSum = 0;
+    lossCount = 0;
+    if (score !== null && (best === null || score > best.score)) best = { step, score, weights: model.snapshot() };
+    return score;
+  };
+
+  progress.start(options.label ?? 'training', steps);
+  for (let step = 1; step <= steps; step++) {
+    const batch = source.next(rng);
+    const lossValue = tf.tidy(() => {
+      const { numLists, listLength } = batch;
+      const features = tf.tensor2d(batch.features, [batch.numDocuments, model.numFeatures]);
+      const labels = tf.tensor2d(batch.labels, [numLists, listLength]);
+      const mask = tf.tensor2d(batch.mask, [numLists, listLength]);
+      const asLists = listLayout(batch);
+      const { value, grads } = tf.variableGrads(() => objective.loss(asLists(model.score(features)), labels, mask), groups.flat());
+      // applyGradients only reads the map by variable name; its declared type asks for variables.
+      optimizer.applyGradients(clipPerGroup(grads, groups, options.clipNorm) as unknown as Parameters<typeof optimizer.applyGradients>[0]);
+      return value;
+    });
+    lossSum += lossValue.dataSync()[0];
+    lossCount++;
+    lossValue.dispose();
+    if (step % evalEvery === 0 || step === steps) {
+      const score = checkpoint(step);
+      progress.update(step, `loss ${curve[curve.length - 1].loss.toFixed(4)}${score === null ? '' : `  valid ${score.toFixed(4)}`}`);
+    } else if (step % 25 === 0) {
+      progress.update(step);
+    }
+  }
+  optimizer.dispose();
+  const chosen = best as { step: number; score: number; weights: Float32Array[] } | null;
+  if (chosen) model.restore(chosen.weights);
+  progress.finish(chosen ? `best valid ${chosen.score.toFixed(4)} at step ${chosen.step}` : undefined);
+  return { curve, bestStep: chosen ? chosen.step : steps, bestValidation: chosen ? chosen.score : null };
+}
+
+/**
+ * Lay per-document scores out as [lists, slots] (padding slots score 0; the loss masks them).
+ * Each document fills exactly one slot, so the gradient is a gather through the inverse index:
+ * TF.js's generic gather gradient needs UnsortedSegmentSum, which the wasm backend lacks.
+ */
+function listLayout(batch: ListBatch): (documentScores: tf.Tensor1D) => tf.Tensor2D {
+  const slotRows = tf.tensor1d(batch.slotRows, 'int32');
+  const documentSlots = tf.tensor1d(batch.documentSlots, 'int32');
+  return tf.customGrad(((documentScores: tf.Tensor1D) => ({
+    value: tf.reshape(tf.gather(tf.concat([documentScores, tf.zeros([1])]), slotRows), [batch.numLists, batch.listLength]),
+    gradFunc: (dy: tf.Tensor) => tf.gather(tf.reshape(dy, [-1]), documentSlots),
+  })) as unknown as Parameters<typeof tf.customGrad>[0]) as (documentScores: tf.Tensor1D) => tf.Tensor2D;
+}
+
+/** Scale each group's gradients so that the group's global L2 norm is at most `clipNorm`. */
+function clipPerGroup(grads: tf.NamedTensorMap, groups: tf.Variable[][], clipNorm: number): tf.NamedTensorMap {
+  if (!(clipNorm > 0)) return grads;
+  const clipped: tf.NamedTensorMap = {};
+  for (const group of groups) {
+    const present = group.filter((v) => grads[v.name] !== undefined);
+    if (present.length === 0) continue;
+    const norm = tf.sqrt(tf.addN(present.map((v) => tf.sum(tf.square(grads[v.name])))));
+    const scale = tf.div(clipNorm, tf.maximum(norm, clipNorm));
+    for (const v of present) clipped[v.name] = tf.mul(grads[v.name], scale);
+  }
+  return clipped;
+}

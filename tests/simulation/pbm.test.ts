@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { randomStream } from '../../src/core/random.js';
+import { PositionBasedModel } from '../../src/simulation/click-model.js';
+import { EYE_TRACKING_PROFILE, examinationProbabilities } from '../../src/simulation/examination.js';
+import { gradedRelevanceTable, relevanceProbabilities } from '../../src/simulation/relevance.js';
+import { simulateSessions, type DisplayedLists } from '../../src/simulation/sessions.js';
+
+/** Four standard errors of a binomial proportion: a false alarm about once in 16,000 checks. */
+const tolerance = (p: number, n: number) => 4 * Math.sqrt((p * (1 - p)) / n);
+
+describe('examination profiles and the relevance mapping', () => {
+  it('gives v_k^η with the eye-tracking profile, reusing the last value past rank 10, and (1/k)^η', () => {
+    const eta2 = examinationProbabilities({ profile: 'eye-tracking', eta: 2 }, 12);
+    expect(eta2[0]).toBeCloseTo(0.68 ** 2, 12);
+    expect(eta2[9]).toBeCloseTo(0.06 ** 2, 12);
+    expect(eta2[11]).toBeCloseTo(0.06 ** 2, 12);
+    expect(Array.from(examinationProbabilities({ profile: 'eye-tracking', eta: 1 }, 10))).toEqual([...EYE_TRACKING_PROFILE]);
+    expect(examinationProbabilities({ profile: 'inverse-rank', eta: 1.5 }, 4)[3]).toBeCloseTo(0.25 ** 1.5, 12);
+    expect(() => examinationProbabilities({ profile: 'eye-tracking', eta: -1 }, 3)).toThrow(/eta/);
+  });
+
+  it('maps grades with ε + (1 − ε)(2^y − 1)/(2^ymax − 1)', () => {
+    expect(Array.from(gradedRelevanceTable({ epsilon: 0.1, maxGrade: 4 })).map((v) => +v.toFixed(4))).toEqual([0.1, 0.16, 0.28, 0.52, 1]);
+    expect(Array.from(gradedRelevanceTable({ epsilon: 0.1, maxGrade: 2 })).map((v) => +v.toFixed(4))).toEqual([0.1, 0.4, 1]);
+    // grades outside [0, ymax] are clamped
+    expect(Array.from(relevanceProbabilities(Int32Array.from([-1, 5]), gradedRelevanceTable({ epsilon: 0, maxGrade: 2 })))).toEqual([0, 1]);
+  });
+});
+
+describe('PBM sessions', () => {
+  const grades = Int32Array.from([2, 0, 1, 2, 0, 1, 0, 2, 1, 0, 2, 0]);
+  const relevance = relevanceProbabilities(grades, gradedRelevanceTable({ epsilon: 0.1, maxGrade: 2 }));
+  // Two queries: one shows rows 0..9 in order, the other rows 11, 10 (a shorter list).
+  const lists: DisplayedLists = { offsets: Int32Array.from([0, 10, 12]), documents: Int32Array.from([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 10]) };
+  const examination = examinationProbabilities({ profile: 'eye-tracking', eta: 1 }, 10);
+  const N = 200_000;
+  const { log, truth } = simulateSessions(lists, { numSessions: N, clickModel: new PositionBasedModel(examination), relevance, rng: randomStream(7) });
+
+  it('clicks at each rank with probability κ_k · r_d', () => {
+    const clicks = new Float64Array(12);
+    const shown = new Float64Array(12);
+    for (let r = 0; r < log.document.length; r++) {
+      shown[log.document[r]]++;
+      clicks[log.document[r]] += log.click[r];
+    }
+    for (let k = 0; k < 10; k++) {
+      const p = examination[k] * relevance[k];
+      expect(Math.abs(clicks[k] / shown[k] - p)).toBeLessThan(tolerance(p, shown[k]));
+    }
+    // the short list: row 11 at rank 1, row 10 at rank 2
+    expect(Math.abs(clicks[11] / shown[11] - 0.68 * relevance[11])).toBeLessThan(tolerance(0.68 * relevance[11], shown[11]));
+    expect(Math.abs(clicks[10] / shown[10] - 0.61 * relevance[10])).toBeLessThan(tolerance(0.61 * relevance[10], shown[10]));
+  });
+
+  it('draws queries uniformly, clicks only examined slots, and records the hidden truth', () => {
+    let first = 0;
+    for (let s = 0; s < N; s++) first += log.sessionQuery[s] === 0 ? 1 : 0;
+    expect(Math.abs(first / N - 0.5)).toBeLessThan(tolerance(0.5, N));
+    let violations = 0;
+    for (let r = 0; r < log.click.length; r++) {
+      if (log.click[r] && !truth.examined[r]) violations++;
+      if (Math.abs(truth.examinationProbability[r] - examination[log.position[r]]) > 1e-6) violations++;
+      if (truth.relevanceProbability[r] !== relevance[log.document[r]]) violations++;
+    }
+    expect(violations).toBe(0);
+  });
+
+  it('is reproducible from the seed and differs across seeds', () => {
+    const again = simulateSessions(lists, { numSessions: 1000, clickModel: new PositionBasedModel(examination), relevance, rng: randomStream(7) });
+    const same = simulateSessions(lists, { numSessions: 1000, clickModel: new PositionBasedModel(examination), relevance, rng: randomStream(7) });
+    const other = simulateSessions(lists, { numSessions: 1000, clickModel: new PositionBasedModel(examination), relevance, rng: randomStream(8) });
+    expect(Buffer.from(again.log.click).equals(Buffer.from(same.log.click))).toBe(true);
+    expect(Buffer.from(again.log.click).equals(Buffer.from(other.log.click))).toBe(false);
+  });
+
+  it('the shuffle intervention puts every document at every rank equally often', () => {
+    const n = 100_000;
+    const shuffled = simulateSessions({ offsets: Int32Array.from([0, 10]), documents: Int32Array.from({ length: 10 }, (_, i) => i) }, {
+      numSessions: n,
+      clickModel: new PositionBasedModel(examination),
+      relevance,
+      rng: randomStream(3),
+      intervention: 'shuffle',
+    });
+    const atTop = new Float64Array(10);
+    for (let s = 0; s < n; s++) atTop[shuffled.log.document[shuffled.log.sessionOffsets[s]]]++;
+    for (let d = 0; d < 10; d++) expect(Math.abs(atTop[d] / n - 0.1)).toBeLessThan(tolerance(0.1, n));
+  });
+});
