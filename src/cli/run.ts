@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { stderrProgress } from '../core/progress.js';
@@ -10,6 +11,7 @@ interface RunArgs {
   out?: string;
   backend: BackendChoice;
   seeds?: number[];
+  workers: number;
   quiet: boolean;
 }
 
@@ -22,6 +24,7 @@ export const runCommand = {
       .option('out', { type: 'string', describe: 'output folder (default runs/<time>-<scenario name>/)' })
       .option('backend', { choices: BACKEND_CHOICES, default: 'auto' as BackendChoice, describe: 'TF.js backend: auto = native TensorFlow when it loads, else wasm' })
       .option('seeds', { type: 'number', array: true, describe: 'override the scenario seeds' })
+      .option('workers', { type: 'number', default: availableParallelism(), describe: 'seeds run in parallel worker threads (default: the core count)' })
       .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr' }) as unknown as Argv<RunArgs>,
   handler: async (args: ArgumentsCamelCase<RunArgs>) => {
     const progress = stderrProgress({ quiet: args.quiet });
@@ -30,7 +33,7 @@ export const runCommand = {
     const backend = await initBackend(args.backend);
     process.stdout.write(`backend: ${backend.name} (${backend.description})\n`);
     for (const reason of backend.fallbacks) progress.log(`  not used: ${reason}`);
-    const result = runScenario(scenario, backend, progress);
+    const result = await runScenario(scenario, { backend, backendChoice: args.backend, workers: args.workers, progress });
     const stamp = result.startedAt.replace(/[:.]/g, '-').replace(/-\d{3}Z$/, 'Z');
     const outDir = args.out ?? path.join('runs', `${stamp}-${scenario.name}`);
     writeRunOutputs(result, outDir);

@@ -2,13 +2,13 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Progress } from '../core/progress.js';
 import { silentProgress, formatSeconds } from '../core/progress.js';
-import type { RankingSplits } from '../core/types.js';
-import { dropQueriesWithoutRelevant, loadLetorSplits, loadRankingDataset } from '../data/index.js';
-import type { BackendInfo } from '../learning/backend.js';
+import type { BackendChoice, BackendInfo } from '../learning/backend.js';
+import { prepareData } from './prepare-data.js';
+import { runSeedsInWorkers } from './worker-pool.js';
 import { examinationProbabilities, relativeToFirst } from '../simulation/examination.js';
 import { formatPropensityTable, formatTable, summarise, type MethodSummary } from './results.js';
 import type { Scenario } from './scenario.js';
-import { maxLabel, runSeed, type PreparedData, type SeedRun } from './ultr-run.js';
+import { runSeed } from './ultr-run.js';
 
 export interface ExperimentResult {
   readonly scenario: Scenario;
@@ -25,33 +25,31 @@ export interface ExperimentResult {
   readonly methods: MethodSummary[];
 }
 
-export function prepareData(scenario: Scenario): PreparedData {
-  const d = scenario.dataset;
-  const splits: RankingSplits = d.name === 'mq2008'
-    ? loadRankingDataset('mq2008', { fold: d.fold })
-    : loadLetorSplits({ train: d.train, validation: d.validation, test: d.test }, 'letor', { normalization: d.normalization });
-  // Standard protocol: queries without any relevant document cannot be scored by nDCG.
-  return {
-    train: splits.train,
-    validation: dropQueriesWithoutRelevant(splits.validation),
-    test: dropQueriesWithoutRelevant(splits.test),
-    maxGrade: maxLabel(splits),
-  };
+export interface RunOptions {
+  /** The backend to select in each worker (the caller has already selected it in this thread). */
+  readonly backend: BackendInfo;
+  readonly backendChoice?: BackendChoice;
+  /** Seeds run in parallel worker threads; 1 runs them here, one after another. */
+  readonly workers?: number;
+  readonly progress?: Progress;
 }
 
-/** Run every seed of a scenario (sequentially) and summarise. */
-export function runScenario(scenario: Scenario, backend: BackendInfo, progress: Progress = silentProgress): ExperimentResult {
+/** Run every seed of a scenario and summarise; the numbers do not depend on the number of workers. */
+export async function runScenario(scenario: Scenario, options: RunOptions): Promise<ExperimentResult> {
+  const progress = options.progress ?? silentProgress;
+  const backend = options.backend;
   const startedAt = new Date();
   const t0 = performance.now();
   const data = prepareData(scenario);
   const numQueries = (d: { queryOffsets: Int32Array }) => d.queryOffsets.length - 1;
+  const workers = Math.max(1, Math.min(options.workers ?? 1, scenario.seeds.length));
   progress.log(
-    `${scenario.name}: ${numQueries(data.train)} training queries, ${numQueries(data.validation)} validation and ${numQueries(data.test)} test queries with a relevant document; seeds ${scenario.seeds.join(', ')}; backend ${backend.name}`,
+    `${scenario.name}: ${numQueries(data.train)} training queries, ${numQueries(data.validation)} validation and ${numQueries(data.test)} test queries with a relevant document; seeds ${scenario.seeds.join(', ')}; backend ${backend.name}; ${workers} worker${workers > 1 ? 's' : ''}`,
   );
-  const runs: SeedRun[] = [];
-  for (const seed of scenario.seeds) {
-    runs.push(runSeed(scenario, data, seed, progress));
-  }
+  const runs =
+    workers > 1
+      ? await runSeedsInWorkers(scenario, options.backendChoice ?? 'auto', workers, progress)
+      : scenario.seeds.map((seed) => runSeed(scenario, data, seed, { progress }));
   const estimated = runs.every((r) => r.estimatedPropensities) ? runs.map((r) => r.estimatedPropensities!) : undefined;
   const cm = scenario.clickModel;
   const wallSeconds = (performance.now() - t0) / 1000;

@@ -22,6 +22,8 @@ export interface LearnerSpec {
   readonly propensities: 'oracle' | 'estimated';
   /** Weight cap M for clipped IPS (required) and DLA (optional). */
   readonly maxWeight: number;
+  /** DLA: learning rate of the propensity model (default: the ranker's). */
+  readonly propensityLearningRate: number | null;
 }
 
 export interface Scenario {
@@ -29,7 +31,11 @@ export interface Scenario {
   readonly name: string;
   readonly description: string;
   readonly dataset: { readonly name: 'mq2008'; readonly fold: number } | { readonly name: 'letor'; readonly train: string; readonly validation: string; readonly test: string; readonly normalization: 'per-feature' | 'per-query' | 'none' };
-  readonly loggingRanker: { readonly trainFraction: number; readonly steps: number };
+  /**
+   * The logging ranker: linear, trained on true labels of a random `trainFraction` of the training
+   * `queries` (their full lists) or `lines` (single documents, grouped by query: ULTRA's protocol).
+   */
+  readonly loggingRanker: { readonly trainFraction: number; readonly sample: 'queries' | 'lines'; readonly steps: number };
   readonly clickModel: {
     readonly type: 'pbm';
     readonly examination: ExaminationProfile;
@@ -95,7 +101,7 @@ export function parseScenario(raw: unknown, source = 'scenario'): Scenario {
   }
 
   const logging = object(root.loggingRanker ?? {}, at('loggingRanker'));
-  checkKeys(logging, ['trainFraction', 'steps'], at('loggingRanker'));
+  checkKeys(logging, ['trainFraction', 'sample', 'steps'], at('loggingRanker'));
   const click = object(root.clickModel ?? {}, at('clickModel'));
   checkKeys(click, ['type', 'examination', 'eta', 'epsilon', 'maxGrade', 'cutoff'], at('clickModel'));
   const estimation = object(root.propensityEstimation ?? {}, at('propensityEstimation'));
@@ -131,6 +137,7 @@ export function parseScenario(raw: unknown, source = 'scenario'): Scenario {
     dataset,
     loggingRanker: {
       trainFraction: number(logging.trainFraction, at('loggingRanker.trainFraction'), 0.01, 0, 1, true),
+      sample: oneOf(logging.sample, ['queries', 'lines'] as const, at('loggingRanker.sample'), 'queries'),
       steps: integer(logging.steps, at('loggingRanker.steps'), 300, 1),
     },
     clickModel: {
@@ -165,7 +172,7 @@ export function parseScenario(raw: unknown, source = 'scenario'): Scenario {
 
 function learner(entry: Json, path: string): LearnerSpec {
   const raw = typeof entry === 'string' ? { type: entry } : object(entry, path);
-  checkKeys(raw, ['type', 'label', 'propensities', 'maxWeight'], path);
+  checkKeys(raw, ['type', 'label', 'propensities', 'maxWeight', 'propensityLearningRate'], path);
   const type = oneOf(raw.type, LEARNER_TYPES, `${path}.type`, undefined);
   const propensities = oneOf(raw.propensities, ['oracle', 'estimated'] as const, `${path}.propensities`, 'oracle');
   if (raw.propensities !== undefined && type !== 'ips' && type !== 'clipped-ips') {
@@ -176,9 +183,14 @@ function learner(entry: Json, path: string): LearnerSpec {
     throw new ConfigError(`${path}.maxWeight`, `only clipped-ips and dla take a weight cap; use "clipped-ips" for a capped IPS`);
   }
   const maxWeight = number(raw.maxWeight, `${path}.maxWeight`, Infinity, 1);
+  if (raw.propensityLearningRate !== undefined && type !== 'dla') {
+    throw new ConfigError(`${path}.propensityLearningRate`, 'only dla learns a propensity model');
+  }
+  const propensityLearningRate =
+    raw.propensityLearningRate === undefined ? null : number(raw.propensityLearningRate, `${path}.propensityLearningRate`, undefined, 0, Infinity, true);
   const defaultLabel =
     type + (propensities === 'estimated' ? '-estimated' : '') + (type === 'clipped-ips' || (type === 'dla' && maxWeight !== Infinity) ? `@${maxWeight}` : '');
-  return { type, label: raw.label === undefined ? defaultLabel : string(raw.label, `${path}.label`), propensities, maxWeight };
+  return { type, label: raw.label === undefined ? defaultLabel : string(raw.label, `${path}.label`), propensities, maxWeight, propensityLearningRate };
 }
 
 function describe(value: Json | undefined): string {

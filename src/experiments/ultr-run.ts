@@ -1,9 +1,9 @@
 import type { Progress } from '../core/progress.js';
 import { silentProgress } from '../core/progress.js';
-import { randomStream } from '../core/random.js';
-import type { RankingData, RankingSplits } from '../core/types.js';
+import { randomStream, type RandomStream } from '../core/random.js';
+import type { RankingData } from '../core/types.js';
 import { parseMetric, perQueryMetric, type MetricSpec } from '../evaluation/metrics.js';
-import { labelBatches, clickBatches } from '../learning/batches.js';
+import { clickBatches, groupRowsByQuery, labelBatches, queryLists, type BatchSource } from '../learning/batches.js';
 import { ScoringModel } from '../learning/model.js';
 import { dlaObjective, ipsObjective, listwiseObjective, type Objective } from '../learning/objectives.js';
 import { estimatePropensitiesFromShuffle } from '../learning/propensity-estimation.js';
@@ -52,13 +52,21 @@ export const REFERENCE_METHODS = ['logging', 'skyline'] as const;
 /**
  * Run the standard semi-synthetic ULTR protocol for one seed:
  * 1. a linear logging ranker is trained on the true labels of a random `trainFraction` of the
- *    training queries and ranks every training query's candidates; users see the top `cutoff`;
+ *    training queries (or lines) and ranks every training query's candidates; users see the top `cutoff`;
  * 2. `sessions` sessions draw a training query uniformly and click under the PBM
  *    P(click at rank k) = v_k^η · (ε + (1 − ε)(2^y − 1)/(2^ymax − 1));
  * 3. every learner (and the skyline, on true labels) trains a fresh model from the same seeded
  *    initialisation, and is scored on the test queries' true labels over full candidate lists.
  */
-export function runSeed(scenario: Scenario, data: PreparedData, seed: number, progress: Progress = silentProgress): SeedRun {
+export interface SeedOptions {
+  /** Per-training progress (steps, loss, validation). */
+  readonly progress?: Progress;
+  /** Called after each method has been trained and evaluated. */
+  readonly onTrained?: (method: string) => void;
+}
+
+export function runSeed(scenario: Scenario, data: PreparedData, seed: number, options: SeedOptions = {}): SeedRun {
+  const progress = options.progress ?? silentProgress;
   const rng = randomStream(seed);
   const { clickModel: cm, training } = scenario;
   const metrics = scenario.metrics.map((m) => parseMetric(m));
@@ -71,14 +79,14 @@ export function runSeed(scenario: Scenario, data: PreparedData, seed: number, pr
   const methods: MethodRun[] = [];
   const evaluate = (method: string, model: ScoringModel, started: number, extra: Partial<MethodRun> = {}) => {
     methods.push({ method, perQuery: evaluateModel(model, data.test, metrics, data.maxGrade), trainSeconds: (performance.now() - started) / 1000, ...extra });
+    options.onTrained?.(method);
   };
 
   // 1. The logging ranker.
   let started = performance.now();
   const logger = new ScoringModel({ type: 'linear' }, data.train.numFeatures, rng.derive('logging', 'init'));
-  const numQueries = data.train.queryOffsets.length - 1;
-  const sampled = rng.derive('logging', 'queries').sampleWithoutReplacement(numQueries, Math.max(1, Math.round(scenario.loggingRanker.trainFraction * numQueries)));
-  train(logger, listwiseObjective(), labelBatches(data.train, Math.min(training.batchSize, sampled.length), sampled), {
+  const lists = loggingTrainingLists(data.train, scenario.loggingRanker, rng.derive('logging', 'sample'));
+  train(logger, listwiseObjective(), labelBatches(data.train, Math.min(training.batchSize, lists.length), lists), {
     steps: scenario.loggingRanker.steps,
     learningRate: training.learningRate,
     clipNorm: training.clipNorm,
@@ -104,7 +112,7 @@ export function runSeed(scenario: Scenario, data: PreparedData, seed: number, pr
   }
 
   // 3. The learners, all from the same initial weights.
-  const trainOne = (label: string, objective: Objective, source: ReturnType<typeof clickBatches>) => {
+  const trainOne = (label: string, objective: Objective, source: BatchSource, usedPropensities?: number[]) => {
     const started = performance.now();
     const model = new ScoringModel(scenario.model, data.train.numFeatures, rng.derive('model', 'init'));
     const history = train(model, objective, source, {
@@ -117,7 +125,7 @@ export function runSeed(scenario: Scenario, data: PreparedData, seed: number, pr
       progress,
       label: `seed ${seed} ${label}`,
     });
-    evaluate(label, model, started, { history, propensities: objective.learnedPropensities?.() });
+    evaluate(label, model, started, { history, propensities: usedPropensities ?? objective.learnedPropensities?.() });
     model.dispose();
     objective.dispose();
   };
@@ -125,8 +133,7 @@ export function runSeed(scenario: Scenario, data: PreparedData, seed: number, pr
   const clicks = clickBatches(data.train, log, training.batchSize);
   for (const learner of scenario.learners) {
     const { objective, propensities } = makeObjective(learner, truePropensities, estimated, clicks.listLength);
-    trainOne(learner.label, objective, clicks);
-    if (propensities) methods[methods.length - 1] = { ...methods[methods.length - 1], propensities };
+    trainOne(learner.label, objective, clicks, propensities);
   }
 
   let clicked = 0;
@@ -139,6 +146,19 @@ export function runSeed(scenario: Scenario, data: PreparedData, seed: number, pr
     }
   }
   return { seed, methods, sessionsWithClicks: clicked / scenario.sessions, estimatedPropensities: estimated };
+}
+
+/**
+ * What the logging ranker learns from: the full lists of a random fraction of the training
+ * queries, or (ULTRA's protocol) a random fraction of the training lines, grouped by query.
+ */
+function loggingTrainingLists(data: RankingData, spec: Scenario['loggingRanker'], rng: RandomStream): Int32Array[] {
+  if (spec.sample === 'queries') {
+    const numQueries = data.queryOffsets.length - 1;
+    return queryLists(data, rng.sampleWithoutReplacement(numQueries, Math.max(1, Math.round(spec.trainFraction * numQueries))));
+  }
+  const numDocuments = data.labels.length;
+  return groupRowsByQuery(data, rng.sampleWithoutReplacement(numDocuments, Math.max(1, Math.round(spec.trainFraction * numDocuments))));
 }
 
 function makeObjective(learner: LearnerSpec, oracle: number[], estimated: number[] | undefined, listLength: number): { objective: Objective; propensities?: number[] } {
@@ -156,7 +176,7 @@ function makeObjective(learner: LearnerSpec, oracle: number[], estimated: number
       return { objective: ipsObjective(propensities, learner.maxWeight), propensities };
     }
     case 'dla':
-      return { objective: dlaObjective(listLength, learner.maxWeight) };
+      return { objective: dlaObjective(listLength, { maxWeight: learner.maxWeight, propensityLearningRate: learner.propensityLearningRate ?? undefined }) };
   }
 }
 
@@ -170,8 +190,3 @@ function meanOf(values: number[]): number {
   return values.reduce((a, b) => a + b, 0) / values.length;
 }
 
-export function maxLabel(splits: RankingSplits): number {
-  let max = 0;
-  for (const d of [splits.train, splits.validation, splits.test]) for (const y of d.labels) max = Math.max(max, y);
-  return max;
-}

@@ -100,38 +100,46 @@ export function clickBatches(data: RankingData, log: ClickLog, batchSize: number
 }
 
 /**
- * Whole candidate lists with their true graded gains 2^y − 1 (for the skyline and for the
- * logging ranker), drawn uniformly with replacement among `queries` that have a relevant document.
- * Each batch is padded to its longest list.
+ * Lists of documents with their true graded gains 2^y − 1 (for the skyline and the logging
+ * ranker), drawn uniformly with replacement among the lists that have a relevant document.
+ * `lists` are arrays of document rows, by default every query's full candidate list
+ * (`queryLists`); each batch is padded to its longest list.
  */
-export function labelBatches(data: RankingData, batchSize: number, queries?: ArrayLike<number>): BatchSource {
-  const candidates = queries ? Array.from(queries) : Array.from({ length: data.queryOffsets.length - 1 }, (_, q) => q);
-  const usable: number[] = [];
-  let listLength = 0;
-  for (const q of candidates) {
-    const start = data.queryOffsets[q];
-    const end = data.queryOffsets[q + 1];
-    let relevant = false;
-    for (let r = start; r < end; r++) relevant ||= data.labels[r] > 0;
-    if (relevant) {
-      usable.push(q);
-      listLength = Math.max(listLength, end - start);
-    }
-  }
-  if (usable.length === 0) throw new RangeError(`${data.source}: no query with a relevant document to train on`);
+export function labelBatches(data: RankingData, batchSize: number, lists: readonly Int32Array[] = queryLists(data)): BatchSource {
+  const usable = lists.filter((rows) => rows.some((row) => data.labels[row] > 0));
+  if (usable.length === 0) throw new RangeError(`${data.source}: no list with a relevant document to train on`);
   return {
-    listLength,
+    listLength: Math.max(...usable.map((rows) => rows.length)),
     next(rng) {
-      const lists = Array.from({ length: batchSize }, (): PickedList => {
-        const q = usable[rng.int(usable.length)];
-        const start = data.queryOffsets[q];
-        const end = data.queryOffsets[q + 1];
-        return {
-          rows: Int32Array.from({ length: end - start }, (_, j) => start + j),
-          label: (slot) => Math.pow(2, data.labels[start + slot]) - 1,
-        };
+      const picked = Array.from({ length: batchSize }, (): PickedList => {
+        const rows = usable[rng.int(usable.length)];
+        return { rows, label: (slot) => Math.pow(2, data.labels[rows[slot]]) - 1 };
       });
-      return fillBatch(data, lists);
+      return fillBatch(data, picked);
     },
   };
+}
+
+/** The rows of each query (all of them, or those of `queries`), as lists. */
+export function queryLists(data: RankingData, queries?: ArrayLike<number>): Int32Array[] {
+  const chosen = queries ? Array.from(queries) : Array.from({ length: data.queryOffsets.length - 1 }, (_, q) => q);
+  return chosen.map((q) => Int32Array.from({ length: data.queryOffsets[q + 1] - data.queryOffsets[q] }, (_, j) => data.queryOffsets[q] + j));
+}
+
+/** Sampled document rows grouped by their query, in row order (ULTRA's "1% of training lines"). */
+export function groupRowsByQuery(data: RankingData, rows: ArrayLike<number>): Int32Array[] {
+  const sorted = Int32Array.from(rows).sort();
+  const lists: Int32Array[] = [];
+  let q = 0;
+  let start = 0;
+  for (let i = 0; i < sorted.length; i++) {
+    // Close the current group when this row belongs to a later query than the group's first row.
+    if (sorted[i] >= data.queryOffsets[q + 1]) {
+      if (i > start) lists.push(sorted.slice(start, i));
+      start = i;
+      while (sorted[i] >= data.queryOffsets[q + 1]) q++;
+    }
+  }
+  if (sorted.length > start) lists.push(sorted.slice(start));
+  return lists;
 }

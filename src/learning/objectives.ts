@@ -9,6 +9,8 @@ import { softmaxCrossEntropy, stopGradient } from './losses.js';
  */
 export interface Objective {
   readonly variables: tf.Variable[];
+  /** Learning rate of the objective's own variables (default: the ranker's). */
+  readonly learningRate?: number;
   loss(scores: tf.Tensor2D, labels: tf.Tensor2D, mask: tf.Tensor2D): tf.Scalar;
   /** Estimated examination propensities relative to rank 1, for objectives that learn them. */
   learnedPropensities?(): number[];
@@ -60,15 +62,18 @@ export function ipsObjective(relativePropensities: ArrayLike<number>, maxWeight 
  * - examination loss: softmax cross-entropy of the propensity logits on clicks weighted by
  *   r_1 / r_k, where r = softmax(ranker scores) over the list.
  * Each loss treats the other model's weights as constants (stop-gradient), as in the paper.
- * Weights are optionally capped at `maxWeight` (ULTRA's max_propensity_weight).
+ * Weights are optionally capped at `maxWeight` (ULTRA's max_propensity_weight), and the
+ * propensity model may have its own learning rate (ULTRA's propensity_learning_rate).
  */
-export function dlaObjective(maxListLength: number, maxWeight = Infinity): Objective {
+export function dlaObjective(maxListLength: number, options: { maxWeight?: number; propensityLearningRate?: number } = {}): Objective {
+  const maxWeight = options.maxWeight ?? Infinity;
   const logits = tf.variable(tf.zeros([maxListLength]), true, undefined);
   // exp of a score difference: capped in log space so that a diverging ranker cannot make Inf × 0.
   const ratioToFirst = (values: tf.Tensor2D) =>
     tf.minimum(tf.exp(tf.clipByValue(tf.sub(tf.slice(values, [0, 0], [-1, 1]), values), -30, 30)), maxWeight);
   return {
     variables: [logits],
+    learningRate: options.propensityLearningRate,
     loss(scores, clicks, mask) {
       return tf.tidy(() => {
         const listLength = scores.shape[1];

@@ -35,8 +35,13 @@ export interface TrainingHistory {
 export function train(model: ScoringModel, objective: Objective, source: BatchSource, options: TrainOptions): TrainingHistory {
   const { steps, evalEvery, validate, rng } = options;
   const progress = options.progress ?? silentProgress;
-  const groups = [model.variables, objective.variables].filter((g) => g.length > 0);
-  const optimizer = tf.train.adagrad(options.learningRate);
+  // Two variable groups, as ULTRA's DLA: the ranker and the objective's own (e.g. the propensity
+  // model), each with its own Adagrad optimizer, learning rate and gradient clipping.
+  const groups = [
+    { variables: model.variables, optimizer: tf.train.adagrad(options.learningRate) },
+    ...(objective.variables.length > 0 ? [{ variables: objective.variables, optimizer: tf.train.adagrad(objective.learningRate ?? options.learningRate) }] : []),
+  ];
+  const allVariables = groups.flatMap((g) => g.variables);
   const curve: TrainingHistory['curve'] = [];
   let best: { step: number; score: number; weights: Float32Array[] } | null = null;
   let lossSum = 0;
@@ -60,9 +65,11 @@ export function train(model: ScoringModel, objective: Objective, source: BatchSo
       const labels = tf.tensor2d(batch.labels, [numLists, listLength]);
       const mask = tf.tensor2d(batch.mask, [numLists, listLength]);
       const asLists = listLayout(batch);
-      const { value, grads } = tf.variableGrads(() => objective.loss(asLists(model.score(features)), labels, mask), groups.flat());
-      // applyGradients only reads the map by variable name; its declared type asks for variables.
-      optimizer.applyGradients(clipPerGroup(grads, groups, options.clipNorm) as unknown as Parameters<typeof optimizer.applyGradients>[0]);
+      const { value, grads } = tf.variableGrads(() => objective.loss(asLists(model.score(features)), labels, mask), allVariables);
+      for (const { variables, optimizer } of groups) {
+        // applyGradients only reads the map by variable name; its declared type asks for variables.
+        optimizer.applyGradients(clipGroup(grads, variables, options.clipNorm) as unknown as Parameters<typeof optimizer.applyGradients>[0]);
+      }
       return value;
     });
     lossSum += lossValue.dataSync()[0];
@@ -75,7 +82,7 @@ export function train(model: ScoringModel, objective: Objective, source: BatchSo
       progress.update(step);
     }
   }
-  optimizer.dispose();
+  for (const { optimizer } of groups) optimizer.dispose();
   const chosen = best as { step: number; score: number; weights: Float32Array[] } | null;
   if (chosen) model.restore(chosen.weights);
   progress.finish(chosen ? `best valid ${chosen.score.toFixed(4)} at step ${chosen.step}` : undefined);
@@ -96,16 +103,12 @@ function listLayout(batch: ListBatch): (documentScores: tf.Tensor1D) => tf.Tenso
   })) as unknown as Parameters<typeof tf.customGrad>[0]) as (documentScores: tf.Tensor1D) => tf.Tensor2D;
 }
 
-/** Scale each group's gradients so that the group's global L2 norm is at most `clipNorm`. */
-function clipPerGroup(grads: tf.NamedTensorMap, groups: tf.Variable[][], clipNorm: number): tf.NamedTensorMap {
-  if (!(clipNorm > 0)) return grads;
-  const clipped: tf.NamedTensorMap = {};
-  for (const group of groups) {
-    const present = group.filter((v) => grads[v.name] !== undefined);
-    if (present.length === 0) continue;
-    const norm = tf.sqrt(tf.addN(present.map((v) => tf.sum(tf.square(grads[v.name])))));
-    const scale = tf.div(clipNorm, tf.maximum(norm, clipNorm));
-    for (const v of present) clipped[v.name] = tf.mul(grads[v.name], scale);
-  }
-  return clipped;
+/** The gradients of `variables`, scaled so that their global L2 norm is at most `clipNorm`. */
+function clipGroup(grads: tf.NamedTensorMap, variables: tf.Variable[], clipNorm: number): tf.NamedTensorMap {
+  const present = variables.filter((v) => grads[v.name] !== undefined);
+  if (present.length === 0) return {};
+  if (!(clipNorm > 0)) return Object.fromEntries(present.map((v) => [v.name, grads[v.name]]));
+  const norm = tf.sqrt(tf.addN(present.map((v) => tf.sum(tf.square(grads[v.name])))));
+  const scale = tf.div(clipNorm, tf.maximum(norm, clipNorm));
+  return Object.fromEntries(present.map((v) => [v.name, tf.mul(grads[v.name], scale)]));
 }

@@ -1,0 +1,25 @@
+/** clicklab's public API, assembled in one place. */
+export * from './core/errors.js';
+export * from './core/random.js';
+export * from './core/progress.js';
+export type * from './core/types.js';
+export * from './data/index.js';
+export * from './simulation/examination.js';
+export * from './simulation/relevance.js';
+export * from './simulation/click-model.js';
+export * from './simulation/sessions.js';
+export * from './policies/ranking.js';
+export * from './learning/backend.js';
+export * from './learning/model.js';
+export * from './learning/losses.js';
+export * from './learning/objectives.js';
+export * from './learning/batches.js';
+export * from './learning/trainer.js';
+export * from './learning/propensity-estimation.js';
+export * from './evaluation/metrics.js';
+export * from './evaluation/statistics.js';
+export * from './experiments/scenario.js';
+export * from './experiments/ultr-run.js';
+export * from './experiments/prepare-data.js';
+export * from './experiments/results.js';
+export * from './experiments/run-scenario.js';

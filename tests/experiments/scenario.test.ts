@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/core/errors.js';
+import { loadScenario, nearest, parseScenario } from '../../src/experiments/scenario.js';
+
+describe('scenario validation', () => {
+  it('fills defaults and accepts the shipped scenarios', () => {
+    const s = parseScenario({ name: 'x', learners: ['naive', { type: 'clipped-ips', maxWeight: 5 }] });
+    expect(s.dataset).toEqual({ name: 'mq2008', fold: 1 });
+    expect(s.clickModel).toMatchObject({ type: 'pbm', examination: 'eye-tracking', eta: 1, epsilon: 0.1, cutoff: 10 });
+    expect(s.learners.map((l) => l.label)).toEqual(['naive', 'clipped-ips@5']);
+    for (const file of ['sim/ultr-mq2008.json', 'sim/ultr-mq2008-eta2.json']) expect(loadScenario(file).name).toMatch(/ultr-mq2008/);
+  });
+
+  it('names the field, what was expected and what was found, with the nearest valid name for a typo', () => {
+    const error = (raw: unknown) => {
+      try {
+        parseScenario(raw, 'test.json');
+      } catch (e) {
+        expect(e).toBeInstanceOf(ConfigError);
+        return (e as Error).message;
+      }
+      throw new Error('no error');
+    };
+    expect(error({ name: 'x', clickModle: {} })).toMatch(/test\.json\.clickModle: unknown field \(did you mean "clickModel"\?\)/);
+    expect(error({ name: 'x', clickModel: { eta: -1 } })).toMatch(/clickModel\.eta: expected a number ≥ 0, found -1/);
+    expect(error({ name: 'x', clickModel: { examination: 'eyetracking' } })).toMatch(/did you mean "eye-tracking"/);
+    expect(error({ name: 'x', learners: ['nave'] })).toMatch(/learners\[0\]\.type: .*found "nave" \(did you mean "naive"\?\)/);
+    expect(error({ name: 'x', learners: [{ type: 'clipped-ips' }] })).toMatch(/learners\[0\]\.maxWeight: clipped IPS needs a weight cap/);
+    expect(error({ name: 'x', learners: ['naive', 'naive'] })).toMatch(/is used twice/);
+    expect(error({ name: 'x', dataset: { name: 'mq2008', fold: 6 } })).toMatch(/dataset\.fold: expected an integer ≥ 1 and ≤ 5, found 6/);
+    expect(error({ name: 'x', seeds: [] })).toMatch(/seeds: expected at least one seed/);
+    expect(error({ name: 'x', metrics: ['ndcg'] })).toMatch(/metrics\[0\]: expected a metric/);
+    expect(error({ learners: ['naive'] })).toMatch(/name: expected a non-empty string, found nothing/);
+  });
+
+  it('suggests only plausible names', () => {
+    expect(nearest('sesions', ['sessions', 'seeds'])).toBe('sessions');
+    expect(nearest('zzzzzz', ['sessions', 'seeds'])).toBeNull();
+  });
+});
