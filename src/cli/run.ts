@@ -5,6 +5,7 @@ import { stderrProgress } from '../core/progress.js';
 import { BACKEND_CHOICES, initBackend, type BackendChoice } from '../learning/backend.js';
 import { loadScenario } from '../experiments/scenario.js';
 import { formatResult, runScenario, writeRunOutputs } from '../experiments/run-scenario.js';
+import { positiveIntegers } from './checks.js';
 
 interface RunArgs {
   scenario: string;
@@ -25,7 +26,8 @@ export const runCommand = {
       .option('backend', { choices: BACKEND_CHOICES, default: 'auto' as BackendChoice, describe: 'TF.js backend: auto = native TensorFlow when it loads, else wasm' })
       .option('seeds', { type: 'number', array: true, describe: 'override the scenario seeds' })
       .option('workers', { type: 'number', default: availableParallelism(), describe: 'seeds run in parallel worker threads (default: the core count)' })
-      .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr' }) as unknown as Argv<RunArgs>,
+      .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr' })
+      .check((argv) => positiveIntegers(argv, ['workers'])) as unknown as Argv<RunArgs>,
   handler: async (args: ArgumentsCamelCase<RunArgs>) => {
     const progress = stderrProgress({ quiet: args.quiet });
     let scenario = loadScenario(args.scenario);

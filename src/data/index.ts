@@ -8,3 +8,20 @@ export {
   type LetorSplitsOptions,
   type Normalization,
 } from './datasets.js';
+export {
+  CLICK_LOG_COLUMNS,
+  clickLogFromTable,
+  clickLogToTable,
+  type ClickLogFromTableOptions,
+  type ClickLogTableOptions,
+  type LoggedClicks,
+} from './click-log-table.js';
+export {
+  ClickLogWriter,
+  clickLogFormatOf,
+  readClickLog,
+  writeClickLog,
+  type ClickLogFormat,
+  type ClickLogReadOptions,
+  type ClickLogWriteOptions,
+} from './click-log-io.js';

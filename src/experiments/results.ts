@@ -1,4 +1,5 @@
 import { confidenceHalfWidth, mean, pairedTTest, standardDeviation } from '../evaluation/statistics.js';
+import type { TrainingHistory } from '../learning/trainer.js';
 import type { SeedRun } from './ultr-run.js';
 
 export interface MetricSummary {
@@ -19,6 +20,8 @@ export interface MethodSummary {
   readonly vsNaive?: Record<string, { meanDifference: number; p: number }>;
   /** Propensities relative to rank 1 (used by IPS, learned by DLA): mean and std over seeds. */
   readonly propensities?: { mean: number[]; std: number[]; perSeed: number[][] };
+  /** Training curves per seed: (step, mean training loss, validation nDCG@10 or null). */
+  readonly curves?: TrainingHistory['curve'][];
   readonly trainSeconds: number;
 }
 
@@ -56,7 +59,8 @@ export function summarise(runs: SeedRun[], metricNames: readonly string[]): Meth
         perSeed,
       };
     }
-    return { method: name, metrics, vsNaive, propensities, trainSeconds: mean(runsOf.map((r) => r.trainSeconds)) };
+    const curves = runsOf.every((r) => r.history) ? runsOf.map((r) => r.history!.curve) : undefined;
+    return { method: name, metrics, vsNaive, propensities, curves, trainSeconds: mean(runsOf.map((r) => r.trainSeconds)) };
   });
 }
 

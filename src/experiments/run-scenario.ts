@@ -6,7 +6,7 @@ import type { BackendChoice, BackendInfo } from '../learning/backend.js';
 import { prepareData } from './prepare-data.js';
 import { runSeedsInWorkers } from './worker-pool.js';
 import { examinationProbabilities, relativeToFirst } from '../simulation/examination.js';
-import { formatPropensityTable, formatTable, summarise, type MethodSummary } from './results.js';
+import { alignColumns, formatPropensityTable, formatTable, summarise, type MethodSummary } from './results.js';
 import type { Scenario } from './scenario.js';
 import { runSeed } from './ultr-run.js';
 
@@ -77,14 +77,33 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
 
 /** The terminal/markdown summary of a run: comparison table, then propensities against the truth. */
 export function formatResult(result: ExperimentResult): string {
+  const learners = result.scenario.learners;
   const columns: { name: string; mean: number[]; std?: number[] }[] = [];
   if (result.estimatedPropensities) columns.push({ name: 'RandTop-n estimate', mean: result.estimatedPropensities.mean });
-  for (const m of result.methods) {
-    if (m.propensities && m.method.startsWith('dla')) columns.push({ name: `${m.method} learned`, mean: m.propensities.mean, std: m.propensities.std });
+  for (const learner of learners.filter((l) => l.type === 'dla')) {
+    const m = result.methods.find((s) => s.method === learner.label);
+    if (m?.propensities) columns.push({ name: `${m.method} learned`, mean: m.propensities.mean, std: m.propensities.std });
   }
   const parts = [formatTable(result.methods, result.scenario.metrics)];
   if (columns.length > 0) parts.push(`Examination propensities relative to rank 1:\n${formatPropensityTable(result.truePropensities, columns)}`);
+  const caps = [...new Set(learners.filter((l) => l.type === 'clipped-ips').map((l) => l.maxWeight))];
+  if (caps.length > 0) parts.push(formatClippingEffect(result.truePropensities, caps));
   return parts.join('\n\n');
+}
+
+/**
+ * What clipping the IPS weight at M does at each rank (closed form, oracle propensities): the
+ * expected weighted click is min(w_k, M)·(p_k/p_1)·r = min(1, M·p_k/p_1)·r, so the learner sees
+ * relevance scaled by that factor (bias towards the top), while the variance of the weighted click
+ * shrinks by (min(w_k, M)/w_k)².
+ */
+export function formatClippingEffect(truePropensities: number[], caps: number[]): string {
+  const rows = truePropensities.map((p, k) => {
+    const w = 1 / p;
+    return [String(k + 1), w.toFixed(2), ...caps.flatMap((m) => [Math.min(1, m * p).toFixed(3), (Math.min(w, m) / w) ** 2 >= 0.9995 ? '1' : ((Math.min(w, m) / w) ** 2).toFixed(3)])];
+  });
+  const header = ['rank', 'IPS weight', ...caps.flatMap((m) => [`M=${m}: E[weighted click]/rel`, `M=${m}: variance vs IPS`])];
+  return `Clipping effect (closed form, oracle propensities):\n${alignColumns([header, ...rows])}`;
 }
 
 /** Write results.json and report.md into `outDir` (each atomically: written aside, then renamed). */

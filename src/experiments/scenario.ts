@@ -24,6 +24,8 @@ export interface LearnerSpec {
   readonly maxWeight: number;
   /** DLA: learning rate of the propensity model (default: the ranker's). */
   readonly propensityLearningRate: number | null;
+  /** DLA: cap on the relevance weights r_1/r_k of the examination loss (default: maxWeight). */
+  readonly maxRelevanceWeight: number | null;
 }
 
 export interface Scenario {
@@ -172,7 +174,7 @@ export function parseScenario(raw: unknown, source = 'scenario'): Scenario {
 
 function learner(entry: Json, path: string): LearnerSpec {
   const raw = typeof entry === 'string' ? { type: entry } : object(entry, path);
-  checkKeys(raw, ['type', 'label', 'propensities', 'maxWeight', 'propensityLearningRate'], path);
+  checkKeys(raw, ['type', 'label', 'propensities', 'maxWeight', 'maxRelevanceWeight', 'propensityLearningRate'], path);
   const type = oneOf(raw.type, LEARNER_TYPES, `${path}.type`, undefined);
   const propensities = oneOf(raw.propensities, ['oracle', 'estimated'] as const, `${path}.propensities`, 'oracle');
   if (raw.propensities !== undefined && type !== 'ips' && type !== 'clipped-ips') {
@@ -186,11 +188,15 @@ function learner(entry: Json, path: string): LearnerSpec {
   if (raw.propensityLearningRate !== undefined && type !== 'dla') {
     throw new ConfigError(`${path}.propensityLearningRate`, 'only dla learns a propensity model');
   }
+  if (raw.maxRelevanceWeight !== undefined && type !== 'dla') {
+    throw new ConfigError(`${path}.maxRelevanceWeight`, 'only dla weighs clicks by relevance estimates');
+  }
+  const maxRelevanceWeight = raw.maxRelevanceWeight === undefined ? null : number(raw.maxRelevanceWeight, `${path}.maxRelevanceWeight`, undefined, 1);
   const propensityLearningRate =
     raw.propensityLearningRate === undefined ? null : number(raw.propensityLearningRate, `${path}.propensityLearningRate`, undefined, 0, Infinity, true);
   const defaultLabel =
     type + (propensities === 'estimated' ? '-estimated' : '') + (type === 'clipped-ips' || (type === 'dla' && maxWeight !== Infinity) ? `@${maxWeight}` : '');
-  return { type, label: raw.label === undefined ? defaultLabel : string(raw.label, `${path}.label`), propensities, maxWeight, propensityLearningRate };
+  return { type, label: raw.label === undefined ? defaultLabel : string(raw.label, `${path}.label`), propensities, maxWeight, maxRelevanceWeight, propensityLearningRate };
 }
 
 function describe(value: Json | undefined): string {

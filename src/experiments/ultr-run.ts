@@ -1,7 +1,8 @@
 import type { Progress } from '../core/progress.js';
 import { silentProgress } from '../core/progress.js';
 import { randomStream, type RandomStream } from '../core/random.js';
-import type { RankingData } from '../core/types.js';
+import { ClickLabError } from '../core/errors.js';
+import type { ClickLog, RankingData } from '../core/types.js';
 import { parseMetric, perQueryMetric, type MetricSpec } from '../evaluation/metrics.js';
 import { clickBatches, groupRowsByQuery, labelBatches, queryLists, type BatchSource } from '../learning/batches.js';
 import { ScoringModel } from '../learning/model.js';
@@ -46,8 +47,12 @@ export interface SeedRun {
   readonly estimatedPropensities?: number[];
 }
 
-/** The reference rows of every result table: the logger that produced the clicks and a full-information skyline. */
-export const REFERENCE_METHODS = ['logging', 'skyline'] as const;
+export interface SeedOptions {
+  /** Per-training progress (steps, loss, validation). */
+  readonly progress?: Progress;
+  /** Called after each method has been trained and evaluated. */
+  readonly onTrained?: (method: string) => void;
+}
 
 /**
  * Run the standard semi-synthetic ULTR protocol for one seed:
@@ -58,13 +63,6 @@ export const REFERENCE_METHODS = ['logging', 'skyline'] as const;
  * 3. every learner (and the skyline, on true labels) trains a fresh model from the same seeded
  *    initialisation, and is scored on the test queries' true labels over full candidate lists.
  */
-export interface SeedOptions {
-  /** Per-training progress (steps, loss, validation). */
-  readonly progress?: Progress;
-  /** Called after each method has been trained and evaluated. */
-  readonly onTrained?: (method: string) => void;
-}
-
 export function runSeed(scenario: Scenario, data: PreparedData, seed: number, options: SeedOptions = {}): SeedRun {
   const progress = options.progress ?? silentProgress;
   const rng = randomStream(seed);
@@ -83,7 +81,7 @@ export function runSeed(scenario: Scenario, data: PreparedData, seed: number, op
   };
 
   // 1. The logging ranker.
-  let started = performance.now();
+  const started = performance.now();
   const logger = new ScoringModel({ type: 'linear' }, data.train.numFeatures, rng.derive('logging', 'init'));
   const lists = loggingTrainingLists(data.train, scenario.loggingRanker, rng.derive('logging', 'sample'));
   train(logger, listwiseObjective(), labelBatches(data.train, Math.min(training.batchSize, lists.length), lists), {
@@ -120,7 +118,7 @@ export function runSeed(scenario: Scenario, data: PreparedData, seed: number, op
       learningRate: training.learningRate,
       clipNorm: training.clipNorm,
       evalEvery: training.evalEvery,
-      validate: training.select === 'validation' ? (m) => meanOf(evaluateModel(m, data.validation, [selection], data.maxGrade)[selection.name]) : undefined,
+      validate: training.select === 'validation' ? () => meanOf(evaluateModel(model, data.validation, [selection], data.maxGrade)[selection.name]) : undefined,
       rng: rng.derive('learner', label, 'batches'),
       progress,
       label: `seed ${seed} ${label}`,
@@ -136,16 +134,7 @@ export function runSeed(scenario: Scenario, data: PreparedData, seed: number, op
     trainOne(learner.label, objective, clicks, propensities);
   }
 
-  let clicked = 0;
-  for (let s = 0; s < scenario.sessions; s++) {
-    for (let r = log.sessionOffsets[s]; r < log.sessionOffsets[s + 1]; r++) {
-      if (log.click[r]) {
-        clicked++;
-        break;
-      }
-    }
-  }
-  return { seed, methods, sessionsWithClicks: clicked / scenario.sessions, estimatedPropensities: estimated };
+  return { seed, methods, sessionsWithClicks: shareWithClicks(log), estimatedPropensities: estimated };
 }
 
 /**
@@ -168,16 +157,36 @@ function makeObjective(learner: LearnerSpec, oracle: number[], estimated: number
     case 'ips':
     case 'clipped-ips': {
       const propensities = learner.propensities === 'estimated' ? estimated : oracle;
-      if (!propensities) throw new Error('estimated propensities were not computed');
+      if (!propensities) throw new Error('estimated propensities were not computed'); // runSeed computes them whenever a learner asks
       const zero = propensities.findIndex((p) => !(p > 0));
       if (zero >= 0) {
-        throw new RangeError(`the RandTop-n estimate of the propensity at rank ${zero + 1} is 0: raise propensityEstimation.sessions`);
+        throw new ClickLabError(`the RandTop-n estimate of the propensity at rank ${zero + 1} is 0 (no click there): raise propensityEstimation.sessions`);
       }
       return { objective: ipsObjective(propensities, learner.maxWeight), propensities };
     }
     case 'dla':
-      return { objective: dlaObjective(listLength, { maxWeight: learner.maxWeight, propensityLearningRate: learner.propensityLearningRate ?? undefined }) };
+      return {
+        objective: dlaObjective(listLength, {
+          maxWeight: learner.maxWeight,
+          maxRelevanceWeight: learner.maxRelevanceWeight ?? undefined,
+          propensityLearningRate: learner.propensityLearningRate ?? undefined,
+        }),
+      };
   }
+}
+
+function shareWithClicks(log: ClickLog): number {
+  const numSessions = log.sessionQuery.length;
+  let clicked = 0;
+  for (let s = 0; s < numSessions; s++) {
+    for (let r = log.sessionOffsets[s]; r < log.sessionOffsets[s + 1]; r++) {
+      if (log.click[r]) {
+        clicked++;
+        break;
+      }
+    }
+  }
+  return clicked / numSessions;
 }
 
 /** Per-query test metrics of a model (query order of `data`). */

@@ -27,12 +27,22 @@ export interface ModelSpec {
   readonly hidden?: readonly number[];
 }
 
+/** What training needs of a model: its variables, a differentiable score, and checkpoints. */
+export interface Scorer {
+  readonly numFeatures: number;
+  readonly variables: tf.Variable[];
+  /** Scores of `features` [n, numFeatures] → [n]. */
+  score(features: tf.Tensor2D): tf.Tensor1D;
+  snapshot(): Float32Array[];
+  restore(snapshot: Float32Array[]): void;
+}
+
 /**
  * A feed-forward scorer f(x) → one score per document. Weights are drawn from a seeded stream
  * (Glorot uniform, zero biases) rather than TF.js's own generator, so that the same seed gives the
  * same model on every backend.
  */
-export class ScoringModel {
+export class ScoringModel implements Scorer {
   readonly variables: tf.Variable[];
   private readonly layers: { weight: tf.Variable; bias: tf.Variable }[] = [];
 

@@ -65,12 +65,16 @@ export function ipsObjective(relativePropensities: ArrayLike<number>, maxWeight 
  * Weights are optionally capped at `maxWeight` (ULTRA's max_propensity_weight), and the
  * propensity model may have its own learning rate (ULTRA's propensity_learning_rate).
  */
-export function dlaObjective(maxListLength: number, options: { maxWeight?: number; propensityLearningRate?: number } = {}): Objective {
+export function dlaObjective(
+  maxListLength: number,
+  options: { maxWeight?: number; maxRelevanceWeight?: number; propensityLearningRate?: number } = {},
+): Objective {
   const maxWeight = options.maxWeight ?? Infinity;
+  const maxRelevanceWeight = options.maxRelevanceWeight ?? maxWeight;
   const logits = tf.variable(tf.zeros([maxListLength]), true, undefined);
   // exp of a score difference: capped in log space so that a diverging ranker cannot make Inf × 0.
-  const ratioToFirst = (values: tf.Tensor2D) =>
-    tf.minimum(tf.exp(tf.clipByValue(tf.sub(tf.slice(values, [0, 0], [-1, 1]), values), -30, 30)), maxWeight);
+  const ratioToFirst = (values: tf.Tensor2D, cap: number) =>
+    tf.minimum(tf.exp(tf.clipByValue(tf.sub(tf.slice(values, [0, 0], [-1, 1]), values), -30, 30)), cap);
   return {
     variables: [logits],
     learningRate: options.propensityLearningRate,
@@ -79,8 +83,8 @@ export function dlaObjective(maxListLength: number, options: { maxWeight?: numbe
         const listLength = scores.shape[1];
         // [1, slots]: broadcast against every list of the batch.
         const rankLogits = tf.reshape(tf.slice(logits, [0], [listLength]), [1, listLength]) as tf.Tensor2D;
-        const propensityWeights = stopGradient(ratioToFirst(rankLogits));
-        const relevanceWeights = stopGradient(ratioToFirst(scores));
+        const propensityWeights = stopGradient(ratioToFirst(rankLogits, maxWeight));
+        const relevanceWeights = stopGradient(ratioToFirst(scores, maxRelevanceWeight));
         const rankerLoss = softmaxCrossEntropy(scores, tf.mul(clicks, propensityWeights) as tf.Tensor2D, mask);
         const examinationLoss = softmaxCrossEntropy(rankLogits, tf.mul(tf.mul(clicks, relevanceWeights), mask) as tf.Tensor2D, mask);
         return tf.add(rankerLoss, examinationLoss) as tf.Scalar;

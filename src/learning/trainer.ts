@@ -3,7 +3,7 @@ import type { Progress } from '../core/progress.js';
 import { silentProgress } from '../core/progress.js';
 import type { RandomStream } from '../core/random.js';
 import type { BatchSource, ListBatch } from './batches.js';
-import type { ScoringModel } from './model.js';
+import type { Scorer } from './model.js';
 import type { Objective } from './objectives.js';
 
 export interface TrainOptions {
@@ -18,7 +18,7 @@ export interface TrainOptions {
    * Validation score of the current model (higher is better). When given, the weights of the
    * best validation score are restored at the end (ULTRA's best checkpoint).
    */
-  readonly validate?: (model: ScoringModel) => number;
+  readonly validate?: (model: Scorer) => number;
   readonly rng: RandomStream;
   readonly progress?: Progress;
   readonly label?: string;
@@ -32,7 +32,7 @@ export interface TrainingHistory {
 }
 
 /** Minibatch training of `model` under `objective` on batches from `source`, with Adagrad. */
-export function train(model: ScoringModel, objective: Objective, source: BatchSource, options: TrainOptions): TrainingHistory {
+export function train(model: Scorer, objective: Objective, source: BatchSource, options: TrainOptions): TrainingHistory {
   const { steps, evalEvery, validate, rng } = options;
   const progress = options.progress ?? silentProgress;
   // Two variable groups, as ULTRA's DLA: the ranker and the objective's own (e.g. the propensity

@@ -3,7 +3,12 @@ import type { RandomStream } from '../core/random.js';
 /** Per-slot outputs a click model writes for one displayed list, starting at row `start`. */
 export interface SlotOutputs {
   readonly click: Uint8Array;
+  /** Whether the user looked at the slot (hidden truth). */
   readonly examined: Uint8Array;
+  /**
+   * P(the slot is examined | the clicks above it in this session): what a logger that sees clicks,
+   * but not the hidden examination or satisfaction, can know. For PBM it is κ_k.
+   */
   readonly examinationProbability: Float32Array;
 }
 
@@ -21,26 +26,5 @@ export interface ClickModel {
   simulate(relevance: Float32Array, start: number, length: number, rng: RandomStream, out: SlotOutputs): void;
 }
 
-/**
- * Position-based model (PBM): examination depends on the rank alone and is independent of
- * relevance:  P(E_k = 1) = κ_k,  P(C_k = 1 | E_k = 1) = r_d,  so  P(C_k = 1) = κ_k · r_d.
- */
-export class PositionBasedModel implements ClickModel {
-  readonly name = 'pbm';
-
-  constructor(readonly examination: Float64Array) {}
-
-  simulate(relevance: Float32Array, start: number, length: number, rng: RandomStream, out: SlotOutputs): void {
-    const last = this.examination.length - 1;
-    for (let k = 0; k < length; k++) {
-      const row = start + k;
-      const kappa = this.examination[Math.min(k, last)];
-      // Draw examination and relevance separately so the hidden truth records examination.
-      const examined = rng.uniform() < kappa;
-      const attracted = rng.uniform() < relevance[row];
-      out.examinationProbability[row] = kappa;
-      out.examined[row] = examined ? 1 : 0;
-      out.click[row] = examined && attracted ? 1 : 0;
-    }
-  }
-}
+// The models live in ./click-models/ (one per file); PBM stays importable from here, where it began.
+export { PositionBasedModel } from './click-models/pbm.js';

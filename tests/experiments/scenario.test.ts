@@ -8,7 +8,7 @@ describe('scenario validation', () => {
     expect(s.dataset).toEqual({ name: 'mq2008', fold: 1 });
     expect(s.clickModel).toMatchObject({ type: 'pbm', examination: 'eye-tracking', eta: 1, epsilon: 0.1, cutoff: 10 });
     expect(s.learners.map((l) => l.label)).toEqual(['naive', 'clipped-ips@5']);
-    for (const file of ['sim/ultr-mq2008.json', 'sim/ultr-mq2008-eta2.json']) expect(loadScenario(file).name).toMatch(/ultr-mq2008/);
+    for (const file of ['sim/ultr-mq2008.json', 'sim/ultr-mq2008-eta2.json', 'sim/ultr-mq2008-lines.json']) expect(loadScenario(file).name).toMatch(/ultr-mq2008/);
   });
 
   it('names the field, what was expected and what was found, with the nearest valid name for a typo', () => {
@@ -27,6 +27,8 @@ describe('scenario validation', () => {
     expect(error({ name: 'x', learners: ['nave'] })).toMatch(/learners\[0\]\.type: .*found "nave" \(did you mean "naive"\?\)/);
     expect(error({ name: 'x', learners: [{ type: 'clipped-ips' }] })).toMatch(/learners\[0\]\.maxWeight: clipped IPS needs a weight cap/);
     expect(error({ name: 'x', learners: ['naive', 'naive'] })).toMatch(/is used twice/);
+    expect(error({ name: 'x', learners: [{ type: 'ips', maxRelevanceWeight: 10 }] })).toMatch(/learners\[0\]\.maxRelevanceWeight: only dla/);
+    expect(error({ name: 'x', learners: [{ type: 'dla', propensityLearningRate: 0 }] })).toMatch(/propensityLearningRate: expected a number > 0, found 0/);
     expect(error({ name: 'x', dataset: { name: 'mq2008', fold: 6 } })).toMatch(/dataset\.fold: expected an integer ≥ 1 and ≤ 5, found 6/);
     expect(error({ name: 'x', seeds: [] })).toMatch(/seeds: expected at least one seed/);
     expect(error({ name: 'x', metrics: ['ndcg'] })).toMatch(/metrics\[0\]: expected a metric/);

@@ -19,6 +19,16 @@ describe('examination profiles and the relevance mapping', () => {
     expect(() => examinationProbabilities({ profile: 'eye-tracking', eta: -1 }, 3)).toThrow(/eta/);
   });
 
+  it('gives (0.85^(k − 1))^η and the Baidu-ULTR curve b_k^η, reusing b_10 past rank 10', () => {
+    const exponential = examinationProbabilities({ profile: 'exponential', eta: 2 }, 4);
+    expect(exponential[0]).toBe(1);
+    expect(exponential[3]).toBeCloseTo(0.85 ** 6, 12);
+    const baidu = examinationProbabilities({ profile: 'baidu-ultr', eta: 1 }, 12);
+    expect(Array.from(baidu.subarray(0, 10))).toEqual([1, 0.674, 0.414, 0.293, 0.208, 0.171, 0.136, 0.117, 0.084, 0.058]);
+    expect(baidu[11]).toBe(0.058);
+    expect(examinationProbabilities({ profile: 'baidu-ultr', eta: 0.5 }, 2)[1]).toBeCloseTo(Math.sqrt(0.674), 12);
+  });
+
   it('maps grades with ε + (1 − ε)(2^y − 1)/(2^ymax − 1)', () => {
     expect(Array.from(gradedRelevanceTable({ epsilon: 0.1, maxGrade: 4 })).map((v) => +v.toFixed(4))).toEqual([0.1, 0.16, 0.28, 0.52, 1]);
     expect(Array.from(gradedRelevanceTable({ epsilon: 0.1, maxGrade: 2 })).map((v) => +v.toFixed(4))).toEqual([0.1, 0.4, 1]);

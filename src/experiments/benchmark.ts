@@ -1,0 +1,136 @@
+import * as tf from '@tensorflow/tfjs';
+import { randomStream } from '../core/random.js';
+import type { RankingData } from '../core/types.js';
+import { readLetorFileSync } from '../data/letor.js';
+import { clickBatches, type BatchSource } from '../learning/batches.js';
+import { ScoringModel, type Scorer } from '../learning/model.js';
+import { dlaObjective, ipsObjective, listwiseObjective, type Objective } from '../learning/objectives.js';
+import { train } from '../learning/trainer.js';
+import { rankByScores } from '../policies/ranking.js';
+import { PositionBasedModel } from '../simulation/click-model.js';
+import { examinationProbabilities, relativeToFirst } from '../simulation/examination.js';
+import { simulateSessions } from '../simulation/sessions.js';
+import { alignColumns } from './results.js';
+
+/**
+ * Throughput benchmarks. Every group has a baseline measured in the same process, and rows are
+ * reported as ratios to it, because absolute numbers on a shared machine are noisy.
+ */
+export interface BenchmarkRow {
+  readonly group: string;
+  readonly name: string;
+  readonly unit: string;
+  readonly value: number;
+  /** value / the group's baseline value. */
+  readonly ratio: number;
+}
+
+export interface BenchmarkOptions {
+  /** Training steps timed per learner (after a warm-up of a tenth of them). */
+  readonly steps: number;
+  /** Sessions simulated for the simulation row. */
+  readonly sessions: number;
+  /** A LETOR file to parse for the reader row (plain or gzip), e.g. a shipped MQ2008 part. */
+  readonly letorFile?: string;
+}
+
+export function runBenchmarks(options: BenchmarkOptions): BenchmarkRow[] {
+  return [...trainingRows(options.steps), ...simulationRows(options.sessions), ...(options.letorFile ? readerRows(options.letorFile) : [])];
+}
+
+export function formatBenchmarks(rows: BenchmarkRow[]): string {
+  return alignColumns([
+    ['group', 'benchmark', 'throughput', 'unit', 'ratio to baseline'],
+    ...rows.map((r) => [r.group, r.name, r.value.toFixed(0), r.unit, r.ratio.toFixed(2)]),
+  ]);
+}
+
+function withRatios(group: string, unit: string, measured: [string, number][]): BenchmarkRow[] {
+  const baseline = measured[0][1];
+  return measured.map(([name, value]) => ({ group, name, unit, value, ratio: value / baseline }));
+}
+
+/** Random features, grades from the first feature, top-10 lists in file order, PBM clicks. */
+function syntheticClicks(numQueries: number, numFeatures: number): { data: RankingData; source: BatchSource } {
+  const rng = randomStream('bench');
+  const n = numQueries * 10;
+  const features = Float32Array.from({ length: n * numFeatures }, () => rng.normal());
+  const labels = Int32Array.from({ length: n }, (_, i) => (features[i * numFeatures] > 0.5 ? 2 : features[i * numFeatures] > -0.5 ? 1 : 0));
+  const queryOffsets = Int32Array.from({ length: numQueries + 1 }, (_, q) => q * 10);
+  const data: RankingData = { source: 'benchmark', numFeatures, features, labels, queryOffsets, qids: Array.from({ length: numQueries }, String), docIds: null };
+  const lists = rankByScores(data, new Float32Array(n), 10);
+  const relevance = Float32Array.from(labels, (y) => [0.1, 0.4, 1][y]);
+  const examination = examinationProbabilities({ profile: 'eye-tracking', eta: 1 }, 10);
+  const { log } = simulateSessions(lists, { numSessions: 50_000, clickModel: new PositionBasedModel(examination), relevance, rng: rng.derive('clicks') });
+  return { data, source: clickBatches(data, log, 256) };
+}
+
+/**
+ * The same MLP as ScoringModel, written with plain TF.js ops so that training uses TF.js's own
+ * gradients: the baseline for ScoringModel's hand-written dense gradient.
+ */
+function autodiffScorer(model: ScoringModel): Scorer {
+  return {
+    numFeatures: model.numFeatures,
+    variables: model.variables,
+    score: (features) =>
+      tf.tidy(() => {
+        let h: tf.Tensor2D = features;
+        for (let l = 0; l < model.variables.length; l += 2) {
+          h = tf.add(tf.matMul(h, model.variables[l] as tf.Tensor2D), model.variables[l + 1]);
+          if (l + 2 < model.variables.length) h = tf.elu(h);
+        }
+        return tf.reshape(h, [-1]) as tf.Tensor1D;
+      }),
+    snapshot: () => model.snapshot(),
+    restore: (weights) => model.restore(weights),
+  };
+}
+
+/** Documents per second of a training step, batch 256 lists × 10 documents × 46 features, MLP 64-32. */
+function trainingRows(steps: number): BenchmarkRow[] {
+  const { data, source } = syntheticClicks(2000, 46);
+  const propensities = relativeToFirst(examinationProbabilities({ profile: 'eye-tracking', eta: 1 }, 10));
+  const learners: [string, () => Objective, (m: ScoringModel) => Scorer][] = [
+    ['naive (listwise softmax)', listwiseObjective, (m) => m],
+    ['ips', () => ipsObjective(propensities), (m) => m],
+    ['clipped-ips@5', () => ipsObjective(propensities, 5), (m) => m],
+    ['dla', () => dlaObjective(10), (m) => m],
+    ['naive, TF.js autodiff dense', listwiseObjective, autodiffScorer],
+  ];
+  const measured = learners.map(([name, makeObjective, wrap]): [string, number] => {
+    const model = new ScoringModel({ type: 'mlp', hidden: [64, 32] }, data.numFeatures, randomStream('init'));
+    const objective = makeObjective();
+    const options = { learningRate: 0.05, clipNorm: 5, evalEvery: steps, rng: randomStream('batches') };
+    train(wrap(model), objective, source, { ...options, steps: Math.max(1, Math.round(steps / 10)) });
+    const started = performance.now();
+    train(wrap(model), objective, source, { ...options, steps });
+    const seconds = (performance.now() - started) / 1000;
+    model.dispose();
+    objective.dispose();
+    return [name, (steps * 256 * 10) / seconds];
+  });
+  return withRatios(`training (${tf.getBackend()})`, 'documents/s', measured);
+}
+
+function simulationRows(sessions: number): BenchmarkRow[] {
+  const rng = randomStream('sim');
+  const lists = { offsets: Int32Array.from({ length: 1001 }, (_, q) => q * 10), documents: Int32Array.from({ length: 10_000 }, (_, i) => i) };
+  const relevance = Float32Array.from({ length: 10_000 }, () => rng.uniform());
+  const clickModel = new PositionBasedModel(examinationProbabilities({ profile: 'eye-tracking', eta: 1 }, 10));
+  const time = (intervention: 'none' | 'shuffle'): number => {
+    const started = performance.now();
+    simulateSessions(lists, { numSessions: sessions, clickModel, relevance, rng: rng.derive(intervention), intervention });
+    return sessions / ((performance.now() - started) / 1000);
+  };
+  return withRatios('simulation (PBM, top 10)', 'sessions/s', [
+    ['sessions', time('none')],
+    ['sessions, shuffled (RandTop-10)', time('shuffle')],
+  ]);
+}
+
+function readerRows(file: string): BenchmarkRow[] {
+  const started = performance.now();
+  const data = readLetorFileSync(file);
+  return withRatios('LETOR reader', 'lines/s', [[file.split('/').pop()!, data.labels.length / ((performance.now() - started) / 1000)]]);
+}
