@@ -1,13 +1,15 @@
+import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { BACKEND_CHOICES, initBackend, type BackendChoice } from '../learning/backend.js';
-import { formatBenchmarks, runBenchmarks } from '../experiments/benchmark.js';
+import { benchmarkRecords, formatBenchmarks, runBenchmarks } from '../experiments/benchmark.js';
 import { positiveIntegers } from './checks.js';
 
 interface BenchArgs {
   backend: BackendChoice;
   steps: number;
   sessions: number;
+  results: string;
 }
 
 export const benchCommand = {
@@ -18,11 +20,15 @@ export const benchCommand = {
       .option('backend', { choices: BACKEND_CHOICES, default: 'auto' as BackendChoice, describe: 'TF.js backend' })
       .option('steps', { type: 'number', default: 200, describe: 'training steps timed per learner' })
       .option('sessions', { type: 'number', default: 1_000_000, describe: 'sessions simulated' })
+      .option('results', { type: 'string', default: 'bench-results.json', describe: 'where to write the rows as [{ name, unit, value, baseline?, ratio? }]' })
       .check((argv) => positiveIntegers(argv, ['steps', 'sessions'])) as unknown as Argv<BenchArgs>,
   handler: async (args: ArgumentsCamelCase<BenchArgs>) => {
     const backend = await initBackend(args.backend);
     process.stdout.write(`backend: ${backend.name} (${backend.description})\n\n`);
     const letorFile = fileURLToPath(new URL('../../datasets/mq2008/S1.txt.gz', import.meta.url));
-    process.stdout.write(`${formatBenchmarks(runBenchmarks({ steps: args.steps, sessions: args.sessions, letorFile }))}\n`);
+    const rows = await runBenchmarks({ steps: args.steps, sessions: args.sessions, letorFile });
+    process.stdout.write(`${formatBenchmarks(rows)}\n`);
+    writeFileSync(args.results, `${JSON.stringify(benchmarkRecords(rows), null, 2)}\n`);
+    process.stdout.write(`\nrows written to ${args.results}\n`);
   },
 };

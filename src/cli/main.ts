@@ -4,10 +4,12 @@ import { hideBin } from 'yargs/helpers';
 import { ClickLabError } from '../core/errors.js';
 import { benchCommand } from './bench.js';
 import { runCommand } from './run.js';
+import { simulateCommand } from './simulate.js';
 
 await yargs(hideBin(process.argv))
   .scriptName('clicklab')
   .command(runCommand)
+  .command(simulateCommand)
   .command(benchCommand)
   .demandCommand(1, 'name a command, e.g. clicklab run sim/ultr-mq2008.json')
   .strict()

@@ -12,6 +12,8 @@ interface RunArgs {
   out?: string;
   backend: BackendChoice;
   seeds?: number[];
+  dataset?: string;
+  fold?: number;
   workers: number;
   quiet: boolean;
 }
@@ -25,13 +27,14 @@ export const runCommand = {
       .option('out', { type: 'string', describe: 'output folder (default runs/<time>-<scenario name>/)' })
       .option('backend', { choices: BACKEND_CHOICES, default: 'auto' as BackendChoice, describe: 'TF.js backend: auto = native TensorFlow when it loads, else wasm' })
       .option('seeds', { type: 'number', array: true, describe: 'override the scenario seeds' })
+      .option('dataset', { type: 'string', describe: 'override the data set with a shipped one (mq2008)' })
+      .option('fold', { type: 'number', describe: 'override the fold (1-5 for mq2008)' })
       .option('workers', { type: 'number', default: availableParallelism(), describe: 'seeds run in parallel worker threads (default: the core count)' })
       .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr' })
       .check((argv) => positiveIntegers(argv, ['workers'])) as unknown as Argv<RunArgs>,
   handler: async (args: ArgumentsCamelCase<RunArgs>) => {
     const progress = stderrProgress({ quiet: args.quiet });
-    let scenario = loadScenario(args.scenario);
-    if (args.seeds && args.seeds.length > 0) scenario = { ...scenario, seeds: args.seeds };
+    const scenario = loadScenario(args.scenario, { dataset: args.dataset, fold: args.fold, seeds: args.seeds });
     const backend = await initBackend(args.backend);
     process.stdout.write(`backend: ${backend.name} (${backend.description})\n`);
     for (const reason of backend.fallbacks) progress.log(`  not used: ${reason}`);

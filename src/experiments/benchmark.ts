@@ -1,6 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { randomStream } from '../core/random.js';
 import type { RankingData } from '../core/types.js';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { readClickLog, writeClickLog } from '../data/click-log-io.js';
 import { readLetorFileSync } from '../data/letor.js';
 import { clickBatches, type BatchSource } from '../learning/batches.js';
 import { ScoringModel, type Scorer } from '../learning/model.js';
@@ -34,14 +38,33 @@ export interface BenchmarkOptions {
   readonly letorFile?: string;
 }
 
-export function runBenchmarks(options: BenchmarkOptions): BenchmarkRow[] {
-  return [...trainingRows(options.steps), ...simulationRows(options.sessions), ...(options.letorFile ? readerRows(options.letorFile) : [])];
+export async function runBenchmarks(options: BenchmarkOptions): Promise<BenchmarkRow[]> {
+  return [
+    ...trainingRows(options.steps),
+    ...simulationRows(options.sessions),
+    ...(await clickLogRows(Math.min(options.sessions, 200_000))),
+    ...(options.letorFile ? readerRows(options.letorFile) : []),
+  ];
+}
+
+/**
+ * The rows in the customary format of benchmark trackers (`bench-results.json`): name, unit,
+ * value, and the baseline and ratio where a row has one.
+ */
+export function benchmarkRecords(rows: BenchmarkRow[]): { name: string; unit: string; value: number; baseline?: string; ratio?: number }[] {
+  const baselines = new Map<string, string>();
+  for (const r of rows) if (!baselines.has(r.group)) baselines.set(r.group, r.name);
+  return rows.map((r) => {
+    const name = `${r.group}: ${r.name}`;
+    const baseline = baselines.get(r.group)!;
+    return baseline === r.name ? { name, unit: r.unit, value: r.value } : { name, unit: r.unit, value: r.value, baseline: `${r.group}: ${baseline}`, ratio: r.ratio };
+  });
 }
 
 export function formatBenchmarks(rows: BenchmarkRow[]): string {
   return alignColumns([
     ['group', 'benchmark', 'throughput', 'unit', 'ratio to baseline'],
-    ...rows.map((r) => [r.group, r.name, r.value.toFixed(0), r.unit, r.ratio.toFixed(2)]),
+    ...rows.map((r) => [r.group, r.name, r.value >= 100 ? r.value.toFixed(0) : r.value.toFixed(1), r.unit, r.ratio.toFixed(2)]),
   ]);
 }
 
@@ -127,6 +150,40 @@ function simulationRows(sessions: number): BenchmarkRow[] {
     ['sessions', time('none')],
     ['sessions, shuffled (RandTop-10)', time('shuffle')],
   ]);
+}
+
+/** Writing and reading a simulated PBM log (top 10, with pscore) in each format; CSV is the baseline. */
+async function clickLogRows(sessions: number): Promise<BenchmarkRow[]> {
+  const rng = randomStream('io');
+  const lists = { offsets: Int32Array.from({ length: 1001 }, (_, q) => q * 10), documents: Int32Array.from({ length: 10_000 }, (_, i) => i) };
+  const relevance = Float32Array.from({ length: 10_000 }, () => rng.uniform());
+  const clickModel = new PositionBasedModel(examinationProbabilities({ profile: 'eye-tracking', eta: 1 }, 10));
+  const { log } = simulateSessions(lists, { numSessions: sessions, clickModel, relevance, rng });
+  const logged = { log, propensity: new Float32Array(log.document.length).fill(1) };
+  const dir = mkdtempSync(path.join(tmpdir(), 'clicklab-bench-'));
+  const formats = ['csv', 'jsonl', 'arrow', 'parquet'] as const;
+  const writes: [string, number][] = [];
+  const reads: [string, number][] = [];
+  const sizes: [string, number][] = [];
+  try {
+    for (const format of formats) {
+      const file = path.join(dir, `log.${format}`);
+      let started = performance.now();
+      await writeClickLog(file, logged);
+      writes.push([format, sessions / ((performance.now() - started) / 1000)]);
+      started = performance.now();
+      await readClickLog(file);
+      reads.push([format, sessions / ((performance.now() - started) / 1000)]);
+      sizes.push([format, statSync(file).size / sessions]);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return [
+    ...withRatios(`click log write (${sessions} sessions)`, 'sessions/s', writes),
+    ...withRatios(`click log read (${sessions} sessions)`, 'sessions/s', reads),
+    ...withRatios('click log size on disk', 'bytes/session', sizes),
+  ];
 }
 
 function readerRows(file: string): BenchmarkRow[] {

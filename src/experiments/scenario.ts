@@ -67,12 +67,29 @@ export interface Scenario {
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
 
-export function loadScenario(file: string): Scenario {
+/** Command-line overrides of a scenario file, validated like the file itself. */
+export interface ScenarioOverrides {
+  /** A shipped data set by name (`mq2008`). */
+  readonly dataset?: string;
+  readonly fold?: number;
+  readonly seeds?: readonly number[];
+}
+
+export function loadScenario(file: string, overrides: ScenarioOverrides = {}): Scenario {
   let raw: Json;
   try {
     raw = JSON.parse(readFileSync(file, 'utf8')) as Json;
   } catch (error) {
     throw new ConfigError(file, `cannot read the scenario: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (raw !== null && typeof raw === 'object' && !Array.isArray(raw)) {
+    const dataset = { ...((raw.dataset as JsonObject | undefined) ?? { name: 'mq2008' }) };
+    if (overrides.dataset !== undefined) {
+      for (const key of Object.keys(dataset)) delete dataset[key];
+      dataset.name = overrides.dataset;
+    }
+    if (overrides.fold !== undefined) dataset.fold = overrides.fold;
+    raw = { ...raw, dataset, ...(overrides.seeds && overrides.seeds.length > 0 ? { seeds: [...overrides.seeds] } : {}) };
   }
   return parseScenario(raw, file);
 }

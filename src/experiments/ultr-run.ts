@@ -82,15 +82,7 @@ export function runSeed(scenario: Scenario, data: PreparedData, seed: number, op
 
   // 1. The logging ranker.
   const started = performance.now();
-  const logger = new ScoringModel({ type: 'linear' }, data.train.numFeatures, rng.derive('logging', 'init'));
-  const lists = loggingTrainingLists(data.train, scenario.loggingRanker, rng.derive('logging', 'sample'));
-  train(logger, listwiseObjective(), labelBatches(data.train, Math.min(training.batchSize, lists.length), lists), {
-    steps: scenario.loggingRanker.steps,
-    learningRate: training.learningRate,
-    clipNorm: training.clipNorm,
-    evalEvery: scenario.loggingRanker.steps,
-    rng: rng.derive('logging', 'batches'),
-  });
+  const logger = trainLoggingRanker(data.train, scenario.loggingRanker, training, rng.derive('logging'));
   const displayed = rankByScores(data.train, logger.scoreArray(data.train.features), cm.cutoff);
   evaluate('logging', logger, started);
   logger.dispose();
@@ -138,16 +130,34 @@ export function runSeed(scenario: Scenario, data: PreparedData, seed: number, op
 }
 
 /**
- * What the logging ranker learns from: the full lists of a random fraction of the training
- * queries, or (ULTRA's protocol) a random fraction of the training lines, grouped by query.
+ * The logging ranker: a linear model trained (listwise softmax) on the true labels of a random
+ * fraction of the training queries (their full lists) or of the training lines (grouped by query,
+ * ULTRA's protocol).
  */
-function loggingTrainingLists(data: RankingData, spec: Scenario['loggingRanker'], rng: RandomStream): Int32Array[] {
+export function trainLoggingRanker(
+  data: RankingData,
+  spec: Scenario['loggingRanker'],
+  training: Pick<Scenario['training'], 'batchSize' | 'learningRate' | 'clipNorm'>,
+  rng: RandomStream,
+): ScoringModel {
+  const sampleRng = rng.derive('sample');
+  let lists: Int32Array[];
   if (spec.sample === 'queries') {
     const numQueries = data.queryOffsets.length - 1;
-    return queryLists(data, rng.sampleWithoutReplacement(numQueries, Math.max(1, Math.round(spec.trainFraction * numQueries))));
+    lists = queryLists(data, sampleRng.sampleWithoutReplacement(numQueries, Math.max(1, Math.round(spec.trainFraction * numQueries))));
+  } else {
+    const numDocuments = data.labels.length;
+    lists = groupRowsByQuery(data, sampleRng.sampleWithoutReplacement(numDocuments, Math.max(1, Math.round(spec.trainFraction * numDocuments))));
   }
-  const numDocuments = data.labels.length;
-  return groupRowsByQuery(data, rng.sampleWithoutReplacement(numDocuments, Math.max(1, Math.round(spec.trainFraction * numDocuments))));
+  const logger = new ScoringModel({ type: 'linear' }, data.numFeatures, rng.derive('init'));
+  train(logger, listwiseObjective(), labelBatches(data, Math.min(training.batchSize, lists.length), lists), {
+    steps: spec.steps,
+    learningRate: training.learningRate,
+    clipNorm: training.clipNorm,
+    evalEvery: spec.steps,
+    rng: rng.derive('batches'),
+  });
+  return logger;
 }
 
 function makeObjective(learner: LearnerSpec, oracle: number[], estimated: number[] | undefined, listLength: number): { objective: Objective; propensities?: number[] } {

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { ClickLabError } from '../core/errors.js';
 import type { Progress } from '../core/progress.js';
 import { silentProgress } from '../core/progress.js';
 import type { RandomStream } from '../core/random.js';
@@ -72,9 +73,13 @@ export function train(model: Scorer, objective: Objective, source: BatchSource, 
       }
       return value;
     });
-    lossSum += lossValue.dataSync()[0];
-    lossCount++;
+    const loss = lossValue.dataSync()[0];
     lossValue.dispose();
+    if (!Number.isFinite(loss)) {
+      throw new ClickLabError(`${options.label ?? 'training'}: the loss became ${loss} at step ${step}; lower the learning rate or cap the weights`);
+    }
+    lossSum += loss;
+    lossCount++;
     if (step % evalEvery === 0 || step === steps) {
       const score = checkpoint(step);
       progress.update(step, `loss ${curve[curve.length - 1].loss.toFixed(4)}${score === null ? '' : `  valid ${score.toFixed(4)}`}`);

@@ -66,8 +66,10 @@ export function simulateSessions(lists: DisplayedLists, options: SessionOptions)
     const q = sessionQuery[s];
     const start = sessionOffsets[s];
     const length = sessionOffsets[s + 1] - start;
-    document.set(lists.documents.subarray(lists.offsets[q], lists.offsets[q + 1]), start);
-    if (shuffle) orderRng.shuffle(document.subarray(start, start + length));
+    const from = lists.offsets[q];
+    // Plain loops rather than set(subarray(...)): no view object per session in the hot loop.
+    for (let k = 0; k < length; k++) document[start + k] = lists.documents[from + k];
+    if (shuffle) shuffleRange(document, start, length, orderRng);
     for (let k = 0; k < length; k++) {
       position[start + k] = k;
       slotRelevance[start + k] = relevance[document[start + k]];
@@ -82,4 +84,14 @@ export function simulateSessions(lists: DisplayedLists, options: SessionOptions)
       examined: out.examined,
     },
   };
+}
+
+/** Fisher–Yates shuffle of `values[start .. start + length − 1]` in place. */
+function shuffleRange(values: Int32Array, start: number, length: number, rng: RandomStream): void {
+  for (let i = length - 1; i > 0; i--) {
+    const j = start + rng.int(i + 1);
+    const tmp = values[start + i];
+    values[start + i] = values[j];
+    values[j] = tmp;
+  }
 }

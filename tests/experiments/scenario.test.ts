@@ -35,6 +35,16 @@ describe('scenario validation', () => {
     expect(error({ learners: ['naive'] })).toMatch(/name: expected a non-empty string, found nothing/);
   });
 
+  it('applies command-line overrides and validates them like the file', () => {
+    const s = loadScenario('sim/ultr-mq2008.json', { dataset: 'mq2008', fold: 3, seeds: [7, 8] });
+    expect(s.dataset).toEqual({ name: 'mq2008', fold: 3 });
+    expect(s.seeds).toEqual([7, 8]);
+    expect(loadScenario('sim/ultr-mq2008.json', {}).seeds).toEqual([1, 2, 3, 4]);
+    expect(() => loadScenario('sim/ultr-mq2008.json', { fold: 9 })).toThrow(/dataset\.fold: expected an integer ≥ 1 and ≤ 5, found 9/);
+    expect(() => loadScenario('sim/ultr-mq2008.json', { dataset: 'mq2009' })).toThrow(/dataset\.name: .*found "mq2009" \(did you mean "mq2008"\?\)/);
+    expect(() => loadScenario('sim/missing.json')).toThrow(/sim\/missing\.json: cannot read the scenario/);
+  });
+
   it('suggests only plausible names', () => {
     expect(nearest('sesions', ['sessions', 'seeds'])).toBe('sessions');
     expect(nearest('zzzzzz', ['sessions', 'seeds'])).toBeNull();

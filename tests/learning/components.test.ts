@@ -101,3 +101,17 @@ describe('RandTop-n propensity estimation', () => {
     }
   });
 });
+
+describe('training', () => {
+  it('stops with a clear error when the loss stops being finite', async () => {
+    const { train } = await import('../../src/learning/trainer.js');
+    const { listwiseObjective } = await import('../../src/learning/objectives.js');
+    const world = syntheticWorld(20, 5, 1);
+    const model = new ScoringModel({ type: 'linear' }, 3, randomStream('m'));
+    const broken = { ...listwiseObjective(), loss: (scores: tf.Tensor2D) => tf.mul(tf.sum(scores), Number.NaN) as tf.Scalar };
+    expect(() =>
+      train(model, broken, labelBatches(world, 4), { steps: 3, learningRate: 0.05, clipNorm: 5, evalEvery: 3, rng: randomStream(1), label: 'seed 1 naive' }),
+    ).toThrow(/seed 1 naive: the loss became NaN at step 1/);
+    model.dispose();
+  });
+});

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { randomStream } from '../../src/core/random.js';
 import { PositionBasedModel } from '../../src/simulation/click-model.js';
 import { EYE_TRACKING_PROFILE, examinationProbabilities } from '../../src/simulation/examination.js';
-import { gradedRelevanceTable, relevanceProbabilities } from '../../src/simulation/relevance.js';
+import { gradedRelevanceTable, relevanceProbabilities, relevanceTable } from '../../src/simulation/relevance.js';
 import { simulateSessions, type DisplayedLists } from '../../src/simulation/sessions.js';
 
 /** Four standard errors of a binomial proportion: a false alarm about once in 16,000 checks. */
@@ -34,6 +34,14 @@ describe('examination profiles and the relevance mapping', () => {
     expect(Array.from(gradedRelevanceTable({ epsilon: 0.1, maxGrade: 2 })).map((v) => +v.toFixed(4))).toEqual([0.1, 0.4, 1]);
     // grades outside [0, ymax] are clamped
     expect(Array.from(relevanceProbabilities(Int32Array.from([-1, 5]), gradedRelevanceTable({ epsilon: 0, maxGrade: 2 })))).toEqual([0, 1]);
+  });
+
+  it('offers the binarised and 0.25·y mappings, with named errors', () => {
+    expect(Array.from(relevanceTable({ mapping: 'binary', epsilon: 0.1, threshold: 2, maxGrade: 4 })).map((v) => +v.toFixed(4))).toEqual([0.1, 0.1, 1, 1, 1]);
+    expect(Array.from(relevanceTable({ mapping: 'linear', scale: 0.25, maxGrade: 4 }))).toEqual([0, 0.25, 0.5, 0.75, 1]);
+    expect(Array.from(relevanceTable({ mapping: 'graded', epsilon: 0.1, maxGrade: 2 })).map((v) => +v.toFixed(4))).toEqual([0.1, 0.4, 1]);
+    expect(() => relevanceTable({ mapping: 'binary', epsilon: 0.1, threshold: 5, maxGrade: 4 })).toThrow(/relevance\.threshold: expected an integer in \[1, 4\], found 5/);
+    expect(() => relevanceTable({ mapping: 'linear', scale: 0, maxGrade: 4 })).toThrow(/relevance\.scale/);
   });
 });
 

@@ -15,13 +15,13 @@ export class PositionBasedModel implements ClickModel {
     const last = this.examination.length - 1;
     for (let k = 0; k < length; k++) {
       const row = start + k;
-      const kappa = this.examination[Math.min(k, last)];
-      // Draw examination and relevance separately so the hidden truth records examination.
-      const examined = rng.uniform() < kappa;
-      const attracted = rng.uniform() < relevance[row];
+      const kappa = this.examination[k < last ? k : last];
+      // One uniform u gives the joint (E, C) exactly: u < κr → examined and clicked (prob κr),
+      // κr ≤ u < κ → examined, not clicked (κ(1 − r)), u ≥ κ → not examined (1 − κ).
+      const u = rng.uniform();
       out.examinationProbability[row] = kappa;
-      out.examined[row] = examined ? 1 : 0;
-      out.click[row] = examined && attracted ? 1 : 0;
+      out.examined[row] = u < kappa ? 1 : 0;
+      out.click[row] = u < kappa * relevance[row] ? 1 : 0;
     }
   }
 }

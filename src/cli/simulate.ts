@@ -1,0 +1,126 @@
+import type { Argv, ArgumentsCamelCase } from 'yargs';
+import { ConfigError } from '../core/errors.js';
+import { stderrProgress } from '../core/progress.js';
+import { randomStream } from '../core/random.js';
+import type { RankingData } from '../core/types.js';
+import { ClickLogWriter, clickLogFormatOf, loadRankingDataset, readLetorFileSync, writeClickLog } from '../data/index.js';
+import type { LoggedClicks } from '../data/click-log-table.js';
+import { SESSIONS_PER_CHUNK, simulateSearchLog } from '../experiments/simulate-search.js';
+import { BACKEND_CHOICES, initBackend, type BackendChoice } from '../learning/backend.js';
+import { createClickModel, type ClickModelSpec } from '../simulation/click-models/index.js';
+import { EXAMINATION_PROFILES, type ExaminationProfile } from '../simulation/examination.js';
+import { RELEVANCE_MAPPINGS, relevanceTable, type RelevanceMapping } from '../simulation/relevance.js';
+import { positiveIntegers } from './checks.js';
+
+interface SimulateArgs {
+  out: string;
+  dataset: string;
+  fold: number;
+  split: 'train' | 'validation' | 'test';
+  letor?: string;
+  logger: 'linear' | 'file-order';
+  cutoff: number;
+  clickModel: string;
+  examination?: ExaminationProfile;
+  eta?: number;
+  relevance: RelevanceMapping['mapping'];
+  epsilon: number;
+  threshold: number;
+  scale: number;
+  intervention: 'none' | 'shuffle';
+  sessions: number;
+  seed: number;
+  truth: boolean;
+  backend: BackendChoice;
+  quiet: boolean;
+}
+
+export const simulateCommand = {
+  command: 'simulate',
+  describe: 'Simulate a search click log on a LETOR data set under a click model and write it (CSV, JSON Lines, Arrow or Parquet by extension)',
+  builder: (yargs: Argv) =>
+    yargs
+      .option('out', { type: 'string', demandOption: true, describe: 'output file: .csv, .jsonl, .arrow or .parquet' })
+      .option('dataset', { type: 'string', default: 'mq2008', describe: 'shipped data set' })
+      .option('fold', { type: 'number', default: 1, describe: 'fold of the shipped data set' })
+      .option('split', { choices: ['train', 'validation', 'test'] as const, default: 'train' as const, describe: 'which split users search' })
+      .option('letor', { type: 'string', describe: 'a LETOR/SVMlight file (plain or .gz) instead of the shipped data set' })
+      .option('logger', { choices: ['linear', 'file-order'] as const, default: 'linear' as const, describe: 'logging ranker: linear on 1% of the queries, or the file order' })
+      .option('cutoff', { type: 'number', default: 10, describe: 'users see the top N' })
+      .option('click-model', { type: 'string', default: 'pbm', describe: 'pbm, cascade, dcm, dbn, ubm, trust-bias, mnl, or a JSON object with "type" and parameters' })
+      .option('examination', { choices: EXAMINATION_PROFILES, describe: 'examination profile (pbm, trust-bias)' })
+      .option('eta', { type: 'number', describe: 'position-bias severity η (pbm, trust-bias)' })
+      .option('relevance', { choices: RELEVANCE_MAPPINGS, default: 'graded' as const, describe: 'grade → P(click | examined) mapping' })
+      .option('epsilon', { type: 'number', default: 0.1, describe: 'click noise ε on irrelevant documents (graded, binary)' })
+      .option('threshold', { type: 'number', default: 1, describe: 'lowest relevant grade (binary)' })
+      .option('scale', { type: 'number', default: 0.25, describe: 'P = scale · grade (linear)' })
+      .option('intervention', { choices: ['none', 'shuffle'] as const, default: 'none' as const, describe: 'shuffle: RandTop-n, each session shows the top N in random order' })
+      .option('sessions', { type: 'number', default: 100_000 })
+      .option('seed', { type: 'number', default: 1 })
+      .option('truth', { type: 'boolean', default: false, describe: 'also write the hidden truth (examination, relevance probability) as truth_* columns' })
+      .option('backend', { choices: BACKEND_CHOICES, default: 'auto' as BackendChoice, describe: 'TF.js backend (to train the linear logger)' })
+      .option('quiet', { type: 'boolean', default: false })
+      .check((argv) => positiveIntegers(argv, ['cutoff', 'sessions', 'fold'])) as unknown as Argv<SimulateArgs>,
+  handler: async (args: ArgumentsCamelCase<SimulateArgs>) => {
+    const progress = stderrProgress({ quiet: args.quiet });
+    const data = loadWorld(args);
+    const maxGrade = data.labels.reduce((max, y) => Math.max(max, y), 1);
+    const relevance = relevanceTable(relevanceMapping(args, maxGrade), 'relevance');
+    const clickModel = createClickModel(clickModelSpec(args), args.cutoff, 'click-model');
+    const format = clickLogFormatOf(args.out);
+    if (format === 'arrow' && args.sessions > SESSIONS_PER_CHUNK) {
+      throw new ConfigError('--out', `Arrow files are written whole, from memory: use at most ${SESSIONS_PER_CHUNK} sessions, or .csv, .jsonl or .parquet to stream`);
+    }
+    if (args.logger === 'linear') await initBackend(args.backend);
+    const writer = format === 'arrow' ? null : await ClickLogWriter.open(args.out, { truth: args.truth });
+    progress.start(`simulating ${clickModel.name} sessions on ${data.source}`, args.sessions);
+    await simulateSearchLog(
+      data,
+      { logger: args.logger, loggingRanker: { trainFraction: 0.01, sample: 'queries', steps: 300 }, cutoff: args.cutoff, intervention: args.intervention, relevance, clickModel, sessions: args.sessions },
+      randomStream(args.seed),
+      async (chunk: LoggedClicks) => {
+        if (writer) await writer.write(chunk);
+        else await writeClickLog(args.out, chunk, { truth: args.truth });
+        progress.update(writer ? writer.sessions : args.sessions);
+      },
+    );
+    await writer?.close();
+    progress.finish();
+    process.stdout.write(`${args.sessions} sessions (${clickModel.name}, seed ${args.seed}) written to ${args.out}\n`);
+  },
+};
+
+function loadWorld(args: SimulateArgs): RankingData {
+  if (args.letor) return readLetorFileSync(args.letor);
+  if (args.dataset !== 'mq2008') throw new ConfigError('--dataset', `expected "mq2008" (or --letor PATH for another LETOR file), found "${args.dataset}"`);
+  return loadRankingDataset('mq2008', { fold: args.fold })[args.split];
+}
+
+function relevanceMapping(args: SimulateArgs, maxGrade: number): RelevanceMapping {
+  switch (args.relevance) {
+    case 'graded':
+      return { mapping: 'graded', epsilon: args.epsilon, maxGrade };
+    case 'binary':
+      return { mapping: 'binary', epsilon: args.epsilon, threshold: args.threshold, maxGrade };
+    case 'linear':
+      return { mapping: 'linear', scale: args.scale, maxGrade };
+  }
+}
+
+/** `--click-model` is a model name or a JSON spec; `--examination` and `--eta` fill in the PBM's and trust bias's fields. */
+function clickModelSpec(args: SimulateArgs): ClickModelSpec {
+  let spec: Record<string, unknown>;
+  const text = args.clickModel.trim();
+  if (text.startsWith('{')) {
+    try {
+      spec = JSON.parse(text) as Record<string, unknown>;
+    } catch (error) {
+      throw new ConfigError('--click-model', `expected a model name or a JSON object, found invalid JSON (${error instanceof Error ? error.message : String(error)})`);
+    }
+  } else {
+    spec = { type: text };
+  }
+  if (args.examination !== undefined) spec.examination = args.examination;
+  if (args.eta !== undefined) spec.eta = args.eta;
+  return spec as unknown as ClickModelSpec;
+}
