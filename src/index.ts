@@ -2,7 +2,7 @@
 export * from './core/errors.js';
 export * from './core/random.js';
 export * from './core/progress.js';
-export type * from './core/types.js';
+export * from './core/types.js';
 export * from './data/index.js';
 export * from './simulation/examination.js';
 export * from './simulation/relevance.js';
@@ -27,3 +27,4 @@ export * from './experiments/run-scenario.js';
 export * from './experiments/benchmark.js';
 export * from './experiments/simulate-search.js';
 export * from './simulation/recommender/index.js';
+export * from './experiments/simulate-recommender.js';

@@ -2,6 +2,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ClickLabError } from '../core/errors.js';
+import { banditCommand } from './bandit.js';
 import { benchCommand } from './bench.js';
 import { runCommand } from './run.js';
 import { simulateCommand } from './simulate.js';
@@ -10,6 +11,7 @@ await yargs(hideBin(process.argv))
   .scriptName('clicklab')
   .command(runCommand)
   .command(simulateCommand)
+  .command(banditCommand)
   .command(benchCommand)
   .demandCommand(1, 'name a command, e.g. clicklab run sim/ultr-mq2008.json')
   .strict()

@@ -5,12 +5,16 @@ import { randomStream } from '../core/random.js';
 import type { RankingData } from '../core/types.js';
 import { ClickLogWriter, clickLogFormatOf, loadRankingDataset, readLetorFileSync, writeClickLog } from '../data/index.js';
 import type { LoggedClicks } from '../data/click-log-table.js';
-import { SESSIONS_PER_CHUNK, simulateSearchLog } from '../experiments/simulate-search.js';
+import { concatChunks } from '../experiments/search-chunk.js';
+import { simulateSearchLog } from '../experiments/simulate-search.js';
 import { BACKEND_CHOICES, initBackend, type BackendChoice } from '../learning/backend.js';
 import { createClickModel, type ClickModelSpec } from '../simulation/click-models/index.js';
 import { EXAMINATION_PROFILES, type ExaminationProfile } from '../simulation/examination.js';
 import { RELEVANCE_MAPPINGS, relevanceTable, type RelevanceMapping } from '../simulation/relevance.js';
 import { positiveIntegers } from './checks.js';
+
+/** Arrow files are encoded whole, from memory: this bounds the memory a `.arrow` output takes. */
+const ARROW_MAX_SESSIONS = 1 << 20;
 
 interface SimulateArgs {
   out: string;
@@ -30,6 +34,7 @@ interface SimulateArgs {
   intervention: 'none' | 'shuffle';
   sessions: number;
   seed: number;
+  workers: number;
   truth: boolean;
   backend: BackendChoice;
   quiet: boolean;
@@ -57,34 +62,42 @@ export const simulateCommand = {
       .option('intervention', { choices: ['none', 'shuffle'] as const, default: 'none' as const, describe: 'shuffle: RandTop-n, each session shows the top N in random order' })
       .option('sessions', { type: 'number', default: 100_000 })
       .option('seed', { type: 'number', default: 1 })
+      .option('workers', { type: 'number', default: 1, describe: 'worker threads that simulate the sessions (the log is the same for any number)' })
       .option('truth', { type: 'boolean', default: false, describe: 'also write the hidden truth (examination, relevance probability) as truth_* columns' })
       .option('backend', { choices: BACKEND_CHOICES, default: 'auto' as BackendChoice, describe: 'TF.js backend (to train the linear logger)' })
       .option('quiet', { type: 'boolean', default: false })
-      .check((argv) => positiveIntegers(argv, ['cutoff', 'sessions', 'fold'])) as unknown as Argv<SimulateArgs>,
+      .check((argv) => positiveIntegers(argv, ['cutoff', 'sessions', 'fold', 'workers'])) as unknown as Argv<SimulateArgs>,
   handler: async (args: ArgumentsCamelCase<SimulateArgs>) => {
     const progress = stderrProgress({ quiet: args.quiet });
     const data = loadWorld(args);
     const maxGrade = data.labels.reduce((max, y) => Math.max(max, y), 1);
     const relevance = relevanceTable(relevanceMapping(args, maxGrade), 'relevance');
-    const clickModel = createClickModel(clickModelSpec(args), args.cutoff, 'click-model');
+    const spec = clickModelSpec(args);
+    const clickModel = createClickModel(spec, args.cutoff, 'click-model');
     const format = clickLogFormatOf(args.out);
-    if (format === 'arrow' && args.sessions > SESSIONS_PER_CHUNK) {
-      throw new ConfigError('--out', `Arrow files are written whole, from memory: use at most ${SESSIONS_PER_CHUNK} sessions, or .csv, .jsonl or .parquet to stream`);
+    if (format === 'arrow' && args.sessions > ARROW_MAX_SESSIONS) {
+      throw new ConfigError('--out', `Arrow files are written whole, from memory: use at most ${ARROW_MAX_SESSIONS} sessions, or .csv, .jsonl or .parquet to stream`);
     }
     if (args.logger === 'linear') await initBackend(args.backend);
     const writer = format === 'arrow' ? null : await ClickLogWriter.open(args.out, { truth: args.truth });
+    const chunks: LoggedClicks[] = []; // Arrow only
+    let simulated = 0;
     progress.start(`simulating ${clickModel.name} sessions on ${data.source}`, args.sessions);
     await simulateSearchLog(
       data,
-      { logger: args.logger, loggingRanker: { trainFraction: 0.01, sample: 'queries', steps: 300 }, cutoff: args.cutoff, intervention: args.intervention, relevance, clickModel, sessions: args.sessions },
+      { logger: args.logger, loggingRanker: { trainFraction: 0.01, sample: 'queries', steps: 300 }, cutoff: args.cutoff, intervention: args.intervention, relevance, clickModel, clickModelSpec: spec, sessions: args.sessions },
       randomStream(args.seed),
       async (chunk: LoggedClicks) => {
         if (writer) await writer.write(chunk);
-        else await writeClickLog(args.out, chunk, { truth: args.truth });
-        progress.update(writer ? writer.sessions : args.sessions);
+        else chunks.push(chunk);
+        simulated += chunk.log.sessionQuery.length;
+        progress.update(simulated);
       },
+      // A streaming writer is done with a chunk once it is written; the Arrow path keeps them.
+      { workers: args.workers, releaseChunks: writer !== null },
     );
-    await writer?.close();
+    if (writer) await writer.close();
+    else await writeClickLog(args.out, concatChunks(chunks), { truth: args.truth });
     progress.finish();
     process.stdout.write(`${args.sessions} sessions (${clickModel.name}, seed ${args.seed}) written to ${args.out}\n`);
   },

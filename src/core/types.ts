@@ -39,6 +39,9 @@ export interface RankingSplits {
   readonly test: RankingData;
 }
 
+/** The longest list a session can show: positions are stored in 16 bits. */
+export const MAX_LIST_LENGTH = 65_536;
+
 /**
  * A click log of ranked lists (one row per displayed slot), columnar.
  * Session s occupies rows `sessionOffsets[s] .. sessionOffsets[s + 1] - 1`, in rank order.
@@ -51,8 +54,8 @@ export interface ClickLog {
   readonly sessionOffsets: Int32Array;
   /** Document row (into the RankingData) at each slot. */
   readonly document: Int32Array;
-  /** 0-based rank of each slot. */
-  readonly position: Int32Array;
+  /** 0-based rank of each slot (16 bits: a session shows at most 65,536 results, and a PBM log stays under 16 bytes a slot). */
+  readonly position: Uint16Array;
   /** 1 if the slot was clicked. */
   readonly click: Uint8Array;
 }

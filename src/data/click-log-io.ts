@@ -65,9 +65,14 @@ const EXTENSIONS: Readonly<Record<string, ClickLogFormat>> = {
 
 /** The format a file name implies: `.csv`, `.jsonl`, `.arrow` or `.feather` (Arrow IPC), `.parquet`. */
 export function clickLogFormatOf(path: string): ClickLogFormat {
+  return logFormatOf(path, 'click-log');
+}
+
+/** @internal The format a file name implies; `kind` ('click-log', ...) names the log in the message. */
+export function logFormatOf(path: string, kind: string): ClickLogFormat {
   const format = EXTENSIONS[extname(path).toLowerCase()];
   if (format === undefined) {
-    throw new ConfigError('format', `cannot tell the click-log format of '${path}' from its extension: expected .csv, .jsonl, .arrow, .feather or .parquet, or pass the format option`);
+    throw new ConfigError('format', `cannot tell the ${kind} format of '${path}' from its extension: expected .csv, .jsonl, .arrow, .feather or .parquet, or pass the format option`);
   }
   return format;
 }
@@ -75,17 +80,17 @@ export function clickLogFormatOf(path: string): ClickLogFormat {
 // ---------------------------------------------------------------------------------------------
 // Writing
 
-/** Rows per string handed to the file: bounds the memory of text writing, whatever the chunk size. */
-const TEXT_BLOCK_ROWS = 1 << 16;
-/** Rows per Parquet row group, as pyarrow's default. */
-const PARQUET_ROW_GROUP = 1 << 20;
+/** @internal Rows per string handed to the file: bounds the memory of text writing, whatever the chunk size. */
+export const TEXT_BLOCK_ROWS = 1 << 16;
+/** @internal Rows per Parquet row group, as pyarrow's default. */
+export const PARQUET_ROW_GROUP = 1 << 20;
 
 /**
- * The shortest decimal that reads back (through `Math.fround`) as the float32 `v`. Nine significant
- * digits always do; fewer usually do, and whether p digits do is monotone in p (a (p+1)-digit
- * rounding is at least as close as a p-digit one), so a binary search finds the fewest.
+ * @internal The shortest decimal that reads back (through `Math.fround`) as the float32 `v`. Nine
+ * significant digits always do; fewer usually do, and whether p digits do is monotone in p (a
+ * (p+1)-digit rounding is at least as close as a p-digit one), so a binary search finds the fewest.
  */
-function formatFloat32(v: number): string {
+export function formatFloat32(v: number): string {
   let lo = 1;
   let hi = 9;
   while (lo < hi) {
@@ -97,10 +102,10 @@ function formatFloat32(v: number): string {
 }
 
 /**
- * `formatFloat32` with a memo: simulated logs repeat few distinct values (one examination
+ * @internal `formatFloat32` with a memo: simulated logs repeat few distinct values (one examination
  * probability per rank, one relevance probability per grade), which then cost one map look-up.
  */
-class Float32Formatter {
+export class Float32Formatter {
   private readonly memo = new Map<number, string>();
 
   format(v: number): string {
@@ -381,15 +386,16 @@ const PLUS = 43;
 const MINUS = 45;
 const DOT = 46;
 
-interface LineParser {
+/** @internal */
+export interface LineParser {
   line(b: Buffer, start: number, end: number): void;
 }
 
 /**
- * Streams the file's lines (LF or CRLF) to the parser; the last line may lack its newline. Lines are
- * handed as byte ranges of the chunk, so that a line costs no string unless the parser wants one.
+ * @internal Streams the file's lines (LF or CRLF) to the parser; the last line may lack its newline.
+ * Lines are handed as byte ranges of the chunk, so that a line costs no string unless the parser wants one.
  */
-async function forEachLine(path: string, parser: LineParser): Promise<void> {
+export async function forEachLine(path: string, parser: LineParser): Promise<void> {
   let carry: Buffer | null = null;
   const emit = (b: Buffer, start: number, end: number): void => {
     parser.line(b, start, end > start && b[end - 1] === CR ? end - 1 : end);
@@ -491,37 +497,8 @@ class CsvParser implements LineParser {
       this.header(b, start, end);
       return;
     }
-    if (start === end) this.fail('expected a data row, found an empty line');
-    const { roles, values } = this;
-    const fieldCount = roles.length;
-    values.fill(NaN);
-    let field = 0;
-    let p = start;
-    for (;;) {
-      if (field === fieldCount) this.fail(`expected ${fieldCount} fields (as in the header), found more`);
-      let fieldStart = p;
-      let fieldEnd: number;
-      if (p < end && b[p] === QUOTE) {
-        fieldStart = p + 1;
-        fieldEnd = this.closingQuote(b, fieldStart, end);
-        p = fieldEnd + 1;
-        if (p < end && b[p] !== COMMA) this.fail(`expected a comma after the closing quote of field ${field + 1}, found ${quoteField(b, p, p + 1)}`);
-      } else {
-        const comma = b.indexOf(COMMA, p);
-        fieldEnd = comma < 0 || comma > end ? end : comma;
-        p = fieldEnd;
-      }
-      const role = roles[field];
-      if (role >= 0) {
-        const value = parseDecimal(b, fieldStart, fieldEnd);
-        if (Number.isNaN(value)) this.fail(`expected a number in column '${this.columns[field]}', found ${quoteField(b, fieldStart, fieldEnd)}`);
-        values[role] = value;
-      }
-      field++;
-      if (p >= end) break;
-      p++; // the comma
-    }
-    if (field !== fieldCount) this.fail(`expected ${fieldCount} fields (as in the header), found ${field}`);
+    const { values } = this;
+    csvNumbers(b, start, end, this.roles, this.columns, values, this.fail);
     this.builder.add(values[0], values[1], values[2], values[3], values[4], values[5], values[6], values[7], values[8]);
   }
 
@@ -531,51 +508,125 @@ class CsvParser implements LineParser {
   }
 
   private header(b: Buffer, start: number, end: number): void {
-    // A UTF-8 byte order mark, as spreadsheet programs write, is not part of the first name.
-    if (end - start >= 3 && b[start] === 0xef && b[start + 1] === 0xbb && b[start + 2] === 0xbf) start += 3;
-    const columns: string[] = [];
-    let p = start;
-    for (;;) {
-      if (p < end && b[p] === QUOTE) {
-        const close = this.closingQuote(b, p + 1, end);
-        columns.push(b.toString('utf8', p + 1, close).replaceAll('""', '"'));
-        p = close + 1;
-        if (p < end && b[p] !== COMMA) this.fail(`expected a comma after the closing quote of column name ${columns.length}, found ${quoteField(b, p, p + 1)}`);
-      } else {
-        const comma = b.indexOf(COMMA, p);
-        const fieldEnd = comma < 0 || comma > end ? end : comma;
-        columns.push(b.toString('utf8', p, fieldEnd));
-        p = fieldEnd;
-      }
-      if (p >= end) break;
-      p++;
-    }
+    const columns = csvHeader(b, start, end, this.fail);
     const names = resolveClickLogColumns(columns, this.file, this.truth);
-    const byRole = roleNames(names);
-    this.roles = new Int8Array(columns.length).fill(-1);
-    columns.forEach((name, i) => {
-      const role = byRole.indexOf(name);
-      if (role < 0) return;
-      if (columns.indexOf(name) !== i) this.fail(`expected each column once in the header, found '${name}' twice`);
-      this.roles[i] = role;
-    });
+    this.roles = csvRoles(columns, roleNames(names), this.fail);
     this.columns = columns;
     this.builder = new ClickLogBuilder(names, { file: this.file, unit: 'line', first: 2 });
   }
 
-  /** The index of the quote that closes a field opened just before `p` (`""` is an escaped quote). */
-  private closingQuote(b: Buffer, p: number, end: number): number {
-    for (;;) {
-      const q = b.indexOf(QUOTE, p);
-      if (q < 0 || q >= end) this.fail('expected a closing quote before the end of the line (quoted fields may not span lines), found none');
-      if (q + 1 < end && b[q + 1] === QUOTE) p = q + 2;
-      else return q;
-    }
-  }
-
-  private fail(problem: string): never {
+  private readonly fail: LineFail = (problem) => {
     throw new DataFormatError(this.file, this.lineNumber, problem);
+  };
+}
+
+/** @internal Reports a problem on the current line (the caller knows which line that is). */
+export type LineFail = (problem: string) => never;
+
+/**
+ * @internal The column names of a CSV header line. A name may be quoted, with a doubled quote for
+ * a quote inside; a UTF-8 byte order mark, as spreadsheet programs write, is not part of the first name.
+ */
+export function csvHeader(b: Buffer, start: number, end: number, fail: LineFail): string[] {
+  if (end - start >= 3 && b[start] === 0xef && b[start + 1] === 0xbb && b[start + 2] === 0xbf) start += 3;
+  const columns: string[] = [];
+  let p = start;
+  for (;;) {
+    if (p < end && b[p] === QUOTE) {
+      const close = closingQuote(b, p + 1, end, fail);
+      columns.push(b.toString('utf8', p + 1, close).replaceAll('""', '"'));
+      p = close + 1;
+      if (p < end && b[p] !== COMMA) fail(`expected a comma after the closing quote of column name ${columns.length}, found ${quoteField(b, p, p + 1)}`);
+    } else {
+      const comma = b.indexOf(COMMA, p);
+      const fieldEnd = comma < 0 || comma > end ? end : comma;
+      columns.push(b.toString('utf8', p, fieldEnd));
+      p = fieldEnd;
+    }
+    if (p >= end) break;
+    p++;
   }
+  return columns;
+}
+
+/**
+ * @internal The role of each header column: its index in `byRole` (the names a reader resolved, null
+ * for a role the file lacks), or −1 for a column the log does not use. A used column twice is an error.
+ */
+export function csvRoles(columns: readonly string[], byRole: readonly (string | null)[], fail: LineFail): Int8Array {
+  const roles = new Int8Array(columns.length).fill(-1);
+  columns.forEach((name, i) => {
+    const role = byRole.indexOf(name);
+    if (role < 0) return;
+    if (columns.indexOf(name) !== i) fail(`expected each column once in the header, found '${name}' twice`);
+    roles[i] = role;
+  });
+  return roles;
+}
+
+/**
+ * @internal Parses one CSV data line into `values` (NaN for roles no column fills): the field of each
+ * column with role r ≥ 0 must be a decimal number and goes to values[r]; other fields are skipped
+ * unread. `columns` (the header's names) name the column in messages. The line must have exactly
+ * as many fields as the header.
+ */
+export function csvNumbers(b: Buffer, start: number, end: number, roles: Int8Array, columns: readonly string[], values: Float64Array, fail: LineFail): void {
+  if (start === end) fail('expected a data row, found an empty line');
+  const fieldCount = roles.length;
+  values.fill(NaN);
+  let field = 0;
+  let p = start;
+  for (;;) {
+    if (field === fieldCount) fail(`expected ${fieldCount} fields (as in the header), found more`);
+    let fieldStart = p;
+    let fieldEnd: number;
+    if (p < end && b[p] === QUOTE) {
+      fieldStart = p + 1;
+      fieldEnd = closingQuote(b, fieldStart, end, fail);
+      p = fieldEnd + 1;
+      if (p < end && b[p] !== COMMA) fail(`expected a comma after the closing quote of field ${field + 1}, found ${quoteField(b, p, p + 1)}`);
+    } else {
+      const comma = b.indexOf(COMMA, p);
+      fieldEnd = comma < 0 || comma > end ? end : comma;
+      p = fieldEnd;
+    }
+    const role = roles[field];
+    if (role >= 0) {
+      const value = parseDecimal(b, fieldStart, fieldEnd);
+      if (Number.isNaN(value)) fail(`expected a number in column '${columns[field]}', found ${quoteField(b, fieldStart, fieldEnd)}`);
+      values[role] = value;
+    }
+    field++;
+    if (p >= end) break;
+    p++; // the comma
+  }
+  if (field !== fieldCount) fail(`expected ${fieldCount} fields (as in the header), found ${field}`);
+}
+
+/** The index of the quote that closes a field opened just before `p` (a doubled quote is an escaped one). */
+function closingQuote(b: Buffer, p: number, end: number, fail: LineFail): number {
+  for (;;) {
+    const q = b.indexOf(QUOTE, p);
+    if (q < 0 || q >= end) fail('expected a closing quote before the end of the line (quoted fields may not span lines), found none');
+    if (q + 1 < end && b[q + 1] === QUOTE) p = q + 2;
+    else return q;
+  }
+}
+
+/** @internal One JSON Lines line as an object; anything else (invalid JSON, an array, a number) is an error. */
+export function jsonObject(b: Buffer, start: number, end: number, fail: LineFail): Record<string, unknown> {
+  if (start === end) fail('expected a JSON object, found an empty line');
+  const text = b.toString('utf8', start, end);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    fail(`expected a JSON object, found invalid JSON (${(error as Error).message})`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    fail(`expected a JSON object, found ${Array.isArray(parsed) ? 'an array' : describeValue(parsed)}`);
+  }
+  return parsed as Record<string, unknown>;
 }
 
 /**
@@ -598,18 +649,7 @@ class JsonLinesParser implements LineParser {
 
   line(b: Buffer, start: number, end: number): void {
     this.lineNumber++;
-    if (start === end) this.fail('expected a JSON object, found an empty line');
-    const text = b.toString('utf8', start, end);
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (error) {
-      this.fail(`expected a JSON object, found invalid JSON (${(error as Error).message})`);
-    }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-      this.fail(`expected a JSON object, found ${Array.isArray(parsed) ? 'an array' : describeValue(parsed)}`);
-    }
-    const object = parsed as Record<string, unknown>;
+    const object = jsonObject(b, start, end, this.fail);
     if (this.builder === null) {
       const names = resolveClickLogColumns(Object.keys(object), this.file, this.truth);
       this.keys = roleNames(names);
@@ -641,9 +681,9 @@ class JsonLinesParser implements LineParser {
     return builder.finish();
   }
 
-  private fail(problem: string): never {
+  private readonly fail: LineFail = (problem) => {
     throw new DataFormatError(this.file, this.lineNumber, problem);
-  }
+  };
 }
 
 async function readArrow(path: string, truth: boolean): Promise<LoggedClicks> {

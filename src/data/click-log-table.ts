@@ -19,7 +19,7 @@
  */
 import { table as makeTable, type ColumnTable } from 'arquero';
 import { DataFormatError } from '../core/errors.js';
-import type { ClickLog, ClickLogTruth } from '../core/types.js';
+import { MAX_LIST_LENGTH, type ClickLog, type ClickLogTruth } from '../core/types.js';
 
 /** A click log with what a logging policy and a simulator may know about it, aligned row by row. */
 export interface LoggedClicks {
@@ -64,13 +64,13 @@ export interface RowNumbering {
   readonly first: number;
 }
 
-/** 'line 12' or 'row 11', for messages that point at another row. */
-function rowName(at: RowNumbering, row: number): string {
+/** @internal 'line 12' or 'row 11', for messages that point at another row. */
+export function rowName(at: RowNumbering, row: number): string {
   return `${at.unit} ${row + at.first}`;
 }
 
-/** Lines go into `DataFormatError.line`; rows of a binary file have no line and lead the message. */
-function rowError(at: RowNumbering, row: number, problem: string): DataFormatError {
+/** @internal Lines go into `DataFormatError.line`; rows of a binary file have no line and lead the message. */
+export function rowError(at: RowNumbering, row: number, problem: string): DataFormatError {
   return at.unit === 'line'
     ? new DataFormatError(at.file, row + at.first, problem)
     : new DataFormatError(at.file, null, `${rowName(at, row)}: ${problem}`);
@@ -94,18 +94,8 @@ export interface ClickLogColumnNames {
  * (with no line: it concerns the header or schema).
  */
 export function resolveClickLogColumns(available: readonly string[], file: string, truth: boolean): ClickLogColumnNames {
-  const have = new Set(available);
-  const missing: string[] = [];
-  const find = (name: string, required: boolean): string | null => {
-    const alias = ALIASES[name];
-    if (alias !== undefined && have.has(name) && have.has(alias)) {
-      throw new DataFormatError(file, null, `expected one of the columns '${name}' and '${alias}' (they mean the same), found both`);
-    }
-    if (have.has(name)) return name;
-    if (alias !== undefined && have.has(alias)) return alias;
-    if (required) missing.push(alias === undefined ? name : `${name} (or ${alias})`);
-    return null;
-  };
+  const lookup = new ColumnLookup(available, file, ALIASES);
+  const find = (name: string, required: boolean): string | null => lookup.find(name, required);
   const C = CLICK_LOG_COLUMNS;
   const session = find(C.session, true);
   const query = find(C.query, true);
@@ -116,10 +106,7 @@ export function resolveClickLogColumns(available: readonly string[], file: strin
   const truthNames = truth
     ? [find(C.examinationProbability, true), find(C.relevanceProbability, true), find(C.examined, true)]
     : null;
-  if (missing.length > 0) {
-    const found = available.length === 0 ? 'none' : available.map((n) => `'${n}'`).join(', ');
-    throw new DataFormatError(file, null, `expected the column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, missing; found columns: ${found}`);
-  }
+  lookup.check();
   return {
     session: session!,
     query: query!,
@@ -131,18 +118,59 @@ export function resolveClickLogColumns(available: readonly string[], file: strin
   };
 }
 
+/**
+ * @internal Looks columns up among a file's `available` names, by the name clicklab writes or its
+ * one accepted alias, and collects the required ones that are not there for a single message.
+ */
+export class ColumnLookup {
+  private readonly have: Set<string>;
+  private readonly missing: string[] = [];
+
+  constructor(
+    private readonly available: readonly string[],
+    private readonly file: string,
+    private readonly aliases: Readonly<Record<string, string>>,
+  ) {
+    this.have = new Set(available);
+  }
+
+  /** The name the file uses for `name`, or null; a column present under both names is an error. */
+  find(name: string, required: boolean): string | null {
+    const { have } = this;
+    const alias = this.aliases[name];
+    if (alias !== undefined && have.has(name) && have.has(alias)) {
+      throw new DataFormatError(this.file, null, `expected one of the columns '${name}' and '${alias}' (they mean the same), found both`);
+    }
+    if (have.has(name)) return name;
+    if (alias !== undefined && have.has(alias)) return alias;
+    if (required) this.missing.push(alias === undefined ? name : `${name} (or ${alias})`);
+    return null;
+  }
+
+  /** Throws a DataFormatError naming every required column not found, and the columns there are. */
+  check(): void {
+    const { missing, available } = this;
+    if (missing.length > 0) {
+      const found = available.length === 0 ? 'none' : available.map((n) => `'${n}'`).join(', ');
+      throw new DataFormatError(this.file, null, `expected the column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, missing; found columns: ${found}`);
+    }
+  }
+}
+
 const INT32_MAX = 0x7fffffff;
 
-type Growable = Int32Array | Uint8Array | Float32Array | Float64Array;
+/** @internal */
+export type Growable = Int32Array | Uint16Array | Uint8Array | Float32Array | Float64Array;
 
-function grown<T extends Growable>(a: T, length: number): T {
+/** @internal A copy of `a` in a new array of `length` elements (the builders' amortised growth). */
+export function grown<T extends Growable>(a: T, length: number): T {
   const b = new (a.constructor as new (n: number) => T)(length);
   (b as Growable).set(a as ArrayLike<number>);
   return b;
 }
 
-/** `a` cut to `length`, copied only when it has spare capacity. */
-function trimmed<T extends Growable>(a: T, length: number): T {
+/** @internal `a` cut to `length`, copied only when it has spare capacity. */
+export function trimmed<T extends Growable>(a: T, length: number): T {
   return a.length === length ? a : (a.slice(0, length) as T);
 }
 
@@ -156,7 +184,7 @@ export class ClickLogBuilder {
   private rows = 0;
   private capacity: number;
   private document: Int32Array;
-  private position: Int32Array;
+  private position: Uint16Array;
   private click: Uint8Array;
   private pscore: Float32Array | null;
   private examinationProbability: Float32Array | null;
@@ -184,7 +212,7 @@ export class ClickLogBuilder {
     const n = Math.max(1, expectedRows);
     this.capacity = n;
     this.document = new Int32Array(n);
-    this.position = new Int32Array(n);
+    this.position = new Uint16Array(n);
     this.click = new Uint8Array(n);
     this.pscore = names.pscore === null ? null : new Float32Array(n);
     this.examinationProbability = names.truth === null ? null : new Float32Array(n);
@@ -212,6 +240,7 @@ export class ClickLogBuilder {
     this.checkIndex(query, names.query, 0);
     this.checkIndex(item, names.item, 0);
     this.checkIndex(position, names.position, 1);
+    if (position > MAX_LIST_LENGTH) this.fail(`expected a position of at most ${MAX_LIST_LENGTH} in column '${names.position}' (sessions show at most that many results), found ${position}`);
     if (click !== 0 && click !== 1) this.fail(`expected 0 or 1 in column '${names.click}', found ${click}`);
 
     const s = this.sessions - 1;
@@ -343,6 +372,21 @@ export function describeValue(value: unknown): string {
 /** Typed or plain arrays of column values, as binary formats and tables give them. */
 export type ColumnValues = ArrayLike<unknown>;
 
+/**
+ * @internal Row `row` of a column as a number: numbers pass as they are, 64-bit integers (bigint)
+ * when exactly representable, and anything else (null, text, booleans) goes to `fail`.
+ */
+export function columnNumber(values: ColumnValues, row: number, column: string, fail: (problem: string) => never): number {
+  const v = values[row];
+  if (typeof v === 'number') return v;
+  if (typeof v === 'bigint') {
+    const n = Number(v);
+    if (Number.isSafeInteger(n)) return n;
+    return fail(`expected an integer within ±(2^53 − 1) in column '${column}', found ${v}`);
+  }
+  return fail(`expected a number in column '${column}', found ${describeValue(v)}`);
+}
+
 /** The columns a binary reader or a table hands to `addColumnRows`, by role. */
 export interface ClickLogColumnValues {
   readonly session: ColumnValues;
@@ -360,16 +404,8 @@ export interface ClickLogColumnValues {
  * anything else (null, text, booleans) is an error, not a conversion.
  */
 export function addColumnRows(builder: ClickLogBuilder, names: ClickLogColumnNames, columns: ClickLogColumnValues, count: number): void {
-  const value = (values: ColumnValues, column: string, row: number): number => {
-    const v = values[row];
-    if (typeof v === 'number') return v;
-    if (typeof v === 'bigint') {
-      const n = Number(v);
-      if (Number.isSafeInteger(n)) return n;
-      return builder.fail(`expected an integer within ±(2^53 − 1) in column '${column}', found ${v}`);
-    }
-    return builder.fail(`expected a number in column '${column}', found ${describeValue(v)}`);
-  };
+  const fail = (problem: string): never => builder.fail(problem);
+  const value = (values: ColumnValues, column: string, row: number): number => columnNumber(values, row, column, fail);
   const { pscore, truth } = columns;
   for (let r = 0; r < count; r++) {
     builder.add(
@@ -483,8 +519,8 @@ export function clickLogToTable(logged: LoggedClicks, options: ClickLogTableOpti
   return makeTable(columns);
 }
 
-/** A column's values in table order, without a per-row copy when the table is neither filtered nor ordered. */
-function tableColumn(table: ColumnTable, name: string): ColumnValues {
+/** @internal A column's values in table order, without a per-row copy when the table is neither filtered nor ordered. */
+export function tableColumn(table: ColumnTable, name: string): ColumnValues {
   if (table.isFiltered() || table.isOrdered()) return table.array(name);
   const column = table.column(name)!;
   return typeof column.toArray === 'function' ? (column.toArray() as unknown as ColumnValues) : (column as unknown as ColumnValues);

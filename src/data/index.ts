@@ -25,3 +25,20 @@ export {
   type ClickLogReadOptions,
   type ClickLogWriteOptions,
 } from './click-log-io.js';
+export {
+  INTERACTION_LOG_COLUMNS,
+  interactionLogFromTable,
+  interactionLogToTable,
+  type InteractionLogFromTableOptions,
+  type InteractionLogTableOptions,
+  type LoggedInteractions,
+} from './interaction-log-table.js';
+export {
+  InteractionLogWriter,
+  interactionLogFormatOf,
+  readInteractionLog,
+  writeInteractionLog,
+  type InteractionLogFormat,
+  type InteractionLogReadOptions,
+  type InteractionLogWriteOptions,
+} from './interaction-log-io.js';

@@ -12,9 +12,11 @@ import { dlaObjective, ipsObjective, listwiseObjective, type Objective } from '.
 import { train } from '../learning/trainer.js';
 import { rankByScores } from '../policies/ranking.js';
 import { PositionBasedModel } from '../simulation/click-model.js';
+import { createClickModel } from '../simulation/click-models/index.js';
 import { examinationProbabilities, relativeToFirst } from '../simulation/examination.js';
 import { simulateSessions } from '../simulation/sessions.js';
 import { alignColumns } from './results.js';
+import { simulateSearchLog, type SearchLogSpec } from './simulate-search.js';
 
 /**
  * Throughput benchmarks. Every group has a baseline measured in the same process, and rows are
@@ -42,6 +44,7 @@ export async function runBenchmarks(options: BenchmarkOptions): Promise<Benchmar
   return [
     ...trainingRows(options.steps),
     ...simulationRows(options.sessions),
+    ...(await parallelSimulationRows(16 * options.sessions)),
     ...(await clickLogRows(Math.min(options.sessions, 200_000))),
     ...(options.letorFile ? readerRows(options.letorFile) : []),
   ];
@@ -136,19 +139,100 @@ function trainingRows(steps: number): BenchmarkRow[] {
   return withRatios(`training (${tf.getBackend()})`, 'documents/s', measured);
 }
 
+/**
+ * PBM top-10 sessions in memory. The baseline is the straightforward loop a port of a Python
+ * simulator would be: one object per session and per result, two draws per result.
+ */
 function simulationRows(sessions: number): BenchmarkRow[] {
   const rng = randomStream('sim');
   const lists = { offsets: Int32Array.from({ length: 1001 }, (_, q) => q * 10), documents: Int32Array.from({ length: 10_000 }, (_, i) => i) };
   const relevance = Float32Array.from({ length: 10_000 }, () => rng.uniform());
-  const clickModel = new PositionBasedModel(examinationProbabilities({ profile: 'eye-tracking', eta: 1 }, 10));
-  const time = (intervention: 'none' | 'shuffle'): number => {
+  const examination = examinationProbabilities({ profile: 'eye-tracking', eta: 1 }, 10);
+  const clickModel = new PositionBasedModel(examination);
+  const rate = (run: () => void): number => {
     const started = performance.now();
-    simulateSessions(lists, { numSessions: sessions, clickModel, relevance, rng: rng.derive(intervention), intervention });
+    run();
     return sessions / ((performance.now() - started) / 1000);
   };
-  return withRatios('simulation (PBM, top 10)', 'sessions/s', [
-    ['sessions', time('none')],
-    ['sessions, shuffled (RandTop-10)', time('shuffle')],
+  let bytesPerResult = 0;
+  const columnar = (intervention: 'none' | 'shuffle', truth: boolean) => () => {
+    const { log, truth: hidden } = simulateSessions(lists, { numSessions: sessions, clickModel, relevance, rng: rng.derive(intervention, String(truth)), intervention, truth });
+    const arrays = [log.sessionQuery, log.sessionOffsets, log.document, log.position, log.click, ...(hidden ? [hidden.examinationProbability, hidden.relevanceProbability, hidden.examined] : [])];
+    bytesPerResult = arrays.reduce((sum, a) => sum + a.byteLength, 0) / log.document.length;
+  };
+  const perSession = () => {
+    const draw = rng.derive('objects');
+    const log: { query: number; results: { document: number; examined: boolean; clicked: boolean }[] }[] = [];
+    for (let s = 0; s < sessions; s++) {
+      const query = draw.int(1000);
+      const results = [];
+      for (let k = 0; k < 10; k++) {
+        const document = lists.documents[lists.offsets[query] + k];
+        const examined = draw.uniform() < examination[k];
+        results.push({ document, examined, clicked: examined && draw.uniform() < relevance[document] });
+      }
+      log.push({ query, results });
+    }
+  };
+  const baseline = rate(perSession);
+  const lean = rate(columnar('none', false));
+  const leanBytes = bytesPerResult;
+  const full = rate(columnar('none', true));
+  const fullBytes = bytesPerResult;
+  const shuffled = rate(columnar('shuffle', false));
+  return [
+    ...withRatios('simulation (PBM, top 10, one core)', 'sessions/s', [
+      ['per-session objects (baseline)', baseline],
+      ['columnar', lean],
+      ['columnar, with hidden truth', full],
+      ['columnar, shuffled (RandTop-10)', shuffled],
+    ]),
+    ...withRatios('click log in memory', 'bytes/result', [
+      ['without truth', leanBytes],
+      ['with hidden truth', fullBytes],
+    ]),
+  ];
+}
+
+/**
+ * Sessions per second of `simulateSearchLog` (PBM, top 10, file order) into a sink that drops every
+ * chunk (and releases it), in this thread and in 2 worker threads: what the workers gain, including
+ * their start-up, the transfer of every chunk to this thread and putting the chunks back in order.
+ * Run on 16× the sessions of the simulation row: each worker's start-up and JIT warm-up cost
+ * about 0.1 s, too large a part of 4M sessions (0.7 s in one thread) for the ratio to say much.
+ */
+async function parallelSimulationRows(sessions: number): Promise<BenchmarkRow[]> {
+  const rng = randomStream('parallel');
+  const numQueries = 1000;
+  const labels = Int32Array.from({ length: numQueries * 10 }, () => rng.int(3));
+  const data: RankingData = {
+    source: 'benchmark',
+    numFeatures: 1,
+    features: new Float32Array(labels.length),
+    labels,
+    queryOffsets: Int32Array.from({ length: numQueries + 1 }, (_, q) => q * 10),
+    qids: Array.from({ length: numQueries }, String),
+    docIds: null,
+  };
+  const clickModelSpec = { type: 'pbm' } as const;
+  const spec: SearchLogSpec = {
+    logger: 'file-order',
+    loggingRanker: { trainFraction: 0.01, sample: 'queries', steps: 1 },
+    cutoff: 10,
+    intervention: 'none',
+    relevance: Float64Array.of(0.1, 0.4, 1),
+    clickModel: createClickModel(clickModelSpec, 10),
+    clickModelSpec,
+    sessions,
+  };
+  const time = async (workers: number): Promise<number> => {
+    const started = performance.now();
+    await simulateSearchLog(data, spec, rng, () => {}, { workers, releaseChunks: true });
+    return sessions / ((performance.now() - started) / 1000);
+  };
+  return withRatios(`simulateSearchLog (PBM, top 10, ${sessions} sessions)`, 'sessions/s', [
+    ['1 worker (this thread)', await time(1)],
+    ['2 workers', await time(2)],
   ]);
 }
 

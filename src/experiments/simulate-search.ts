@@ -1,15 +1,31 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { ClickLabError } from '../core/errors.js';
 import type { RandomStream } from '../core/random.js';
 import type { RankingData } from '../core/types.js';
 import type { LoggedClicks } from '../data/click-log-table.js';
 import { rankByScores } from '../policies/ranking.js';
 import type { ClickModel } from '../simulation/click-model.js';
+import type { ClickModelSpec } from '../simulation/click-models/index.js';
 import { relevanceProbabilities } from '../simulation/relevance.js';
-import { simulateSessions, type DisplayedLists } from '../simulation/sessions.js';
+import type { DisplayedLists } from '../simulation/sessions.js';
+import type { ChunkRequest, ChunkResult, ChunkWorkerInput } from './chunk-worker.js';
 import type { Scenario } from './scenario.js';
+import { chunkBuffers, simulateSearchChunk, type SearchWorld } from './search-chunk.js';
 import { trainLoggingRanker } from './ultr-run.js';
 
-/** Sessions per chunk: chunks draw from their own derived streams, so a log is the same whether it is held in memory or streamed. */
-export const SESSIONS_PER_CHUNK = 1 << 20;
+/**
+ * Sessions per chunk. Each chunk draws from its own derived stream, so a log is the same whether it
+ * is held in memory or streamed, and whichever worker simulates it; but the chunk size itself
+ * defines the log (another size splits the streams differently), so it is a constant. 2^14: small
+ * enough that V8 compiles the simulation loop once per thread (a first call that runs long is
+ * compiled mid-loop and recompiled several times, which costs each new worker thread), that
+ * workers share even a few hundred thousand sessions and a chunk is a few MB; large enough that a
+ * chunk is milliseconds of work per message and a top-10 chunk (164k rows) makes a Parquet row
+ * group of the size ClickLogWriter recommends (100k rows or more).
+ */
+export const SESSIONS_PER_CHUNK = 1 << 14;
 
 export interface SearchLogSpec {
   /** `linear`: the protocol's logging ranker (a linear model on 1% of the training queries); `file-order`: the data set's own order. */
@@ -22,7 +38,30 @@ export interface SearchLogSpec {
   /** P(click | examined) per grade (`relevanceTable`). */
   readonly relevance: Float64Array;
   readonly clickModel: ClickModel;
+  /**
+   * The plain spec `clickModel` was built from, `createClickModel(clickModelSpec, cutoff)`: worker
+   * threads rebuild the model from it (a model object cannot be sent). Required with workers > 1.
+   */
+  readonly clickModelSpec?: ClickModelSpec;
   readonly sessions: number;
+}
+
+export interface SimulateSearchOptions {
+  /**
+   * Worker threads that simulate the chunks (default 1: in this thread). The log is the same for
+   * any number. More than one needs the compiled library (dist/) and `spec.clickModelSpec`.
+   */
+  readonly workers?: number;
+  /**
+   * The sink is done with a chunk once its promise resolves (it writes or reduces the chunk and
+   * keeps no reference to its arrays): with workers > 1 the chunk's buffers are then handed back to
+   * the worker that made them, which leaves its arrays empty (detached). Default false; nothing
+   * changes in this thread (workers = 1). Why: buffers that arrive from workers are otherwise freed
+   * by this thread's garbage collector, and V8 frees them with a full mark-compact for every 64 MB,
+   * since this thread allocates too little for the cheap young-generation collections that free a
+   * single-thread simulation's chunks; with TF.js's heap here that costs a third of the simulation.
+   */
+  readonly releaseChunks?: boolean;
 }
 
 /** The displayed lists of a search world: the logger's top `cutoff` for every query. */
@@ -34,31 +73,112 @@ export function displayedLists(data: RankingData, spec: SearchLogSpec, rng: Rand
   return lists;
 }
 
+const WORKER_ENTRY = new URL('./chunk-worker.js', import.meta.url);
+
 /**
- * Simulate a search click log chunk by chunk (each at most SESSIONS_PER_CHUNK sessions) and hand
- * every chunk to `sink`, e.g. a ClickLogWriter: memory stays bounded by one chunk. The logging
- * propensity of each row is the probability that the logger shows that document at that position:
- * 1 for a deterministic ranking, 1/n for a shuffled list of n.
+ * Simulate a search click log chunk by chunk (each SESSIONS_PER_CHUNK sessions, the last one
+ * fewer; see `simulateSearchChunk`) and hand every chunk to `sink` in order, e.g. a
+ * ClickLogWriter: memory stays bounded by a few chunks. With `workers` > 1 the chunks are
+ * simulated in worker threads; the logging ranker is trained here either way.
  */
-export async function simulateSearchLog(data: RankingData, spec: SearchLogSpec, rng: RandomStream, sink: (chunk: LoggedClicks) => Promise<void> | void): Promise<void> {
-  const lists = displayedLists(data, spec, rng);
-  const relevance = relevanceProbabilities(data.labels, spec.relevance);
-  for (let chunk = 0, done = 0; done < spec.sessions; chunk++) {
-    const numSessions = Math.min(SESSIONS_PER_CHUNK, spec.sessions - done);
-    const { log, truth } = simulateSessions(lists, {
-      numSessions,
-      clickModel: spec.clickModel,
-      relevance,
-      rng: rng.derive('sessions', chunk),
-      intervention: spec.intervention,
-    });
-    const propensity = new Float32Array(log.document.length);
-    for (let s = 0; s < numSessions; s++) {
-      const start = log.sessionOffsets[s];
-      const end = log.sessionOffsets[s + 1];
-      propensity.fill(spec.intervention === 'shuffle' ? 1 / (end - start) : 1, start, end);
+export async function simulateSearchLog(
+  data: RankingData,
+  spec: SearchLogSpec,
+  rng: RandomStream,
+  sink: (chunk: LoggedClicks) => Promise<void> | void,
+  options: SimulateSearchOptions = {},
+): Promise<void> {
+  const workers = options.workers ?? 1;
+  if (!Number.isInteger(workers) || workers < 1) throw new RangeError(`workers must be an integer ≥ 1, found ${workers}`);
+  if (workers > 1 && spec.clickModelSpec === undefined) {
+    throw new ClickLabError('simulating in worker threads needs spec.clickModelSpec, the plain spec the click model was built from');
+  }
+  if (workers > 1 && !existsSync(fileURLToPath(WORKER_ENTRY))) {
+    // Under a TypeScript runner (vitest) there is no compiled worker file to start.
+    throw new ClickLabError('worker threads need the compiled library (npm run build); simulate with workers = 1 from TypeScript sources');
+  }
+  const world: SearchWorld = {
+    lists: displayedLists(data, spec, rng),
+    relevance: relevanceProbabilities(data.labels, spec.relevance),
+    clickModel: spec.clickModel,
+    intervention: spec.intervention,
+  };
+  const chunkSessions = Array.from({ length: Math.ceil(spec.sessions / SESSIONS_PER_CHUNK) }, (_, chunk) => Math.min(SESSIONS_PER_CHUNK, spec.sessions - chunk * SESSIONS_PER_CHUNK));
+  if (workers === 1) {
+    for (let chunk = 0; chunk < chunkSessions.length; chunk++) await sink(simulateSearchChunk(world, rng, chunk, chunkSessions[chunk]));
+    return;
+  }
+  const input: ChunkWorkerInput = { seed: rng.seed, lists: world.lists, relevance: world.relevance, clickModel: spec.clickModelSpec!, cutoff: spec.cutoff, intervention: spec.intervention };
+  await simulateInWorkers(input, chunkSessions, Math.min(workers, chunkSessions.length), sink, options.releaseChunks ?? false);
+}
+
+/**
+ * The parent's side of the worker path: hands out chunk indices, receives finished chunks (their
+ * buffers transferred) and passes them to `sink` strictly in chunk order, holding the ones that
+ * arrive early. A worker is given a second chunk while it works on one, so it never waits for the
+ * parent; and no more than 2 chunks per worker are out at once (being simulated, or finished and
+ * waiting for their turn), so memory stays bounded however slow the sink is.
+ */
+async function simulateInWorkers(
+  input: ChunkWorkerInput,
+  chunkSessions: number[],
+  numWorkers: number,
+  sink: (chunk: LoggedClicks) => Promise<void> | void,
+  releaseChunks: boolean,
+): Promise<void> {
+  const threads = Array.from({ length: numWorkers }, () => new Worker(WORKER_ENTRY, { workerData: input }));
+  const numChunks = chunkSessions.length;
+  const busy = threads.map(() => 0); // chunks handed to each worker and not yet returned
+  const early = new Map<number, { logged: LoggedClicks; worker: number }>(); // finished chunks waiting for their turn
+  let handedOut = 0;
+  let sunk = 0;
+  let failure: ClickLabError | null = null;
+  let wake = () => {};
+  const handOut = () => {
+    while (handedOut < numChunks && handedOut - sunk < 2 * numWorkers) {
+      const w = busy.indexOf(Math.min(...busy));
+      if (busy[w] >= 2) return;
+      busy[w]++;
+      threads[w].postMessage({ type: 'simulate', chunk: handedOut, numSessions: chunkSessions[handedOut] } satisfies ChunkRequest);
+      handedOut++;
     }
-    await sink({ log, propensity, truth });
-    done += numSessions;
+  };
+  threads.forEach((thread, w) => {
+    thread.on('message', ({ chunk, logged }: ChunkResult) => {
+      busy[w]--;
+      early.set(chunk, { logged, worker: w });
+      handOut();
+      wake();
+    });
+    thread.on('error', (error: Error) => {
+      failure ??= new ClickLabError(`a simulation worker failed: ${error.message}`);
+      wake();
+    });
+    // A worker that stops without an 'error' event (e.g. killed) must not leave the log waiting forever.
+    thread.on('exit', (code) => {
+      if (sunk < numChunks) failure ??= new ClickLabError(`a simulation worker exited (code ${code}) before the log was complete`);
+      wake();
+    });
+  });
+  try {
+    handOut();
+    while (sunk < numChunks) {
+      if (failure) throw failure;
+      const next = early.get(sunk);
+      if (next === undefined) {
+        await new Promise<void>((resolve) => (wake = resolve));
+        continue;
+      }
+      early.delete(sunk);
+      await sink(next.logged);
+      if (releaseChunks) {
+        const buffers = chunkBuffers(next.logged);
+        threads[next.worker].postMessage({ type: 'release', buffers } satisfies ChunkRequest, buffers);
+      }
+      sunk++;
+      handOut();
+    }
+  } finally {
+    await Promise.all(threads.map((thread) => thread.terminate()));
   }
 }

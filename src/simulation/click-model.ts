@@ -24,6 +24,12 @@ export interface ClickModel {
    * probability that the document at rank k (0-based) is clicked once examined.
    */
   simulate(relevance: Float32Array, start: number, length: number, rng: RandomStream, out: SlotOutputs): void;
+  /**
+   * The exact marginal click probability P(C_k = 1) of every rank of a list whose results have
+   * click-given-examination probabilities `relevance[0 .. length − 1]`, written to `out`: what the
+   * simulation's click rates converge to, and what expected clicks and regret are computed from.
+   */
+  clickProbabilities(relevance: ArrayLike<number>, length: number, out: Float64Array): void;
 }
 
 // The models live in ./click-models/ (one per file); PBM stays importable from here, where it began.

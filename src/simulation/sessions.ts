@@ -1,5 +1,5 @@
 import type { RandomStream } from '../core/random.js';
-import type { ClickLog, ClickLogTruth } from '../core/types.js';
+import { MAX_LIST_LENGTH, type ClickLog, type ClickLogTruth } from '../core/types.js';
 import type { ClickModel } from './click-model.js';
 
 /** The list each query shows (its top-k documents in rank order), columnar like a RankingData. */
@@ -22,11 +22,17 @@ export interface SessionOptions {
    * click rate per rank is proportional to its examination probability.
    */
   readonly intervention?: 'none' | 'shuffle';
+  /**
+   * Keep the hidden truth (default true). Without it a log costs 7 bytes per displayed result plus
+   * 8 per session (document, 16-bit position, click; query and offset per session); the truth adds 9.
+   */
+  readonly truth?: boolean;
 }
 
 export interface SimulatedLog {
   readonly log: ClickLog;
-  readonly truth: ClickLogTruth;
+  /** Present unless the options asked for no truth. */
+  readonly truth?: ClickLogTruth;
 }
 
 /**
@@ -34,6 +40,8 @@ export interface SimulatedLog {
  * displays its list (shuffled under the `shuffle` intervention) and lets the click model click.
  * Sessions without a click are kept: they are part of the log.
  */
+export function simulateSessions(lists: DisplayedLists, options: SessionOptions & { readonly truth?: true }): Required<SimulatedLog>;
+export function simulateSessions(lists: DisplayedLists, options: SessionOptions): SimulatedLog;
 export function simulateSessions(lists: DisplayedLists, options: SessionOptions): SimulatedLog {
   const { numSessions, clickModel, relevance, rng } = options;
   const shuffle = options.intervention === 'shuffle';
@@ -41,6 +49,9 @@ export function simulateSessions(lists: DisplayedLists, options: SessionOptions)
   const eligible: number[] = [];
   for (let q = 0; q < numQueries; q++) if (lists.offsets[q + 1] > lists.offsets[q]) eligible.push(q);
   if (eligible.length === 0) throw new RangeError('no query has a document to display');
+  for (const q of eligible) {
+    if (lists.offsets[q + 1] - lists.offsets[q] > MAX_LIST_LENGTH) throw new RangeError(`query ${q} shows more than ${MAX_LIST_LENGTH} results: positions are 16-bit`);
+  }
 
   const queryRng = rng.derive('queries');
   const orderRng = rng.derive('order');
@@ -55,13 +66,17 @@ export function simulateSessions(lists: DisplayedLists, options: SessionOptions)
 
   const rows = sessionOffsets[numSessions];
   const document = new Int32Array(rows);
-  const position = new Int32Array(rows);
-  const slotRelevance = new Float32Array(rows);
-  const out = {
-    click: new Uint8Array(rows),
-    examined: new Uint8Array(rows),
-    examinationProbability: new Float32Array(rows),
-  };
+  const position = new Uint16Array(rows);
+  const click = new Uint8Array(rows);
+  // With truth, the click model writes straight into the log's truth columns; without, into
+  // per-session scratch buffers (at offset 0) whose clicks are copied out.
+  const keepTruth = options.truth !== false;
+  let longest = 0;
+  for (const q of eligible) longest = Math.max(longest, lists.offsets[q + 1] - lists.offsets[q]);
+  const slotRelevance = new Float32Array(keepTruth ? rows : longest);
+  const out = keepTruth
+    ? { click, examined: new Uint8Array(rows), examinationProbability: new Float32Array(rows) }
+    : { click: new Uint8Array(longest), examined: new Uint8Array(longest), examinationProbability: new Float32Array(longest) };
   for (let s = 0; s < numSessions; s++) {
     const q = sessionQuery[s];
     const start = sessionOffsets[s];
@@ -70,19 +85,19 @@ export function simulateSessions(lists: DisplayedLists, options: SessionOptions)
     // Plain loops rather than set(subarray(...)): no view object per session in the hot loop.
     for (let k = 0; k < length; k++) document[start + k] = lists.documents[from + k];
     if (shuffle) shuffleRange(document, start, length, orderRng);
+    const base = keepTruth ? start : 0;
     for (let k = 0; k < length; k++) {
       position[start + k] = k;
-      slotRelevance[start + k] = relevance[document[start + k]];
+      slotRelevance[base + k] = relevance[document[start + k]];
     }
-    clickModel.simulate(slotRelevance, start, length, clickRng, out);
+    clickModel.simulate(slotRelevance, base, length, clickRng, out);
+    if (!keepTruth) for (let k = 0; k < length; k++) click[start + k] = out.click[k];
   }
+  const log = { sessionQuery, sessionOffsets, document, position, click };
+  if (!keepTruth) return { log };
   return {
-    log: { sessionQuery, sessionOffsets, document, position, click: out.click },
-    truth: {
-      examinationProbability: out.examinationProbability,
-      relevanceProbability: slotRelevance,
-      examined: out.examined,
-    },
+    log,
+    truth: { examinationProbability: out.examinationProbability, relevanceProbability: slotRelevance, examined: out.examined },
   };
 }
 

@@ -31,7 +31,7 @@ function handMade(): Required<LoggedClicks> {
       sessionQuery: Int32Array.of(4, 0, 4),
       sessionOffsets: Int32Array.of(0, 3, 4, 6),
       document: Int32Array.of(10, 11, 12, 0, 11, 10),
-      position: Int32Array.of(0, 1, 2, 0, 0, 1),
+      position: Uint16Array.of(0, 1, 2, 0, 0, 1),
       click: Uint8Array.of(1, 0, 0, 0, 0, 1),
     },
     propensity: Float32Array.of(0.5, 0.1, 1, 1 / 3, 0.25, 0.75),
@@ -203,7 +203,7 @@ describe('click logs as tables', () => {
 
   it('refuses to write a log that would not read back as it is', () => {
     const logged = handMade();
-    const badPosition = { ...logged.log, position: Int32Array.of(0, 2, 1, 0, 0, 1) };
+    const badPosition = { ...logged.log, position: Uint16Array.of(0, 2, 1, 0, 0, 1) };
     expect(() => clickLogToTable({ log: badPosition })).toThrow(/expected position 1 at row 1/);
     const emptySession = { ...logged.log, sessionQuery: Int32Array.of(4, 0, 4, 1), sessionOffsets: Int32Array.of(0, 3, 4, 6, 6) };
     expect(() => clickLogToTable({ log: emptySession })).toThrow(/session 3 has no rows/);
@@ -235,7 +235,7 @@ describe('round trips on disk', () => {
 
   it('an empty log round-trips in every format', async () => {
     const empty: LoggedClicks = {
-      log: { sessionQuery: new Int32Array(0), sessionOffsets: Int32Array.of(0), document: new Int32Array(0), position: new Int32Array(0), click: new Uint8Array(0) },
+      log: { sessionQuery: new Int32Array(0), sessionOffsets: Int32Array.of(0), document: new Int32Array(0), position: new Uint16Array(0), click: new Uint8Array(0) },
     };
     for (const extension of ['csv', 'jsonl', 'parquet', 'arrow']) {
       const file = path(`empty.${extension}`);

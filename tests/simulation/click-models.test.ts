@@ -22,7 +22,7 @@ const n = r.length;
 const N = 150_000;
 const lists = { offsets: Int32Array.from([0, n]), documents: Int32Array.from({ length: n }, (_, i) => i) };
 
-function simulate(model: ClickModel, seed: number): SimulatedLog {
+function simulate(model: ClickModel, seed: number): Required<SimulatedLog> {
   return simulateSessions(lists, { numSessions: N, clickModel: model, relevance, rng: randomStream(seed) });
 }
 
@@ -52,7 +52,7 @@ function cascadeRates(afterClick: (k: number) => number, afterSkip: number): num
 }
 
 /** Sessions with more than one click, or with an examined slot below a click. */
-function stopsAtFirstClick({ log, truth }: SimulatedLog): number {
+function stopsAtFirstClick({ log, truth }: Required<SimulatedLog>): number {
   let violations = 0;
   for (let s = 0; s < N; s++) {
     let clicked = false;
@@ -69,7 +69,7 @@ function stopsAtFirstClick({ log, truth }: SimulatedLog): number {
  * pattern above, and compare the examined count with the summed probabilities (4 standard errors
  * of the sum of Bernoulli(e) draws, plus float32 rounding slack).
  */
-function offConditionalExamination({ log, truth }: SimulatedLog): string[] {
+function offConditionalExamination({ log, truth }: Required<SimulatedLog>): string[] {
   const groups = 1 << n;
   const examined = new Float64Array(groups);
   const expected = new Float64Array(groups);

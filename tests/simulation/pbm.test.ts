@@ -91,6 +91,20 @@ describe('PBM sessions', () => {
     expect(Buffer.from(again.log.click).equals(Buffer.from(other.log.click))).toBe(false);
   });
 
+  it('gives the same clicks without the hidden truth, in 7 bytes per result plus 8 per session', () => {
+    const options = { numSessions: 5000, clickModel: new PositionBasedModel(examination), relevance, rng: randomStream(11), intervention: 'shuffle' as const };
+    const full = simulateSessions(lists, options);
+    const lean = simulateSessions(lists, { ...options, truth: false });
+    expect(lean.truth).toBeUndefined();
+    expect(Buffer.from(lean.log.click).equals(Buffer.from(full.log.click))).toBe(true);
+    expect(Buffer.from(lean.log.document.buffer).equals(Buffer.from(full.log.document.buffer))).toBe(true);
+    const { sessionQuery, sessionOffsets, document, position, click } = lean.log;
+    const bytes = sessionQuery.byteLength + sessionOffsets.byteLength + document.byteLength + position.byteLength + click.byteLength;
+    expect(bytes).toBe(7 * document.length + 8 * 5000 + 4);
+    const { examinationProbability, relevanceProbability, examined } = full.truth;
+    expect(examinationProbability.byteLength + relevanceProbability.byteLength + examined.byteLength).toBe(9 * document.length);
+  });
+
   it('the shuffle intervention puts every document at every rank equally often', () => {
     const n = 100_000;
     const shuffled = simulateSessions({ offsets: Int32Array.from([0, 10]), documents: Int32Array.from({ length: 10 }, (_, i) => i) }, {

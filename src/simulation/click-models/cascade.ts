@@ -33,6 +33,16 @@ export abstract class CascadingModel implements ClickModel {
       e = click ? next : (next * e * (1 - r)) / (1 - e * r);
     }
   }
+
+  /** P(C_k) = P(E_k) r_k with P(E_0) = 1 and P(E_{k+1}) = P(E_k) (r_k · continueAfterClick + (1 − r_k) · continueAfterSkip). */
+  clickProbabilities(relevance: ArrayLike<number>, length: number, out: Float64Array): void {
+    let examined = 1;
+    for (let k = 0; k < length; k++) {
+      const r = relevance[k];
+      out[k] = examined * r;
+      examined *= r * this.continueAfterClick(k, r) + (1 - r) * this.continueAfterSkip;
+    }
+  }
 }
 
 /**

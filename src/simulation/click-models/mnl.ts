@@ -43,4 +43,12 @@ export class MultinomialLogitModel implements ClickModel {
       out.examinationProbability[row] = 1;
     }
   }
+
+  /** P(click k) = r_k e^{b_k} / (e^{u_∅} + Σ_j r_j e^{b_j}). */
+  clickProbabilities(relevance: ArrayLike<number>, length: number, out: Float64Array): void {
+    const last = this.positionWeight.length - 1;
+    let total = this.noClickWeight;
+    for (let k = 0; k < length; k++) total += relevance[k] * this.positionWeight[Math.min(k, last)];
+    for (let k = 0; k < length; k++) out[k] = (relevance[k] * this.positionWeight[Math.min(k, last)]) / total;
+  }
 }

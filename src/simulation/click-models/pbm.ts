@@ -24,4 +24,9 @@ export class PositionBasedModel implements ClickModel {
       out.click[row] = u < kappa * relevance[row] ? 1 : 0;
     }
   }
+
+  clickProbabilities(relevance: ArrayLike<number>, length: number, out: Float64Array): void {
+    const last = this.examination.length - 1;
+    for (let k = 0; k < length; k++) out[k] = this.examination[k < last ? k : last] * relevance[k];
+  }
 }

@@ -31,6 +31,13 @@ export class TrustBiasModel implements ClickModel {
     }
   }
 
+  /** P(C_k = 1) = κ_k (ε⁺_k r + ε⁻_k (1 − r)). */
+  clickProbabilities(relevance: ArrayLike<number>, length: number, out: Float64Array): void {
+    for (let k = 0; k < length; k++) {
+      out[k] = at(this.examination, k) * (at(this.epsilonPlus, k) * relevance[k] + at(this.epsilonMinus, k) * (1 - relevance[k]));
+    }
+  }
+
   /**
    * The affine form P(C_k = 1) = α_k · P(relevant) + β_k for ranks 0 .. numRanks − 1, which the
    * affine correction of Vardasbi et al. inverts: P(relevant) = (P(C_k = 1) − β_k) / α_k.

@@ -41,6 +41,28 @@ export class UserBrowsingModel implements ClickModel {
       if (examined && attracted) lastClick = k;
     }
   }
+
+  /**
+   * By dynamic programming over the rank of the last click: P(last click so far at j) for
+   * j = −1 (none) .. k − 1, updated rank by rank, O(length²).
+   */
+  clickProbabilities(relevance: ArrayLike<number>, length: number, out: Float64Array): void {
+    const last = this.size - 1;
+    const lastClickAt = new Float64Array(length + 1); // index j + 1
+    lastClickAt[0] = 1;
+    for (let k = 0; k < length; k++) {
+      let clicked = 0;
+      for (let j = -1; j < k; j++) {
+        const p = lastClickAt[j + 1];
+        if (p === 0) continue;
+        const c = this.table[Math.min(k, last) * this.size + Math.min(k - j - 1, last)] * relevance[k];
+        clicked += p * c;
+        lastClickAt[j + 1] = p * (1 - c);
+      }
+      lastClickAt[k + 1] = clicked;
+      out[k] = clicked;
+    }
+  }
 }
 
 /**

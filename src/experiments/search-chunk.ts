@@ -1,0 +1,89 @@
+import type { RandomStream } from '../core/random.js';
+import type { LoggedClicks } from '../data/click-log-table.js';
+import type { ClickModel } from '../simulation/click-model.js';
+import { simulateSessions, type DisplayedLists } from '../simulation/sessions.js';
+
+/**
+ * What every chunk of a search log is drawn from. Kept apart from simulate-search.ts so that a
+ * worker thread can simulate chunks without loading TF.js (which only the logger's training needs).
+ */
+export interface SearchWorld {
+  readonly lists: DisplayedLists;
+  /** P(click | examined) for every document row. */
+  readonly relevance: Float32Array;
+  readonly clickModel: ClickModel;
+  readonly intervention: 'none' | 'shuffle';
+}
+
+/**
+ * Chunk `chunk` of a search log: `numSessions` sessions drawn from `rng.derive('sessions', chunk)`,
+ * so a chunk is the same whichever thread simulates it. The logging propensity of each row is the
+ * probability that the logger shows that document at that position: 1 for a deterministic
+ * ranking, 1/n for a shuffled list of n.
+ */
+export function simulateSearchChunk(world: SearchWorld, rng: RandomStream, chunk: number, numSessions: number): LoggedClicks {
+  const { log, truth } = simulateSessions(world.lists, {
+    numSessions,
+    clickModel: world.clickModel,
+    relevance: world.relevance,
+    rng: rng.derive('sessions', chunk),
+    intervention: world.intervention,
+  });
+  const propensity = new Float32Array(log.document.length);
+  for (let s = 0; s < numSessions; s++) {
+    const start = log.sessionOffsets[s];
+    const end = log.sessionOffsets[s + 1];
+    propensity.fill(world.intervention === 'shuffle' ? 1 / (end - start) : 1, start, end);
+  }
+  return { log, propensity, truth };
+}
+
+/** The distinct buffers under a chunk's columns: what a `postMessage` transfer list needs (a buffer listed twice throws). */
+export function chunkBuffers(logged: LoggedClicks): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>();
+  for (const column of [...Object.values(logged.log), logged.propensity, ...Object.values(logged.truth ?? {})]) {
+    if (ArrayBuffer.isView(column)) buffers.add(column.buffer as ArrayBuffer);
+  }
+  return [...buffers];
+}
+
+/** Consecutive chunks of one log as a single log (session offsets run on). */
+export function concatChunks(chunks: readonly LoggedClicks[]): LoggedClicks {
+  if (chunks.length === 1) return chunks[0];
+  type Column = Int32Array | Uint16Array | Uint8Array | Float32Array;
+  const joined = <T extends Column>(parts: T[]): T => {
+    const out = new (parts[0].constructor as new (length: number) => T)(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      out.set(p as ArrayLike<number>, at);
+      at += p.length;
+    }
+    return out;
+  };
+  const offsets = new Int32Array(chunks.reduce((n, c) => n + c.log.sessionQuery.length, 0) + 1);
+  let session = 0;
+  for (const { log } of chunks) {
+    const base = offsets[session];
+    for (let s = 1; s < log.sessionOffsets.length; s++) offsets[session + s] = base + log.sessionOffsets[s];
+    session += log.sessionQuery.length;
+  }
+  const logs = chunks.map((c) => c.log);
+  const truths = chunks.map((c) => c.truth);
+  return {
+    log: {
+      sessionQuery: joined(logs.map((l) => l.sessionQuery)),
+      sessionOffsets: offsets,
+      document: joined(logs.map((l) => l.document)),
+      position: joined(logs.map((l) => l.position)),
+      click: joined(logs.map((l) => l.click)),
+    },
+    propensity: chunks.every((c) => c.propensity) ? joined(chunks.map((c) => c.propensity!)) : undefined,
+    truth: truths.every((t) => t)
+      ? {
+          examinationProbability: joined(truths.map((t) => t!.examinationProbability)),
+          relevanceProbability: joined(truths.map((t) => t!.relevanceProbability)),
+          examined: joined(truths.map((t) => t!.examined)),
+        }
+      : undefined,
+  };
+}
