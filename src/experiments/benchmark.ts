@@ -15,6 +15,8 @@ import { PositionBasedModel } from '../simulation/click-model.js';
 import { createClickModel } from '../simulation/click-models/index.js';
 import { examinationProbabilities, relativeToFirst } from '../simulation/examination.js';
 import { simulateSessions } from '../simulation/sessions.js';
+import { createPolicy } from '../policies/bandits/factory.js';
+import { runOnline } from '../policies/online.js';
 import { alignColumns } from './results.js';
 import { simulateSearchLog, type SearchLogSpec } from './simulate-search.js';
 
@@ -46,6 +48,7 @@ export async function runBenchmarks(options: BenchmarkOptions): Promise<Benchmar
     ...simulationRows(options.sessions),
     ...(await parallelSimulationRows(16 * options.sessions)),
     ...(await clickLogRows(Math.min(options.sessions, 200_000))),
+    ...banditRows(Math.max(1000, Math.round(options.sessions / 20))),
     ...(options.letorFile ? readerRows(options.letorFile) : []),
   ];
 }
@@ -268,6 +271,20 @@ async function clickLogRows(sessions: number): Promise<BenchmarkRow[]> {
     ...withRatios(`click log read (${sessions} sessions)`, 'sessions/s', reads),
     ...withRatios('click log size on disk', 'bytes/session', sizes),
   ];
+}
+
+/** Rounds per second (choose + update, feedback every round) with 100 items and K = 10, against uniform random. */
+function banditRows(rounds: number): BenchmarkRow[] {
+  const attractiveness = Float64Array.from({ length: 100 }, (_, i) => 0.01 + (0.29 * i) / 99);
+  const kappa = examinationProbabilities({ profile: 'eye-tracking', eta: 1 }, 10);
+  const world = { numItems: 100, attractiveness, clickModel: new PositionBasedModel(kappa) };
+  const measured = ['random', 'bernoulli-ts', 'pbm-ts', 'cascade-ts', 'epsilon-greedy'].map((type): [string, number] => {
+    const policy = createPolicy({ type }, { numItems: 100, slateSize: 10, positionWeights: kappa });
+    const started = performance.now();
+    runOnline(policy, world, { rounds, batchSize: 1, rng: randomStream('bandit'), propensityDraws: 0, recordEvery: rounds });
+    return [type, rounds / ((performance.now() - started) / 1000)];
+  });
+  return withRatios('slate bandits (100 items, K = 10, PBM)', 'rounds/s', measured);
 }
 
 function readerRows(file: string): BenchmarkRow[] {

@@ -127,7 +127,9 @@ export function runOnline(policy: SlatePolicy, world: BanditWorld, options: Onli
     for (let k = 0; k < K; k++) {
       position[round * K + k] = k;
       slotRelevance[k] = world.attractiveness[user * world.numItems + slate[k]];
-      if (marginals && propensity) propensity[round * K + k] = marginals[slate[k] * K + k];
+      // What was shown cannot have probability 0: a Monte Carlo estimate that missed it is raised to
+      // its resolution, 1/(draws + 1). Exact propensities of shown items are never 0.
+      if (marginals && propensity) propensity[round * K + k] = Math.max(marginals[slate[k] * K + k], 1 / (propensityDraws + 1));
     }
     world.clickModel.simulate(slotRelevance, 0, K, clickRng, out);
     click.set(out.click, round * K);

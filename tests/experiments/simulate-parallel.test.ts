@@ -1,0 +1,77 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { randomStream } from '../../src/core/random.js';
+import type { LoggedClicks } from '../../src/data/click-log-table.js';
+import type * as SimulateSearch from '../../src/experiments/simulate-search.js';
+import { createClickModel } from '../../src/simulation/click-models/index.js';
+import { relevanceTable } from '../../src/simulation/relevance.js';
+import { syntheticWorld } from '../helpers/synthetic.js';
+
+// Worker threads run the compiled library: the CLI from dist/, and simulateSearchLog imported from
+// dist/ (the copy under src/ refuses workers > 1). `npm test` builds dist/ first (pretest).
+const cli = path.resolve('dist/cli/main.js');
+const compiled = (): Promise<typeof SimulateSearch> => import(pathToFileURL(path.resolve('dist/experiments/simulate-search.js')).href);
+
+describe('simulating in worker threads', () => {
+  it('writes the same log, byte for byte, with 1 and 2 workers', async () => {
+    expect(existsSync(cli), 'npm test builds dist/ first (pretest)').toBe(true);
+    const { SESSIONS_PER_CHUNK } = await compiled();
+    // Three and a half chunks: every worker gets several, and the last chunk is a short one.
+    const sessions = String(Math.round(3.5 * SESSIONS_PER_CHUNK));
+    const dir = mkdtempSync(path.join(tmpdir(), 'clicklab-parallel-'));
+    const write = (workers: number, file: string, ...options: string[]) => {
+      const out = path.join(dir, `w${workers}-${file}`);
+      execFileSync(process.execPath, [cli, 'simulate', '--out', out, '--sessions', sessions, '--logger', 'file-order', '--workers', String(workers), '--quiet', ...options], { stdio: 'pipe' });
+      return readFileSync(out);
+    };
+    // Parquet streams the chunks (and releases them to the workers); Arrow keeps and joins them.
+    const shuffled = ['--intervention', 'shuffle', '--click-model', 'dbn', '--truth'];
+    expect(write(2, 'log.parquet', ...shuffled).equals(write(1, 'log.parquet', ...shuffled))).toBe(true);
+    expect(write(2, 'log.arrow').equals(write(1, 'log.arrow'))).toBe(true);
+  });
+
+  it('reports an error in a worker instead of waiting for it', async () => {
+    const { SESSIONS_PER_CHUNK, simulateSearchLog } = await compiled();
+    const spec: SimulateSearch.SearchLogSpec = {
+      logger: 'file-order',
+      loggingRanker: { trainFraction: 0.01, sample: 'queries', steps: 1 },
+      cutoff: 5,
+      intervention: 'none',
+      relevance: relevanceTable({ mapping: 'linear', scale: 0.4, maxGrade: 2 }),
+      clickModel: createClickModel({ type: 'pbm' }, 5),
+      // Only the workers build the model from this spec: here it is invalid.
+      clickModelSpec: { type: 'pbm', eta: -1 },
+      sessions: 4 * SESSIONS_PER_CHUNK,
+    };
+    const chunks: LoggedClicks[] = [];
+    await expect(simulateSearchLog(syntheticWorld(30, 8, 2), spec, randomStream(1), (c) => void chunks.push(c), { workers: 2 })).rejects.toThrow(
+      /a simulation worker failed: clickModelSpec\.eta: expected a finite number ≥ 0, found -1/,
+    );
+    expect(chunks).toHaveLength(0);
+  }, 10_000);
+
+  it('stops the workers when the sink fails', async () => {
+    const { SESSIONS_PER_CHUNK, simulateSearchLog } = await compiled();
+    const clickModelSpec = { type: 'cascade' } as const;
+    const spec: SimulateSearch.SearchLogSpec = {
+      logger: 'file-order',
+      loggingRanker: { trainFraction: 0.01, sample: 'queries', steps: 1 },
+      cutoff: 5,
+      intervention: 'none',
+      relevance: relevanceTable({ mapping: 'linear', scale: 0.4, maxGrade: 2 }),
+      clickModel: createClickModel(clickModelSpec, 5),
+      clickModelSpec,
+      sessions: 8 * SESSIONS_PER_CHUNK,
+    };
+    let seen = 0;
+    const sink = () => {
+      if (++seen === 2) throw new Error('disk full');
+    };
+    await expect(simulateSearchLog(syntheticWorld(30, 8, 2), spec, randomStream(1), sink, { workers: 2 })).rejects.toThrow('disk full');
+    expect(seen).toBe(2);
+  }, 10_000);
+});
