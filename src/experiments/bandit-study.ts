@@ -1,9 +1,9 @@
 import { randomStream } from '../core/random.js';
 import { confidenceHalfWidth, mean } from '../evaluation/statistics.js';
 import { createPolicy } from '../policies/bandits/factory.js';
-import { runOnline, type OnlineResult } from '../policies/online.js';
+import { bestSlate, runOnline, type OnlineResult } from '../policies/online.js';
+import type { ClickModel } from '../simulation/click-model.js';
 import { createClickModel, type ClickModelSpec } from '../simulation/click-models/index.js';
-import { examinationProbabilities } from '../simulation/examination.js';
 import { alignColumns } from './results.js';
 
 /** A slate-bandit study: several policies against the same simulated worlds, over seeds. */
@@ -45,17 +45,19 @@ export interface BanditStudyResult {
 export function runBanditStudy(spec: BanditStudySpec, onRun?: (outcome: PolicyOutcome) => void): BanditStudyResult {
   const started = performance.now();
   const clickModel = createClickModel(spec.clickModel, spec.slateSize, 'clickModel');
-  // Position-aware policies (PBM-TS, PBM-UCB) are given the true κ of examining click models.
-  const positionWeights = spec.clickModel.type === 'pbm' || spec.clickModel.type === 'trust-bias' ? pbmWeights(spec.clickModel, spec.slateSize) : undefined;
   const recordEvery = Math.max(1, Math.floor(spec.rounds / spec.curvePoints));
   const perPolicy = new Map<string, OnlineResult[]>();
+  // Linear TS needs features: without contexts, one-hot items (a Gaussian posterior per item).
+  const userFeatures = [Float64Array.of(1)];
+  const itemFeatures = Array.from({ length: spec.numItems }, (_, i) => Float64Array.from({ length: spec.numItems }, (_, j) => (i === j ? 1 : 0)));
   for (const seed of spec.seeds) {
     const rng = randomStream(seed);
     const worldRng = rng.derive('world');
     const { low, high } = spec.attractiveness;
     const attractiveness = Float64Array.from({ length: spec.numItems }, () => low + (high - low) * worldRng.uniform());
+    const positionWeights = examinationOfBestSlate(clickModel, attractiveness, spec.slateSize);
     spec.policies.forEach((policySpec, i) => {
-      const policy = createPolicy(policySpec, { numItems: spec.numItems, slateSize: spec.slateSize, positionWeights }, `policies[${i}]`);
+      const policy = createPolicy(policySpec, { numItems: spec.numItems, slateSize: spec.slateSize, positionWeights, userFeatures, itemFeatures }, `policies[${i}]`);
       const result = runOnline(policy, { numItems: spec.numItems, attractiveness, clickModel }, {
         rounds: spec.rounds,
         batchSize: spec.batchSize,
@@ -88,9 +90,17 @@ export function runBanditStudy(spec: BanditStudySpec, onRun?: (outcome: PolicyOu
   return { spec, curves, table, wallSeconds: (performance.now() - started) / 1000 };
 }
 
-function pbmWeights(spec: ClickModelSpec, slateSize: number): Float64Array {
-  const fields = spec as { examination?: 'eye-tracking'; eta?: number };
-  return examinationProbabilities({ profile: fields.examination ?? 'eye-tracking', eta: fields.eta ?? 1 }, slateSize);
+/**
+ * The position weights κ given to position-aware policies (PBM-TS, PBM-UCB): the examination
+ * probability of each rank, P(C_k)/r_k, when the best slate is shown. Under the PBM this is its κ
+ * exactly; under the cascade family it is the examination of that slate, a fixed approximation of
+ * a model whose examination depends on the items above.
+ */
+function examinationOfBestSlate(clickModel: ClickModel, attractiveness: Float64Array, slateSize: number): Float64Array {
+  const relevance = Float64Array.from(bestSlate(attractiveness, slateSize), (i) => attractiveness[i]);
+  const clicks = new Float64Array(slateSize);
+  clickModel.clickProbabilities(relevance, slateSize, clicks);
+  return clicks.map((c, k) => (relevance[k] > 0 ? Math.max(c / relevance[k], 1e-6) : 1));
 }
 
 /** Regret and clicks at the horizon (mean ± 95% half-width over seeds), CTR, and regret per round at T/2 and T. */

@@ -97,3 +97,26 @@ describe('the online loop', () => {
     expect(propensity!.every((p) => p > 0 && p <= 1)).toBe(true);
   });
 });
+
+describe('bandit studies', () => {
+  it('run every policy on the PBM, cascade and DBN click models', async () => {
+    const { runBanditStudy } = await import('../../src/experiments/bandit-study.js');
+    const { POLICY_TYPES } = await import('../../src/policies/bandits/factory.js');
+    for (const clickModel of [{ type: 'pbm' as const }, { type: 'cascade' as const }, { type: 'dbn' as const }]) {
+      const result = runBanditStudy({
+        numItems: 12,
+        slateSize: 4,
+        attractiveness: { low: 0.05, high: 0.5 },
+        clickModel,
+        policies: POLICY_TYPES.map((type) => (type === 'plackett-luce' ? { type, scores: Array.from({ length: 12 }, (_, i) => i / 4) } : { type })),
+        rounds: 300,
+        batchSize: 5,
+        seeds: [1],
+        propensityDraws: 20,
+        curvePoints: 3,
+      });
+      expect(result.table.map((row) => row.policy)).toEqual([...POLICY_TYPES]);
+      for (const row of result.table) expect(row.regret[0]).toBeGreaterThanOrEqual(-1e-9);
+    }
+  });
+});
