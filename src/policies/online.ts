@@ -35,6 +35,8 @@ export interface OnlineResult {
   readonly log: ClickLog;
   /** P(item at its position) under the policy when it chose, per row (when propensityDraws > 0). */
   readonly propensity?: Float32Array;
+  /** P(the whole slate) per round, for policies with a closed form (when propensityDraws > 0). */
+  readonly slatePropensity?: Float64Array;
   /** Rounds at which the curves were recorded. */
   readonly rounds: Int32Array;
   readonly cumulativeClicks: Float64Array;
@@ -88,6 +90,7 @@ export function runOnline(policy: SlatePolicy, world: BanditWorld, options: Onli
   const click = new Uint8Array(rows);
   const propensity = propensityDraws > 0 ? new Float32Array(rows) : undefined;
   const marginals = propensityDraws > 0 ? new Float64Array(policy.numItems * K) : undefined;
+  const slatePropensity = propensityDraws > 0 && policy.slateProbability ? new Float64Array(rounds) : undefined;
   const numRecords = Math.ceil(rounds / recordEvery);
   const recordedRounds = new Int32Array(numRecords);
   const cumulativeClicks = new Float64Array(numRecords);
@@ -124,6 +127,7 @@ export function runOnline(policy: SlatePolicy, world: BanditWorld, options: Onli
     // The policy's state changes only between batches, and so do its propensities (per user).
     if (marginals && (round % batchSize === 0 || numUsers > 1)) policy.positionPropensities(propensityRng, propensityDraws, marginals, user);
     policy.choose(chooseRng, slate, user);
+    if (slatePropensity) slatePropensity[round] = policy.slateProbability!(slate, user);
     for (let k = 0; k < K; k++) {
       position[round * K + k] = k;
       slotRelevance[k] = world.attractiveness[user * world.numItems + slate[k]];
@@ -149,6 +153,7 @@ export function runOnline(policy: SlatePolicy, world: BanditWorld, options: Onli
   return {
     log: { sessionQuery, sessionOffsets, document, position, click },
     propensity,
+    slatePropensity,
     rounds: recordedRounds,
     cumulativeClicks,
     cumulativeRegret,

@@ -33,4 +33,10 @@ export interface SlatePolicy {
    * own choice procedure. Never by enumerating permutations.
    */
   positionPropensities(rng: RandomStream, draws: number, out: Float64Array, context?: number): void;
+  /**
+   * The probability of the whole slate under the current state, for the policies where it is
+   * tractable in closed form (uniform random, greedy, ε-greedy, the UCB policies, Plackett–Luce).
+   * Thompson samplers have no closed form and leave it undefined.
+   */
+  slateProbability?(slate: Int32Array, context?: number): number;
 }

@@ -1,7 +1,7 @@
 import { ConfigError } from '../../core/errors.js';
 import type { RandomStream } from '../../core/random.js';
 import type { SlatePolicy } from '../slate-policy.js';
-import { checkSizes, deterministicPropensities, type FeedbackSemantics, monteCarloPropensities, preparePropensities, selectTopK, uniformOpen } from './common.js';
+import { checkSizes, deterministicPropensities, type FeedbackSemantics, monteCarloPropensities, preparePropensities, selectTopK, uniformOpen, sameSlate, uniformSlateProbability } from './common.js';
 
 interface BaseOptions {
   numItems: number;
@@ -58,6 +58,10 @@ export class UniformRandomPolicy implements SlatePolicy {
   positionPropensities(_rng: RandomStream, _draws: number, out: Float64Array): void {
     preparePropensities(this.numItems, this.slateSize, 1, out, false);
     out.fill(1 / this.numItems, 0, this.numItems * this.slateSize);
+  }
+
+  slateProbability(): number {
+    return uniformSlateProbability(this.numItems, this.slateSize);
   }
 }
 
@@ -120,6 +124,11 @@ export class GreedyPolicy implements SlatePolicy {
     this.chooseGreedy(this.greedySlate);
     deterministicPropensities(this.greedySlate, this.numItems, out);
   }
+
+  slateProbability(slate: Int32Array): number {
+    this.chooseGreedy(this.greedySlate);
+    return sameSlate(slate, this.greedySlate) ? 1 : 0;
+  }
 }
 
 export interface EpsilonGreedyOptions extends GreedyOptions {
@@ -156,6 +165,11 @@ export class EpsilonGreedyPolicy extends GreedyPolicy {
     out.fill(this.epsilon / this.numItems, 0, this.numItems * K);
     this.chooseGreedy(this.greedySlate);
     for (let k = 0; k < K; k++) out[this.greedySlate[k] * K + k] += 1 - this.epsilon;
+  }
+
+  /** (1 − ε)·1[the greedy slate] + ε / (n (n − 1) … (n − K + 1)). */
+  override slateProbability(slate: Int32Array): number {
+    return (1 - this.epsilon) * super.slateProbability(slate) + this.epsilon * uniformSlateProbability(this.numItems, this.slateSize);
   }
 }
 
@@ -235,6 +249,18 @@ export class PlackettLucePolicy implements SlatePolicy {
     else preparePropensities(this.numItems, K, draws, out, false);
     const first = this.firstPositionProbabilities(context, this.perturbed);
     for (let i = 0; i < this.numItems; i++) out[i * K] = first[i];
+  }
+
+  /** ∏_k exp(s_{a_k}/τ) / Σ_{i not among a_1..a_{k−1}} exp(s_i/τ): the Plackett–Luce probability of the ordered slate. */
+  slateProbability(slate: Int32Array, context?: number): number {
+    const weights = this.firstPositionProbabilities(context, this.perturbed);
+    let remaining = 1;
+    let p = 1;
+    for (let k = 0; k < slate.length; k++) {
+      p *= weights[slate[k]] / remaining;
+      remaining -= weights[slate[k]];
+    }
+    return p;
   }
 
   private scoresFor(context: number | undefined): Float64Array {

@@ -1,6 +1,6 @@
-import type { RandomStream } from '../../core/random.js';
+import { randomStream, type RandomStream } from '../../core/random.js';
 import type { SlatePolicy } from '../slate-policy.js';
-import { checkSizes, deterministicPropensities, type FeedbackSemantics, selectTopK } from './common.js';
+import { checkSizes, deterministicPropensities, type FeedbackSemantics, selectTopK, sameSlate } from './common.js';
 
 export interface CascadeKLUCBOptions {
   numItems: number;
@@ -108,5 +108,12 @@ export class CascadeKLUCB implements SlatePolicy {
     const slate = new Int32Array(this.slateSize);
     this.choose(rng, slate);
     deterministicPropensities(slate, this.numItems, out);
+  }
+
+  /** 1 for the slate it would choose now, 0 for any other (the rng of choose is not used). */
+  slateProbability(slate: Int32Array): number {
+    const own = new Int32Array(this.slateSize);
+    this.choose(randomStream('unused'), own);
+    return sameSlate(slate, own) ? 1 : 0;
   }
 }

@@ -202,3 +202,17 @@ export function userIndex(context: number | undefined, numUsers: number, policy:
   }
   return context;
 }
+
+/** Whether two slates show the same items in the same order. */
+export function sameSlate(a: Int32Array, b: Int32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return false;
+  return true;
+}
+
+/** 1 / (n (n − 1) … (n − K + 1)): the probability of any one ordered slate of K out of n drawn uniformly. */
+export function uniformSlateProbability(numItems: number, slateSize: number): number {
+  let p = 1;
+  for (let k = 0; k < slateSize; k++) p /= numItems - k;
+  return p;
+}

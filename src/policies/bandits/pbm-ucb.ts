@@ -1,7 +1,7 @@
 import { ConfigError } from '../../core/errors.js';
-import type { RandomStream } from '../../core/random.js';
+import { randomStream, type RandomStream } from '../../core/random.js';
 import type { SlatePolicy } from '../slate-policy.js';
-import { checkSizes, deterministicPropensities, type FeedbackSemantics, positionsByWeight, positionWeightsFor, selectTopK } from './common.js';
+import { checkSizes, deterministicPropensities, type FeedbackSemantics, positionsByWeight, positionWeightsFor, selectTopK, sameSlate } from './common.js';
 
 export interface PbmOptions {
   numItems: number;
@@ -126,5 +126,12 @@ export class PbmUCB implements SlatePolicy {
     const slate = new Int32Array(this.slateSize);
     this.choose(rng, slate);
     deterministicPropensities(slate, this.numItems, out);
+  }
+
+  /** 1 for the slate it would choose now, 0 for any other (the rng of choose is not used). */
+  slateProbability(slate: Int32Array): number {
+    const own = new Int32Array(this.slateSize);
+    this.choose(randomStream('unused'), own);
+    return sameSlate(slate, own) ? 1 : 0;
   }
 }
