@@ -18,6 +18,9 @@ interface BanditArgs {
   seeds: number[];
   low: number;
   high: number;
+  users: number;
+  dimension: number;
+  bias: number;
   propensityDraws: number;
   curvePoints: number;
   out: string;
@@ -39,18 +42,22 @@ export const banditCommand = {
       .option('seeds', { type: 'number', array: true, default: [1, 2, 3] })
       .option('low', { type: 'number', default: 0.01, describe: 'item attractiveness drawn uniformly from [low, high]' })
       .option('high', { type: 'number', default: 0.3 })
+      .option('users', { type: 'number', default: 1, describe: 'more than 1: a contextual world, user × item attractiveness σ(bias + u·v) from d-dimensional features' })
+      .option('dimension', { type: 'number', default: 4, describe: 'feature dimension d of a contextual world (linear TS uses d² features)' })
+      .option('bias', { type: 'number', default: -2, describe: 'logit offset of a contextual world (σ(−2) ≈ 0.12)' })
       .option('propensity-draws', { type: 'number', default: 0, describe: 'Monte Carlo draws per batch for logged propensities (0: none; exact for policies with a closed form)' })
       .option('curve-points', { type: 'number', default: 50 })
       .option('out', { type: 'string', default: path.join('runs', 'bandit'), describe: 'folder for results.json (curves) and, with --write-logs, the click logs' })
       .option('write-logs', { type: 'boolean', default: false, describe: 'write each policy × seed click log (Parquet, with pscore when --propensity-draws > 0)' })
       .option('quiet', { type: 'boolean', default: false })
-      .check((argv) => positiveIntegers(argv, ['items', 'slate', 'rounds', 'batch', 'curvePoints'])) as unknown as Argv<BanditArgs>,
+      .check((argv) => positiveIntegers(argv, ['items', 'slate', 'rounds', 'batch', 'curvePoints', 'users', 'dimension'])) as unknown as Argv<BanditArgs>,
   handler: async (args: ArgumentsCamelCase<BanditArgs>) => {
     const progress = stderrProgress({ quiet: args.quiet });
     const spec = {
       numItems: args.items,
       slateSize: args.slate,
       attractiveness: { low: args.low, high: args.high },
+      contextual: args.users > 1 ? { users: args.users, dimension: args.dimension, bias: args.bias } : undefined,
       clickModel: parseJsonOrName(args.clickModel, '--click-model') as unknown as ClickModelSpec,
       policies: args.policies.map((p) => parseJsonOrName(p, '--policies')),
       rounds: args.rounds,
