@@ -6,7 +6,7 @@ import { stderrProgress } from '../core/progress.js';
 import { writeClickLog } from '../data/index.js';
 import { formatBanditTable, runBanditStudy } from '../experiments/bandit-study.js';
 import type { ClickModelSpec } from '../simulation/click-models/index.js';
-import { positiveIntegers } from './checks.js';
+import { parseSpec, positiveIntegers } from './checks.js';
 
 interface BanditArgs {
   policies: string[];
@@ -58,8 +58,8 @@ export const banditCommand = {
       slateSize: args.slate,
       attractiveness: { low: args.low, high: args.high },
       contextual: args.users > 1 ? { users: args.users, dimension: args.dimension, bias: args.bias } : undefined,
-      clickModel: parseJsonOrName(args.clickModel, '--click-model') as unknown as ClickModelSpec,
-      policies: args.policies.map((p) => parseJsonOrName(p, '--policies')),
+      clickModel: parseSpec(args.clickModel, '--click-model') as unknown as ClickModelSpec,
+      policies: args.policies.map((p) => parseSpec(p, '--policies')),
       rounds: args.rounds,
       batchSize: args.batch,
       seeds: args.seeds,
@@ -84,13 +84,3 @@ export const banditCommand = {
     process.stdout.write(`${formatBanditTable(result)}\n\nwall time ${result.wallSeconds.toFixed(1)} s; results.json${args.writeLogs ? ' and the click logs' : ''} in ${args.out}\n`);
   },
 };
-
-function parseJsonOrName(text: string, option: string): Record<string, unknown> {
-  const trimmed = text.trim();
-  if (!trimmed.startsWith('{')) return { type: trimmed };
-  try {
-    return JSON.parse(trimmed) as Record<string, unknown>;
-  } catch (error) {
-    throw new ConfigError(option, `expected a name or a JSON object, found invalid JSON (${error instanceof Error ? error.message : String(error)})`);
-  }
-}

@@ -10,3 +10,20 @@ export function positiveIntegers(argv: Record<string, unknown>, names: string[])
   }
   return true;
 }
+
+/** An option that names a model or gives it as a JSON object: `dbn` or `{"type": "dbn", "gamma": 0.8}`. */
+export function parseSpec(text: string, option: string): Record<string, unknown> {
+  const trimmed = text.trim();
+  return trimmed.startsWith('{') ? parseJsonObject(trimmed, option) : { type: trimmed };
+}
+
+export function parseJsonObject(text: string, option: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(option, `expected a JSON object, found invalid JSON (${error instanceof Error ? error.message : String(error)})`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new ConfigError(option, `expected a JSON object, found ${text}`);
+  return value as Record<string, unknown>;
+}

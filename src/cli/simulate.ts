@@ -1,17 +1,18 @@
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { ConfigError } from '../core/errors.js';
-import { stderrProgress } from '../core/progress.js';
+import { stderrProgress, type Progress } from '../core/progress.js';
 import { randomStream } from '../core/random.js';
 import type { RankingData } from '../core/types.js';
-import { ClickLogWriter, clickLogFormatOf, loadRankingDataset, readLetorFileSync, writeClickLog } from '../data/index.js';
+import { ClickLogWriter, clickLogFormatOf, InteractionLogWriter, interactionLogFormatOf, loadRankingDataset, readLetorFileSync, writeClickLog, writeInteractionLog, type LoggedInteractions } from '../data/index.js';
 import type { LoggedClicks } from '../data/click-log-table.js';
 import { concatChunks } from '../experiments/search-chunk.js';
+import { recommenderTestSet, resolveRecommenderSpec, simulateRecommenderLog, type RecommenderSpec } from '../experiments/simulate-recommender.js';
 import { simulateSearchLog } from '../experiments/simulate-search.js';
 import { BACKEND_CHOICES, initBackend, type BackendChoice } from '../learning/backend.js';
 import { createClickModel, type ClickModelSpec } from '../simulation/click-models/index.js';
 import { EXAMINATION_PROFILES, type ExaminationProfile } from '../simulation/examination.js';
 import { RELEVANCE_MAPPINGS, relevanceTable, type RelevanceMapping } from '../simulation/relevance.js';
-import { positiveIntegers } from './checks.js';
+import { parseJsonObject, parseSpec, positiveIntegers } from './checks.js';
 
 /** Arrow files are encoded whole, from memory: this bounds the memory a `.arrow` output takes. */
 const ARROW_MAX_SESSIONS = 1 << 20;
@@ -35,6 +36,11 @@ interface SimulateArgs {
   sessions: number;
   seed: number;
   workers: number;
+  world: 'search' | 'recommender';
+  recommender: string;
+  testOut?: string;
+  testUsers: number;
+  testItemsPerUser: number;
   truth: boolean;
   backend: BackendChoice;
   quiet: boolean;
@@ -46,6 +52,11 @@ export const simulateCommand = {
   builder: (yargs: Argv) =>
     yargs
       .option('out', { type: 'string', demandOption: true, describe: 'output file: .csv, .jsonl, .arrow or .parquet' })
+      .option('world', { choices: ['search', 'recommender'] as const, default: 'search' as const, describe: 'search: ranked lists of a LETOR data set; recommender: users × items with exposure bias' })
+      .option('recommender', { type: 'string', default: '{}', describe: 'recommender world as JSON: {"users", "items", "dimension", "popularityExponent", "meanPreference", "exposure": {"expectedExposures", "popularityExponent", "minProbability"}}' })
+      .option('test-out', { type: 'string', describe: 'recommender: also write a uniformly random test set (true R_ui) here' })
+      .option('test-users', { type: 'number', default: 1000, describe: 'recommender test set: users sampled' })
+      .option('test-items-per-user', { type: 'number', default: 16, describe: 'recommender test set: items per user, uniformly at random' })
       .option('dataset', { type: 'string', default: 'mq2008', describe: 'shipped data set' })
       .option('fold', { type: 'number', default: 1, describe: 'fold of the shipped data set' })
       .option('split', { choices: ['train', 'validation', 'test'] as const, default: 'train' as const, describe: 'which split users search' })
@@ -66,9 +77,10 @@ export const simulateCommand = {
       .option('truth', { type: 'boolean', default: false, describe: 'also write the hidden truth (examination, relevance probability) as truth_* columns' })
       .option('backend', { choices: BACKEND_CHOICES, default: 'auto' as BackendChoice, describe: 'TF.js backend (to train the linear logger)' })
       .option('quiet', { type: 'boolean', default: false })
-      .check((argv) => positiveIntegers(argv, ['cutoff', 'sessions', 'fold', 'workers'])) as unknown as Argv<SimulateArgs>,
+      .check((argv) => positiveIntegers(argv, ['cutoff', 'sessions', 'fold', 'workers', 'testUsers', 'testItemsPerUser'])) as unknown as Argv<SimulateArgs>,
   handler: async (args: ArgumentsCamelCase<SimulateArgs>) => {
     const progress = stderrProgress({ quiet: args.quiet });
+    if (args.world === 'recommender') return simulateRecommender(args, progress);
     const data = loadWorld(args);
     const maxGrade = data.labels.reduce((max, y) => Math.max(max, y), 1);
     const relevance = relevanceTable(relevanceMapping(args, maxGrade), 'relevance');
@@ -103,6 +115,61 @@ export const simulateCommand = {
   },
 };
 
+/**
+ * A recommender interaction log (user_id, item_id, click, pscore = the exposure propensity θ_i),
+ * streamed in chunks of users, and optionally the uniformly random test set of the same world.
+ */
+async function simulateRecommender(args: SimulateArgs, progress: Progress): Promise<void> {
+  const params = resolveRecommenderSpec(parseJsonObject(args.recommender, '--recommender') as RecommenderSpec, 'recommender');
+  const rng = randomStream(args.seed);
+  const streaming = interactionLogFormatOf(args.out) !== 'arrow';
+  const writer = streaming ? await InteractionLogWriter.open(args.out, { truth: args.truth }) : null;
+  const chunks: LoggedInteractions[] = [];
+  progress.start(`simulating ${params.users} users × ${params.items} items`, params.users);
+  let users = 0;
+  await simulateRecommenderLog(params, rng, async (chunk) => {
+    if (writer) await writer.write(chunk);
+    else chunks.push(chunk);
+    users = chunk.log.user.length > 0 ? chunk.log.user[chunk.log.user.length - 1] + 1 : users;
+    progress.update(users);
+  });
+  if (writer) await writer.close();
+  else await writeInteractionLog(args.out, concatInteractions(chunks), { truth: args.truth });
+  progress.finish();
+  if (args.testOut) {
+    const test = recommenderTestSet(params, rng, { usersSample: Math.min(args.testUsers, params.users), itemsPerUser: Math.min(args.testItemsPerUser, params.items) });
+    await writeInteractionLog(args.testOut, test, { truth: args.truth });
+  }
+  process.stdout.write(`${params.users} users × ${params.items} items (seed ${args.seed}) written to ${args.out}${args.testOut ? `, test set to ${args.testOut}` : ''}\n`);
+}
+
+function concatInteractions(chunks: LoggedInteractions[]): LoggedInteractions {
+  const join = <T extends Int32Array | Uint8Array | Float32Array>(parts: T[], make: (n: number) => T): T => {
+    const out = make(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      out.set(p as never, at);
+      at += p.length;
+    }
+    return out;
+  };
+  const truth = chunks.every((c) => c.truth);
+  return {
+    log: {
+      user: join(chunks.map((c) => c.log.user), (n) => new Int32Array(n)),
+      item: join(chunks.map((c) => c.log.item), (n) => new Int32Array(n)),
+      click: join(chunks.map((c) => c.log.click), (n) => new Uint8Array(n)),
+    },
+    propensity: chunks.every((c) => c.propensity) ? join(chunks.map((c) => c.propensity!), (n) => new Float32Array(n)) : undefined,
+    truth: truth && chunks.length > 0
+      ? {
+          exposureProbability: join(chunks.map((c) => c.truth!.exposureProbability), (n) => new Float32Array(n)),
+          preferenceProbability: join(chunks.map((c) => c.truth!.preferenceProbability), (n) => new Float32Array(n)),
+        }
+      : undefined,
+  };
+}
+
 function loadWorld(args: SimulateArgs): RankingData {
   if (args.letor) return readLetorFileSync(args.letor);
   if (args.dataset !== 'mq2008') throw new ConfigError('--dataset', `expected "mq2008" (or --letor PATH for another LETOR file), found "${args.dataset}"`);
@@ -122,17 +189,7 @@ function relevanceMapping(args: SimulateArgs, maxGrade: number): RelevanceMappin
 
 /** `--click-model` is a model name or a JSON spec; `--examination` and `--eta` fill in the PBM's and trust bias's fields. */
 function clickModelSpec(args: SimulateArgs): ClickModelSpec {
-  let spec: Record<string, unknown>;
-  const text = args.clickModel.trim();
-  if (text.startsWith('{')) {
-    try {
-      spec = JSON.parse(text) as Record<string, unknown>;
-    } catch (error) {
-      throw new ConfigError('--click-model', `expected a model name or a JSON object, found invalid JSON (${error instanceof Error ? error.message : String(error)})`);
-    }
-  } else {
-    spec = { type: text };
-  }
+  const spec = parseSpec(args.clickModel, '--click-model');
   if (args.examination !== undefined) spec.examination = args.examination;
   if (args.eta !== undefined) spec.eta = args.eta;
   return spec as unknown as ClickModelSpec;

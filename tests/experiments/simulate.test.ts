@@ -35,6 +35,20 @@ describe('clicklab simulate', () => {
     expect(back.propensity![0]).toBeCloseTo(1 / (s0[1] - s0[0]), 6);
   });
 
+  it('simulates a recommender world with exposure bias, and its uniformly random test set', async () => {
+    const { readInteractionLog } = await import('../../src/data/index.js');
+    const dir = mkdtempSync(path.join(tmpdir(), 'clicklab-recommender-'));
+    const out = path.join(dir, 'log.jsonl');
+    const test = path.join(dir, 'test.csv');
+    execFileSync(process.execPath, [cli, 'simulate', '--world', 'recommender', '--recommender', '{"users": 300, "items": 60, "exposure": {"expectedExposures": 10}}', '--out', out, '--test-out', test, '--test-users', '50', '--test-items-per-user', '5', '--truth', '--quiet'], { stdio: 'pipe' });
+    const log = await readInteractionLog(out, { truth: true });
+    // About 10 exposures per user; pscore is the exposure propensity kept as truth.
+    expect(Math.abs(log.log.user.length / 300 - 10)).toBeLessThan(4 * Math.sqrt(10 / 300));
+    expect(Array.from(log.propensity!)).toEqual(Array.from(log.truth!.exposureProbability));
+    const testSet = await readInteractionLog(test);
+    expect(testSet.log.user.length).toBe(250);
+  });
+
   it('names the bad option', () => {
     let stderr = '';
     try {
