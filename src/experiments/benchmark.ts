@@ -201,8 +201,8 @@ function simulationRows(sessions: number): BenchmarkRow[] {
  * Sessions per second of `simulateSearchLog` (PBM, top 10, file order) into a sink that drops every
  * chunk (and releases it), in this thread and in 2 worker threads: what the workers gain, including
  * their start-up, the transfer of every chunk to this thread and putting the chunks back in order.
- * Run on 16× the sessions of the simulation row: each worker's start-up and JIT warm-up cost
- * about 0.1 s, too large a part of 4M sessions (0.7 s in one thread) for the ratio to say much.
+ * Run on 16× the sessions of the simulation row: starting the workers and warming up their JIT
+ * costs 0.1–0.15 s, too large a part of 4M sessions (0.7 s in one thread) for the ratio to say much.
  */
 async function parallelSimulationRows(sessions: number): Promise<BenchmarkRow[]> {
   const rng = randomStream('parallel');

@@ -18,12 +18,11 @@ import { trainLoggingRanker } from './ultr-run.js';
 /**
  * Sessions per chunk. Each chunk draws from its own derived stream, so a log is the same whether it
  * is held in memory or streamed, and whichever worker simulates it; but the chunk size itself
- * defines the log (another size splits the streams differently), so it is a constant. 2^14: small
- * enough that V8 compiles the simulation loop once per thread (a first call that runs long is
- * compiled mid-loop and recompiled several times, which costs each new worker thread), that
- * workers share even a few hundred thousand sessions and a chunk is a few MB; large enough that a
- * chunk is milliseconds of work per message and a top-10 chunk (164k rows) makes a Parquet row
- * group of the size ClickLogWriter recommends (100k rows or more).
+ * defines the log (another size splits the streams differently), so it is a constant. 2^14 (a few
+ * MB a chunk): workers share even small logs evenly, memory is freed and reused chunk by chunk
+ * (1M-session chunks, hundreds of MB each, were mapped afresh every time and spent a quarter of
+ * the single-thread time in page faults), and a message carries milliseconds of work. A top-10
+ * chunk (164k rows) still makes a Parquet row group of the size ClickLogWriter recommends.
  */
 export const SESSIONS_PER_CHUNK = 1 << 14;
 

@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { randomStream } from '../../src/core/random.js';
 import type { LoggedClicks } from '../../src/data/click-log-table.js';
+import { readClickLog } from '../../src/data/index.js';
 import type * as SimulateSearch from '../../src/experiments/simulate-search.js';
 import { createClickModel } from '../../src/simulation/click-models/index.js';
 import { relevanceTable } from '../../src/simulation/relevance.js';
@@ -29,9 +30,15 @@ describe('simulating in worker threads', () => {
       return readFileSync(out);
     };
     // Parquet streams the chunks (and releases them to the workers); Arrow keeps and joins them.
-    const shuffled = ['--intervention', 'shuffle', '--click-model', 'dbn', '--truth'];
-    expect(write(2, 'log.parquet', ...shuffled).equals(write(1, 'log.parquet', ...shuffled))).toBe(true);
-    expect(write(2, 'log.arrow').equals(write(1, 'log.arrow'))).toBe(true);
+    const options = ['--intervention', 'shuffle', '--click-model', 'dbn', '--truth'];
+    expect(write(2, 'log.parquet', ...options).equals(write(1, 'log.parquet', ...options))).toBe(true);
+    expect(write(2, 'log.arrow', ...options).equals(write(1, 'log.arrow', ...options))).toBe(true);
+    // The joined chunks are the streamed log.
+    const [streamed, joined] = await Promise.all(['w1-log.parquet', 'w2-log.arrow'].map((f) => readClickLog(path.join(dir, f), { truth: true })));
+    expect(joined.log.sessionQuery.length).toBe(Number(sessions));
+    const columns = (l: LoggedClicks) => [...Object.values(l.log), l.propensity!, ...Object.values(l.truth!)].map((c) => Buffer.from(c.buffer, c.byteOffset, c.byteLength));
+    const joinedColumns = columns(joined);
+    columns(streamed).forEach((column, i) => expect(column.equals(joinedColumns[i]), `column ${i}`).toBe(true));
   });
 
   it('reports an error in a worker instead of waiting for it', async () => {
