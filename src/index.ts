@@ -28,3 +28,4 @@ export * from './experiments/benchmark.js';
 export * from './experiments/simulate-search.js';
 export * from './simulation/recommender/index.js';
 export * from './experiments/simulate-recommender.js';
+export * from './core/suggest.js';

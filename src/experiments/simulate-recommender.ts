@@ -8,7 +8,7 @@ import {
   uniformTestSet,
   type PopularityExposureParams,
 } from '../simulation/recommender/index.js';
-import { nearest } from './scenario.js';
+import { nearest } from '../core/suggest.js';
 
 /**
  * A recommender log to simulate, as a scenario file or the CLI gives it: every field optional (see

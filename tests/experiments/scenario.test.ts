@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/core/errors.js';
-import { loadScenario, nearest, parseScenario } from '../../src/experiments/scenario.js';
+import { nearest } from '../../src/core/suggest.js';
+import { loadScenario, parseScenario } from '../../src/experiments/scenario.js';
 
 describe('scenario validation', () => {
   it('fills defaults and accepts the shipped scenarios', () => {
