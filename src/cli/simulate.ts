@@ -97,7 +97,7 @@ export const simulateCommand = {
     progress.start(`simulating ${clickModel.name} sessions on ${data.source}`, args.sessions);
     await simulateSearchLog(
       data,
-      { logger: args.logger, loggingRanker: { trainFraction: 0.01, sample: 'queries', steps: 300 }, cutoff: args.cutoff, intervention: args.intervention, relevance, clickModel, clickModelSpec: spec, sessions: args.sessions },
+      { logger: args.logger, loggingRanker: { trainFraction: 0.01, sample: 'queries', steps: 300 }, cutoff: args.cutoff, intervention: args.intervention, truth: args.truth, relevance, clickModel, clickModelSpec: spec, sessions: args.sessions },
       randomStream(args.seed),
       async (chunk: LoggedClicks) => {
         if (writer) await writer.write(chunk);

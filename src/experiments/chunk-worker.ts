@@ -20,6 +20,7 @@ export interface ChunkWorkerInput {
   readonly clickModel: ClickModelSpec;
   readonly cutoff: number;
   readonly intervention: SearchWorld['intervention'];
+  readonly truth: boolean;
 }
 
 /**
@@ -41,6 +42,7 @@ const world: SearchWorld = {
   relevance: input.relevance,
   clickModel: createClickModel(input.clickModel, input.cutoff, 'clickModelSpec'),
   intervention: input.intervention,
+  truth: input.truth,
 };
 const rng = randomStream(input.seed);
 const port = parentPort!;

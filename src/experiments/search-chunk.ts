@@ -13,6 +13,8 @@ export interface SearchWorld {
   readonly relevance: Float32Array;
   readonly clickModel: ClickModel;
   readonly intervention: 'none' | 'shuffle';
+  /** Keep the hidden truth columns (they more than double a log's memory). */
+  readonly truth: boolean;
 }
 
 /**
@@ -28,6 +30,7 @@ export function simulateSearchChunk(world: SearchWorld, rng: RandomStream, chunk
     relevance: world.relevance,
     rng: rng.derive('sessions', chunk),
     intervention: world.intervention,
+    truth: world.truth,
   });
   const propensity = new Float32Array(log.document.length);
   for (let s = 0; s < numSessions; s++) {

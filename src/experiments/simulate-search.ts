@@ -34,6 +34,8 @@ export interface SearchLogSpec {
   readonly cutoff: number;
   /** `shuffle`: each session shows the logger's top `cutoff` in a uniformly random order (RandTop-n). */
   readonly intervention: 'none' | 'shuffle';
+  /** Keep the hidden truth (examination, relevance probability) in each chunk; default true. */
+  readonly truth?: boolean;
   /** P(click | examined) per grade (`relevanceTable`). */
   readonly relevance: Float64Array;
   readonly clickModel: ClickModel;
@@ -101,13 +103,14 @@ export async function simulateSearchLog(
     relevance: relevanceProbabilities(data.labels, spec.relevance),
     clickModel: spec.clickModel,
     intervention: spec.intervention,
+    truth: spec.truth ?? true,
   };
   const chunkSessions = Array.from({ length: Math.ceil(spec.sessions / SESSIONS_PER_CHUNK) }, (_, chunk) => Math.min(SESSIONS_PER_CHUNK, spec.sessions - chunk * SESSIONS_PER_CHUNK));
   if (workers === 1) {
     for (let chunk = 0; chunk < chunkSessions.length; chunk++) await sink(simulateSearchChunk(world, rng, chunk, chunkSessions[chunk]));
     return;
   }
-  const input: ChunkWorkerInput = { seed: rng.seed, lists: world.lists, relevance: world.relevance, clickModel: spec.clickModelSpec!, cutoff: spec.cutoff, intervention: spec.intervention };
+  const input: ChunkWorkerInput = { seed: rng.seed, lists: world.lists, relevance: world.relevance, clickModel: spec.clickModelSpec!, cutoff: spec.cutoff, intervention: spec.intervention, truth: world.truth };
   await simulateInWorkers(input, chunkSessions, Math.min(workers, chunkSessions.length), sink, options.releaseChunks ?? false);
 }
 
