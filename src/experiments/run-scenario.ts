@@ -9,6 +9,7 @@ import { examinationProbabilities, relativeToFirst } from '../simulation/examina
 import { alignColumns, formatPropensityTable, formatTable, summarise, type MethodSummary } from './results.js';
 import type { Scenario } from './scenario.js';
 import { runSeed } from './ultr-run.js';
+import { mean } from '../evaluation/statistics.js';
 
 export interface ExperimentResult {
   readonly scenario: Scenario;
@@ -133,10 +134,6 @@ function markdownReport(result: ExperimentResult): string {
     '```',
     '',
   ].join('\n');
-}
-
-function mean(values: number[]): number {
-  return values.reduce((a, b) => a + b, 0) / values.length;
 }
 
 /** JSON has no Infinity: an uncapped weight is written as null. */

@@ -15,6 +15,7 @@ import { examinationProbabilities, relativeToFirst } from '../simulation/examina
 import { gradedRelevanceTable, relevanceProbabilities } from '../simulation/relevance.js';
 import { simulateSessions } from '../simulation/sessions.js';
 import type { LearnerSpec, Scenario } from './scenario.js';
+import { mean } from '../evaluation/statistics.js';
 
 /** The data a scenario runs on: training queries, and validation/test queries kept for evaluation. */
 export interface PreparedData {
@@ -110,7 +111,7 @@ export function runSeed(scenario: Scenario, data: PreparedData, seed: number, op
       learningRate: training.learningRate,
       clipNorm: training.clipNorm,
       evalEvery: training.evalEvery,
-      validate: training.select === 'validation' ? () => meanOf(evaluateModel(model, data.validation, [selection], data.maxGrade)[selection.name]) : undefined,
+      validate: training.select === 'validation' ? () => mean(evaluateModel(model, data.validation, [selection], data.maxGrade)[selection.name]) : undefined,
       rng: rng.derive('learner', label, 'batches'),
       progress,
       label: `seed ${seed} ${label}`,
@@ -203,9 +204,5 @@ function shareWithClicks(log: ClickLog): number {
 export function evaluateModel(model: ScoringModel, data: RankingData, metrics: MetricSpec[], maxGrade: number): Record<string, number[]> {
   const scores = model.scoreArray(data.features);
   return Object.fromEntries(metrics.map((m) => [m.name, Array.from(perQueryMetric(data, scores, m, maxGrade))]));
-}
-
-function meanOf(values: number[]): number {
-  return values.reduce((a, b) => a + b, 0) / values.length;
 }
 

@@ -213,7 +213,7 @@ describe('click logs as tables', () => {
 });
 
 describe('round trips on disk', () => {
-  for (const [format, extension] of FORMATS) {
+  for (const [, extension] of FORMATS) {
     it(`${extension}: hand-made and simulated logs come back byte for byte`, async () => {
       for (const [name, logged] of [['hand', handMade()], ['sim', simulated(500, extension)]] as const) {
         const plain = path(`${name}.${extension}`);

@@ -1,6 +1,6 @@
-import { randomStream, type RandomStream } from '../../core/random.js';
+import type { RandomStream } from '../../core/random.js';
 import type { SlatePolicy } from '../slate-policy.js';
-import { checkSizes, deterministicPropensities, type FeedbackSemantics, selectTopK, sameSlate } from './common.js';
+import { checkSizes, type FeedbackSemantics, selectTopK, deterministicPolicyPropensities, deterministicSlateProbability } from './common.js';
 
 export interface CascadeKLUCBOptions {
   numItems: number;
@@ -59,6 +59,8 @@ export class CascadeKLUCB implements SlatePolicy {
   rounds = 0;
   private readonly scores: Float64Array;
   private readonly topScratch: Float64Array;
+  /** The slate it would choose now, for its propensities. */
+  private readonly ownSlate: Int32Array;
 
   constructor(options: CascadeKLUCBOptions) {
     checkSizes(options.numItems, options.slateSize);
@@ -69,6 +71,7 @@ export class CascadeKLUCB implements SlatePolicy {
     this.views = new Float64Array(this.numItems);
     this.scores = new Float64Array(this.numItems);
     this.topScratch = new Float64Array(this.slateSize);
+    this.ownSlate = new Int32Array(this.slateSize);
   }
 
   /** log t + 3 log log t at the next round t = rounds + 1, floored at 0. */
@@ -103,17 +106,13 @@ export class CascadeKLUCB implements SlatePolicy {
     this.rounds++;
   }
 
-  /** Exact: deterministic given the counts (the rng and draws are not used). */
-  positionPropensities(rng: RandomStream, _draws: number, out: Float64Array): void {
-    const slate = new Int32Array(this.slateSize);
-    this.choose(rng, slate);
-    deterministicPropensities(slate, this.numItems, out);
+  /** Exact: deterministic given the counts, so its current slate has probability 1. */
+  positionPropensities(_rng: RandomStream, _draws: number, out: Float64Array): void {
+    deterministicPolicyPropensities(this, this.ownSlate, out);
   }
 
-  /** 1 for the slate it would choose now, 0 for any other (the rng of choose is not used). */
+  /** 1 for the slate it would choose now, 0 for any other. */
   slateProbability(slate: Int32Array): number {
-    const own = new Int32Array(this.slateSize);
-    this.choose(randomStream('unused'), own);
-    return sameSlate(slate, own) ? 1 : 0;
+    return deterministicSlateProbability(this, slate, this.ownSlate);
   }
 }

@@ -1,5 +1,5 @@
 import { ConfigError } from '../../core/errors.js';
-import type { RandomStream } from '../../core/random.js';
+import { randomStream, type RandomStream } from '../../core/random.js';
 import type { SlatePolicy } from '../slate-policy.js';
 
 /**
@@ -215,4 +215,21 @@ export function uniformSlateProbability(numItems: number, slateSize: number): nu
   let p = 1;
   for (let k = 0; k < slateSize; k++) p /= numItems - k;
   return p;
+}
+
+/** Deterministic policies ignore the stream their `choose` takes; this one stands in for it. */
+const UNUSED_RNG = randomStream('deterministic policies draw nothing');
+
+/**
+ * The exact propensities of a deterministic policy (the UCB policies): its current slate has
+ * probability 1, every other 0. `scratch` holds the slate (length K).
+ */
+export function deterministicPolicyPropensities(policy: SlatePolicy, scratch: Int32Array, out: Float64Array): void {
+  policy.choose(UNUSED_RNG, scratch);
+  deterministicPropensities(scratch, policy.numItems, out);
+}
+
+export function deterministicSlateProbability(policy: SlatePolicy, slate: Int32Array, scratch: Int32Array): number {
+  policy.choose(UNUSED_RNG, scratch);
+  return sameSlate(slate, scratch) ? 1 : 0;
 }

@@ -1,7 +1,7 @@
 import { ConfigError } from '../../core/errors.js';
-import { randomStream, type RandomStream } from '../../core/random.js';
+import type { RandomStream } from '../../core/random.js';
 import type { SlatePolicy } from '../slate-policy.js';
-import { checkSizes, deterministicPropensities, type FeedbackSemantics, positionsByWeight, positionWeightsFor, selectTopK, sameSlate } from './common.js';
+import { checkSizes, type FeedbackSemantics, positionsByWeight, positionWeightsFor, selectTopK, deterministicPolicyPropensities, deterministicSlateProbability } from './common.js';
 
 export interface PbmOptions {
   numItems: number;
@@ -50,6 +50,8 @@ export class PbmUCB implements SlatePolicy {
   private readonly scores: Float64Array;
   private readonly ranked: Int32Array;
   private readonly topScratch: Float64Array;
+  /** The slate it would choose now, for its propensities. */
+  private readonly ownSlate: Int32Array;
 
   constructor(options: PbmUCBOptions) {
     const { numItems, slateSize } = options;
@@ -70,6 +72,7 @@ export class PbmUCB implements SlatePolicy {
     this.scores = new Float64Array(numItems);
     this.ranked = new Int32Array(slateSize);
     this.topScratch = new Float64Array(slateSize);
+    this.ownSlate = new Int32Array(slateSize);
   }
 
   get positionWeights(): Float64Array {
@@ -121,17 +124,13 @@ export class PbmUCB implements SlatePolicy {
     this.rounds++;
   }
 
-  /** Exact: the policy is deterministic given its counts (the rng and draws are not used). */
-  positionPropensities(rng: RandomStream, _draws: number, out: Float64Array): void {
-    const slate = new Int32Array(this.slateSize);
-    this.choose(rng, slate);
-    deterministicPropensities(slate, this.numItems, out);
+  /** Exact: deterministic given the counts, so its current slate has probability 1. */
+  positionPropensities(_rng: RandomStream, _draws: number, out: Float64Array): void {
+    deterministicPolicyPropensities(this, this.ownSlate, out);
   }
 
-  /** 1 for the slate it would choose now, 0 for any other (the rng of choose is not used). */
+  /** 1 for the slate it would choose now, 0 for any other. */
   slateProbability(slate: Int32Array): number {
-    const own = new Int32Array(this.slateSize);
-    this.choose(randomStream('unused'), own);
-    return sameSlate(slate, own) ? 1 : 0;
+    return deterministicSlateProbability(this, slate, this.ownSlate);
   }
 }
