@@ -82,7 +82,7 @@ describe('readGenericClickLog', () => {
   });
 
   it('rejects a skipped rank within a session formed without a session column, naming the line', async () => {
-    const rows = ROWS.map((r) => [...r]);
+    const rows: (string | number)[][] = ROWS.map((r) => [...r]);
     rows[4][2] = 4;
     const file = write('csv', csv(rows));
     const error = await readGenericClickLog(file, { columns: MAPPING, ids: 'text' }).catch((e: unknown) => e);
