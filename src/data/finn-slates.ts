@@ -4,9 +4,10 @@
  *
  * Source: FINN.no (Schibsted), released with Eide, Leslie & Frigessi, "Dynamic Slate Recommendation
  * with Gated Recurrent Units and Thompson Sampling" (2021), in the GitHub repository
- * finn-no/recsys_slates_dataset (the `recsys_slates_dataset` Python package downloads it);
- * licence: CC BY 4.0 as stated there (check the repository before redistributing).
- * About 2.28M users, 1.3M items, 37.4M interactions; `data.npz` is 1.27 GB.
+ * finn-no/recsys_slates_dataset (its `recsys_slates_dataset` Python package downloads `data.npz`,
+ * `ind2val.json` and `itemattr.npz`; a copy is on Hugging Face as simeneide/recsys_slates_dataset).
+ * Terms: as stated in that repository (not checked here: read them before redistributing).
+ * About 2.28M users (2,277,645 rows), 1.3M items, 37.4M interactions; `data.npz` is 1.27 GB.
  *
  * Arrays of `data.npz` (N users, T = 20 interaction steps, S = 25 slots), integer dtypes:
  *

@@ -1,6 +1,6 @@
 /**
- * The Yandex Relevance Prediction Challenge click log (WSCD 2011, "Relevance Prediction Challenge";
- * the format PyClick's `YandexRelPredChallengeParser` reads), as a clicklab click log.
+ * The Yandex Relevance Prediction Challenge click log (the format PyClick's
+ * `YandexRelPredChallengeParser` reads), as a clicklab click log.
  *
  * Format: plain text, one action per line, fields separated by tabs. All ids are anonymised integers.
  *
@@ -19,9 +19,10 @@
  * A line that has neither shape (too few fields, a type other than Q or C, a non-integer id) is an
  * error naming the file and line: PyClick skips such lines, clicklab does not guess.
  *
- * Source: Yandex, "Relevance Prediction Challenge" (WSCD 2011 workshop at WSDM), about 340M actions
- * over 30.7M search sessions; released for research use under the challenge's terms (registration
- * on the challenge site, which is no longer online; copies circulate among researchers).
+ * Source: Yandex, "Relevance Prediction Challenge" (2011; results at the WSCD 2012 workshop at
+ * WSDM), hundreds of millions of actions (size from memory, not checked here); released for research
+ * use under the challenge's terms after registration on the challenge site, which is no longer
+ * online.
  */
 import { DataFormatError } from '../core/errors.js';
 import { MAX_LIST_LENGTH, type ClickLog } from '../core/types.js';
