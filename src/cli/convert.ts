@@ -1,4 +1,5 @@
 import type { Argv, ArgumentsCamelCase } from 'yargs';
+import { stderrProgress } from '../core/progress.js';
 import { CONVERT_FORMATS, convertClickLog, parseColumnMapping, type ConvertFormat } from '../data/convert.js';
 import { positiveIntegers } from './checks.js';
 
@@ -10,6 +11,7 @@ interface ConvertArgs {
   ids: 'integer' | 'text';
   users?: number;
   unmatchedClicks: 'drop' | 'error';
+  quiet: boolean;
 }
 
 export const convertCommand = {
@@ -23,6 +25,7 @@ export const convertCommand = {
       .option('columns', { type: 'string', describe: "generic: the file's columns by role, e.g. query=qid,document=url,position=rank,click=clicked,session= (empty: no session column)" })
       .option('ids', { choices: ['integer', 'text'] as const, default: 'integer' as const, describe: 'generic: text encodes any query/document ids as dense indices (written to OUT.query-ids.txt, OUT.item-ids.txt)' })
       .option('users', { type: 'number', describe: 'finn: read only the first N users' })
+      .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr' })
       .option('unmatched-clicks', { choices: ['drop', 'error'] as const, default: 'drop' as const, describe: 'yandex: drop clicks on results not on their page (as PyClick) or reject them' })
       .check((argv) => (argv.users === undefined ? true : positiveIntegers(argv, ['users']))) as unknown as Argv<ConvertArgs>,
   handler: async (args: ArgumentsCamelCase<ConvertArgs>) => {
@@ -32,6 +35,7 @@ export const convertCommand = {
       ids: args.ids,
       users: args.users,
       unmatchedClicks: args.unmatchedClicks,
+      progress: stderrProgress({ quiet: args.quiet }),
     });
     process.stdout.write(`${args.out}: ${summary.sessions} sessions, ${summary.rows} displayed results, ${summary.clicks} clicks\n`);
     for (const note of summary.notes) process.stdout.write(`  ${note}\n`);

@@ -39,6 +39,7 @@ import { extname } from 'node:path';
 import { tableFromIPC, type Table } from '@uwdata/flechette';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetSchema, type AsyncBuffer, type FileMetaData } from 'hyparquet';
 import { ConfigError, DataFormatError } from '../core/errors.js';
+import { silentProgress, type Progress } from '../core/progress.js';
 import { MAX_LIST_LENGTH, type ClickLog, type RankingData } from '../core/types.js';
 import { describeValue } from './click-log-table.js';
 import { IdVocabulary, type ReplayedClicks } from './replayed-log.js';
@@ -185,7 +186,7 @@ function isList(v: unknown): v is ArrayLike<unknown> {
  * Reads either layout (see the top of this file) into `sink`, validating every value.
  * `check(value)` says what is wrong with a click or label value, or null.
  */
-async function readSessions(path: string, roles: Roles, sink: RowSink, valueCheck: (v: number) => string | null, queries: IdVocabulary, documents: IdVocabulary, source: ColumnSource): Promise<void> {
+async function readSessions(path: string, roles: Roles, sink: RowSink, valueCheck: (v: number) => string | null, queries: IdVocabulary, documents: IdVocabulary, source: ColumnSource, progress: Progress): Promise<void> {
   const names = [roles.query, roles.position, roles.value, roles.url, roles.n, roles.time].filter((n): n is string => n !== null);
   const fail = (row: number, problem: string): never => {
     throw new DataFormatError(path, null, `row ${row + 1}: ${problem}`);
@@ -209,7 +210,10 @@ async function readSessions(path: string, roles: Roles, sink: RowSink, valueChec
     const n = position.length;
     if (n === 0) fail(firstRow, `expected at least one document in the session of query '${query}', found none`);
     if (n > MAX_LIST_LENGTH) fail(firstRow, `expected at most ${MAX_LIST_LENGTH} documents in a session, found ${n}`);
-    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => position[a] - position[b]);
+    const order = Array.from({ length: n }, (_, i) => i);
+    let sorted = true;
+    for (let k = 1; k < n && sorted; k++) sorted = position[k - 1] <= position[k];
+    if (!sorted) order.sort((a, b) => position[a] - position[b]);
     for (let k = 1; k < n; k++) {
       if (position[order[k]] === position[order[k - 1]]) fail(firstRow, `expected distinct positions in the session of query '${query}', found position ${position[order[k]]} twice`);
     }
@@ -253,7 +257,9 @@ async function readSessions(path: string, roles: Roles, sink: RowSink, valueChec
   };
 
   let layout: 'list' | 'flat' | null = null;
+  progress.start(`reading ${path}`, source.rows);
   for (let start = 0; start < source.rows; start += BLOCK_ROWS) {
+    progress.update(start);
     const end = Math.min(source.rows, start + BLOCK_ROWS);
     const block = await source.read(names, start, end);
     for (let r = start; r < end; r++) {
@@ -291,16 +297,17 @@ async function readSessions(path: string, roles: Roles, sink: RowSink, valueChec
     }
   }
   flush();
+  progress.finish();
 }
 
-/** Reads a Baidu-ULTR click file (Parquet, or uncompressed Arrow/Feather) into a click log. */
-export async function readBaiduUltrClicks(path: string): Promise<BaiduUltrClickLog> {
+/** Reads a Baidu-ULTR click file (Parquet, or uncompressed Arrow/Feather) into a click log; `progress` reports the rows read. */
+export async function readBaiduUltrClicks(path: string, options: { progress?: Progress } = {}): Promise<BaiduUltrClickLog> {
   const source = await openSource(path);
   const roles = findRoles(path, source.columns, 'click', true);
   const sink = new RowSink(roles.time !== null);
   const queries = new IdVocabulary();
   const documents = new IdVocabulary();
-  await readSessions(path, roles, sink, (v) => (v === 0 || v === 1 ? null : '0 or 1'), queries, documents, source);
+  await readSessions(path, roles, sink, (v) => (v === 0 || v === 1 ? null : '0 or 1'), queries, documents, source, options.progress ?? silentProgress);
   const rows = sink.rows;
   const log: ClickLog = {
     sessionQuery: Int32Array.from(sink.sessionQuery),
@@ -324,13 +331,13 @@ export async function readBaiduUltrClicks(path: string): Promise<BaiduUltrClickL
  * (`numFeatures` 0: the copies' 768-d BERT vectors are not read), `qids` the query ids and
  * `docIds` the `url_md5` ids (or `query_id<TAB>position` without them).
  */
-export async function readBaiduUltrAnnotations(path: string): Promise<RankingData> {
+export async function readBaiduUltrAnnotations(path: string, options: { progress?: Progress } = {}): Promise<RankingData> {
   const source = await openSource(path);
   const roles = findRoles(path, source.columns, 'label', false);
   const sink = new RowSink(false);
   const queries = new IdVocabulary();
   const documents = new IdVocabulary();
-  await readSessions(path, roles, sink, (v) => (Number.isInteger(v) && v >= 0 && v <= 4 ? null : 'an integer grade in [0, 4]'), queries, documents, source);
+  await readSessions(path, roles, sink, (v) => (Number.isInteger(v) && v >= 0 && v <= 4 ? null : 'an integer grade in [0, 4]'), queries, documents, source, options.progress ?? silentProgress);
   const rows = sink.rows;
   return {
     source: path,

@@ -9,6 +9,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { ConfigError } from '../core/errors.js';
+import type { Progress } from '../core/progress.js';
 import { readBaiduUltrClicks } from './baidu-ultr.js';
 import { readGenericClickLog, writeClickLog, clickLogFormatOf, type ClickLogFormat } from './click-log-io.js';
 import type { ClickLogColumnMapping } from './click-log-table.js';
@@ -31,6 +32,8 @@ export interface ConvertOptions {
   readonly users?: number;
   /** Yandex: what to do with clicks that match no result of their page (default 'drop', as PyClick). */
   readonly unmatchedClicks?: 'drop' | 'error';
+  /** Progress of the Yandex, Baidu-ULTR and FINN.no readers (default silent). */
+  readonly progress?: Progress;
 }
 
 export interface ConvertSummary {
@@ -77,17 +80,17 @@ export async function convertClickLog(input: string, out: string, options: Conve
   const notes: string[] = [];
   switch (options.format) {
     case 'yandex': {
-      const yandex = await readYandexRelPredLog(input, { unmatchedClicks: options.unmatchedClicks });
+      const yandex = await readYandexRelPredLog(input, { unmatchedClicks: options.unmatchedClicks, progress: options.progress });
       const c = yandex.clickCounts;
       notes.push(`${c.clicks} click lines: ${c.repeated} repeated clicks on a clicked result counted once, ${c.notOnPage} on a URL not on the page and ${c.noPage} without a page of their session dropped (as PyClick)`);
       replayed = yandex;
       break;
     }
     case 'baidu-ultr':
-      replayed = await readBaiduUltrClicks(input);
+      replayed = await readBaiduUltrClicks(input, { progress: options.progress });
       break;
     case 'finn': {
-      const { slates, clickCounts: c } = await readFinnSlates(input, { users: options.users });
+      const { slates, clickCounts: c } = await readFinnSlates(input, { users: options.users, progress: options.progress });
       notes.push(`${c.steps} slates: ${c.clicked} with a click on a shown item, ${c.noClick} without a click, ${c.unknownItem} with a click on an unknown item, ${c.notInSlate} with a click on an item not in the slate (no clicked row)`);
       notes.push('each slate is a session whose query is its user id; steps and interaction types are in the library\'s slate log (readFinnSlates)');
       replayed = { logged: { log: slateLogToClickLog(slates) }, queryIds: null, itemIds: null };

@@ -33,6 +33,7 @@
  */
 import { table as makeTable, type ColumnTable } from 'arquero';
 import { DataFormatError } from '../core/errors.js';
+import { silentProgress, type Progress } from '../core/progress.js';
 import type { ClickLog } from '../core/types.js';
 import { grown, trimmed } from './click-log-table.js';
 import { NpzArchive, type NpyArray } from './npz.js';
@@ -79,6 +80,8 @@ export interface FinnSlates {
 export interface FinnReadOptions {
   /** Read only the first `users` users (default all). */
   readonly users?: number;
+  /** Reports the arrays inflated, then the users converted (default silent). */
+  readonly progress?: Progress;
 }
 
 const ARRAYS = ['userId', 'click', 'click_idx', 'slate_lengths', 'slate', 'interaction_type'] as const;
@@ -103,13 +106,19 @@ function integers(array: NpyArray, file: string, name: string): ArrayLike<number
 
 /** Reads FINN.no's `data.npz` (see the top of this file) into a slate log. */
 export async function readFinnSlates(path: string, options: FinnReadOptions = {}): Promise<FinnSlates> {
+  const progress = options.progress ?? silentProgress;
   const archive = await NpzArchive.open(path);
   const arrays = new Map<string, NpyArray>();
+  progress.start(`inflating the arrays of ${path}`, ARRAYS.length);
   try {
-    for (const name of ARRAYS) arrays.set(name, await archive.readArray(name, { rows: options.users }));
+    for (const name of ARRAYS) {
+      arrays.set(name, await archive.readArray(name, { rows: options.users }));
+      progress.update(arrays.size, name);
+    }
   } finally {
     await archive.close();
   }
+  progress.finish();
   const get = (name: (typeof ARRAYS)[number]): NpyArray => arrays.get(name)!;
   const shapeText = (a: NpyArray): string => `(${a.shape.join(', ')})`;
   const userShape = get('userId').shape;
@@ -146,7 +155,9 @@ export async function readFinnSlates(path: string, options: FinnReadOptions = {}
   const slateType: number[] = [];
   let rows = 0;
   const counts = { steps: 0, clicked: 0, noClick: 0, unknownItem: 0, notInSlate: 0 };
+  progress.start('building the slate log', n);
   for (let u = 0; u < n; u++) {
+    if ((u & 0x3fff) === 0) progress.update(u);
     const user = userId[u];
     if (!(user >= 0 && user <= 0x7fffffff)) fail(u, 0, 'userId', `expected a user id in [0, 2^31 − 1], found ${user}`);
     for (let t = 0; t < T; t++) {
@@ -187,6 +198,7 @@ export async function readFinnSlates(path: string, options: FinnReadOptions = {}
       slateType.push(type);
     }
   }
+  progress.finish();
   return {
     slates: {
       slateOffsets: Int32Array.from(slateOffsets),

@@ -24,7 +24,9 @@
  * use under the challenge's terms after registration on the challenge site, which is no longer
  * online.
  */
+import { stat } from 'node:fs/promises';
 import { DataFormatError } from '../core/errors.js';
+import { silentProgress, type Progress } from '../core/progress.js';
 import { MAX_LIST_LENGTH, type ClickLog } from '../core/types.js';
 import { forEachLine, type LineParser } from './click-log-io.js';
 import { grown, trimmed } from './click-log-table.js';
@@ -33,6 +35,8 @@ import type { ReplayedClicks } from './replayed-log.js';
 export interface YandexReadOptions {
   /** 'drop' (default, as PyClick): count clicks that match no result of the latest page; 'error': reject them. */
   readonly unmatchedClicks?: 'drop' | 'error';
+  /** Reports the bytes read (default silent). */
+  readonly progress?: Progress;
 }
 
 /** The clicks that were not turned into a click of the log, by reason. */
@@ -69,14 +73,18 @@ class YandexParser implements LineParser {
   private repeated = 0;
   private notOnPage = 0;
   private noPage = 0;
+  private bytes = 0;
 
   constructor(
     private readonly file: string,
     private readonly unmatched: 'drop' | 'error',
+    private readonly progress: Progress,
   ) {}
 
   line(b: Buffer, start: number, end: number): void {
     this.lineNumber++;
+    this.bytes += end - start + 1;
+    if ((this.lineNumber & 0xffff) === 0) this.progress.update(this.bytes);
     if (start === end) this.fail('expected a Q or C action line, found an empty line');
     const fields = b.toString('latin1', start, end).split('\t');
     const type = fields[2];
@@ -186,7 +194,10 @@ class YandexParser implements LineParser {
 
 /** Reads a Yandex Relevance Prediction Challenge log (see the top of this file), streaming its lines. */
 export async function readYandexRelPredLog(path: string, options: YandexReadOptions = {}): Promise<YandexClickLog> {
-  const parser = new YandexParser(path, options.unmatchedClicks ?? 'drop');
+  const progress = options.progress ?? silentProgress;
+  progress.start(`reading ${path}`, (await stat(path)).size);
+  const parser = new YandexParser(path, options.unmatchedClicks ?? 'drop', progress);
   await forEachLine(path, parser);
+  progress.finish();
   return parser.finish();
 }
