@@ -401,10 +401,11 @@ export async function readGenericClickLog(path: string, options: GenericClickLog
 }
 
 async function readWith(path: string, format: ClickLogFormat | undefined, context: ReadContext): Promise<LoggedClicks> {
-  switch (format ?? clickLogFormatOf(path)) {
+  const resolved = format ?? clickLogFormatOf(path);
+  switch (resolved) {
     case 'csv':
     case 'jsonl': {
-      const parser = (format ?? clickLogFormatOf(path)) === 'csv' ? new CsvParser(path, context) : new JsonLinesParser(path, context);
+      const parser = resolved === 'csv' ? new CsvParser(path, context) : new JsonLinesParser(path, context);
       await forEachLine(path, parser);
       return parser.finish();
     }
