@@ -33,11 +33,15 @@ import {
   describeValue,
   expandSessions,
   onDiskPositions,
+  idText,
   resolveClickLogColumns,
+  type ClickLogColumnMapping,
   type ClickLogColumnNames,
+  type IdEncoders,
   type LoggedClicks,
   type RowNumbering,
 } from './click-log-table.js';
+import { IdVocabulary, type ReplayedClicks } from './replayed-log.js';
 
 export type ClickLogFormat = 'csv' | 'jsonl' | 'arrow' | 'parquet';
 
@@ -53,6 +57,24 @@ export interface ClickLogReadOptions {
   readonly format?: ClickLogFormat;
   /** Read the `truth_*` columns (default false), which must then be in the file. */
   readonly truth?: boolean;
+  /** The file's own column names by role, for logs not written by clicklab (see `ClickLogColumnMapping`). */
+  readonly columns?: ClickLogColumnMapping;
+}
+
+export interface GenericClickLogReadOptions extends ClickLogReadOptions {
+  /**
+   * 'integer' (default): query and item ids must be integers in [0, 2^31 − 1] and are kept as they are.
+   * 'text': any ids (URLs, hashes, numbers) are mapped to dense indices in order of first appearance,
+   * and the result's `queryIds` / `itemIds` give the id behind each index.
+   */
+  readonly ids?: 'integer' | 'text';
+}
+
+/** What every reader needs besides the file: the options, resolved. */
+interface ReadContext {
+  readonly truth: boolean;
+  readonly columns: ClickLogColumnMapping;
+  readonly ids: IdEncoders | null;
 }
 
 const EXTENSIONS: Readonly<Record<string, ClickLogFormat>> = {
@@ -362,19 +384,35 @@ export async function writeClickLog(path: string, logged: LoggedClicks, options:
 
 /** Reads a click log in the format of the file's extension (or `options.format`), validating every row. */
 export async function readClickLog(path: string, options: ClickLogReadOptions = {}): Promise<LoggedClicks> {
-  const format = options.format ?? clickLogFormatOf(path);
-  const truth = options.truth === true;
-  switch (format) {
+  return readWith(path, options.format, { truth: options.truth === true, columns: options.columns ?? {}, ids: null });
+}
+
+/**
+ * Reads a query/document/position/click log that another tool wrote (CSV, JSON Lines, Arrow or
+ * Parquet): the same reader and checks as `readClickLog`, with the file's column names mapped to
+ * clicklab's roles (`columns`), optionally no session column, and optionally text ids. Example: a
+ * CSV with header `qid,url,rank,clicked` and no sessions reads with
+ * `{ columns: { session: null, query: 'qid', item: 'url', position: 'rank', click: 'clicked' }, ids: 'text' }`.
+ */
+export async function readGenericClickLog(path: string, options: GenericClickLogReadOptions = {}): Promise<ReplayedClicks> {
+  const ids: IdEncoders | null = options.ids === 'text' ? { query: new IdVocabulary(), item: new IdVocabulary() } : null;
+  const logged = await readWith(path, options.format, { truth: options.truth === true, columns: options.columns ?? {}, ids });
+  return { logged, queryIds: ids?.query.ids ?? null, itemIds: ids?.item.ids ?? null };
+}
+
+async function readWith(path: string, format: ClickLogFormat | undefined, context: ReadContext): Promise<LoggedClicks> {
+  const resolved = format ?? clickLogFormatOf(path);
+  switch (resolved) {
     case 'csv':
     case 'jsonl': {
-      const parser = format === 'csv' ? new CsvParser(path, truth) : new JsonLinesParser(path, truth);
+      const parser = resolved === 'csv' ? new CsvParser(path, context) : new JsonLinesParser(path, context);
       await forEachLine(path, parser);
       return parser.finish();
     }
     case 'arrow':
-      return readArrow(path, truth);
+      return readArrow(path, context);
     case 'parquet':
-      return readParquet(path, truth);
+      return readParquet(path, context);
   }
 }
 
@@ -485,11 +523,16 @@ class CsvParser implements LineParser {
   private roles: Int8Array = new Int8Array(0);
   private columns: string[] = [];
   private readonly values = new Float64Array(ROLES);
+  /** Encodes the query (role 1) and item (role 2) fields when ids are text. */
+  private readonly text: CsvText | undefined;
 
   constructor(
     private readonly file: string,
-    private readonly truth: boolean,
-  ) {}
+    private readonly context: ReadContext,
+  ) {
+    const ids = context.ids;
+    if (ids !== null) this.text = (role, text) => (role === 1 ? ids.query : ids.item).encode(text);
+  }
 
   line(b: Buffer, start: number, end: number): void {
     this.lineNumber++;
@@ -498,7 +541,7 @@ class CsvParser implements LineParser {
       return;
     }
     const { values } = this;
-    csvNumbers(b, start, end, this.roles, this.columns, values, this.fail);
+    csvNumbers(b, start, end, this.roles, this.columns, values, this.fail, this.text);
     this.builder.add(values[0], values[1], values[2], values[3], values[4], values[5], values[6], values[7], values[8]);
   }
 
@@ -509,7 +552,7 @@ class CsvParser implements LineParser {
 
   private header(b: Buffer, start: number, end: number): void {
     const columns = csvHeader(b, start, end, this.fail);
-    const names = resolveClickLogColumns(columns, this.file, this.truth);
+    const names = resolveClickLogColumns(columns, this.file, this.context.truth, this.context.columns);
     this.roles = csvRoles(columns, roleNames(names), this.fail);
     this.columns = columns;
     this.builder = new ClickLogBuilder(names, { file: this.file, unit: 'line', first: 2 });
@@ -522,6 +565,9 @@ class CsvParser implements LineParser {
 
 /** @internal Reports a problem on the current line (the caller knows which line that is). */
 export type LineFail = (problem: string) => never;
+
+/** @internal The index of the text id in a query (role 1) or item (role 2) field. */
+export type CsvText = (role: number, text: string) => number;
 
 /**
  * @internal The column names of a CSV header line. A name may be quoted, with a doubled quote for
@@ -570,7 +616,7 @@ export function csvRoles(columns: readonly string[], byRole: readonly (string | 
  * unread. `columns` (the header's names) name the column in messages. The line must have exactly
  * as many fields as the header.
  */
-export function csvNumbers(b: Buffer, start: number, end: number, roles: Int8Array, columns: readonly string[], values: Float64Array, fail: LineFail): void {
+export function csvNumbers(b: Buffer, start: number, end: number, roles: Int8Array, columns: readonly string[], values: Float64Array, fail: LineFail, text?: CsvText): void {
   if (start === end) fail('expected a data row, found an empty line');
   const fieldCount = roles.length;
   values.fill(NaN);
@@ -591,7 +637,11 @@ export function csvNumbers(b: Buffer, start: number, end: number, roles: Int8Arr
       p = fieldEnd;
     }
     const role = roles[field];
-    if (role >= 0) {
+    if (role >= 0 && text !== undefined && (role === 1 || role === 2)) {
+      if (fieldStart === fieldEnd) fail(`expected an id in column '${columns[field]}', found an empty field`);
+      const raw = b.toString('utf8', fieldStart, fieldEnd);
+      values[role] = text(role, fieldStart > 0 && b[fieldStart - 1] === QUOTE ? raw.replaceAll('""', '"') : raw);
+    } else if (role >= 0) {
       const value = parseDecimal(b, fieldStart, fieldEnd);
       if (Number.isNaN(value)) fail(`expected a number in column '${columns[field]}', found ${quoteField(b, fieldStart, fieldEnd)}`);
       values[role] = value;
@@ -644,19 +694,20 @@ class JsonLinesParser implements LineParser {
 
   constructor(
     private readonly file: string,
-    private readonly truth: boolean,
+    private readonly context: ReadContext,
   ) {}
 
   line(b: Buffer, start: number, end: number): void {
     this.lineNumber++;
     const object = jsonObject(b, start, end, this.fail);
     if (this.builder === null) {
-      const names = resolveClickLogColumns(Object.keys(object), this.file, this.truth);
+      const names = resolveClickLogColumns(Object.keys(object), this.file, this.context.truth, this.context.columns);
       this.keys = roleNames(names);
       if (names.pscore === null) this.absentPscore = [CLICK_LOG_COLUMNS.pscore, 'propensity_score'];
       this.builder = new ClickLogBuilder(names, { file: this.file, unit: 'line', first: 1 });
     }
     const { keys, values } = this;
+    const { ids } = this.context;
     for (let role = 0; role < ROLES; role++) {
       const key = keys[role];
       if (key === null) {
@@ -664,6 +715,11 @@ class JsonLinesParser implements LineParser {
         continue;
       }
       const value = object[key];
+      if (ids !== null && (role === 1 || role === 2)) {
+        if (value === undefined) this.fail(`expected the key '${key}' (as on line 1), found none`);
+        values[role] = (role === 1 ? ids.query : ids.item).encode(idText(value, key, this.fail));
+        continue;
+      }
       if (typeof value !== 'number') {
         this.fail(value === undefined ? `expected the key '${key}' (as on line 1), found none` : `expected a number for '${key}', found ${describeValue(value)}`);
       }
@@ -677,7 +733,8 @@ class JsonLinesParser implements LineParser {
 
   /** An empty file is an empty log (JSON Lines has no header to require), as `writeClickLog` writes one. */
   finish(): LoggedClicks {
-    const builder = this.builder ?? new ClickLogBuilder(resolveClickLogColumns(textColumns(false, this.truth), this.file, this.truth), { file: this.file, unit: 'line', first: 1 });
+    const truth = this.context.truth;
+    const builder = this.builder ?? new ClickLogBuilder(resolveClickLogColumns(textColumns(false, truth), this.file, truth), { file: this.file, unit: 'line', first: 1 });
     return builder.finish();
   }
 
@@ -686,7 +743,7 @@ class JsonLinesParser implements LineParser {
   };
 }
 
-async function readArrow(path: string, truth: boolean): Promise<LoggedClicks> {
+async function readArrow(path: string, context: ReadContext): Promise<LoggedClicks> {
   const bytes = await readFile(path);
   let table: ColumnTable;
   try {
@@ -695,11 +752,11 @@ async function readArrow(path: string, truth: boolean): Promise<LoggedClicks> {
   } catch (error) {
     throw new DataFormatError(path, null, `expected Arrow IPC data (file or stream format), found bytes that do not decode (${(error as Error).message})`);
   }
-  return clickLogFromTable(table, { source: path, truth });
+  return clickLogFromTable(table, { source: path, truth: context.truth, columns: context.columns, ...(context.ids && { ids: context.ids }) });
 }
 
 /** Decodes and validates one row group at a time, so the file's columns are never all in memory. */
-async function readParquet(path: string, truth: boolean): Promise<LoggedClicks> {
+async function readParquet(path: string, context: ReadContext): Promise<LoggedClicks> {
   const file = await asyncBufferFromFile(path); // a missing file stays a plain ENOENT
   const notParquet = (error: unknown): DataFormatError =>
     new DataFormatError(path, null, `expected a Parquet file, found data that does not decode (${(error as Error).message})`);
@@ -710,24 +767,23 @@ async function readParquet(path: string, truth: boolean): Promise<LoggedClicks> 
     throw notParquet(error);
   }
   const available = parquetSchema(scan.metadata).children.map((child) => child.element.name);
-  const names = resolveClickLogColumns(available, path, truth);
+  const names = resolveClickLogColumns(available, path, context.truth, context.columns);
   const at: RowNumbering = { file: path, unit: 'row', first: 1 };
   const builder = new ClickLogBuilder(names, at, Number(scan.metadata.num_rows));
   const wanted = roleNames(names);
   for (const range of scan.ranges) {
-    const values: ArrayLike<unknown>[] = [];
+    // The values of each role's column, null for a role the file has no column for.
+    const values: (ArrayLike<unknown> | null)[] = [];
     for (const column of wanted) {
-      if (column === null) continue;
       try {
-        values.push(await scan.readColumn({ column, ...range }));
+        values.push(column === null ? null : await scan.readColumn({ column, ...range }));
       } catch (error) {
         throw notParquet(error);
       }
     }
-    const [session, query, item, position, click, ...rest] = values;
-    const pscore = names.pscore === null ? null : rest.shift()!;
-    const truthValues = names.truth === null ? null : ([rest[0], rest[1], rest[2]] as const);
-    addColumnRows(builder, names, { session, query, item, position, click, pscore, truth: truthValues }, range.rowEnd - range.rowStart);
+    const [session, query, item, position, click, pscore, t0, t1, t2] = values;
+    const truthValues = names.truth === null ? null : ([t0!, t1!, t2!] as const);
+    addColumnRows(builder, names, { session, query: query!, item: item!, position: position!, click: click!, pscore, truth: truthValues }, range.rowEnd - range.rowStart, context.ids);
   }
   return builder.finish();
 }

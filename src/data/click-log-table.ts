@@ -20,6 +20,7 @@
 import { table as makeTable, type ColumnTable } from 'arquero';
 import { DataFormatError } from '../core/errors.js';
 import { MAX_LIST_LENGTH, type ClickLog, type ClickLogTruth } from '../core/types.js';
+import type { IdVocabulary } from './replayed-log.js';
 
 /** A click log with what a logging policy and a simulator may know about it, aligned row by row. */
 export interface LoggedClicks {
@@ -38,6 +39,35 @@ export interface ClickLogTableOptions {
 export interface ClickLogFromTableOptions extends ClickLogTableOptions {
   /** Names the table in error messages (default 'table'). */
   readonly source?: string;
+  /** The table's own column names by role, where they are not clicklab's (see `ClickLogColumnMapping`). */
+  readonly columns?: ClickLogColumnMapping;
+  /** Vocabularies for text query and item ids (see `IdEncoders`); without them ids must be integers. */
+  readonly ids?: IdEncoders;
+}
+
+/**
+ * The column that holds each role in a file that does not use clicklab's names, e.g.
+ * `{ query: 'qid', item: 'url', position: 'rank' }`; roles left out keep clicklab's names (and
+ * aliases). `session: null` says the file has no session column: a session is then a run of rows
+ * that begins at a row with position 1 (each displayed list starts at rank 1), and the usual checks
+ * (positions 1, 2, 3, ... and one query per session) apply to the runs so formed.
+ */
+export interface ClickLogColumnMapping {
+  readonly session?: string | null;
+  readonly query?: string;
+  readonly item?: string;
+  readonly position?: string;
+  readonly click?: string;
+  readonly pscore?: string;
+}
+
+/**
+ * Text ids for queries and items: each distinct id (a URL, an md5, or a number read as text) gets
+ * the next dense index, and the vocabularies keep the id behind each index.
+ */
+export interface IdEncoders {
+  readonly query: IdVocabulary;
+  readonly item: IdVocabulary;
 }
 
 /** Column names as clicklab writes them. */
@@ -78,7 +108,8 @@ export function rowError(at: RowNumbering, row: number, problem: string): DataFo
 
 /** The columns a reader found, by role, under the names the file uses. */
 export interface ClickLogColumnNames {
-  readonly session: string;
+  /** null: the file has no session column (sessions begin at position 1, see `ClickLogColumnMapping`). */
+  readonly session: string | null;
   readonly query: string;
   readonly item: string;
   readonly position: string;
@@ -93,22 +124,26 @@ export interface ClickLogColumnNames {
  * Missing required columns, or a column present under both its names, is a `DataFormatError`
  * (with no line: it concerns the header or schema).
  */
-export function resolveClickLogColumns(available: readonly string[], file: string, truth: boolean): ClickLogColumnNames {
+export function resolveClickLogColumns(available: readonly string[], file: string, truth: boolean, mapping: ClickLogColumnMapping = {}): ClickLogColumnNames {
   const lookup = new ColumnLookup(available, file, ALIASES);
-  const find = (name: string, required: boolean): string | null => lookup.find(name, required);
+  const find = (name: string, required: boolean, mapped?: string | null): string | null =>
+    mapped === undefined ? lookup.find(name, required) : mapped === null ? null : lookup.findMapped(mapped, name);
   const C = CLICK_LOG_COLUMNS;
-  const session = find(C.session, true);
-  const query = find(C.query, true);
-  const item = find(C.item, true);
-  const position = find(C.position, true);
-  const click = find(C.click, true);
-  const pscore = find(C.pscore, false);
+  const session = find(C.session, true, mapping.session);
+  const query = find(C.query, true, mapping.query);
+  const item = find(C.item, true, mapping.item);
+  const position = find(C.position, true, mapping.position);
+  const click = find(C.click, true, mapping.click);
+  const pscore = find(C.pscore, false, mapping.pscore);
   const truthNames = truth
     ? [find(C.examinationProbability, true), find(C.relevanceProbability, true), find(C.examined, true)]
     : null;
   lookup.check();
+  const used = [session, query, item, position, click, pscore].filter((n): n is string => n !== null);
+  const twice = used.find((n, i) => used.indexOf(n) !== i);
+  if (twice !== undefined) throw new DataFormatError(file, null, `expected each column to hold one role of the click log, found '${twice}' mapped to two`);
   return {
-    session: session!,
+    session,
     query: query!,
     item: item!,
     position: position!,
@@ -144,6 +179,13 @@ export class ColumnLookup {
     if (have.has(name)) return name;
     if (alias !== undefined && have.has(alias)) return alias;
     if (required) this.missing.push(alias === undefined ? name : `${name} (or ${alias})`);
+    return null;
+  }
+
+  /** The column `name` that a mapping named for the role clicklab calls `role`; missing, it is reported by `check`. */
+  findMapped(name: string, role: string): string | null {
+    if (this.have.has(name)) return name;
+    this.missing.push(`${name} (mapped to ${role})`);
     return null;
   }
 
@@ -236,7 +278,12 @@ export class ClickLogBuilder {
   add(session: number, query: number, item: number, position: number, click: number, pscore: number, examinationProbability: number, relevanceProbability: number, examined: number): void {
     const row = this.rows;
     const { names } = this;
-    if (!Number.isSafeInteger(session)) this.fail(`expected an integer in column '${names.session}', found ${session}`);
+    if (names.session === null) {
+      // No session column: a row at position 1 opens a session, any other row continues the current one.
+      session = position === 1 || this.sessions === 0 ? this.sessions : this.sessionIds[this.sessions - 1];
+    } else if (!Number.isSafeInteger(session)) {
+      this.fail(`expected an integer in column '${names.session}', found ${session}`);
+    }
     this.checkIndex(query, names.query, 0);
     this.checkIndex(item, names.item, 0);
     this.checkIndex(position, names.position, 1);
@@ -389,7 +436,8 @@ export function columnNumber(values: ColumnValues, row: number, column: string, 
 
 /** The columns a binary reader or a table hands to `addColumnRows`, by role. */
 export interface ClickLogColumnValues {
-  readonly session: ColumnValues;
+  /** null when the file has no session column. */
+  readonly session: ColumnValues | null;
   readonly query: ColumnValues;
   readonly item: ColumnValues;
   readonly position: ColumnValues;
@@ -399,19 +447,32 @@ export interface ClickLogColumnValues {
 }
 
 /**
+ * @internal The text of an id value (a string, or an integer read as its decimal text), for `IdEncoders`;
+ * anything else (null, an empty string, a fraction, a boolean) goes to `fail`.
+ */
+export function idText(v: unknown, column: string, fail: (problem: string) => never): string {
+  if (typeof v === 'string' && v.length > 0) return v;
+  if ((typeof v === 'number' && Number.isSafeInteger(v)) || typeof v === 'bigint') return String(v);
+  return fail(`expected an id (text or an integer) in column '${column}', found ${typeof v === 'string' ? 'an empty text' : describeValue(v)}`);
+}
+
+/**
  * Feeds rows `0 .. count − 1` of columns (a table, an Arrow file, a Parquet row group) to the
  * builder. Numbers pass as they are, 64-bit integers (bigint) when exactly representable, and
- * anything else (null, text, booleans) is an error, not a conversion.
+ * anything else (null, text, booleans) is an error, not a conversion — except query and item ids
+ * when `ids` is given: those are encoded as text (see `IdEncoders`).
  */
-export function addColumnRows(builder: ClickLogBuilder, names: ClickLogColumnNames, columns: ClickLogColumnValues, count: number): void {
+export function addColumnRows(builder: ClickLogBuilder, names: ClickLogColumnNames, columns: ClickLogColumnValues, count: number, ids: IdEncoders | null = null): void {
   const fail = (problem: string): never => builder.fail(problem);
   const value = (values: ColumnValues, column: string, row: number): number => columnNumber(values, row, column, fail);
-  const { pscore, truth } = columns;
+  const id = (values: ColumnValues, column: string, row: number, vocabulary: IdVocabulary | undefined): number =>
+    vocabulary === undefined ? value(values, column, row) : vocabulary.encode(idText(values[row], column, fail));
+  const { pscore, truth, session } = columns;
   for (let r = 0; r < count; r++) {
     builder.add(
-      value(columns.session, names.session, r),
-      value(columns.query, names.query, r),
-      value(columns.item, names.item, r),
+      session === null ? NaN : value(session, names.session!, r),
+      id(columns.query, names.query, r, ids?.query),
+      id(columns.item, names.item, r, ids?.item),
       value(columns.position, names.position, r),
       value(columns.click, names.click, r),
       pscore === null ? NaN : value(pscore, names.pscore!, r),
@@ -534,12 +595,12 @@ export function tableColumn(table: ColumnTable, name: string): ColumnValues {
 export function clickLogFromTable(table: ColumnTable, options: ClickLogFromTableOptions = {}): LoggedClicks {
   const truth = options.truth === true;
   const at: RowNumbering = { file: options.source ?? 'table', unit: 'row', first: 1 };
-  const names = resolveClickLogColumns(table.columnNames(), at.file, truth);
+  const names = resolveClickLogColumns(table.columnNames(), at.file, truth, options.columns);
   const column = (name: string): ColumnValues => tableColumn(table, name);
   const rows = table.numRows();
   const builder = new ClickLogBuilder(names, at, rows);
   const columns: ClickLogColumnValues = {
-    session: column(names.session),
+    session: names.session === null ? null : column(names.session),
     query: column(names.query),
     item: column(names.item),
     position: column(names.position),
@@ -547,6 +608,6 @@ export function clickLogFromTable(table: ColumnTable, options: ClickLogFromTable
     pscore: names.pscore === null ? null : column(names.pscore),
     truth: names.truth === null ? null : [column(names.truth[0]), column(names.truth[1]), column(names.truth[2])],
   };
-  addColumnRows(builder, names, columns, rows);
+  addColumnRows(builder, names, columns, rows, options.ids ?? null);
   return builder.finish();
 }

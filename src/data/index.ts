@@ -12,7 +12,9 @@ export {
   CLICK_LOG_COLUMNS,
   clickLogFromTable,
   clickLogToTable,
+  type ClickLogColumnMapping,
   type ClickLogFromTableOptions,
+  type IdEncoders,
   type ClickLogTableOptions,
   type LoggedClicks,
 } from './click-log-table.js';
@@ -20,9 +22,11 @@ export {
   ClickLogWriter,
   clickLogFormatOf,
   readClickLog,
+  readGenericClickLog,
   writeClickLog,
   type ClickLogFormat,
   type ClickLogReadOptions,
+  type GenericClickLogReadOptions,
   type ClickLogWriteOptions,
 } from './click-log-io.js';
 export {

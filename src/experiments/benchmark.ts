@@ -18,6 +18,7 @@ import { simulateSessions } from '../simulation/sessions.js';
 import { createPolicy } from '../policies/bandits/factory.js';
 import { runOnline } from '../policies/online.js';
 import { alignColumns } from './results.js';
+import { realLogReadingRows } from './real-log-benchmark.js';
 import { simulateSearchLog, type SearchLogSpec } from './simulate-search.js';
 
 /**
@@ -48,6 +49,7 @@ export async function runBenchmarks(options: BenchmarkOptions): Promise<Benchmar
     ...simulationRows(options.sessions),
     ...(await parallelSimulationRows(16 * options.sessions)),
     ...(await clickLogRows(Math.min(options.sessions, 200_000))),
+    ...(await realLogReadingRows(Math.min(options.sessions, 100_000))),
     ...banditRows(Math.max(1000, Math.round(options.sessions / 20))),
     ...(options.letorFile ? readerRows(options.letorFile) : []),
   ];

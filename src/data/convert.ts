@@ -1,0 +1,118 @@
+/**
+ * Turns a real click log (Yandex, Baidu-ULTR, FINN.no slates, or any query/document/position/click
+ * table) into a clicklab click log file: the function behind `clicklab convert`.
+ *
+ * The output has clicklab's click-log columns (click-log-table.ts) in the format of its extension.
+ * Where the source's ids are text (Baidu-ULTR, a generic log read with `ids: 'text'`), the log holds
+ * dense indices and the ids behind them are written next to it, one per line (line k + 1 holds the
+ * id of index k): `OUT.query-ids.txt` and `OUT.item-ids.txt`.
+ */
+import { writeFile } from 'node:fs/promises';
+import { ConfigError } from '../core/errors.js';
+import type { Progress } from '../core/progress.js';
+import { readBaiduUltrClicks } from './baidu-ultr.js';
+import { readGenericClickLog, writeClickLog, clickLogFormatOf, type ClickLogFormat } from './click-log-io.js';
+import type { ClickLogColumnMapping } from './click-log-table.js';
+import { readFinnSlates, slateLogToClickLog } from './finn-slates.js';
+import type { ReplayedClicks } from './replayed-log.js';
+import { readYandexRelPredLog } from './yandex-relpred.js';
+
+export const CONVERT_FORMATS = ['yandex', 'baidu-ultr', 'finn', 'generic'] as const;
+export type ConvertFormat = (typeof CONVERT_FORMATS)[number];
+
+export interface ConvertOptions {
+  readonly format: ConvertFormat;
+  /** Generic logs: the file's column names by role. */
+  readonly columns?: ClickLogColumnMapping;
+  /** Generic logs: 'text' to encode any ids as dense indices (default 'integer'). */
+  readonly ids?: 'integer' | 'text';
+  /** Generic logs: the input's format when its extension does not say. */
+  readonly inputFormat?: ClickLogFormat;
+  /** FINN.no: read only the first `users` users. */
+  readonly users?: number;
+  /** Yandex: what to do with clicks that match no result of their page (default 'drop', as PyClick). */
+  readonly unmatchedClicks?: 'drop' | 'error';
+  /** Progress of the Yandex, Baidu-ULTR and FINN.no readers (default silent). */
+  readonly progress?: Progress;
+}
+
+export interface ConvertSummary {
+  readonly sessions: number;
+  readonly rows: number;
+  readonly clicks: number;
+  /** Files written besides the log (the id vocabularies). */
+  readonly idFiles: string[];
+  /** What the loader counted but did not turn into clicks, one line per kind, for the user to see. */
+  readonly notes: string[];
+}
+
+/**
+ * Parses `--columns` text: comma-separated `role=column` pairs, roles session, query, item (or
+ * document), position, click, pscore; `session=` with no column says the file has none.
+ */
+export function parseColumnMapping(text: string): ClickLogColumnMapping {
+  const mapping: Record<string, string | null> = {};
+  const roles: Record<string, string> = { session: 'session', query: 'query', item: 'item', document: 'item', position: 'position', click: 'click', pscore: 'pscore' };
+  for (const pair of text.split(',').map((p) => p.trim()).filter((p) => p.length > 0)) {
+    const eq = pair.indexOf('=');
+    const role = roles[eq < 0 ? pair : pair.slice(0, eq).trim()];
+    if (eq < 0 || role === undefined) {
+      throw new ConfigError('--columns', `expected role=column pairs with roles ${Object.keys(roles).join(', ')}, found '${pair}'`);
+    }
+    if (role in mapping) throw new ConfigError('--columns', `expected each role once, found '${role}' twice`);
+    const column = pair.slice(eq + 1).trim();
+    if (column.length === 0 && role !== 'session') throw new ConfigError('--columns', `expected a column name for '${role}' (only session may be empty: no session column), found none`);
+    mapping[role] = column.length === 0 ? null : column;
+  }
+  return mapping as ClickLogColumnMapping;
+}
+
+function sumClicks(click: Uint8Array): number {
+  let n = 0;
+  for (let i = 0; i < click.length; i++) n += click[i];
+  return n;
+}
+
+/** Reads `input` as `options.format` and writes the click log to `out` (format by extension). */
+export async function convertClickLog(input: string, out: string, options: ConvertOptions): Promise<ConvertSummary> {
+  clickLogFormatOf(out); // an unusable output name fails before the input is read
+  let replayed: ReplayedClicks;
+  const notes: string[] = [];
+  switch (options.format) {
+    case 'yandex': {
+      const yandex = await readYandexRelPredLog(input, { unmatchedClicks: options.unmatchedClicks, progress: options.progress });
+      const c = yandex.clickCounts;
+      notes.push(`${c.clicks} click lines: ${c.repeated} repeated clicks on a clicked result counted once, ${c.notOnPage} on a URL not on the page and ${c.noPage} without a page of their session dropped (as PyClick)`);
+      replayed = yandex;
+      break;
+    }
+    case 'baidu-ultr':
+      replayed = await readBaiduUltrClicks(input, { progress: options.progress });
+      break;
+    case 'finn': {
+      const { slates, clickCounts: c } = await readFinnSlates(input, { users: options.users, progress: options.progress });
+      notes.push(`${c.steps} slates: ${c.clicked} with a click on a shown item, ${c.noClick} without a click, ${c.unknownItem} with a click on an unknown item, ${c.notInSlate} with a click on an item not in the slate (no clicked row)`);
+      notes.push('each slate is a session whose query is its user id; steps and interaction types are in the library\'s slate log (readFinnSlates)');
+      replayed = { logged: { log: slateLogToClickLog(slates) }, queryIds: null, itemIds: null };
+      break;
+    }
+    case 'generic':
+      replayed = await readGenericClickLog(input, { columns: options.columns, ids: options.ids, format: options.inputFormat });
+      break;
+    default:
+      throw new ConfigError('--format', `expected one of ${CONVERT_FORMATS.join(', ')}, found '${String(options.format)}'`);
+  }
+  await writeClickLog(out, replayed.logged);
+  const idFiles: string[] = [];
+  for (const [ids, suffix] of [
+    [replayed.queryIds, 'query-ids.txt'],
+    [replayed.itemIds, 'item-ids.txt'],
+  ] as const) {
+    if (ids === null) continue;
+    const file = `${out}.${suffix}`;
+    await writeFile(file, ids.length === 0 ? '' : `${ids.join('\n')}\n`);
+    idFiles.push(file);
+  }
+  const { log } = replayed.logged;
+  return { sessions: log.sessionQuery.length, rows: log.document.length, clicks: sumClicks(log.click), idFiles, notes };
+}

@@ -1,0 +1,68 @@
+/**
+ * Writes .npy and .npz bytes as NumPy does (format 1.0 header padded to 64 bytes, a zip of
+ * `NAME.npy` entries, stored or deflated), so that tests generate files in the real format.
+ */
+import { crc32, deflateRawSync } from 'node:zlib';
+
+export interface NpyInput {
+  /** NumPy's descr, written as given (e.g. '<i4', '|u1', '>i4' to test rejection). */
+  readonly descr: string;
+  readonly shape: readonly number[];
+  /** The raw little-endian values. */
+  readonly data: ArrayBufferView;
+  readonly fortranOrder?: boolean;
+}
+
+export function npyBytes(array: NpyInput): Buffer {
+  const shape = array.shape.length === 1 ? `(${array.shape[0]},)` : `(${array.shape.join(', ')})`;
+  let header = `{'descr': '${array.descr}', 'fortran_order': ${array.fortranOrder ? 'True' : 'False'}, 'shape': ${shape}, }`;
+  const unpadded = 10 + header.length + 1;
+  header += ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';
+  const prefix = Buffer.alloc(10);
+  Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]).copy(prefix);
+  prefix.writeUInt16LE(header.length, 8);
+  const data = Buffer.from(array.data.buffer, array.data.byteOffset, array.data.byteLength);
+  return Buffer.concat([prefix, Buffer.from(header, 'latin1'), data]);
+}
+
+/** A zip archive of `name.npy` entries; `compress` deflates them (savez_compressed) or stores them (savez). */
+export function npzBytes(arrays: Record<string, NpyInput | Buffer>, compress: boolean): Buffer {
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const [name, array] of Object.entries(arrays)) {
+    const raw = Buffer.isBuffer(array) ? array : npyBytes(array);
+    const body = compress ? deflateRawSync(raw) : raw;
+    const fileName = Buffer.from(`${name}.npy`);
+    const crc = crc32(raw) >>> 0;
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4);
+    local.writeUInt16LE(compress ? 8 : 0, 8);
+    local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(body.length, 18);
+    local.writeUInt32LE(raw.length, 22);
+    local.writeUInt16LE(fileName.length, 26);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE(20, 4);
+    central.writeUInt16LE(20, 6);
+    central.writeUInt16LE(compress ? 8 : 0, 10);
+    central.writeUInt32LE(crc, 16);
+    central.writeUInt32LE(body.length, 20);
+    central.writeUInt32LE(raw.length, 24);
+    central.writeUInt16LE(fileName.length, 28);
+    central.writeUInt32LE(offset, 42);
+    locals.push(local, fileName, body);
+    centrals.push(central, fileName);
+    offset += 30 + fileName.length + body.length;
+  }
+  const directory = Buffer.concat(centrals);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(Object.keys(arrays).length, 8);
+  end.writeUInt16LE(Object.keys(arrays).length, 10);
+  end.writeUInt32LE(directory.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, directory, end]);
+}
