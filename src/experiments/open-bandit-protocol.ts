@@ -132,6 +132,34 @@ export async function runOpenBanditProtocol(options: OpenBanditProtocolOptions =
   } else {
     perItemPosition = new Float64Array(A * K).fill(1 / A);
   }
+  const groundTruth = mean(truthSample.log.reward);
+  const table = estimateOnOpenBanditLog(log, perItemPosition, { ...options, seed, lambda, level, resamples, groundTruth });
+  let clicks = 0;
+  for (let i = 0; i < log.reward.length; i++) clicks += log.reward[i];
+  return { campaign, evaluated, logging, rows: log.reward.length, clicks, groundTruth, loggingValue: mean(log.reward), level, resamples, table };
+}
+
+export interface OpenBanditLogEstimateOptions {
+  readonly resamples?: number;
+  readonly level?: number;
+  readonly folds?: number;
+  readonly l2?: number;
+  readonly lambda?: number;
+  readonly seed?: number;
+  /** The evaluated policy's true value, for relative errors (none: relativeError is null). */
+  readonly groundTruth?: number;
+}
+
+/**
+ * Every standard estimator on an Open Bandit log for an evaluation policy that puts item a at
+ * position k with probability `perItemPosition[a · K + k]` whatever the context: estimates,
+ * bootstrap intervals and, given the truth, relative errors.
+ */
+export function estimateOnOpenBanditLog(log: OpenBanditLog, perItemPosition: Float64Array, options: OpenBanditLogEstimateOptions = {}): OpeTableRow[] {
+  const A = log.numItems;
+  const K = log.numPositions;
+  if (perItemPosition.length !== A * K) throw new ConfigError('actionDist', `expected ${A} × ${K} probabilities (items × positions of ${log.source}), found ${perItemPosition.length}`);
+  const seed = options.seed ?? 1;
   const n = log.reward.length;
   const inputs: OffPolicyInputs = {
     reward: log.reward,
@@ -141,20 +169,17 @@ export async function runOpenBanditProtocol(options: OpenBanditProtocolOptions =
     actionDist: repeatActionDistribution(perItemPosition, n, A, K),
     estimatedRewards: crossFitRewardModel(log, openBanditRewardFeatures(log), A, K, { folds: options.folds ?? 3, l2: options.l2 ?? 1, seed }),
   };
-  const groundTruth = mean(truthSample.log.reward);
-  const table = standardEstimators(lambda).map((estimator) => {
-    const interval = estimator.estimateInterval(inputs, { level, resamples, seed });
+  const truth = options.groundTruth;
+  return standardEstimators(options.lambda ?? 10).map((estimator) => {
+    const interval = estimator.estimateInterval(inputs, { level: options.level ?? 0.95, resamples: options.resamples ?? 10_000, seed });
     return {
       estimator: estimator.name,
       estimate: interval.estimate,
       lower: interval.lower,
       upper: interval.upper,
-      relativeError: Math.abs(interval.estimate - groundTruth) / groundTruth,
+      relativeError: truth === undefined ? null : Math.abs(interval.estimate - truth) / truth,
     };
   });
-  let clicks = 0;
-  for (let i = 0; i < n; i++) clicks += log.reward[i];
-  return { campaign, evaluated, logging, rows: n, clicks, groundTruth, loggingValue: mean(log.reward), level, resamples, table };
 }
 
 /** A plain-text table of estimates, intervals and relative errors. */
