@@ -23,7 +23,7 @@ export interface RewardFeatures {
 export interface LogisticRegressionOptions {
   /** L2 penalty λ on every weight but the intercept (default 1). */
   readonly l2?: number;
-  /** Newton steps at most (default 50); it stops when no weight moves by more than 1e-9. */
+  /** Newton steps at most (default 50); it stops when the Newton decrement falls below 1e-10. */
   readonly maxIterations?: number;
 }
 
@@ -117,13 +117,16 @@ export function fitLogisticRegression(
       g[c] += penalty * beta[c];
       H[c * d + c] += penalty;
     }
+    const gradient = Float64Array.from(g);
     const step = choleskySolve(H, g, d);
-    let largest = 0;
+    // Newton decrement gᵀH⁻¹g: twice the most the objective can still improve (in nats). It stays
+    // meaningful when one-hot blocks make some directions nearly flat, where steps need not shrink.
+    let decrement = 0;
     for (let c = 0; c < d; c++) {
       beta[c] -= step[c];
-      largest = Math.max(largest, Math.abs(step[c]));
+      decrement += gradient[c] * step[c];
     }
-    if (largest < 1e-9) {
+    if (decrement < 1e-10) {
       iterations++;
       break;
     }
