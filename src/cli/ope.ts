@@ -19,6 +19,7 @@ interface OpeArgs {
   campaign: OpenBanditCampaign;
   evaluate: OpenBanditPolicy;
   draws: number;
+  btsActionDist: 'prior' | 'empirical';
   resamples: number;
   level: number;
   lambda?: number;
@@ -59,6 +60,7 @@ export const opeCommand = {
       .option('truth-log', { type: 'string', describe: "with --log: the evaluated policy's own log; its CTR is the ground truth for relative errors" })
       .option('campaign', { choices: ['men', 'women'] as const, default: 'men' as const })
       .option('evaluate', { choices: ['bts', 'random'] as const, default: 'bts' as const, describe: 'obd: the evaluated policy (bts from the random log, or random from the bts log)' })
+      .option('bts-action-dist', { choices: ['prior', 'empirical'] as const, default: 'prior' as const, describe: "obd, evaluating bts: its action distribution by Monte Carlo from OBP's priors, or each item's frequency per position in the BTS log" })
       .option('draws', { type: 'number', default: 100_000, describe: "Monte Carlo draws of Bernoulli TS's slate for its action distribution" })
       .option('resamples', { type: 'number', default: 10_000, describe: 'bootstrap resamples per estimator' })
       .option('level', { type: 'number', default: 0.95, describe: 'confidence level of the intervals' })
@@ -92,9 +94,9 @@ export const opeCommand = {
       result = { log: args.log, policy: args.policy, rows: log.reward.length, loggingValue: mean(log.reward), groundTruth: groundTruth ?? null, table };
       text = `${args.policy} evaluated on ${args.log} (${log.reward.length} rows, logged CTR ${mean(log.reward).toFixed(5)}${groundTruth === undefined ? '' : `, ground truth ${groundTruth.toFixed(5)}`})\n\n${formatOpeTable(table, args.level)}`;
     } else if (args.protocol === 'obd') {
-      const r = await runOpenBanditProtocol({ campaign: args.campaign, evaluate: args.evaluate, draws: args.draws, resamples: args.resamples, level: args.level, lambda: args.lambda, folds: args.folds, seed: args.seed });
+      const r = await runOpenBanditProtocol({ campaign: args.campaign, evaluate: args.evaluate, btsActionDist: args.btsActionDist, draws: args.draws, resamples: args.resamples, level: args.level, lambda: args.lambda, folds: args.folds, seed: args.seed });
       result = r;
-      text = `Open Bandit protocol, ${r.campaign}: ${r.evaluated} evaluated on the ${r.logging} log (${r.rows} rows, ${r.clicks} clicks); on-policy CTR of ${r.evaluated} ${r.groundTruth.toFixed(5)}, of ${r.logging} ${r.loggingValue.toFixed(5)}\n\n${formatOpeTable(r.table, r.level)}`;
+      text = `Open Bandit protocol, ${r.campaign}: ${r.evaluated} (action distribution: ${r.actionDist}) evaluated on the ${r.logging} log (${r.rows} rows, ${r.clicks} clicks); on-policy CTR of ${r.evaluated} ${r.groundTruth.toFixed(5)}, of ${r.logging} ${r.loggingValue.toFixed(5)}\n\n${formatOpeTable(r.table, r.level)}`;
     } else {
       const total = args.sizes.length * args.seeds;
       progress.start('replicates', total);

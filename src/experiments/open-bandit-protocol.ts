@@ -33,6 +33,13 @@ export interface OpenBanditProtocolOptions {
   readonly campaign?: OpenBanditCampaign;
   /** The evaluated policy: 'bts' (from the random log, the default) or 'random' (from the BTS log). */
   readonly evaluate?: OpenBanditPolicy;
+  /**
+   * How π_e of Bernoulli TS is obtained: 'prior' (default, OBP's way) by Monte Carlo from the
+   * ZOZOTOWN priors, or 'empirical': the frequency of each (item, position) among the BTS log's rows
+   * at that position (the production policy's distribution averaged over the week; its actions only,
+   * no rewards).
+   */
+  readonly btsActionDist?: 'prior' | 'empirical';
   /** Monte Carlo draws of Bernoulli TS's slate for π_e (default 100,000, as OBP). */
   readonly draws?: number;
   /** Bootstrap resamples per estimator (default 10,000). */
@@ -59,6 +66,8 @@ export interface OpenBanditProtocolResult {
   readonly campaign: OpenBanditCampaign;
   readonly evaluated: OpenBanditPolicy;
   readonly logging: OpenBanditPolicy;
+  /** How π_e was obtained ('uniform' for the random policy). */
+  readonly actionDist: 'prior' | 'empirical' | 'uniform';
   readonly rows: number;
   readonly clicks: number;
   /** The evaluated policy's on-policy CTR in its own log (the ground truth). */
@@ -90,6 +99,19 @@ export function bernoulliTsActionDistribution(alpha: Float64Array, beta: Float64
   const out = new Float64Array(alpha.length * slateSize);
   policy.positionPropensities(randomStream(seed).derive('bts-action-dist'), draws, out);
   return out;
+}
+
+/** The frequency of each item at each position among a log's rows at that position: items × K, row-major. */
+export function empiricalActionDistribution(log: OpenBanditLog): Float64Array {
+  const K = log.numPositions;
+  const counts = new Float64Array(log.numItems * K);
+  const atPosition = new Float64Array(K);
+  for (let i = 0; i < log.action.length; i++) {
+    counts[log.action[i] * K + log.position[i]]++;
+    atPosition[log.position[i]]++;
+  }
+  for (let j = 0; j < counts.length; j++) counts[j] /= atPosition[j % K];
+  return counts;
 }
 
 /** The same items × K distribution for every row: OBP's (n_rounds, n_actions, len_list) array. */
@@ -125,7 +147,9 @@ export async function runOpenBanditProtocol(options: OpenBanditProtocolOptions =
   const A = log.numItems;
   const K = log.numPositions;
   let perItemPosition: Float64Array;
-  if (evaluated === 'bts') {
+  if (evaluated === 'bts' && options.btsActionDist === 'empirical') {
+    perItemPosition = empiricalActionDistribution(truthSample.log);
+  } else if (evaluated === 'bts') {
     const priors = await loadOpenBanditPriors(campaign);
     if (priors.alpha.length !== A) throw new ConfigError('priors', `expected ${A} priors (one per item of the ${campaign} log), found ${priors.alpha.length}`);
     perItemPosition = bernoulliTsActionDistribution(priors.alpha, priors.beta, K, draws, seed);
@@ -136,7 +160,7 @@ export async function runOpenBanditProtocol(options: OpenBanditProtocolOptions =
   const table = estimateOnOpenBanditLog(log, perItemPosition, { ...options, seed, lambda, level, resamples, groundTruth });
   let clicks = 0;
   for (let i = 0; i < log.reward.length; i++) clicks += log.reward[i];
-  return { campaign, evaluated, logging, rows: log.reward.length, clicks, groundTruth, loggingValue: mean(log.reward), level, resamples, table };
+  return { campaign, evaluated, logging, actionDist: evaluated === 'random' ? 'uniform' : (options.btsActionDist ?? 'prior'), rows: log.reward.length, clicks, groundTruth, loggingValue: mean(log.reward), level, resamples, table };
 }
 
 export interface OpenBanditLogEstimateOptions {
