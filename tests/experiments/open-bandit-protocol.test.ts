@@ -1,3 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadOpenBanditPriors, loadOpenBanditSample } from '../../src/data/open-bandit.js';
 import { bernoulliTsActionDistribution, runOpenBanditProtocol } from '../../src/experiments/open-bandit-protocol.js';
@@ -41,5 +45,34 @@ describe('the Open Bandit protocol on the shipped men sample', () => {
     let sum = 0;
     for (let i = 0; i < log.reward.length; i++) sum += (log.reward[i] * dist[log.action[i] * 3 + log.position[i]]) / log.pscore[i];
     expect(result.table[0].estimate).toBeCloseTo(sum / log.reward.length, 12);
+  });
+});
+
+describe('clicklab ope', () => {
+  it('evaluates a policy on an Open Bandit-format log, prints the table and writes results.json', () => {
+    const out = mkdtempSync(join(tmpdir(), 'clicklab-ope-'));
+    try {
+      const cli = resolve('dist/cli/main.js');
+      const log = resolve('datasets/open-bandit/bts/men/men.csv.gz');
+      const truth = resolve('datasets/open-bandit/random/men/men.csv.gz');
+      const stdout = execFileSync(process.execPath, [cli, 'ope', '--log', log, '--policy', 'uniform', '--truth-log', truth, '--resamples', '50', '--out', out, '--quiet'], { encoding: 'utf8' });
+      expect(stdout).toContain('ground truth 0.00460');
+      expect(stdout).toMatch(/^ipw\s+0\.\d+\s+\[/m);
+      const written = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { result: { groundTruth: number; table: { estimator: string }[] } };
+      expect(written.result.groundTruth).toBeCloseTo(0.0046, 12);
+      expect(written.result.table).toHaveLength(8);
+      // A malformed file is reported by name and line, without a stack trace.
+      const bad = join(out, 'bad.csv');
+      writeFileSync(bad, ',timestamp,item_id\n0,x,1\n');
+      let stderr = '';
+      try {
+        execFileSync(process.execPath, [cli, 'ope', '--log', bad, '--quiet'], { stdio: 'pipe' });
+      } catch (error) {
+        stderr = String((error as { stderr: Buffer }).stderr);
+      }
+      expect(stderr).toContain(`clicklab: ${bad}:1: expected the Open Bandit Dataset columns`);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 });
