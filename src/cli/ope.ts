@@ -90,11 +90,15 @@ export const opeCommand = {
         perItemPosition = bernoulliTsActionDistribution(priors.alpha, priors.beta, K, args.draws, args.seed);
       }
       const groundTruth = args.truthLog === undefined ? undefined : mean((await readOpenBanditLog(args.truthLog)).reward);
-      const table = estimateOnOpenBanditLog(log, perItemPosition, { resamples: args.resamples, level: args.level, lambda: args.lambda, folds: args.folds, seed: args.seed, groundTruth });
+      progress.start('estimators', 8);
+      const table = estimateOnOpenBanditLog(log, perItemPosition, { resamples: args.resamples, level: args.level, lambda: args.lambda, folds: args.folds, seed: args.seed, groundTruth, onEstimator: (done, _, name) => progress.update(done, name) });
+      progress.finish();
       result = { log: args.log, policy: args.policy, rows: log.reward.length, loggingValue: mean(log.reward), groundTruth: groundTruth ?? null, table };
       text = `${args.policy} evaluated on ${args.log} (${log.reward.length} rows, logged CTR ${mean(log.reward).toFixed(5)}${groundTruth === undefined ? '' : `, ground truth ${groundTruth.toFixed(5)}`})\n\n${formatOpeTable(table, args.level)}`;
     } else if (args.protocol === 'obd') {
-      const r = await runOpenBanditProtocol({ campaign: args.campaign, evaluate: args.evaluate, btsActionDist: args.btsActionDist, draws: args.draws, resamples: args.resamples, level: args.level, lambda: args.lambda, folds: args.folds, seed: args.seed });
+      progress.start('estimators', 8);
+      const r = await runOpenBanditProtocol({ onEstimator: (done, _, name) => progress.update(done, name), campaign: args.campaign, evaluate: args.evaluate, btsActionDist: args.btsActionDist, draws: args.draws, resamples: args.resamples, level: args.level, lambda: args.lambda, folds: args.folds, seed: args.seed });
+      progress.finish();
       result = r;
       text = `Open Bandit protocol, ${r.campaign}: ${r.evaluated} (action distribution: ${r.actionDist}) evaluated on the ${r.logging} log (${r.rows} rows, ${r.clicks} clicks); on-policy CTR of ${r.evaluated} ${r.groundTruth.toFixed(5)}, of ${r.logging} ${r.loggingValue.toFixed(5)}\n\n${formatOpeTable(r.table, r.level)}`;
     } else {

@@ -51,6 +51,8 @@ export interface OpenBanditProtocolOptions {
   /** λ of clipped IPW, clipped DR, Switch-DR and DRos (default 10). */
   readonly lambda?: number;
   readonly seed?: number;
+  /** Called after each estimator's interval (progress). */
+  readonly onEstimator?: (done: number, total: number, name: string) => void;
 }
 
 export interface OpeTableRow {
@@ -172,6 +174,8 @@ export interface OpenBanditLogEstimateOptions {
   readonly seed?: number;
   /** The evaluated policy's true value, for relative errors (none: relativeError is null). */
   readonly groundTruth?: number;
+  /** Called after each estimator's interval (progress). */
+  readonly onEstimator?: (done: number, total: number, name: string) => void;
 }
 
 /**
@@ -194,8 +198,10 @@ export function estimateOnOpenBanditLog(log: OpenBanditLog, perItemPosition: Flo
     estimatedRewards: crossFitRewardModel(log, openBanditRewardFeatures(log), A, K, { folds: options.folds ?? 3, l2: options.l2 ?? 1, seed }),
   };
   const truth = options.groundTruth;
-  return standardEstimators(options.lambda ?? 10).map((estimator) => {
+  const estimators = standardEstimators(options.lambda ?? 10);
+  return estimators.map((estimator, j) => {
     const interval = estimator.estimateInterval(inputs, { level: options.level ?? 0.95, resamples: options.resamples ?? 10_000, seed });
+    options.onEstimator?.(j + 1, estimators.length, estimator.name);
     return {
       estimator: estimator.name,
       estimate: interval.estimate,
