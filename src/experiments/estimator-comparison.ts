@@ -401,7 +401,7 @@ export function runEstimatorComparison(options: EstimatorComparisonOptions = {})
   return { truth, loggingValue: world.logging.value, rows };
 }
 
-/** A plain-text table of the comparison (values × 10⁴ where small). */
+/** A plain-text table of the comparison: bias, standard deviation and RMSE per slot, and RMSE relative to the truth. */
 export function formatComparisonTable(result: EstimatorComparison): string {
   const header = ['slates', 'estimator', 'bias', 'std', 'RMSE', 'RMSE / V'];
   const cells = result.rows.map((r) => [String(r.slates), r.estimator, r.bias.toFixed(5), Math.sqrt(r.variance).toFixed(5), Math.sqrt(r.mse).toFixed(5), r.relativeRmse.toFixed(3)]);
