@@ -5,6 +5,7 @@ import { ClickLabError } from '../core/errors.js';
 import { banditCommand } from './bandit.js';
 import { benchCommand } from './bench.js';
 import { convertCommand } from './convert.js';
+import { opeCommand } from './ope.js';
 import { runCommand } from './run.js';
 import { simulateCommand } from './simulate.js';
 
@@ -15,6 +16,7 @@ await yargs(hideBin(process.argv))
   .command(banditCommand)
   .command(benchCommand)
   .command(convertCommand)
+  .command(opeCommand)
   .demandCommand(1, 'name a command, e.g. clicklab run sim/ultr-mq2008.json')
   .strict()
   .help()

@@ -17,6 +17,7 @@ import { examinationProbabilities, relativeToFirst } from '../simulation/examina
 import { simulateSessions } from '../simulation/sessions.js';
 import { createPolicy } from '../policies/bandits/factory.js';
 import { runOnline } from '../policies/online.js';
+import { opeBenchmarkRows } from './ope-benchmark.js';
 import { alignColumns } from './results.js';
 import { realLogReadingRows } from './real-log-benchmark.js';
 import { simulateSearchLog, type SearchLogSpec } from './simulate-search.js';
@@ -52,6 +53,7 @@ export async function runBenchmarks(options: BenchmarkOptions): Promise<Benchmar
     ...(await realLogReadingRows(Math.min(options.sessions, 100_000))),
     ...banditRows(Math.max(1000, Math.round(options.sessions / 20))),
     ...(options.letorFile ? readerRows(options.letorFile) : []),
+    ...opeBenchmarkRows(),
   ];
 }
 
