@@ -4,6 +4,8 @@ import { hideBin } from 'yargs/helpers';
 import { ClickLabError } from '../core/errors.js';
 import { banditCommand } from './bandit.js';
 import { benchCommand } from './bench.js';
+import { benchGpuCommand } from './bench-gpu.js';
+import { doctorCommand } from './doctor.js';
 import { runCommand } from './run.js';
 import { simulateCommand } from './simulate.js';
 
@@ -13,6 +15,8 @@ await yargs(hideBin(process.argv))
   .command(simulateCommand)
   .command(banditCommand)
   .command(benchCommand)
+  .command(benchGpuCommand)
+  .command(doctorCommand)
   .demandCommand(1, 'name a command, e.g. clicklab run sim/ultr-mq2008.json')
   .strict()
   .help()
