@@ -38,6 +38,8 @@ export interface GpuBenchmarkOptions {
   /** Largest accepted |loss − wasm's loss| / max(1, |wasm's loss|) over every step. */
   readonly tolerance: number;
   readonly progress?: Progress;
+  /** Called with each row as soon as it is measured (to keep partial results of a run cut short). */
+  readonly onRow?: (row: GpuBenchmarkRow) => void;
 }
 
 /** ULTRA's setting: MLP 512-256-128 on MSLR-sized feature vectors (136), batches of 256 to 8192 queries. */
@@ -47,7 +49,7 @@ export const FULL_GPU_BENCHMARK: GpuBenchmarkOptions = {
   numFeatures: 136,
   learners: GPU_LEARNERS,
   warmupSteps: 2,
-  timedSteps: 10,
+  timedSteps: 5,
   tolerance: 1e-3,
 };
 
@@ -74,7 +76,7 @@ export interface GpuBenchmarkRow {
 export interface GpuBenchmarkResult {
   readonly startedAt: string;
   readonly host: { readonly cpus: string; readonly cores: number; readonly node: string; readonly platform: string };
-  readonly options: Omit<GpuBenchmarkOptions, 'progress'>;
+  readonly options: Omit<GpuBenchmarkOptions, 'progress' | 'onRow'>;
   readonly backendStatus: BackendStatus[];
   /** The description of each backend that ran (device or adapter). */
   readonly backends: { name: string; description: string }[];
@@ -114,12 +116,13 @@ export async function runGpuBenchmark(options: GpuBenchmarkOptions): Promise<Gpu
           maxLossDifference,
           lossesAgree: maxLossDifference <= options.tolerance,
         });
+        options.onRow?.(rows[rows.length - 1]);
         progress.update(rows.length, `${info.name} ${learner} ${batchQueries}`);
       }
     }
   }
   progress.finish();
-  const { progress: _omitted, ...recorded } = options;
+  const { progress: _progress, onRow: _onRow, ...recorded } = options;
   return {
     startedAt,
     host: { cpus: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version, platform: `${process.platform}-${process.arch}` },
