@@ -11,7 +11,7 @@ export * from './simulation/click-models/index.js';
 export * from './simulation/sessions.js';
 export * from './policies/ranking.js';
 export * from './learning/backend.js';
-export * from './learning/webgpu.js';
+export { describeAdapter, probeWebGpu, type WebGpuAdapter, type WebGpuProbe } from './learning/webgpu.js';
 export * from './learning/model.js';
 export * from './learning/losses.js';
 export * from './learning/objectives.js';

@@ -55,7 +55,12 @@ export function probeWebGpu(): Promise<WebGpuProbe> {
     }
     // Dawn's options, e.g. CLICKLAB_DAWN_OPTIONS="adapter=NVIDIA H100" or "backend=vulkan" (comma-separated).
     const options = (process.env.CLICKLAB_DAWN_OPTIONS ?? '').split(',').filter((o) => o.length > 0);
-    const gpu = dawn.create(options);
+    let gpu: GpuLike;
+    try {
+      gpu = dawn.create(options);
+    } catch (error) {
+      return { ok: false, reason: `Dawn did not start with options [${options.join(', ')}]: ${firstLine(error)}` };
+    }
     Object.assign(globalThis, dawn.globals);
     // Node ≥ 21 has a global navigator (without gpu); Node 20 has none.
     const nav = (globalThis as { navigator?: object }).navigator;
