@@ -71,6 +71,8 @@ export interface GpuBenchmarkRow {
   readonly lossesAgree: boolean;
   /** tf.memory().numTensors after the cell minus before it (0 unless a tensor leaked). */
   readonly leakedTensors: number;
+  /** Why the cell did not run to the end (its figures are then NaN). */
+  readonly error?: string;
 }
 
 export interface GpuBenchmarkResult {
@@ -104,18 +106,24 @@ export async function runGpuBenchmark(options: GpuBenchmarkOptions): Promise<Gpu
     backends.push({ name: info.name, description: info.description });
     for (const learner of options.learners) {
       for (const batchQueries of options.batchSizes) {
-        const cell = await timeCell(learner, sources.get(batchQueries)!, batchQueries, options);
         const baseline = rows.find((r) => r.backend === 'wasm' && r.learner === learner && r.batchQueries === batchQueries);
-        const maxLossDifference = baseline ? Math.max(...cell.losses.map((l, i) => Math.abs(l - baseline.losses[i]) / Math.max(1, Math.abs(baseline.losses[i])))) : 0;
-        rows.push({
-          backend: info.name,
-          learner,
-          batchQueries,
-          ...cell,
-          ratioToWasm: baseline ? cell.documentsPerSecond / baseline.documentsPerSecond : 1,
-          maxLossDifference,
-          lossesAgree: maxLossDifference <= options.tolerance,
-        });
+        try {
+          const cell = await timeCell(learner, sources.get(batchQueries)!, batchQueries, options);
+          const maxLossDifference = baseline ? Math.max(...cell.losses.map((l, i) => Math.abs(l - baseline.losses[i]) / Math.max(1, Math.abs(baseline.losses[i])))) : 0;
+          rows.push({
+            backend: info.name,
+            learner,
+            batchQueries,
+            ...cell,
+            ratioToWasm: baseline ? cell.documentsPerSecond / baseline.documentsPerSecond : 1,
+            maxLossDifference,
+            lossesAgree: maxLossDifference <= options.tolerance,
+          });
+        } catch (error) {
+          // One cell failing (a buffer over the adapter's limit, say) must not cost the others.
+          const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+          rows.push({ backend: info.name, learner, batchQueries, stepsPerSecond: NaN, documentsPerSecond: NaN, ratioToWasm: NaN, losses: [], maxLossDifference: NaN, lossesAgree: false, leakedTensors: 0, error: message });
+        }
         options.onRow?.(rows[rows.length - 1]);
         progress.update(rows.length, `${info.name} ${learner} ${batchQueries}`);
       }
@@ -231,8 +239,9 @@ export function formatGpuBenchmark(result: GpuBenchmarkResult): string {
     r.documentsPerSecond.toFixed(0),
     r.ratioToWasm.toFixed(2),
     r.maxLossDifference.toExponential(1),
-    r.lossesAgree ? 'yes' : 'NO',
+    r.error ? 'FAILED' : r.lossesAgree ? 'yes' : 'NO',
   ]);
+  const failures = result.rows.filter((r) => r.error).map((r) => `\n${r.backend} ${r.learner} ${r.batchQueries}: ${r.error}`);
   const devices = result.backends.map((b) => `${b.name}: ${b.description}`).join('\n');
-  return `${devices}\n\n${alignColumns([header, ...rows])}\n\nlosses ${result.allAgree ? 'agree' : 'DO NOT agree'} with wasm (tolerance ${result.options.tolerance} relative)`;
+  return `${devices}\n\n${alignColumns([header, ...rows])}\n\nlosses ${result.allAgree ? 'agree' : 'DO NOT agree'} with wasm (tolerance ${result.options.tolerance} relative)${failures.join('')}`;
 }
