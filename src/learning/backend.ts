@@ -33,7 +33,8 @@ const NATIVE_GPU_PACKAGE = '@tensorflow/tfjs-node-gpu';
 const NATIVE_CPU_PACKAGE = '@tensorflow/tfjs-node';
 
 /**
- * What tfjs-node-gpu 4.22 needs (its libtensorflow is TensorFlow 2.9.1's C library, built against
+ * What tfjs-node-gpu 4.22 needs (its libtensorflow is TensorFlow 2.9.1's C library since
+ * tensorflow/tfjs#6786, built against
  * CUDA 11.2 and cuDNN 8.1; NVIDIA driver ≥ 450). With other CUDA versions TensorFlow cannot open
  * libcudart.so.11.0 etc., logs "Skipping registering GPU devices" and runs on the CPU.
  */
