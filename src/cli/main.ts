@@ -6,6 +6,8 @@ import { banditCommand } from './bandit.js';
 import { benchCommand } from './bench.js';
 import { convertCommand } from './convert.js';
 import { opeCommand } from './ope.js';
+import { benchGpuCommand } from './bench-gpu.js';
+import { doctorCommand } from './doctor.js';
 import { runCommand } from './run.js';
 import { simulateCommand } from './simulate.js';
 
@@ -17,6 +19,8 @@ await yargs(hideBin(process.argv))
   .command(benchCommand)
   .command(convertCommand)
   .command(opeCommand)
+  .command(benchGpuCommand)
+  .command(doctorCommand)
   .demandCommand(1, 'name a command, e.g. clicklab run sim/ultr-mq2008.json')
   .strict()
   .help()

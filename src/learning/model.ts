@@ -65,10 +65,13 @@ export class ScoringModel implements Scorer {
       const [fanIn, fanOut] = [widths[l], widths[l + 1]];
       const limit = Math.sqrt(6 / (fanIn + fanOut));
       const values = Float32Array.from({ length: fanIn * fanOut }, () => (2 * rng.uniform() - 1) * limit);
-      this.layers.push({
-        weight: tf.variable(tf.tensor2d(values, [fanIn, fanOut]), true, undefined),
-        bias: tf.variable(tf.zeros([fanOut]), true, undefined),
-      });
+      // tidy releases the initial tensors, which would otherwise outlive the variables made from them.
+      this.layers.push(
+        tf.tidy(() => ({
+          weight: tf.variable(tf.tensor2d(values, [fanIn, fanOut]), true, undefined),
+          bias: tf.variable(tf.zeros([fanOut]), true, undefined),
+        })),
+      );
     }
     this.variables = this.layers.flatMap((layer) => [layer.weight, layer.bias]);
   }

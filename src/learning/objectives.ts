@@ -71,7 +71,7 @@ export function dlaObjective(
 ): Objective {
   const maxWeight = options.maxWeight ?? Infinity;
   const maxRelevanceWeight = options.maxRelevanceWeight ?? maxWeight;
-  const logits = tf.variable(tf.zeros([maxListLength]), true, undefined);
+  const logits = tf.tidy(() => tf.variable(tf.zeros([maxListLength]), true, undefined));
   // exp of a score difference: capped in log space so that a diverging ranker cannot make Inf × 0.
   const ratioToFirst = (values: tf.Tensor2D, cap: number) =>
     tf.minimum(tf.exp(tf.clipByValue(tf.sub(tf.slice(values, [0, 0], [-1, 1]), values), -30, 30)), cap);

@@ -36,13 +36,11 @@ export interface TrainingHistory {
 export function train(model: Scorer, objective: Objective, source: BatchSource, options: TrainOptions): TrainingHistory {
   const { steps, evalEvery, validate, rng } = options;
   const progress = options.progress ?? silentProgress;
-  // Two variable groups, as ULTRA's DLA: the ranker and the objective's own (e.g. the propensity
-  // model), each with its own Adagrad optimizer, learning rate and gradient clipping.
-  const groups = [
-    { variables: model.variables, optimizer: tf.train.adagrad(options.learningRate) },
-    ...(objective.variables.length > 0 ? [{ variables: objective.variables, optimizer: tf.train.adagrad(objective.learningRate ?? options.learningRate) }] : []),
-  ];
-  const allVariables = groups.flatMap((g) => g.variables);
+  if (tf.getBackend() === 'webgpu') {
+    // Checkpoints and validation read tensors synchronously, which WebGPU in Node cannot do.
+    throw new ClickLabError('training with validation needs synchronous reads, which the webgpu backend lacks in Node; use --backend tensorflow, wasm or cpu (webgpu serves `clicklab bench-gpu`)');
+  }
+  const trainingStep = createTrainingStep(model, objective, options);
   const curve: TrainingHistory['curve'] = [];
   let best: { step: number; score: number; weights: Float32Array[] } | null = null;
   let lossSum = 0;
@@ -60,19 +58,7 @@ export function train(model: Scorer, objective: Objective, source: BatchSource, 
   progress.start(options.label ?? 'training', steps);
   for (let step = 1; step <= steps; step++) {
     const batch = source.next(rng);
-    const lossValue = tf.tidy(() => {
-      const { numLists, listLength } = batch;
-      const features = tf.tensor2d(batch.features, [batch.numDocuments, model.numFeatures]);
-      const labels = tf.tensor2d(batch.labels, [numLists, listLength]);
-      const mask = tf.tensor2d(batch.mask, [numLists, listLength]);
-      const asLists = listLayout(batch);
-      const { value, grads } = tf.variableGrads(() => objective.loss(asLists(model.score(features)), labels, mask), allVariables);
-      for (const { variables, optimizer } of groups) {
-        // applyGradients only reads the map by variable name; its declared type asks for variables.
-        optimizer.applyGradients(clipGroup(grads, variables, options.clipNorm) as unknown as Parameters<typeof optimizer.applyGradients>[0]);
-      }
-      return value;
-    });
+    const lossValue = trainingStep.run(batch);
     const loss = lossValue.dataSync()[0];
     lossValue.dispose();
     if (!Number.isFinite(loss)) {
@@ -87,11 +73,53 @@ export function train(model: Scorer, objective: Objective, source: BatchSource, 
       progress.update(step);
     }
   }
-  for (const { optimizer } of groups) optimizer.dispose();
+  trainingStep.dispose();
   const chosen = best as { step: number; score: number; weights: Float32Array[] } | null;
   if (chosen) model.restore(chosen.weights);
   progress.finish(chosen ? `best valid ${chosen.score.toFixed(4)} at step ${chosen.step}` : undefined);
   return { curve, bestStep: chosen ? chosen.step : steps, bestValidation: chosen ? chosen.score : null };
+}
+
+/** One optimisation step: forward, gradients, clipping and the Adagrad updates. */
+export interface TrainingStep {
+  /** Apply one step on `batch`; returns the batch's loss (before the update), for the caller to read and dispose. */
+  run(batch: ListBatch): tf.Scalar;
+  /** Release the optimizers' accumulators. */
+  dispose(): void;
+}
+
+/**
+ * The step that `train` repeats. It never reads a tensor back, so a loop that reads the loss
+ * asynchronously (`await loss.data()`) can drive it on backends without synchronous reads (WebGPU
+ * in Node: its dataSync needs OffscreenCanvas).
+ */
+export function createTrainingStep(model: Scorer, objective: Objective, options: { learningRate: number; clipNorm: number }): TrainingStep {
+  // Two variable groups, as ULTRA's DLA: the ranker and the objective's own (e.g. the propensity
+  // model), each with its own Adagrad optimizer, learning rate and gradient clipping.
+  const groups = [
+    { variables: model.variables, optimizer: tf.train.adagrad(options.learningRate) },
+    ...(objective.variables.length > 0 ? [{ variables: objective.variables, optimizer: tf.train.adagrad(objective.learningRate ?? options.learningRate) }] : []),
+  ];
+  const allVariables = groups.flatMap((g) => g.variables);
+  return {
+    run: (batch) =>
+      tf.tidy(() => {
+        const { numLists, listLength } = batch;
+        const features = tf.tensor2d(batch.features, [batch.numDocuments, model.numFeatures]);
+        const labels = tf.tensor2d(batch.labels, [numLists, listLength]);
+        const mask = tf.tensor2d(batch.mask, [numLists, listLength]);
+        const asLists = listLayout(batch);
+        const { value, grads } = tf.variableGrads(() => objective.loss(asLists(model.score(features)), labels, mask), allVariables);
+        for (const { variables, optimizer } of groups) {
+          // applyGradients only reads the map by variable name; its declared type asks for variables.
+          optimizer.applyGradients(clipGroup(grads, variables, options.clipNorm) as unknown as Parameters<typeof optimizer.applyGradients>[0]);
+        }
+        return value;
+      }),
+    dispose: () => {
+      for (const { optimizer } of groups) optimizer.dispose();
+    },
+  };
 }
 
 /**
@@ -113,7 +141,9 @@ function clipGroup(grads: tf.NamedTensorMap, variables: tf.Variable[], clipNorm:
   const present = variables.filter((v) => grads[v.name] !== undefined);
   if (present.length === 0) return {};
   if (!(clipNorm > 0)) return Object.fromEntries(present.map((v) => [v.name, grads[v.name]]));
-  const norm = tf.sqrt(tf.addN(present.map((v) => tf.sum(tf.square(grads[v.name])))));
+  // A chain of adds rather than addN: WebGPU's addN binds every input as a storage buffer, and an
+  // MLP with three hidden layers has 8 variables, past the default limit of 8 buffers per stage.
+  const norm = tf.sqrt(present.map((v) => tf.sum(tf.square(grads[v.name]))).reduce((sum, term) => tf.add(sum, term)));
   const scale = tf.div(clipNorm, tf.maximum(norm, clipNorm));
   return Object.fromEntries(present.map((v) => [v.name, tf.mul(grads[v.name], scale)]));
 }

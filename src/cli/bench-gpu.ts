@@ -1,0 +1,58 @@
+import { writeFileSync } from 'node:fs';
+import type { Argv, ArgumentsCamelCase } from 'yargs';
+import { ClickLabError, ConfigError } from '../core/errors.js';
+import { stderrProgress } from '../core/progress.js';
+import { FULL_GPU_BENCHMARK, formatGpuBenchmark, GPU_LEARNERS, QUICK_GPU_BENCHMARK, runGpuBenchmark, type GpuLearner } from '../experiments/gpu-benchmark.js';
+import type { BackendChoice } from '../learning/backend.js';
+
+interface BenchGpuArgs {
+  quick: boolean;
+  backends?: string[];
+  batchSizes?: number[];
+  learners?: string[];
+  steps?: number;
+  out: string;
+  quiet: boolean;
+}
+
+const RUNNABLE = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
+
+export const benchGpuCommand = {
+  command: 'bench-gpu',
+  describe: 'Training throughput of naive, IPS and DLA (MLP 512-256-128, batches of 256 to 8192 queries) on every available backend, as ratios to wasm, with a check that the losses agree with wasm',
+  builder: (yargs: Argv) =>
+    yargs
+      .option('quick', { type: 'boolean', default: false, describe: `reduced run: batch ${QUICK_GPU_BENCHMARK.batchSizes.join(', ')}, ${QUICK_GPU_BENCHMARK.timedSteps} timed steps` })
+      .option('backends', { type: 'string', array: true, describe: `backends to run (${RUNNABLE.join(', ')}); default every available one but cpu; wasm always runs as the baseline` })
+      .option('batch-sizes', { type: 'number', array: true, describe: `queries per batch (default ${FULL_GPU_BENCHMARK.batchSizes.join(' ')})` })
+      .option('learners', { type: 'string', array: true, describe: `learners (${GPU_LEARNERS.join(', ')})` })
+      .option('steps', { type: 'number', describe: `timed steps per cell (default ${FULL_GPU_BENCHMARK.timedSteps}, quick ${QUICK_GPU_BENCHMARK.timedSteps})` })
+      .option('out', { type: 'string', default: 'bench-gpu-results.json', describe: 'where to write the result (JSON)' })
+      .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr' }) as unknown as Argv<BenchGpuArgs>,
+  handler: async (args: ArgumentsCamelCase<BenchGpuArgs>) => {
+    const base = args.quick ? QUICK_GPU_BENCHMARK : FULL_GPU_BENCHMARK;
+    const backends = args.backends?.map((b) => {
+      if (!(RUNNABLE as readonly string[]).includes(b)) throw new ConfigError('--backends', `expected some of ${RUNNABLE.join(', ')}, found "${b}"`);
+      return b as Exclude<BackendChoice, 'auto'>;
+    });
+    const learners = args.learners?.map((l) => {
+      if (!(GPU_LEARNERS as readonly string[]).includes(l)) throw new ConfigError('--learners', `expected some of ${GPU_LEARNERS.join(', ')}, found "${l}"`);
+      return l as GpuLearner;
+    });
+    for (const [name, values] of [['--batch-sizes', args.batchSizes], ['--steps', args.steps === undefined ? undefined : [args.steps]]] as const) {
+      for (const v of values ?? []) if (!Number.isInteger(v) || v < 1) throw new ConfigError(name, `expected integers ≥ 1, found ${v}`);
+    }
+    const result = await runGpuBenchmark({
+      ...base,
+      backends,
+      batchSizes: args.batchSizes ?? base.batchSizes,
+      learners: learners ?? base.learners,
+      timedSteps: args.steps ?? base.timedSteps,
+      progress: stderrProgress({ quiet: args.quiet }),
+    });
+    process.stdout.write(`${formatGpuBenchmark(result)}\n`);
+    writeFileSync(args.out, `${JSON.stringify(result, null, 2)}\n`);
+    process.stdout.write(`result written to ${args.out}\n`);
+    if (!result.allAgree) throw new ClickLabError('bench-gpu: some backend computed losses that differ from wasm beyond the tolerance (see "agrees" above)');
+  },
+};
