@@ -21,8 +21,11 @@ export class MatrixFactorization {
     users: Float32Array,
     items: Float32Array,
   ) {
-    this.userEmbedding = tf.variable(tf.tensor2d(users, [numUsers, dimension]), true);
-    this.itemEmbedding = tf.variable(tf.tensor2d(items, [numItems, dimension]), true);
+    // tf.variable keeps its own reference to the data: the initial tensors are released by tidy.
+    [this.userEmbedding, this.itemEmbedding] = tf.tidy(() => [
+      tf.variable(tf.tensor2d(users, [numUsers, dimension]), true),
+      tf.variable(tf.tensor2d(items, [numItems, dimension]), true),
+    ]);
   }
 
   static create(numUsers: number, numItems: number, dimension: number, rng: RandomStream): MatrixFactorization {
