@@ -11,7 +11,7 @@ import { clickedMatrix, estimateItemExposure, ExposurePropensity, itemClickCount
 import type { ImplicitLearner, ImplicitLossSpec } from '../learning/implicit/losses.js';
 import { trainImplicit, type ImplicitTrainOptions, type ImplicitTrainResult } from '../learning/implicit/trainer.js';
 import { alignColumns } from './results.js';
-import { recommenderTestSet, simulateRecommenderLog, type RecommenderSpec } from './simulate-recommender.js';
+import { recommenderTestSet, resolveRecommenderSpec, simulateRecommenderLog, type RecommenderSpec } from './simulate-recommender.js';
 
 /** Where training clicks (and a bias-free test set) come from. */
 export type RecommenderDataSpec =
@@ -74,13 +74,12 @@ export async function loadRecommenderData(spec: RecommenderDataSpec, seed: numbe
     };
   }
   if (spec.kind === 'world') {
-    const world = { ...COMPARISON_WORLD, ...spec.spec };
+    const world = resolveRecommenderSpec({ ...COMPARISON_WORLD, ...spec.spec }, 'world');
     const rng = randomStream(seed);
     const chunks: LoggedInteractions[] = [];
     await simulateRecommenderLog(world, rng, (chunk) => void chunks.push(chunk));
     const logged = concat(chunks);
-    const numUsers = world.users!;
-    const numItems = world.items!;
+    const { users: numUsers, items: numItems } = world;
     const test = recommenderTestSet(world, rng, { usersSample: Math.min(spec.testUsers ?? numUsers, numUsers), itemsPerUser: Math.min(spec.testItemsPerUser ?? 50, numItems) });
     // Test relevance is a fresh draw R' ~ Bernoulli(P(R_ui = 1)), not the world's fixed outcome R_ui:
     // R_ui is shared with the log, so a test pair the user was shown and did not click is irrelevant
