@@ -2,9 +2,19 @@ import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { ConfigError } from '../core/errors.js';
 import { stderrProgress } from '../core/progress.js';
 import { randomStream } from '../core/random.js';
+import { writeFileSync } from 'node:fs';
 import { readInteractionLog } from '../data/interaction-log-io.js';
 import { rareItems, recommenderMetrics, type RatedPairs, type RecommenderMetricValue } from '../evaluation/recommender-metrics.js';
-import { loadRecommenderData, trainRecommender, type RecommenderDataSpec, type RecommenderLearnerConfig } from '../experiments/recommender-comparison.js';
+import {
+  defaultComparisonLearners,
+  formatRecommenderSummary,
+  loadRecommenderData,
+  runRecommenderComparison,
+  summariseRecommenderComparison,
+  trainRecommender,
+  type RecommenderDataSpec,
+  type RecommenderLearnerConfig,
+} from '../experiments/recommender-comparison.js';
 import { alignColumns } from '../experiments/results.js';
 import type { RecommenderSpec } from '../experiments/simulate-recommender.js';
 import { BACKEND_CHOICES, initBackend, type BackendChoice } from '../learning/backend.js';
@@ -145,10 +155,50 @@ const scoreCommand = {
   },
 };
 
+interface CompareArgs {
+  data: string;
+  world: string;
+  test?: string;
+  seeds: number;
+  clip: number;
+  maxSteps: number;
+  results?: string;
+  backend: BackendChoice;
+  quiet: boolean;
+}
+
+const compareCommand = {
+  command: 'compare',
+  describe: 'MF, WMF and Rel-MF (θ given / estimated, unclipped / clipped) over seeds: mean ± 95% CI of DCG/Recall/MAP@1,3,5, all and rare items',
+  builder: (yargs: Argv) =>
+    yargs
+      .option('data', { type: 'string', default: 'world', describe: 'world, coat, or an interaction-log file (with --test)' })
+      .option('world', { type: 'string', default: '{}', describe: 'simulated world as JSON (as simulate --recommender)' })
+      .option('test', { type: 'string', describe: 'interaction-log data: the test log' })
+      .option('seeds', { type: 'number', default: 5, describe: 'seeds 1..N' })
+      .option('clip', { type: 'number', default: 0.1, describe: 'M of the clipped Rel-MF rows' })
+      .option('max-steps', { type: 'number', default: D.maxSteps })
+      .option('results', { type: 'string', describe: 'also write the tidy per-seed rows here (JSON)' })
+      .option('backend', { choices: BACKEND_CHOICES, default: 'auto' as BackendChoice, describe: 'TF.js backend' })
+      .option('quiet', { type: 'boolean', default: false })
+      .check((argv) => positiveIntegers(argv, ['seeds', 'maxSteps'])) as unknown as Argv<CompareArgs>,
+  handler: async (args: ArgumentsCamelCase<CompareArgs>) => {
+    const backend = await initBackend(args.backend);
+    const progress = stderrProgress({ quiet: args.quiet });
+    progress.log(`backend: ${backend.name} (${backend.description})`);
+    const data: RecommenderDataSpec =
+      args.data === 'world' ? { kind: 'world', spec: parseJsonObject(args.world, '--world') as RecommenderSpec } : args.data === 'coat' ? { kind: 'coat' } : { kind: 'log', file: args.data, testFile: args.test };
+    const seeds = Array.from({ length: args.seeds }, (_, s) => s + 1);
+    const rows = await runRecommenderComparison({ data, learners: defaultComparisonLearners(args.clip), seeds, settings: { maxSteps: args.maxSteps }, progress });
+    if (args.results) writeFileSync(args.results, `${JSON.stringify(rows, null, 1)}\n`);
+    process.stdout.write(`${formatRecommenderSummary(summariseRecommenderComparison(rows))}\n`);
+  },
+};
+
 export const recommendCommand = {
   command: 'recommend <action>',
-  describe: 'Exposure-debiased recommendation from implicit feedback: MF, WMF, Rel-MF (train | score)',
-  builder: (yargs: Argv) => yargs.command(trainCommand).command(scoreCommand).demandCommand(1),
+  describe: 'Exposure-debiased recommendation from implicit feedback: MF, WMF, Rel-MF (train | score | compare)',
+  builder: (yargs: Argv) => yargs.command(trainCommand).command(scoreCommand).command(compareCommand).demandCommand(1),
   handler: () => {},
 };
 

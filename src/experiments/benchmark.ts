@@ -17,6 +17,7 @@ import { examinationProbabilities, relativeToFirst } from '../simulation/examina
 import { simulateSessions } from '../simulation/sessions.js';
 import { createPolicy } from '../policies/bandits/factory.js';
 import { runOnline } from '../policies/online.js';
+import { recommenderTrainingRows } from './recommender-benchmark.js';
 import { alignColumns } from './results.js';
 import { simulateSearchLog, type SearchLogSpec } from './simulate-search.js';
 
@@ -45,6 +46,7 @@ export interface BenchmarkOptions {
 export async function runBenchmarks(options: BenchmarkOptions): Promise<BenchmarkRow[]> {
   return [
     ...trainingRows(options.steps),
+    ...recommenderTrainingRows(options.steps),
     ...simulationRows(options.sessions),
     ...(await parallelSimulationRows(16 * options.sessions)),
     ...(await clickLogRows(Math.min(options.sessions, 200_000))),

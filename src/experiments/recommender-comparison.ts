@@ -40,7 +40,8 @@ export const RELEVANCE_THRESHOLD = 4;
 /**
  * World defaults for the comparison: 2,000 users × 500 items, 100 items shown per user and a mean
  * preference of 0.1 (about 10 clicks per user, so that there is a preference to learn), Zipf
- * popularity α = 1 and θ ∝ π (γ = 1); training takes seconds per learner.
+ * popularity α = 1 and θ ∝ π (γ = 1); training takes seconds per learner. (With fewer than 100
+ * items, every item's expected exposures default to the number of items.)
  */
 export const COMPARISON_WORLD: RecommenderSpec = Object.freeze({ users: 2000, items: 500, meanPreference: 0.1, exposure: { expectedExposures: 100 } });
 
@@ -74,7 +75,9 @@ export async function loadRecommenderData(spec: RecommenderDataSpec, seed: numbe
     };
   }
   if (spec.kind === 'world') {
-    const world = resolveRecommenderSpec({ ...COMPARISON_WORLD, ...spec.spec }, 'world');
+    const items = spec.spec?.items ?? COMPARISON_WORLD.items!;
+    const exposure = { expectedExposures: Math.min(COMPARISON_WORLD.exposure!.expectedExposures!, items), ...spec.spec?.exposure };
+    const world = resolveRecommenderSpec({ ...COMPARISON_WORLD, ...spec.spec, exposure }, 'world');
     const rng = randomStream(seed);
     const chunks: LoggedInteractions[] = [];
     await simulateRecommenderLog(world, rng, (chunk) => void chunks.push(chunk));
