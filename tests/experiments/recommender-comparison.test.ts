@@ -1,11 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ClickLabError } from '../../src/core/errors.js';
 import { randomStream } from '../../src/core/random.js';
 import { initBackend } from '../../src/learning/backend.js';
+import { writeInteractionLog } from '../../src/data/interaction-log-io.js';
+import type { LoggedInteractions } from '../../src/data/interaction-log-table.js';
+import { simulateRecommenderLog } from '../../src/experiments/simulate-recommender.js';
 import {
   formatRecommenderSummary,
   loadRecommenderData,
@@ -35,6 +38,26 @@ describe('recommender data', () => {
     const again = await loadRecommenderData({ kind: 'world', spec: { users: 300, items: 60 }, testItemsPerUser: 10 }, 4);
     expect(again.clicks.item).toEqual(data.clicks.item);
     expect(again.test!.relevant).toEqual(data.test!.relevant);
+  });
+
+  it('an interaction-log file: the clicks and per-item pscore of the log; a pscore that varies within an item is refused', async () => {
+    const world = await loadRecommenderData({ kind: 'world', spec: { users: 200, items: 40, exposure: { expectedExposures: 10 } }, testItemsPerUser: 5 }, 2);
+    const folder = mkdtempSync(path.join(tmpdir(), 'clicklab-log-'));
+    try {
+      const chunks: LoggedInteractions[] = [];
+      await simulateRecommenderLog({ users: 200, items: 40, meanPreference: 0.1, exposure: { expectedExposures: 10 } }, randomStream(2), (c) => void chunks.push(c));
+      const file = path.join(folder, 'log.csv');
+      await writeInteractionLog(file, chunks[0]);
+      const fromFile = await loadRecommenderData({ kind: 'log', file }, 0);
+      expect(fromFile.clicks.user).toEqual(world.clicks.user);
+      expect(fromFile.clicks.item).toEqual(world.clicks.item);
+      for (let i = 0; i < 40; i++) expect(fromFile.givenPropensity!.at(0, i)).toBe(world.givenPropensity!.at(0, i));
+      const bad = path.join(folder, 'bad.csv');
+      writeFileSync(bad, 'user_id,item_id,click,pscore\n0,1,1,0.5\n1,1,0,0.25\n');
+      await expect(loadRecommenderData({ kind: 'log', file: bad }, 0)).rejects.toThrow(/one exposure propensity per item/);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 
   it('validation split: 10% of the clicks, disjoint, together all of them', () => {
