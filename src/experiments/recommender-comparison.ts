@@ -132,15 +132,18 @@ export interface RecommenderLearnerConfig {
 export const WMF_CONFIDENCE = 1 / 0.977252357949727 - 1;
 
 /**
- * NBPO (Yu & Qin, SIGIR 2020) is not implemented. It is a pairwise learner that treats unclicked
- * items as noisy labels and learns a label-noise model jointly with the recommender; doing that
- * faithfully needs the paper's exact noise parameterisation, likelihood and sampler, and neither the
- * paper's text nor the authors' code was available to check them against in this project
- * (REFERENCES.md has no entry for it). A guess from memory would be a different learner under
+ * NBPO (Yu & Qin, SIGIR 2020) is not implemented. From the paper's abstract (all that could be read
+ * here, with public summaries): it is a pointwise maximum-likelihood learner (BPO) whose observed
+ * labels are linked to true preferences through label-flipping probabilities (Bayes' theorem), the
+ * flip probabilities are a low-rank matrix factorisation of their own, and it is trained through a
+ * surrogate likelihood with a surrogate gradient to avoid vanishing gradients. The method section —
+ * the exact flip parameterisation, the surrogate likelihood and its gradient, the sampler — could not
+ * be read in this project (REFERENCES.md has no entry, the authors' code was not found), and those
+ * are what make it NBPO: a version written from the abstract would be a different learner under
  * NBPO's name, so the learner refuses to run instead.
  */
 export const NBPO_UNAVAILABLE =
-  'learner "nbpo" (Yu & Qin, SIGIR 2020) is not implemented: its noise model and objective could not be checked against the paper or the authors\' code, and a guess would not be NBPO';
+  'learner "nbpo" (Yu & Qin, SIGIR 2020) is not implemented: its flip-probability model, surrogate likelihood and surrogate gradient could not be checked against the paper\'s method section or the authors\' code, and a guess would not be NBPO';
 
 export function lossSpecOf(config: RecommenderLearnerConfig): ImplicitLossSpec {
   switch (config.learner) {
