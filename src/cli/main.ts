@@ -8,6 +8,7 @@ import { convertCommand } from './convert.js';
 import { opeCommand } from './ope.js';
 import { benchGpuCommand } from './bench-gpu.js';
 import { doctorCommand } from './doctor.js';
+import { recommendCommand } from './recommend.js';
 import { runCommand } from './run.js';
 import { simulateCommand } from './simulate.js';
 
@@ -21,6 +22,7 @@ await yargs(hideBin(process.argv))
   .command(opeCommand)
   .command(benchGpuCommand)
   .command(doctorCommand)
+  .command(recommendCommand)
   .demandCommand(1, 'name a command, e.g. clicklab run sim/ultr-mq2008.json')
   .strict()
   .help()

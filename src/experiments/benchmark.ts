@@ -18,6 +18,7 @@ import { simulateSessions } from '../simulation/sessions.js';
 import { createPolicy } from '../policies/bandits/factory.js';
 import { runOnline } from '../policies/online.js';
 import { opeBenchmarkRows } from './ope-benchmark.js';
+import { recommenderTrainingRows } from './recommender-benchmark.js';
 import { alignColumns } from './results.js';
 import { realLogReadingRows } from './real-log-benchmark.js';
 import { simulateSearchLog, type SearchLogSpec } from './simulate-search.js';
@@ -47,6 +48,7 @@ export interface BenchmarkOptions {
 export async function runBenchmarks(options: BenchmarkOptions): Promise<BenchmarkRow[]> {
   return [
     ...trainingRows(options.steps),
+    ...recommenderTrainingRows(options.steps),
     ...simulationRows(options.sessions),
     ...(await parallelSimulationRows(16 * options.sessions)),
     ...(await clickLogRows(Math.min(options.sessions, 200_000))),

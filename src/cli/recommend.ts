@@ -1,0 +1,224 @@
+import type { Argv, ArgumentsCamelCase } from 'yargs';
+import { ConfigError } from '../core/errors.js';
+import { stderrProgress } from '../core/progress.js';
+import { randomStream } from '../core/random.js';
+import { writeFileSync } from 'node:fs';
+import { readInteractionLog } from '../data/interaction-log-io.js';
+import { rareItems, recommenderMetrics, type RatedPairs, type RecommenderMetricValue } from '../evaluation/recommender-metrics.js';
+import {
+  defaultComparisonLearners,
+  formatRecommenderSummary,
+  loadRecommenderData,
+  runRecommenderComparison,
+  summariseRecommenderComparison,
+  trainRecommender,
+  type RecommenderDataSpec,
+  type RecommenderLearnerConfig,
+} from '../experiments/recommender-comparison.js';
+import { alignColumns } from '../experiments/results.js';
+import type { RecommenderSpec } from '../experiments/simulate-recommender.js';
+import { BACKEND_CHOICES, initBackend, type BackendChoice } from '../learning/backend.js';
+import { IMPLICIT_LEARNERS, type ImplicitLearner } from '../learning/implicit/losses.js';
+import { MatrixFactorization } from '../learning/implicit/model.js';
+import { IMPLICIT_TRAIN_DEFAULTS } from '../learning/implicit/trainer.js';
+import { parseJsonObject, positiveIntegers } from './checks.js';
+
+interface TrainArgs {
+  data: string;
+  world: string;
+  testUsers?: number;
+  testItemsPerUser: number;
+  test?: string;
+  learner: ImplicitLearner;
+  propensity: 'given' | 'estimated';
+  clip: number;
+  confidence?: number;
+  seed: number;
+  out: string;
+  dim: number;
+  lr: number;
+  l2: number;
+  batchSize: number;
+  maxSteps: number;
+  evalEvery: number;
+  patience: number;
+  backend: BackendChoice;
+  quiet: boolean;
+}
+
+interface ScoreArgs {
+  model: string;
+  top: number;
+  users?: string;
+  test?: string;
+  backend: BackendChoice;
+}
+
+const D = IMPLICIT_TRAIN_DEFAULTS;
+
+const trainCommand = {
+  command: 'train',
+  describe: 'Train a recommender on implicit feedback (world, coat or an interaction log), print its test metrics and save it to a folder',
+  builder: (yargs: Argv) =>
+    yargs
+      .option('data', { type: 'string', default: 'world', describe: 'world (simulated, see --world), coat (shipped), or an interaction-log file (user_id, item_id, click[, pscore])' })
+      .option('world', { type: 'string', default: '{}', describe: 'simulated world as JSON (as simulate --recommender); default 2000 users × 500 items, 100 exposures, mean preference 0.1' })
+      .option('test-users', { type: 'number', describe: 'world: users in the uniform test set (default all)' })
+      .option('test-items-per-user', { type: 'number', default: 50, describe: 'world: uniformly random test items per user' })
+      .option('test', { type: 'string', describe: 'interaction-log data: a test log whose click column is the relevance' })
+      .option('learner', { choices: IMPLICIT_LEARNERS, default: 'relmf' as ImplicitLearner, describe: 'mf (naive), wmf (Hu et al. 2008), relmf (Saito et al. 2020); nbpo is not implemented (see README)' })
+      .option('propensity', { choices: ['given', 'estimated'] as const, default: 'estimated' as const, describe: 'relmf: θ the data comes with (world truth, Coat propensities, log pscore) or θ̂_i = (n_i/max n)^0.5' })
+      .option('clip', { type: 'number', default: 0, describe: 'relmf: clip M, θ ← max(θ, M) (0: unclipped)' })
+      .option('confidence', { type: 'number', describe: 'wmf: α in c = 1 + α·Y (default Rel-MF\'s tuned weight, α = 0.0233)' })
+      .option('seed', { type: 'number', default: 1 })
+      .option('out', { type: 'string', demandOption: true, describe: 'model folder (model.json + weights.bin)' })
+      .option('dim', { type: 'number', default: D.dimension, describe: 'embedding dimension d' })
+      .option('lr', { type: 'number', default: D.learningRate, describe: 'Adam learning rate' })
+      .option('l2', { type: 'number', default: D.l2, describe: 'λ on ½‖U‖² + ½‖V‖²' })
+      .option('batch-size', { type: 'number', default: D.batchSize, describe: 'pairs per step, half clicked and half unlabeled' })
+      .option('max-steps', { type: 'number', default: D.maxSteps })
+      .option('eval-every', { type: 'number', default: D.evalEvery, describe: 'steps between validation looks' })
+      .option('patience', { type: 'number', default: D.patience, describe: 'looks without a better validation DCG@5 before stopping (0: never)' })
+      .option('backend', { choices: BACKEND_CHOICES, default: 'auto' as BackendChoice, describe: 'TF.js backend' })
+      .option('quiet', { type: 'boolean', default: false })
+      .check((argv) => positiveIntegers(argv, ['testItemsPerUser', 'dim', 'batchSize', 'maxSteps', 'evalEvery'])) as unknown as Argv<TrainArgs>,
+  handler: async (args: ArgumentsCamelCase<TrainArgs>) => {
+    const backend = await initBackend(args.backend);
+    const progress = stderrProgress({ quiet: args.quiet });
+    progress.log(`backend: ${backend.name} (${backend.description})`);
+    const dataSpec: RecommenderDataSpec =
+      args.data === 'world'
+        ? { kind: 'world', spec: parseJsonObject(args.world, '--world') as RecommenderSpec, testUsers: args.testUsers, testItemsPerUser: args.testItemsPerUser }
+        : args.data === 'coat'
+          ? { kind: 'coat' }
+          : { kind: 'log', file: args.data, testFile: args.test };
+    const config: RecommenderLearnerConfig = { name: args.learner, learner: args.learner, propensity: args.propensity, clip: args.clip, confidence: args.confidence };
+    const data = await loadRecommenderData(dataSpec, args.seed);
+    const settings = { dimension: args.dim, learningRate: args.lr, l2: args.l2, batchSize: args.batchSize, maxSteps: args.maxSteps, evalEvery: args.evalEvery, patience: args.patience };
+    const trained = trainRecommender(data, config, settings, randomStream(args.seed).derive('learner', config.name), progress);
+    const { model, bestStep, bestValidation, stepsRun } = trained.result;
+    process.stdout.write(`${data.name}: ${data.clicks.user.length} clicks, ${data.numUsers} users × ${data.numItems} items; ${args.learner} kept step ${bestStep} of ${stepsRun} (validation IPS DCG@5 ${bestValidation?.toFixed(4) ?? '—'})\n`);
+    let metrics: Record<string, RecommenderMetricValue[]> = {};
+    if (data.test) {
+      const scorer = model.factors();
+      const rare = rareItems(trained.itemClicks, data.numUsers);
+      metrics = { all: recommenderMetrics(scorer, data.test), [`rare (≤ ${rare.threshold} clicks)`]: recommenderMetrics(scorer, data.test, { includeItem: rare.isRare }) };
+      process.stdout.write(`${formatMetrics(metrics)}\n`);
+    }
+    await model.save(args.out, {
+      learner: args.learner,
+      data: data.name,
+      seed: args.seed,
+      ...(args.learner === 'relmf' ? { propensity: args.propensity, clip: args.clip } : {}),
+      ...(args.learner === 'wmf' && args.confidence !== undefined ? { confidence: args.confidence } : {}),
+      settings,
+      bestStep,
+      stepsRun,
+      bestValidation,
+      metrics,
+    });
+    model.dispose();
+    process.stdout.write(`model written to ${args.out}\n`);
+  },
+};
+
+const scoreCommand = {
+  command: 'score',
+  describe: 'Score a saved recommender: top-K items per user (CSV), or metrics on a test set (coat, or a test log whose click column is the relevance)',
+  builder: (yargs: Argv) =>
+    yargs
+      .option('model', { type: 'string', demandOption: true, describe: 'folder written by recommend train' })
+      .option('top', { type: 'number', default: 5, describe: 'K: items per user' })
+      .option('users', { type: 'string', describe: 'comma-separated user ids (default: every user)' })
+      .option('test', { type: 'string', describe: 'coat, or an interaction-log file: print DCG/Recall/MAP@1,3,5 instead of top-K lists' })
+      .option('backend', { choices: BACKEND_CHOICES, default: 'auto' as BackendChoice, describe: 'TF.js backend' })
+      .check((argv) => positiveIntegers(argv, ['top'])) as unknown as Argv<ScoreArgs>,
+  handler: async (args: ArgumentsCamelCase<ScoreArgs>) => {
+    await initBackend(args.backend);
+    const { model } = await MatrixFactorization.load(args.model);
+    const scorer = model.factors();
+    model.dispose();
+    if (args.test) {
+      const test = await testPairs(args.test);
+      for (let r = 0; r < test.user.length; r++) {
+        if (test.user[r] >= model.numUsers || test.item[r] >= model.numItems) {
+          throw new ConfigError('--test', `row ${r + 1} has user ${test.user[r]}, item ${test.item[r]}: the model knows ${model.numUsers} users × ${model.numItems} items`);
+        }
+      }
+      process.stdout.write(`${formatMetrics({ all: recommenderMetrics(scorer, test) })}\n`);
+      return;
+    }
+    const users = args.users === undefined ? Array.from({ length: model.numUsers }, (_, u) => u) : args.users.split(',').map((text) => userId(text, model.numUsers));
+    let text = 'user_id,rank,item_id,score\n';
+    for (const u of users) scorer.topItems(u, args.top).forEach((item, r) => (text += `${u},${r + 1},${item},${scorer.score(u, item).toPrecision(6)}\n`));
+    process.stdout.write(text);
+  },
+};
+
+interface CompareArgs {
+  data: string;
+  world: string;
+  test?: string;
+  seeds: number;
+  clip: number;
+  maxSteps: number;
+  results?: string;
+  backend: BackendChoice;
+  quiet: boolean;
+}
+
+const compareCommand = {
+  command: 'compare',
+  describe: 'MF, WMF and Rel-MF (θ given / estimated, unclipped / clipped) over seeds: mean ± 95% CI of DCG/Recall/MAP@1,3,5, all and rare items',
+  builder: (yargs: Argv) =>
+    yargs
+      .option('data', { type: 'string', default: 'world', describe: 'world, coat, or an interaction-log file (with --test)' })
+      .option('world', { type: 'string', default: '{}', describe: 'simulated world as JSON (as simulate --recommender)' })
+      .option('test', { type: 'string', describe: 'interaction-log data: the test log' })
+      .option('seeds', { type: 'number', default: 5, describe: 'seeds 1..N' })
+      .option('clip', { type: 'number', default: 0.1, describe: 'M of the clipped Rel-MF rows' })
+      .option('max-steps', { type: 'number', default: D.maxSteps })
+      .option('results', { type: 'string', describe: 'also write the tidy per-seed rows here (JSON)' })
+      .option('backend', { choices: BACKEND_CHOICES, default: 'auto' as BackendChoice, describe: 'TF.js backend' })
+      .option('quiet', { type: 'boolean', default: false })
+      .check((argv) => positiveIntegers(argv, ['seeds', 'maxSteps'])) as unknown as Argv<CompareArgs>,
+  handler: async (args: ArgumentsCamelCase<CompareArgs>) => {
+    const backend = await initBackend(args.backend);
+    const progress = stderrProgress({ quiet: args.quiet });
+    progress.log(`backend: ${backend.name} (${backend.description})`);
+    const data: RecommenderDataSpec =
+      args.data === 'world' ? { kind: 'world', spec: parseJsonObject(args.world, '--world') as RecommenderSpec } : args.data === 'coat' ? { kind: 'coat' } : { kind: 'log', file: args.data, testFile: args.test };
+    const seeds = Array.from({ length: args.seeds }, (_, s) => s + 1);
+    const rows = await runRecommenderComparison({ data, learners: defaultComparisonLearners(args.clip), seeds, settings: { maxSteps: args.maxSteps }, progress });
+    if (args.results) writeFileSync(args.results, `${JSON.stringify(rows, null, 1)}\n`);
+    process.stdout.write(`${formatRecommenderSummary(summariseRecommenderComparison(rows))}\n`);
+  },
+};
+
+export const recommendCommand = {
+  command: 'recommend <action>',
+  describe: 'Exposure-debiased recommendation from implicit feedback: MF, WMF, Rel-MF (train | score | compare)',
+  builder: (yargs: Argv) => yargs.command(trainCommand).command(scoreCommand).command(compareCommand).demandCommand(1),
+  handler: () => {},
+};
+
+async function testPairs(test: string): Promise<RatedPairs> {
+  if (test === 'coat') {
+    const data = await loadRecommenderData({ kind: 'coat' }, 0);
+    return data.test!;
+  }
+  const logged = await readInteractionLog(test);
+  return { user: logged.log.user, item: logged.log.item, relevant: logged.log.click };
+}
+
+function userId(text: string, numUsers: number): number {
+  const u = Number(text.trim());
+  if (!(Number.isInteger(u) && u >= 0 && u < numUsers)) throw new ConfigError('--users', `expected user ids in [0, ${numUsers}), found "${text}"`);
+  return u;
+}
+
+function formatMetrics(subsets: Record<string, RecommenderMetricValue[]>): string {
+  const names = Object.keys(subsets);
+  const keys = subsets[names[0]].map((m) => `${m.metric}@${m.k}`);
+  return alignColumns([['items', ...keys], ...names.map((n) => [n, ...subsets[n].map((m) => m.value.toFixed(4))])]);
+}
