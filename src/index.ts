@@ -29,3 +29,4 @@ export * from './experiments/simulate-search.js';
 export * from './simulation/recommender/index.js';
 export * from './experiments/simulate-recommender.js';
 export * from './core/suggest.js';
+export * from './fitting/index.js';
