@@ -175,7 +175,7 @@ export class FittedWorld {
    * frequency, and the fitted model clicks (its simulator, from `model.simulator()`). The hidden
    * truth holds the attractiveness as the relevance probability and the simulator's examination.
    */
-  simulate(numSessions: number, rng: RandomStream): LoggedClicks {
+  simulate(numSessions: number, rng: RandomStream): LoggedClicks & { readonly truth: ClickLogTruth } {
     const rankingRng = rng.derive('rankings');
     const clickRng = rng.derive('clicks');
     const chosen = new Int32Array(numSessions);
