@@ -17,6 +17,7 @@ import { examinationProbabilities, relativeToFirst } from '../simulation/examina
 import { simulateSessions } from '../simulation/sessions.js';
 import { createPolicy } from '../policies/bandits/factory.js';
 import { runOnline } from '../policies/online.js';
+import { fittingRows } from './fitting-benchmark.js';
 import { alignColumns } from './results.js';
 import { simulateSearchLog, type SearchLogSpec } from './simulate-search.js';
 
@@ -49,6 +50,7 @@ export async function runBenchmarks(options: BenchmarkOptions): Promise<Benchmar
     ...(await parallelSimulationRows(16 * options.sessions)),
     ...(await clickLogRows(Math.min(options.sessions, 200_000))),
     ...banditRows(Math.max(1000, Math.round(options.sessions / 20))),
+    ...fittingRows(options.sessions),
     ...(options.letorFile ? readerRows(options.letorFile) : []),
   ];
 }
