@@ -18,7 +18,7 @@ interface FitArgs {
 
 export const fitCommand = {
   command: 'fit',
-  describe: 'Fit a click model (PBM, CM, DCM, DBN, SDBN, UBM) to a click log by EM, print its log-likelihood and perplexity on held-out sessions, and save it as a world for `clicklab simulate --world`',
+  describe: 'Fit a click model (PBM, CM, DCM, DBN, SDBN, UBM, CCM) to a click log by EM, print its log-likelihood and perplexity on held-out sessions, and save it as a world for `clicklab simulate --world`',
   builder: (yargs: Argv) =>
     yargs
       .option('model', { choices: FITTED_MODEL_TYPES, demandOption: true, describe: 'click model to fit' })

@@ -2,6 +2,7 @@ import { ClickLabError, ConfigError } from '../core/errors.js';
 import { silentProgress, type Progress } from '../core/progress.js';
 import { randomStream } from '../core/random.js';
 import type { ClickLog } from '../core/types.js';
+import { FittedCcm } from './ccm.js';
 import { FittedCascade } from './cm.js';
 import { FittedDbn } from './dbn.js';
 import { FittedDcm } from './dcm.js';
@@ -58,6 +59,8 @@ export function createFittableModel(type: FittedModelType, numPairs: number, lis
       return new FittedDbn(numPairs, listLength, true);
     case 'ubm':
       return new FittedUbm(numPairs, listLength);
+    case 'ccm':
+      return new FittedCcm(numPairs, listLength);
     default:
       throw new ConfigError('model', `expected one of ${FITTED_MODEL_TYPES.join(', ')}, found ${JSON.stringify(type)}`);
   }

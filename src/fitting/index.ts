@@ -1,3 +1,4 @@
+export { FittedCcm } from './ccm.js';
 export { FittedCascade } from './cm.js';
 export { CascadeFamilyModel } from './cascade-family.js';
 export { FittedDbn } from './dbn.js';

@@ -3,7 +3,7 @@ import type { ProbabilityParameters } from './parameters.js';
 import type { IndexedLog } from './sessions.js';
 
 /** The click models clicklab fits (PyClick's names, lower case; `cm` is the cascade model). */
-export const FITTED_MODEL_TYPES = ['pbm', 'cm', 'dcm', 'dbn', 'sdbn', 'ubm'] as const;
+export const FITTED_MODEL_TYPES = ['pbm', 'cm', 'dcm', 'dbn', 'sdbn', 'ubm', 'ccm'] as const;
 export type FittedModelType = (typeof FITTED_MODEL_TYPES)[number];
 
 /** A fitted model's parameters other than the per-pair attractiveness, as saved to JSON. */

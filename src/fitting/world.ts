@@ -3,6 +3,7 @@ import { DataFormatError } from '../core/errors.js';
 import type { RandomStream } from '../core/random.js';
 import type { ClickLog, ClickLogTruth } from '../core/types.js';
 import type { LoggedClicks } from '../data/click-log-table.js';
+import { FittedCcm } from './ccm.js';
 import { FittedCascade } from './cm.js';
 import { FittedDbn } from './dbn.js';
 import { FittedDcm } from './dcm.js';
@@ -23,7 +24,7 @@ export interface FittedWorldJson {
   readonly source: string;
   /** One entry per (query, document) pair, with its attractiveness (0.5 for pairs seen only in the test sessions). */
   readonly pairs: { readonly query: number[]; readonly document: number[]; readonly attractiveness: number[] };
-  /** The model's other parameters (PBM `examination`, DCM `lambda`, DBN `gamma` and per-pair `satisfaction`, UBM `gamma` table). */
+  /** The model's other parameters (PBM `examination`, DCM `lambda`, DBN `gamma` and per-pair `satisfaction`, UBM `gamma` table, CCM `tau` = [τ1, τ2, τ3]). */
   readonly parameters: FittedParameters;
   /** The distinct logged rankings (as pair indices): ranking i is `pairs[offsets[i] .. offsets[i + 1] − 1]`, logged in `sessions[i]` sessions. */
   readonly rankings: { readonly offsets: number[]; readonly pairs: number[]; readonly sessions: number[] };
@@ -132,7 +133,7 @@ export class FittedWorld {
     }
     for (let i = 0; i < pairs.length; i++) if (pairs[i] < 0 || pairs[i] >= numPairs) fail(`"rankings.pairs[${i}]": expected a pair index below ${numPairs}, found ${pairs[i]}`);
     const p = w.parameters ?? {};
-    const perRank = (name: string, length: number) => {
+    const probabilityList = (name: string, length: number) => {
       const values = probabilities(p[name], `parameters.${name}`, fail);
       if (values.length !== length) fail(`"parameters.${name}": expected ${length} values, found ${values.length}`);
       return Array.from(values);
@@ -140,19 +141,19 @@ export class FittedWorld {
     let model: FittableClickModel;
     switch (w.model) {
       case 'pbm':
-        model = FittedPbm.restore(attractiveness, { examination: perRank('examination', L) });
+        model = FittedPbm.restore(attractiveness, { examination: probabilityList('examination', L) });
         break;
       case 'cm':
         model = FittedCascade.restore(attractiveness, L);
         break;
       case 'dcm':
-        model = FittedDcm.restore(attractiveness, { lambda: perRank('lambda', L) });
+        model = FittedDcm.restore(attractiveness, { lambda: probabilityList('lambda', L) });
         break;
       case 'dbn':
       case 'sdbn': {
         const gamma = p.gamma;
         if (typeof gamma !== 'number' || !(gamma >= 0 && gamma <= 1)) fail(`"parameters.gamma": expected a probability, found ${JSON.stringify(gamma)}`);
-        model = FittedDbn.restore(attractiveness, { gamma: gamma as number, satisfaction: perRank('satisfaction', numPairs) }, L, w.model === 'sdbn');
+        model = FittedDbn.restore(attractiveness, { gamma: gamma as number, satisfaction: probabilityList('satisfaction', numPairs) }, L, w.model === 'sdbn');
         break;
       }
       case 'ubm': {
@@ -166,6 +167,9 @@ export class FittedWorld {
         model = FittedUbm.restore(attractiveness, { gamma: table });
         break;
       }
+      case 'ccm':
+        model = FittedCcm.restore(attractiveness, { tau: probabilityList('tau', 3) }, L);
+        break;
     }
     return new FittedWorld(model, query, document, offsets, pairs, sessions, w.source ?? file, w.fit);
   }

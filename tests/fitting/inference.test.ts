@@ -7,6 +7,7 @@ import {
   evaluateClickModel,
   fitClickModel,
   FITTED_MODEL_TYPES,
+  FittedCcm,
   FittedDbn,
   FittedDcm,
   FittedPbm,
@@ -77,46 +78,51 @@ describe('log-likelihood and perplexity (PyClick definitions)', () => {
 
 /**
  * The exact posteriors of the cascade family's E-step against brute-force enumeration of every
- * hidden configuration (attraction A_k, satisfaction S_k after a click, the go-on draw G_k):
- * after a click the user is satisfied with σ_k (and stops) or goes on with gClick; after a skip with gSkip.
+ * hidden configuration (attraction A_k, the relevance or satisfaction S_k of a click, the go-on
+ * draw G_k): after a click S_k ~ Bernoulli(σ_k), and the user goes on with `afterSatisfied` if
+ * S_k = 1 and `afterUnsatisfied` if not; after a skip with `afterSkip`. Expected go-on trials and
+ * successes are counted per situation (skip, click with S = 0, click with S = 1).
  */
-function enumeratePosteriors(alpha: number[], sigma: number[], gClick: number, gSkip: number, clicks: number[]) {
+function enumeratePosteriors(alpha: number[], sigma: number[], go: { afterSatisfied: number; afterUnsatisfied: number; afterSkip: number }, clicks: number[]) {
   const n = alpha.length;
   const attracted = new Float64Array(n);
   const satisfied = new Float64Array(n);
-  let successes = 0;
-  let trials = 0;
+  const successes = { skip: 0, unsatisfied: 0, satisfied: 0 };
+  const trials = { skip: 0, unsatisfied: 0, satisfied: 0 };
+  type Situation = keyof typeof trials;
   let total = 0;
-  const walk = (k: number, examining: boolean, weight: number, a: number[], s: number[], succ: number, tri: number): void => {
+  const walk = (k: number, examining: boolean, weight: number, a: number[], s: number[], moves: [Situation, number][]): void => {
     if (weight === 0) return;
     if (k === n) {
       total += weight;
       a.forEach((v, i) => (attracted[i] += weight * v));
       s.forEach((v, i) => (satisfied[i] += weight * v));
-      successes += weight * succ;
-      trials += weight * tri;
+      for (const [situation, went] of moves) {
+        trials[situation] += weight;
+        successes[situation] += weight * went;
+      }
       return;
     }
+    const step = (w: number, A: number, S: number, situation: Situation | null, p: number) => {
+      if (situation === null) return walk(k + 1, false, w, [...a, A], [...s, S], moves);
+      walk(k + 1, true, w * p, [...a, A], [...s, S], [...moves, [situation, 1]]);
+      walk(k + 1, false, w * (1 - p), [...a, A], [...s, S], [...moves, [situation, 0]]);
+    };
     for (const A of [0, 1]) {
       const w = weight * (A ? alpha[k] : 1 - alpha[k]);
       const C = examining ? A : 0;
       if (C !== clicks[k]) continue;
-      if (!examining) {
-        walk(k + 1, false, w, [...a, A], [...s, 0], succ, tri);
-        continue;
-      }
-      if (C) {
-        walk(k + 1, false, w * sigma[k], [...a, A], [...s, 1], succ, tri);
-        walk(k + 1, true, w * (1 - sigma[k]) * gClick, [...a, A], [...s, 0], succ + 1, tri + 1);
-        walk(k + 1, false, w * (1 - sigma[k]) * (1 - gClick), [...a, A], [...s, 0], succ, tri + 1);
-      } else {
-        walk(k + 1, true, w * gSkip, [...a, A], [...s, 0], succ + 1, tri + 1);
-        walk(k + 1, false, w * (1 - gSkip), [...a, A], [...s, 0], succ, tri + 1);
+      if (!examining) step(w, A, 0, null, 0);
+      else if (!C) step(w, A, 0, 'skip', go.afterSkip);
+      else {
+        step(w * sigma[k], A, 1, 'satisfied', go.afterSatisfied);
+        step(w * (1 - sigma[k]), A, 0, 'unsatisfied', go.afterUnsatisfied);
       }
     }
   };
-  walk(0, true, 1, [], [], 0, 0);
-  return { attracted: Array.from(attracted, (v) => v / total), satisfied: Array.from(satisfied, (v) => v / total), successes: successes / total, trials: trials / total };
+  walk(0, true, 1, [], [], []);
+  const per = (o: Record<Situation, number>) => ({ skip: o.skip / total, unsatisfied: o.unsatisfied / total, satisfied: o.satisfied / total });
+  return { attracted: Array.from(attracted, (v) => v / total), satisfied: Array.from(satisfied, (v) => v / total), successes: per(successes), trials: per(trials) };
 }
 
 const alpha = [0.3, 0.6, 0.45, 0.2];
@@ -135,12 +141,13 @@ describe('the cascade family E-step is exact', () => {
     const log = indexClickLog(makeLog([{ query: 0, documents: [0, 1, 2, 3], clicks }]));
     const model = FittedDbn.restore(alpha, { gamma, satisfaction: sigma }, 4, false);
     model.iterate(log, Int32Array.of(0));
-    const truth = enumeratePosteriors(alpha, sigma, gamma, gamma, clicks);
+    const truth = enumeratePosteriors(alpha, sigma, { afterSatisfied: 0, afterUnsatisfied: gamma, afterSkip: gamma }, clicks);
     expect(Array.from(model.attractiveness.numerator)).toEqual(truth.attracted.map((v) => expect.closeTo(v, 12)));
     // Only the last click's satisfaction is uncertain; clicks above it were not satisfying.
     expect(Array.from(model.satisfaction.numerator)).toEqual(truth.satisfied.map((v) => expect.closeTo(v, 12)));
-    expect(model.continuationParameter.numerator[0]).toBeCloseTo(truth.successes, 12);
-    expect(model.continuationParameter.denominator[0]).toBeCloseTo(truth.trials, 12);
+    // γ is the go-on probability of an examined, unsatisfied result, clicked or not.
+    expect(model.continuationParameter.numerator[0]).toBeCloseTo(truth.successes.skip + truth.successes.unsatisfied, 12);
+    expect(model.continuationParameter.denominator[0]).toBeCloseTo(truth.trials.skip + truth.trials.unsatisfied, 12);
   });
 
   it.each(patterns.map((clicks) => ({ clicks, name: clicks.join('') })))('DCM posteriors of attraction and of going on after the last click, clicks $name', ({ clicks }) => {
@@ -148,11 +155,25 @@ describe('the cascade family E-step is exact', () => {
     const log = indexClickLog(makeLog([{ query: 0, documents: [0, 1, 2, 3], clicks }]));
     const model = FittedDcm.restore(alpha, { lambda });
     model.iterate(log, Int32Array.of(0));
-    const truth = enumeratePosteriors(alpha, lambda.map((l) => 1 - l), 1, 1, clicks);
+    const truth = enumeratePosteriors(alpha, lambda.map((l) => 1 - l), { afterSatisfied: 0, afterUnsatisfied: 1, afterSkip: 1 }, clicks);
     expect(Array.from(model.attractiveness.numerator)).toEqual(truth.attracted.map((v) => expect.closeTo(v, 12)));
     // λ_k's numerator: the posterior of going on after each click = 1 − P(S_k = 1 | C).
     const wentOn = clicks.map((c, k) => (c ? 1 - truth.satisfied[k] : 0));
     expect(Array.from(model.lambda.numerator)).toEqual(wentOn.map((v) => expect.closeTo(v, 12)));
+  });
+
+  it.each(patterns.map((clicks) => ({ clicks, name: clicks.join('') })))('CCM posteriors of attraction, relevance and the three continuations, clicks $name', ({ clicks }) => {
+    const tau = [0.85, 0.6, 0.3];
+    const log = indexClickLog(makeLog([{ query: 0, documents: [0, 1, 2, 3], clicks }]));
+    const model = FittedCcm.restore(alpha, { tau }, 4);
+    model.iterate(log, Int32Array.of(0));
+    // A click's relevance R ~ Bernoulli(α): go on with τ3 if relevant, τ2 if not; τ1 after a skip.
+    const truth = enumeratePosteriors(alpha, alpha, { afterSatisfied: tau[2], afterUnsatisfied: tau[1], afterSkip: tau[0] }, clicks);
+    // α pools attraction (every slot) and relevance (every click).
+    expect(Array.from(model.attractiveness.numerator)).toEqual(truth.attracted.map((v, k) => expect.closeTo(v + truth.satisfied[k], 12)));
+    expect(Array.from(model.attractiveness.denominator)).toEqual(clicks.map((c) => 1 + c));
+    expect(Array.from(model.tau.numerator)).toEqual([truth.successes.skip, truth.successes.unsatisfied, truth.successes.satisfied].map((v) => expect.closeTo(v, 12)));
+    expect(Array.from(model.tau.denominator)).toEqual([truth.trials.skip, truth.trials.unsatisfied, truth.trials.satisfied].map((v) => expect.closeTo(v, 12)));
   });
 });
 
@@ -215,7 +236,7 @@ describe('bad input', () => {
   });
 
   it('rejects an unknown model and a bad iteration count', () => {
-    expect(() => fitClickModel(tiny, { model: 'ccm' as never })).toThrow(/model: expected one of pbm, cm, dcm, dbn, sdbn, ubm, found "ccm"/);
+    expect(() => fitClickModel(tiny, { model: 'fcm' as never })).toThrow(/model: expected one of pbm, cm, dcm, dbn, sdbn, ubm, ccm, found "fcm"/);
     expect(() => fitClickModel(tiny, { model: 'pbm', iterations: 0 })).toThrow(/iterations: expected an integer ≥ 1/);
   });
 

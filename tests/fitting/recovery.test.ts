@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { randomStream } from '../../src/core/random.js';
 import type { ClickLog } from '../../src/core/types.js';
-import { fitClickModel, FittedDbn, FittedDcm, FittedPbm, FittedUbm, pbmPropensities, type FitReport } from '../../src/fitting/index.js';
+import { fitClickModel, FittedCcm, FittedDbn, FittedDcm, FittedPbm, FittedUbm, pbmPropensities, type FitReport } from '../../src/fitting/index.js';
 import type { ClickModel } from '../../src/simulation/click-model.js';
 import { CascadeModel, DependentClickModel, DynamicBayesianNetworkModel, PositionBasedModel, UserBrowsingModel } from '../../src/simulation/click-models/index.js';
 import { EYE_TRACKING_PROFILE } from '../../src/simulation/examination.js';
@@ -162,6 +162,29 @@ describe('EM recovers click-model parameters from simulated logs', () => {
     const alpha = byDocument(report, model.attractiveness.value);
     const a = worst(alpha, relevance, Array.from(relevance, (r, d) => 2 * Math.sqrt((r * (1 - r)) / examined[d])));
     expect(l.z, `λ at rank ${ranks[l.at] + 1}`).toBeLessThan(Z);
+    expect(a.z, `α of document ${a.at}: ${alpha[a.at]} vs ${relevance[a.at]}`).toBeLessThan(Z);
+  });
+
+  it('CCM: the three continuations and the attractiveness (simulated by the fitted CCM’s simulator, a CascadingModel)', () => {
+    const N = 150_000;
+    const tau = [0.9, 0.6, 0.3];
+    const simulated = simulate(FittedCcm.restore(relevance, { tau }, D).simulator().clickModel, N, 'fit-recovery/ccm');
+    const report = fit(simulated.log, 'ccm');
+    const model = report.model as FittedCcm;
+    const { examined, clicked } = countsFromTruth(simulated);
+    // Complete-data SEs, EM allowed 2× them (see DBN): τ1 from the examined skips, τ2 and τ3 from
+    // the expected non-relevant and relevant clicks, α from the examinations.
+    let skips = 0;
+    let relevantClicks = 0;
+    for (let d = 0; d < Q * D; d++) {
+      skips += examined[d] - clicked[d];
+      relevantClicks += clicked[d] * relevance[d];
+    }
+    const counts = [skips, clicked.reduce((s, c) => s + c, 0) - relevantClicks, relevantClicks];
+    const t = worst(model.tau.value, tau, tau.map((v, i) => 2 * Math.sqrt((v * (1 - v)) / counts[i])));
+    expect(t.z, `τ${t.at + 1}: ${model.tau.value[t.at]} vs ${tau[t.at]}`).toBeLessThan(Z);
+    const alpha = byDocument(report, model.attractiveness.value);
+    const a = worst(alpha, relevance, Array.from(relevance, (r, d) => 2 * Math.sqrt((r * (1 - r)) / examined[d])));
     expect(a.z, `α of document ${a.at}: ${alpha[a.at]} vs ${relevance[a.at]}`).toBeLessThan(Z);
   });
 

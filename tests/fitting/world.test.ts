@@ -112,6 +112,6 @@ describe('clicklab fit and clicklab simulate --world', () => {
     } catch (error) {
       stderr = String((error as { stderr: Buffer }).stderr);
     }
-    expect(stderr).toMatch(/bad\.json: "model": expected one of pbm, cm, dcm, dbn, sdbn, ubm, found "xyz"/);
+    expect(stderr).toMatch(/bad\.json: "model": expected one of pbm, cm, dcm, dbn, sdbn, ubm, ccm, found "xyz"/);
   });
 });
