@@ -138,7 +138,7 @@ async function simulateFittedWorld(args: SimulateArgs, progress: Progress): Prom
   for (let chunk = 0, done = 0; done < args.sessions; chunk++) {
     const n = Math.min(SESSIONS_PER_CHUNK, args.sessions - done);
     const simulated = world.simulate(n, rng.derive('sessions', chunk));
-    const logged: LoggedClicks = args.truth ? simulated : { log: simulated.log };
+    const logged: LoggedClicks = args.truth ? simulated : { log: simulated.log, propensity: simulated.propensity };
     if (writer) await writer.write(logged);
     else chunks.push(logged);
     done += n;

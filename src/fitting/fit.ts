@@ -8,7 +8,7 @@ import { FittedDbn } from './dbn.js';
 import { FittedDcm } from './dcm.js';
 import { evaluateClickModel, type FitQuality } from './evaluation.js';
 import { FITTED_MODEL_TYPES, type FittableClickModel, type FittedModelType } from './model.js';
-import { FittedPbm } from './pbm.js';
+import { FittedPbm, pbmPropensities } from './pbm.js';
 import { indexClickLog, splitSessions, type IndexedLog } from './sessions.js';
 import { FittedUbm } from './ubm.js';
 
@@ -118,4 +118,15 @@ function unseenSlots(log: IndexedLog, train: Int32Array, test: Int32Array): numb
   let unseen = 0;
   for (const s of test) for (let row = log.offsets[s]; row < log.offsets[s + 1]; row++) unseen += 1 - seen[log.pair[row]];
   return unseen;
+}
+
+/**
+ * The "EM under PBM" propensity estimate from a click log: fit a PBM to every session and return
+ * its examination per rank relative to rank 1 (`pbmPropensities`). PBM separates examination from
+ * attractiveness only where documents are seen at several ranks (interventions such as RandTop-n,
+ * or several rankers in one log); with one fixed ranking per query the split is not identified.
+ */
+export function estimatePropensitiesByEm(log: ClickLog, options: { readonly iterations?: number; readonly listLength?: number } = {}): number[] {
+  const report = fitClickModel(log, { model: 'pbm', testFraction: 0, ...options });
+  return pbmPropensities(report.model as FittedPbm);
 }

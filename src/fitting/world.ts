@@ -47,6 +47,8 @@ export interface FittedWorldJson {
  */
 export class FittedWorld {
   private readonly cumulative: Float64Array;
+  /** The logger's probability of each ranking slot's document at its position, given the query (aligned with rankingPairs). */
+  private readonly slotPropensity: Float32Array;
 
   constructor(
     readonly model: FittableClickModel,
@@ -61,6 +63,33 @@ export class FittedWorld {
     this.cumulative = new Float64Array(rankingSessions.length);
     let total = 0;
     rankingSessions.forEach((n, i) => (this.cumulative[i] = total += n));
+    this.slotPropensity = this.loggingPropensities();
+  }
+
+  /**
+   * pscore of a ranking slot: the share of its query's logged sessions that show the slot's
+   * document at the slot's position, Σ_{rankings of q with d at k} n_r / Σ_{rankings of q} n_r.
+   */
+  private loggingPropensities(): Float32Array {
+    const L = this.model.listLength;
+    const perQuery = new Map<number, number>();
+    const perSlot = new Map<number, number>(); // key pair · L + position
+    const queryOf = (r: number) => this.pairQuery[this.rankingPairs[this.rankingOffsets[r]]];
+    for (let r = 0; r < this.rankingSessions.length; r++) {
+      const n = this.rankingSessions[r];
+      perQuery.set(queryOf(r), (perQuery.get(queryOf(r)) ?? 0) + n);
+      for (let i = this.rankingOffsets[r]; i < this.rankingOffsets[r + 1]; i++) {
+        const key = this.rankingPairs[i] * L + (i - this.rankingOffsets[r]);
+        perSlot.set(key, (perSlot.get(key) ?? 0) + n);
+      }
+    }
+    const out = new Float32Array(this.rankingPairs.length);
+    for (let r = 0; r < this.rankingSessions.length; r++) {
+      for (let i = this.rankingOffsets[r]; i < this.rankingOffsets[r + 1]; i++) {
+        out[i] = perSlot.get(this.rankingPairs[i] * L + (i - this.rankingOffsets[r]))! / perQuery.get(queryOf(r))!;
+      }
+    }
+    return out;
   }
 
   /** The world of a fit: every distinct ranking of the log (training and test sessions) with its frequency. */
@@ -177,7 +206,8 @@ export class FittedWorld {
   /**
    * `numSessions` new sessions: each shows a logged ranking drawn in proportion to its logged
    * frequency, and the fitted model clicks (its simulator, from `model.simulator()`). The hidden
-   * truth holds the attractiveness as the relevance probability and the simulator's examination.
+   * truth holds the attractiveness as the relevance probability and the simulator's examination;
+   * `propensity` (pscore) is the logged probability of the document at its position given the query.
    */
   simulate(numSessions: number, rng: RandomStream): LoggedClicks & { readonly truth: ClickLogTruth } {
     const rankingRng = rng.derive('rankings');
@@ -195,6 +225,7 @@ export class FittedWorld {
     const truth: ClickLogTruth = { examinationProbability: new Float32Array(rows), relevanceProbability: new Float32Array(rows), examined: new Uint8Array(rows) };
     const simulator = this.model.simulator();
     const a = this.model.attractiveness.value;
+    const propensity = new Float32Array(rows);
     const out = { click: log.click, examined: truth.examined, examinationProbability: truth.examinationProbability };
     for (let s = 0; s < numSessions; s++) {
       const r = chosen[s];
@@ -206,12 +237,13 @@ export class FittedWorld {
         const p = this.rankingPairs[from + k];
         log.document[start + k] = this.pairDocument[p];
         log.position[start + k] = k;
+        propensity[start + k] = this.slotPropensity[from + k];
         truth.relevanceProbability[start + k] = a[p];
       }
       simulator.prepare(this.rankingPairs, from, n);
       simulator.clickModel.simulate(truth.relevanceProbability, start, n, clickRng, out);
     }
-    return { log, truth };
+    return { log, propensity, truth };
   }
 }
 

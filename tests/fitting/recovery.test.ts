@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { randomStream } from '../../src/core/random.js';
 import type { ClickLog } from '../../src/core/types.js';
-import { fitClickModel, FittedCcm, FittedDbn, FittedDcm, FittedPbm, FittedUbm, pbmPropensities, type FitReport } from '../../src/fitting/index.js';
+import { estimatePropensitiesByEm, fitClickModel, FittedCcm, FittedDbn, FittedDcm, FittedPbm, FittedUbm, pbmPropensities, type FitReport } from '../../src/fitting/index.js';
 import type { ClickModel } from '../../src/simulation/click-model.js';
 import { CascadeModel, DependentClickModel, DynamicBayesianNetworkModel, PositionBasedModel, UserBrowsingModel } from '../../src/simulation/click-models/index.js';
 import { EYE_TRACKING_PROFILE } from '../../src/simulation/examination.js';
@@ -78,6 +78,7 @@ describe('EM recovers click-model parameters from simulated logs', () => {
     const seRelative = truthRelative.map((r, k) => (k === 0 ? 1 : r * Math.sqrt((1 - ctr[k]) / (N * ctr[k]) + (1 - ctr[0]) / (N * ctr[0]))));
     const k = worst(relative, truthRelative, seRelative);
     expect(k.z, `rank ${k.at + 1}: ${relative[k.at]} vs ${truthRelative[k.at]}`).toBeLessThan(Z);
+    expect(estimatePropensitiesByEm(simulated.log)).toEqual(relative); // the learning side's entry point: the same fit
     // α_d κ_1 from CTR_d / mean κ: SE = sqrt(c (1 − c) / n_d) / mean(κ) · κ_1, c = α_d mean(κ).
     const meanKappa = kappa.reduce((s, v) => s + v, 0) / D;
     const shown = N / Q;

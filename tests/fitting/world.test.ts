@@ -75,6 +75,29 @@ describe('fitted worlds', () => {
     }
   });
 
+  it('give each simulated slot the logged probability of its document at its position (pscore)', () => {
+    // Query 7 logged [1, 2] three times and [2, 1] once; query 8 logged [5] twice.
+    const rankings = [[1, 2], [1, 2], [2, 1], [1, 2], [5], [5]];
+    const queries = [7, 7, 7, 7, 8, 8];
+    const offsets = [0];
+    for (const r of rankings) offsets.push(offsets[offsets.length - 1] + r.length);
+    const log = {
+      sessionQuery: Int32Array.from(queries),
+      sessionOffsets: Int32Array.from(offsets),
+      document: Int32Array.from(rankings.flat()),
+      position: Uint16Array.from(rankings.flatMap((r) => r.map((_, k) => k))),
+      click: new Uint8Array(offsets[offsets.length - 1]),
+    };
+    const world = FittedWorld.fromFit(fitClickModel(log, { model: 'pbm', iterations: 1, testFraction: 0 }), 'memory');
+    const { log: simulated, propensity } = world.simulate(200, randomStream('pscore'));
+    const expected: Record<string, number> = { '7/1/0': 0.75, '7/2/1': 0.75, '7/2/0': 0.25, '7/1/1': 0.25, '8/5/0': 1 };
+    for (let s = 0; s < 200; s++) {
+      for (let row = simulated.sessionOffsets[s]; row < simulated.sessionOffsets[s + 1]; row++) {
+        expect(propensity![row]).toBe(Math.fround(expected[`${simulated.sessionQuery[s]}/${simulated.document[row]}/${simulated.position[row]}`]));
+      }
+    }
+  });
+
   it('reject a malformed file, naming it and the field', () => {
     const world = FittedWorld.fromFit(fitClickModel(simulatedLog(new PositionBasedModel(Float64Array.from(EYE_TRACKING_PROFILE)), 500), { model: 'pbm', iterations: 2 }), 'memory');
     const json = world.toJSON() as unknown as { parameters: { examination: number[] } } & FittedWorldJson;
@@ -101,8 +124,9 @@ describe('clicklab fit and clicklab simulate --world', () => {
     expect(JSON.parse(readFileSync(fitted, 'utf8')).model).toBe('sdbn');
     const out = path.join(dir, 'sim.parquet');
     execFileSync(process.execPath, [cli, 'simulate', '--world', fitted, '--out', out, '--sessions', '2000', '--seed', '4', '--quiet'], { stdio: 'pipe' });
-    const { log } = await readClickLog(out);
+    const { log, propensity } = await readClickLog(out);
     expect(log.sessionQuery.length).toBe(2000);
+    expect(new Set(propensity)).toEqual(new Set([1])); // one logged ranking per query
     expect(new Set(log.document)).toEqual(new Set(lists.documents));
 
     writeFileSync(path.join(dir, 'bad.json'), '{"format": "clicklab/fitted-click-model@1", "model": "xyz"}');
