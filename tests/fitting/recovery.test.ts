@@ -64,7 +64,7 @@ function worst(estimates: ArrayLike<number>, truths: ArrayLike<number>, ses: Arr
 
 describe('EM recovers click-model parameters from simulated logs', () => {
   it('PBM: examination relative to rank 1 and attractiveness (up to the scale PBM cannot identify)', () => {
-    const N = 200_000;
+    const N = 100_000;
     const kappa = Float64Array.from(EYE_TRACKING_PROFILE);
     const simulated = simulate(new PositionBasedModel(kappa), N, 'fit-recovery/pbm');
     const report = fit(simulated.log, 'pbm');
@@ -89,7 +89,7 @@ describe('EM recovers click-model parameters from simulated logs', () => {
   });
 
   it('UBM: the examination table relative to γ(1, 1), on every cell with data', () => {
-    const N = 200_000;
+    const N = 100_000;
     const gamma = Array.from({ length: D }, (_, k) => Array.from({ length: D }, (_, d) => EYE_TRACKING_PROFILE[d] * (1 - 0.02 * k)));
     const simulated = simulate(new UserBrowsingModel(gamma.map((row) => Float64Array.from(row))), N, 'fit-recovery/ubm');
     const report = fit(simulated.log, 'ubm');
@@ -128,7 +128,7 @@ describe('EM recovers click-model parameters from simulated logs', () => {
   });
 
   it('DBN: continuation γ, and attractiveness and satisfaction per document', () => {
-    const N = 150_000;
+    const N = 100_000;
     const simulated = simulate(new DynamicBayesianNetworkModel(0.9, 'attractiveness'), N, 'fit-recovery/dbn');
     const report = fit(simulated.log, 'dbn');
     const model = report.model as FittedDbn;
@@ -148,7 +148,7 @@ describe('EM recovers click-model parameters from simulated logs', () => {
   });
 
   it('DCM: λ per rank and attractiveness per document', () => {
-    const N = 150_000;
+    const N = 100_000;
     const lambda = Float64Array.from({ length: D }, (_, k) => 0.7 - 0.04 * k);
     const simulated = simulate(new DependentClickModel(lambda), N, 'fit-recovery/dcm');
     const report = fit(simulated.log, 'dcm');
@@ -167,7 +167,7 @@ describe('EM recovers click-model parameters from simulated logs', () => {
   });
 
   it('CCM: the three continuations and the attractiveness (simulated by the fitted CCM’s simulator, a CascadingModel)', () => {
-    const N = 150_000;
+    const N = 100_000;
     const tau = [0.9, 0.6, 0.3];
     const simulated = simulate(FittedCcm.restore(relevance, { tau }, D).simulator().clickModel, N, 'fit-recovery/ccm');
     const report = fit(simulated.log, 'ccm');
