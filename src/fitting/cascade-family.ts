@@ -3,10 +3,10 @@ import { ProbabilityParameters } from './parameters.js';
 import { lastClickRank, type IndexedLog } from './sessions.js';
 
 /**
- * The exact E-step shared by the cascade family (DCM, DBN, SDBN; CM uses its probabilities). The
+ * The exact E-step shared by the cascade family (DCM, DBN, SDBN, CCM; CM uses its probabilities). The
  * user examines rank 0 and scans down; at an examined rank k they click with the attractiveness α_k;
- * after a click they go on with probability c_k (DCM: λ_k; DBN: γ (1 − σ_k)), after a skip with g
- * (DCM: 1; DBN: γ). Every rank down to the last click l is examined, so the only hidden part of a
+ * after a click they go on with probability c_k (DCM: λ_k; DBN: γ (1 − σ_k); CCM: τ2 (1 − α_k) + τ3 α_k),
+ * after a skip with g (DCM: 1; DBN: γ; CCM: τ1). Every rank down to the last click l is examined, so the only hidden part of a
  * session is how far the user went below l. With
  *   q_j = P(no click at ranks ≥ j | E_j = 1) = (1 − α_j)(1 − g + g q_{j+1}),  q_n = 1,
  * the posteriors given all the clicks C are, for ranks j > l:
@@ -79,8 +79,8 @@ export abstract class CascadeFamilyModel implements FittableClickModel {
     this.finishOwn();
   }
 
-  /** Fills q_j and P(E_j = 1 | C) for j = l + 1 .. n (see the class comment); returns P(no click below l | click at l). */
-  protected tailPosterior(log: IndexedLog, start: number, n: number, l: number): number {
+  /** Fills q_j and P(E_j = 1 | C) for j = l + 1 .. n (see the class comment). */
+  private tailPosterior(log: IndexedLog, start: number, n: number, l: number): void {
     const a = this.attractiveness.value;
     const g = this.continueAfterSkip();
     const q = this.tailNoClick;
@@ -91,7 +91,6 @@ export abstract class CascadeFamilyModel implements FittableClickModel {
     const noClickBelow = 1 - c + c * q[l + 1];
     e[l + 1] = noClickBelow > 0 ? (c * q[l + 1]) / noClickBelow : c;
     for (let j = l + 1; j < n; j++) e[j + 1] = q[j] > 0 ? (e[j] * (1 - a[log.pair[start + j]]) * g * q[j + 1]) / q[j] : 0;
-    return noClickBelow;
   }
 
   /**
