@@ -52,3 +52,4 @@ export * from './learning/implicit/trainer.js';
 export * from './evaluation/recommender-metrics.js';
 export * from './experiments/recommender-comparison.js';
 export * from './experiments/recommender-benchmark.js';
+export * from './fitting/index.js';

@@ -9,6 +9,7 @@ import { opeCommand } from './ope.js';
 import { benchGpuCommand } from './bench-gpu.js';
 import { doctorCommand } from './doctor.js';
 import { recommendCommand } from './recommend.js';
+import { fitCommand } from './fit.js';
 import { runCommand } from './run.js';
 import { simulateCommand } from './simulate.js';
 
@@ -23,6 +24,7 @@ await yargs(hideBin(process.argv))
   .command(benchGpuCommand)
   .command(doctorCommand)
   .command(recommendCommand)
+  .command(fitCommand)
   .demandCommand(1, 'name a command, e.g. clicklab run sim/ultr-mq2008.json')
   .strict()
   .help()

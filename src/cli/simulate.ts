@@ -7,7 +7,8 @@ import { ClickLogWriter, clickLogFormatOf, InteractionLogWriter, interactionLogF
 import type { LoggedClicks } from '../data/click-log-table.js';
 import { concatChunks } from '../experiments/search-chunk.js';
 import { recommenderTestSet, resolveRecommenderSpec, simulateRecommenderLog, type RecommenderSpec } from '../experiments/simulate-recommender.js';
-import { simulateSearchLog } from '../experiments/simulate-search.js';
+import { SESSIONS_PER_CHUNK, simulateSearchLog } from '../experiments/simulate-search.js';
+import { FittedWorld } from '../fitting/world.js';
 import { BACKEND_CHOICES, initBackend, type BackendChoice } from '../learning/backend.js';
 import { createClickModel, type ClickModelSpec } from '../simulation/click-models/index.js';
 import { EXAMINATION_PROFILES, type ExaminationProfile } from '../simulation/examination.js';
@@ -36,7 +37,8 @@ interface SimulateArgs {
   sessions: number;
   seed: number;
   workers: number;
-  world: 'search' | 'recommender';
+  /** `search`, `recommender`, or the path of a fitted click model (JSON from `clicklab fit`). */
+  world: string;
   recommender: string;
   testOut?: string;
   testUsers: number;
@@ -52,7 +54,7 @@ export const simulateCommand = {
   builder: (yargs: Argv) =>
     yargs
       .option('out', { type: 'string', demandOption: true, describe: 'output file: .csv, .jsonl, .arrow or .parquet' })
-      .option('world', { choices: ['search', 'recommender'] as const, default: 'search' as const, describe: 'search: ranked lists of a LETOR data set; recommender: users × items with exposure bias' })
+      .option('world', { type: 'string', default: 'search', describe: 'search: ranked lists of a LETOR data set; recommender: users × items with exposure bias; or FILE.json, a model saved by `clicklab fit` (its logged rankings and fitted clicks)' })
       .option('recommender', { type: 'string', default: '{}', describe: 'recommender world as JSON: {"users", "items", "dimension", "popularityExponent", "meanPreference", "exposure": {"expectedExposures", "popularityExponent", "minProbability"}}' })
       .option('test-out', { type: 'string', describe: 'recommender: also write a uniformly random test set (true R_ui) here' })
       .option('test-users', { type: 'number', default: 1000, describe: 'recommender test set: users sampled' })
@@ -81,6 +83,7 @@ export const simulateCommand = {
   handler: async (args: ArgumentsCamelCase<SimulateArgs>) => {
     const progress = stderrProgress({ quiet: args.quiet });
     if (args.world === 'recommender') return simulateRecommender(args, progress);
+    if (args.world !== 'search') return simulateFittedWorld(args, progress);
     const data = loadWorld(args);
     const maxGrade = data.labels.reduce((max, y) => Math.max(max, y), 1);
     const relevance = relevanceTable(relevanceMapping(args, maxGrade), 'relevance');
@@ -114,6 +117,38 @@ export const simulateCommand = {
     process.stdout.write(`${args.sessions} sessions (${clickModel.name}, seed ${args.seed}) written to ${args.out}\n`);
   },
 };
+
+/**
+ * A semi-synthetic search log from a fitted world (`clicklab fit`): sessions on the logged rankings,
+ * in proportion to their logged frequencies, clicked by the fitted model; in chunks of
+ * SESSIONS_PER_CHUNK sessions, each from its own derived stream, so the log does not depend on
+ * how it is written.
+ */
+async function simulateFittedWorld(args: SimulateArgs, progress: Progress): Promise<void> {
+  if (!args.world.toLowerCase().endsWith('.json')) throw new ConfigError('--world', `expected search, recommender or a fitted model file (.json from clicklab fit), found "${args.world}"`);
+  const world = await FittedWorld.load(args.world);
+  const format = clickLogFormatOf(args.out);
+  if (format === 'arrow' && args.sessions > ARROW_MAX_SESSIONS) {
+    throw new ConfigError('--out', `Arrow files are written whole, from memory: use at most ${ARROW_MAX_SESSIONS} sessions, or .csv, .jsonl or .parquet to stream`);
+  }
+  const writer = format === 'arrow' ? null : await ClickLogWriter.open(args.out, { truth: args.truth });
+  const chunks: LoggedClicks[] = [];
+  const rng = randomStream(args.seed);
+  progress.start(`simulating ${world.model.type} sessions on the world fitted to ${world.source}`, args.sessions);
+  for (let chunk = 0, done = 0; done < args.sessions; chunk++) {
+    const n = Math.min(SESSIONS_PER_CHUNK, args.sessions - done);
+    const simulated = world.simulate(n, rng.derive('sessions', chunk));
+    const logged: LoggedClicks = args.truth ? simulated : { log: simulated.log, propensity: simulated.propensity };
+    if (writer) await writer.write(logged);
+    else chunks.push(logged);
+    done += n;
+    progress.update(done);
+  }
+  if (writer) await writer.close();
+  else await writeClickLog(args.out, concatChunks(chunks), { truth: args.truth });
+  progress.finish();
+  process.stdout.write(`${args.sessions} sessions (${world.model.type} fitted to ${world.source}, seed ${args.seed}) written to ${args.out}\n`);
+}
 
 /**
  * A recommender interaction log (user_id, item_id, click, pscore = the exposure propensity θ_i),

@@ -19,6 +19,7 @@ import { createPolicy } from '../policies/bandits/factory.js';
 import { runOnline } from '../policies/online.js';
 import { opeBenchmarkRows } from './ope-benchmark.js';
 import { recommenderTrainingRows } from './recommender-benchmark.js';
+import { fittingRows } from './fitting-benchmark.js';
 import { alignColumns } from './results.js';
 import { realLogReadingRows } from './real-log-benchmark.js';
 import { simulateSearchLog, type SearchLogSpec } from './simulate-search.js';
@@ -54,6 +55,7 @@ export async function runBenchmarks(options: BenchmarkOptions): Promise<Benchmar
     ...(await clickLogRows(Math.min(options.sessions, 200_000))),
     ...(await realLogReadingRows(Math.min(options.sessions, 100_000))),
     ...banditRows(Math.max(1000, Math.round(options.sessions / 20))),
+    ...fittingRows(options.sessions),
     ...(options.letorFile ? readerRows(options.letorFile) : []),
     ...opeBenchmarkRows(),
   ];

@@ -1,0 +1,132 @@
+import { ClickLabError, ConfigError } from '../core/errors.js';
+import { silentProgress, type Progress } from '../core/progress.js';
+import { randomStream } from '../core/random.js';
+import type { ClickLog } from '../core/types.js';
+import { FittedCcm } from './ccm.js';
+import { FittedCascade } from './cm.js';
+import { FittedDbn } from './dbn.js';
+import { FittedDcm } from './dcm.js';
+import { evaluateClickModel, type FitQuality } from './evaluation.js';
+import { FITTED_MODEL_TYPES, type FittableClickModel, type FittedModelType } from './model.js';
+import { FittedPbm, pbmPropensities } from './pbm.js';
+import { indexClickLog, splitSessions, type IndexedLog } from './sessions.js';
+import { FittedUbm } from './ubm.js';
+
+/** PyClick's default number of EM iterations. */
+export const DEFAULT_EM_ITERATIONS = 50;
+
+export interface FitOptions {
+  readonly model: FittedModelType;
+  /** EM iterations (default 50, PyClick's); the cascade model's closed form needs one pass. */
+  readonly iterations?: number;
+  /** Fraction of sessions held out for evaluation, drawn with `seed` (default 0.25; 0 evaluates on the training sessions only). */
+  readonly testFraction?: number;
+  readonly seed?: number | string;
+  /** Ranks the model has parameters for (default: the longest session); a longer session is an error. */
+  readonly listLength?: number;
+  /** Names the log in messages. */
+  readonly source?: string;
+  readonly progress?: Progress;
+}
+
+export interface FitReport {
+  readonly model: FittableClickModel;
+  readonly log: IndexedLog;
+  readonly train: Int32Array;
+  readonly test: Int32Array;
+  readonly iterations: number;
+  /** Wall time of the EM iterations. */
+  readonly fitSeconds: number;
+  readonly trainQuality: FitQuality;
+  /** Null when nothing was held out. */
+  readonly testQuality: FitQuality | null;
+  /** Test slots whose (query, document) pair never occurs in the training sessions (their α is 0.5). */
+  readonly unseenTestSlots: number;
+}
+
+/** A model of `type` with every parameter at PyClick's starting value 0.5 (SDBN's γ at 1). */
+export function createFittableModel(type: FittedModelType, numPairs: number, listLength: number): FittableClickModel {
+  switch (type) {
+    case 'pbm':
+      return new FittedPbm(numPairs, listLength);
+    case 'cm':
+      return new FittedCascade(numPairs, listLength);
+    case 'dcm':
+      return new FittedDcm(numPairs, listLength);
+    case 'dbn':
+      return new FittedDbn(numPairs, listLength);
+    case 'sdbn':
+      return new FittedDbn(numPairs, listLength, true);
+    case 'ubm':
+      return new FittedUbm(numPairs, listLength);
+    case 'ccm':
+      return new FittedCcm(numPairs, listLength);
+    default:
+      throw new ConfigError('model', `expected one of ${FITTED_MODEL_TYPES.join(', ')}, found ${JSON.stringify(type)}`);
+  }
+}
+
+/**
+ * Fit a click model to a click log by EM (maximum likelihood), with PyClick's conventions: every
+ * parameter starts at 0.5 and is re-estimated as (1 + expected successes) / (2 + expected trials),
+ * capped at 1 − 10⁻⁶, for 50 iterations; pairs unseen in training keep 0.5. The sessions are split
+ * into training and test sets (seeded), and both are scored (`evaluateClickModel`).
+ */
+export function fitClickModel(log: ClickLog, options: FitOptions): FitReport {
+  const source = options.source ?? 'click log';
+  const iterations = options.iterations ?? DEFAULT_EM_ITERATIONS;
+  if (!Number.isInteger(iterations) || iterations < 1) throw new ConfigError('iterations', `expected an integer ≥ 1, found ${iterations}`);
+  const indexed = indexClickLog(log, source);
+  const listLength = options.listLength ?? indexed.longestSession;
+  if (!Number.isInteger(listLength) || listLength < 1) throw new ConfigError('listLength', `expected an integer ≥ 1, found ${listLength}`);
+  if (indexed.longestSession > listLength) {
+    const s = longSession(indexed, listLength);
+    throw new ClickLabError(`${source}: session ${s} shows ${indexed.offsets[s + 1] - indexed.offsets[s]} results, beyond the model's list length of ${listLength} ranks`);
+  }
+  const { train, test } = splitSessions(log.sessionQuery.length, options.testFraction ?? 0.25, randomStream(options.seed ?? 1).derive('split'));
+  const model = createFittableModel(options.model, indexed.pairQuery.length, listLength);
+  const progress = options.progress ?? silentProgress;
+  const rounds = model.closedForm ? 1 : iterations;
+  progress.start(`fitting ${model.type} on ${train.length} sessions`, rounds);
+  const started = performance.now();
+  for (let i = 0; i < rounds; i++) {
+    model.iterate(indexed, train);
+    progress.update(i + 1);
+  }
+  const fitSeconds = (performance.now() - started) / 1000;
+  progress.finish();
+  return {
+    model,
+    log: indexed,
+    train,
+    test,
+    iterations: rounds,
+    fitSeconds,
+    trainQuality: evaluateClickModel(model, indexed, train),
+    testQuality: test.length > 0 ? evaluateClickModel(model, indexed, test) : null,
+    unseenTestSlots: unseenSlots(indexed, train, test),
+  };
+}
+
+function longSession(log: IndexedLog, listLength: number): number {
+  for (let s = 0; ; s++) if (log.offsets[s + 1] - log.offsets[s] > listLength) return s;
+}
+
+function unseenSlots(log: IndexedLog, train: Int32Array, test: Int32Array): number {
+  const seen = new Uint8Array(log.pairQuery.length);
+  for (const s of train) for (let row = log.offsets[s]; row < log.offsets[s + 1]; row++) seen[log.pair[row]] = 1;
+  let unseen = 0;
+  for (const s of test) for (let row = log.offsets[s]; row < log.offsets[s + 1]; row++) unseen += 1 - seen[log.pair[row]];
+  return unseen;
+}
+
+/**
+ * The "EM under PBM" propensity estimate from a click log: fit a PBM to every session and return
+ * its examination per rank relative to rank 1 (`pbmPropensities`). PBM separates examination from
+ * attractiveness only where documents are seen at several ranks (interventions such as RandTop-n,
+ * or several rankers in one log); with one fixed ranking per query the split is not identified.
+ */
+export function estimatePropensitiesByEm(log: ClickLog, options: { readonly iterations?: number; readonly listLength?: number } = {}): number[] {
+  const report = fitClickModel(log, { model: 'pbm', testFraction: 0, ...options });
+  return pbmPropensities(report.model as FittedPbm);
+}

@@ -1,0 +1,14 @@
+export { FittedCcm } from './ccm.js';
+export { FittedCascade } from './cm.js';
+export { CascadeFamilyModel } from './cascade-family.js';
+export { FittedDbn } from './dbn.js';
+export { FittedDcm } from './dcm.js';
+export { evaluateClickModel, type FitQuality } from './evaluation.js';
+export { createFittableModel, DEFAULT_EM_ITERATIONS, estimatePropensitiesByEm, fitClickModel, type FitOptions, type FitReport } from './fit.js';
+export { FITTED_MODEL_TYPES, type FittableClickModel, type FittedModelType, type FittedParameters, type FittedSimulator } from './model.js';
+export { MAX_PROBABILITY, MIN_PROBABILITY, ProbabilityParameters } from './parameters.js';
+export { FittedPbm, pbmPropensities } from './pbm.js';
+export { indexClickLog, splitSessions, type IndexedLog } from './sessions.js';
+export { FittedUbm } from './ubm.js';
+export { FITTED_WORLD_FORMAT, FittedWorld, type FittedWorldJson } from './world.js';
+export { formatFitReport } from './report.js';

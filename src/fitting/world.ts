@@ -1,0 +1,303 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { DataFormatError } from '../core/errors.js';
+import type { RandomStream } from '../core/random.js';
+import type { ClickLog, ClickLogTruth } from '../core/types.js';
+import type { LoggedClicks } from '../data/click-log-table.js';
+import { FittedCcm } from './ccm.js';
+import { FittedCascade } from './cm.js';
+import { FittedDbn } from './dbn.js';
+import { FittedDcm } from './dcm.js';
+import type { FitQuality } from './evaluation.js';
+import type { FitReport } from './fit.js';
+import { FITTED_MODEL_TYPES, type FittableClickModel, type FittedModelType, type FittedParameters } from './model.js';
+import { FittedPbm } from './pbm.js';
+import type { IndexedLog } from './sessions.js';
+import { FittedUbm } from './ubm.js';
+
+export const FITTED_WORLD_FORMAT = 'clicklab/fitted-click-model@1';
+
+/** The JSON a fit saves: the model, the logged rankings with their frequencies, and the fit's quality. */
+export interface FittedWorldJson {
+  readonly format: typeof FITTED_WORLD_FORMAT;
+  readonly model: FittedModelType;
+  readonly listLength: number;
+  readonly source: string;
+  /** One entry per (query, document) pair, with its attractiveness (0.5 for pairs seen only in the test sessions). */
+  readonly pairs: { readonly query: number[]; readonly document: number[]; readonly attractiveness: number[] };
+  /** The model's other parameters (PBM `examination`, DCM `lambda`, DBN `gamma` and per-pair `satisfaction`, UBM `gamma` table, CCM `tau` = [τ1, τ2, τ3]). */
+  readonly parameters: FittedParameters;
+  /** The distinct logged rankings (as pair indices): ranking i is `pairs[offsets[i] .. offsets[i + 1] − 1]`, logged in `sessions[i]` sessions. */
+  readonly rankings: { readonly offsets: number[]; readonly pairs: number[]; readonly sessions: number[] };
+  readonly fit?: {
+    readonly iterations: number;
+    readonly seconds: number;
+    readonly trainSessions: number;
+    readonly testSessions: number;
+    readonly unseenTestSlots: number;
+    readonly train: FitQuality;
+    readonly test: FitQuality | null;
+  };
+}
+
+/**
+ * A semi-synthetic search world made from a real log: its queries with their logged rankings and
+ * how often each was shown, and a fitted click model that clicks on them. `simulate` draws new
+ * sessions (a ranking in proportion to its logged frequency, then clicks from the fitted model,
+ * through clicklab's click-model simulators).
+ */
+export class FittedWorld {
+  private readonly cumulative: Float64Array;
+  /** The logger's probability of each ranking slot's document at its position, given the query (aligned with rankingPairs). */
+  private readonly slotPropensity: Float32Array;
+
+  constructor(
+    readonly model: FittableClickModel,
+    readonly pairQuery: Int32Array,
+    readonly pairDocument: Int32Array,
+    readonly rankingOffsets: Int32Array,
+    readonly rankingPairs: Int32Array,
+    readonly rankingSessions: Float64Array,
+    readonly source: string,
+    readonly fit?: FittedWorldJson['fit'],
+  ) {
+    this.cumulative = new Float64Array(rankingSessions.length);
+    let total = 0;
+    rankingSessions.forEach((n, i) => (this.cumulative[i] = total += n));
+    this.slotPropensity = this.loggingPropensities();
+  }
+
+  /**
+   * pscore of a ranking slot: the share of its query's logged sessions that show the slot's
+   * document at the slot's position, Σ_{rankings of q with d at k} n_r / Σ_{rankings of q} n_r.
+   */
+  private loggingPropensities(): Float32Array {
+    const L = this.model.listLength;
+    const perQuery = new Map<number, number>();
+    const perSlot = new Map<number, number>(); // key pair · L + position
+    const queryOf = (r: number) => this.pairQuery[this.rankingPairs[this.rankingOffsets[r]]];
+    for (let r = 0; r < this.rankingSessions.length; r++) {
+      const n = this.rankingSessions[r];
+      perQuery.set(queryOf(r), (perQuery.get(queryOf(r)) ?? 0) + n);
+      for (let i = this.rankingOffsets[r]; i < this.rankingOffsets[r + 1]; i++) {
+        const key = this.rankingPairs[i] * L + (i - this.rankingOffsets[r]);
+        perSlot.set(key, (perSlot.get(key) ?? 0) + n);
+      }
+    }
+    const out = new Float32Array(this.rankingPairs.length);
+    for (let r = 0; r < this.rankingSessions.length; r++) {
+      for (let i = this.rankingOffsets[r]; i < this.rankingOffsets[r + 1]; i++) {
+        out[i] = perSlot.get(this.rankingPairs[i] * L + (i - this.rankingOffsets[r]))! / perQuery.get(queryOf(r))!;
+      }
+    }
+    return out;
+  }
+
+  /** The world of a fit: every distinct ranking of the log (training and test sessions) with its frequency. */
+  static fromFit(report: FitReport, source: string): FittedWorld {
+    const rankings = distinctRankings(report.log);
+    return new FittedWorld(report.model, report.log.pairQuery, report.log.pairDocument, rankings.offsets, rankings.pairs, rankings.sessions, source, {
+      iterations: report.iterations,
+      seconds: report.fitSeconds,
+      trainSessions: report.train.length,
+      testSessions: report.test.length,
+      unseenTestSlots: report.unseenTestSlots,
+      train: report.trainQuality,
+      test: report.testQuality,
+    });
+  }
+
+  toJSON(): FittedWorldJson {
+    return {
+      format: FITTED_WORLD_FORMAT,
+      model: this.model.type,
+      listLength: this.model.listLength,
+      source: this.source,
+      pairs: { query: Array.from(this.pairQuery), document: Array.from(this.pairDocument), attractiveness: this.model.attractiveness.toArray() },
+      parameters: this.model.parameters(),
+      rankings: { offsets: Array.from(this.rankingOffsets), pairs: Array.from(this.rankingPairs), sessions: Array.from(this.rankingSessions) },
+      ...(this.fit ? { fit: this.fit } : {}),
+    };
+  }
+
+  async save(path: string): Promise<void> {
+    await writeFile(path, `${JSON.stringify(this.toJSON())}\n`);
+  }
+
+  static async load(path: string): Promise<FittedWorld> {
+    let json: unknown;
+    try {
+      json = JSON.parse(await readFile(path, 'utf8'));
+    } catch (error) {
+      throw new DataFormatError(path, null, `expected a fitted click model (JSON, "format": "${FITTED_WORLD_FORMAT}"): ${(error as Error).message}`);
+    }
+    return FittedWorld.fromJSON(json, path);
+  }
+
+  /** Rebuild a world from its JSON, checking every field (`file` names it in messages). */
+  static fromJSON(json: unknown, file: string): FittedWorld {
+    const fail = (problem: string): never => {
+      throw new DataFormatError(file, null, problem);
+    };
+    const o = json as Partial<FittedWorldJson> | null;
+    if (typeof o !== 'object' || o === null || o.format !== FITTED_WORLD_FORMAT) fail(`expected "format": "${FITTED_WORLD_FORMAT}", found ${JSON.stringify(o?.format)}`);
+    const w = o as FittedWorldJson;
+    if (!FITTED_MODEL_TYPES.includes(w.model)) fail(`"model": expected one of ${FITTED_MODEL_TYPES.join(', ')}, found ${JSON.stringify(w.model)}`);
+    if (!Number.isInteger(w.listLength) || w.listLength < 1) fail(`"listLength": expected an integer ≥ 1, found ${JSON.stringify(w.listLength)}`);
+    const L = w.listLength;
+    const query = integers(w.pairs?.query, 'pairs.query', fail);
+    const document = integers(w.pairs?.document, 'pairs.document', fail);
+    const attractiveness = probabilities(w.pairs?.attractiveness, 'pairs.attractiveness', fail);
+    const numPairs = query.length;
+    if (document.length !== numPairs || attractiveness.length !== numPairs) fail(`"pairs": query, document and attractiveness must have one entry per pair (${numPairs}), found ${document.length} and ${attractiveness.length}`);
+    const offsets = integers(w.rankings?.offsets, 'rankings.offsets', fail);
+    const pairs = integers(w.rankings?.pairs, 'rankings.pairs', fail);
+    const sessions = Float64Array.from(w.rankings?.sessions ?? [], Number);
+    if (offsets.length !== sessions.length + 1 || offsets[0] !== 0 || offsets[offsets.length - 1] !== pairs.length || sessions.length === 0) {
+      fail(`"rankings": expected offsets (one more than sessions, from 0 to the number of pairs) and a non-empty sessions list`);
+    }
+    for (let i = 0; i < sessions.length; i++) {
+      const n = offsets[i + 1] - offsets[i];
+      if (n < 1 || n > L) fail(`"rankings": ranking ${i} has ${n} results; expected 1 to the list length ${L}`);
+      if (!(sessions[i] > 0)) fail(`"rankings.sessions[${i}]": expected a positive count, found ${sessions[i]}`);
+    }
+    for (let i = 0; i < pairs.length; i++) if (pairs[i] < 0 || pairs[i] >= numPairs) fail(`"rankings.pairs[${i}]": expected a pair index below ${numPairs}, found ${pairs[i]}`);
+    const p = w.parameters ?? {};
+    const probabilityList = (name: string, length: number) => {
+      const values = probabilities(p[name], `parameters.${name}`, fail);
+      if (values.length !== length) fail(`"parameters.${name}": expected ${length} values, found ${values.length}`);
+      return Array.from(values);
+    };
+    let model: FittableClickModel;
+    switch (w.model) {
+      case 'pbm':
+        model = FittedPbm.restore(attractiveness, { examination: probabilityList('examination', L) });
+        break;
+      case 'cm':
+        model = FittedCascade.restore(attractiveness, L);
+        break;
+      case 'dcm':
+        model = FittedDcm.restore(attractiveness, { lambda: probabilityList('lambda', L) });
+        break;
+      case 'dbn':
+      case 'sdbn': {
+        const gamma = p.gamma;
+        if (typeof gamma !== 'number' || !(gamma >= 0 && gamma <= 1)) fail(`"parameters.gamma": expected a probability, found ${JSON.stringify(gamma)}`);
+        model = FittedDbn.restore(attractiveness, { gamma: gamma as number, satisfaction: probabilityList('satisfaction', numPairs) }, L, w.model === 'sdbn');
+        break;
+      }
+      case 'ubm': {
+        const rows = p.gamma;
+        if (!Array.isArray(rows) || rows.length !== L) fail(`"parameters.gamma": expected a ${L} × ${L} table`);
+        const table = (rows as unknown[]).map((row, k) => {
+          const values = probabilities(row, `parameters.gamma[${k}]`, fail);
+          if (values.length !== L) fail(`"parameters.gamma[${k}]": expected ${L} values, found ${values.length}`);
+          return Array.from(values);
+        });
+        model = FittedUbm.restore(attractiveness, { gamma: table });
+        break;
+      }
+      case 'ccm':
+        model = FittedCcm.restore(attractiveness, { tau: probabilityList('tau', 3) }, L);
+        break;
+    }
+    return new FittedWorld(model, query, document, offsets, pairs, sessions, w.source ?? file, w.fit);
+  }
+
+  /**
+   * `numSessions` new sessions: each shows a logged ranking drawn in proportion to its logged
+   * frequency, and the fitted model clicks (its simulator, from `model.simulator()`). The hidden
+   * truth holds the attractiveness as the relevance probability and the simulator's examination;
+   * `propensity` (pscore) is the logged probability of the document at its position given the query.
+   */
+  simulate(numSessions: number, rng: RandomStream): LoggedClicks & { readonly truth: ClickLogTruth } {
+    const rankingRng = rng.derive('rankings');
+    const clickRng = rng.derive('clicks');
+    const chosen = new Int32Array(numSessions);
+    const sessionOffsets = new Int32Array(numSessions + 1);
+    const total = this.cumulative[this.cumulative.length - 1];
+    for (let s = 0; s < numSessions; s++) {
+      const r = upperBound(this.cumulative, rankingRng.uniform() * total);
+      chosen[s] = r;
+      sessionOffsets[s + 1] = sessionOffsets[s] + this.rankingOffsets[r + 1] - this.rankingOffsets[r];
+    }
+    const rows = sessionOffsets[numSessions];
+    const log: ClickLog = { sessionQuery: new Int32Array(numSessions), sessionOffsets, document: new Int32Array(rows), position: new Uint16Array(rows), click: new Uint8Array(rows) };
+    const truth: ClickLogTruth = { examinationProbability: new Float32Array(rows), relevanceProbability: new Float32Array(rows), examined: new Uint8Array(rows) };
+    const simulator = this.model.simulator();
+    const a = this.model.attractiveness.value;
+    const propensity = new Float32Array(rows);
+    const out = { click: log.click, examined: truth.examined, examinationProbability: truth.examinationProbability };
+    for (let s = 0; s < numSessions; s++) {
+      const r = chosen[s];
+      const from = this.rankingOffsets[r];
+      const n = this.rankingOffsets[r + 1] - from;
+      const start = sessionOffsets[s];
+      log.sessionQuery[s] = this.pairQuery[this.rankingPairs[from]];
+      for (let k = 0; k < n; k++) {
+        const p = this.rankingPairs[from + k];
+        log.document[start + k] = this.pairDocument[p];
+        log.position[start + k] = k;
+        propensity[start + k] = this.slotPropensity[from + k];
+        truth.relevanceProbability[start + k] = a[p];
+      }
+      simulator.prepare(this.rankingPairs, from, n);
+      simulator.clickModel.simulate(truth.relevanceProbability, start, n, clickRng, out);
+    }
+    return { log, propensity, truth };
+  }
+}
+
+/** The first index i with cumulative[i] > x (the last one if none, against rounding at the top). */
+function upperBound(cumulative: Float64Array, x: number): number {
+  let lo = 0;
+  let hi = cumulative.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (cumulative[mid] > x) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/** The distinct rankings (sequences of pair ids) of a log, in order of first appearance, with their session counts. */
+function distinctRankings(log: IndexedLog): { offsets: Int32Array; pairs: Int32Array; sessions: Float64Array } {
+  const index = new Map<string, number>();
+  const offsets: number[] = [0];
+  const pairs: number[] = [];
+  const sessions: number[] = [];
+  const numSessions = log.offsets.length - 1;
+  for (let s = 0; s < numSessions; s++) {
+    const ranking = log.pair.subarray(log.offsets[s], log.offsets[s + 1]);
+    const key = ranking.join(',');
+    const known = index.get(key);
+    if (known !== undefined) {
+      sessions[known]++;
+      continue;
+    }
+    index.set(key, sessions.length);
+    sessions.push(1);
+    for (const p of ranking) pairs.push(p);
+    offsets.push(pairs.length);
+  }
+  return { offsets: Int32Array.from(offsets), pairs: Int32Array.from(pairs), sessions: Float64Array.from(sessions) };
+}
+
+function integers(values: unknown, name: string, fail: (problem: string) => never): Int32Array {
+  if (!Array.isArray(values)) fail(`"${name}": expected an array of integers`);
+  const out = new Int32Array((values as unknown[]).length);
+  (values as unknown[]).forEach((v, i) => {
+    if (!Number.isInteger(v)) fail(`"${name}[${i}]": expected an integer, found ${JSON.stringify(v)}`);
+    out[i] = v as number;
+  });
+  return out;
+}
+
+function probabilities(values: unknown, name: string, fail: (problem: string) => never): Float64Array {
+  if (!Array.isArray(values)) fail(`"${name}": expected an array of probabilities`);
+  const out = new Float64Array((values as unknown[]).length);
+  (values as unknown[]).forEach((v, i) => {
+    if (typeof v !== 'number' || !(v >= 0 && v <= 1)) fail(`"${name}[${i}]": expected a probability in [0, 1], found ${JSON.stringify(v)}`);
+    out[i] = v as number;
+  });
+  return out;
+}

@@ -1,0 +1,141 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DataFormatError } from '../../src/core/errors.js';
+import { randomStream } from '../../src/core/random.js';
+import { readClickLog, writeClickLog } from '../../src/data/index.js';
+import { evaluateClickModel, fitClickModel, FittedWorld, type FittedWorldJson } from '../../src/fitting/index.js';
+import { DynamicBayesianNetworkModel, PositionBasedModel } from '../../src/simulation/click-models/index.js';
+import { EYE_TRACKING_PROFILE } from '../../src/simulation/examination.js';
+import { simulateSessions } from '../../src/simulation/sessions.js';
+
+// 20 queries × 6 documents in a fixed order: 20 distinct rankings, drawn uniformly.
+const Q = 20;
+const lists = { offsets: Int32Array.from({ length: Q + 1 }, (_, q) => q * 6), documents: Int32Array.from({ length: Q * 6 }, (_, i) => 1000 + i) };
+const relevance = (() => {
+  const rng = randomStream('fit-world/relevance');
+  return Float32Array.from({ length: 2000 }, () => 0.1 + 0.8 * rng.uniform());
+})();
+
+function simulatedLog(clickModel: PositionBasedModel | DynamicBayesianNetworkModel, sessions: number) {
+  return simulateSessions(lists, { numSessions: sessions, clickModel, relevance, rng: randomStream('fit-world/log'), truth: false }).log;
+}
+
+describe('fitted worlds', () => {
+  it('save to JSON and load back to the same model, with the same quality', () => {
+    const log = simulatedLog(new DynamicBayesianNetworkModel(0.85, 'attractiveness'), 20_000);
+    const report = fitClickModel(log, { model: 'dbn', iterations: 10 });
+    const world = FittedWorld.fromFit(report, 'memory');
+    const back = FittedWorld.fromJSON(JSON.parse(JSON.stringify(world.toJSON())), 'world.json');
+    expect(back.toJSON()).toEqual(world.toJSON());
+    expect(evaluateClickModel(back.model, report.log, report.test)).toEqual(report.testQuality);
+    expect(world.rankingSessions.reduce((s, n) => s + n, 0)).toBe(20_000);
+    expect(world.rankingSessions.length).toBe(Q);
+  });
+
+  it('simulate logged rankings by frequency, and clicks at the fitted model’s rates', () => {
+    const log = simulatedLog(new PositionBasedModel(Float64Array.from(EYE_TRACKING_PROFILE)), 20_000);
+    const world = FittedWorld.fromFit(fitClickModel(log, { model: 'pbm', iterations: 10 }), 'memory');
+    const N = 100_000;
+    const { log: simulated, truth } = world.simulate(N, randomStream('fit-world/simulate'));
+    expect(Array.from(world.simulate(50, randomStream('same')).log.click)).toEqual(Array.from(world.simulate(50, randomStream('same')).log.click));
+    // Expected clicks per rank: Σ_rankings P(ranking) P(C_k = 1 | ranking), from the fitted model's closed form.
+    const total = world.rankingSessions.reduce((s, n) => s + n, 0);
+    const expected = new Float64Array(6);
+    const probs = new Float64Array(6);
+    const simulator = world.model.simulator();
+    for (let r = 0; r < world.rankingSessions.length; r++) {
+      const from = world.rankingOffsets[r];
+      const attractiveness = Array.from(world.rankingPairs.subarray(from, from + 6), (p) => world.model.attractiveness.value[p]);
+      simulator.prepare(world.rankingPairs, from, 6);
+      simulator.clickModel.clickProbabilities(attractiveness, 6, probs);
+      for (let k = 0; k < 6; k++) expected[k] += (world.rankingSessions[r] / total) * probs[k];
+    }
+    const clicks = new Float64Array(6);
+    for (let row = 0; row < simulated.click.length; row++) clicks[simulated.position[row]] += simulated.click[row];
+    for (let k = 0; k < 6; k++) expect(Math.abs(clicks[k] / N - expected[k])).toBeLessThan(4 * Math.sqrt((expected[k] * (1 - expected[k])) / N));
+    // Each query's share of sessions: binomial around its logged share.
+    const perQuery = new Float64Array(Q);
+    for (const q of simulated.sessionQuery) perQuery[q]++;
+    for (let r = 0; r < Q; r++) {
+      const q = world.pairQuery[world.rankingPairs[world.rankingOffsets[r]]];
+      const share = world.rankingSessions[r] / total;
+      expect(Math.abs(perQuery[q] / N - share)).toBeLessThan(4 * Math.sqrt((share * (1 - share)) / N));
+    }
+    // Documents are the logged ones, and the hidden truth carries the fitted attractiveness.
+    expect(new Set(simulated.document)).toEqual(new Set(lists.documents));
+    const pairOf = new Map(Array.from(world.pairQuery, (q, p) => [`${q}/${world.pairDocument[p]}`, p]));
+    for (let s = 0; s < 100; s++) {
+      for (let row = simulated.sessionOffsets[s]; row < simulated.sessionOffsets[s + 1]; row++) {
+        const p = pairOf.get(`${simulated.sessionQuery[s]}/${simulated.document[row]}`)!;
+        expect(truth.relevanceProbability[row]).toBe(Math.fround(world.model.attractiveness.value[p]));
+      }
+    }
+  });
+
+  it('give each simulated slot the logged probability of its document at its position (pscore)', () => {
+    // Query 7 logged [1, 2] three times and [2, 1] once; query 8 logged [5] twice.
+    const rankings = [[1, 2], [1, 2], [2, 1], [1, 2], [5], [5]];
+    const queries = [7, 7, 7, 7, 8, 8];
+    const offsets = [0];
+    for (const r of rankings) offsets.push(offsets[offsets.length - 1] + r.length);
+    const log = {
+      sessionQuery: Int32Array.from(queries),
+      sessionOffsets: Int32Array.from(offsets),
+      document: Int32Array.from(rankings.flat()),
+      position: Uint16Array.from(rankings.flatMap((r) => r.map((_, k) => k))),
+      click: new Uint8Array(offsets[offsets.length - 1]),
+    };
+    const world = FittedWorld.fromFit(fitClickModel(log, { model: 'pbm', iterations: 1, testFraction: 0 }), 'memory');
+    const { log: simulated, propensity } = world.simulate(200, randomStream('pscore'));
+    const expected: Record<string, number> = { '7/1/0': 0.75, '7/2/1': 0.75, '7/2/0': 0.25, '7/1/1': 0.25, '8/5/0': 1 };
+    for (let s = 0; s < 200; s++) {
+      for (let row = simulated.sessionOffsets[s]; row < simulated.sessionOffsets[s + 1]; row++) {
+        expect(propensity![row]).toBe(Math.fround(expected[`${simulated.sessionQuery[s]}/${simulated.document[row]}/${simulated.position[row]}`]));
+      }
+    }
+  });
+
+  it('reject a malformed file, naming it and the field', () => {
+    const world = FittedWorld.fromFit(fitClickModel(simulatedLog(new PositionBasedModel(Float64Array.from(EYE_TRACKING_PROFILE)), 500), { model: 'pbm', iterations: 2 }), 'memory');
+    const json = world.toJSON() as unknown as { parameters: { examination: number[] } } & FittedWorldJson;
+    expect(() => FittedWorld.fromJSON({ ...json, format: 'other' }, 'w.json')).toThrow(DataFormatError);
+    expect(() => FittedWorld.fromJSON({ ...json, format: 'other' }, 'w.json')).toThrow(/w\.json: expected "format": "clicklab\/fitted-click-model@1"/);
+    const bad = { ...json, parameters: { examination: [...json.parameters.examination.slice(0, 5), 1.5] } };
+    expect(() => FittedWorld.fromJSON(bad, 'w.json')).toThrow(/w\.json: "parameters\.examination\[5\]": expected a probability in \[0, 1\], found 1\.5/);
+    expect(() => FittedWorld.fromJSON({ ...json, listLength: 3 }, 'w.json')).toThrow(/ranking 0 has 6 results; expected 1 to the list length 3/);
+  });
+});
+
+describe('clicklab fit and clicklab simulate --world', () => {
+  const cli = path.resolve('dist/cli/main.js');
+
+  it('fit a log, print the quality table, and simulate a semi-synthetic log from the saved world', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'clicklab-fit-'));
+    const logFile = path.join(dir, 'log.csv');
+    await writeClickLog(logFile, { log: simulatedLog(new DynamicBayesianNetworkModel(0.85, 'attractiveness'), 4000) });
+    const fitted = path.join(dir, 'fitted.json');
+    const stdout = execFileSync(process.execPath, [cli, 'fit', '--model', 'sdbn', '--log', logFile, '--out', fitted, '--iterations', '5', '--quiet'], { encoding: 'utf8' });
+    expect(stdout).toMatch(/sdbn fitted to .*log\.csv: 3000 training sessions, 1000 test sessions, 120 \(query, document\) pairs; 5 EM iterations/);
+    expect(stdout).toMatch(/log-likelihood +-0\.\d{4} +-0\.\d{4}/);
+    expect(stdout).toMatch(/perplexity @6 +1\.\d{4} +1\.\d{4}/);
+    expect(JSON.parse(readFileSync(fitted, 'utf8')).model).toBe('sdbn');
+    const out = path.join(dir, 'sim.parquet');
+    execFileSync(process.execPath, [cli, 'simulate', '--world', fitted, '--out', out, '--sessions', '2000', '--seed', '4', '--quiet'], { stdio: 'pipe' });
+    const { log, propensity } = await readClickLog(out);
+    expect(log.sessionQuery.length).toBe(2000);
+    expect(new Set(propensity)).toEqual(new Set([1])); // one logged ranking per query
+    expect(new Set(log.document)).toEqual(new Set(lists.documents));
+
+    writeFileSync(path.join(dir, 'bad.json'), '{"format": "clicklab/fitted-click-model@1", "model": "xyz"}');
+    let stderr = '';
+    try {
+      execFileSync(process.execPath, [cli, 'simulate', '--world', path.join(dir, 'bad.json'), '--out', out], { stdio: 'pipe' });
+    } catch (error) {
+      stderr = String((error as { stderr: Buffer }).stderr);
+    }
+    expect(stderr).toMatch(/bad\.json: "model": expected one of pbm, cm, dcm, dbn, sdbn, ubm, ccm, found "xyz"/);
+  });
+});
