@@ -4,6 +4,7 @@ import { hideBin } from 'yargs/helpers';
 import { ClickLabError } from '../core/errors.js';
 import { banditCommand } from './bandit.js';
 import { benchCommand } from './bench.js';
+import { compareCommand } from './compare.js';
 import { runCommand } from './run.js';
 import { simulateCommand } from './simulate.js';
 
@@ -13,6 +14,7 @@ await yargs(hideBin(process.argv))
   .command(simulateCommand)
   .command(banditCommand)
   .command(benchCommand)
+  .command(compareCommand)
   .demandCommand(1, 'name a command, e.g. clicklab run sim/ultr-mq2008.json')
   .strict()
   .help()

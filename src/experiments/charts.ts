@@ -38,10 +38,9 @@ export function metricCharts(experiment: Experiment, summary: readonly SummaryRo
     ];
   }
   return experiment.grid.map((axis) => {
-    const numeric = axis.values.every((v) => typeof v === 'number');
     const others = experiment.grid.filter((g) => g !== axis);
     const values = rows.map((r) => ({
-      x: numeric ? (r.params[axis.path] as number) : formatValue(r.params[axis.path] as never),
+      x: formatValue(r.params[axis.path] as never),
       method: r.method,
       mean: r.mean,
       lo: r.mean - r.ci95,
@@ -50,10 +49,12 @@ export function metricCharts(experiment: Experiment, summary: readonly SummaryRo
     }));
     const layered = {
       encoding: {
-        x: { field: 'x', type: numeric ? 'quantitative' : 'ordinal', sort: null, title: axis.path, scale: numeric ? { zero: false, nice: false } : undefined },
+        // Grid values are few and discrete: an ordinal axis in grid order, methods dodged so their intervals do not overlap.
+        x: { field: 'x', type: 'ordinal', sort: null, title: axis.path, axis: { labelAngle: 0 } },
+        xOffset: { field: 'method', type: 'nominal', sort: null },
         color: { field: 'method', type: 'nominal', sort: null, title: null },
       },
-      layer: [{ mark: { type: 'line', point: true }, encoding: { y: { field: 'mean', type: 'quantitative', scale: { zero: false }, title: metric } } }, band],
+      layer: [{ mark: { type: 'point', filled: true, size: 50 }, encoding: { y: { field: 'mean', type: 'quantitative', scale: { zero: false }, title: metric } } }, band],
     };
     return {
       name: `${safe(metric)}-vs-${safe(axis.path)}`,
