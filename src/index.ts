@@ -41,3 +41,5 @@ export * from './experiments/experiment-results.js';
 export * from './experiments/experiment-report.js';
 export * from './experiments/charts.js';
 export * from './experiments/compare-runs.js';
+export * from './policies/bandits/index.js';
+export * from './policies/online.js';

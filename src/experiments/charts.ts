@@ -1,12 +1,15 @@
-import * as vega from 'vega';
-import * as vegaLite from 'vega-lite';
 import { formatValue, type Experiment } from './experiment.js';
 import type { ChartRequest } from './study-kind.js';
 import type { SummaryRow } from './experiment-results.js';
 
-/** Render a vega-lite spec to SVG in Node (vega-lite → vega → a headless view). */
+/**
+ * Render a vega-lite spec to SVG in Node (vega-lite → vega → a headless view). vega is loaded on
+ * first use: its canvas probe is a top-level await, which would stop CommonJS hosts such as the
+ * tslab notebook kernel from loading clicklab at all.
+ */
 export async function renderSvg(spec: Record<string, unknown>): Promise<string> {
-  const compiled = vegaLite.compile({ $schema: 'https://vega.github.io/schema/vega-lite/v6.json', background: 'white', ...spec } as vegaLite.TopLevelSpec).spec;
+  const [vega, vegaLite] = await Promise.all([import('vega'), import('vega-lite')]);
+  const compiled = vegaLite.compile({ $schema: 'https://vega.github.io/schema/vega-lite/v6.json', background: 'white', ...spec } as Parameters<typeof vegaLite.compile>[0]).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   try {
     return await view.toSVG();

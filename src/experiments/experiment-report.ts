@@ -5,7 +5,7 @@ import { formatValue, type Experiment } from './experiment.js';
 import { summariseCells, tidyFormats, tidyResults, type SummaryRow } from './experiment-results.js';
 import { formatP } from './results.js';
 import { writeAtomically } from './run-experiment.js';
-import type { CellOutcomes, ChartRequest } from './study-kind.js';
+import type { CellOutcomes, ChartRequest, TableRequest } from './study-kind.js';
 
 export interface ReportContext {
   /** The command that made the run, shown in the reports. */
@@ -36,8 +36,9 @@ export async function writeExperimentReport(experiment: Experiment, cells: reado
     svgs.push(svg);
     writeAtomically(path.join(outDir, 'charts', `${chart.name}.svg`), svg);
   }
-  writeAtomically(path.join(outDir, 'report.md'), markdownReport(experiment, summary, charts, context));
-  writeAtomically(path.join(outDir, 'report.html'), htmlReport(experiment, summary, charts, svgs, context));
+  const tables = experiment.kind.tables?.(cells) ?? [];
+  writeAtomically(path.join(outDir, 'report.md'), markdownReport(experiment, summary, charts, tables, context));
+  writeAtomically(path.join(outDir, 'report.html'), htmlReport(experiment, summary, charts, svgs, tables, context));
   return summary;
 }
 
@@ -83,9 +84,13 @@ function describeRun(experiment: Experiment, context: ReportContext): string[] {
   ];
 }
 
-function markdownReport(experiment: Experiment, summary: readonly SummaryRow[], charts: readonly ChartRequest[], context: ReportContext): string {
-  const rows = comparisonRows(experiment, summary);
+function markdownTable(rows: readonly (readonly string[])[], textColumns: number): string[] {
   const escape = (cell: string) => cell.replace(/\|/g, '\\|');
+  return [`| ${rows[0].map(escape).join(' | ')} |`, `|${rows[0].map((_, i) => (i < textColumns ? '---' : '--:')).join('|')}|`, ...rows.slice(1).map((r) => `| ${r.map(escape).join(' | ')} |`)];
+}
+
+function markdownReport(experiment: Experiment, summary: readonly SummaryRow[], charts: readonly ChartRequest[], tables: readonly TableRequest[], context: ReportContext): string {
+  const rows = comparisonRows(experiment, summary);
   return [
     `# ${experiment.name}`,
     '',
@@ -95,10 +100,9 @@ function markdownReport(experiment: Experiment, summary: readonly SummaryRow[], 
     '',
     '## Comparison',
     '',
-    `| ${rows[0].map(escape).join(' | ')} |`,
-    `|${rows[0].map((_, i) => (i < experiment.grid.length + 1 ? '---' : '--:')).join('|')}|`,
-    ...rows.slice(1).map((r) => `| ${r.map(escape).join(' | ')} |`),
+    ...markdownTable(rows, experiment.grid.length + 1),
     '',
+    ...tables.flatMap((t) => [`### ${t.title}`, '', t.caption, '', ...markdownTable(t.rows, 1), '']),
     '## Charts',
     '',
     ...charts.flatMap((c) => [`### ${c.title}`, '', `![${c.title}](charts/${c.name}.svg)`, '', c.caption, '']),
@@ -107,11 +111,22 @@ function markdownReport(experiment: Experiment, summary: readonly SummaryRow[], 
   ].join('\n');
 }
 
-function htmlReport(experiment: Experiment, summary: readonly SummaryRow[], charts: readonly ChartRequest[], svgs: readonly string[], context: ReportContext): string {
+function htmlReport(
+  experiment: Experiment,
+  summary: readonly SummaryRow[],
+  charts: readonly ChartRequest[],
+  svgs: readonly string[],
+  tables: readonly TableRequest[],
+  context: ReportContext,
+): string {
   const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
   const inline = (s: string) => esc(s).replace(/`([^`]+)`/g, '<code>$1</code>');
   const rows = comparisonRows(experiment, summary);
-  const numericFrom = experiment.grid.length + 1;
+  const htmlTable = (rows: readonly (readonly string[])[], numericFrom: number) =>
+    `<table><thead><tr>${rows[0].map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>\n${rows
+      .slice(1)
+      .map((r) => `<tr>${r.map((c, i) => `<td${i >= numericFrom ? ' class="n"' : ''}>${esc(c)}</td>`).join('')}</tr>`)
+      .join('\n')}\n</tbody></table>`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(experiment.name)}</title>
 <style>
@@ -123,9 +138,8 @@ td.n { text-align: right; font-variant-numeric: tabular-nums; } figure { margin:
 <p>${esc(experiment.description)}</p>
 <ul>${describeRun(experiment, context).map((l) => `<li>${inline(l.slice(2))}</li>`).join('')}</ul>
 <h2>Comparison</h2>
-<table><thead><tr>${rows[0].map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>
-${rows.slice(1).map((r) => `<tr>${r.map((c, i) => `<td${i >= numericFrom ? ' class="n"' : ''}>${esc(c)}</td>`).join('')}</tr>`).join('\n')}
-</tbody></table>
+${htmlTable(rows, experiment.grid.length + 1)}
+${tables.map((t) => `<h3>${esc(t.title)}</h3><p>${esc(t.caption)}</p>${htmlTable(t.rows, 1)}`).join('\n')}
 <h2>Charts</h2>
 ${charts.map((c, i) => `<figure><h3>${esc(c.title)}</h3>${svgs[i]}<figcaption>${esc(c.caption)}</figcaption></figure>`).join('\n')}
 </body></html>

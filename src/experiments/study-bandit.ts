@@ -107,7 +107,7 @@ export const banditStudy: StudyKind<BanditCell> = {
           encoding: {
             x: { field: 'round', type: 'quantitative', title: 'round' },
             y: { field: 'regret', type: 'quantitative', title: 'cumulative regret' },
-            color: { field: 'policy', type: 'nominal', title: null },
+            color: { field: 'policy', type: 'nominal', sort: null, title: null },
             ...(cells.length > 1 ? { facet: { field: 'cell', type: 'nominal', title: null, columns: 3 } } : {}),
           },
         },

@@ -33,6 +33,15 @@ export interface StudyKind<Spec = unknown> {
   runSeed(spec: Spec, seed: number, context: SeedContext): Promise<SeedOutcome>;
   /** Kind-specific charts over all cells (e.g. learned propensities against the truth, regret curves). */
   charts?(cells: readonly CellOutcomes<Spec>[]): ChartRequest[];
+  /** Kind-specific tables for the reports (e.g. the propensities behind a chart, in numbers). */
+  tables?(cells: readonly CellOutcomes<Spec>[]): TableRequest[];
+}
+
+/** A table a kind adds to the reports: a header row, then rows of text cells. */
+export interface TableRequest {
+  readonly title: string;
+  readonly caption: string;
+  readonly rows: readonly (readonly string[])[];
 }
 
 export interface SeedContext {

@@ -1,8 +1,8 @@
-import { mean } from '../evaluation/statistics.js';
+import { mean, standardDeviation } from '../evaluation/statistics.js';
 import { examinationProbabilities, relativeToFirst } from '../simulation/examination.js';
 import { prepareData } from './prepare-data.js';
 import { parseScenario, type Scenario } from './scenario.js';
-import type { ChartRequest, StudyKind } from './study-kind.js';
+import type { CellOutcomes, ChartRequest, StudyKind } from './study-kind.js';
 import type { PreparedData } from './ultr-run.js';
 import { runSeed } from './ultr-run.js';
 
@@ -46,21 +46,7 @@ export const ultrStudy: StudyKind<Scenario> = {
     };
   },
   charts(cells) {
-    const rows: { cell: string; rank: number; source: string; value: number }[] = [];
-    for (const cell of cells) {
-      const perSeed = cell.outcomes.map((o) => o.extras!);
-      const truth = perSeed[0].truePropensities as number[];
-      truth.forEach((value, k) => rows.push({ cell: cell.label, rank: k + 1, source: 'true', value }));
-      const average = (lists: number[][]) => lists[0].map((_, k) => mean(lists.map((l) => l[k])));
-      if (perSeed.every((e) => e.estimatedPropensities)) {
-        average(perSeed.map((e) => e.estimatedPropensities as number[])).forEach((value, k) => rows.push({ cell: cell.label, rank: k + 1, source: 'RandTop-n estimate', value }));
-      }
-      for (const method of Object.keys(perSeed[0].learnedPropensities as Record<string, number[]>)) {
-        average(perSeed.map((e) => (e.learnedPropensities as Record<string, number[]>)[method])).forEach((value, k) =>
-          rows.push({ cell: cell.label, rank: k + 1, source: `${method} (learned)`, value }),
-        );
-      }
-    }
+    const rows = cells.flatMap((cell) => propensityColumns(cell).flatMap(({ source, mean: values }) => values.map((value, k) => ({ cell: cell.label, rank: k + 1, source, value }))));
     if (!rows.some((r) => r.source !== 'true')) return [];
     const chart: ChartRequest = {
       name: 'propensities',
@@ -72,11 +58,40 @@ export const ultrStudy: StudyKind<Scenario> = {
         encoding: {
           x: { field: 'rank', type: 'ordinal', title: 'rank' },
           y: { field: 'value', type: 'quantitative', scale: { type: 'log' }, title: 'p_k / p_1' },
-          color: { field: 'source', type: 'nominal', title: null },
+          color: { field: 'source', type: 'nominal', sort: null, title: null },
           ...(cells.length > 1 ? { facet: { field: 'cell', type: 'nominal', title: null, columns: 3 } } : {}),
         },
       },
     };
     return [chart];
   },
+  tables(cells) {
+    return cells
+      .map((cell) => ({ cell, columns: propensityColumns(cell) }))
+      .filter(({ columns }) => columns.length > 1)
+      .map(({ cell, columns }) => ({
+        title: `Propensities p_k/p_1${cells.length > 1 ? ` (${cell.label})` : ''}`,
+        caption: 'True, estimated (RandTop-n intervention) and learned (DLA) examination propensities relative to rank 1: mean ± std over seeds.',
+        rows: [
+          ['rank', ...columns.map((c) => c.source)],
+          ...columns[0].mean.map((_, k) => [String(k + 1), ...columns.map((c) => `${c.mean[k].toFixed(3)}${c.std ? ` ± ${c.std[k].toFixed(3)}` : ''}`)]),
+        ],
+      }));
+  },
 };
+
+/** The true propensities of a cell, then its RandTop-n estimate and each DLA learner's, as mean (± std) over seeds. */
+function propensityColumns(cell: CellOutcomes<Scenario>): { source: string; mean: number[]; std?: number[] }[] {
+  const perSeed = cell.outcomes.map((o) => o.extras!);
+  const summarise = (source: string, lists: number[][]) => ({
+    source,
+    mean: lists[0].map((_, k) => mean(lists.map((l) => l[k]))),
+    std: lists[0].map((_, k) => standardDeviation(lists.map((l) => l[k]))),
+  });
+  const columns: { source: string; mean: number[]; std?: number[] }[] = [{ source: 'true', mean: perSeed[0].truePropensities as number[] }];
+  if (perSeed.every((e) => e.estimatedPropensities)) columns.push(summarise('RandTop-n estimate', perSeed.map((e) => e.estimatedPropensities as number[])));
+  for (const method of Object.keys(perSeed[0].learnedPropensities as Record<string, number[]>)) {
+    columns.push(summarise(`${method} (learned)`, perSeed.map((e) => (e.learnedPropensities as Record<string, number[]>)[method])));
+  }
+  return columns;
+}
