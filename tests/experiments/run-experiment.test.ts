@@ -96,7 +96,11 @@ describe('runExperiment', () => {
     const old = await runScenario(parseScenario(tiny), { backend, workers: 1 });
     const experiment = parseExperiment(tiny);
     const state = await runExperiment(experiment, { outDir: tmp('v1') });
-    const summary = await writeExperimentReport(experiment, state.cells!, tmp('v1-report'));
+    const reportDir = tmp('v1-report');
+    const summary = await writeExperimentReport(experiment, state.cells!, reportDir);
+    // The ULTR kind's own table and chart: RandTop-n and DLA propensities against the truth.
+    expect(readFileSync(path.join(reportDir, 'report.md'), 'utf8')).toMatch(/\| rank \| true \| RandTop-n estimate \| dla \(learned\) \|\n\|---\|--:\|--:\|--:\|\n\| 1 \| 1\.000 \|/);
+    expect(readdirSync(path.join(reportDir, 'charts')).sort()).toEqual(['ndcg_10-by-method.svg', 'propensities.svg']);
     for (const method of old.methods) {
       for (const metric of experiment.metrics) {
         const row = summary.find((r) => r.method === method.method && r.metric === metric)!;
