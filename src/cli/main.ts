@@ -10,6 +10,7 @@ import { benchGpuCommand } from './bench-gpu.js';
 import { doctorCommand } from './doctor.js';
 import { recommendCommand } from './recommend.js';
 import { fitCommand } from './fit.js';
+import { compareCommand } from './compare.js';
 import { runCommand } from './run.js';
 import { simulateCommand } from './simulate.js';
 
@@ -25,6 +26,7 @@ await yargs(hideBin(process.argv))
   .command(doctorCommand)
   .command(recommendCommand)
   .command(fitCommand)
+  .command(compareCommand)
   .demandCommand(1, 'name a command, e.g. clicklab run sim/ultr-mq2008.json')
   .strict()
   .help()

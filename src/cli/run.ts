@@ -1,16 +1,19 @@
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
-import { ClickLabError } from '../core/errors.js';
+import { ClickLabError, ConfigError } from '../core/errors.js';
 import { stderrProgress } from '../core/progress.js';
 import { BACKEND_CHOICES, initBackend, type BackendChoice } from '../learning/backend.js';
-import { loadScenario } from '../experiments/scenario.js';
-import { formatResult, runScenario, writeRunOutputs } from '../experiments/run-scenario.js';
+import { loadExperiment } from '../experiments/experiment.js';
+import { comparisonRows, writeExperimentReport } from '../experiments/experiment-report.js';
+import { alignColumns } from '../experiments/results.js';
+import { runExperiment } from '../experiments/run-experiment.js';
 import { positiveIntegers } from './checks.js';
 
 interface RunArgs {
   scenario: string;
   out?: string;
+  resume: boolean;
   backend: BackendChoice;
   seeds?: number[];
   dataset?: string;
@@ -21,29 +24,44 @@ interface RunArgs {
 
 export const runCommand = {
   command: 'run <scenario>',
-  describe: 'Run a scenario file (e.g. sim/ultr-mq2008.json): simulate clicks, train every learner over its seeds, print the comparison table',
+  describe: 'Run a scenario file (e.g. sim/ultr-mq2008.json): every grid cell over every seed in worker threads, then the tidy results table, report.md and report.html',
   builder: (yargs: Argv) =>
     yargs
-      .positional('scenario', { type: 'string', demandOption: true, describe: 'path to the scenario JSON' })
+      .positional('scenario', { type: 'string', demandOption: true, describe: 'path to the scenario JSON (schema clicklab/scenario@2 or @1)' })
       .option('out', { type: 'string', describe: 'output folder (default runs/<time>-<scenario name>/)' })
+      .option('resume', { type: 'boolean', default: false, describe: 'continue the interrupted run in --out: finished (cell, seed) results are kept, the rest run' })
       .option('backend', { choices: BACKEND_CHOICES, default: 'auto' as BackendChoice, describe: 'TF.js backend: auto = native TensorFlow on a GPU, WebGPU on a hardware adapter, native TensorFlow on the CPU, wasm, cpu (see clicklab doctor)' })
       .option('seeds', { type: 'number', array: true, describe: 'override the scenario seeds' })
-      .option('dataset', { type: 'string', describe: 'override the data set with a shipped one (mq2008)' })
-      .option('fold', { type: 'number', describe: 'override the fold (1-5 for mq2008)' })
-      .option('workers', { type: 'number', default: availableParallelism(), describe: 'seeds run in parallel worker threads (default: the core count)' })
+      .option('dataset', { type: 'string', describe: 'ULTR studies: override the data set with a shipped one (mq2008)' })
+      .option('fold', { type: 'number', describe: 'ULTR studies: override the fold (1-5 for mq2008)' })
+      .option('workers', { type: 'number', default: availableParallelism(), describe: '(cell, seed) runs in parallel worker threads (default: the core count); results do not depend on it' })
       .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr' })
       .check((argv) => positiveIntegers(argv, ['workers'])) as unknown as Argv<RunArgs>,
   handler: async (args: ArgumentsCamelCase<RunArgs>) => {
     const progress = stderrProgress({ quiet: args.quiet });
-    const scenario = loadScenario(args.scenario, { dataset: args.dataset, fold: args.fold, seeds: args.seeds });
-    const backend = await initBackend(args.backend);
-    if (!backend.syncReads) throw new ClickLabError(`--backend ${backend.name}: training with validation reads tensors synchronously, which ${backend.name} cannot do in Node; use tensorflow, wasm or cpu`);
-    process.stdout.write(`backend: ${backend.name} (${backend.description})\n`);
-    for (const reason of backend.fallbacks) progress.log(`  not used: ${reason}`);
-    const result = await runScenario(scenario, { backend, backendChoice: backend.name as BackendChoice, workers: args.workers, progress });
-    const stamp = result.startedAt.replace(/[:.]/g, '-').replace(/-\d{3}Z$/, 'Z');
-    const outDir = args.out ?? path.join('runs', `${stamp}-${scenario.name}`);
-    writeRunOutputs(result, outDir);
-    process.stdout.write(`\n${formatResult(result)}\n\nwall time ${result.wallSeconds.toFixed(1)} s; results.json and report.md in ${outDir}\n`);
+    // Every cell of the grid is validated before any work starts.
+    const experiment = loadExperiment(args.scenario, { dataset: args.dataset, fold: args.fold, seeds: args.seeds });
+    if (args.resume && args.out === undefined) throw new ConfigError('--resume', 'name the run to continue with --out DIR');
+    const notes: string[] = [];
+    let backendChoice = args.backend;
+    if (experiment.kind.needsBackend) {
+      const backend = await initBackend(args.backend);
+      if (!backend.syncReads) throw new ClickLabError(`--backend ${backend.name}: training with validation reads tensors synchronously, which ${backend.name} cannot do in Node; use tensorflow, wasm or cpu`);
+      process.stdout.write(`backend: ${backend.name} (${backend.description})\n`);
+      for (const reason of backend.fallbacks) progress.log(`  not used: ${reason}`);
+      notes.push(`TF.js backend: ${backend.name} (${backend.description}).`);
+      // Workers take the backend resolved here, so that none probes the others again.
+      backendChoice = backend.name as BackendChoice;
+    }
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace(/-\d{3}Z$/, 'Z');
+    const outDir = args.out ?? path.join('runs', `${stamp}-${experiment.name}`);
+    const state = await runExperiment(experiment, { outDir, workers: args.workers, backend: backendChoice, resume: args.resume, progress });
+    if (!state.cells) return;
+    const command = `clicklab run ${process.argv.slice(3).join(' ')}`;
+    const summary = await writeExperimentReport(experiment, state.cells, outDir, { command, notes });
+    process.stdout.write(
+      `\n${alignColumns(comparisonRows(experiment, summary))}\n\n${state.ran} runs in ${state.wallSeconds.toFixed(1)} s${state.reused > 0 ? ` (${state.reused} reused)` : ''}; ` +
+        `results.{parquet,csv,json}, summary.json, report.md, report.html and charts/ in ${outDir}\n`,
+    );
   },
 };

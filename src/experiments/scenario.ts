@@ -3,7 +3,7 @@ import { ConfigError } from '../core/errors.js';
 import { EXAMINATION_PROFILES, type ExaminationProfile } from '../simulation/examination.js';
 import { parseMetric } from '../evaluation/metrics.js';
 import type { ModelSpec } from '../learning/model.js';
-import { nearest } from '../core/suggest.js';
+import { array, checkKeys, integer, number, object, oneOf, string, type Json, type JsonObject } from './validate.js';
 
 /**
  * A scenario: one declarative, versioned experiment (`sim/*.json`). Version 1 describes the
@@ -65,8 +65,6 @@ export interface Scenario {
   readonly seeds: readonly number[];
 }
 
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-type JsonObject = { [key: string]: Json };
 
 /** Command-line overrides of a scenario file, validated like the file itself. */
 export interface ScenarioOverrides {
@@ -215,56 +213,4 @@ function learner(entry: Json, path: string): LearnerSpec {
   const defaultLabel =
     type + (propensities === 'estimated' ? '-estimated' : '') + (type === 'clipped-ips' || (type === 'dla' && maxWeight !== Infinity) ? `@${maxWeight}` : '');
   return { type, label: raw.label === undefined ? defaultLabel : string(raw.label, `${path}.label`), propensities, maxWeight, maxRelevanceWeight, propensityLearningRate };
-}
-
-function describe(value: Json | undefined): string {
-  return value === undefined ? 'nothing' : JSON.stringify(value);
-}
-
-function object(value: Json, path: string): JsonObject {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new ConfigError(path, `expected an object, found ${describe(value)}`);
-  return value;
-}
-
-function array(value: Json, path: string): Json[] {
-  if (!Array.isArray(value)) throw new ConfigError(path, `expected an array, found ${describe(value)}`);
-  return value;
-}
-
-function string(value: Json | undefined, path: string): string {
-  if (typeof value !== 'string' || value.length === 0) throw new ConfigError(path, `expected a non-empty string, found ${describe(value)}`);
-  return value;
-}
-
-function number(value: Json | undefined, path: string, fallback: number | undefined, min = -Infinity, max = Infinity, exclusiveMin = false): number {
-  if (value === undefined && fallback !== undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max || (exclusiveMin && value === min)) {
-    const range = `${exclusiveMin ? '>' : '≥'} ${min}${max < Infinity ? ` and ≤ ${max}` : ''}`;
-    throw new ConfigError(path, `expected a number ${range}, found ${describe(value)}`);
-  }
-  return value;
-}
-
-function integer(value: Json | undefined, path: string, fallback: number | undefined, min = -Infinity, max = Infinity): number {
-  if (value === undefined && fallback !== undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(path, `expected an integer ≥ ${min}${max < Infinity ? ` and ≤ ${max}` : ''}, found ${describe(value)}`);
-  }
-  return value;
-}
-
-function oneOf<T extends string>(value: Json | undefined, allowed: readonly T[], path: string, fallback: T | undefined): T {
-  if (value === undefined && fallback !== undefined) return fallback;
-  if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
-  const hint = typeof value === 'string' ? nearest(value, allowed) : null;
-  throw new ConfigError(path, `expected one of ${allowed.map((a) => `"${a}"`).join(', ')}, found ${describe(value)}${hint ? ` (did you mean "${hint}"?)` : ''}`);
-}
-
-function checkKeys(value: JsonObject, allowed: readonly string[], path: string): void {
-  for (const key of Object.keys(value)) {
-    if (!allowed.includes(key)) {
-      const hint = nearest(key, allowed);
-      throw new ConfigError(`${path}.${key}`, `unknown field${hint ? ` (did you mean "${hint}"?)` : ''}; expected one of ${allowed.join(', ')}`);
-    }
-  }
 }

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -45,21 +45,6 @@ describe('clicklab run', () => {
     expect(saved.seeds).toEqual([1, 2]);
     expect(saved.methods[2].metrics['ndcg@10'].perSeed).toHaveLength(2);
     expect(readFileSync(path.join(out, 'report.md'), 'utf8')).toMatch(/# tiny/);
-  });
-
-  it('gives the same numbers with one worker and with two (the compiled CLI)', () => {
-    const cli = path.resolve('dist/cli/main.js');
-    expect(existsSync(cli), 'npm test builds dist/ first (pretest)').toBe(true);
-    const dir = mkdtempSync(path.join(tmpdir(), 'clicklab-workers-'));
-    const file = path.join(dir, 'tiny.json');
-    writeFileSync(file, JSON.stringify({ ...tiny, learners: ['naive', 'dla'] }));
-    const numbers = (workers: number) => {
-      const out = path.join(dir, `w${workers}`);
-      execFileSync(process.execPath, [cli, 'run', file, '--backend', 'wasm', '--workers', String(workers), '--out', out, '--quiet'], { stdio: 'pipe' });
-      const saved = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8'));
-      return JSON.stringify(saved.methods.map((m: { method: string; metrics: unknown; propensities: unknown }) => [m.method, m.metrics, m.propensities]));
-    };
-    expect(numbers(2)).toBe(numbers(1));
   });
 
   it('reports a bad scenario with the field path and exits non-zero', () => {
