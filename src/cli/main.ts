@@ -5,7 +5,9 @@ import { ClickLabError } from '../core/errors.js';
 import { banditCommand } from './bandit.js';
 import { benchCommand } from './bench.js';
 import { runCommand } from './run.js';
+import { scoreCommand } from './score.js';
 import { simulateCommand } from './simulate.js';
+import { trainCommand } from './train.js';
 
 await yargs(hideBin(process.argv))
   .scriptName('clicklab')
@@ -13,6 +15,8 @@ await yargs(hideBin(process.argv))
   .command(simulateCommand)
   .command(banditCommand)
   .command(benchCommand)
+  .command(trainCommand)
+  .command(scoreCommand)
   .demandCommand(1, 'name a command, e.g. clicklab run sim/ultr-mq2008.json')
   .strict()
   .help()
