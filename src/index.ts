@@ -29,6 +29,7 @@ export * from './experiments/prepare-data.js';
 export * from './experiments/results.js';
 export * from './experiments/run-scenario.js';
 export * from './experiments/benchmark.js';
+export * from './experiments/benchmark-ultr.js';
 export * from './experiments/simulate-search.js';
 export * from './simulation/recommender/index.js';
 export * from './experiments/simulate-recommender.js';

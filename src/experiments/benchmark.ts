@@ -18,6 +18,7 @@ import { simulateSessions } from '../simulation/sessions.js';
 import { createPolicy } from '../policies/bandits/factory.js';
 import { runOnline } from '../policies/online.js';
 import { alignColumns } from './results.js';
+import { ultrLearnerRows } from './benchmark-ultr.js';
 import { simulateSearchLog, type SearchLogSpec } from './simulate-search.js';
 
 /**
@@ -45,6 +46,7 @@ export interface BenchmarkOptions {
 export async function runBenchmarks(options: BenchmarkOptions): Promise<BenchmarkRow[]> {
   return [
     ...trainingRows(options.steps),
+    ...ultrLearnerRows(options.steps),
     ...simulationRows(options.sessions),
     ...(await parallelSimulationRows(16 * options.sessions)),
     ...(await clickLogRows(Math.min(options.sessions, 200_000))),
