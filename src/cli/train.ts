@@ -14,7 +14,7 @@ interface TrainArgs {
   scenario?: string;
   seed: number;
   dataset: string;
-  fold: number;
+  fold?: number;
   train?: string;
   validation?: string;
   normalization: 'per-feature' | 'none';
@@ -46,7 +46,7 @@ export const trainCommand = {
       .option('scenario', { type: 'string', describe: 'instead of --log: simulate the click log of this scenario file for --seed (its data set, logger and click model)' })
       .option('seed', { type: 'number', default: 1, describe: 'seed of the simulated log, the initial weights and the batches' })
       .option('dataset', { type: 'string', default: 'mq2008', describe: 'shipped data set the log indexes (with --log)' })
-      .option('fold', { type: 'number', default: 1, describe: 'fold of the shipped data set (or the scenario\'s, when given with --scenario)' })
+      .option('fold', { type: 'number', describe: 'fold of the shipped data set (default 1), or overrides the scenario\'s with --scenario' })
       .option('train', { type: 'string', describe: 'with --log: a LETOR training file instead of the shipped data set' })
       .option('validation', { type: 'string', describe: 'with --train: the LETOR validation file (early stopping, best checkpoint)' })
       .option('normalization', { choices: ['per-feature', 'none'] as const, default: 'per-feature' as const, describe: 'with --train: features to [-1, 1] by training min/max (saved with the model), or as they are' })
@@ -65,17 +65,17 @@ export const trainCommand = {
       .option('patience', { type: 'number', describe: 'stop after N validations without improvement (default: never)' })
       .option('backend', { choices: BACKEND_CHOICES, default: 'auto' as BackendChoice })
       .option('quiet', { type: 'boolean', default: false })
-      .check((argv) => positiveIntegers(argv, ['steps', 'batchSize', 'evalEvery', 'fold', ...(argv.patience === undefined ? [] : ['patience'])])) as unknown as Argv<TrainArgs>,
+      .check((argv) => positiveIntegers(argv, ['steps', 'batchSize', 'evalEvery', ...(argv.fold === undefined ? [] : ['fold']), ...(argv.patience === undefined ? [] : ['patience'])])) as unknown as Argv<TrainArgs>,
   handler: async (args: ArgumentsCamelCase<TrainArgs>) => {
     const progress = stderrProgress({ quiet: args.quiet });
     if ((args.log === undefined) === (args.scenario === undefined)) throw new ConfigError('--log/--scenario', 'give exactly one: a click-log file, or a scenario whose log to simulate');
     if (args.train !== undefined && args.validation === undefined) throw new ConfigError('--validation', 'a LETOR validation file is needed with --train');
     if (args.dataset !== 'mq2008') throw new ConfigError('--dataset', `expected "mq2008" (other sets: --train/--validation), found "${args.dataset}"`);
     const clicks: ClickSource = args.scenario
-      ? { scenario: args.scenario, seed: args.seed, overrides: process.argv.includes('--fold') ? { fold: args.fold } : {} }
+      ? { scenario: args.scenario, seed: args.seed, overrides: { fold: args.fold } }
       : {
           log: args.log!,
-          data: args.train ? { train: args.train, validation: args.validation!, normalization: args.normalization } : { dataset: 'mq2008', fold: args.fold },
+          data: args.train ? { train: args.train, validation: args.validation!, normalization: args.normalization } : { dataset: 'mq2008', fold: args.fold ?? 1 },
           clickModel: args.clickModel === undefined ? undefined : (parseSpec(args.clickModel, '--click-model') as unknown as ClickModelSpec),
         };
     const backend = await initBackend(args.backend);

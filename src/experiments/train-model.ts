@@ -79,7 +79,8 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
   const result = trainFromClicks(model, spec, loaded.train, loaded.log, {
     ...options.training,
     rng: rng.derive('learner', spec.type, 'batches'),
-    validate: () => mean(evaluateModel(model, validation, [ndcg], loaded.maxGrade)[ndcg.name]),
+    // The trainer passes the model it trains (the doubly robust learner's regression model, then its ranker).
+    validate: (m) => mean(evaluateModel(m as ScoringModel, validation, [ndcg], loaded.maxGrade)[ndcg.name]),
     progress: options.progress,
     label: spec.type,
   });

@@ -6,7 +6,7 @@ import type { ClickLog, RankingData } from '../core/types.js';
 import { parseMetric, perQueryMetric, type MetricSpec } from '../evaluation/metrics.js';
 import { groupRowsByQuery, labelBatches, queryLists } from '../learning/batches.js';
 import { trainFromClicks, type ClickLearnerSpec } from '../learning/click-learners.js';
-import { ScoringModel } from '../learning/model.js';
+import { ScoringModel, type Scorer } from '../learning/model.js';
 import { listwiseObjective } from '../learning/objectives.js';
 import { estimatePropensitiesByHarvesting, estimatePropensitiesFromShuffle, estimatePropensitiesFromSwaps } from '../learning/propensity-estimation.js';
 import { train, type TrainingHistory } from '../learning/trainer.js';
@@ -46,7 +46,7 @@ export interface SeedRun {
   readonly methods: MethodRun[];
   /** Share of simulated sessions with at least one click. */
   readonly sessionsWithClicks: number;
-  /** The RandTop-n estimate, when a learner needed it. */
+  /** The propensity estimate of `propensityEstimation` (relative to rank 1), when a learner needed it. */
   readonly estimatedPropensities?: number[];
 }
 
@@ -164,12 +164,13 @@ export function runSeed(scenario: Scenario, data: PreparedData, seed: number, op
     label: `seed ${seed} ${label}`,
   });
   const newModel = () => new ScoringModel(scenario.model, data.train.numFeatures, rng.derive('model', 'init'));
-  const validate = (model: ScoringModel) => (training.select === 'validation' ? () => mean(evaluateModel(model, data.validation, [selection], data.maxGrade)[selection.name]) : undefined);
+  // The trainer passes the model it trains (the doubly robust learner's regression model, then its ranker).
+  const validate = training.select === 'validation' ? (m: Scorer) => mean(evaluateModel(m as ScoringModel, data.validation, [selection], data.maxGrade)[selection.name]) : undefined;
   {
     const t0 = performance.now();
     const model = newModel();
     const objective = listwiseObjective();
-    const history = train(model, objective, labelBatches(data.train, training.batchSize), { ...trainOptions('skyline'), validate: validate(model) });
+    const history = train(model, objective, labelBatches(data.train, training.batchSize), { ...trainOptions('skyline'), validate });
     evaluate('skyline', model, t0, { history });
     model.dispose();
   }
@@ -177,7 +178,7 @@ export function runSeed(scenario: Scenario, data: PreparedData, seed: number, op
     const t0 = performance.now();
     const model = newModel();
     const spec = clickLearnerSpec(learner, truePropensities, estimated, world);
-    const result = trainFromClicks(model, spec, data.train, log, { ...trainOptions(learner.label), validate: validate(model) });
+    const result = trainFromClicks(model, spec, data.train, log, { ...trainOptions(learner.label), validate });
     evaluate(learner.label, model, t0, { history: result.history, propensities: result.propensities });
     model.dispose();
   }

@@ -48,7 +48,8 @@ export function usesAllSessions(type: ClickLearnerType): boolean {
  * Train `model` from a click log on `data` (the ranking data whose document rows the log's
  * documents index, for their features) with the learner `spec`. The doubly robust learner first
  * fits its regression model (a copy of `model`'s architecture from the same initial weights) on
- * the same log, then the ranker.
+ * the same log, then the ranker; `options.validate` receives the model being trained, so each
+ * stage keeps its own best checkpoint.
  */
 export function trainFromClicks(model: ScoringModel, spec: ClickLearnerSpec, data: RankingData, log: ClickLog, options: ClickTrainOptions): ClickTrainResult {
   let listLength = 0;

@@ -11,7 +11,15 @@ import { loadScenario, parseScenario } from '../../src/experiments/scenario.js';
 import { initBackend } from '../../src/learning/backend.js';
 import { labelBatches } from '../../src/learning/batches.js';
 import { ScoringModel } from '../../src/learning/model.js';
-import { loadModel, saveModel } from '../../src/learning/model-io.js';
+import { applyNormalization, loadModel, saveModel } from '../../src/learning/model-io.js';
+import { writeClickLog } from '../../src/data/click-log-io.js';
+import { readLetorFileSync } from '../../src/data/letor.js';
+import { featureStats } from '../../src/data/normalize.js';
+import { trainModel } from '../../src/experiments/train-model.js';
+import { rankByScores } from '../../src/policies/ranking.js';
+import { PositionBasedModel } from '../../src/simulation/click-model.js';
+import { examinationProbabilities } from '../../src/simulation/examination.js';
+import { simulateSessions } from '../../src/simulation/sessions.js';
 import { listwiseObjective } from '../../src/learning/objectives.js';
 import { train } from '../../src/learning/trainer.js';
 import { syntheticWorld } from '../helpers/synthetic.js';
@@ -35,6 +43,35 @@ describe('model folders', () => {
     expect(() => loadModel(dir)).toThrow(/weights\.bin.*runs past the end/);
     model.dispose();
     loaded.dispose();
+  });
+});
+
+describe('trainModel from LETOR files', () => {
+  it('normalises per feature with the training statistics and saves them, so that scoring applies the same', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'clicklab-letor-'));
+    const [trainFile, validationFile] = ['S1', 'S2'].map((part) => path.resolve(`datasets/mq2008/${part}.txt.gz`));
+    const raw = readLetorFileSync(trainFile);
+    const lists = rankByScores(raw, new Float32Array(raw.labels.length), 10);
+    const { log } = simulateSessions(lists, { numSessions: 2000, clickModel: new PositionBasedModel(examinationProbabilities({ profile: 'eye-tracking', eta: 1 }, 10)), relevance: new Float32Array(raw.labels.length).fill(0.3), rng: randomStream(1), truth: false });
+    const logFile = path.join(dir, 'log.csv');
+    await writeClickLog(logFile, { log });
+    const out = path.join(dir, 'model');
+    const { description } = await trainModel({
+      learner: { type: 'naive' },
+      clicks: { log: logFile, data: { train: trainFile, validation: validationFile, normalization: 'per-feature' } },
+      model: { type: 'linear' },
+      training: { steps: 10, batchSize: 16, learningRate: 0.05, clipNorm: 5, evalEvery: 5 },
+      seed: 1,
+      out,
+    });
+    const stats = featureStats(raw);
+    expect(description.normalization).toEqual({ type: 'per-feature', min: Array.from(stats.min), max: Array.from(stats.max) });
+    const { model } = loadModel(out);
+    const normalized = applyNormalization(raw, description.normalization);
+    // Every training feature lands in [−1, 1] (constant features at 0).
+    expect(normalized.features.every((x) => Math.abs(x) <= 1 + 1e-6)).toBe(true);
+    expect(model.scoreArray(normalized.features)).toHaveLength(raw.labels.length);
+    model.dispose();
   });
 });
 
