@@ -128,6 +128,12 @@ describe('learning from clicks with the new learners', () => {
     const result = run(20);
     expect(result.regressionHistory?.curve.length).toBe(2);
     expect(tf.memory().numTensors).toBe(before);
+    // Validation sees the model each stage trains: the regression model first, then the ranker.
+    const validated: unknown[] = [];
+    trainFromClicks(model, spec, world, log, { steps: 10, batchSize: 32, learningRate: 0.05, clipNorm: 5, evalEvery: 10, rng: randomStream('b'), validate: (m) => (validated.push(m), 0) });
+    expect(validated).toHaveLength(2);
+    expect(validated[0]).not.toBe(model);
+    expect(validated[1]).toBe(model);
     model.dispose();
   });
 
