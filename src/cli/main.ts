@@ -12,7 +12,9 @@ import { recommendCommand } from './recommend.js';
 import { fitCommand } from './fit.js';
 import { compareCommand } from './compare.js';
 import { runCommand } from './run.js';
+import { scoreCommand } from './score.js';
 import { simulateCommand } from './simulate.js';
+import { trainCommand } from './train.js';
 
 await yargs(hideBin(process.argv))
   .scriptName('clicklab')
@@ -27,6 +29,8 @@ await yargs(hideBin(process.argv))
   .command(recommendCommand)
   .command(fitCommand)
   .command(compareCommand)
+  .command(trainCommand)
+  .command(scoreCommand)
   .demandCommand(1, 'name a command, e.g. clicklab run sim/ultr-mq2008.json')
   .strict()
   .help()

@@ -22,6 +22,7 @@ import { recommenderTrainingRows } from './recommender-benchmark.js';
 import { fittingRows } from './fitting-benchmark.js';
 import { alignColumns } from './results.js';
 import { realLogReadingRows } from './real-log-benchmark.js';
+import { ultrLearnerRows } from './benchmark-ultr.js';
 import { simulateSearchLog, type SearchLogSpec } from './simulate-search.js';
 
 /**
@@ -50,6 +51,7 @@ export async function runBenchmarks(options: BenchmarkOptions): Promise<Benchmar
   return [
     ...trainingRows(options.steps),
     ...recommenderTrainingRows(options.steps),
+    ...ultrLearnerRows(options.steps),
     ...simulationRows(options.sessions),
     ...(await parallelSimulationRows(16 * options.sessions)),
     ...(await clickLogRows(Math.min(options.sessions, 200_000))),

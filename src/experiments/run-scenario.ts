@@ -76,12 +76,14 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   };
 }
 
+const ESTIMATE_NAMES = { shuffle: 'RandTop-n', swap: 'RandPair', harvest: 'harvested' } as const;
+
 /** The terminal/markdown summary of a run: comparison table, then propensities against the truth. */
 export function formatResult(result: ExperimentResult): string {
   const learners = result.scenario.learners;
   const columns: { name: string; mean: number[]; std?: number[] }[] = [];
-  if (result.estimatedPropensities) columns.push({ name: 'RandTop-n estimate', mean: result.estimatedPropensities.mean });
-  for (const learner of learners.filter((l) => l.type === 'dla')) {
+  if (result.estimatedPropensities) columns.push({ name: `${ESTIMATE_NAMES[result.scenario.propensityEstimation.intervention]} estimate`, mean: result.estimatedPropensities.mean });
+  for (const learner of learners.filter((l) => l.type === 'dla' || l.type === 'regression-em' || l.type === 'pairwise-debias')) {
     const m = result.methods.find((s) => s.method === learner.label);
     if (m?.propensities) columns.push({ name: `${m.method} learned`, mean: m.propensities.mean, std: m.propensities.std });
   }
@@ -123,7 +125,7 @@ function markdownReport(result: ExperimentResult): string {
     s.description,
     '',
     `- Data: ${s.dataset.name}${s.dataset.name === 'mq2008' ? ` fold ${s.dataset.fold}` : ''}: ${result.data.train.queries} training queries, ${result.data.test.queries} test queries with a relevant document.`,
-    `- Clicks: PBM, ${cm.examination} examination with η = ${cm.eta}, ε = ${cm.epsilon}, top ${cm.cutoff}; ${s.sessions} sessions per seed (${(100 * mean(result.sessionsWithClicks)).toFixed(1)}% with a click).`,
+    `- Clicks: ${cm.type === 'pbm' ? 'PBM' : 'trust bias'}, ${cm.examination} examination with η = ${cm.eta}, ε = ${cm.epsilon}, top ${cm.cutoff}; ${s.sessions} sessions per seed (${(100 * mean(result.sessionsWithClicks)).toFixed(1)}% with a click).`,
     `- Model: ${s.model.type}${s.model.type === 'mlp' ? ` ${s.model.hidden?.join('-')} ELU` : ''}; ${s.training.steps} steps × ${s.training.batchSize} lists, Adagrad ${s.training.learningRate}; checkpoint: ${s.training.select}.`,
     `- Seeds: ${result.seeds.join(', ')}; backend: ${result.backend.name} (${result.backend.description}); wall time ${formatSeconds(result.wallSeconds)}; started ${result.startedAt}.`,
     '',

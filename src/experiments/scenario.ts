@@ -12,14 +12,14 @@ import { array, checkKeys, integer, number, object, oneOf, string, type Json, ty
  */
 export const SCENARIO_SCHEMA = 'clicklab/scenario@1';
 
-export const LEARNER_TYPES = ['naive', 'ips', 'clipped-ips', 'dla'] as const;
+export const LEARNER_TYPES = ['naive', 'ips', 'clipped-ips', 'dla', 'regression-em', 'pairwise-debias', 'affine', 'doubly-robust'] as const;
 export type LearnerType = (typeof LEARNER_TYPES)[number];
 
 export interface LearnerSpec {
   readonly type: LearnerType;
   /** Name in result tables (default: derived from type and options). */
   readonly label: string;
-  /** For IPS: the true (oracle) propensities, or those estimated by a RandTop-n intervention. */
+  /** For IPS: the true (oracle) propensities, or those estimated by `propensityEstimation`. */
   readonly propensities: 'oracle' | 'estimated';
   /** Weight cap M for clipped IPS (required) and DLA (optional). */
   readonly maxWeight: number;
@@ -40,7 +40,8 @@ export interface Scenario {
    */
   readonly loggingRanker: { readonly trainFraction: number; readonly sample: 'queries' | 'lines'; readonly steps: number };
   readonly clickModel: {
-    readonly type: 'pbm';
+    /** `trust-bias`: Vardasbi et al.'s ε⁺_k, ε⁻_k on top of the examination (epsilon then maps grades to P(relevant)). */
+    readonly type: 'pbm' | 'trust-bias';
     readonly examination: ExaminationProfile;
     readonly eta: number;
     readonly epsilon: number;
@@ -49,7 +50,11 @@ export interface Scenario {
     readonly cutoff: number;
   };
   readonly sessions: number;
-  readonly propensityEstimation: { readonly intervention: 'shuffle'; readonly sessions: number };
+  /**
+   * How `"propensities": "estimated"` is estimated: `shuffle` (RandTop-n), `swap` (RandPair), or
+   * `harvest` (intervention harvesting from the logs of `rankers` logging rankers, no intervention).
+   */
+  readonly propensityEstimation: { readonly intervention: 'shuffle' | 'swap' | 'harvest'; readonly sessions: number; readonly rankers: number };
   readonly model: ModelSpec;
   readonly training: {
     readonly steps: number;
@@ -123,7 +128,7 @@ export function parseScenario(raw: unknown, source = 'scenario'): Scenario {
   const click = object(root.clickModel ?? {}, at('clickModel'));
   checkKeys(click, ['type', 'examination', 'eta', 'epsilon', 'maxGrade', 'cutoff'], at('clickModel'));
   const estimation = object(root.propensityEstimation ?? {}, at('propensityEstimation'));
-  checkKeys(estimation, ['intervention', 'sessions'], at('propensityEstimation'));
+  checkKeys(estimation, ['intervention', 'sessions', 'rankers'], at('propensityEstimation'));
   const model = object(root.model ?? {}, at('model'));
   checkKeys(model, ['type', 'hidden'], at('model'));
   const training = object(root.training ?? {}, at('training'));
@@ -159,7 +164,7 @@ export function parseScenario(raw: unknown, source = 'scenario'): Scenario {
       steps: integer(logging.steps, at('loggingRanker.steps'), 300, 1),
     },
     clickModel: {
-      type: oneOf(click.type, ['pbm'] as const, at('clickModel.type'), 'pbm'),
+      type: oneOf(click.type, ['pbm', 'trust-bias'] as const, at('clickModel.type'), 'pbm'),
       examination: oneOf(click.examination, EXAMINATION_PROFILES, at('clickModel.examination'), 'eye-tracking'),
       eta: number(click.eta, at('clickModel.eta'), 1, 0),
       epsilon: number(click.epsilon, at('clickModel.epsilon'), 0.1, 0, 1),
@@ -168,8 +173,9 @@ export function parseScenario(raw: unknown, source = 'scenario'): Scenario {
     },
     sessions: integer(root.sessions, at('sessions'), 100_000, 1),
     propensityEstimation: {
-      intervention: oneOf(estimation.intervention, ['shuffle'] as const, at('propensityEstimation.intervention'), 'shuffle'),
+      intervention: oneOf(estimation.intervention, ['shuffle', 'swap', 'harvest'] as const, at('propensityEstimation.intervention'), 'shuffle'),
       sessions: integer(estimation.sessions, at('propensityEstimation.sessions'), 100_000, 1),
+      rankers: integer(estimation.rankers, at('propensityEstimation.rankers'), 4, 2),
     },
     model: modelType === 'mlp'
       ? { type: 'mlp', hidden: array(model.hidden ?? [64, 32], at('model.hidden')).map((h, i) => integer(h, at(`model.hidden[${i}]`), undefined, 1)) }

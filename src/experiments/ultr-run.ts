@@ -4,16 +4,18 @@ import { randomStream, type RandomStream } from '../core/random.js';
 import { ClickLabError } from '../core/errors.js';
 import type { ClickLog, RankingData } from '../core/types.js';
 import { parseMetric, perQueryMetric, type MetricSpec } from '../evaluation/metrics.js';
-import { clickBatches, groupRowsByQuery, labelBatches, queryLists, type BatchSource } from '../learning/batches.js';
-import { ScoringModel } from '../learning/model.js';
-import { dlaObjective, ipsObjective, listwiseObjective, type Objective } from '../learning/objectives.js';
-import { estimatePropensitiesFromShuffle } from '../learning/propensity-estimation.js';
+import { groupRowsByQuery, labelBatches, queryLists } from '../learning/batches.js';
+import { trainFromClicks, type ClickLearnerSpec } from '../learning/click-learners.js';
+import { ScoringModel, type Scorer } from '../learning/model.js';
+import { listwiseObjective } from '../learning/objectives.js';
+import { estimatePropensitiesByHarvesting, estimatePropensitiesFromShuffle, estimatePropensitiesFromSwaps } from '../learning/propensity-estimation.js';
 import { train, type TrainingHistory } from '../learning/trainer.js';
 import { rankByScores } from '../policies/ranking.js';
-import { PositionBasedModel } from '../simulation/click-model.js';
+import { PositionBasedModel, type ClickModel } from '../simulation/click-model.js';
+import { TrustBiasModel, defaultTrustParameters } from '../simulation/click-models/trust-bias.js';
 import { examinationProbabilities, relativeToFirst } from '../simulation/examination.js';
 import { gradedRelevanceTable, relevanceProbabilities } from '../simulation/relevance.js';
-import { simulateSessions } from '../simulation/sessions.js';
+import { simulateSessions, type DisplayedLists } from '../simulation/sessions.js';
 import type { LearnerSpec, Scenario } from './scenario.js';
 import { mean } from '../evaluation/statistics.js';
 
@@ -44,7 +46,7 @@ export interface SeedRun {
   readonly methods: MethodRun[];
   /** Share of simulated sessions with at least one click. */
   readonly sessionsWithClicks: number;
-  /** The RandTop-n estimate, when a learner needed it. */
+  /** The propensity estimate of `propensityEstimation` (relative to rank 1), when a learner needed it. */
   readonly estimatedPropensities?: number[];
 }
 
@@ -55,76 +57,130 @@ export interface SeedOptions {
   readonly onTrained?: (method: string) => void;
 }
 
+/** A seed's simulated world: the logging ranker's lists, the click model, and the click log. */
+export interface SeedLog {
+  readonly displayed: DisplayedLists;
+  readonly clickModel: ClickModel;
+  /** True examination propensities relative to rank 1. */
+  readonly truePropensities: number[];
+  /** The affine click parameters, absolute per rank: P(C_k = 1) = α_k P(R = 1) + β_k (PBM: α = κ, β = 0). */
+  readonly alpha: number[];
+  readonly beta: number[];
+  /** P(click | examined) (PBM) or P(relevant) (trust bias) per training document. */
+  readonly relevance: Float32Array;
+  readonly log: ClickLog;
+}
+
+/** The scenario's click model (PBM or trust bias) over its examination profile, with its affine form. */
+export function scenarioClickModel(cm: Scenario['clickModel']): { clickModel: ClickModel; truePropensities: number[]; alpha: number[]; beta: number[] } {
+  const examination = examinationProbabilities({ profile: cm.examination, eta: cm.eta }, cm.cutoff);
+  const truePropensities = Array.from(relativeToFirst(examination));
+  if (cm.type === 'trust-bias') {
+    const { epsilonPlus, epsilonMinus } = defaultTrustParameters(cm.cutoff);
+    const model = new TrustBiasModel(examination, epsilonPlus, epsilonMinus);
+    const { alpha, beta } = model.affine(cm.cutoff);
+    return { clickModel: model, truePropensities, alpha: Array.from(alpha), beta: Array.from(beta) };
+  }
+  return { clickModel: new PositionBasedModel(examination), truePropensities, alpha: Array.from(examination), beta: new Array<number>(cm.cutoff).fill(0) };
+}
+
+/**
+ * Steps 1 and 2 of the protocol for one seed: the logging ranker (returned, for evaluation) and the
+ * click log of `scenario.sessions` sessions on its top-`cutoff` lists. `clicklab train` uses it to
+ * learn from the same log a scenario run would.
+ */
+export function simulateSeedLog(scenario: Scenario, data: PreparedData, seed: number): SeedLog & { logger: ScoringModel } {
+  const rng = randomStream(seed);
+  const cm = scenario.clickModel;
+  const maxGrade = cm.maxGrade ?? data.maxGrade;
+  const relevance = relevanceProbabilities(data.train.labels, gradedRelevanceTable({ epsilon: cm.epsilon, maxGrade }));
+  const logger = trainLoggingRanker(data.train, scenario.loggingRanker, scenario.training, rng.derive('logging'));
+  const displayed = rankByScores(data.train, logger.scoreArray(data.train.features), cm.cutoff);
+  const model = scenarioClickModel(cm);
+  const { log } = simulateSessions(displayed, { numSessions: scenario.sessions, clickModel: model.clickModel, relevance, rng: rng.derive('sessions') });
+  return { ...model, displayed, relevance, log, logger };
+}
+
+/**
+ * Estimate the propensities relative to rank 1 as `scenario.propensityEstimation` says, from a
+ * separate log: a RandTop-n (shuffle) or RandPair (swap) intervention on the logging ranker's
+ * lists, or the logs of several logging rankers (each trained on its own 1% sample), harvested.
+ */
+export function estimateScenarioPropensities(scenario: Scenario, data: PreparedData, seed: number, world: SeedLog): number[] {
+  const rng = randomStream(seed).derive('intervention');
+  const { intervention, sessions, rankers } = scenario.propensityEstimation;
+  const cutoff = scenario.clickModel.cutoff;
+  const simulate = (displayed: DisplayedLists, stream: RandomStream, kind: 'none' | 'shuffle' | 'swap') =>
+    simulateSessions(displayed, { numSessions: sessions, clickModel: world.clickModel, relevance: world.relevance, rng: stream, intervention: kind, truth: false }).log;
+  if (intervention === 'shuffle') return estimatePropensitiesFromShuffle(simulate(world.displayed, rng, 'shuffle'), cutoff).relative;
+  if (intervention === 'swap') return estimatePropensitiesFromSwaps(simulate(world.displayed, rng, 'swap'), world.displayed, cutoff).relative;
+  const logs = Array.from({ length: rankers }, (_, r) => {
+    const logger = trainLoggingRanker(data.train, scenario.loggingRanker, scenario.training, rng.derive('ranker', r));
+    const displayed = rankByScores(data.train, logger.scoreArray(data.train.features), cutoff);
+    logger.dispose();
+    return simulate(displayed, rng.derive('ranker', r, 'sessions'), 'none');
+  });
+  return estimatePropensitiesByHarvesting(logs, { numRanks: cutoff }).relative;
+}
+
 /**
  * Run the standard semi-synthetic ULTR protocol for one seed:
  * 1. a linear logging ranker is trained on the true labels of a random `trainFraction` of the
  *    training queries (or lines) and ranks every training query's candidates; users see the top `cutoff`;
  * 2. `sessions` sessions draw a training query uniformly and click under the PBM
- *    P(click at rank k) = v_k^η · (ε + (1 − ε)(2^y − 1)/(2^ymax − 1));
+ *    P(click at rank k) = v_k^η · (ε + (1 − ε)(2^y − 1)/(2^ymax − 1)), or under trust bias;
  * 3. every learner (and the skyline, on true labels) trains a fresh model from the same seeded
  *    initialisation, and is scored on the test queries' true labels over full candidate lists.
  */
 export function runSeed(scenario: Scenario, data: PreparedData, seed: number, options: SeedOptions = {}): SeedRun {
   const progress = options.progress ?? silentProgress;
   const rng = randomStream(seed);
-  const { clickModel: cm, training } = scenario;
+  const { training } = scenario;
   const metrics = scenario.metrics.map((m) => parseMetric(m));
   const selection = parseMetric('ndcg@10');
-  const maxGrade = cm.maxGrade ?? data.maxGrade;
-  const examination = examinationProbabilities({ profile: cm.examination, eta: cm.eta }, cm.cutoff);
-  const truePropensities = Array.from(relativeToFirst(examination));
-  const relevance = relevanceProbabilities(data.train.labels, gradedRelevanceTable({ epsilon: cm.epsilon, maxGrade }));
-  const clicker = new PositionBasedModel(examination);
   const methods: MethodRun[] = [];
   const evaluate = (method: string, model: ScoringModel, started: number, extra: Partial<MethodRun> = {}) => {
     methods.push({ method, perQuery: evaluateModel(model, data.test, metrics, data.maxGrade), trainSeconds: (performance.now() - started) / 1000, ...extra });
     options.onTrained?.(method);
   };
 
-  // 1. The logging ranker.
+  // 1–2. The logging ranker and the click log (and, when a learner needs it, a separate estimate of the propensities).
   const started = performance.now();
-  const logger = trainLoggingRanker(data.train, scenario.loggingRanker, training, rng.derive('logging'));
-  const displayed = rankByScores(data.train, logger.scoreArray(data.train.features), cm.cutoff);
-  evaluate('logging', logger, started);
-  logger.dispose();
-
-  // 2. The click log (and, when a learner needs it, a separate randomised intervention log).
-  const { log } = simulateSessions(displayed, { numSessions: scenario.sessions, clickModel: clicker, relevance, rng: rng.derive('sessions') });
-  let estimated: number[] | undefined;
-  if (scenario.learners.some((l) => l.propensities === 'estimated')) {
-    const intervention = simulateSessions(displayed, {
-      numSessions: scenario.propensityEstimation.sessions,
-      clickModel: clicker,
-      relevance,
-      rng: rng.derive('intervention'),
-      intervention: 'shuffle',
-    });
-    estimated = estimatePropensitiesFromShuffle(intervention.log, cm.cutoff).relative;
-  }
+  const world = simulateSeedLog(scenario, data, seed);
+  evaluate('logging', world.logger, started);
+  world.logger.dispose();
+  const { log, truePropensities } = world;
+  const estimated = scenario.learners.some((l) => l.propensities === 'estimated') ? estimateScenarioPropensities(scenario, data, seed, world) : undefined;
 
   // 3. The learners, all from the same initial weights.
-  const trainOne = (label: string, objective: Objective, source: BatchSource, usedPropensities?: number[]) => {
-    const started = performance.now();
-    const model = new ScoringModel(scenario.model, data.train.numFeatures, rng.derive('model', 'init'));
-    const history = train(model, objective, source, {
-      steps: training.steps,
-      learningRate: training.learningRate,
-      clipNorm: training.clipNorm,
-      evalEvery: training.evalEvery,
-      validate: training.select === 'validation' ? () => mean(evaluateModel(model, data.validation, [selection], data.maxGrade)[selection.name]) : undefined,
-      rng: rng.derive('learner', label, 'batches'),
-      progress,
-      label: `seed ${seed} ${label}`,
-    });
-    evaluate(label, model, started, { history, propensities: usedPropensities ?? objective.learnedPropensities?.() });
+  const trainOptions = (label: string) => ({
+    steps: training.steps,
+    batchSize: training.batchSize,
+    learningRate: training.learningRate,
+    clipNorm: training.clipNorm,
+    evalEvery: training.evalEvery,
+    rng: rng.derive('learner', label, 'batches'),
+    progress,
+    label: `seed ${seed} ${label}`,
+  });
+  const newModel = () => new ScoringModel(scenario.model, data.train.numFeatures, rng.derive('model', 'init'));
+  // The trainer passes the model it trains (the doubly robust learner's regression model, then its ranker).
+  const validate = training.select === 'validation' ? (m: Scorer) => mean(evaluateModel(m as ScoringModel, data.validation, [selection], data.maxGrade)[selection.name]) : undefined;
+  {
+    const t0 = performance.now();
+    const model = newModel();
+    const objective = listwiseObjective();
+    const history = train(model, objective, labelBatches(data.train, training.batchSize), { ...trainOptions('skyline'), validate });
+    evaluate('skyline', model, t0, { history });
     model.dispose();
-    objective.dispose();
-  };
-  trainOne('skyline', listwiseObjective(), labelBatches(data.train, training.batchSize));
-  const clicks = clickBatches(data.train, log, training.batchSize);
+  }
   for (const learner of scenario.learners) {
-    const { objective, propensities } = makeObjective(learner, truePropensities, estimated, clicks.listLength);
-    trainOne(learner.label, objective, clicks, propensities);
+    const t0 = performance.now();
+    const model = newModel();
+    const spec = clickLearnerSpec(learner, truePropensities, estimated, world);
+    const result = trainFromClicks(model, spec, data.train, log, { ...trainOptions(learner.label), validate });
+    evaluate(learner.label, model, t0, { history: result.history, propensities: result.propensities });
+    model.dispose();
   }
 
   return { seed, methods, sessionsWithClicks: shareWithClicks(log), estimatedPropensities: estimated };
@@ -161,29 +217,23 @@ export function trainLoggingRanker(
   return logger;
 }
 
-function makeObjective(learner: LearnerSpec, oracle: number[], estimated: number[] | undefined, listLength: number): { objective: Objective; propensities?: number[] } {
-  switch (learner.type) {
-    case 'naive':
-      return { objective: listwiseObjective() };
-    case 'ips':
-    case 'clipped-ips': {
-      const propensities = learner.propensities === 'estimated' ? estimated : oracle;
-      if (!propensities) throw new Error('estimated propensities were not computed'); // runSeed computes them whenever a learner asks
-      const zero = propensities.findIndex((p) => !(p > 0));
-      if (zero >= 0) {
-        throw new ClickLabError(`the RandTop-n estimate of the propensity at rank ${zero + 1} is 0 (no click there): raise propensityEstimation.sessions`);
-      }
-      return { objective: ipsObjective(propensities, learner.maxWeight), propensities };
-    }
-    case 'dla':
-      return {
-        objective: dlaObjective(listLength, {
-          maxWeight: learner.maxWeight,
-          maxRelevanceWeight: learner.maxRelevanceWeight ?? undefined,
-          propensityLearningRate: learner.propensityLearningRate ?? undefined,
-        }),
-      };
+/** What a scenario learner needs to know: oracle or estimated propensities, the affine click parameters. */
+function clickLearnerSpec(learner: LearnerSpec, oracle: number[], estimated: number[] | undefined, world: SeedLog): ClickLearnerSpec {
+  const propensities = learner.propensities === 'estimated' ? estimated : oracle;
+  if (!propensities) throw new Error('estimated propensities were not computed'); // runSeed computes them whenever a learner asks
+  if (learner.type === 'ips' || learner.type === 'clipped-ips') {
+    const zero = propensities.findIndex((p) => !(p > 0));
+    if (zero >= 0) throw new ClickLabError(`the estimated propensity at rank ${zero + 1} is ${propensities[zero]}: raise propensityEstimation.sessions`);
   }
+  return {
+    type: learner.type,
+    propensities,
+    maxWeight: learner.maxWeight === Infinity ? undefined : learner.maxWeight,
+    maxRelevanceWeight: learner.maxRelevanceWeight ?? undefined,
+    propensityLearningRate: learner.propensityLearningRate ?? undefined,
+    alpha: world.alpha,
+    beta: world.beta,
+  };
 }
 
 function shareWithClicks(log: ClickLog): number {

@@ -20,6 +20,16 @@ export interface ListBatch {
   readonly mask: Float32Array;
   /** Clicks (click batches) or graded gains 2^y − 1 (label batches), per slot; 0 for padding. */
   readonly labels: Float32Array;
+  /** Per-slot inputs some objectives need (doubly robust: expected treatment and regression estimate); 0 for padding. */
+  readonly slotValues?: SlotValues<Float32Array>;
+}
+
+/** Per-slot values beside the labels, by name (arrays in batches, tensors in objectives). */
+export interface SlotValues<T> {
+  /** ρ(d): the expected treatment of the slot's document under the logging policy, E_{y∼π0}[α_{k(d)}]. */
+  readonly treatment?: T;
+  /** r̂(d): a regression model's estimate of the slot's document's relevance probability. */
+  readonly regression?: T;
 }
 
 /** Draws training batches; each learner reads what it needs from them. */
@@ -32,10 +42,12 @@ export interface BatchSource {
 interface PickedList {
   readonly rows: ArrayLike<number>;
   readonly label: (slot: number) => number;
+  /** The log rows behind the slots (click batches), for per-row slot values. */
+  readonly logStart?: number;
 }
 
 /** Lay out picked lists, padded to the longest of them. */
-function fillBatch(data: RankingData, lists: PickedList[]): ListBatch {
+function fillBatch(data: RankingData, lists: PickedList[], extra?: ClickBatchOptions): ListBatch {
   const f = data.numFeatures;
   const numLists = lists.length;
   let listLength = 0;
@@ -49,8 +61,10 @@ function fillBatch(data: RankingData, lists: PickedList[]): ListBatch {
   const documentSlots = new Int32Array(numDocuments);
   const mask = new Float32Array(numLists * listLength);
   const labels = new Float32Array(numLists * listLength);
+  const treatment = extra?.treatment ? new Float32Array(numLists * listLength) : undefined;
+  const regression = extra?.regression ? new Float32Array(numLists * listLength) : undefined;
   let row = 0;
-  lists.forEach(({ rows, label }, i) => {
+  lists.forEach(({ rows, label, logStart }, i) => {
     for (let j = 0; j < rows.length; j++, row++) {
       const slot = i * listLength + j;
       features.set(data.features.subarray(rows[j] * f, rows[j] * f + f), row * f);
@@ -58,16 +72,33 @@ function fillBatch(data: RankingData, lists: PickedList[]): ListBatch {
       documentSlots[row] = slot;
       mask[slot] = 1;
       labels[slot] = label(j);
+      if (treatment) treatment[slot] = extra!.treatment![logStart! + j];
+      if (regression) regression[slot] = extra!.regression![rows[j]];
     }
   });
-  return { numLists, listLength, numDocuments, features, slotRows, documentSlots, mask, labels };
+  const slotValues = treatment || regression ? { treatment, regression } : undefined;
+  return { numLists, listLength, numDocuments, features, slotRows, documentSlots, mask, labels, slotValues };
+}
+
+export interface ClickBatchOptions {
+  /**
+   * Draw among all sessions, not only those with a click. Objectives whose labels are not zero
+   * for a session without clicks (affine correction, doubly robust, regression EM) need them:
+   * conditioning on a click would bias their estimates.
+   */
+  readonly allSessions?: boolean;
+  /** ρ per log row (`expectedTreatment`), copied into `slotValues.treatment`. */
+  readonly treatment?: Float32Array;
+  /** r̂ per document row of the ranking data, copied into `slotValues.regression`. */
+  readonly regression?: Float32Array;
 }
 
 /**
  * Sessions of a click log, drawn uniformly with replacement among the sessions that have at least
- * one click (the others carry no signal for a listwise loss: ULTRA discards and redraws them).
+ * one click (the others carry no signal for a listwise loss: ULTRA discards and redraws them),
+ * or among all sessions (`allSessions`).
  */
-export function clickBatches(data: RankingData, log: ClickLog, batchSize: number): BatchSource {
+export function clickBatches(data: RankingData, log: ClickLog, batchSize: number, options: ClickBatchOptions = {}): BatchSource {
   const numSessions = log.sessionQuery.length;
   const withClicks: number[] = [];
   let listLength = 0;
@@ -75,6 +106,10 @@ export function clickBatches(data: RankingData, log: ClickLog, batchSize: number
     const start = log.sessionOffsets[s];
     const end = log.sessionOffsets[s + 1];
     listLength = Math.max(listLength, end - start);
+    if (options.allSessions) {
+      withClicks.push(s);
+      continue;
+    }
     for (let r = start; r < end; r++) {
       if (log.click[r]) {
         withClicks.push(s);
@@ -82,7 +117,18 @@ export function clickBatches(data: RankingData, log: ClickLog, batchSize: number
       }
     }
   }
-  if (withClicks.length === 0) throw new RangeError('the click log has no click: nothing to learn from');
+  if (withClicks.length === 0) throw new RangeError(options.allSessions ? 'the click log has no session' : 'the click log has no click: nothing to learn from');
+  if (options.treatment && options.treatment.length !== log.document.length) {
+    throw new RangeError(`treatment has ${options.treatment.length} values, the log ${log.document.length} rows`);
+  }
+  if (options.regression && options.regression.length !== data.labels.length) {
+    throw new RangeError(`regression has ${options.regression.length} values, the data ${data.labels.length} documents`);
+  }
+  for (let r = 0; r < log.document.length; r++) {
+    if (log.document[r] < 0 || log.document[r] >= data.labels.length) {
+      throw new RangeError(`click log row ${r}: document ${log.document[r]} is not a row of ${data.source} (${data.labels.length} documents): was the log made from this split?`);
+    }
+  }
   return {
     listLength,
     next(rng) {
@@ -92,9 +138,10 @@ export function clickBatches(data: RankingData, log: ClickLog, batchSize: number
         return {
           rows: log.document.subarray(start, log.sessionOffsets[s + 1]),
           label: (slot) => log.click[start + slot],
+          logStart: start,
         };
       });
-      return fillBatch(data, lists);
+      return fillBatch(data, lists, options);
     },
   };
 }

@@ -31,3 +31,26 @@ export const stopGradient = tf.customGrad(((x: tf.Tensor) => ({
   value: tf.clone(x),
   gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
 })) as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor) => tf.Tensor;
+
+/**
+ * Listwise softmax cross-entropy normalised by the number of lists rather than the label mass:
+ *   L = −Σ_lists Σ_k y_k · log softmax(s)_k  /  #lists.
+ * For labels that may be negative (affine and doubly robust corrections), whose sum can be near
+ * zero: the loss stays linear in the labels, so an unbiased label gives an unbiased loss.
+ */
+export function softmaxCrossEntropyPerList(scores: tf.Tensor2D, labels: tf.Tensor2D, mask: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() => {
+    const logProbabilities = tf.logSoftmax(maskScores(scores, mask));
+    return tf.div(tf.neg(tf.sum(tf.mul(tf.mul(labels, mask), logProbabilities))), scores.shape[0]) as tf.Scalar;
+  });
+}
+
+/**
+ * Pointwise sigmoid cross-entropy summed over each list's real slots, averaged over lists
+ * (ULTRA's `sigmoid_loss_on_list`):
+ *   L = Σ_lists Σ_k m_k · (softplus(s_k) − y_k s_k)  /  #lists,
+ * which is −y log σ(s) − (1 − y) log(1 − σ(s)) per slot: linear in y and convex in s for any y.
+ */
+export function sigmoidCrossEntropy(scores: tf.Tensor2D, labels: tf.Tensor2D, mask: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() => tf.div(tf.sum(tf.mul(mask, tf.sub(tf.softplus(scores), tf.mul(labels, scores)))), scores.shape[0]) as tf.Scalar);
+}

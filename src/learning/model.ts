@@ -40,7 +40,8 @@ export interface Scorer {
 /**
  * A feed-forward scorer f(x) → one score per document. Weights are drawn from a seeded stream
  * (Glorot uniform, zero biases) rather than TF.js's own generator, so that the same seed gives the
- * same model on every backend.
+ * same model on every backend; or given (`snapshot()` order: weight, bias per layer), to copy or
+ * load a model.
  */
 export class ScoringModel implements Scorer {
   readonly variables: tf.Variable[];
@@ -49,7 +50,7 @@ export class ScoringModel implements Scorer {
   constructor(
     readonly spec: ModelSpec,
     readonly numFeatures: number,
-    rng: RandomStream,
+    init: RandomStream | readonly Float32Array[],
   ) {
     const hidden = spec.type === 'mlp' ? (spec.hidden ?? [64, 32]) : [];
     if (spec.type !== 'linear' && spec.type !== 'mlp') {
@@ -61,17 +62,23 @@ export class ScoringModel implements Scorer {
       }
     }
     const widths = [numFeatures, ...hidden, 1];
+    const given = Array.isArray(init) ? (init as readonly Float32Array[]) : null;
+    if (given && given.length !== 2 * (widths.length - 1)) {
+      throw new ConfigError('model weights', `expected ${2 * (widths.length - 1)} arrays (weight and bias per layer), found ${given.length}`);
+    }
     for (let l = 0; l + 1 < widths.length; l++) {
       const [fanIn, fanOut] = [widths[l], widths[l + 1]];
       const limit = Math.sqrt(6 / (fanIn + fanOut));
-      const values = Float32Array.from({ length: fanIn * fanOut }, () => (2 * rng.uniform() - 1) * limit);
-      // tidy releases the initial tensors, which would otherwise outlive the variables made from them.
-      this.layers.push(
-        tf.tidy(() => ({
-          weight: tf.variable(tf.tensor2d(values, [fanIn, fanOut]), true, undefined),
-          bias: tf.variable(tf.zeros([fanOut]), true, undefined),
-        })),
-      );
+      const values = given ? given[2 * l] : Float32Array.from({ length: fanIn * fanOut }, () => (2 * (init as RandomStream).uniform() - 1) * limit);
+      const bias = given ? given[2 * l + 1] : new Float32Array(fanOut);
+      if (values.length !== fanIn * fanOut || bias.length !== fanOut) {
+        throw new ConfigError(`model weights[${2 * l}]`, `layer ${l + 1} needs ${fanIn} × ${fanOut} weights and ${fanOut} biases, found ${values.length} and ${bias.length}`);
+      }
+      // tidy: tf.variable copies its initial value, which would otherwise stay allocated.
+      this.layers.push(tf.tidy(() => ({
+        weight: tf.variable(tf.tensor2d(values, [fanIn, fanOut]), true, undefined),
+        bias: tf.variable(tf.tensor1d(bias), true, undefined),
+      })));
     }
     this.variables = this.layers.flatMap((layer) => [layer.weight, layer.bias]);
   }
@@ -105,6 +112,11 @@ export class ScoringModel implements Scorer {
   /** A copy of the current weights (for keeping the best checkpoint). */
   snapshot(): Float32Array[] {
     return this.variables.map((v) => v.dataSync().slice() as Float32Array);
+  }
+
+  /** A new model with the same architecture and a copy of the current weights. */
+  copy(): ScoringModel {
+    return new ScoringModel(this.spec, this.numFeatures, this.snapshot());
   }
 
   restore(snapshot: Float32Array[]): void {

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import type { SlotValues } from './batches.js';
 import { softmaxCrossEntropy, stopGradient } from './losses.js';
 
 /**
@@ -11,7 +12,8 @@ export interface Objective {
   readonly variables: tf.Variable[];
   /** Learning rate of the objective's own variables (default: the ranker's). */
   readonly learningRate?: number;
-  loss(scores: tf.Tensor2D, labels: tf.Tensor2D, mask: tf.Tensor2D): tf.Scalar;
+  /** `slots` holds the batch's per-slot values (`ListBatch.slotValues`) as [lists, slots] tensors. */
+  loss(scores: tf.Tensor2D, labels: tf.Tensor2D, mask: tf.Tensor2D, slots?: SlotValues<tf.Tensor2D>): tf.Scalar;
   /** Estimated examination propensities relative to rank 1, for objectives that learn them. */
   learnedPropensities?(): number[];
   dispose(): void;

@@ -20,6 +20,11 @@ export interface TrainOptions {
    * best validation score are restored at the end (ULTRA's best checkpoint).
    */
   readonly validate?: (model: Scorer) => number;
+  /**
+   * Early stopping: stop after this many validations in a row without a better score than the
+   * best so far (the best checkpoint is restored). Needs `validate`; default: never stop early.
+   */
+  readonly patience?: number;
   readonly rng: RandomStream;
   readonly progress?: Progress;
   readonly label?: string;
@@ -30,6 +35,8 @@ export interface TrainingHistory {
   readonly curve: { step: number; loss: number; validation: number | null }[];
   readonly bestStep: number;
   readonly bestValidation: number | null;
+  /** The step training stopped at (fewer than `steps` when it stopped early). */
+  readonly stoppedAt: number;
 }
 
 /** Minibatch training of `model` under `objective` on batches from `source`, with Adagrad. */
@@ -56,6 +63,8 @@ export function train(model: Scorer, objective: Objective, source: BatchSource, 
   };
 
   progress.start(options.label ?? 'training', steps);
+  let stoppedAt = steps;
+  let sinceBest = 0;
   for (let step = 1; step <= steps; step++) {
     const batch = source.next(rng);
     const lossValue = trainingStep.run(batch);
@@ -67,8 +76,15 @@ export function train(model: Scorer, objective: Objective, source: BatchSource, 
     lossSum += loss;
     lossCount++;
     if (step % evalEvery === 0 || step === steps) {
+      const bestBefore = (best as { score: number } | null)?.score ?? -Infinity;
       const score = checkpoint(step);
       progress.update(step, `loss ${curve[curve.length - 1].loss.toFixed(4)}${score === null ? '' : `  valid ${score.toFixed(4)}`}`);
+      sinceBest = score !== null && score > bestBefore ? 0 : sinceBest + 1;
+      if (options.patience !== undefined && score !== null && sinceBest >= options.patience && step < steps) {
+        stoppedAt = step;
+        progress.log(`${options.label ?? 'training'}: stopped early at step ${step} (no better validation score in ${options.patience} evaluations)`);
+        break;
+      }
     } else if (step % 25 === 0) {
       progress.update(step);
     }
@@ -77,7 +93,7 @@ export function train(model: Scorer, objective: Objective, source: BatchSource, 
   const chosen = best as { step: number; score: number; weights: Float32Array[] } | null;
   if (chosen) model.restore(chosen.weights);
   progress.finish(chosen ? `best valid ${chosen.score.toFixed(4)} at step ${chosen.step}` : undefined);
-  return { curve, bestStep: chosen ? chosen.step : steps, bestValidation: chosen ? chosen.score : null };
+  return { curve, bestStep: chosen ? chosen.step : stoppedAt, bestValidation: chosen ? chosen.score : null, stoppedAt };
 }
 
 /** One optimisation step: forward, gradients, clipping and the Adagrad updates. */
@@ -108,8 +124,12 @@ export function createTrainingStep(model: Scorer, objective: Objective, options:
         const features = tf.tensor2d(batch.features, [batch.numDocuments, model.numFeatures]);
         const labels = tf.tensor2d(batch.labels, [numLists, listLength]);
         const mask = tf.tensor2d(batch.mask, [numLists, listLength]);
+        const slots = batch.slotValues && {
+          treatment: batch.slotValues.treatment && tf.tensor2d(batch.slotValues.treatment, [numLists, listLength]),
+          regression: batch.slotValues.regression && tf.tensor2d(batch.slotValues.regression, [numLists, listLength]),
+        };
         const asLists = listLayout(batch);
-        const { value, grads } = tf.variableGrads(() => objective.loss(asLists(model.score(features)), labels, mask), allVariables);
+        const { value, grads } = tf.variableGrads(() => objective.loss(asLists(model.score(features)), labels, mask, slots), allVariables);
         for (const { variables, optimizer } of groups) {
           // applyGradients only reads the map by variable name; its declared type asks for variables.
           optimizer.applyGradients(clipGroup(grads, variables, options.clipNorm) as unknown as Parameters<typeof optimizer.applyGradients>[0]);

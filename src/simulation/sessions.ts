@@ -19,9 +19,11 @@ export interface SessionOptions {
   /**
    * `shuffle` randomises the order of each displayed list per session (the RandTop-k intervention
    * of Joachims et al. 2017), which makes every document equally likely at every rank so that the
-   * click rate per rank is proportional to its examination probability.
+   * click rate per rank is proportional to its examination probability. `swap` (RandPair,
+   * Joachims et al. 2017) swaps, in half of the sessions, the result at rank 1 with the result at a
+   * uniformly drawn rank k ≥ 2, and leaves the other half as logged.
    */
-  readonly intervention?: 'none' | 'shuffle';
+  readonly intervention?: 'none' | 'shuffle' | 'swap';
   /**
    * Keep the hidden truth (default true). Without it a log costs 7 bytes per displayed result plus
    * 8 per session (document, 16-bit position, click; query and offset per session); the truth adds 9.
@@ -45,6 +47,7 @@ export function simulateSessions(lists: DisplayedLists, options: SessionOptions)
 export function simulateSessions(lists: DisplayedLists, options: SessionOptions): SimulatedLog {
   const { numSessions, clickModel, relevance, rng } = options;
   const shuffle = options.intervention === 'shuffle';
+  const swap = options.intervention === 'swap';
   const numQueries = lists.offsets.length - 1;
   const eligible: number[] = [];
   for (let q = 0; q < numQueries; q++) if (lists.offsets[q + 1] > lists.offsets[q]) eligible.push(q);
@@ -85,6 +88,12 @@ export function simulateSessions(lists: DisplayedLists, options: SessionOptions)
     // Plain loops rather than set(subarray(...)): no view object per session in the hot loop.
     for (let k = 0; k < length; k++) document[start + k] = lists.documents[from + k];
     if (shuffle) shuffleRange(document, start, length, orderRng);
+    if (swap && length > 1 && orderRng.uniform() < 0.5) {
+      const k = start + 1 + orderRng.int(length - 1);
+      const first = document[start];
+      document[start] = document[k];
+      document[k] = first;
+    }
     const base = keepTruth ? start : 0;
     for (let k = 0; k < length; k++) {
       position[start + k] = k;

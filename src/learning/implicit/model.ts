@@ -80,7 +80,7 @@ export class MatrixFactorization {
     users.forEach((v, j) => bytes.writeFloatLE(v, 4 * j));
     items.forEach((v, j) => bytes.writeFloatLE(v, 4 * (users.length + j)));
     await writeFile(path.join(folder, WEIGHTS_FILE), bytes);
-    const json = { ...description, format: MODEL_FORMAT, numUsers: this.numUsers, numItems: this.numItems, dimension: this.dimension, weights: WEIGHTS_FILE };
+    const json = { ...description, format: MF_MODEL_FORMAT, numUsers: this.numUsers, numItems: this.numItems, dimension: this.dimension, weights: WEIGHTS_FILE };
     await writeFile(path.join(folder, DESCRIPTION_FILE), `${JSON.stringify(json, null, 2)}\n`);
   }
 
@@ -93,7 +93,7 @@ export class MatrixFactorization {
     } catch (error) {
       throw new DataFormatError(file, null, `expected a JSON model description (${error instanceof Error ? error.message : String(error)})`);
     }
-    if (description.format !== MODEL_FORMAT) throw new DataFormatError(file, null, `expected "format": "${MODEL_FORMAT}", found ${JSON.stringify(description.format)}`);
+    if (description.format !== MF_MODEL_FORMAT) throw new DataFormatError(file, null, `expected "format": "${MF_MODEL_FORMAT}", found ${JSON.stringify(description.format)}`);
     const size = (key: string): number => {
       const v = description[key];
       if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new DataFormatError(file, null, `expected "${key}" to be an integer ≥ 1, found ${JSON.stringify(v)}`);
@@ -110,7 +110,7 @@ export class MatrixFactorization {
   }
 }
 
-export const MODEL_FORMAT = 'clicklab-matrix-factorization-v1';
+export const MF_MODEL_FORMAT = 'clicklab/matrix-factorization@1';
 const DESCRIPTION_FILE = 'model.json';
 const WEIGHTS_FILE = 'weights.bin';
 

@@ -1,0 +1,122 @@
+import { ConfigError } from '../core/errors.js';
+import type { ClickLog, RankingData } from '../core/types.js';
+import { clickBatches } from './batches.js';
+import { affineObjective, affineRegressionObjective, doublyRobustObjective, expectedTreatment, pairwiseDebiasObjective, regressionEmObjective } from './debiasing.js';
+import { ScoringModel } from './model.js';
+import { dlaObjective, ipsObjective, listwiseObjective, type Objective } from './objectives.js';
+import { train, type TrainingHistory, type TrainOptions } from './trainer.js';
+
+/** Every learner that trains a ranker from a click log. */
+export const CLICK_LEARNER_TYPES = ['naive', 'ips', 'clipped-ips', 'dla', 'regression-em', 'pairwise-debias', 'affine', 'doubly-robust'] as const;
+export type ClickLearnerType = (typeof CLICK_LEARNER_TYPES)[number];
+
+/** A learner and what it needs to know about the click model. */
+export interface ClickLearnerSpec {
+  readonly type: ClickLearnerType;
+  /** IPS, clipped IPS: examination propensities relative to rank 1 (p_k / p_1). */
+  readonly propensities?: ArrayLike<number>;
+  /** Clipped IPS (required), DLA (optional): weight cap M. */
+  readonly maxWeight?: number;
+  /** DLA: cap on the relevance weights of its examination loss. */
+  readonly maxRelevanceWeight?: number;
+  /** DLA: learning rate of its propensity model. */
+  readonly propensityLearningRate?: number;
+  /** Affine, doubly robust: the click model's P(C_k = 1) = α_k P(R = 1) + β_k, absolute, per rank (PBM: α = κ, β = 0). */
+  readonly alpha?: ArrayLike<number>;
+  readonly beta?: ArrayLike<number>;
+}
+
+export interface ClickTrainOptions extends Omit<TrainOptions, 'label'> {
+  readonly batchSize: number;
+  readonly label?: string;
+}
+
+export interface ClickTrainResult {
+  readonly history: TrainingHistory;
+  /** Propensities relative to rank 1 that the learner used or learned. */
+  readonly propensities?: number[];
+  /** Doubly robust: the regression model's training history. */
+  readonly regressionHistory?: TrainingHistory;
+}
+
+/** Which learners draw batches among all sessions (their labels are not 0 without a click). */
+export function usesAllSessions(type: ClickLearnerType): boolean {
+  return type === 'regression-em' || type === 'affine' || type === 'doubly-robust';
+}
+
+/**
+ * Train `model` from a click log on `data` (the ranking data whose document rows the log's
+ * documents index, for their features) with the learner `spec`. The doubly robust learner first
+ * fits its regression model (a copy of `model`'s architecture from the same initial weights) on
+ * the same log, then the ranker; `options.validate` receives the model being trained, so each
+ * stage keeps its own best checkpoint.
+ */
+export function trainFromClicks(model: ScoringModel, spec: ClickLearnerSpec, data: RankingData, log: ClickLog, options: ClickTrainOptions): ClickTrainResult {
+  let listLength = 0;
+  for (let s = 0; s + 1 < log.sessionOffsets.length; s++) listLength = Math.max(listLength, log.sessionOffsets[s + 1] - log.sessionOffsets[s]);
+  const allSessions = usesAllSessions(spec.type);
+  const label = options.label ?? spec.type;
+  if (spec.type !== 'doubly-robust') {
+    const objective = makeClickObjective(spec, listLength);
+    try {
+      const history = train(model, objective, clickBatches(data, log, options.batchSize, { allSessions }), { ...options, label });
+      const used = spec.type === 'ips' || spec.type === 'clipped-ips' ? Array.from(spec.propensities!) : undefined;
+      return { history, propensities: used ?? objective.learnedPropensities?.() };
+    } finally {
+      objective.dispose();
+    }
+  }
+  const { alpha, beta } = affineParameters(spec);
+  const regressionModel = model.copy();
+  const regressionObjective = affineRegressionObjective(alpha, beta);
+  let regressionHistory: TrainingHistory;
+  let regression: Float32Array;
+  try {
+    regressionHistory = train(regressionModel, regressionObjective, clickBatches(data, log, options.batchSize, { allSessions: true }), {
+      ...options,
+      rng: options.rng.derive('regression'),
+      label: `${label} (regression model)`,
+    });
+    const scores = regressionModel.scoreArray(data.features);
+    regression = Float32Array.from(scores, (s) => 1 / (1 + Math.exp(-s)));
+  } finally {
+    regressionObjective.dispose();
+    regressionModel.dispose();
+  }
+  const treatment = expectedTreatment(log, alpha, data.labels.length);
+  const objective = doublyRobustObjective(alpha, beta);
+  const history = train(model, objective, clickBatches(data, log, options.batchSize, { allSessions: true, treatment, regression }), { ...options, label });
+  objective.dispose();
+  return { history, regressionHistory };
+}
+
+function affineParameters(spec: ClickLearnerSpec): { alpha: ArrayLike<number>; beta: ArrayLike<number> } {
+  if (!spec.alpha || !spec.beta) throw new ConfigError(`learner ${spec.type}`, 'needs the affine click parameters alpha and beta (P(C_k = 1) = alpha_k P(R = 1) + beta_k)');
+  return { alpha: spec.alpha, beta: spec.beta };
+}
+
+/** The objective of every single-stage learner (the doubly robust learner has two stages: `trainFromClicks`). */
+export function makeClickObjective(spec: ClickLearnerSpec, listLength: number): Objective {
+  switch (spec.type) {
+    case 'naive':
+      return listwiseObjective();
+    case 'ips':
+    case 'clipped-ips': {
+      if (!spec.propensities) throw new ConfigError(`learner ${spec.type}`, 'needs propensities relative to rank 1');
+      if (spec.type === 'clipped-ips' && spec.maxWeight === undefined) throw new ConfigError('learner clipped-ips', 'needs a weight cap M (maxWeight)');
+      return ipsObjective(spec.propensities, spec.maxWeight);
+    }
+    case 'dla':
+      return dlaObjective(listLength, { maxWeight: spec.maxWeight, maxRelevanceWeight: spec.maxRelevanceWeight, propensityLearningRate: spec.propensityLearningRate });
+    case 'regression-em':
+      return regressionEmObjective(listLength);
+    case 'pairwise-debias':
+      return pairwiseDebiasObjective(listLength);
+    case 'affine': {
+      const { alpha, beta } = affineParameters(spec);
+      return affineObjective(alpha, beta);
+    }
+    case 'doubly-robust':
+      throw new ConfigError('learner doubly-robust', 'has two stages: train it with trainFromClicks');
+  }
+}
