@@ -1,6 +1,8 @@
 import type { RandomStream } from '../core/random.js';
 import { MAX_LIST_LENGTH, type ClickLog, type ClickLogTruth } from '../core/types.js';
 import type { ClickModel } from './click-model.js';
+import { PositionBasedModel } from './click-models/pbm.js';
+import { simulatePbmRows } from './pbm-sessions.js';
 
 /** The list each query shows (its top-k documents in rank order), columnar like a RankingData. */
 export interface DisplayedLists {
@@ -46,8 +48,7 @@ export function simulateSessions(lists: DisplayedLists, options: SessionOptions)
   const { numSessions, clickModel, relevance, rng } = options;
   const shuffle = options.intervention === 'shuffle';
   const numQueries = lists.offsets.length - 1;
-  const eligible: number[] = [];
-  for (let q = 0; q < numQueries; q++) if (lists.offsets[q + 1] > lists.offsets[q]) eligible.push(q);
+  const eligible = Int32Array.from({ length: numQueries }, (_, q) => q).filter((q) => lists.offsets[q + 1] > lists.offsets[q]);
   if (eligible.length === 0) throw new RangeError('no query has a document to display');
   for (const q of eligible) {
     if (lists.offsets[q + 1] - lists.offsets[q] > MAX_LIST_LENGTH) throw new RangeError(`query ${q} shows more than ${MAX_LIST_LENGTH} results: positions are 16-bit`);
@@ -56,12 +57,14 @@ export function simulateSessions(lists: DisplayedLists, options: SessionOptions)
   const queryRng = rng.derive('queries');
   const orderRng = rng.derive('order');
   const clickRng = rng.derive('clicks');
-  const sessionQuery = new Int32Array(numSessions);
-  const sessionOffsets = new Int32Array(numSessions + 1);
-  for (let s = 0; s < numSessions; s++) {
-    const q = eligible[queryRng.int(eligible.length)];
-    sessionQuery[s] = q;
-    sessionOffsets[s + 1] = sessionOffsets[s] + lists.offsets[q + 1] - lists.offsets[q];
+  const { sessionQuery, sessionOffsets } = drawQueries(lists, eligible, numSessions, queryRng);
+  const keepTruth = options.truth !== false;
+
+  if (clickModel instanceof PositionBasedModel) {
+    // PBM's slots are independent given κ: the fast path draws the same clicks (pbm-sessions.ts).
+    const { document, position, click, truth } = simulatePbmRows(lists, sessionQuery, sessionOffsets, clickModel.examination, relevance, clickRng, shuffle ? orderRng : null, keepTruth);
+    const log = { sessionQuery, sessionOffsets, document, position, click };
+    return truth ? { log, truth } : { log };
   }
 
   const rows = sessionOffsets[numSessions];
@@ -70,7 +73,6 @@ export function simulateSessions(lists: DisplayedLists, options: SessionOptions)
   const click = new Uint8Array(rows);
   // With truth, the click model writes straight into the log's truth columns; without, into
   // per-session scratch buffers (at offset 0) whose clicks are copied out.
-  const keepTruth = options.truth !== false;
   let longest = 0;
   for (const q of eligible) longest = Math.max(longest, lists.offsets[q + 1] - lists.offsets[q]);
   const slotRelevance = new Float32Array(keepTruth ? rows : longest);
@@ -84,7 +86,7 @@ export function simulateSessions(lists: DisplayedLists, options: SessionOptions)
     const from = lists.offsets[q];
     // Plain loops rather than set(subarray(...)): no view object per session in the hot loop.
     for (let k = 0; k < length; k++) document[start + k] = lists.documents[from + k];
-    if (shuffle) shuffleRange(document, start, length, orderRng);
+    if (shuffle) orderRng.shuffle(document, start, length);
     const base = keepTruth ? start : 0;
     for (let k = 0; k < length; k++) {
       position[start + k] = k;
@@ -101,12 +103,34 @@ export function simulateSessions(lists: DisplayedLists, options: SessionOptions)
   };
 }
 
-/** Fisher–Yates shuffle of `values[start .. start + length − 1]` in place. */
-function shuffleRange(values: Int32Array, start: number, length: number, rng: RandomStream): void {
-  for (let i = length - 1; i > 0; i--) {
-    const j = start + rng.int(i + 1);
-    const tmp = values[start + i];
-    values[start + i] = values[j];
-    values[j] = tmp;
+/**
+ * The query of every session, uniform over `eligible` (`queryRng.int(eligible.length)` per
+ * session, with the generator stepped in local variables as in pbm-sessions.ts), and where each
+ * session's rows start.
+ */
+function drawQueries(lists: DisplayedLists, eligible: Int32Array, numSessions: number, queryRng: RandomStream): { sessionQuery: Int32Array; sessionOffsets: Int32Array } {
+  const sessionQuery = new Int32Array(numSessions);
+  const sessionOffsets = new Int32Array(numSessions + 1);
+  const n = eligible.length;
+  const state = queryRng.getState();
+  let a = state[0];
+  let b = state[1];
+  let c = state[2];
+  let d = state[3];
+  let end = 0;
+  for (let s = 0; s < numSessions; s++) {
+    const t = (((a + b) | 0) + d) | 0;
+    d = (d + 1) | 0;
+    a = b ^ (b >>> 9);
+    b = (c + (c << 3)) | 0;
+    c = (c << 21) | (c >>> 11);
+    c = (c + t) | 0;
+    // = RandomStream.int(n): floor(uniform · n).
+    const q = eligible[Math.floor(((t >>> 0) / 4294967296) * n)];
+    sessionQuery[s] = q;
+    end += lists.offsets[q + 1] - lists.offsets[q];
+    sessionOffsets[s + 1] = end;
   }
+  queryRng.setState(Int32Array.of(a, b, c, d));
+  return { sessionQuery, sessionOffsets };
 }
