@@ -24,12 +24,13 @@ export interface ChunkWorkerInput {
 }
 
 /**
- * `simulate`: make chunk `chunk`. `release`: the buffers of a chunk the parent is done with,
- * handed back so that they are freed here (see `releaseChunks` in simulate-search.ts).
+ * `simulate`: make chunk `chunk`. `release`: a chunk the parent is done with (its buffers
+ * transferred back), whose arrays the next chunks here are written into (see `releaseChunks` in
+ * simulate-search.ts).
  */
 export type ChunkRequest =
   | { readonly type: 'simulate'; readonly chunk: number; readonly numSessions: number }
-  | { readonly type: 'release'; readonly buffers: ArrayBuffer[] };
+  | { readonly type: 'release'; readonly logged: LoggedClicks };
 
 export interface ChunkResult {
   readonly chunk: number;
@@ -46,9 +47,14 @@ const world: SearchWorld = {
 };
 const rng = randomStream(input.seed);
 const port = parentPort!;
+// Released chunks, reused for the next ones: a worker then allocates (and page-faults) only the
+// few chunks it has out at once, and frees nothing.
+const spare: LoggedClicks[] = [];
 port.on('message', (request: ChunkRequest) => {
-  // Released buffers need nothing: dropping them lets this thread's next young-generation GC free them.
-  if (request.type === 'release') return;
-  const logged = simulateSearchChunk(world, rng, request.chunk, request.numSessions);
+  if (request.type === 'release') {
+    spare.push(request.logged);
+    return;
+  }
+  const logged = simulateSearchChunk(world, rng, request.chunk, request.numSessions, spare.pop());
   port.postMessage({ chunk: request.chunk, logged } satisfies ChunkResult, chunkBuffers(logged));
 });

@@ -55,12 +55,14 @@ export interface SimulateSearchOptions {
   readonly workers?: number;
   /**
    * The sink is done with a chunk once its promise resolves (it writes or reduces the chunk and
-   * keeps no reference to its arrays): with workers > 1 the chunk's buffers are then handed back to
-   * the worker that made them, which leaves its arrays empty (detached). Default false; nothing
-   * changes in this thread (workers = 1). Why: buffers that arrive from workers are otherwise freed
-   * by this thread's garbage collector, and V8 frees them with a full mark-compact for every 64 MB,
-   * since this thread allocates too little for the cheap young-generation collections that free a
-   * single-thread simulation's chunks; with TF.js's heap here that costs a third of the simulation.
+   * keeps no reference to its arrays): the later chunks are then written into its arrays, so a
+   * log of any length allocates only the few chunks in flight (no page faults, no garbage). With
+   * workers > 1 the chunk's buffers go back to the worker that made them, which leaves the arrays
+   * here empty (detached); in this thread (workers = 1) the next chunk overwrites them. Default
+   * false. Why: besides the allocation, buffers that arrive from workers are otherwise freed by
+   * this thread's garbage collector, which V8 does with a full mark-compact for every 64 MB, since
+   * this thread allocates too little for the cheap young-generation collections; with TF.js's heap
+   * here that costs a third of the simulation.
    */
   readonly releaseChunks?: boolean;
 }
@@ -107,7 +109,12 @@ export async function simulateSearchLog(
   };
   const chunkSessions = Array.from({ length: Math.ceil(spec.sessions / SESSIONS_PER_CHUNK) }, (_, chunk) => Math.min(SESSIONS_PER_CHUNK, spec.sessions - chunk * SESSIONS_PER_CHUNK));
   if (workers === 1) {
-    for (let chunk = 0; chunk < chunkSessions.length; chunk++) await sink(simulateSearchChunk(world, rng, chunk, chunkSessions[chunk]));
+    let done: LoggedClicks | undefined; // a chunk the sink is done with, to write the next one into
+    for (let chunk = 0; chunk < chunkSessions.length; chunk++) {
+      const logged = simulateSearchChunk(world, rng, chunk, chunkSessions[chunk], done);
+      await sink(logged);
+      if (options.releaseChunks) done = logged;
+    }
     return;
   }
   const input: ChunkWorkerInput = { seed: rng.seed, lists: world.lists, relevance: world.relevance, clickModel: spec.clickModelSpec!, cutoff: spec.cutoff, intervention: spec.intervention, truth: world.truth };
@@ -173,10 +180,7 @@ async function simulateInWorkers(
       }
       early.delete(sunk);
       await sink(next.logged);
-      if (releaseChunks) {
-        const buffers = chunkBuffers(next.logged);
-        threads[next.worker].postMessage({ type: 'release', buffers } satisfies ChunkRequest, buffers);
-      }
+      if (releaseChunks) threads[next.worker].postMessage({ type: 'release', logged: next.logged } satisfies ChunkRequest, chunkBuffers(next.logged));
       sunk++;
       handOut();
     }

@@ -1,5 +1,5 @@
 import type { RandomStream } from '../core/random.js';
-import type { ClickLogTruth } from '../core/types.js';
+import type { ClickLog, ClickLogTruth } from '../core/types.js';
 import type { DisplayedLists } from './sessions.js';
 
 /**
@@ -12,28 +12,21 @@ import type { DisplayedLists } from './sessions.js';
  * (query, rank) once for all the sessions of that query. The generator is stepped in local
  * variables (the same arithmetic as `RandomStream.nextUint32`) and its state written back at the end.
  */
-export interface PbmRows {
-  readonly document: Int32Array;
-  readonly position: Uint16Array;
-  readonly click: Uint8Array;
-  /** With `keepTruth`: examined when x < κ_k · 2^32; examination probability κ_k. */
-  readonly truth?: ClickLogTruth;
-}
-
 export function simulatePbmRows(
   lists: DisplayedLists,
-  sessionQuery: Int32Array,
-  sessionOffsets: Int32Array,
+  /** The sessions (sessionQuery, sessionOffsets) are drawn; their rows are written here. */
+  log: ClickLog,
+  /** Written when given: examined when x < κ_k · 2^32; examination probability κ_k. */
+  truth: ClickLogTruth | undefined,
   examination: Float64Array,
   relevance: Float32Array,
   clickRng: RandomStream,
   /** Shuffles each session's list (RandTop-k) when given. */
   orderRng: RandomStream | null,
-  keepTruth: boolean,
-): PbmRows {
+): void {
   const { offsets, documents } = lists;
+  const { sessionQuery, document, position, click } = log;
   const numSessions = sessionQuery.length;
-  const rows = sessionOffsets[numSessions];
   let longest = 0;
   for (let q = 0; q + 1 < offsets.length; q++) longest = Math.max(longest, offsets[q + 1] - offsets[q]);
   // Ranks past the end of κ reuse its last value, as in PositionBasedModel.
@@ -46,26 +39,20 @@ export function simulatePbmRows(
     for (let i = offsets[q]; i < offsets[q + 1]; i++) threshold[i] = scaledKappa[i - offsets[q]] * relevance[documents[i]];
   }
 
-  const document = new Int32Array(rows);
-  const position = new Uint16Array(rows);
-  const click = new Uint8Array(rows);
-  const examined = new Uint8Array(keepTruth ? rows : 0);
-  const examinationProbability = new Float32Array(keepTruth ? rows : 0);
-  const relevanceProbability = new Float32Array(keepTruth ? rows : 0);
-  const shuffle = orderRng !== null;
   const state = clickRng.getState();
   let a = state[0];
   let b = state[1];
   let c = state[2];
   let d = state[3];
   let row = 0;
-  if (orderRng === null && !keepTruth) {
+  if (orderRng === null && truth === undefined) {
     // The common case, on its own: no branch in the loop.
     for (let s = 0; s < numSessions; s++) {
       const q = sessionQuery[s];
       const from = offsets[q];
       const to = offsets[q + 1];
       for (let i = from; i < to; i++, row++) {
+        // sfc32, as in RandomStream.nextUint32.
         const t = (((a + b) | 0) + d) | 0;
         d = (d + 1) | 0;
         a = b ^ (b >>> 9);
@@ -78,8 +65,9 @@ export function simulatePbmRows(
       }
     }
     clickRng.setState(Int32Array.of(a, b, c, d));
-    return { document, position, click };
+    return;
   }
+  const shuffle = orderRng !== null;
   for (let s = 0; s < numSessions; s++) {
     const q = sessionQuery[s];
     const from = offsets[q];
@@ -109,13 +97,12 @@ export function simulatePbmRows(
       }
       position[row] = k;
       click[row] = x < limit ? 1 : 0;
-      if (keepTruth) {
-        examined[row] = x < scaledKappa[k] ? 1 : 0;
-        examinationProbability[row] = kappa[k];
-        relevanceProbability[row] = relevance[doc];
+      if (truth !== undefined) {
+        truth.examined[row] = x < scaledKappa[k] ? 1 : 0;
+        truth.examinationProbability[row] = kappa[k];
+        truth.relevanceProbability[row] = relevance[doc];
       }
     }
   }
   clickRng.setState(Int32Array.of(a, b, c, d));
-  return keepTruth ? { document, position, click, truth: { examinationProbability, relevanceProbability, examined } } : { document, position, click };
 }

@@ -29,6 +29,13 @@ export interface SessionOptions {
    * 8 per session (document, 16-bit position, click; query and offset per session); the truth adds 9.
    */
   readonly truth?: boolean;
+  /**
+   * A log that is no longer needed (e.g. the previous chunk of a stream, already written out)
+   * whose arrays the new log may be written into, each where its buffer has room, instead of new
+   * arrays: no allocation, page faults or garbage. The log is the same either way. Its columns
+   * must not share a buffer (true of every log simulateSessions returns).
+   */
+  readonly reuse?: SimulatedLog;
 }
 
 export interface SimulatedLog {
@@ -57,28 +64,39 @@ export function simulateSessions(lists: DisplayedLists, options: SessionOptions)
   const queryRng = rng.derive('queries');
   const orderRng = rng.derive('order');
   const clickRng = rng.derive('clicks');
-  const { sessionQuery, sessionOffsets } = drawQueries(lists, eligible, numSessions, queryRng);
+  const old = options.reuse;
+  if (old) checkDistinctBuffers(old);
+  const sessionQuery = reuseOrAllocate(Int32Array, numSessions, old?.log.sessionQuery);
+  const sessionOffsets = reuseOrAllocate(Int32Array, numSessions + 1, old?.log.sessionOffsets);
+  drawQueries(lists, eligible, queryRng, sessionQuery, sessionOffsets);
+  const rows = sessionOffsets[numSessions];
+  const document = reuseOrAllocate(Int32Array, rows, old?.log.document);
+  const position = reuseOrAllocate(Uint16Array, rows, old?.log.position);
+  const click = reuseOrAllocate(Uint8Array, rows, old?.log.click);
+  const log = { sessionQuery, sessionOffsets, document, position, click };
   const keepTruth = options.truth !== false;
+  const truth = keepTruth
+    ? {
+        examinationProbability: reuseOrAllocate(Float32Array, rows, old?.truth?.examinationProbability),
+        relevanceProbability: reuseOrAllocate(Float32Array, rows, old?.truth?.relevanceProbability),
+        examined: reuseOrAllocate(Uint8Array, rows, old?.truth?.examined),
+      }
+    : undefined;
 
   if (clickModel instanceof PositionBasedModel) {
     // PBM's slots are independent given κ: the fast path draws the same clicks (pbm-sessions.ts).
-    const { document, position, click, truth } = simulatePbmRows(lists, sessionQuery, sessionOffsets, clickModel.examination, relevance, clickRng, shuffle ? orderRng : null, keepTruth);
-    const log = { sessionQuery, sessionOffsets, document, position, click };
+    simulatePbmRows(lists, log, truth, clickModel.examination, relevance, clickRng, shuffle ? orderRng : null);
     return truth ? { log, truth } : { log };
   }
 
-  const rows = sessionOffsets[numSessions];
-  const document = new Int32Array(rows);
-  const position = new Uint16Array(rows);
-  const click = new Uint8Array(rows);
+  // A reused array holds the old log: start from zeros, as a new one does, whatever the model writes.
+  if (old) for (const column of [click, truth?.examined, truth?.examinationProbability]) column?.fill(0);
   // With truth, the click model writes straight into the log's truth columns; without, into
   // per-session scratch buffers (at offset 0) whose clicks are copied out.
   let longest = 0;
   for (const q of eligible) longest = Math.max(longest, lists.offsets[q + 1] - lists.offsets[q]);
-  const slotRelevance = new Float32Array(keepTruth ? rows : longest);
-  const out = keepTruth
-    ? { click, examined: new Uint8Array(rows), examinationProbability: new Float32Array(rows) }
-    : { click: new Uint8Array(longest), examined: new Uint8Array(longest), examinationProbability: new Float32Array(longest) };
+  const slotRelevance = truth ? truth.relevanceProbability : new Float32Array(longest);
+  const out = truth ? { click, examined: truth.examined, examinationProbability: truth.examinationProbability } : { click: new Uint8Array(longest), examined: new Uint8Array(longest), examinationProbability: new Float32Array(longest) };
   for (let s = 0; s < numSessions; s++) {
     const q = sessionQuery[s];
     const start = sessionOffsets[s];
@@ -87,20 +105,28 @@ export function simulateSessions(lists: DisplayedLists, options: SessionOptions)
     // Plain loops rather than set(subarray(...)): no view object per session in the hot loop.
     for (let k = 0; k < length; k++) document[start + k] = lists.documents[from + k];
     if (shuffle) orderRng.shuffle(document, start, length);
-    const base = keepTruth ? start : 0;
+    const base = truth ? start : 0;
     for (let k = 0; k < length; k++) {
       position[start + k] = k;
       slotRelevance[base + k] = relevance[document[start + k]];
     }
     clickModel.simulate(slotRelevance, base, length, clickRng, out);
-    if (!keepTruth) for (let k = 0; k < length; k++) click[start + k] = out.click[k];
+    if (!truth) for (let k = 0; k < length; k++) click[start + k] = out.click[k];
   }
-  const log = { sessionQuery, sessionOffsets, document, position, click };
-  if (!keepTruth) return { log };
-  return {
-    log,
-    truth: { examinationProbability: out.examinationProbability, relevanceProbability: slotRelevance, examined: out.examined },
-  };
+  return truth ? { log, truth } : { log };
+}
+
+type Column = Int32Array | Uint16Array | Uint8Array | Float32Array;
+
+/** A `length`-long view at the start of `old`'s buffer where it has room (overwriting it), else a new array. */
+export function reuseOrAllocate<T extends Column>(Type: { new (length: number): T; new (buffer: ArrayBuffer, byteOffset: number, length: number): T; readonly BYTES_PER_ELEMENT: number }, length: number, old: T | undefined): T {
+  if (old === undefined || old.buffer.byteLength < length * Type.BYTES_PER_ELEMENT || !(old.buffer instanceof ArrayBuffer)) return new Type(length);
+  return new Type(old.buffer, 0, length);
+}
+
+function checkDistinctBuffers(old: SimulatedLog): void {
+  const columns: Column[] = [...Object.values(old.log), ...Object.values(old.truth ?? {})];
+  if (new Set(columns.map((c) => c.buffer)).size < columns.length) throw new RangeError('options.reuse: the log to reuse has columns that share a buffer');
 }
 
 /**
@@ -108,9 +134,7 @@ export function simulateSessions(lists: DisplayedLists, options: SessionOptions)
  * session, with the generator stepped in local variables as in pbm-sessions.ts), and where each
  * session's rows start.
  */
-function drawQueries(lists: DisplayedLists, eligible: Int32Array, numSessions: number, queryRng: RandomStream): { sessionQuery: Int32Array; sessionOffsets: Int32Array } {
-  const sessionQuery = new Int32Array(numSessions);
-  const sessionOffsets = new Int32Array(numSessions + 1);
+function drawQueries(lists: DisplayedLists, eligible: Int32Array, queryRng: RandomStream, sessionQuery: Int32Array, sessionOffsets: Int32Array): void {
   const n = eligible.length;
   const state = queryRng.getState();
   let a = state[0];
@@ -118,7 +142,8 @@ function drawQueries(lists: DisplayedLists, eligible: Int32Array, numSessions: n
   let c = state[2];
   let d = state[3];
   let end = 0;
-  for (let s = 0; s < numSessions; s++) {
+  sessionOffsets[0] = 0;
+  for (let s = 0; s < sessionQuery.length; s++) {
     const t = (((a + b) | 0) + d) | 0;
     d = (d + 1) | 0;
     a = b ^ (b >>> 9);
@@ -132,5 +157,4 @@ function drawQueries(lists: DisplayedLists, eligible: Int32Array, numSessions: n
     sessionOffsets[s + 1] = end;
   }
   queryRng.setState(Int32Array.of(a, b, c, d));
-  return { sessionQuery, sessionOffsets };
 }
