@@ -32,10 +32,8 @@ export type ChunkRequest =
   | { readonly type: 'simulate'; readonly chunk: number; readonly numSessions: number }
   | { readonly type: 'release'; readonly logged: LoggedClicks };
 
-export interface ChunkResult {
-  readonly chunk: number;
-  readonly logged: LoggedClicks;
-}
+/** `ready`: the worker has loaded and takes chunks; `chunk`: a finished chunk. */
+export type ChunkResult = { readonly type: 'ready' } | { readonly type: 'chunk'; readonly chunk: number; readonly logged: LoggedClicks };
 
 const input = workerData as ChunkWorkerInput;
 const world: SearchWorld = {
@@ -56,5 +54,6 @@ port.on('message', (request: ChunkRequest) => {
     return;
   }
   const logged = simulateSearchChunk(world, rng, request.chunk, request.numSessions, spare.pop());
-  port.postMessage({ chunk: request.chunk, logged } satisfies ChunkResult, chunkBuffers(logged));
+  port.postMessage({ type: 'chunk', chunk: request.chunk, logged } satisfies ChunkResult, chunkBuffers(logged));
 });
+port.postMessage({ type: 'ready' } satisfies ChunkResult);

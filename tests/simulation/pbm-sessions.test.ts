@@ -77,6 +77,37 @@ describe('the PBM fast path', () => {
   });
 });
 
+describe('reusing a log’s arrays', () => {
+  it('writes the same log into the arrays of an old one, on the fast and the general path', () => {
+    const pbm = new PositionBasedModel(examination);
+    for (const clickModel of [pbm, generalPath(pbm)]) {
+      for (const truth of [true, false]) {
+        const options = { numSessions: 5000, clickModel, relevance, intervention: 'shuffle' as const, truth };
+        // The old log is larger (more sessions), so every column fits in its buffer.
+        const old = simulateSessions(lists, { ...options, numSessions: 6000, rng: randomStream(1) });
+        const oldBuffers = [...Object.values(old.log), ...Object.values(old.truth ?? {})].map((c) => c.buffer);
+        const fresh = simulateSessions(lists, { ...options, rng: randomStream(2) });
+        const reused = simulateSessions(lists, { ...options, rng: randomStream(2), reuse: old });
+        const reusedColumns = [...Object.values(reused.log), ...Object.values(reused.truth ?? {})];
+        expect(reusedColumns.map((c) => c.buffer), `${clickModel.name}, truth ${truth}`).toEqual(oldBuffers);
+        const freshColumns = columns(fresh);
+        columns(reused).forEach((column, i) => expect(column.equals(freshColumns[i]), `${clickModel.name}, truth ${truth}: column ${i}`).toBe(true));
+      }
+    }
+  });
+
+  it('allocates a column whose old buffer is too small, and refuses columns that share a buffer', () => {
+    const options = { clickModel: new PositionBasedModel(examination), relevance, truth: false };
+    const small = simulateSessions(lists, { ...options, numSessions: 10, rng: randomStream(1) });
+    const grown = simulateSessions(lists, { ...options, numSessions: 100, rng: randomStream(2), reuse: small });
+    expect(grown.log.document.buffer).not.toBe(small.log.document.buffer);
+    expect(Buffer.from(grown.log.click).equals(Buffer.from(simulateSessions(lists, { ...options, numSessions: 100, rng: randomStream(2) }).log.click))).toBe(true);
+    const shared = new ArrayBuffer(1 << 16);
+    const log = { ...small.log, click: new Uint8Array(shared, 0, 10), position: new Uint16Array(shared, 0, 10) };
+    expect(() => simulateSessions(lists, { ...options, numSessions: 10, rng: randomStream(1), reuse: { log } })).toThrow(/share a buffer/);
+  });
+});
+
 describe('RandomStream state and ranged shuffle', () => {
   it('steps the same from a copied state, and shuffles a range as it shuffles that subarray', () => {
     const rng = randomStream('state');
