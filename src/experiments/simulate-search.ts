@@ -135,9 +135,10 @@ const THIS_THREAD = -1;
  * is already running and its code already compiled, while a worker takes tens of milliseconds to
  * load and tens more to compile its loops, and with a light sink it would otherwise sit idle.
  * A worker is handed chunks once it has loaded (before, this thread simulates them) and a second
- * one while it works on one, so it never waits for the parent; no more than 2 chunks per thread
+ * one while it works on one, so it never waits for the parent. No more than 4 chunks per thread
  * are out at once (being simulated, or finished and waiting for their turn), so memory stays
- * bounded however slow the sink is.
+ * bounded however slow the sink is; with 2, this thread, having run ahead, sat idle a third of
+ * the time waiting for the worker's chunk at the head of the line.
  */
 async function simulateInThreads(
   world: SearchWorld,
@@ -150,7 +151,7 @@ async function simulateInThreads(
 ): Promise<void> {
   const threads = Array.from({ length: numThreads - 1 }, () => new Worker(WORKER_ENTRY, { workerData: input }));
   const numChunks = chunkSessions.length;
-  const maxOut = 2 * numThreads;
+  const maxOut = 4 * numThreads;
   const ready = threads.map(() => false);
   const busy = threads.map(() => 0); // chunks handed to each worker and not yet returned
   const early = new Map<number, { logged: LoggedClicks; thread: number }>(); // finished chunks waiting for their turn
