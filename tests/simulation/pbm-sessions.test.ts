@@ -77,6 +77,24 @@ describe('the PBM fast path', () => {
   });
 });
 
+describe('positions', () => {
+  it('number each session’s rows 0, 1, … whether the lists have one length or several', () => {
+    // Lists of 10, 10, none and 10 (one length; the empty query is never drawn), and the lists above.
+    const uniform: DisplayedLists = { offsets: Int32Array.from([0, 10, 20, 20, 30]), documents: Int32Array.from({ length: 30 }, (_, i) => i) };
+    for (const [name, shown] of [['one length', uniform], ['several lengths', lists]] as const) {
+      for (const clickModel of [new PositionBasedModel(examination), generalPath(new PositionBasedModel(examination))]) {
+        const { log } = simulateSessions(shown, { numSessions: 3001, clickModel, relevance, rng: randomStream(3), truth: false });
+        let wrong = 0;
+        for (let s = 0; s < 3001; s++) {
+          for (let row = log.sessionOffsets[s]; row < log.sessionOffsets[s + 1]; row++) if (log.position[row] !== row - log.sessionOffsets[s]) wrong++;
+        }
+        expect(wrong, `${name}, ${clickModel.name}`).toBe(0);
+        expect(log.position.length).toBe(log.sessionOffsets[3001]);
+      }
+    }
+  });
+});
+
 describe('reusing a log’s arrays', () => {
   it('writes the same log into the arrays of an old one, on the fast and the general path', () => {
     const pbm = new PositionBasedModel(examination);
