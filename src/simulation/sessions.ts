@@ -55,11 +55,16 @@ export function simulateSessions(lists: DisplayedLists, options: SessionOptions)
   const { numSessions, clickModel, relevance, rng } = options;
   const shuffle = options.intervention === 'shuffle';
   const numQueries = lists.offsets.length - 1;
-  const eligible = Int32Array.from({ length: numQueries }, (_, q) => q).filter((q) => lists.offsets[q + 1] > lists.offsets[q]);
-  if (eligible.length === 0) throw new RangeError('no query has a document to display');
-  for (const q of eligible) {
-    if (lists.offsets[q + 1] - lists.offsets[q] > MAX_LIST_LENGTH) throw new RangeError(`query ${q} shows more than ${MAX_LIST_LENGTH} results: positions are 16-bit`);
+  // Plain loops: a chunk of a streamed log repeats this for every 2^14 sessions.
+  let numEligible = 0;
+  const all = new Int32Array(numQueries);
+  for (let q = 0; q < numQueries; q++) {
+    const length = lists.offsets[q + 1] - lists.offsets[q];
+    if (length > MAX_LIST_LENGTH) throw new RangeError(`query ${q} shows more than ${MAX_LIST_LENGTH} results: positions are 16-bit`);
+    if (length > 0) all[numEligible++] = q;
   }
+  if (numEligible === 0) throw new RangeError('no query has a document to display');
+  const eligible = all.subarray(0, numEligible);
 
   const queryRng = rng.derive('queries');
   const orderRng = rng.derive('order');
