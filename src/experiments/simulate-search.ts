@@ -138,7 +138,9 @@ const THIS_THREAD = -1;
  * one while it works on one, so it never waits for the parent. No more than 4 chunks per thread
  * are out at once (being simulated, or finished and waiting for their turn), so memory stays
  * bounded however slow the sink is; with 2, this thread, having run ahead, sat idle a third of
- * the time waiting for the worker's chunk at the head of the line.
+ * the time waiting for the worker's chunk at the head of the line. This thread runs ahead only
+ * as far as leaves every worker room for 2 chunks (when it took those, the worker sat idle a
+ * fifth of the time).
  */
 async function simulateInThreads(
   world: SearchWorld,
@@ -152,6 +154,8 @@ async function simulateInThreads(
   const threads = Array.from({ length: numThreads - 1 }, () => new Worker(WORKER_ENTRY, { workerData: input }));
   const numChunks = chunkSessions.length;
   const maxOut = 4 * numThreads;
+  // This thread leaves the last 2 slots per worker to the workers: taking them, it starved them.
+  const maxOutHere = maxOut - 2 * threads.length;
   const ready = threads.map(() => false);
   const busy = threads.map(() => 0); // chunks handed to each worker and not yet returned
   const early = new Map<number, { logged: LoggedClicks; thread: number }>(); // finished chunks waiting for their turn
@@ -201,7 +205,7 @@ async function simulateInThreads(
         else if (releaseChunks) threads[next.thread].postMessage({ type: 'release', logged: next.logged } satisfies ChunkRequest, chunkBuffers(next.logged));
         sunk++;
         handOut();
-      } else if (handedOut < numChunks && handedOut - sunk < maxOut) {
+      } else if (handedOut < numChunks && handedOut - sunk < maxOutHere) {
         const chunk = handedOut++;
         early.set(chunk, { logged: simulateSearchChunk(world, rng, chunk, chunkSessions[chunk], spare.pop()), thread: THIS_THREAD });
         // Let the workers' messages in before the next chunk.
