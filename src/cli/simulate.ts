@@ -75,7 +75,7 @@ export const simulateCommand = {
       .option('intervention', { choices: ['none', 'shuffle'] as const, default: 'none' as const, describe: 'shuffle: RandTop-n, each session shows the top N in random order' })
       .option('sessions', { type: 'number', default: 100_000 })
       .option('seed', { type: 'number', default: 1 })
-      .option('workers', { type: 'number', default: 1, describe: 'search: worker threads that simulate the sessions (the log is the same for any number)' })
+      .option('workers', { type: 'number', default: 1, describe: 'search: threads that simulate the sessions, this one included (the log is the same for any number)' })
       .option('truth', { type: 'boolean', default: false, describe: 'also write the hidden truth (examination, relevance probability) as truth_* columns' })
       .option('backend', { choices: BACKEND_CHOICES, default: 'auto' as BackendChoice, describe: 'TF.js backend (to train the linear logger)' })
       .option('quiet', { type: 'boolean', default: false })

@@ -41,6 +41,20 @@ export class RandomStream {
     return t >>> 0;
   }
 
+  /**
+   * The 128-bit state (a, b, c, d as int32), for a hot loop that steps sfc32 in local variables,
+   * exactly as `nextUint32` does, and hands the state back with `setState`: V8 keeps locals in
+   * registers but loads and stores an object's fields at every draw (see pbm-sessions.ts).
+   */
+  getState(): Int32Array {
+    return Int32Array.of(this.a, this.b, this.c, this.d);
+  }
+
+  setState(state: Int32Array): void {
+    if (state.length !== 4) throw new RangeError(`an sfc32 state is 4 int32 values, found ${state.length}`);
+    [this.a, this.b, this.c, this.d] = state;
+  }
+
   /** Uniform in [0, 1), in steps of 2^−32. */
   uniform(): number {
     return this.nextUint32() / 4294967296;
@@ -62,12 +76,12 @@ export class RandomStream {
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * this.uniform());
   }
 
-  /** Fisher–Yates shuffle of `values` in place; returns it. */
-  shuffle<T extends { length: number; [i: number]: unknown }>(values: T): T {
-    for (let i = values.length - 1; i > 0; i--) {
-      const j = this.int(i + 1);
-      const tmp = values[i];
-      values[i] = values[j];
+  /** Fisher–Yates shuffle of `values[start .. start + length − 1]` (default: all of it) in place; returns `values`. */
+  shuffle<T extends { length: number; [i: number]: unknown }>(values: T, start = 0, length = values.length - start): T {
+    for (let i = length - 1; i > 0; i--) {
+      const j = start + this.int(i + 1);
+      const tmp = values[start + i];
+      values[start + i] = values[j];
       values[j] = tmp;
     }
     return values;

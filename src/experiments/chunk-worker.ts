@@ -24,17 +24,16 @@ export interface ChunkWorkerInput {
 }
 
 /**
- * `simulate`: make chunk `chunk`. `release`: the buffers of a chunk the parent is done with,
- * handed back so that they are freed here (see `releaseChunks` in simulate-search.ts).
+ * `simulate`: make chunk `chunk`. `release`: a chunk the parent is done with (its buffers
+ * transferred back), whose arrays the next chunks here are written into (see `releaseChunks` in
+ * simulate-search.ts).
  */
 export type ChunkRequest =
   | { readonly type: 'simulate'; readonly chunk: number; readonly numSessions: number }
-  | { readonly type: 'release'; readonly buffers: ArrayBuffer[] };
+  | { readonly type: 'release'; readonly logged: LoggedClicks };
 
-export interface ChunkResult {
-  readonly chunk: number;
-  readonly logged: LoggedClicks;
-}
+/** `ready`: the worker has loaded and takes chunks; `chunk`: a finished chunk. */
+export type ChunkResult = { readonly type: 'ready' } | { readonly type: 'chunk'; readonly chunk: number; readonly logged: LoggedClicks };
 
 const input = workerData as ChunkWorkerInput;
 const world: SearchWorld = {
@@ -46,9 +45,15 @@ const world: SearchWorld = {
 };
 const rng = randomStream(input.seed);
 const port = parentPort!;
+// Released chunks, reused for the next ones: a worker then allocates (and page-faults) only the
+// few chunks it has out at once, and frees nothing.
+const spare: LoggedClicks[] = [];
 port.on('message', (request: ChunkRequest) => {
-  // Released buffers need nothing: dropping them lets this thread's next young-generation GC free them.
-  if (request.type === 'release') return;
-  const logged = simulateSearchChunk(world, rng, request.chunk, request.numSessions);
-  port.postMessage({ chunk: request.chunk, logged } satisfies ChunkResult, chunkBuffers(logged));
+  if (request.type === 'release') {
+    spare.push(request.logged);
+    return;
+  }
+  const logged = simulateSearchChunk(world, rng, request.chunk, request.numSessions, spare.pop());
+  port.postMessage({ type: 'chunk', chunk: request.chunk, logged } satisfies ChunkResult, chunkBuffers(logged));
 });
+port.postMessage({ type: 'ready' } satisfies ChunkResult);

@@ -1,7 +1,7 @@
 import type { RandomStream } from '../core/random.js';
 import type { LoggedClicks } from '../data/click-log-table.js';
 import type { ClickModel } from '../simulation/click-model.js';
-import { simulateSessions, type DisplayedLists } from '../simulation/sessions.js';
+import { reuseOrAllocate, simulateSessions, type DisplayedLists } from '../simulation/sessions.js';
 
 /**
  * What every chunk of a search log is drawn from. Kept apart from simulate-search.ts so that a
@@ -21,9 +21,10 @@ export interface SearchWorld {
  * Chunk `chunk` of a search log: `numSessions` sessions drawn from `rng.derive('sessions', chunk)`,
  * so a chunk is the same whichever thread simulates it. The logging propensity of each row is the
  * probability that the logger shows that document at that position: 1 for a deterministic
- * ranking, 1/n for a shuffled list of n.
+ * ranking, 1/n for a shuffled list of n. `reuse`: a chunk the caller is done with, whose arrays
+ * the new one may overwrite (see SessionOptions.reuse); the chunk is the same either way.
  */
-export function simulateSearchChunk(world: SearchWorld, rng: RandomStream, chunk: number, numSessions: number): LoggedClicks {
+export function simulateSearchChunk(world: SearchWorld, rng: RandomStream, chunk: number, numSessions: number, reuse?: LoggedClicks): LoggedClicks {
   const { log, truth } = simulateSessions(world.lists, {
     numSessions,
     clickModel: world.clickModel,
@@ -31,12 +32,19 @@ export function simulateSearchChunk(world: SearchWorld, rng: RandomStream, chunk
     rng: rng.derive('sessions', chunk),
     intervention: world.intervention,
     truth: world.truth,
+    reuse,
   });
-  const propensity = new Float32Array(log.document.length);
-  for (let s = 0; s < numSessions; s++) {
-    const start = log.sessionOffsets[s];
-    const end = log.sessionOffsets[s + 1];
-    propensity.fill(world.intervention === 'shuffle' ? 1 / (end - start) : 1, start, end);
+  const rows = log.document.length;
+  const propensity = reuseOrAllocate(Float32Array, rows, reuse?.propensity);
+  if (world.intervention === 'shuffle') {
+    for (let s = 0; s < numSessions; s++) {
+      const start = log.sessionOffsets[s];
+      const end = log.sessionOffsets[s + 1];
+      const p = Math.fround(1 / (end - start));
+      for (let row = start; row < end; row++) propensity[row] = p;
+    }
+  } else {
+    propensity.fill(1);
   }
   return { log, propensity, truth };
 }

@@ -49,18 +49,22 @@ export interface SearchLogSpec {
 
 export interface SimulateSearchOptions {
   /**
-   * Worker threads that simulate the chunks (default 1: in this thread). The log is the same for
-   * any number. More than one needs the compiled library (dist/) and `spec.clickModelSpec`.
+   * Threads that simulate the chunks (default 1: this thread alone); n > 1 starts n − 1 worker
+   * threads, and this thread simulates chunks too whenever it has none to hand to the sink. The
+   * log is the same for any number. More than one needs the compiled library (dist/) and
+   * `spec.clickModelSpec`.
    */
   readonly workers?: number;
   /**
    * The sink is done with a chunk once its promise resolves (it writes or reduces the chunk and
-   * keeps no reference to its arrays): with workers > 1 the chunk's buffers are then handed back to
-   * the worker that made them, which leaves its arrays empty (detached). Default false; nothing
-   * changes in this thread (workers = 1). Why: buffers that arrive from workers are otherwise freed
-   * by this thread's garbage collector, and V8 frees them with a full mark-compact for every 64 MB,
-   * since this thread allocates too little for the cheap young-generation collections that free a
-   * single-thread simulation's chunks; with TF.js's heap here that costs a third of the simulation.
+   * keeps no reference to its arrays): the later chunks are then written into its arrays, so a
+   * log of any length allocates only the few chunks in flight (no page faults, no garbage). A
+   * chunk from a worker thread goes back to it (its buffers transferred, which leaves the arrays
+   * here empty, detached); one simulated in this thread is overwritten by a later one. Default
+   * false. Why: besides the allocation, buffers that arrive from workers are otherwise freed by
+   * this thread's garbage collector, which V8 does with a full mark-compact for every 64 MB, since
+   * this thread allocates too little for the cheap young-generation collections; with TF.js's heap
+   * here that costs a third of the simulation.
    */
   readonly releaseChunks?: boolean;
 }
@@ -106,49 +110,77 @@ export async function simulateSearchLog(
     truth: spec.truth ?? true,
   };
   const chunkSessions = Array.from({ length: Math.ceil(spec.sessions / SESSIONS_PER_CHUNK) }, (_, chunk) => Math.min(SESSIONS_PER_CHUNK, spec.sessions - chunk * SESSIONS_PER_CHUNK));
-  if (workers === 1) {
-    for (let chunk = 0; chunk < chunkSessions.length; chunk++) await sink(simulateSearchChunk(world, rng, chunk, chunkSessions[chunk]));
+  const threads = Math.min(workers, chunkSessions.length);
+  if (threads === 1) {
+    let done: LoggedClicks | undefined; // a chunk the sink is done with, to write the next one into
+    for (let chunk = 0; chunk < chunkSessions.length; chunk++) {
+      const logged = simulateSearchChunk(world, rng, chunk, chunkSessions[chunk], done);
+      await sink(logged);
+      if (options.releaseChunks) done = logged;
+    }
     return;
   }
   const input: ChunkWorkerInput = { seed: rng.seed, lists: world.lists, relevance: world.relevance, clickModel: spec.clickModelSpec!, cutoff: spec.cutoff, intervention: spec.intervention, truth: world.truth };
-  await simulateInWorkers(input, chunkSessions, Math.min(workers, chunkSessions.length), sink, options.releaseChunks ?? false);
+  await simulateInThreads(world, rng, input, chunkSessions, threads, sink, options.releaseChunks ?? false);
 }
 
+/** Where a finished chunk was simulated: a worker's index, or this thread. */
+const THIS_THREAD = -1;
+
 /**
- * The parent's side of the worker path: hands out chunk indices, receives finished chunks (their
- * buffers transferred) and passes them to `sink` strictly in chunk order, holding the ones that
- * arrive early. A worker is given a second chunk while it works on one, so it never waits for the
- * parent; and no more than 2 chunks per worker are out at once (being simulated, or finished and
- * waiting for their turn), so memory stays bounded however slow the sink is.
+ * The parent's side of the parallel path, with `numThreads` − 1 worker threads and this one:
+ * hands out chunk indices in order, receives finished chunks (their buffers transferred) and
+ * passes them to `sink` strictly in chunk order, holding the ones that arrive early. Whenever this
+ * thread has no chunk to hand to the sink it simulates the next chunk itself rather than wait: it
+ * is already running and its code already compiled, while a worker takes tens of milliseconds to
+ * load and tens more to compile its loops, and with a light sink it would otherwise sit idle.
+ * A worker is handed chunks once it has loaded (before, this thread simulates them) and a second
+ * one while it works on one, so it never waits for the parent. No more than 4 chunks per thread
+ * are out at once (being simulated, or finished and waiting for their turn), so memory stays
+ * bounded however slow the sink is; with 2, this thread, having run ahead, sat idle a third of
+ * the time waiting for the worker's chunk at the head of the line. This thread runs ahead only
+ * as far as leaves every worker room for 2 chunks (when it took those, the worker sat idle a
+ * fifth of the time).
  */
-async function simulateInWorkers(
+async function simulateInThreads(
+  world: SearchWorld,
+  rng: RandomStream,
   input: ChunkWorkerInput,
   chunkSessions: number[],
-  numWorkers: number,
+  numThreads: number,
   sink: (chunk: LoggedClicks) => Promise<void> | void,
   releaseChunks: boolean,
 ): Promise<void> {
-  const threads = Array.from({ length: numWorkers }, () => new Worker(WORKER_ENTRY, { workerData: input }));
+  const threads = Array.from({ length: numThreads - 1 }, () => new Worker(WORKER_ENTRY, { workerData: input }));
   const numChunks = chunkSessions.length;
+  const maxOut = 4 * numThreads;
+  // This thread leaves the last 2 slots per worker to the workers: taking them, it starved them.
+  const maxOutHere = maxOut - 2 * threads.length;
+  const ready = threads.map(() => false);
   const busy = threads.map(() => 0); // chunks handed to each worker and not yet returned
-  const early = new Map<number, { logged: LoggedClicks; worker: number }>(); // finished chunks waiting for their turn
+  const early = new Map<number, { logged: LoggedClicks; thread: number }>(); // finished chunks waiting for their turn
+  const spare: LoggedClicks[] = []; // chunks of this thread's that the sink is done with
   let handedOut = 0;
   let sunk = 0;
   let failure: ClickLabError | null = null;
   let wake = () => {};
   const handOut = () => {
-    while (handedOut < numChunks && handedOut - sunk < 2 * numWorkers) {
-      const w = busy.indexOf(Math.min(...busy));
-      if (busy[w] >= 2) return;
-      busy[w]++;
-      threads[w].postMessage({ type: 'simulate', chunk: handedOut, numSessions: chunkSessions[handedOut] } satisfies ChunkRequest);
-      handedOut++;
+    for (let w = 0; w < threads.length; w++) {
+      while (ready[w] && busy[w] < 2 && handedOut < numChunks && handedOut - sunk < maxOut) {
+        busy[w]++;
+        threads[w].postMessage({ type: 'simulate', chunk: handedOut, numSessions: chunkSessions[handedOut] } satisfies ChunkRequest);
+        handedOut++;
+      }
     }
   };
   threads.forEach((thread, w) => {
-    thread.on('message', ({ chunk, logged }: ChunkResult) => {
-      busy[w]--;
-      early.set(chunk, { logged, worker: w });
+    thread.on('message', (message: ChunkResult) => {
+      if (message.type === 'ready') {
+        ready[w] = true;
+      } else {
+        busy[w]--;
+        early.set(message.chunk, { logged: message.logged, thread: w });
+      }
       handOut();
       wake();
     });
@@ -163,23 +195,29 @@ async function simulateInWorkers(
     });
   });
   try {
-    handOut();
     while (sunk < numChunks) {
       if (failure) throw failure;
       const next = early.get(sunk);
-      if (next === undefined) {
+      if (next !== undefined) {
+        early.delete(sunk);
+        await sink(next.logged);
+        if (releaseChunks && next.thread === THIS_THREAD) spare.push(next.logged);
+        else if (releaseChunks) threads[next.thread].postMessage({ type: 'release', logged: next.logged } satisfies ChunkRequest, chunkBuffers(next.logged));
+        sunk++;
+        handOut();
+      } else if (handedOut < numChunks && handedOut - sunk < maxOutHere) {
+        const chunk = handedOut++;
+        early.set(chunk, { logged: simulateSearchChunk(world, rng, chunk, chunkSessions[chunk], spare.pop()), thread: THIS_THREAD });
+        // Let the workers' messages in before the next chunk.
+        await new Promise((resolve) => setImmediate(resolve));
+      } else {
         await new Promise<void>((resolve) => (wake = resolve));
-        continue;
       }
-      early.delete(sunk);
-      await sink(next.logged);
-      if (releaseChunks) {
-        const buffers = chunkBuffers(next.logged);
-        threads[next.worker].postMessage({ type: 'release', buffers } satisfies ChunkRequest, buffers);
-      }
-      sunk++;
-      handOut();
     }
+    // This thread may have simulated the whole log before a worker had loaded; a worker that
+    // cannot load (an invalid spec, say) fails the run all the same, whatever the timing.
+    while (!failure && ready.some((r) => !r)) await new Promise<void>((resolve) => (wake = resolve));
+    if (failure) throw failure;
   } finally {
     await Promise.all(threads.map((thread) => thread.terminate()));
   }

@@ -17,6 +17,8 @@ import { syntheticWorld } from '../helpers/synthetic.js';
 const cli = path.resolve('dist/cli/main.js');
 const compiled = (): Promise<typeof SimulateSearch> => import(pathToFileURL(path.resolve('dist/experiments/simulate-search.js')).href);
 
+const columns = (l: LoggedClicks) => [...Object.values(l.log), l.propensity!, ...Object.values(l.truth ?? {})].map((c) => Buffer.from(c.buffer, c.byteOffset, c.byteLength));
+
 describe('simulating in worker threads', () => {
   it('writes the same log, byte for byte, with 1 and 2 workers', async () => {
     expect(existsSync(cli), 'npm test builds dist/ first (pretest)').toBe(true);
@@ -36,10 +38,48 @@ describe('simulating in worker threads', () => {
     // The joined chunks are the streamed log.
     const [streamed, joined] = await Promise.all(['w1-log.parquet', 'w2-log.arrow'].map((f) => readClickLog(path.join(dir, f), { truth: true })));
     expect(joined.log.sessionQuery.length).toBe(Number(sessions));
-    const columns = (l: LoggedClicks) => [...Object.values(l.log), l.propensity!, ...Object.values(l.truth!)].map((c) => Buffer.from(c.buffer, c.byteOffset, c.byteLength));
     const joinedColumns = columns(joined);
     columns(streamed).forEach((column, i) => expect(column.equals(joinedColumns[i]), `column ${i}`).toBe(true));
   });
+
+  it('shares the chunks between this thread and a worker, reusing released chunks, with the chunks of one thread', async () => {
+    const { SESSIONS_PER_CHUNK, simulateSearchLog } = await compiled();
+    const world = syntheticWorld(40, 8, 3);
+    for (const clickModelSpec of [{ type: 'pbm' }, { type: 'dbn' }] as const) {
+      const spec: SimulateSearch.SearchLogSpec = {
+        logger: 'file-order',
+        loggingRanker: { trainFraction: 0.01, sample: 'queries', steps: 1 },
+        cutoff: 5,
+        intervention: clickModelSpec.type === 'pbm' ? 'none' : 'shuffle',
+        truth: clickModelSpec.type === 'dbn',
+        relevance: relevanceTable({ mapping: 'linear', scale: 0.4, maxGrade: 2 }),
+        clickModel: createClickModel(clickModelSpec, 5),
+        clickModelSpec,
+        sessions: Math.round(12.5 * SESSIONS_PER_CHUNK),
+      };
+      const run = async (workers: number) => {
+        const copies: Buffer[][] = [];
+        const originals: LoggedClicks[] = [];
+        // A slow sink, so that the worker has loaded and takes chunks before this thread has made them all.
+        const sink = async (chunk: LoggedClicks) => {
+          copies.push(columns(chunk).map((c) => Buffer.from(c)));
+          originals.push(chunk);
+          await new Promise((resolve) => setTimeout(resolve, 25));
+        };
+        await simulateSearchLog(world, spec, randomStream(4), sink, { workers, releaseChunks: true });
+        return { copies, originals };
+      };
+      const one = await run(1);
+      const two = await run(2);
+      expect(two.copies.length).toBe(13);
+      two.copies.forEach((chunk, i) => chunk.forEach((column, j) => expect(column.equals(one.copies[i][j]), `${clickModelSpec.type}: chunk ${i}, column ${j}`).toBe(true)));
+      // Released chunks from the worker went back to it (their arrays here are detached); this
+      // thread's own were kept and overwritten by its later chunks.
+      const detached = two.originals.filter((c) => c.log.click.byteLength === 0).length;
+      expect(detached, clickModelSpec.type).toBeGreaterThan(0);
+      expect(detached, clickModelSpec.type).toBeLessThan(13);
+    }
+  }, 30_000);
 
   it('reports an error in a worker instead of waiting for it', async () => {
     const { SESSIONS_PER_CHUNK, simulateSearchLog } = await compiled();
@@ -54,11 +94,11 @@ describe('simulating in worker threads', () => {
       clickModelSpec: { type: 'pbm', eta: -1 },
       sessions: 4 * SESSIONS_PER_CHUNK,
     };
-    const chunks: LoggedClicks[] = [];
-    await expect(simulateSearchLog(syntheticWorld(30, 8, 2), spec, randomStream(1), (c) => void chunks.push(c), { workers: 2 })).rejects.toThrow(
+    await expect(simulateSearchLog(syntheticWorld(30, 8, 2), spec, randomStream(1), () => {}, { workers: 2 })).rejects.toThrow(
       /a simulation worker failed: clickModelSpec\.eta: expected a finite number ≥ 0, found -1/,
     );
-    expect(chunks).toHaveLength(0);
+    // This thread simulates chunks too, and may hand some (or all) to the sink before the worker
+    // has failed to load: the run fails all the same.
   }, 10_000);
 
   it('stops the workers when the sink fails', async () => {
