@@ -100,30 +100,64 @@ export const fittingStudy: StudyKind<FittingCell> = {
   charts(cells) {
     const rows = cells.flatMap((cell) => {
       const extras = cell.outcomes.map((o) => o.extras!);
-      const series = [...cell.spec.models.map((m) => ({ model: m, lists: extras.map((e) => (e.perplexityAtRank as Record<string, number[]>)[m]) })), { model: 'true model', lists: extras.map((e) => e.truePerplexityAtRank as number[]) }];
-      return series.flatMap(({ model, lists }) => lists[0].map((_, k) => ({ cell: cell.label, model, rank: k + 1, perplexity: mean(lists.map((l) => l[k])) })));
+      const truth = extras.map((e) => e.truePerplexityAtRank as number[]);
+      const series = [...cell.spec.models.map((m) => ({ model: m as string, lists: extras.map((e) => (e.perplexityAtRank as Record<string, number[]>)[m]) })), { model: TRUE_MODEL, lists: truth }];
+      return series.flatMap(({ model, lists }) =>
+        lists[0].map((_, k) => ({
+          cell: cell.label,
+          model,
+          rank: k + 1,
+          perplexity: mean(lists.map((l) => l[k])),
+          // Paired per seed: the fitted model's perplexity minus the true model's on the same held-out sessions.
+          excess: mean(lists.map((l, j) => l[k] - truth[j][k])),
+        })),
+      );
     });
-    const chart: ChartRequest = {
-      name: 'perplexity-per-rank',
-      title: 'Held-out perplexity per rank of each fitted click model',
-      caption: `Perplexity 2^(−mean log₂ P(C_k = c_k)) at each rank on the held-out sessions, mean over ${cells[0]?.seeds.length ?? 0} seeds (1 is perfect, 2 a coin flip); "true model" is the simulating model with its true parameters, the floor a fitted model can reach.`,
-      spec: {
-        data: { values: rows },
-        width: 420,
-        height: 260,
-        mark: { type: 'line', point: true },
-        encoding: {
-          x: { field: 'rank', type: 'ordinal', title: 'rank', axis: { labelAngle: 0 } },
-          y: { field: 'perplexity', type: 'quantitative', scale: { zero: false }, title: 'perplexity' },
-          color: { field: 'model', type: 'nominal', sort: null, title: null },
-          strokeDash: { condition: { test: "datum.model === 'true model'", value: [4, 3] }, value: [1, 0] },
-          ...(cells.length > 1 ? { facet: { field: 'cell', type: 'nominal', title: null, columns: 2 } } : {}),
-        },
+    const models = [...new Set(cells.flatMap((c) => c.spec.models as string[]))];
+    // The methods' colours of the other charts (vega's category scheme, in method order); the true model in black, dashed.
+    const color = (withTruth: boolean) => ({
+      field: 'model',
+      type: 'nominal',
+      sort: null,
+      title: null,
+      scale: withTruth ? { domain: [...models, TRUE_MODEL], range: [...CATEGORY_COLOURS.slice(0, models.length), 'black'] } : { domain: models, range: CATEGORY_COLOURS.slice(0, models.length) },
+    });
+    const facet = cells.length > 1 ? { facet: { field: 'cell', type: 'nominal', title: null, columns: 2 } } : {};
+    const seeds = cells[0]?.seeds.length ?? 0;
+    const line = (y: Record<string, unknown>, withTruth: boolean) => ({
+      data: { values: withTruth ? rows : rows.filter((r) => r.model !== TRUE_MODEL) },
+      width: 360,
+      height: 240,
+      mark: { type: 'line', point: true },
+      encoding: {
+        x: { field: 'rank', type: 'ordinal', title: 'rank', axis: { labelAngle: 0 } },
+        y,
+        color: color(withTruth),
+        strokeDash: { condition: { test: `datum.model === '${TRUE_MODEL}'`, value: [4, 3] }, value: [1, 0] },
+        ...facet,
       },
-    };
-    return [chart];
+    });
+    const charts: ChartRequest[] = [
+      {
+        name: 'perplexity-per-rank',
+        title: 'Held-out perplexity per rank of each fitted click model',
+        caption: `Perplexity 2^(−mean log₂ P(C_k = c_k)) at each rank on the held-out sessions, mean over ${seeds} seeds (1 is perfect, 2 a coin flip); "${TRUE_MODEL}" (dashed) is the simulating model with its true parameters, the floor a fitted model can reach.`,
+        spec: line({ field: 'perplexity', type: 'quantitative', scale: { zero: false }, title: 'perplexity' }, true),
+      },
+      {
+        name: 'excess-perplexity-per-rank',
+        title: 'Perplexity per rank above the true model',
+        caption: `Each fitted model's held-out perplexity minus the true model's on the same sessions, mean over ${seeds} seeds (symmetric-log scale): how much of the fit is lost to the model's assumptions and to estimation noise, rank by rank.`,
+        spec: line({ field: 'excess', type: 'quantitative', scale: { type: 'symlog', constant: 0.001 }, axis: { values: [0, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1] }, title: 'perplexity − true model' }, false),
+      },
+    ];
+    return charts;
   },
 };
+
+const TRUE_MODEL = 'true model';
+/** Vega's default categorical scheme (tableau10), which the runner's own charts use for the methods. */
+const CATEGORY_COLOURS = ['#4c78a8', '#f58518', '#e45756', '#72b7b2', '#54a24b', '#eeca3b', '#b279a2', '#ff9da6', '#9d755d', '#bab0ac'];
 
 /** √(mean over pairs in the training sessions of (α̂_{q,d} − α_{q,d})²); a pair's document row indexes the true α. */
 function attractivenessRmse(report: FitReport, truth: Float32Array): number {

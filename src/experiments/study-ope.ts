@@ -116,45 +116,50 @@ export const opeStudy: StudyKind<OpeCell> = {
     };
   },
   charts(cells) {
+    const slate = new Set(allSlateEstimators().map((e) => e.name));
+    const family = (name: string) => (slate.has(name) ? 'slate' : name.endsWith('(true q)') ? 'true reward model' : 'standard');
     const rows = cells.flatMap((cell) =>
       cell.spec.estimators.flatMap((estimator) =>
         cell.spec.sampleSizes.map((n) => ({
           cell: cell.label,
           estimator,
+          family: family(estimator),
           slates: n,
           rmse: meanOf(cell, estimator, rmseMetric(n)),
           bias: meanOf(cell, estimator, biasMetric(n)),
         })),
       ),
     );
-    const facet = cells.length > 1 ? { facet: { field: 'cell', type: 'nominal', title: null, columns: 2 } } : {};
-    const encoding = (y: Record<string, unknown>) => ({
-      x: { field: 'slates', type: 'quantitative', scale: { type: 'log' }, title: 'logged slates n (log scale)' },
+    const sizes = cells.flatMap((c) => c.spec.sampleSizes);
+    const x = { field: 'slates', type: 'quantitative', scale: { type: 'log', domain: [Math.min(...sizes), Math.max(...sizes)], nice: false }, title: 'logged slates n (log scale)' };
+    const lineEncoding = (y: Record<string, unknown>) => ({
+      x,
       y,
-      color: { field: 'estimator', type: 'nominal', sort: null, title: null, scale: { scheme: 'tableau20' } },
-      ...facet,
+      color: { field: 'estimator', type: 'nominal', sort: null, title: 'estimator', scale: { scheme: 'tableau20' } },
+      // Standard (row-level) estimators solid, those given the true reward model dashed, slate estimators dotted.
+      strokeDash: { field: 'family', type: 'nominal', sort: ['standard', 'true reward model', 'slate'], title: 'family', scale: { range: [[1, 0], [6, 3], [2, 2]] }, legend: { symbolType: 'stroke', symbolStrokeWidth: 2 } },
     });
+    // One panel per cell, in grid order; the layers live inside the facet so that lines never join across cells.
+    const chart = (layer: Record<string, unknown>[]) =>
+      cells.length > 1
+        ? { data: { values: rows }, facet: { field: 'cell', type: 'nominal', title: null, sort: cells.map((c) => c.label) }, columns: 2, spec: { width: 380, height: 260, layer } }
+        : { data: { values: rows }, width: 420, height: 280, layer };
     const seeds = cells[0]?.seeds.length ?? 0;
     return [
       {
         name: 'ope-rmse-vs-n',
         title: 'Relative RMSE of each estimator against the log size',
-        caption: `√MSE / V(π_e) over each world's replicate logs, averaged over ${seeds} simulated worlds (seeds); both axes log scale. An unbiased estimator's line falls with slope −1/2.`,
-        spec: { data: { values: rows }, width: 420, height: 280, mark: { type: 'line', point: true }, encoding: encoding({ field: 'rmse', type: 'quantitative', scale: { type: 'log' }, title: '√MSE / V' }) },
+        caption: `√MSE / V(π_e) over each world's replicate logs, averaged over ${seeds} simulated worlds (seeds); both axes log scale. An unbiased estimator's line falls with slope −1/2; a biased one flattens at its bias.`,
+        spec: chart([{ mark: { type: 'line', point: true }, encoding: lineEncoding({ field: 'rmse', type: 'quantitative', scale: { type: 'log' }, title: '√MSE / V' }) }]),
       },
       {
         name: 'ope-bias-vs-n',
         title: 'Relative bias of each estimator against the log size',
-        caption: `(mean estimate − V(π_e)) / V(π_e), averaged over ${seeds} simulated worlds (seeds); x on a log scale. Clipped and model-based estimators keep a bias that more data does not remove.`,
-        spec: {
-          data: { values: rows },
-          width: 420,
-          height: 280,
-          layer: [
-            { mark: { type: 'line', point: true }, encoding: encoding({ field: 'bias', type: 'quantitative', title: '(mean − V) / V' }) },
-            { mark: { type: 'rule', strokeDash: [4, 4], color: 'gray' }, encoding: { y: { datum: 0 } } },
-          ],
-        },
+        caption: `(mean estimate − V(π_e)) / V(π_e), averaged over ${seeds} simulated worlds (seeds); x on a log scale. Clipped, model-based and misspecified estimators keep a bias that more data does not remove.`,
+        spec: chart([
+          { mark: { type: 'line', point: true }, encoding: lineEncoding({ field: 'bias', type: 'quantitative', title: '(mean − V) / V' }) },
+          { mark: { type: 'rule', color: 'gray' }, encoding: { y: { datum: 0 } } },
+        ]),
       },
     ];
   },

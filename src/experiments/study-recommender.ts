@@ -93,8 +93,8 @@ export const recommenderStudy: StudyKind<RecommenderCell> = {
       spec: {
         data: { values: rows },
         facet: {
-          column: { field: 'metric', type: 'nominal', sort: null, title: null },
-          ...(cells.length > 1 ? { row: { field: 'cell', type: 'nominal', title: null } } : {}),
+          column: { field: 'metric', type: 'nominal', sort: ['DCG', 'Recall', 'MAP'].map((m) => `${m}@${k}`), title: null },
+          ...(cells.length > 1 ? { row: { field: 'cell', type: 'nominal', sort: cells.map((c) => c.label), title: null } } : {}),
         },
         resolve: { scale: { y: 'independent' } },
         spec: {
@@ -103,10 +103,9 @@ export const recommenderStudy: StudyKind<RecommenderCell> = {
           encoding: {
             x: { field: 'learner', type: 'nominal', sort: null, title: null, axis: { labelAngle: -30 } },
             xOffset: { field: 'items', type: 'nominal' },
-            color: { field: 'items', type: 'nominal', title: null },
           },
           layer: [
-            { mark: 'bar', encoding: { y: { field: 'mean', type: 'quantitative', title: null } } },
+            { mark: 'bar', encoding: { y: { field: 'mean', type: 'quantitative', title: null }, color: { field: 'items', type: 'nominal', title: null } } },
             { mark: { type: 'errorbar', ticks: true, color: 'black' }, encoding: { y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } } },
           ],
         },

@@ -141,7 +141,7 @@ describe('study kind "fitting": a click-model comparison on simulated logs', () 
       expect(avg(perRank)).toBeCloseTo(value(rows, { cell: 'c2', method: model, metric: 'perplexity', seed: 1 }), 12);
       expect(avg(seed.extras.truePerplexityAtRank)).toBeLessThan(avg(perRank) + 0.002);
     }
-    expect(readdirSync(path.join(dir, 'charts')).sort()).toEqual(['perplexity-per-rank.svg', 'perplexity-vs-clickModel.type.svg']);
+    expect(readdirSync(path.join(dir, 'charts')).sort()).toEqual(['excess-perplexity-per-rank.svg', 'perplexity-per-rank.svg', 'perplexity-vs-clickModel.type.svg']);
   });
 
   it('names the field, what was expected and what was found in a broken file', () => {
