@@ -137,7 +137,7 @@ export const opeStudy: StudyKind<OpeCell> = {
       y,
       color: { field: 'estimator', type: 'nominal', sort: null, title: 'estimator', scale: { scheme: 'tableau20' } },
       // Standard (row-level) estimators solid, those given the true reward model dashed, slate estimators dotted.
-      strokeDash: { field: 'family', type: 'nominal', sort: ['standard', 'true reward model', 'slate'], title: 'family', scale: { range: [[1, 0], [6, 3], [2, 2]] }, legend: { symbolType: 'stroke', symbolStrokeWidth: 2 } },
+      strokeDash: { field: 'family', type: 'nominal', sort: ['standard', 'true reward model', 'slate'], title: 'family', scale: { range: [[1, 0], [6, 3], [2, 2]] }, legend: null },
     });
     // One panel per cell, in grid order; the layers live inside the facet so that lines never join across cells.
     const chart = (layer: Record<string, unknown>[]) =>
@@ -149,13 +149,13 @@ export const opeStudy: StudyKind<OpeCell> = {
       {
         name: 'ope-rmse-vs-n',
         title: 'Relative RMSE of each estimator against the log size',
-        caption: `√MSE / V(π_e) over each world's replicate logs, averaged over ${seeds} simulated worlds (seeds); both axes log scale. An unbiased estimator's line falls with slope −1/2; a biased one flattens at its bias.`,
+        caption: `√MSE / V(π_e) over each world's replicate logs, averaged over ${seeds} simulated worlds (seeds); both axes log scale. Solid lines: standard estimators; dashed: DM and DR given the true reward model; dotted: slate estimators. An unbiased estimator's line falls with slope −1/2; a biased one flattens at its bias.`,
         spec: chart([{ mark: { type: 'line', point: true }, encoding: lineEncoding({ field: 'rmse', type: 'quantitative', scale: { type: 'log' }, title: '√MSE / V' }) }]),
       },
       {
         name: 'ope-bias-vs-n',
         title: 'Relative bias of each estimator against the log size',
-        caption: `(mean estimate − V(π_e)) / V(π_e), averaged over ${seeds} simulated worlds (seeds); x on a log scale. Clipped, model-based and misspecified estimators keep a bias that more data does not remove.`,
+        caption: `(mean estimate − V(π_e)) / V(π_e), averaged over ${seeds} simulated worlds (seeds); x on a log scale; line styles as in the RMSE chart. Clipped, model-based and misspecified estimators keep a bias that more data does not remove.`,
         spec: chart([
           { mark: { type: 'line', point: true }, encoding: lineEncoding({ field: 'bias', type: 'quantitative', title: '(mean − V) / V' }) },
           { mark: { type: 'rule', color: 'gray' }, encoding: { y: { datum: 0 } } },
