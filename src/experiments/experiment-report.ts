@@ -55,7 +55,8 @@ export function comparisonRows(experiment: Experiment, summary: readonly Summary
     const first = of[0];
     const cellText = (metric: string) => {
       const r = of.find((x) => x.metric === metric);
-      return r ? `${format(r.mean)} ± ${format(r.ci95, r.mean)}` : '';
+      // One seed has no interval over seeds: show the mean alone.
+      return r ? `${format(r.mean)}${r.seeds > 1 ? ` ± ${format(r.ci95, r.mean)}` : ''}` : '';
     };
     const primaryRow = of.find((x) => x.metric === primary);
     const test = primaryRow?.vsBaseline;

@@ -59,7 +59,7 @@ export const ultrStudy: StudyKind<Scenario> = {
           x: { field: 'rank', type: 'ordinal', title: 'rank' },
           y: { field: 'value', type: 'quantitative', scale: { type: 'log', nice: false }, title: 'p_k / p_1' },
           color: { field: 'source', type: 'nominal', sort: null, title: null },
-          ...(cells.length > 1 ? { facet: { field: 'cell', type: 'nominal', title: null, columns: 3 } } : {}),
+          ...(cells.length > 1 ? { facet: { field: 'cell', type: 'nominal', sort: null, title: null, columns: 3 } } : {}),
         },
       },
     };
