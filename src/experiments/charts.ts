@@ -43,12 +43,12 @@ export function metricCharts(experiment: Experiment, summary: readonly SummaryRo
   return experiment.grid.map((axis) => {
     const others = experiment.grid.filter((g) => g !== axis);
     const values = rows.map((r) => ({
-      x: formatValue(r.params[axis.path] as never),
+      x: formatValue(r.params[axis.path]),
       method: r.method,
       mean: r.mean,
       lo: r.mean - r.ci95,
       hi: r.mean + r.ci95,
-      facet: others.map((g) => `${g.path}=${formatValue(r.params[g.path] as never)}`).join(', '),
+      facet: others.map((g) => `${g.path}=${formatValue(r.params[g.path])}`).join(', '),
     }));
     const layered = {
       encoding: {

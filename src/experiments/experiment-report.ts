@@ -61,7 +61,7 @@ export function comparisonRows(experiment: Experiment, summary: readonly Summary
     const primaryRow = of.find((x) => x.metric === primary);
     const test = primaryRow?.vsBaseline;
     rows.push([
-      ...gridColumns.map((g) => formatValue(first.params[g] as never)),
+      ...gridColumns.map((g) => formatValue(first.params[g])),
       method,
       ...experiment.metrics.map(cellText),
       ...(experiment.baseline ? [test ? `${test.meanDifference >= 0 ? '+' : ''}${format(test.meanDifference, primaryRow!.mean)} (${formatP(test.p)}, ${test.pairedOver === 'units' ? `${test.n} units` : `${test.n} seeds`})` : ''] : []),
