@@ -43,12 +43,12 @@ export function metricCharts(experiment: Experiment, summary: readonly SummaryRo
   return experiment.grid.map((axis) => {
     const others = experiment.grid.filter((g) => g !== axis);
     const values = rows.map((r) => ({
-      x: formatValue(r.params[axis.path] as never),
+      x: formatValue(r.params[axis.path]),
       method: r.method,
       mean: r.mean,
       lo: r.mean - r.ci95,
       hi: r.mean + r.ci95,
-      facet: others.map((g) => `${g.path}=${formatValue(r.params[g.path] as never)}`).join(', '),
+      facet: others.map((g) => `${g.path}=${formatValue(r.params[g.path])}`).join(', '),
     }));
     const layered = {
       encoding: {
@@ -63,7 +63,7 @@ export function metricCharts(experiment: Experiment, summary: readonly SummaryRo
       name: `${safe(metric)}-vs-${safe(axis.path)}`,
       title: `${metric} against ${axis.path}`,
       caption: `Mean ${metric} over ${experiment.seeds.length} seeds per method, with 95% t-intervals, at each value of ${axis.path}${others.length > 0 ? ` (one panel per value of ${others.map((g) => g.path).join(', ')})` : ''}.`,
-      spec: others.length > 0 ? { data: { values }, facet: { field: 'facet', type: 'nominal', title: null }, columns: 3, spec: { width: 260, height: 200, ...layered } } : { data: { values }, width: 360, height: 240, ...layered },
+      spec: others.length > 0 ? { data: { values }, facet: { field: 'facet', type: 'nominal', sort: null, title: null }, columns: 3, spec: { width: 260, height: 200, ...layered } } : { data: { values }, width: 360, height: 240, ...layered },
     };
   });
 }

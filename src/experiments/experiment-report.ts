@@ -55,12 +55,13 @@ export function comparisonRows(experiment: Experiment, summary: readonly Summary
     const first = of[0];
     const cellText = (metric: string) => {
       const r = of.find((x) => x.metric === metric);
-      return r ? `${format(r.mean)} ± ${format(r.ci95, r.mean)}` : '';
+      // One seed has no interval over seeds: show the mean alone.
+      return r ? `${format(r.mean)}${r.seeds > 1 ? ` ± ${format(r.ci95, r.mean)}` : ''}` : '';
     };
     const primaryRow = of.find((x) => x.metric === primary);
     const test = primaryRow?.vsBaseline;
     rows.push([
-      ...gridColumns.map((g) => formatValue(first.params[g] as never)),
+      ...gridColumns.map((g) => formatValue(first.params[g])),
       method,
       ...experiment.metrics.map(cellText),
       ...(experiment.baseline ? [test ? `${test.meanDifference >= 0 ? '+' : ''}${format(test.meanDifference, primaryRow!.mean)} (${formatP(test.p)}, ${test.pairedOver === 'units' ? `${test.n} units` : `${test.n} seeds`})` : ''] : []),

@@ -3,6 +3,7 @@ import { parquetWriteBuffer } from 'hyparquet-writer';
 import { confidenceHalfWidth, mean, pairedTTest, standardDeviation } from '../evaluation/statistics.js';
 import { formatValue, type Experiment } from './experiment.js';
 import type { CellOutcomes } from './study-kind.js';
+import type { Json } from './validate.js';
 
 type Table = ReturnType<typeof aq.table>;
 
@@ -34,7 +35,7 @@ export function tidyResults(experiment: Experiment, cells: readonly CellOutcomes
 export interface SummaryRow {
   readonly cell: string;
   readonly label: string;
-  readonly params: Record<string, unknown>;
+  readonly params: Record<string, Json>;
   readonly method: string;
   readonly metric: string;
   readonly seeds: number;

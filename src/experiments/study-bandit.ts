@@ -108,7 +108,7 @@ export const banditStudy: StudyKind<BanditCell> = {
             x: { field: 'round', type: 'quantitative', title: 'round' },
             y: { field: 'regret', type: 'quantitative', title: 'cumulative regret' },
             color: { field: 'policy', type: 'nominal', sort: null, title: null },
-            ...(cells.length > 1 ? { facet: { field: 'cell', type: 'nominal', title: null, columns: 3 } } : {}),
+            ...(cells.length > 1 ? { facet: { field: 'cell', type: 'nominal', sort: null, title: null, columns: 3 } } : {}),
           },
         },
       },

@@ -57,9 +57,9 @@ export const ultrStudy: StudyKind<Scenario> = {
         mark: { type: 'line', point: true },
         encoding: {
           x: { field: 'rank', type: 'ordinal', title: 'rank' },
-          y: { field: 'value', type: 'quantitative', scale: { type: 'log' }, title: 'p_k / p_1' },
+          y: { field: 'value', type: 'quantitative', scale: { type: 'log', nice: false }, title: 'p_k / p_1' },
           color: { field: 'source', type: 'nominal', sort: null, title: null },
-          ...(cells.length > 1 ? { facet: { field: 'cell', type: 'nominal', title: null, columns: 3 } } : {}),
+          ...(cells.length > 1 ? { facet: { field: 'cell', type: 'nominal', sort: null, title: null, columns: 3 } } : {}),
         },
       },
     };

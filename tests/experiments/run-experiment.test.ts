@@ -159,5 +159,9 @@ describe('clicklab run (compiled CLI)', () => {
     const stdout = execFileSync(process.execPath, [cli, 'run', file, '--workers', '2', '--out', killed, '--resume', '--quiet'], { encoding: 'utf8' });
     expect(stdout).toMatch(new RegExp(`\\(${written.length} reused\\)`));
     expect(outputs(killed)).toEqual(outputs(whole));
+
+    const compared = execFileSync(process.execPath, [cli, 'compare', whole, killed, '--metric', 'regret'], { encoding: 'utf8' });
+    expect(compared).toMatch(/clickModel\.eta +method +metric +A \(±95%\) +B \(±95%\) +B − A +Welch p/);
+    expect(compared.trim().split('\n').filter((line) => / regret /.test(line))).toHaveLength(6);
   });
 });
