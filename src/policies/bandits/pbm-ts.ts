@@ -46,6 +46,7 @@ const MAX_TANGENTS = 9;
 const LADDER = 8;
 const MAX_POINTS = 2 + MAX_TANGENTS + (MAX_TANGENTS - 1) + 2 * LADDER;
 const MAX_TRIES = 100_000;
+const TANGENT_MARGIN = 1e-9;
 
 const PIECE_LINEAR = 0;
 const PIECE_SINGULAR_LEFT = 1;
@@ -372,7 +373,10 @@ export class PbmPosterior {
   }
 
   private addTangent(x: number): void {
-    if (!(x > 0 && x < 1) || this.numTangents >= MAX_TANGENTS) return;
+    // Keep tangent points clear of θ = 1: the ladder towards a singular (1 − θ)^{B−1} end starts at
+    // the last tangent, and one within rounding of 1 (e.g. 2·scale with scale = 0.5 − 1 ulp) would
+    // leave a single exp-linear piece over the whole rise of that singularity, a useless envelope.
+    if (!(x > 0 && x < 1 - TANGENT_MARGIN) || this.numTangents >= MAX_TANGENTS) return;
     if (this.numTangents > 0 && x <= this.tangentX[this.numTangents - 1]) return;
     const value = this.concave(x);
     const slope = this.concaveSlope(x);
