@@ -34,8 +34,11 @@ export function metricCharts(experiment: Experiment, summary: readonly SummaryRo
         caption: `Mean ${metric} over ${experiment.seeds.length} seeds with its 95% t-interval.`,
         spec: {
           data: { values: rows.map((r) => ({ method: r.method, mean: r.mean, lo: r.mean - r.ci95, hi: r.mean + r.ci95 })) },
+          // A band per method wide enough for its label; vega-lite's default step (20 px) makes a sliver.
+          width: { step: 70 },
+          height: 240,
           encoding: { x: { field: 'method', type: 'nominal', sort: null, title: null }, color: { field: 'method', type: 'nominal', sort: null, legend: null } },
-          layer: [{ mark: 'point', encoding: { y: { field: 'mean', type: 'quantitative', scale: { zero: false }, title: metric } } }, band],
+          layer: [{ mark: { type: 'point', filled: true, size: 60 }, encoding: { y: { field: 'mean', type: 'quantitative', scale: { zero: false }, title: metric } } }, { ...band, mark: { type: 'errorbar', ticks: { size: 14 } } }],
         },
       },
     ];
