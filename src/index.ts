@@ -41,7 +41,6 @@ export * from './experiments/scenario.js';
 export * from './experiments/ultr-run.js';
 export * from './experiments/prepare-data.js';
 export * from './experiments/results.js';
-export * from './experiments/run-scenario.js';
 export * from './experiments/benchmark.js';
 export * from './experiments/gpu-benchmark.js';
 export * from './experiments/benchmark-ultr.js';

@@ -1,5 +1,3 @@
-import type { Progress } from '../core/progress.js';
-import { silentProgress } from '../core/progress.js';
 import { randomStream, type RandomStream } from '../core/random.js';
 import { ClickLabError } from '../core/errors.js';
 import type { ClickLog, RankingData } from '../core/types.js';
@@ -9,7 +7,7 @@ import { trainFromClicks, type ClickLearnerSpec } from '../learning/click-learne
 import { ScoringModel, type Scorer } from '../learning/model.js';
 import { listwiseObjective } from '../learning/objectives.js';
 import { estimatePropensitiesByHarvesting, estimatePropensitiesFromShuffle, estimatePropensitiesFromSwaps } from '../learning/propensity-estimation.js';
-import { train, type TrainingHistory } from '../learning/trainer.js';
+import { train } from '../learning/trainer.js';
 import { rankByScores } from '../policies/ranking.js';
 import { PositionBasedModel, type ClickModel } from '../simulation/click-model.js';
 import { TrustBiasModel, defaultTrustParameters } from '../simulation/click-models/trust-bias.js';
@@ -37,8 +35,6 @@ export interface MethodRun {
   readonly perQuery: Record<string, number[]>;
   /** Propensities relative to rank 1 that the method used or learned (IPS, DLA). */
   readonly propensities?: number[];
-  readonly history?: TrainingHistory;
-  readonly trainSeconds: number;
 }
 
 export interface SeedRun {
@@ -51,8 +47,6 @@ export interface SeedRun {
 }
 
 export interface SeedOptions {
-  /** Per-training progress (steps, loss, validation). */
-  readonly progress?: Progress;
   /** Called after each method has been trained and evaluated. */
   readonly onTrained?: (method: string) => void;
 }
@@ -133,21 +127,19 @@ export function estimateScenarioPropensities(scenario: Scenario, data: PreparedD
  *    initialisation, and is scored on the test queries' true labels over full candidate lists.
  */
 export function runSeed(scenario: Scenario, data: PreparedData, seed: number, options: SeedOptions = {}): SeedRun {
-  const progress = options.progress ?? silentProgress;
   const rng = randomStream(seed);
   const { training } = scenario;
   const metrics = scenario.metrics.map((m) => parseMetric(m));
   const selection = parseMetric('ndcg@10');
   const methods: MethodRun[] = [];
-  const evaluate = (method: string, model: ScoringModel, started: number, extra: Partial<MethodRun> = {}) => {
-    methods.push({ method, perQuery: evaluateModel(model, data.test, metrics, data.maxGrade), trainSeconds: (performance.now() - started) / 1000, ...extra });
+  const evaluate = (method: string, model: ScoringModel, propensities?: number[]) => {
+    methods.push({ method, perQuery: evaluateModel(model, data.test, metrics, data.maxGrade), propensities });
     options.onTrained?.(method);
   };
 
   // 1–2. The logging ranker and the click log (and, when a learner needs it, a separate estimate of the propensities).
-  const started = performance.now();
   const world = simulateSeedLog(scenario, data, seed);
-  evaluate('logging', world.logger, started);
+  evaluate('logging', world.logger);
   world.logger.dispose();
   const { log, truePropensities } = world;
   const estimated = scenario.learners.some((l) => l.propensities === 'estimated') ? estimateScenarioPropensities(scenario, data, seed, world) : undefined;
@@ -160,26 +152,22 @@ export function runSeed(scenario: Scenario, data: PreparedData, seed: number, op
     clipNorm: training.clipNorm,
     evalEvery: training.evalEvery,
     rng: rng.derive('learner', label, 'batches'),
-    progress,
     label: `seed ${seed} ${label}`,
   });
   const newModel = () => new ScoringModel(scenario.model, data.train.numFeatures, rng.derive('model', 'init'));
   // The trainer passes the model it trains (the doubly robust learner's regression model, then its ranker).
   const validate = training.select === 'validation' ? (m: Scorer) => mean(evaluateModel(m as ScoringModel, data.validation, [selection], data.maxGrade)[selection.name]) : undefined;
   {
-    const t0 = performance.now();
     const model = newModel();
-    const objective = listwiseObjective();
-    const history = train(model, objective, labelBatches(data.train, training.batchSize), { ...trainOptions('skyline'), validate });
-    evaluate('skyline', model, t0, { history });
+    train(model, listwiseObjective(), labelBatches(data.train, training.batchSize), { ...trainOptions('skyline'), validate });
+    evaluate('skyline', model);
     model.dispose();
   }
   for (const learner of scenario.learners) {
-    const t0 = performance.now();
     const model = newModel();
     const spec = clickLearnerSpec(learner, truePropensities, estimated, world);
     const result = trainFromClicks(model, spec, data.train, log, { ...trainOptions(learner.label), validate });
-    evaluate(learner.label, model, t0, { history: result.history, propensities: result.propensities });
+    evaluate(learner.label, model, result.propensities);
     model.dispose();
   }
 

@@ -4,15 +4,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parquetReadObjects, asyncBufferFromFile } from 'hyparquet';
 import { describe, expect, it } from 'vitest';
-import { pairedTTest } from '../../src/evaluation/statistics.js';
+import { confidenceHalfWidth, mean, pairedTTest } from '../../src/evaluation/statistics.js';
 import { parseExperiment } from '../../src/experiments/experiment.js';
 import { writeExperimentReport } from '../../src/experiments/experiment-report.js';
 import type { SummaryRow } from '../../src/experiments/experiment-results.js';
-import { runScenario } from '../../src/experiments/run-scenario.js';
 import { runExperiment, taskFile } from '../../src/experiments/run-experiment.js';
-import { parseScenario } from '../../src/experiments/scenario.js';
 import { compareRuns, welchP } from '../../src/experiments/compare-runs.js';
-import { initBackend } from '../../src/learning/backend.js';
 
 const bandit = {
   schema: 'clicklab/scenario@2',
@@ -81,7 +78,7 @@ describe('runExperiment', () => {
     for (const r of same.rows) expect([r.difference, r.p]).toEqual([0, 1]);
   });
 
-  it("gives the v1 runner's numbers for a v1 scenario (npm start's numbers are unchanged)", async () => {
+  it('summarises a v1 scenario as independent computations from its tidy rows and per-query units do', async () => {
     const tiny = {
       name: 'tiny',
       loggingRanker: { steps: 20 },
@@ -92,23 +89,42 @@ describe('runExperiment', () => {
       learners: ['naive', { type: 'ips', propensities: 'estimated' }, 'dla'],
       seeds: [1, 2],
     };
-    const backend = await initBackend('wasm');
-    const old = await runScenario(parseScenario(tiny), { backend, workers: 1 });
     const experiment = parseExperiment(tiny);
-    const state = await runExperiment(experiment, { outDir: tmp('v1') });
+    const state = await runExperiment(experiment, { outDir: tmp('v1'), backend: 'wasm' });
     const reportDir = tmp('v1-report');
     const summary = await writeExperimentReport(experiment, state.cells!, reportDir);
     // The ULTR kind's own table and chart: RandTop-n and DLA propensities against the truth.
     expect(readFileSync(path.join(reportDir, 'report.md'), 'utf8')).toMatch(/\| rank \| true \| RandTop-n estimate \| dla \(learned\) \|\n\|---\|--:\|--:\|--:\|\n\| 1 \| 1\.000 \|/);
     expect(readdirSync(path.join(reportDir, 'charts')).sort()).toEqual(['ndcg_10-by-method.svg', 'propensities.svg']);
-    for (const method of old.methods) {
+    // Recomputed from the tidy rows (one value per seed) and the per-query units behind them: each
+    // seed's value is its mean over test queries; mean and 95% half-width over seeds; the paired
+    // test against naive runs over test queries, each query averaged over the two seeds.
+    const rows = JSON.parse(readFileSync(path.join(reportDir, 'results.json'), 'utf8')) as { method: string; metric: string; seed: number; value: number }[];
+    const outcomes = state.cells![0].outcomes;
+    const queryMeans = (method: string, metric: string) => {
+      const perSeed = outcomes.map((o) => o.units![method][metric]);
+      return perSeed[0].map((_, q) => mean(perSeed.map((p) => p[q])));
+    };
+    expect(summary).toHaveLength(experiment.methods.length * experiment.metrics.length);
+    for (const method of experiment.methods) {
       for (const metric of experiment.metrics) {
-        const row = summary.find((r) => r.method === method.method && r.metric === metric)!;
-        expect([row.mean, row.ci95]).toEqual([method.metrics[metric].mean, method.metrics[metric].ci95]);
-        if (method.vsNaive) expect([row.vsBaseline!.meanDifference, row.vsBaseline!.p, row.vsBaseline!.pairedOver]).toEqual([method.vsNaive[metric].meanDifference, method.vsNaive[metric].p, 'units']);
+        const values = rows.filter((r) => r.method === method && r.metric === metric).map((r) => r.value);
+        expect(values).toEqual(outcomes.map((o) => mean(o.units![method][metric])));
+        const row = summary.find((r) => r.method === method && r.metric === metric)!;
+        expect([row.mean, row.ci95]).toEqual([mean(values), confidenceHalfWidth(values)]);
+        if (method === 'naive') {
+          expect(row.vsBaseline).toBeNull();
+        } else {
+          const test = pairedTTest(queryMeans(method, metric), queryMeans('naive', metric));
+          expect(row.vsBaseline).toEqual({ baseline: 'naive', meanDifference: test.meanDifference, p: test.p, pairedOver: 'units', n: 105 });
+        }
       }
     }
-    expect(state.cells![0].outcomes[1].extras!.estimatedPropensities).toEqual(old.estimatedPropensities!.perSeed[1]);
+    for (const outcome of outcomes) {
+      const estimate = outcome.extras!.estimatedPropensities as number[];
+      expect(estimate).toHaveLength(10);
+      expect(estimate[0]).toBe(1);
+    }
   });
 
   it("Welch's test matches the closed-form t distribution with 6 degrees of freedom", () => {

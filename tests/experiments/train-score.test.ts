@@ -6,8 +6,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DataFormatError } from '../../src/core/errors.js';
 import { randomStream } from '../../src/core/random.js';
 import { loadRankingDataset } from '../../src/data/datasets.js';
-import { runScenario } from '../../src/experiments/run-scenario.js';
-import { loadScenario, parseScenario } from '../../src/experiments/scenario.js';
+import { parseExperiment } from '../../src/experiments/experiment.js';
+import { runExperiment } from '../../src/experiments/run-experiment.js';
+import { loadScenario, type Scenario } from '../../src/experiments/scenario.js';
+import type { CellOutcomes } from '../../src/experiments/study-kind.js';
+import { ultrStudy } from '../../src/experiments/study-ultr.js';
 import { initBackend } from '../../src/learning/backend.js';
 import { labelBatches } from '../../src/learning/batches.js';
 import { ScoringModel } from '../../src/learning/model.js';
@@ -149,7 +152,6 @@ describe('scenarios with the new learners and estimators', () => {
   });
 
   it('every learner runs end to end under trust bias, with RandPair and harvested estimates', async () => {
-    const backend = await initBackend('wasm');
     const base = {
       name: 'tiny-trust',
       loggingRanker: { steps: 20 },
@@ -161,11 +163,19 @@ describe('scenarios with the new learners and estimators', () => {
       seeds: [1],
     };
     for (const intervention of ['swap', 'harvest'] as const) {
-      const result = await runScenario(parseScenario({ ...base, propensityEstimation: { intervention, sessions: 20_000, rankers: 3 } }), { backend, workers: 1 });
-      expect(result.methods.map((m) => m.method)).toEqual(['logging', 'skyline', 'naive', 'ips-estimated', 'regression-em', 'pairwise-debias', 'affine', 'doubly-robust']);
-      expect(result.estimatedPropensities!.mean).toHaveLength(10);
-      expect(result.estimatedPropensities!.mean[0]).toBe(1);
-      for (const m of result.methods) expect(m.metrics['ndcg@10'].mean).toBeGreaterThan(0);
+      const experiment = parseExperiment({ ...base, propensityEstimation: { intervention, sessions: 20_000, rankers: 3 } });
+      const state = await runExperiment(experiment, { outDir: mkdtempSync(path.join(tmpdir(), 'clicklab-trust-')), backend: 'wasm' });
+      const methods = ['logging', 'skyline', 'naive', 'ips-estimated', 'regression-em', 'pairwise-debias', 'affine', 'doubly-robust'];
+      expect(experiment.methods).toEqual(methods);
+      const [outcome] = state.cells![0].outcomes;
+      const estimate = outcome.extras!.estimatedPropensities as number[];
+      expect(estimate).toHaveLength(10);
+      expect(estimate[0]).toBe(1);
+      for (const method of methods) expect(outcome.values.find((v) => v.method === method && v.metric === 'ndcg@10')!.value).toBeGreaterThan(0);
+      // The propensity table names the estimate by its intervention and shows what regression EM and pairwise debiasing learned.
+      const [table] = ultrStudy.tables!(state.cells! as CellOutcomes<Scenario>[]);
+      expect(table.rows[0]).toEqual(['rank', 'true', `${intervention === 'swap' ? 'RandPair' : 'harvested'} estimate`, 'regression-em (learned)', 'pairwise-debias (learned)']);
+      expect(table.rows).toHaveLength(11);
     }
   });
 });
