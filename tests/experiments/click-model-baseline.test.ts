@@ -1,4 +1,5 @@
-import { mkdtempSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -33,5 +34,31 @@ describe('click-model baselines in a scenario', () => {
     }
     // The baselines' rankers differ from the naive one (they train on other labels and lists).
     expect(outcome.units!['click-model:pbm']['ndcg@10']).not.toEqual(outcome.units!.naive['ndcg@10']);
+  });
+});
+
+describe('clicklab train --learner click-model', () => {
+  const cli = path.resolve('dist/cli/main.js');
+  const dir = mkdtempSync(path.join(tmpdir(), 'clicklab-click-model-train-'));
+  const log = path.join(dir, 'clicks.csv');
+
+  it('fits the named click model to a click-log file, trains on its labels and records the fit in the model', () => {
+    execFileSync(process.execPath, [cli, 'simulate', '--out', log, '--sessions', '3000', '--logger', 'file-order', '--quiet'], { stdio: 'pipe' });
+    const modelDir = path.join(dir, 'model');
+    const args = ['--log', log, '--hidden', '8', '--steps', '20', '--eval-every', '10', '--batch-size', '16', '--backend', 'wasm', '--quiet'];
+    const trained = execFileSync(process.execPath, [cli, 'train', '--learner', 'click-model', '--fit-model', 'ubm', '--em-iterations', '5', ...args, '--out', modelDir], { encoding: 'utf8' });
+    expect(trained).toMatch(/click-model: best validation nDCG@10 0\.\d{4} at step \d+; model written to/);
+    expect(JSON.parse(readFileSync(path.join(modelDir, 'model.json'), 'utf8')).learner).toMatchObject({ type: 'click-model', fitModel: 'ubm', emIterations: 5 });
+
+    const stderr = (extra: string[]) => {
+      try {
+        execFileSync(process.execPath, [cli, 'train', ...extra, ...args, '--out', path.join(dir, 'bad')], { stdio: 'pipe' });
+      } catch (error) {
+        return String((error as { stderr: Buffer }).stderr);
+      }
+      throw new Error('no error');
+    };
+    expect(stderr(['--learner', 'naive', '--fit-model', 'pbm'])).toMatch(/--fit-model: only --learner click-model fits a click model, found --learner naive/);
+    expect(stderr(['--learner', 'click-model', '--fit-model', 'pmb'])).toMatch(/fit-model.*Invalid values|Invalid values.*pmb/s);
   });
 });
