@@ -26,6 +26,7 @@ export * from './learning/trainer.js';
 export * from './learning/propensity-estimation.js';
 export * from './learning/debiasing.js';
 export * from './learning/click-learners.js';
+export * from './learning/click-model-labels.js';
 export * from './learning/model-io.js';
 export * from './experiments/train-model.js';
 export * from './evaluation/metrics.js';

@@ -4,6 +4,8 @@ import { stderrProgress } from '../core/progress.js';
 import { trainModel, type ClickSource } from '../experiments/train-model.js';
 import { BACKEND_CHOICES, initBackend, type BackendChoice } from '../learning/backend.js';
 import { CLICK_LEARNER_TYPES, type ClickLearnerType } from '../learning/click-learners.js';
+import { DEFAULT_EM_ITERATIONS } from '../fitting/fit.js';
+import { FITTED_MODEL_TYPES, type FittedModelType } from '../fitting/model.js';
 import type { ClickModelSpec } from '../simulation/click-models/index.js';
 import { parseSpec, positiveIntegers } from './checks.js';
 
@@ -23,6 +25,8 @@ interface TrainArgs {
   maxWeight?: number;
   maxRelevanceWeight?: number;
   propensityLearningRate?: number;
+  fitModel?: FittedModelType;
+  emIterations?: number;
   model: 'mlp' | 'linear';
   hidden: number[];
   steps: number;
@@ -55,6 +59,8 @@ export const trainCommand = {
       .option('max-weight', { type: 'number', describe: 'clipped-ips (required), dla: weight cap' })
       .option('max-relevance-weight', { type: 'number', describe: 'dla: cap on the relevance weights' })
       .option('propensity-learning-rate', { type: 'number', describe: 'dla: learning rate of the propensity model' })
+      .option('fit-model', { choices: FITTED_MODEL_TYPES, describe: 'click-model: the click model fitted by EM to the log, whose attractiveness estimates are the labels (default pbm)' })
+      .option('em-iterations', { type: 'number', describe: 'click-model: EM iterations of the fit (default 50)' })
       .option('model', { choices: ['mlp', 'linear'] as const, default: 'mlp' as const })
       .option('hidden', { type: 'number', array: true, default: [64, 32], describe: 'MLP hidden layer widths' })
       .option('steps', { type: 'number', default: 1500 })
@@ -65,11 +71,14 @@ export const trainCommand = {
       .option('patience', { type: 'number', describe: 'stop after N validations without improvement (default: never)' })
       .option('backend', { choices: BACKEND_CHOICES, default: 'auto' as BackendChoice })
       .option('quiet', { type: 'boolean', default: false })
-      .check((argv) => positiveIntegers(argv, ['steps', 'batchSize', 'evalEvery', ...(argv.fold === undefined ? [] : ['fold']), ...(argv.patience === undefined ? [] : ['patience'])])) as unknown as Argv<TrainArgs>,
+      .check((argv) => positiveIntegers(argv, ['steps', 'batchSize', 'evalEvery', ...(argv.fold === undefined ? [] : ['fold']), ...(argv.patience === undefined ? [] : ['patience']), ...(argv.emIterations === undefined ? [] : ['emIterations'])])) as unknown as Argv<TrainArgs>,
   handler: async (args: ArgumentsCamelCase<TrainArgs>) => {
     const progress = stderrProgress({ quiet: args.quiet });
     if ((args.log === undefined) === (args.scenario === undefined)) throw new ConfigError('--log/--scenario', 'give exactly one: a click-log file, or a scenario whose log to simulate');
     if (args.train !== undefined && args.validation === undefined) throw new ConfigError('--validation', 'a LETOR validation file is needed with --train');
+    for (const [flag, value] of [['--fit-model', args.fitModel], ['--em-iterations', args.emIterations]] as const) {
+      if (value !== undefined && args.learner !== 'click-model') throw new ConfigError(flag, `only --learner click-model fits a click model, found --learner ${args.learner}`);
+    }
     if (args.dataset !== 'mq2008') throw new ConfigError('--dataset', `expected "mq2008" (other sets: --train/--validation), found "${args.dataset}"`);
     const clicks: ClickSource = args.scenario
       ? { scenario: args.scenario, seed: args.seed, overrides: { fold: args.fold } }
@@ -87,6 +96,7 @@ export const trainCommand = {
         maxRelevanceWeight: args.maxRelevanceWeight,
         propensityLearningRate: args.propensityLearningRate,
         propensities: args.propensities,
+        ...(args.learner === 'click-model' ? { fitModel: args.fitModel ?? 'pbm', emIterations: args.emIterations ?? DEFAULT_EM_ITERATIONS } : {}),
       },
       clicks,
       model: args.model === 'mlp' ? { type: 'mlp', hidden: args.hidden } : { type: 'linear' },

@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { ConfigError } from '../core/errors.js';
 import { EXAMINATION_PROFILES, type ExaminationProfile } from '../simulation/examination.js';
 import { parseMetric } from '../evaluation/metrics.js';
+import { DEFAULT_EM_ITERATIONS } from '../fitting/fit.js';
+import { FITTED_MODEL_TYPES, type FittedModelType } from '../fitting/model.js';
 import type { ModelSpec } from '../learning/model.js';
 import { array, checkKeys, integer, number, object, oneOf, string, type Json, type JsonObject } from './validate.js';
 
@@ -12,7 +14,7 @@ import { array, checkKeys, integer, number, object, oneOf, string, type Json, ty
  */
 export const SCENARIO_SCHEMA = 'clicklab/scenario@1';
 
-export const LEARNER_TYPES = ['naive', 'ips', 'clipped-ips', 'dla', 'regression-em', 'pairwise-debias', 'affine', 'doubly-robust'] as const;
+export const LEARNER_TYPES = ['naive', 'ips', 'clipped-ips', 'dla', 'regression-em', 'pairwise-debias', 'affine', 'doubly-robust', 'click-model'] as const;
 export type LearnerType = (typeof LEARNER_TYPES)[number];
 
 export interface LearnerSpec {
@@ -27,6 +29,8 @@ export interface LearnerSpec {
   readonly propensityLearningRate: number | null;
   /** DLA: cap on the relevance weights r_1/r_k of the examination loss (default: maxWeight). */
   readonly maxRelevanceWeight: number | null;
+  /** click-model: the click model fitted to the training log by EM, and its iterations (null for other learners). */
+  readonly clickModel: { readonly model: FittedModelType; readonly iterations: number } | null;
 }
 
 export interface Scenario {
@@ -196,7 +200,7 @@ export function parseScenario(raw: unknown, source = 'scenario'): Scenario {
 
 function learner(entry: Json, path: string): LearnerSpec {
   const raw = typeof entry === 'string' ? { type: entry } : object(entry, path);
-  checkKeys(raw, ['type', 'label', 'propensities', 'maxWeight', 'maxRelevanceWeight', 'propensityLearningRate'], path);
+  checkKeys(raw, ['type', 'label', 'propensities', 'maxWeight', 'maxRelevanceWeight', 'propensityLearningRate', 'model', 'iterations'], path);
   const type = oneOf(raw.type, LEARNER_TYPES, `${path}.type`, undefined);
   const propensities = oneOf(raw.propensities, ['oracle', 'estimated'] as const, `${path}.propensities`, 'oracle');
   if (raw.propensities !== undefined && type !== 'ips' && type !== 'clipped-ips') {
@@ -216,7 +220,15 @@ function learner(entry: Json, path: string): LearnerSpec {
   const maxRelevanceWeight = raw.maxRelevanceWeight === undefined ? null : number(raw.maxRelevanceWeight, `${path}.maxRelevanceWeight`, undefined, 1);
   const propensityLearningRate =
     raw.propensityLearningRate === undefined ? null : number(raw.propensityLearningRate, `${path}.propensityLearningRate`, undefined, 0, Infinity, true);
-  const defaultLabel =
-    type + (propensities === 'estimated' ? '-estimated' : '') + (type === 'clipped-ips' || (type === 'dla' && maxWeight !== Infinity) ? `@${maxWeight}` : '');
-  return { type, label: raw.label === undefined ? defaultLabel : string(raw.label, `${path}.label`), propensities, maxWeight, maxRelevanceWeight, propensityLearningRate };
+  for (const key of ['model', 'iterations'] as const) {
+    if (raw[key] !== undefined && type !== 'click-model') throw new ConfigError(`${path}.${key}`, `only the click-model learner fits a click model; "${type}" takes no "${key}"`);
+  }
+  const clickModel =
+    type === 'click-model'
+      ? { model: oneOf(raw.model, FITTED_MODEL_TYPES, `${path}.model`, 'pbm'), iterations: integer(raw.iterations, `${path}.iterations`, DEFAULT_EM_ITERATIONS, 1) }
+      : null;
+  const defaultLabel = clickModel
+    ? `click-model:${clickModel.model}`
+    : type + (propensities === 'estimated' ? '-estimated' : '') + (type === 'clipped-ips' || (type === 'dla' && maxWeight !== Infinity) ? `@${maxWeight}` : '');
+  return { type, label: raw.label === undefined ? defaultLabel : string(raw.label, `${path}.label`), propensities, maxWeight, maxRelevanceWeight, propensityLearningRate, clickModel };
 }

@@ -1,3 +1,4 @@
+import type { FittedModelType } from '../fitting/model.js';
 import { ConfigError } from '../core/errors.js';
 import type { Progress } from '../core/progress.js';
 import { randomStream } from '../core/random.js';
@@ -29,7 +30,7 @@ export type ClickSource =
   | { readonly scenario: string; readonly seed: number; readonly overrides?: ScenarioOverrides };
 
 export interface TrainModelOptions {
-  readonly learner: { readonly type: ClickLearnerType; readonly maxWeight?: number; readonly maxRelevanceWeight?: number; readonly propensityLearningRate?: number; readonly propensities?: readonly number[] };
+  readonly learner: { readonly type: ClickLearnerType; readonly maxWeight?: number; readonly maxRelevanceWeight?: number; readonly propensityLearningRate?: number; readonly propensities?: readonly number[]; readonly fitModel?: FittedModelType; readonly emIterations?: number };
   readonly clicks: ClickSource;
   readonly model: ModelSpec;
   readonly training: { readonly steps: number; readonly batchSize: number; readonly learningRate: number; readonly clipNorm: number; readonly evalEvery: number; readonly patience?: number };
@@ -69,6 +70,8 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
     maxWeight: options.learner.maxWeight,
     maxRelevanceWeight: options.learner.maxRelevanceWeight,
     propensityLearningRate: options.learner.propensityLearningRate,
+    clickModel: options.learner.fitModel,
+    emIterations: options.learner.emIterations,
     alpha: loaded.known.alpha,
     beta: loaded.known.beta,
   };

@@ -221,6 +221,8 @@ function clickLearnerSpec(learner: LearnerSpec, oracle: number[], estimated: num
     propensityLearningRate: learner.propensityLearningRate ?? undefined,
     alpha: world.alpha,
     beta: world.beta,
+    clickModel: learner.clickModel?.model,
+    emIterations: learner.clickModel?.iterations,
   };
 }
 

@@ -148,19 +148,22 @@ export function clickBatches(data: RankingData, log: ClickLog, batchSize: number
 
 /**
  * Lists of documents with their true graded gains 2^y − 1 (for the skyline and the logging
- * ranker), drawn uniformly with replacement among the lists that have a relevant document.
- * `lists` are arrays of document rows, by default every query's full candidate list
- * (`queryLists`); each batch is padded to its longest list.
+ * ranker), or with the given per-row `gains` (soft labels: the click-model baseline), drawn
+ * uniformly with replacement among the lists that have a positive gain. `lists` are arrays of
+ * document rows, by default every query's full candidate list (`queryLists`); each batch is
+ * padded to its longest list.
  */
-export function labelBatches(data: RankingData, batchSize: number, lists: readonly Int32Array[] = queryLists(data)): BatchSource {
-  const usable = lists.filter((rows) => rows.some((row) => data.labels[row] > 0));
+export function labelBatches(data: RankingData, batchSize: number, lists: readonly Int32Array[] = queryLists(data), gains?: ArrayLike<number>): BatchSource {
+  if (gains && gains.length !== data.labels.length) throw new RangeError(`gains has ${gains.length} values, ${data.source} ${data.labels.length} documents`);
+  const gain = gains ? (row: number) => gains[row] : (row: number) => Math.pow(2, data.labels[row]) - 1;
+  const usable = lists.filter((rows) => rows.some((row) => gain(row) > 0));
   if (usable.length === 0) throw new RangeError(`${data.source}: no list with a relevant document to train on`);
   return {
     listLength: Math.max(...usable.map((rows) => rows.length)),
     next(rng) {
       const picked = Array.from({ length: batchSize }, (): PickedList => {
         const rows = usable[rng.int(usable.length)];
-        return { rows, label: (slot) => Math.pow(2, data.labels[rows[slot]]) - 1 };
+        return { rows, label: (slot) => gain(rows[slot]) };
       });
       return fillBatch(data, picked);
     },

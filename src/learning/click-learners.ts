@@ -1,13 +1,15 @@
 import { ConfigError } from '../core/errors.js';
 import type { ClickLog, RankingData } from '../core/types.js';
-import { clickBatches } from './batches.js';
+import type { FittedModelType } from '../fitting/model.js';
+import { clickBatches, labelBatches } from './batches.js';
+import { clickModelLabels } from './click-model-labels.js';
 import { affineObjective, affineRegressionObjective, doublyRobustObjective, expectedTreatment, pairwiseDebiasObjective, regressionEmObjective } from './debiasing.js';
 import { ScoringModel } from './model.js';
 import { dlaObjective, ipsObjective, listwiseObjective, type Objective } from './objectives.js';
 import { train, type TrainingHistory, type TrainOptions } from './trainer.js';
 
 /** Every learner that trains a ranker from a click log. */
-export const CLICK_LEARNER_TYPES = ['naive', 'ips', 'clipped-ips', 'dla', 'regression-em', 'pairwise-debias', 'affine', 'doubly-robust'] as const;
+export const CLICK_LEARNER_TYPES = ['naive', 'ips', 'clipped-ips', 'dla', 'regression-em', 'pairwise-debias', 'affine', 'doubly-robust', 'click-model'] as const;
 export type ClickLearnerType = (typeof CLICK_LEARNER_TYPES)[number];
 
 /** A learner and what it needs to know about the click model. */
@@ -24,6 +26,9 @@ export interface ClickLearnerSpec {
   /** Affine, doubly robust: the click model's P(C_k = 1) = α_k P(R = 1) + β_k, absolute, per rank (PBM: α = κ, β = 0). */
   readonly alpha?: ArrayLike<number>;
   readonly beta?: ArrayLike<number>;
+  /** Click-model baseline: the click model fitted to the log (default PBM) and its EM iterations (default 50). */
+  readonly clickModel?: FittedModelType;
+  readonly emIterations?: number;
 }
 
 export interface ClickTrainOptions extends Omit<TrainOptions, 'label'> {
@@ -56,6 +61,12 @@ export function trainFromClicks(model: ScoringModel, spec: ClickLearnerSpec, dat
   for (let s = 0; s + 1 < log.sessionOffsets.length; s++) listLength = Math.max(listLength, log.sessionOffsets[s + 1] - log.sessionOffsets[s]);
   const allSessions = usesAllSessions(spec.type);
   const label = options.label ?? spec.type;
+  if (spec.type === 'click-model') {
+    // Relevance estimated by a fitted click model, trained on listwise like the skyline on true gains.
+    const estimated = clickModelLabels(log, data.labels.length, { model: spec.clickModel ?? 'pbm', iterations: spec.emIterations });
+    const history = train(model, listwiseObjective(), labelBatches(data, options.batchSize, estimated.lists, estimated.labels), { ...options, label });
+    return { history };
+  }
   if (spec.type !== 'doubly-robust') {
     const objective = makeClickObjective(spec, listLength);
     try {
@@ -118,5 +129,7 @@ export function makeClickObjective(spec: ClickLearnerSpec, listLength: number): 
     }
     case 'doubly-robust':
       throw new ConfigError('learner doubly-robust', 'has two stages: train it with trainFromClicks');
+    case 'click-model':
+      throw new ConfigError('learner click-model', 'fits a click model first: train it with trainFromClicks');
   }
 }

@@ -9,6 +9,11 @@ describe('scenario validation', () => {
     expect(s.dataset).toEqual({ name: 'mq2008', fold: 1 });
     expect(s.clickModel).toMatchObject({ type: 'pbm', examination: 'eye-tracking', eta: 1, epsilon: 0.1, cutoff: 10 });
     expect(s.learners.map((l) => l.label)).toEqual(['naive', 'clipped-ips@5']);
+    const baselines = parseScenario({ name: 'x', learners: ['click-model', { type: 'click-model', model: 'dbn', iterations: 20 }] }).learners;
+    expect(baselines.map((l) => [l.label, l.clickModel])).toEqual([
+      ['click-model:pbm', { model: 'pbm', iterations: 50 }],
+      ['click-model:dbn', { model: 'dbn', iterations: 20 }],
+    ]);
     for (const file of ['sim/ultr-mq2008.json', 'sim/ultr-mq2008-eta2.json', 'sim/ultr-mq2008-lines.json']) expect(loadScenario(file).name).toMatch(/ultr-mq2008/);
   });
 
@@ -30,6 +35,12 @@ describe('scenario validation', () => {
     expect(error({ name: 'x', learners: ['naive', 'naive'] })).toMatch(/is used twice/);
     expect(error({ name: 'x', learners: [{ type: 'ips', maxRelevanceWeight: 10 }] })).toMatch(/learners\[0\]\.maxRelevanceWeight: only dla/);
     expect(error({ name: 'x', learners: [{ type: 'dla', propensityLearningRate: 0 }] })).toMatch(/propensityLearningRate: expected a number > 0, found 0/);
+    expect(error({ name: 'x', learners: [{ type: 'click-model', model: 'pmb' }] })).toMatch(/learners\[0\]\.model: expected one of "pbm", .*found "pmb" \(did you mean "pbm"\?\)/);
+    expect(error({ name: 'x', learners: [{ type: 'click-model', model: 'dnn' }] })).toMatch(/found "dnn" \(did you mean "dbn"\?\)/);
+    expect(error({ name: 'x', learners: [{ type: 'click-model', iterations: 0 }] })).toMatch(/learners\[0\]\.iterations: expected an integer ≥ 1, found 0/);
+    expect(error({ name: 'x', learners: [{ type: 'naive', model: 'pbm' }] })).toMatch(/learners\[0\]\.model: only the click-model learner fits a click model/);
+    expect(error({ name: 'x', learners: [{ type: 'dla', iterations: 5 }] })).toMatch(/learners\[0\]\.iterations: only the click-model learner/);
+    expect(error({ name: 'x', learners: ['click-model', { type: 'click-model', model: 'pbm', iterations: 5 }] })).toMatch(/"click-model:pbm" is used twice/);
     expect(error({ name: 'x', dataset: { name: 'mq2008', fold: 6 } })).toMatch(/dataset\.fold: expected an integer ≥ 1 and ≤ 5, found 6/);
     expect(error({ name: 'x', seeds: [] })).toMatch(/seeds: expected at least one seed/);
     expect(error({ name: 'x', metrics: ['ndcg'] })).toMatch(/metrics\[0\]: expected a metric/);
