@@ -136,13 +136,18 @@ export function affineObjective(alpha: ArrayLike<number>, beta: ArrayLike<number
     variables: [],
     loss(scores, clicks, mask) {
       return tf.tidy(() => {
-        const listLength = scores.shape[1];
-        const labels = tf.div(tf.sub(clicks, rankRow(beta, listLength)), rankRow(alpha, listLength)) as tf.Tensor2D;
+        const labels = affineLabels(clicks, alpha, beta);
         return softmaxCrossEntropyPerList(scores, labels, mask);
       });
     },
     dispose() {},
   };
+}
+
+/** R̂ = (c − β_k)/α_k per slot: clicks [lists, slots] with α, β per rank. */
+function affineLabels(clicks: tf.Tensor2D, alpha: ArrayLike<number>, beta: ArrayLike<number>): tf.Tensor2D {
+  const listLength = clicks.shape[1];
+  return tf.div(tf.sub(clicks, rankRow(beta, listLength)), rankRow(alpha, listLength)) as tf.Tensor2D;
 }
 
 /**
@@ -156,8 +161,7 @@ export function affineRegressionObjective(alpha: ArrayLike<number>, beta: ArrayL
     variables: [],
     loss(scores, clicks, mask) {
       return tf.tidy(() => {
-        const listLength = scores.shape[1];
-        const labels = tf.div(tf.sub(clicks, rankRow(beta, listLength)), rankRow(alpha, listLength)) as tf.Tensor2D;
+        const labels = affineLabels(clicks, alpha, beta);
         return sigmoidCrossEntropy(scores, labels, mask);
       });
     },
