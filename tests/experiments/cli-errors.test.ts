@@ -1,0 +1,36 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const cli = path.resolve('dist/cli/main.js');
+
+/** Runs the CLI and returns its exit status and stderr. */
+function clicklab(...args: string[]): { status: number | null; stderr: string } {
+  const result = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+  return { status: result.status, stderr: result.stderr };
+}
+
+/** One line naming the problem, no stack trace. */
+function expectCleanError(result: { status: number | null; stderr: string }, message: string): void {
+  expect(result.status).toBe(1);
+  expect(result.stderr).toContain(`clicklab: ${message}`);
+  expect(result.stderr).not.toMatch(/\n\s+at /);
+}
+
+describe('command-line errors', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'clicklab-cli-errors-'));
+
+  it('names a missing input file, and an output folder that does not exist, without a stack trace', () => {
+    const missing = path.join(dir, 'missing.letor');
+    expectCleanError(clicklab('simulate', '--letor', missing, '--out', path.join(dir, 'x.csv'), '--sessions', '10', '--logger', 'file-order', '--backend', 'cpu'), `${missing}: no such file or folder`);
+    const noFolder = path.join(dir, 'no-such-folder', 'x.csv');
+    expectCleanError(clicklab('simulate', '--out', noFolder, '--sessions', '10', '--logger', 'file-order', '--backend', 'cpu'), `${noFolder}: no such file or folder`);
+  });
+
+  it('reports the error of a synchronous handler (compare) cleanly', () => {
+    const missing = path.join(dir, 'no-run');
+    expectCleanError(clicklab('compare', missing, missing), `${missing}: not a finished run`);
+  });
+});
