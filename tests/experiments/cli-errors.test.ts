@@ -33,4 +33,12 @@ describe('command-line errors', () => {
     const missing = path.join(dir, 'no-run');
     expectCleanError(clicklab('compare', missing, missing), `${missing}: not a finished run`);
   });
+
+  it('train: names the option that is out of range or missing, as the user spells it', () => {
+    const log = path.join(dir, 'clicks.csv'); // never read: the options are checked first
+    expectCleanError(clicklab('train', '--learner', 'naive', '--log', log, '--out', dir, '--learning-rate', '-1'), '--learning-rate: expected a number > 0, found -1');
+    expectCleanError(clicklab('train', '--learner', 'naive', '--log', log, '--out', dir, '--batch-size', '0'), '--batch-size: expected an integer ≥ 1, found 0');
+    expectCleanError(clicklab('train', '--learner', 'dla', '--log', log, '--out', dir, '--max-weight', '0.5'), '--max-weight: expected a number ≥ 1, found 0.5');
+    expectCleanError(clicklab('train', '--learner', 'clipped-ips', '--log', log, '--out', dir, '--click-model', 'pbm'), '--max-weight: clipped-ips needs a weight cap M');
+  });
 });
