@@ -1,8 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ConfigError, DataFormatError } from '../../src/core/errors.js';
+import { compareRuns } from '../../src/experiments/compare-runs.js';
 
 const cli = path.resolve('dist/cli/main.js');
 
@@ -27,6 +29,18 @@ describe('command-line errors', () => {
     expectCleanError(clicklab('simulate', '--letor', missing, '--out', path.join(dir, 'x.csv'), '--sessions', '10', '--logger', 'file-order', '--backend', 'cpu'), `${missing}: no such file or folder`);
     const noFolder = path.join(dir, 'no-such-folder', 'x.csv');
     expectCleanError(clicklab('simulate', '--out', noFolder, '--sessions', '10', '--logger', 'file-order', '--backend', 'cpu'), `${noFolder}: no such file or folder`);
+  });
+
+  it('names the output file whose extension says no format', () => {
+    const out = path.join(dir, 'clicks.txt');
+    expectCleanError(clicklab('simulate', '--out', out, '--sessions', '10', '--logger', 'file-order', '--backend', 'cpu'), `${out}: cannot tell the click-log format from the file name's extension: expected .csv`);
+  });
+
+  it('recommend without an action says which actions there are', () => {
+    const result = clicklab('recommend');
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('name an action: clicklab recommend train, score or compare');
+    expect(clicklab('recommend', 'bogus').stderr).toContain('Unknown argument: bogus');
   });
 
   it('reports the error of a synchronous handler (compare) cleanly', () => {
@@ -56,5 +70,29 @@ describe('clicklab ope --prior', () => {
     const table = (stdout: string) => stdout.split('\n').filter((line) => !line.startsWith('wall time'));
     expect(table(fromFile.stdout)).toEqual(table(byDefault.stdout));
     expect(fromFile.stdout).toMatch(/^ipw /m);
+  });
+});
+
+describe('compareRuns on bad input', () => {
+  /** A finished run's two tables, with one row: naive's ndcg@10 over two seeds. */
+  function fakeRun(summary: string): string {
+    const dir = mkdtempSync(path.join(tmpdir(), 'clicklab-fake-run-'));
+    writeFileSync(path.join(dir, 'summary.json'), summary);
+    writeFileSync(path.join(dir, 'results.json'), JSON.stringify([0.5, 0.7].map((value, s) => ({ cell: 'c1', method: 'naive', metric: 'ndcg@10', seed: s + 1, value }))));
+    return dir;
+  }
+  const good = JSON.stringify([{ cell: 'c1', params: {}, method: 'naive', metric: 'ndcg@10', mean: 0.6, ci95: 1.27, seeds: 2 }]);
+
+  it('rejects a metric that is in neither run, listing the ones that are', () => {
+    const a = fakeRun(good);
+    expect(compareRuns(a, a).rows).toHaveLength(1);
+    expect(() => compareRuns(a, a, ['ndcg@5'])).toThrow(new ConfigError('--metric', '"ndcg@5" is in neither run; their metrics: ndcg@10'));
+  });
+
+  it('names the file of a run whose table is not JSON', () => {
+    const a = fakeRun(good);
+    const broken = fakeRun('{oops');
+    expect(() => compareRuns(a, broken)).toThrow(DataFormatError);
+    expect(() => compareRuns(a, broken)).toThrow(`${path.join(broken, 'summary.json')}: expected the JSON table clicklab run writes, found invalid JSON`);
   });
 });
