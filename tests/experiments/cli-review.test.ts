@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -94,5 +94,40 @@ describe('compareRuns on bad input', () => {
     const broken = fakeRun('{oops');
     expect(() => compareRuns(a, broken)).toThrow(DataFormatError);
     expect(() => compareRuns(a, broken)).toThrow(`${path.join(broken, 'summary.json')}: expected the JSON table clicklab run writes, found invalid JSON`);
+  });
+});
+
+describe('clicklab train --scenario', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'clicklab-train-scenario-'));
+  const scenario = {
+    schema: 'clicklab/scenario@2',
+    name: 'tiny',
+    study: 'ultr',
+    loggingRanker: { trainFraction: 0.01, steps: 10 },
+    sessions: 500,
+    training: { steps: 5, evalEvery: 5 },
+    learners: ['naive'],
+    seeds: [1],
+  };
+
+  it('trains from a version 2 ULTR scenario without a grid, and says why it refuses a grid', () => {
+    const file = path.join(dir, 'tiny.json');
+    writeFileSync(file, JSON.stringify(scenario));
+    const out = path.join(dir, 'model');
+    const ok = spawnSync(process.execPath, [cli, 'train', '--learner', 'naive', '--scenario', file, '--steps', '5', '--eval-every', '5', '--backend', 'cpu', '--out', out, '--quiet'], { encoding: 'utf8' });
+    expect(ok.stderr.split('\n').filter((l) => l.startsWith('clicklab'))).toEqual([]);
+    expect(ok.status).toBe(0);
+    const saved = JSON.parse(readFileSync(path.join(out, 'model.json'), 'utf8')) as { origin?: unknown };
+    expect(JSON.stringify(saved)).toContain(file);
+
+    const grid = path.join(dir, 'grid.json');
+    writeFileSync(grid, JSON.stringify({ ...scenario, grid: { 'clickModel.eta': [1, 2] } }));
+    expectCleanError(clicklab('train', '--learner', 'naive', '--scenario', grid, '--out', out), `${grid}: grid: train simulates one setting's log, this scenario has 2 grid cells (eta=1; eta=2)`);
+  });
+
+  it('an invalid field of a scenario without a grid is named as a field, not as a grid cell', () => {
+    const bad = path.join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ ...scenario, sessions: -1 }));
+    expectCleanError(clicklab('train', '--learner', 'naive', '--scenario', bad, '--out', dir), `${bad}: sessions: expected an integer ≥ 1, found -1`);
   });
 });
