@@ -5,7 +5,7 @@ export function positiveIntegers(argv: Record<string, unknown>, names: string[])
   for (const name of names) {
     const value = argv[name];
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-      throw new ConfigError(`--${name}`, `expected an integer ≥ 1, found ${String(value)}`);
+      throw new ConfigError(flag(name), `expected an integer ≥ 1, found ${String(value)}`);
     }
   }
   return true;
@@ -26,4 +26,24 @@ export function parseJsonObject(text: string, option: string): Record<string, un
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new ConfigError(option, `expected a JSON object, found ${text}`);
   return value as Record<string, unknown>;
+}
+
+/**
+ * A yargs `.check`: each named option that was given must be a finite number above `low`
+ * (`≥ low`, or `> low` when `exclusive`); yargs only checks that they are numbers.
+ */
+export function numbersFrom(argv: Record<string, unknown>, names: string[], low: number, exclusive = false): true {
+  for (const name of names) {
+    const value = argv[name];
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !Number.isFinite(value) || (exclusive ? value <= low : value < low)) {
+      throw new ConfigError(flag(name), `expected a number ${exclusive ? '>' : '≥'} ${low}, found ${String(value)}`);
+    }
+  }
+  return true;
+}
+
+/** The option as the user typed it: yargs' camel-case key `batchSize` is `--batch-size`. */
+function flag(name: string): string {
+  return `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { ClickLabError } from '../core/errors.js';
+import { ClickLabError, fileSystemError } from '../core/errors.js';
 import { banditCommand } from './bandit.js';
 import { benchCommand } from './bench.js';
 import { convertCommand } from './convert.js';
@@ -16,7 +16,7 @@ import { scoreCommand } from './score.js';
 import { simulateCommand } from './simulate.js';
 import { trainCommand } from './train.js';
 
-await yargs(hideBin(process.argv))
+const cli = yargs(hideBin(process.argv))
   .scriptName('clicklab')
   .command(runCommand)
   .command(simulateCommand)
@@ -35,10 +35,25 @@ await yargs(hideBin(process.argv))
   .strict()
   .help()
   .fail((message, error, y) => {
-    // Our own errors already say what is wrong and where: print them without a stack trace.
-    if (error instanceof ClickLabError) process.stderr.write(`clicklab: ${error.message}\n`);
-    else if (error) throw error;
-    else process.stderr.write(`${y.help()}\n\n${message}\n`);
+    if (error) exitWithError(error);
+    process.stderr.write(`${y.help()}\n\n${message}\n`);
     process.exit(1);
-  })
-  .parseAsync();
+  });
+
+try {
+  await cli.parseAsync();
+} catch (error) {
+  // yargs hands an async handler's error to .fail, but lets a synchronous handler's error escape.
+  exitWithError(error);
+}
+
+/**
+ * Our own errors, and file-system errors (missing input, missing output folder), already say what
+ * is wrong and where: print them in one line, without a stack trace. Anything else is a bug: rethrow.
+ */
+function exitWithError(error: unknown): never {
+  const known = error instanceof ClickLabError ? error : fileSystemError(error);
+  if (known === undefined) throw error;
+  process.stderr.write(`clicklab: ${known.message}\n`);
+  process.exit(1);
+}

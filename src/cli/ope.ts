@@ -32,18 +32,23 @@ interface OpeArgs {
   quiet: boolean;
 }
 
-/** Per-item Beta priors from a JSON file `{"alpha": [...], "beta": [...]}`. */
-async function readPriors(file: string): Promise<{ alpha: Float64Array; beta: Float64Array }> {
+/**
+ * Per-item Beta priors from a JSON file `{"alpha": [...], "beta": [...]}`, or one holding them per
+ * campaign (`{"men": {"alpha", "beta"}, ...}`, as the shipped datasets/open-bandit/prior-bts.json).
+ */
+async function readPriors(file: string, campaign: string): Promise<{ alpha: Float64Array; beta: Float64Array }> {
   let json: unknown;
   try {
     json = JSON.parse(await readFile(file, 'utf8'));
   } catch (error) {
     throw new ConfigError('--prior', `expected a JSON file {"alpha": [...], "beta": [...]} at ${file}, found ${(error as Error).message}`);
   }
+  const perCampaign = (json ?? {}) as Record<string, unknown>;
+  if (perCampaign.alpha === undefined && typeof perCampaign[campaign] === 'object') json = perCampaign[campaign];
   const { alpha, beta } = (json ?? {}) as { alpha?: unknown; beta?: unknown };
   const numbers = (v: unknown): v is number[] => Array.isArray(v) && v.every((x) => typeof x === 'number' && x > 0);
   if (!numbers(alpha) || !numbers(beta) || alpha.length !== beta.length) {
-    throw new ConfigError('--prior', `expected ${file} to hold "alpha" and "beta", arrays of positive numbers of the same length (one per item)`);
+    throw new ConfigError('--prior', `expected ${file} to hold "alpha" and "beta" (at the top, or under "${campaign}"), arrays of positive numbers of the same length (one per item)`);
   }
   return { alpha: Float64Array.from(alpha), beta: Float64Array.from(beta) };
 }
@@ -56,7 +61,7 @@ export const opeCommand = {
       .option('protocol', { choices: ['obd', 'simulated'] as const, default: 'obd' as const, describe: 'obd: the Open Bandit protocol on the shipped sample; simulated: bias/variance/MSE of every estimator over seeds (ignored with --log)' })
       .option('log', { type: 'string', describe: 'an Open Bandit-format log (.csv or .csv.gz) to evaluate --policy on' })
       .option('policy', { choices: ['uniform', 'bts'] as const, default: 'bts' as const, describe: 'with --log: the evaluation policy (bts: Bernoulli TS from --prior, by Monte Carlo)' })
-      .option('prior', { type: 'string', describe: 'with --log --policy bts: JSON {"alpha": [...], "beta": [...]} (default: the shipped ZOZOTOWN priors of --campaign)' })
+      .option('prior', { type: 'string', describe: 'with --log --policy bts: a JSON file {"alpha": [...], "beta": [...]}, or with them under the --campaign name (default: the shipped ZOZOTOWN priors of --campaign)' })
       .option('truth-log', { type: 'string', describe: "with --log: the evaluated policy's own log; its CTR is the ground truth for relative errors" })
       .option('campaign', { choices: ['men', 'women'] as const, default: 'men' as const })
       .option('evaluate', { choices: ['bts', 'random'] as const, default: 'bts' as const, describe: 'obd: the evaluated policy (bts from the random log, or random from the bts log)' })
@@ -85,7 +90,7 @@ export const opeCommand = {
       if (args.policy === 'uniform') {
         perItemPosition = new Float64Array(log.numItems * K).fill(1 / log.numItems);
       } else {
-        const priors = args.prior !== undefined ? await readPriors(args.prior) : await loadOpenBanditPriors(args.campaign);
+        const priors = args.prior !== undefined ? await readPriors(args.prior, args.campaign) : await loadOpenBanditPriors(args.campaign);
         if (priors.alpha.length !== log.numItems) throw new ConfigError('--prior', `expected ${log.numItems} priors (one per item of ${args.log}), found ${priors.alpha.length}`);
         perItemPosition = bernoulliTsActionDistribution(priors.alpha, priors.beta, K, args.draws, args.seed);
       }

@@ -196,9 +196,9 @@ const compareCommand = {
 };
 
 export const recommendCommand = {
-  command: 'recommend <action>',
+  command: 'recommend',
   describe: 'Exposure-debiased recommendation from implicit feedback: MF, WMF, Rel-MF (train | score | compare)',
-  builder: (yargs: Argv) => yargs.command(trainCommand).command(scoreCommand).command(compareCommand).demandCommand(1),
+  builder: (yargs: Argv) => yargs.command(trainCommand).command(scoreCommand).command(compareCommand).demandCommand(1, 'name an action: clicklab recommend train, score or compare'),
   handler: () => {},
 };
 

@@ -50,7 +50,7 @@ interface SimulateArgs {
 
 export const simulateCommand = {
   command: 'simulate',
-  describe: 'Simulate a search click log on a LETOR data set under a click model and write it (CSV, JSON Lines, Arrow or Parquet by extension)',
+  describe: 'Simulate a click log and write it (CSV, JSON Lines, Arrow or Parquet by extension): search sessions on a LETOR data set under a click model, a recommender world with exposure bias, or a model fitted by clicklab fit',
   builder: (yargs: Argv) =>
     yargs
       .option('out', { type: 'string', demandOption: true, describe: 'output file: .csv, .jsonl, .arrow or .parquet' })

@@ -7,7 +7,7 @@ import { CLICK_LEARNER_TYPES, type ClickLearnerType } from '../learning/click-le
 import { DEFAULT_EM_ITERATIONS } from '../fitting/fit.js';
 import { FITTED_MODEL_TYPES, type FittedModelType } from '../fitting/model.js';
 import type { ClickModelSpec } from '../simulation/click-models/index.js';
-import { parseSpec, positiveIntegers } from './checks.js';
+import { numbersFrom, parseSpec, positiveIntegers } from './checks.js';
 
 interface TrainArgs {
   learner: ClickLearnerType;
@@ -71,13 +71,27 @@ export const trainCommand = {
       .option('patience', { type: 'number', describe: 'stop after N validations without improvement (default: never)' })
       .option('backend', { choices: BACKEND_CHOICES, default: 'auto' as BackendChoice })
       .option('quiet', { type: 'boolean', default: false })
-      .check((argv) => positiveIntegers(argv, ['steps', 'batchSize', 'evalEvery', ...(argv.fold === undefined ? [] : ['fold']), ...(argv.patience === undefined ? [] : ['patience']), ...(argv.emIterations === undefined ? [] : ['emIterations'])])) as unknown as Argv<TrainArgs>,
+      .check(
+        (argv) =>
+          positiveIntegers(argv, ['steps', 'batchSize', 'evalEvery', ...(argv.fold === undefined ? [] : ['fold']), ...(argv.patience === undefined ? [] : ['patience']), ...(argv.emIterations === undefined ? [] : ['emIterations'])]) &&
+          numbersFrom(argv, ['learningRate', 'propensityLearningRate'], 0, true) &&
+          numbersFrom(argv, ['clipNorm'], 0) &&
+          numbersFrom(argv, ['maxWeight', 'maxRelevanceWeight'], 1),
+      ) as unknown as Argv<TrainArgs>,
   handler: async (args: ArgumentsCamelCase<TrainArgs>) => {
     const progress = stderrProgress({ quiet: args.quiet });
     if ((args.log === undefined) === (args.scenario === undefined)) throw new ConfigError('--log/--scenario', 'give exactly one: a click-log file, or a scenario whose log to simulate');
     if (args.train !== undefined && args.validation === undefined) throw new ConfigError('--validation', 'a LETOR validation file is needed with --train');
     for (const [flag, value] of [['--fit-model', args.fitModel], ['--em-iterations', args.emIterations]] as const) {
       if (value !== undefined && args.learner !== 'click-model') throw new ConfigError(flag, `only --learner click-model fits a click model, found --learner ${args.learner}`);
+    }
+    // Say which option is missing before any work starts (the learner itself can only name its spec field).
+    if (args.learner === 'clipped-ips' && args.maxWeight === undefined) throw new ConfigError('--max-weight', 'clipped-ips needs a weight cap M, e.g. --max-weight 5');
+    if (args.log !== undefined && args.clickModel === undefined) {
+      if ((args.learner === 'ips' || args.learner === 'clipped-ips') && args.propensities === undefined) {
+        throw new ConfigError('--click-model', `${args.learner} on a log file needs the examination propensities: --click-model (e.g. pbm) or --propensities p1 p2 ...`);
+      }
+      if (args.learner === 'affine' || args.learner === 'doubly-robust') throw new ConfigError('--click-model', `${args.learner} on a log file needs the click model's α and β: --click-model trust-bias (or pbm, or a JSON spec)`);
     }
     if (args.dataset !== 'mq2008') throw new ConfigError('--dataset', `expected "mq2008" (other sets: --train/--validation), found "${args.dataset}"`);
     const clicks: ClickSource = args.scenario

@@ -26,3 +26,28 @@ export class ConfigError extends ClickLabError {
     super(`${path}: ${problem}`);
   }
 }
+
+/** What a Node file-system error code means to someone who named the file. */
+const FILE_SYSTEM_PROBLEMS: Record<string, string> = {
+  ENOENT: 'no such file or folder',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EISDIR: 'is a folder, expected a file',
+  ENOTDIR: 'a part of the path is not a folder',
+  EEXIST: 'already exists',
+  ENOSPC: 'no space left on the device',
+  EROFS: 'read-only file system',
+  EMFILE: 'too many open files',
+};
+
+/**
+ * A Node file-system error (a missing input file, an output folder that does not exist) as a
+ * ClickLabError naming the path, so the command line reports it in one line like any other bad
+ * input; undefined for every other error (those are bugs and keep their stack trace).
+ */
+export function fileSystemError(error: unknown): ClickLabError | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const { code, path } = error as NodeJS.ErrnoException;
+  if (code === undefined || path === undefined || !(code in FILE_SYSTEM_PROBLEMS)) return undefined;
+  return new ClickLabError(`${path}: ${FILE_SYSTEM_PROBLEMS[code]}`);
+}

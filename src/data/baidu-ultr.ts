@@ -66,7 +66,7 @@ async function openSource(path: string): Promise<ColumnSource> {
   const ext = extname(path).toLowerCase();
   if (ext === '.parquet') return openParquet(path);
   if (ext === '.arrow' || ext === '.feather' || ext === '.ipc') return openArrow(path);
-  throw new ConfigError('format', `cannot tell the Baidu-ULTR file format of '${path}' from its extension: expected .parquet, .arrow or .feather`);
+  throw new ConfigError(path, 'cannot tell the Baidu-ULTR file format from the file name\'s extension: expected .parquet, .arrow or .feather');
 }
 
 async function openParquet(path: string): Promise<ColumnSource> {

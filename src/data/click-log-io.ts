@@ -94,7 +94,7 @@ export function clickLogFormatOf(path: string): ClickLogFormat {
 export function logFormatOf(path: string, kind: string): ClickLogFormat {
   const format = EXTENSIONS[extname(path).toLowerCase()];
   if (format === undefined) {
-    throw new ConfigError('format', `cannot tell the ${kind} format of '${path}' from its extension: expected .csv, .jsonl, .arrow, .feather or .parquet, or pass the format option`);
+    throw new ConfigError(path, `cannot tell the ${kind} format from the file name's extension: expected .csv, .jsonl, .arrow, .feather or .parquet (the library's readers and writers also take a format option)`);
   }
   return format;
 }

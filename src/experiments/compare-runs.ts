@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ClickLabError } from '../core/errors.js';
+import { ClickLabError, ConfigError, DataFormatError } from '../core/errors.js';
 import { mean, standardDeviation, studentTCdf } from '../evaluation/statistics.js';
 import type { SummaryRow } from './experiment-results.js';
 import { formatP } from './results.js';
@@ -34,14 +34,26 @@ function loadRun(dir: string): LoadedRun {
   const summaryFile = path.join(dir, 'summary.json');
   const resultsFile = path.join(dir, 'results.json');
   if (!existsSync(summaryFile) || !existsSync(resultsFile)) throw new ClickLabError(`${dir}: not a finished run (expected summary.json and results.json; an interrupted run needs clicklab run --resume first)`);
-  const summary = JSON.parse(readFileSync(summaryFile, 'utf8')) as SummaryRow[];
+  const summary = readJsonArray(summaryFile) as SummaryRow[];
   const perSeed = new Map<string, number[]>();
-  for (const row of JSON.parse(readFileSync(resultsFile, 'utf8')) as { cell: string; method: string; metric: string; value: number }[]) {
+  for (const row of readJsonArray(resultsFile) as { cell: string; method: string; metric: string; value: number }[]) {
     const key = `${row.cell}|${row.method}|${row.metric}`;
     if (!perSeed.has(key)) perSeed.set(key, []);
     perSeed.get(key)!.push(row.value);
   }
   return { summary, perSeed };
+}
+
+/** A run's JSON table (an array of rows), or an error naming the file. */
+function readJsonArray(file: string): unknown[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new DataFormatError(file, null, `expected the JSON table clicklab run writes, found invalid JSON (${(error as Error).message})`);
+  }
+  if (!Array.isArray(value)) throw new DataFormatError(file, null, 'expected the JSON table clicklab run writes (an array of rows)');
+  return value;
 }
 
 /** Canonical text of a cell's parameters (keys sorted), which is how cells of two runs are matched. */
@@ -53,6 +65,12 @@ function paramsKey(params: Record<string, unknown>): string {
 export function compareRuns(dirA: string, dirB: string, metrics?: readonly string[]): RunComparison {
   const a = loadRun(dirA);
   const b = loadRun(dirB);
+  for (const metric of metrics ?? []) {
+    if (!a.summary.some((r) => r.metric === metric) && !b.summary.some((r) => r.metric === metric)) {
+      const known = [...new Set([...a.summary, ...b.summary].map((r) => r.metric))];
+      throw new ConfigError('--metric', `"${metric}" is in neither run; their metrics: ${known.join(', ')}`);
+    }
+  }
   const keep = (r: SummaryRow) => !metrics || metrics.length === 0 || metrics.includes(r.metric);
   const key = (r: SummaryRow) => `${paramsKey(r.params)}|${r.method}|${r.metric}`;
   const inB = new Map(b.summary.filter(keep).map((r) => [key(r), r]));

@@ -126,7 +126,8 @@ export function parseExperiment(input: unknown, source = 'scenario'): Experiment
     const label = grid.length === 0 ? 'default' : grid.map((g, j) => `${shortNames[j]}=${formatValue(params[g.path])}`).join(', ');
     let raw = base;
     for (const g of grid) raw = setPath(raw, g.path, params[g.path], at(`grid["${g.path}"]`));
-    const spec = parseCell(kind, raw, `${at('grid')} (cell ${label})`, source);
+    // Without a grid the one cell is the file itself: its errors name the field, not a grid cell.
+    const spec = parseCell(kind, raw, grid.length === 0 ? source : `${at('grid')} (cell ${label})`, source);
     return { id: `c${String(i + 1).padStart(width, '0')}`, params, label, raw, spec };
   });
 

@@ -15,7 +15,8 @@ import type { TrainingHistory } from '../learning/trainer.js';
 import { createClickModel, PositionBasedModel, TrustBiasModel, type ClickModelSpec } from '../simulation/click-models/index.js';
 import { relativeToFirst } from '../simulation/examination.js';
 import { prepareData } from './prepare-data.js';
-import { loadScenario, type ScenarioOverrides } from './scenario.js';
+import { loadExperiment } from './experiment.js';
+import type { Scenario, ScenarioOverrides } from './scenario.js';
 import { evaluateModel, simulateSeedLog, type PreparedData } from './ultr-run.js';
 
 /** Where the clicks come from: a click-log file over a data set's training split, or a scenario's simulated log. */
@@ -110,9 +111,19 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
   return { description, history: result.history, validation: result.history.bestValidation };
 }
 
+/** The ULTR scenario whose log to simulate: a version 1 file, or a version 2 `ultr` study with one cell (no grid). */
+function loadTrainingScenario(file: string, overrides: ScenarioOverrides = {}): Scenario {
+  const experiment = loadExperiment(file, overrides);
+  if (experiment.study !== 'ultr') throw new ConfigError(`${file}: study`, `train simulates the click log of a "ultr" study, found "${experiment.study}"`);
+  if (experiment.cells.length !== 1) {
+    throw new ConfigError(`${file}: grid`, `train simulates one setting's log, this scenario has ${experiment.cells.length} grid cells (${experiment.cells.map((c) => c.label).join('; ')}): write one cell's values into a scenario without a grid`);
+  }
+  return experiment.cells[0].spec as Scenario;
+}
+
 async function loadClicks(source: ClickSource): Promise<LoadedClicks> {
   if ('scenario' in source) {
-    const scenario = loadScenario(source.scenario, source.overrides);
+    const scenario = loadTrainingScenario(source.scenario, source.overrides);
     const data: PreparedData = prepareData(scenario);
     const world = simulateSeedLog(scenario, data, source.seed);
     world.logger.dispose();

@@ -131,7 +131,7 @@ describe('interactionLogFormatOf', () => {
     expect(interactionLogFormatOf('b.jsonl')).toBe('jsonl');
     expect(interactionLogFormatOf('b.feather')).toBe('arrow');
     expect(interactionLogFormatOf('b.parquet')).toBe('parquet');
-    expect(() => interactionLogFormatOf('b.txt')).toThrow(/interaction-log format of 'b.txt'/);
+    expect(() => interactionLogFormatOf('b.txt')).toThrow(/^b.txt: cannot tell the interaction-log format from the file name's extension/);
   });
 });
 

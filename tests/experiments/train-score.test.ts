@@ -141,7 +141,7 @@ describe('clicklab train and clicklab score', () => {
     } catch (error) {
       message = String((error as { stderr: Buffer }).stderr);
     }
-    expect(message).toMatch(/clicklab: learner ips: needs propensities relative to rank 1/);
+    expect(message).toMatch(/clicklab: --click-model: ips on a log file needs the examination propensities: --click-model \(e\.g\. pbm\) or --propensities/);
   });
 });
 
