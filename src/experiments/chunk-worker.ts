@@ -1,15 +1,16 @@
 /**
  * Worker-thread entry: simulates the chunks of a search log that the parent asks for, one at a
- * time, and posts each back with its buffers transferred (not copied). A chunk is drawn from the
- * seed and its index only, so it does not depend on which worker simulates it. Errors (an invalid
- * click-model spec, say) are left uncaught: the parent receives them as the worker's 'error' event.
+ * time, each into the chunk slot (SharedArrayBuffers) that the parent names, and tells the parent
+ * which chunk is done: no buffer is copied or transferred. A chunk is drawn from the seed and its
+ * index only, so it does not depend on which worker simulates it. Errors (an invalid click-model
+ * spec, say) are left uncaught: the parent receives them as the worker's 'error' event.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { randomStream } from '../core/random.js';
 import type { LoggedClicks } from '../data/click-log-table.js';
 import { createClickModel, type ClickModelSpec } from '../simulation/click-models/index.js';
 import type { DisplayedLists } from '../simulation/sessions.js';
-import { chunkBuffers, simulateSearchChunk, type SearchWorld } from './search-chunk.js';
+import { simulateSearchChunk, type SearchWorld } from './search-chunk.js';
 
 /** Plain data (structured-cloned once per worker) from which a worker rebuilds the SearchWorld. */
 export interface ChunkWorkerInput {
@@ -24,16 +25,19 @@ export interface ChunkWorkerInput {
 }
 
 /**
- * `simulate`: make chunk `chunk`. `release`: a chunk the parent is done with (its buffers
- * transferred back), whose arrays the next chunks here are written into (see `releaseChunks` in
- * simulate-search.ts).
+ * Make chunk `chunk` in slot `slot` (`sharedChunkSlot`); `arrays`: the slot's arrays, sent the
+ * first time this worker is handed that slot (they share the parent's memory). The parent hands a
+ * slot out again only once it is done with the chunk in it.
  */
-export type ChunkRequest =
-  | { readonly type: 'simulate'; readonly chunk: number; readonly numSessions: number }
-  | { readonly type: 'release'; readonly logged: LoggedClicks };
+export interface ChunkRequest {
+  readonly chunk: number;
+  readonly numSessions: number;
+  readonly slot: number;
+  readonly arrays?: LoggedClicks;
+}
 
-/** `ready`: the worker has loaded and takes chunks; `chunk`: a finished chunk. */
-export type ChunkResult = { readonly type: 'ready' } | { readonly type: 'chunk'; readonly chunk: number; readonly logged: LoggedClicks };
+/** `ready`: the worker has loaded and takes chunks; `chunk`: chunk `chunk` is in the slot it was asked for. */
+export type ChunkResult = { readonly type: 'ready' } | { readonly type: 'chunk'; readonly chunk: number };
 
 const input = workerData as ChunkWorkerInput;
 const world: SearchWorld = {
@@ -45,15 +49,15 @@ const world: SearchWorld = {
 };
 const rng = randomStream(input.seed);
 const port = parentPort!;
-// Released chunks, reused for the next ones: a worker then allocates (and page-faults) only the
-// few chunks it has out at once, and frees nothing.
-const spare: LoggedClicks[] = [];
+const slots: LoggedClicks[] = [];
 port.on('message', (request: ChunkRequest) => {
-  if (request.type === 'release') {
-    spare.push(request.logged);
-    return;
-  }
-  const logged = simulateSearchChunk(world, rng, request.chunk, request.numSessions, spare.pop());
-  port.postMessage({ type: 'chunk', chunk: request.chunk, logged } satisfies ChunkResult, chunkBuffers(logged));
+  if (request.arrays) slots[request.slot] = request.arrays;
+  const slot = slots[request.slot];
+  const logged = simulateSearchChunk(world, rng, request.chunk, request.numSessions, slot);
+  // The parent reads the chunk from the slot: a column that did not fit would be lost.
+  const columns = (l: LoggedClicks) => [...Object.values(l.log), l.propensity!, ...Object.values(l.truth ?? {})].map((c) => c.buffer);
+  const inSlot = columns(slot);
+  if (columns(logged).some((buffer, i) => buffer !== inSlot[i])) throw new Error(`chunk ${request.chunk} does not fit its slot`);
+  port.postMessage({ type: 'chunk', chunk: request.chunk } satisfies ChunkResult);
 });
 port.postMessage({ type: 'ready' } satisfies ChunkResult);
