@@ -150,7 +150,11 @@ async function simulateInThreads(
   sink: (chunk: LoggedClicks) => Promise<void> | void,
   releaseChunks: boolean,
 ): Promise<void> {
-  const threads = Array.from({ length: numThreads - 1 }, () => new Worker(WORKER_ENTRY, { workerData: input }));
+  const threads = Array.from({ length: numThreads - 1 }, () => idleWorkers.pop() ?? startWorker());
+  for (const thread of threads) {
+    thread.ref();
+    thread.postMessage({ type: 'log', input } satisfies ChunkRequest);
+  }
   const numChunks = chunkSessions.length;
   const maxOut = 4 * numThreads;
   // This thread leaves the last 2 slots per worker to the workers: taking them, it starved them.
@@ -177,13 +181,13 @@ async function simulateInThreads(
         sentSlots[w].add(slot);
         busy[w]++;
         slotOf.set(handedOut, slot);
-        threads[w].postMessage({ chunk: handedOut, numSessions: chunkSessions[handedOut], slot, arrays } satisfies ChunkRequest);
+        threads[w].postMessage({ type: 'simulate', chunk: handedOut, numSessions: chunkSessions[handedOut], slot, arrays } satisfies ChunkRequest);
         handedOut++;
       }
     }
   };
-  threads.forEach((thread, w) => {
-    thread.on('message', (message: ChunkResult) => {
+  const listeners = threads.map((thread, w) => {
+    const onMessage = (message: ChunkResult) => {
       if (message.type === 'ready') {
         ready[w] = true;
       } else {
@@ -194,17 +198,20 @@ async function simulateInThreads(
       }
       handOut();
       wake();
-    });
-    thread.on('error', (error: Error) => {
+    };
+    const onError = (error: Error) => {
       failure ??= new ClickLabError(`a simulation worker failed: ${error.message}`);
       wake();
-    });
+    };
     // A worker that stops without an 'error' event (e.g. killed) must not leave the log waiting forever.
-    thread.on('exit', (code) => {
+    const onExit = (code: number) => {
       if (sunk < numChunks) failure ??= new ClickLabError(`a simulation worker exited (code ${code}) before the log was complete`);
       wake();
-    });
+    };
+    thread.on('message', onMessage).on('error', onError).on('exit', onExit);
+    return { onMessage, onError, onExit };
   });
+  let complete = false;
   try {
     while (sunk < numChunks) {
       if (failure) throw failure;
@@ -238,7 +245,36 @@ async function simulateInThreads(
     // cannot load (an invalid spec, say) fails the run all the same, whatever the timing.
     while (!failure && ready.some((r) => !r)) await new Promise<void>((resolve) => (wake = resolve));
     if (failure) throw failure;
+    complete = true;
   } finally {
-    await Promise.all(threads.map((thread) => thread.terminate()));
+    threads.forEach((thread, w) => thread.off('message', listeners[w].onMessage).off('error', listeners[w].onError).off('exit', listeners[w].onExit));
+    // After a complete log a worker has nothing in flight: it waits for the next log. After a
+    // failure it may still be simulating, or have failed itself.
+    if (complete) {
+      for (const thread of threads) {
+        thread.unref();
+        idleWorkers.push(thread);
+      }
+    } else {
+      await Promise.all(threads.map((thread) => thread.terminate()));
+    }
   }
+}
+
+/**
+ * Worker threads that finished a log, kept for the next one (unreferenced, so that they do not
+ * keep the process alive): a new worker takes 30–40 ms to start and tens of milliseconds more to
+ * compile its loops (its first chunks take 10 times as long as the later ones), time that
+ * repeated logs in one process (experiments, the bench) would otherwise pay every time.
+ */
+const idleWorkers: Worker[] = [];
+
+function startWorker(): Worker {
+  const worker = new Worker(WORKER_ENTRY);
+  // One that stops while idle is not handed a log.
+  worker.on('exit', () => {
+    const at = idleWorkers.indexOf(worker);
+    if (at >= 0) idleWorkers.splice(at, 1);
+  });
+  return worker;
 }
