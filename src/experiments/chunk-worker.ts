@@ -27,13 +27,15 @@ export interface ChunkWorkerInput {
 }
 
 /**
- * `log`: the next chunks are of this log (the worker answers `ready`). `simulate`: make chunk
+ * `log`: the next chunks are of this log (the worker answers `ready`); `end`: the log is complete
+ * (the worker lets go of its data and slots while it waits for the next). `simulate`: make chunk
  * `chunk` in slot `slot` (`sharedChunkSlot`); `arrays`: the slot's arrays, sent the first time in
  * a log that this worker is handed that slot (they share the parent's memory). The parent hands a
  * slot out again only once it is done with the chunk in it.
  */
 export type ChunkRequest =
   | { readonly type: 'log'; readonly input: ChunkWorkerInput }
+  | { readonly type: 'end' }
   | { readonly type: 'simulate'; readonly chunk: number; readonly numSessions: number; readonly slot: number; readonly arrays?: LoggedClicks };
 
 /** `ready`: the worker has the log and takes chunks; `chunk`: chunk `chunk` is in the slot it was asked for. */
@@ -57,6 +59,12 @@ port.on('message', (request: ChunkRequest) => {
     rng = randomStream(input.seed);
     slots = [];
     port.postMessage({ type: 'ready' } satisfies ChunkResult);
+    return;
+  }
+  if (request.type === 'end') {
+    world = null;
+    rng = null;
+    slots = [];
     return;
   }
   if (request.arrays) slots[request.slot] = request.arrays;

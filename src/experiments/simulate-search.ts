@@ -252,6 +252,7 @@ async function simulateInThreads(
     // failure it may still be simulating, or have failed itself.
     if (complete) {
       for (const thread of threads) {
+        thread.postMessage({ type: 'end' } satisfies ChunkRequest);
         thread.unref();
         idleWorkers.push(thread);
       }

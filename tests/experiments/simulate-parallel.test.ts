@@ -180,5 +180,14 @@ describe('simulating in worker threads', () => {
     };
     await expect(simulateSearchLog(syntheticWorld(30, 8, 2), spec, randomStream(1), sink, { workers: 2 })).rejects.toThrow('disk full');
     expect(seen).toBe(2);
+    // The next logs (with new workers, then with the one kept from the log before) are whole.
+    const chunks = async (workers: number) => {
+      const copies: Buffer[] = [];
+      await simulateSearchLog(syntheticWorld(30, 8, 2), spec, randomStream(1), (chunk: LoggedClicks) => void copies.push(Buffer.concat(columns(chunk).map((c) => Buffer.from(c)))), { workers });
+      return Buffer.concat(copies);
+    };
+    const one = await chunks(1);
+    expect((await chunks(2)).equals(one)).toBe(true);
+    expect((await chunks(2)).equals(one)).toBe(true);
   }, 10_000);
 });
