@@ -129,7 +129,9 @@ export async function simulateSearchLog(
  * only indices. (Transferring a chunk's 6–9 buffers each way instead cost 55–140 µs a message,
  * and this thread's garbage collector then freed them: together about as much CPU time as the
  * worker spent simulating.) Slots are made as needed and reused once the sink is done with their
- * chunk, so a run allocates only the few that are out at once.
+ * chunk, so a run allocates only the few that are out at once. No lock is needed: a message is
+ * delivered after everything its sender wrote before posting it (the port's queue is guarded by a
+ * mutex), and a slot has one writer at a time, the worker until its 'chunk' message, then this thread.
  * Whenever this thread has no chunk to hand to the sink it simulates the next chunk itself (into
  * ordinary arrays) rather than wait: it is already running and its code already compiled, while a
  * worker takes tens of milliseconds to load and tens more to compile its loops, and with a light
