@@ -131,7 +131,8 @@ export async function simulateSearchLog(
  * worker spent simulating.) Slots are made as needed and reused once the sink is done with their
  * chunk, so a run allocates only the few that are out at once. No lock is needed: a message is
  * delivered after everything its sender wrote before posting it (the port's queue is guarded by a
- * mutex), and a slot has one writer at a time, the worker until its 'chunk' message, then this thread.
+ * mutex), and a slot is used by one thread at a time: the worker from the 'simulate' message to its
+ * 'chunk' message, then this thread until it hands the slot out again.
  * Whenever this thread has no chunk to hand to the sink it simulates the next chunk itself (into
  * ordinary arrays) rather than wait: it is already running and its code already compiled, while a
  * worker takes tens of milliseconds to load and tens more to compile its loops, and with a light
