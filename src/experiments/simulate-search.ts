@@ -49,8 +49,9 @@ export interface SearchLogSpec {
 
 export interface SimulateSearchOptions {
   /**
-   * Threads that simulate the chunks (default 1: this thread alone); n > 1 starts n − 1 worker
-   * threads, and this thread simulates chunks too whenever it has none to hand to the sink. The
+   * Threads that simulate the chunks (default 1: this thread alone); n > 1 uses n − 1 worker
+   * threads (kept from an earlier log in this process, or started), and this thread simulates
+   * chunks too whenever it has none to hand to the sink. The
    * log is the same for any number. More than one needs the compiled library (dist/) and
    * `spec.clickModelSpec`.
    */
