@@ -232,8 +232,8 @@ function simulationRows(sessions: number): BenchmarkRow[] {
 /**
  * Sessions per second of `simulateSearchLog` (PBM, top 10, file order) into a sink that drops every
  * chunk (and releases it), with workers = 1 (this thread) and 2 (this thread and a worker thread):
- * what the worker gains, including its start-up, the transfer of its chunks to this thread and
- * putting the chunks back in order. Run on 16× the sessions of the simulation row: starting a
+ * what the worker gains, including its start-up, the hand-over of its chunks (in shared memory) and
+ * putting the chunks back in order. (scripts/parallel-sim-bench.mjs adds this thread's own CPU time.) Run on 16× the sessions of the simulation row: starting a
  * worker and warming up its JIT costs tens of milliseconds, a large part of a run of 1M sessions.
  */
 async function parallelSimulationRows(sessions: number): Promise<BenchmarkRow[]> {

@@ -49,13 +49,52 @@ export function simulateSearchChunk(world: SearchWorld, rng: RandomStream, chunk
   return { log, propensity, truth };
 }
 
-/** The distinct buffers under a chunk's columns: what a `postMessage` transfer list needs (a buffer listed twice throws). */
-export function chunkBuffers(logged: LoggedClicks): ArrayBuffer[] {
-  const buffers = new Set<ArrayBuffer>();
-  for (const column of [...Object.values(logged.log), logged.propensity, ...Object.values(logged.truth ?? {})]) {
-    if (ArrayBuffer.isView(column)) buffers.add(column.buffer as ArrayBuffer);
-  }
-  return [...buffers];
+/**
+ * Room for any chunk of up to `maxSessions` sessions and `maxRows` rows, each column on its own
+ * SharedArrayBuffer (full-length views): a chunk slot that a worker thread simulates into
+ * (`simulateSearchChunk(..., slot)` writes at the start of each buffer) and the parent reads in
+ * place, so that only the chunk's index crosses between the threads, not its buffers.
+ */
+export function sharedChunkSlot(maxSessions: number, maxRows: number, truth: boolean): LoggedClicks {
+  const shared = <T>(Type: { new (buffer: SharedArrayBuffer): T; readonly BYTES_PER_ELEMENT: number }, length: number): T => new Type(new SharedArrayBuffer(length * Type.BYTES_PER_ELEMENT));
+  return {
+    log: {
+      sessionQuery: shared(Int32Array, maxSessions),
+      sessionOffsets: shared(Int32Array, maxSessions + 1),
+      document: shared(Int32Array, maxRows),
+      position: shared(Uint16Array, maxRows),
+      click: shared(Uint8Array, maxRows),
+    },
+    propensity: shared(Float32Array, maxRows),
+    truth: truth ? { examinationProbability: shared(Float32Array, maxRows), relevanceProbability: shared(Float32Array, maxRows), examined: shared(Uint8Array, maxRows) } : undefined,
+  };
+}
+
+/** The chunk of `numSessions` sessions that `simulateSearchChunk` wrote into `slot`: views of the first sessions and rows. */
+export function chunkInSlot(slot: LoggedClicks, numSessions: number): LoggedClicks {
+  const rows = slot.log.sessionOffsets[numSessions];
+  const { log, propensity, truth } = slot;
+  return {
+    log: {
+      sessionQuery: log.sessionQuery.subarray(0, numSessions),
+      sessionOffsets: log.sessionOffsets.subarray(0, numSessions + 1),
+      document: log.document.subarray(0, rows),
+      position: log.position.subarray(0, rows),
+      click: log.click.subarray(0, rows),
+    },
+    propensity: propensity!.subarray(0, rows),
+    truth: truth && { examinationProbability: truth.examinationProbability.subarray(0, rows), relevanceProbability: truth.relevanceProbability.subarray(0, rows), examined: truth.examined.subarray(0, rows) },
+  };
+}
+
+/** A copy of a chunk in ordinary arrays (`slice` allocates an ArrayBuffer whatever the source's buffer). */
+export function copyChunk(logged: LoggedClicks): LoggedClicks {
+  const { log, propensity, truth } = logged;
+  return {
+    log: { sessionQuery: log.sessionQuery.slice(), sessionOffsets: log.sessionOffsets.slice(), document: log.document.slice(), position: log.position.slice(), click: log.click.slice() },
+    propensity: propensity?.slice(),
+    truth: truth && { examinationProbability: truth.examinationProbability.slice(), relevanceProbability: truth.relevanceProbability.slice(), examined: truth.examined.slice() },
+  };
 }
 
 /** Consecutive chunks of one log as a single log (session offsets run on). */

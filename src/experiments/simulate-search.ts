@@ -12,7 +12,7 @@ import { relevanceProbabilities } from '../simulation/relevance.js';
 import type { DisplayedLists } from '../simulation/sessions.js';
 import type { ChunkRequest, ChunkResult, ChunkWorkerInput } from './chunk-worker.js';
 import type { Scenario } from './scenario.js';
-import { chunkBuffers, simulateSearchChunk, type SearchWorld } from './search-chunk.js';
+import { chunkInSlot, copyChunk, sharedChunkSlot, simulateSearchChunk, type SearchWorld } from './search-chunk.js';
 import { trainLoggingRanker } from './ultr-run.js';
 
 /**
@@ -49,8 +49,9 @@ export interface SearchLogSpec {
 
 export interface SimulateSearchOptions {
   /**
-   * Threads that simulate the chunks (default 1: this thread alone); n > 1 starts n − 1 worker
-   * threads, and this thread simulates chunks too whenever it has none to hand to the sink. The
+   * Threads that simulate the chunks (default 1: this thread alone); n > 1 uses n − 1 worker
+   * threads (kept from an earlier log in this process, or started), and this thread simulates
+   * chunks too whenever it has none to hand to the sink. The
    * log is the same for any number. More than one needs the compiled library (dist/) and
    * `spec.clickModelSpec`.
    */
@@ -58,13 +59,10 @@ export interface SimulateSearchOptions {
   /**
    * The sink is done with a chunk once its promise resolves (it writes or reduces the chunk and
    * keeps no reference to its arrays): the later chunks are then written into its arrays, so a
-   * log of any length allocates only the few chunks in flight (no page faults, no garbage). A
-   * chunk from a worker thread goes back to it (its buffers transferred, which leaves the arrays
-   * here empty, detached); one simulated in this thread is overwritten by a later one. Default
-   * false. Why: besides the allocation, buffers that arrive from workers are otherwise freed by
-   * this thread's garbage collector, which V8 does with a full mark-compact for every 64 MB, since
-   * this thread allocates too little for the cheap young-generation collections; with TF.js's heap
-   * here that costs a third of the simulation.
+   * log of any length allocates only the few chunks in flight (no page faults, no garbage).
+   * Chunks from worker threads then come in shared memory (typed arrays on SharedArrayBuffers,
+   * which a later chunk overwrites); without it they are copied into ordinary arrays for the sink
+   * to keep. Default false.
    */
   readonly releaseChunks?: boolean;
 }
@@ -124,23 +122,28 @@ export async function simulateSearchLog(
   await simulateInThreads(world, rng, input, chunkSessions, threads, sink, options.releaseChunks ?? false);
 }
 
-/** Where a finished chunk was simulated: a worker's index, or this thread. */
-const THIS_THREAD = -1;
-
 /**
  * The parent's side of the parallel path, with `numThreads` − 1 worker threads and this one:
- * hands out chunk indices in order, receives finished chunks (their buffers transferred) and
- * passes them to `sink` strictly in chunk order, holding the ones that arrive early. Whenever this
- * thread has no chunk to hand to the sink it simulates the next chunk itself rather than wait: it
- * is already running and its code already compiled, while a worker takes tens of milliseconds to
- * load and tens more to compile its loops, and with a light sink it would otherwise sit idle.
- * A worker is handed chunks once it has loaded (before, this thread simulates them) and a second
- * one while it works on one, so it never waits for the parent. No more than 4 chunks per thread
- * are out at once (being simulated, or finished and waiting for their turn), so memory stays
- * bounded however slow the sink is; with 2, this thread, having run ahead, sat idle a third of
- * the time waiting for the worker's chunk at the head of the line. This thread runs ahead only
- * as far as leaves every worker room for 2 chunks (when it took those, the worker sat idle a
- * fifth of the time).
+ * hands out chunk indices in order, hears which are finished and passes them to `sink` strictly
+ * in chunk order, holding the ones that arrive early. A worker writes each chunk into a slot of
+ * shared memory (`sharedChunkSlot`) that this thread names and reads in place: a message carries
+ * only indices. (Transferring a chunk's 6–9 buffers each way instead cost 55–140 µs a message,
+ * and this thread's garbage collector then freed them: together about as much CPU time as the
+ * worker spent simulating.) Slots are made as needed and reused once the sink is done with their
+ * chunk, so a run allocates only the few that are out at once. No lock is needed: a message is
+ * delivered after everything its sender wrote before posting it (the port's queue is guarded by a
+ * mutex), and a slot is used by one thread at a time: the worker from the 'simulate' message to its
+ * 'chunk' message, then this thread until it hands the slot out again.
+ * Whenever this thread has no chunk to hand to the sink it simulates the next chunk itself (into
+ * ordinary arrays) rather than wait: it is already running and its code already compiled, while a
+ * worker takes tens of milliseconds to load and tens more to compile its loops, and with a light
+ * sink it would otherwise sit idle. A worker is handed chunks once it has loaded (before, this
+ * thread simulates them) and a second one while it works on one, so it never waits for the
+ * parent. No more than 4 chunks per thread are out at once (being simulated, or finished and
+ * waiting for their turn), so memory stays bounded however slow the sink is; with 2, this thread,
+ * having run ahead, sat idle a third of the time waiting for the worker's chunk at the head of the
+ * line. This thread runs ahead only as far as leaves every worker room for 2 chunks (when it took
+ * those, the worker sat idle a fifth of the time).
  */
 async function simulateInThreads(
   world: SearchWorld,
@@ -151,14 +154,24 @@ async function simulateInThreads(
   sink: (chunk: LoggedClicks) => Promise<void> | void,
   releaseChunks: boolean,
 ): Promise<void> {
-  const threads = Array.from({ length: numThreads - 1 }, () => new Worker(WORKER_ENTRY, { workerData: input }));
+  const threads = Array.from({ length: numThreads - 1 }, () => idleWorkers.pop() ?? startWorker());
+  for (const thread of threads) {
+    thread.ref();
+    thread.postMessage({ type: 'log', input } satisfies ChunkRequest);
+  }
   const numChunks = chunkSessions.length;
   const maxOut = 4 * numThreads;
   // This thread leaves the last 2 slots per worker to the workers: taking them, it starved them.
   const maxOutHere = maxOut - 2 * threads.length;
   const ready = threads.map(() => false);
-  const busy = threads.map(() => 0); // chunks handed to each worker and not yet returned
-  const early = new Map<number, { logged: LoggedClicks; thread: number }>(); // finished chunks waiting for their turn
+  const busy = threads.map(() => 0); // chunks handed to each worker and not yet finished
+  // Shared chunk slots, those free, and which slots each worker has been sent the arrays of.
+  const longest = world.lists.offsets.reduce((max, offset, q, offsets) => (q === 0 ? 0 : Math.max(max, offset - offsets[q - 1])), 0);
+  const slots: LoggedClicks[] = [];
+  const freeSlots: number[] = [];
+  const sentSlots = threads.map(() => new Set<number>());
+  const slotOf = new Map<number, number>(); // chunk → slot, for the chunks handed to workers
+  const early = new Map<number, { logged: LoggedClicks; slot: number | null }>(); // finished chunks waiting for their turn
   const spare: LoggedClicks[] = []; // chunks of this thread's that the sink is done with
   let handedOut = 0;
   let sunk = 0;
@@ -167,47 +180,65 @@ async function simulateInThreads(
   const handOut = () => {
     for (let w = 0; w < threads.length; w++) {
       while (ready[w] && busy[w] < 2 && handedOut < numChunks && handedOut - sunk < maxOut) {
+        const slot = freeSlots.pop() ?? slots.push(sharedChunkSlot(SESSIONS_PER_CHUNK, SESSIONS_PER_CHUNK * longest, world.truth)) - 1;
+        const arrays = sentSlots[w].has(slot) ? undefined : slots[slot];
+        sentSlots[w].add(slot);
         busy[w]++;
-        threads[w].postMessage({ type: 'simulate', chunk: handedOut, numSessions: chunkSessions[handedOut] } satisfies ChunkRequest);
+        slotOf.set(handedOut, slot);
+        threads[w].postMessage({ type: 'simulate', chunk: handedOut, numSessions: chunkSessions[handedOut], slot, arrays } satisfies ChunkRequest);
         handedOut++;
       }
     }
   };
-  threads.forEach((thread, w) => {
-    thread.on('message', (message: ChunkResult) => {
+  const listeners = threads.map((thread, w) => {
+    const onMessage = (message: ChunkResult) => {
       if (message.type === 'ready') {
         ready[w] = true;
       } else {
         busy[w]--;
-        early.set(message.chunk, { logged: message.logged, thread: w });
+        const slot = slotOf.get(message.chunk)!;
+        slotOf.delete(message.chunk);
+        early.set(message.chunk, { logged: chunkInSlot(slots[slot], chunkSessions[message.chunk]), slot });
       }
       handOut();
       wake();
-    });
-    thread.on('error', (error: Error) => {
+    };
+    const onError = (error: Error) => {
       failure ??= new ClickLabError(`a simulation worker failed: ${error.message}`);
       wake();
-    });
+    };
     // A worker that stops without an 'error' event (e.g. killed) must not leave the log waiting forever.
-    thread.on('exit', (code) => {
+    const onExit = (code: number) => {
       if (sunk < numChunks) failure ??= new ClickLabError(`a simulation worker exited (code ${code}) before the log was complete`);
       wake();
-    });
+    };
+    thread.on('message', onMessage).on('error', onError).on('exit', onExit);
+    return { onMessage, onError, onExit };
   });
+  let complete = false;
   try {
     while (sunk < numChunks) {
       if (failure) throw failure;
       const next = early.get(sunk);
       if (next !== undefined) {
         early.delete(sunk);
-        await sink(next.logged);
-        if (releaseChunks && next.thread === THIS_THREAD) spare.push(next.logged);
-        else if (releaseChunks) threads[next.thread].postMessage({ type: 'release', logged: next.logged } satisfies ChunkRequest, chunkBuffers(next.logged));
+        if (next.slot === null) {
+          await sink(next.logged);
+          if (releaseChunks) spare.push(next.logged);
+        } else if (releaseChunks) {
+          await sink(next.logged);
+          freeSlots.push(next.slot);
+        } else {
+          // The sink may keep the chunk: it gets its own copy, and the slot is free at once.
+          const copy = copyChunk(next.logged);
+          freeSlots.push(next.slot);
+          await sink(copy);
+        }
         sunk++;
         handOut();
       } else if (handedOut < numChunks && handedOut - sunk < maxOutHere) {
         const chunk = handedOut++;
-        early.set(chunk, { logged: simulateSearchChunk(world, rng, chunk, chunkSessions[chunk], spare.pop()), thread: THIS_THREAD });
+        early.set(chunk, { logged: simulateSearchChunk(world, rng, chunk, chunkSessions[chunk], spare.pop()), slot: null });
         // Let the workers' messages in before the next chunk.
         await new Promise((resolve) => setImmediate(resolve));
       } else {
@@ -218,7 +249,37 @@ async function simulateInThreads(
     // cannot load (an invalid spec, say) fails the run all the same, whatever the timing.
     while (!failure && ready.some((r) => !r)) await new Promise<void>((resolve) => (wake = resolve));
     if (failure) throw failure;
+    complete = true;
   } finally {
-    await Promise.all(threads.map((thread) => thread.terminate()));
+    threads.forEach((thread, w) => thread.off('message', listeners[w].onMessage).off('error', listeners[w].onError).off('exit', listeners[w].onExit));
+    // After a complete log a worker has nothing in flight: it waits for the next log. After a
+    // failure it may still be simulating, or have failed itself.
+    if (complete) {
+      for (const thread of threads) {
+        thread.postMessage({ type: 'end' } satisfies ChunkRequest);
+        thread.unref();
+        idleWorkers.push(thread);
+      }
+    } else {
+      await Promise.all(threads.map((thread) => thread.terminate()));
+    }
   }
+}
+
+/**
+ * Worker threads that finished a log, kept for the next one (unreferenced, so that they do not
+ * keep the process alive): a new worker takes 30–40 ms to start and tens of milliseconds more to
+ * compile its loops (its first chunks take 10 times as long as the later ones), time that
+ * repeated logs in one process (experiments, the bench) would otherwise pay every time.
+ */
+const idleWorkers: Worker[] = [];
+
+function startWorker(): Worker {
+  const worker = new Worker(WORKER_ENTRY);
+  // One that stops while idle is not handed a log.
+  worker.on('exit', () => {
+    const at = idleWorkers.indexOf(worker);
+    if (at >= 0) idleWorkers.splice(at, 1);
+  });
+  return worker;
 }

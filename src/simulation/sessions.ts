@@ -133,9 +133,13 @@ export function simulateSessions(lists: DisplayedLists, options: SessionOptions)
 
 type Column = Int32Array | Uint16Array | Uint8Array | Float32Array;
 
-/** A `length`-long view at the start of `old`'s buffer where it has room (overwriting it), else a new array. */
-export function reuseOrAllocate<T extends Column>(Type: { new (length: number): T; new (buffer: ArrayBuffer, byteOffset: number, length: number): T; readonly BYTES_PER_ELEMENT: number }, length: number, old: T | undefined): T {
-  if (old === undefined || old.buffer.byteLength < length * Type.BYTES_PER_ELEMENT || !(old.buffer instanceof ArrayBuffer)) return new Type(length);
+/**
+ * A `length`-long view at the start of `old`'s buffer where it has room (overwriting it), else a
+ * new array. The buffer may be shared (a SharedArrayBuffer): a worker thread then writes its chunk
+ * where the parent reads it (see simulate-search.ts).
+ */
+export function reuseOrAllocate<T extends Column>(Type: { new (length: number): T; new (buffer: ArrayBufferLike, byteOffset: number, length: number): T; readonly BYTES_PER_ELEMENT: number }, length: number, old: T | undefined): T {
+  if (old === undefined || old.buffer.byteLength < length * Type.BYTES_PER_ELEMENT) return new Type(length);
   return new Type(old.buffer, 0, length);
 }
 

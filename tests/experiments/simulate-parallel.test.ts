@@ -6,7 +6,8 @@ import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { randomStream } from '../../src/core/random.js';
 import type { LoggedClicks } from '../../src/data/click-log-table.js';
-import { readClickLog } from '../../src/data/index.js';
+import { ClickLogWriter, readClickLog } from '../../src/data/index.js';
+import { chunkInSlot, copyChunk, sharedChunkSlot, simulateSearchChunk, type SearchWorld } from '../../src/experiments/search-chunk.js';
 import type * as SimulateSearch from '../../src/experiments/simulate-search.js';
 import { createClickModel } from '../../src/simulation/click-models/index.js';
 import { relevanceTable } from '../../src/simulation/relevance.js';
@@ -73,13 +74,72 @@ describe('simulating in worker threads', () => {
       const two = await run(2);
       expect(two.copies.length).toBe(13);
       two.copies.forEach((chunk, i) => chunk.forEach((column, j) => expect(column.equals(one.copies[i][j]), `${clickModelSpec.type}: chunk ${i}, column ${j}`).toBe(true)));
-      // Released chunks from the worker went back to it (their arrays here are detached); this
-      // thread's own were kept and overwritten by its later chunks.
-      const detached = two.originals.filter((c) => c.log.click.byteLength === 0).length;
-      expect(detached, clickModelSpec.type).toBeGreaterThan(0);
-      expect(detached, clickModelSpec.type).toBeLessThan(13);
+      // The worker's chunks came in shared memory (chunk slots, reused once released); this
+      // thread's own in ordinary arrays, overwritten by its later chunks.
+      const shared = two.originals.filter((c) => c.log.click.buffer instanceof SharedArrayBuffer).length;
+      expect(shared, clickModelSpec.type).toBeGreaterThan(0);
+      expect(shared, clickModelSpec.type).toBeLessThan(13);
+      expect(one.originals.some((c) => c.log.click.buffer instanceof SharedArrayBuffer)).toBe(false);
     }
   }, 30_000);
+
+  it('writes chunks in shared memory (SharedArrayBuffer slots) as the same bytes as ordinary arrays, in every streamed format', async () => {
+    const { SESSIONS_PER_CHUNK, simulateSearchLog } = await compiled();
+    const clickModelSpec = { type: 'pbm' } as const;
+    const spec: SimulateSearch.SearchLogSpec = {
+      logger: 'file-order',
+      loggingRanker: { trainFraction: 0.01, sample: 'queries', steps: 1 },
+      cutoff: 4,
+      intervention: 'shuffle',
+      truth: true,
+      relevance: relevanceTable({ mapping: 'linear', scale: 0.4, maxGrade: 2 }),
+      clickModel: createClickModel(clickModelSpec, 4),
+      clickModelSpec,
+      sessions: Math.round(5.5 * SESSIONS_PER_CHUNK),
+    };
+    const world = syntheticWorld(30, 6, 5);
+    const dir = mkdtempSync(path.join(tmpdir(), 'clicklab-shared-'));
+    const write = async (workers: number) => {
+      const writers = await Promise.all(['csv', 'jsonl', 'parquet'].map((format) => ClickLogWriter.open(path.join(dir, `w${workers}.${format}`), { truth: true })));
+      let shared = 0;
+      // Slow enough that the worker has loaded and takes chunks before this thread has made them all.
+      const sink = async (chunk: LoggedClicks) => {
+        if (chunk.log.document.buffer instanceof SharedArrayBuffer) shared++;
+        for (const writer of writers) await writer.write(chunk);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      };
+      await simulateSearchLog(world, spec, randomStream(9), sink, { workers, releaseChunks: true });
+      for (const writer of writers) await writer.close();
+      return shared;
+    };
+    expect(await write(1)).toBe(0);
+    expect(await write(2)).toBeGreaterThan(0);
+    for (const format of ['csv', 'jsonl', 'parquet']) {
+      expect(readFileSync(path.join(dir, `w2.${format}`)).equals(readFileSync(path.join(dir, `w1.${format}`))), format).toBe(true);
+    }
+  }, 30_000);
+
+  it('simulates a chunk into a shared slot as into new arrays, over a larger chunk left in the slot', () => {
+    const world: SearchWorld = {
+      lists: { offsets: Int32Array.of(0, 3, 8, 10), documents: Int32Array.from({ length: 10 }, (_, i) => i) },
+      relevance: Float32Array.from({ length: 10 }, (_, i) => (i % 4) / 4),
+      clickModel: createClickModel({ type: 'pbm' }, 5),
+      intervention: 'shuffle',
+      truth: true,
+    };
+    const rng = randomStream(3);
+    const slot = sharedChunkSlot(500, 500 * 5, true);
+    simulateSearchChunk(world, rng, 0, 500, slot);
+    const inSlot = chunkInSlot(simulateSearchChunk(world, rng, 1, 300, slot), 300);
+    const fresh = simulateSearchChunk(world, rng, 1, 300);
+    expect(inSlot.log.click.buffer).toBe(slot.log.click.buffer);
+    expect(inSlot.log.document.length).toBe(fresh.log.document.length);
+    columns(fresh).forEach((column, i) => expect(Buffer.from(columns(inSlot)[i]).equals(column), `column ${i}`).toBe(true));
+    // The copy the sink may keep is in ordinary memory, with the same bytes.
+    const copy = copyChunk(inSlot);
+    expect(copy.log.click.buffer instanceof SharedArrayBuffer).toBe(false);
+    columns(fresh).forEach((column, i) => expect(columns(copy)[i].equals(column), `copy, column ${i}`).toBe(true));
+  });
 
   it('reports an error in a worker instead of waiting for it', async () => {
     const { SESSIONS_PER_CHUNK, simulateSearchLog } = await compiled();
@@ -120,5 +180,14 @@ describe('simulating in worker threads', () => {
     };
     await expect(simulateSearchLog(syntheticWorld(30, 8, 2), spec, randomStream(1), sink, { workers: 2 })).rejects.toThrow('disk full');
     expect(seen).toBe(2);
+    // The next logs (with new workers, then with the one kept from the log before) are whole.
+    const chunks = async (workers: number) => {
+      const copies: Buffer[] = [];
+      await simulateSearchLog(syntheticWorld(30, 8, 2), spec, randomStream(1), (chunk: LoggedClicks) => void copies.push(Buffer.concat(columns(chunk).map((c) => Buffer.from(c)))), { workers });
+      return Buffer.concat(copies);
+    };
+    const one = await chunks(1);
+    expect((await chunks(2)).equals(one)).toBe(true);
+    expect((await chunks(2)).equals(one)).toBe(true);
   }, 10_000);
 });
