@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { ConfigError } from '../core/errors.js';
 
 /** A yargs `.check`: the named options must be integers ≥ 1 (yargs only checks that they are numbers). */
@@ -46,4 +48,10 @@ export function numbersFrom(argv: Record<string, unknown>, names: string[], low:
 /** The option as the user typed it: yargs' camel-case key `batchSize` is `--batch-size`. */
 function flag(name: string): string {
   return `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+/** An output file's folder must exist before long work starts, not fail only when the result is written. */
+export function outputFolderExists(file: string, option = '--out'): void {
+  const folder = path.dirname(path.resolve(file));
+  if (!existsSync(folder)) throw new ConfigError(option, `the folder ${folder} does not exist (create it first)`);
 }

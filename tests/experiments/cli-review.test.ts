@@ -31,6 +31,12 @@ describe('command-line errors', () => {
     expectCleanError(clicklab('simulate', '--out', noFolder, '--sessions', '10', '--logger', 'file-order', '--backend', 'cpu'), `${noFolder}: no such file or folder`);
   });
 
+  it('fit checks its output folder before reading and fitting the log', () => {
+    const noFolder = path.join(dir, 'no-such-folder');
+    // The log does not exist either: the output folder is named first, before any work.
+    expectCleanError(clicklab('fit', '--model', 'pbm', '--log', path.join(dir, 'missing.csv'), '--out', path.join(noFolder, 'fitted.json')), `--out: the folder ${noFolder} does not exist`);
+  });
+
   it('names the output file whose extension says no format', () => {
     const out = path.join(dir, 'clicks.txt');
     expectCleanError(clicklab('simulate', '--out', out, '--sessions', '10', '--logger', 'file-order', '--backend', 'cpu'), `${out}: cannot tell the click-log format from the file name's extension: expected .csv`);
