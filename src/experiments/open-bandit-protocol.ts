@@ -29,7 +29,7 @@ import { crossFitRewardModel, oneHotRewardFeatures, type RewardFeatures } from '
 import { mean } from '../evaluation/statistics.js';
 import { BernoulliTS } from '../policies/bandits/bernoulli-ts.js';
 
-export interface OpenBanditProtocolOptions {
+export interface OpenBanditProtocolOptions extends Omit<OpenBanditLogEstimateOptions, 'groundTruth'> {
   readonly campaign?: OpenBanditCampaign;
   /** The evaluated policy: 'bts' (from the random log, the default) or 'random' (from the BTS log). */
   readonly evaluate?: OpenBanditPolicy;
@@ -42,17 +42,6 @@ export interface OpenBanditProtocolOptions {
   readonly btsActionDist?: 'prior' | 'empirical';
   /** Monte Carlo draws of Bernoulli TS's slate for π_e (default 100,000, as OBP). */
   readonly draws?: number;
-  /** Bootstrap resamples per estimator (default 10,000). */
-  readonly resamples?: number;
-  readonly level?: number;
-  /** Cross-fitting folds of the reward model (default 3) and its L2 penalty (default 1). */
-  readonly folds?: number;
-  readonly l2?: number;
-  /** λ of clipped IPW, clipped DR, Switch-DR and DRos (default 10). */
-  readonly lambda?: number;
-  readonly seed?: number;
-  /** Called after each estimator's interval (progress). */
-  readonly onEstimator?: (done: number, total: number, name: string) => void;
 }
 
 export interface OpeTableRow {
@@ -166,10 +155,13 @@ export async function runOpenBanditProtocol(options: OpenBanditProtocolOptions =
 }
 
 export interface OpenBanditLogEstimateOptions {
+  /** Bootstrap resamples per estimator (default 10,000). */
   readonly resamples?: number;
   readonly level?: number;
+  /** Cross-fitting folds of the reward model (default 3) and its L2 penalty (default 1). */
   readonly folds?: number;
   readonly l2?: number;
+  /** λ of clipped IPW, clipped DR, Switch-DR and DRos (default 10). */
   readonly lambda?: number;
   readonly seed?: number;
   /** The evaluated policy's true value, for relative errors (none: relativeError is null). */
