@@ -11,7 +11,7 @@
 # Needs apt-get with network access for the .deb (Debian bookworm's libvulkan1 1.3.239).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ -f dist/experiments/gpu-benchmark.js ] || { echo "gpu-bundle: build first (npx tsc -p tsconfig.json)" >&2; exit 1; }
+[ -f dist/bench/gpu.js ] || { echo "gpu-bundle: build first (npx tsc -p tsconfig.json)" >&2; exit 1; }
 grep -qx '/.gpu-bundle/' .git/info/exclude 2>/dev/null || echo '/.gpu-bundle/' >> "$(git rev-parse --git-path info/exclude)"
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT

@@ -3,7 +3,7 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { backendReport } from '../dist/learning/backend.js';
-import { FULL_GPU_BENCHMARK, formatGpuBenchmark, runGpuBenchmark } from '../dist/experiments/gpu-benchmark.js';
+import { FULL_GPU_BENCHMARK, formatGpuBenchmark, runGpuBenchmark } from '../dist/bench/gpu.js';
 
 const out = process.env.OUT;
 if (!out) throw new Error('gpu-check.mjs: set OUT to the folder for the results');

@@ -34,7 +34,7 @@ if [ ! -f node_modules/@tensorflow/tfjs/package.json ]; then
   rm -f node_modules 2>/dev/null   # a symbolic link to the shared install does not travel
   ln -s "$work/node_modules" node_modules
 fi
-[ -f dist/experiments/gpu-benchmark.js ] || { log "dist/ missing: build with npx tsc -p tsconfig.json and carry dist"; exit 2; }
+[ -f dist/bench/gpu.js ] || { log "dist/ missing: build with npx tsc -p tsconfig.json and carry dist"; exit 2; }
 log "node $("$NODE" --version)"
 
 # 2. The Vulkan loader: the system's, else the carried libvulkan1 .deb unpacked under /tmp.

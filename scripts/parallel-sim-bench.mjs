@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 
 const [dist = 'dist', sessionsArg = '16777216', repeatsArg = '5', truthArg = 'truth'] = process.argv.slice(2);
 const load = (file) => import(pathToFileURL(path.resolve(dist, file)).href);
-const { simulateSearchLog } = await load('experiments/simulate-search.js');
+const { simulateSearchLog } = await load('simulation/search-log/simulate.js');
 const { randomStream } = await load('core/random.js');
 const { createClickModel } = await load('simulation/click-models/index.js');
 

@@ -4,7 +4,7 @@ import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { ConfigError } from '../core/errors.js';
 import { stderrProgress } from '../core/progress.js';
 import { writeClickLog } from '../data/index.js';
-import { formatBanditTable, runBanditStudy } from '../experiments/bandit-study.js';
+import { formatBanditTable, runBanditStudy } from '../studies/bandit/run.js';
 import type { ClickModelSpec } from '../simulation/click-models/index.js';
 import { parseSpec, positiveIntegers } from './checks.js';
 

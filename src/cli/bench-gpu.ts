@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { ClickLabError, ConfigError } from '../core/errors.js';
 import { stderrProgress } from '../core/progress.js';
-import { FULL_GPU_BENCHMARK, formatGpuBenchmark, GPU_LEARNERS, QUICK_GPU_BENCHMARK, runGpuBenchmark, type GpuLearner } from '../experiments/gpu-benchmark.js';
+import { FULL_GPU_BENCHMARK, formatGpuBenchmark, GPU_LEARNERS, QUICK_GPU_BENCHMARK, runGpuBenchmark, type GpuLearner } from '../bench/gpu.js';
 import type { BackendChoice } from '../learning/backend.js';
 
 interface BenchGpuArgs {

@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { shippedDataPath } from '../data/shipped.js';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { BACKEND_CHOICES, initBackend, type BackendChoice } from '../learning/backend.js';
-import { benchmarkRecords, formatBenchmarks, runBenchmarks } from '../experiments/benchmark.js';
+import { benchmarkRecords, formatBenchmarks, runBenchmarks } from '../bench/benchmark.js';
 import { positiveIntegers } from './checks.js';
 
 interface BenchArgs {
@@ -25,7 +25,7 @@ export const benchCommand = {
   handler: async (args: ArgumentsCamelCase<BenchArgs>) => {
     const backend = await initBackend(args.backend);
     process.stdout.write(`backend: ${backend.name} (${backend.description})\n\n`);
-    const letorFile = fileURLToPath(new URL('../../datasets/mq2008/S1.txt.gz', import.meta.url));
+    const letorFile = shippedDataPath('mq2008/S1.txt.gz');
     const rows = await runBenchmarks({ steps: args.steps, sessions: args.sessions, letorFile });
     process.stdout.write(`${formatBenchmarks(rows)}\n`);
     writeFileSync(args.results, `${JSON.stringify(benchmarkRecords(rows), null, 2)}\n`);

@@ -1,6 +1,6 @@
 import type { Argv, ArgumentsCamelCase } from 'yargs';
-import { compareRuns, formatComparison } from '../experiments/compare-runs.js';
-import { alignColumns } from '../experiments/results.js';
+import { compareRuns, formatComparison } from '../runner/compare-runs.js';
+import { alignColumns } from '../core/text-table.js';
 
 interface CompareArgs {
   runA: string;

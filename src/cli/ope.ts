@@ -5,8 +5,8 @@ import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { ConfigError } from '../core/errors.js';
 import { stderrProgress } from '../core/progress.js';
 import { loadOpenBanditPriors, readOpenBanditLog, type OpenBanditCampaign, type OpenBanditPolicy } from '../data/open-bandit.js';
-import { formatComparisonTable, runEstimatorComparison, type ComparisonClickModel } from '../experiments/estimator-comparison.js';
-import { bernoulliTsActionDistribution, estimateOnOpenBanditLog, formatOpeTable, runOpenBanditProtocol } from '../experiments/open-bandit-protocol.js';
+import { formatComparisonTable, runEstimatorComparison, type ComparisonClickModel } from '../studies/ope/estimator-comparison.js';
+import { bernoulliTsActionDistribution, estimateOnOpenBanditLog, formatOpeTable, runOpenBanditProtocol } from '../studies/ope/open-bandit-protocol.js';
 import { mean } from '../evaluation/statistics.js';
 import { positiveIntegers } from './checks.js';
 

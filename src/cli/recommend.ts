@@ -14,9 +14,9 @@ import {
   trainRecommender,
   type RecommenderDataSpec,
   type RecommenderLearnerConfig,
-} from '../experiments/recommender-comparison.js';
-import { alignColumns } from '../experiments/results.js';
-import type { RecommenderSpec } from '../experiments/simulate-recommender.js';
+} from '../studies/recommender/comparison.js';
+import { alignColumns } from '../core/text-table.js';
+import type { RecommenderSpec } from '../simulation/recommender/simulate-log.js';
 import { BACKEND_CHOICES, initBackend, type BackendChoice } from '../learning/backend.js';
 import { IMPLICIT_LEARNERS, type ImplicitLearner } from '../learning/implicit/losses.js';
 import { MatrixFactorization } from '../learning/implicit/model.js';

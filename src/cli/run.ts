@@ -4,10 +4,10 @@ import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { ClickLabError, ConfigError } from '../core/errors.js';
 import { stderrProgress } from '../core/progress.js';
 import { BACKEND_CHOICES, initBackend, type BackendChoice } from '../learning/backend.js';
-import { loadExperiment } from '../experiments/experiment.js';
-import { comparisonRows, writeExperimentReport } from '../experiments/experiment-report.js';
-import { alignColumns } from '../experiments/results.js';
-import { runExperiment } from '../experiments/run-experiment.js';
+import { loadExperiment } from '../runner/experiment.js';
+import { comparisonRows, writeExperimentReport } from '../runner/experiment-report.js';
+import { alignColumns } from '../core/text-table.js';
+import { runExperiment } from '../runner/run-experiment.js';
 import { positiveIntegers } from './checks.js';
 
 interface RunArgs {

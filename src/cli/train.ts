@@ -1,7 +1,7 @@
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { ConfigError } from '../core/errors.js';
 import { stderrProgress } from '../core/progress.js';
-import { trainModel, type ClickSource } from '../experiments/train-model.js';
+import { trainModel, type ClickSource } from '../studies/ultr/train-model.js';
 import { BACKEND_CHOICES, initBackend, type BackendChoice } from '../learning/backend.js';
 import { CLICK_LEARNER_TYPES, type ClickLearnerType } from '../learning/click-learners.js';
 import { DEFAULT_EM_ITERATIONS } from '../fitting/fit.js';

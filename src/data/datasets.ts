@@ -2,14 +2,11 @@
  * The data-set catalogue: MQ2008 ships with clicklab (datasets/mq2008, gzip), the large public
  * LETOR-format sets load from wherever the user put them.
  */
-import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../core/errors.js';
 import type { RankingData, RankingSplits } from '../core/types.js';
 import { readLetorFilesSync } from './letor.js';
 import { featureStats, normalizeFeatures, normalizePerQuery } from './normalize.js';
-
-/** The shipped data: `datasets/` at the package root, two levels above both src/data and dist/data. */
-const DATASETS_DIR = new URL('../../datasets/', import.meta.url);
+import { shippedDataPath } from './shipped.js';
 
 export interface DatasetInfo {
   readonly name: string;
@@ -78,7 +75,7 @@ export function loadRankingDataset(name: 'mq2008', options: { fold: number }): R
   if (fold === undefined) {
     throw new ConfigError('dataset.fold', `expected one of 1, 2, 3, 4, 5, found ${JSON.stringify(options.fold)}`);
   }
-  const path = (part: string) => fileURLToPath(new URL(`mq2008/${part}.txt.gz`, DATASETS_DIR));
+  const path = (part: string) => shippedDataPath(`mq2008/${part}.txt.gz`);
   const read = (parts: string[], split: string) =>
     readLetorFilesSync(parts.map(path), `mq2008 fold ${options.fold} ${split} (${parts.join('+')})`, { numFeatures: 46 });
   return {

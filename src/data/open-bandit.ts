@@ -12,7 +12,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
+import { shippedDataPath } from './shipped.js';
 import { createGunzip } from 'node:zlib';
 import { ConfigError, DataFormatError } from '../core/errors.js';
 import { csvHeader } from './click-log-io.js';
@@ -260,9 +260,6 @@ export async function readOpenBanditItemContext(path: string, numItems: number):
   return { source: path, feature0, categories };
 }
 
-/** The shipped data: `datasets/` at the package root, two levels above both src/data and dist/data. */
-const OPEN_BANDIT_DIR = new URL('../../datasets/open-bandit/', import.meta.url);
-
 export interface OpenBanditSample {
   readonly policy: OpenBanditPolicy;
   readonly campaign: OpenBanditCampaign;
@@ -272,7 +269,7 @@ export interface OpenBanditSample {
 
 /** The path of a shipped file under datasets/open-bandit/. */
 export function openBanditPath(relative: string): string {
-  return fileURLToPath(new URL(relative, OPEN_BANDIT_DIR));
+  return shippedDataPath(`open-bandit/${relative}`);
 }
 
 /** A shipped sample: random/men, random/women or bts/men (10,000 rows each; bts/women is not shipped). */

@@ -1,4 +1,4 @@
-import { alignColumns } from '../experiments/results.js';
+import { alignColumns } from '../core/text-table.js';
 import type { FitReport } from './fit.js';
 
 /** The fit quality table `clicklab fit` prints: log-likelihood and perplexity (overall and per rank) on the training and test sessions. */

@@ -9,7 +9,7 @@ import {
   slateInputsOf,
   standardInputsOf,
   type EstimatorComparisonRow,
-} from '../../src/experiments/estimator-comparison.js';
+} from '../../src/studies/ope/estimator-comparison.js';
 
 /** Each estimator's mean over R logs must lie within 4 standard errors (√(variance / R)) of the truth. */
 function expectUnbiased(rows: EstimatorComparisonRow[], names: string[]): void {

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { ClickLabError } from '../../src/core/errors.js';
 import { randomStream } from '../../src/core/random.js';
-import { runGpuBenchmark } from '../../src/experiments/gpu-benchmark.js';
+import { runGpuBenchmark } from '../../src/bench/gpu.js';
 import { backendReport, initBackend } from '../../src/learning/backend.js';
 import { labelBatches } from '../../src/learning/batches.js';
 import { ScoringModel } from '../../src/learning/model.js';

@@ -100,7 +100,7 @@ describe('the online loop', () => {
 
 describe('bandit studies', () => {
   it('run every policy on the PBM, cascade and DBN click models', async () => {
-    const { runBanditStudy } = await import('../../src/experiments/bandit-study.js');
+    const { runBanditStudy } = await import('../../src/studies/bandit/run.js');
     const { POLICY_TYPES } = await import('../../src/policies/bandits/factory.js');
     for (const clickModel of [{ type: 'pbm' as const }, { type: 'cascade' as const }, { type: 'dbn' as const }]) {
       const result = runBanditStudy({
@@ -123,7 +123,7 @@ describe('bandit studies', () => {
 
 describe('contextual bandit studies', () => {
   it('linear TS uses the user features: far less regret than context-blind Bernoulli TS', async () => {
-    const { runBanditStudy } = await import('../../src/experiments/bandit-study.js');
+    const { runBanditStudy } = await import('../../src/studies/bandit/run.js');
     const result = runBanditStudy({
       numItems: 20,
       slateSize: 3,

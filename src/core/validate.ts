@@ -1,0 +1,58 @@
+import { ConfigError } from './errors.js';
+import { nearest } from './suggest.js';
+
+/** Validators shared by the scenario parsers: each names the field path, what it expected and what it found. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type JsonObject = { [key: string]: Json };
+
+export function describe(value: Json | undefined): string {
+  return value === undefined ? 'nothing' : JSON.stringify(value);
+}
+
+export function object(value: Json, path: string): JsonObject {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new ConfigError(path, `expected an object, found ${describe(value)}`);
+  return value;
+}
+
+export function array(value: Json, path: string): Json[] {
+  if (!Array.isArray(value)) throw new ConfigError(path, `expected an array, found ${describe(value)}`);
+  return value;
+}
+
+export function string(value: Json | undefined, path: string): string {
+  if (typeof value !== 'string' || value.length === 0) throw new ConfigError(path, `expected a non-empty string, found ${describe(value)}`);
+  return value;
+}
+
+export function number(value: Json | undefined, path: string, fallback: number | undefined, min = -Infinity, max = Infinity, exclusiveMin = false): number {
+  if (value === undefined && fallback !== undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max || (exclusiveMin && value === min)) {
+    const range = `${exclusiveMin ? '>' : '≥'} ${min}${max < Infinity ? ` and ≤ ${max}` : ''}`;
+    throw new ConfigError(path, `expected a number ${range}, found ${describe(value)}`);
+  }
+  return value;
+}
+
+export function integer(value: Json | undefined, path: string, fallback: number | undefined, min = -Infinity, max = Infinity): number {
+  if (value === undefined && fallback !== undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(path, `expected an integer ≥ ${min}${max < Infinity ? ` and ≤ ${max}` : ''}, found ${describe(value)}`);
+  }
+  return value;
+}
+
+export function oneOf<T extends string>(value: Json | undefined, allowed: readonly T[], path: string, fallback: T | undefined): T {
+  if (value === undefined && fallback !== undefined) return fallback;
+  if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
+  const hint = typeof value === 'string' ? nearest(value, allowed) : null;
+  throw new ConfigError(path, `expected one of ${allowed.map((a) => `"${a}"`).join(', ')}, found ${describe(value)}${hint ? ` (did you mean "${hint}"?)` : ''}`);
+}
+
+export function checkKeys(value: JsonObject, allowed: readonly string[], path: string): void {
+  for (const key of Object.keys(value)) {
+    if (!allowed.includes(key)) {
+      const hint = nearest(key, allowed);
+      throw new ConfigError(`${path}.${key}`, `unknown field${hint ? ` (did you mean "${hint}"?)` : ''}; expected one of ${allowed.join(', ')}`);
+    }
+  }
+}

@@ -1,0 +1,165 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { ClickLabError } from '../core/errors.js';
+import { formatSeconds, silentProgress, type Progress } from '../core/progress.js';
+import { initBackend, type BackendChoice } from '../learning/backend.js';
+import { assertSameExperiment, experimentFingerprint, type Experiment } from './experiment.js';
+import type { CellOutcomes, SeedOutcome } from '../studies/study-kind.js';
+import type { Task, TaskWorkerInput, TaskWorkerMessage } from './task-worker.js';
+import type { Json } from '../core/validate.js';
+
+export interface ExperimentRunOptions {
+  /** The run's folder: run.json, cells/<id>/seed-<n>.json as each finishes, then the tables and reports. */
+  readonly outDir: string;
+  /** (cell, seed) tasks run on this many worker threads; 1 runs them here. Results do not depend on it. */
+  readonly workers?: number;
+  readonly backend?: BackendChoice;
+  /** Continue a run in `outDir`: tasks already written are read back, not rerun. */
+  readonly resume?: boolean;
+  readonly progress?: Progress;
+  /** Stop after this many tasks, as an interrupted run would (for tests of `resume`). */
+  readonly stopAfter?: number;
+}
+
+export interface ExperimentRunState {
+  /** Every (cell, seed) has its result written. */
+  readonly complete: boolean;
+  /** Tasks run now, and tasks read back from an earlier, interrupted run. */
+  readonly ran: number;
+  readonly reused: number;
+  readonly wallSeconds: number;
+  /** Each cell with its seeds' outcomes, read back from the written files (when complete). */
+  readonly cells?: CellOutcomes[];
+}
+
+const RUN_FILE = 'run.json';
+
+/** Where the outcome of one (cell, seed) is written. */
+export function taskFile(outDir: string, cellId: string, seed: number): string {
+  return path.join(outDir, 'cells', cellId, `seed-${seed}.json`);
+}
+
+/**
+ * Run every cell of an experiment over its seeds. Each finished (cell, seed) is written at once,
+ * atomically (temporary file, then rename), so a killed run leaves only whole results behind and
+ * `resume` continues from them; since a task's outcome depends only on its cell and seed, a
+ * resumed run ends with the same files as an uninterrupted one, whatever the number of workers.
+ */
+export async function runExperiment(experiment: Experiment, options: ExperimentRunOptions): Promise<ExperimentRunState> {
+  const started = performance.now();
+  const progress = options.progress ?? silentProgress;
+  const { outDir } = options;
+  const runFile = path.join(outDir, RUN_FILE);
+  if (existsSync(runFile)) {
+    if (!options.resume) throw new ClickLabError(`${outDir} already holds a run: pass --resume to continue it, or choose another --out`);
+    assertSameExperiment((JSON.parse(readFileSync(runFile, 'utf8')) as { experiment: Json }).experiment, experiment, outDir);
+  } else {
+    mkdirSync(outDir, { recursive: true });
+    writeAtomically(runFile, `${JSON.stringify({ schema: 'clicklab/run@1', name: experiment.name, experiment: experimentFingerprint(experiment) }, null, 2)}\n`);
+  }
+
+  const all: Task[] = experiment.cells.flatMap((_, cell) => experiment.seeds.map((seed) => ({ cell, seed })));
+  const done = (t: Task) => existsSync(taskFile(outDir, experiment.cells[t.cell].id, t.seed));
+  const pending = all.filter((t) => !done(t));
+  const reused = all.length - pending.length;
+  const limit = Math.min(pending.length, options.stopAfter ?? Infinity);
+  const kind = experiment.kind;
+  const workers = Math.max(1, Math.min(options.workers ?? 1, limit));
+  progress.log(
+    `${experiment.name}: ${experiment.cells.length} cell${experiment.cells.length > 1 ? 's' : ''} × ${experiment.seeds.length} seeds = ${all.length} runs` +
+      (reused > 0 ? ` (${reused} already written, ${pending.length} to go)` : '') +
+      `; ${workers} worker${workers > 1 ? 's' : ''}`,
+  );
+  const unitsOf = (t: Task) => kind.workUnits(experiment.cells[t.cell].spec);
+  const totalUnits = pending.slice(0, limit).reduce((s, t) => s + unitsOf(t), 0);
+  let units = 0;
+  let finished = 0;
+  progress.start(`${experiment.name}`, totalUnits);
+  const describe = (t: Task) => `${experiment.cells.length > 1 ? `${experiment.cells[t.cell].label}, ` : ''}seed ${t.seed}`;
+  const onUnit = (t: Task, detail: string) => progress.update(++units, `${describe(t)}: ${detail}`);
+  const onDone = (t: Task, outcome: SeedOutcome) => {
+    const file = taskFile(outDir, experiment.cells[t.cell].id, t.seed);
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeAtomically(file, `${JSON.stringify(outcome)}\n`);
+    finished++;
+  };
+  const queue = pending.slice(0, limit);
+  if (workers === 1) {
+    if (kind.needsBackend && queue.length > 0) await initBackend(options.backend ?? 'auto');
+    const cache = new Map<string, unknown>();
+    for (const t of queue) onDone(t, await kind.runSeed(experiment.cells[t.cell].spec, t.seed, { cache, onUnit: (d) => onUnit(t, d) }));
+  } else {
+    await runInWorkers(experiment, queue, workers, options.backend ?? 'auto', onUnit, onDone);
+  }
+  progress.finish();
+  const complete = all.every(done);
+  const wallSeconds = (performance.now() - started) / 1000;
+  progress.log(`${experiment.name}: ${finished} run${finished === 1 ? '' : 's'} in ${formatSeconds(wallSeconds)}${complete ? '' : `; ${all.filter((t) => !done(t)).length} left (--resume continues)`}`);
+  return { complete, ran: finished, reused, wallSeconds, cells: complete ? readCells(experiment, outDir) : undefined };
+}
+
+/** Every cell's outcomes as written (seed order), so a resumed run and a fresh one summarise the same numbers. */
+export function readCells(experiment: Experiment, outDir: string): CellOutcomes[] {
+  return experiment.cells.map((cell) => ({
+    id: cell.id,
+    params: cell.params,
+    label: cell.label,
+    spec: cell.spec,
+    seeds: experiment.seeds,
+    outcomes: experiment.seeds.map((seed) => JSON.parse(readFileSync(taskFile(outDir, cell.id, seed), 'utf8')) as SeedOutcome),
+  }));
+}
+
+async function runInWorkers(
+  experiment: Experiment,
+  queue: Task[],
+  workers: number,
+  backend: BackendChoice,
+  onUnit: (t: Task, detail: string) => void,
+  onDone: (t: Task, outcome: SeedOutcome) => void,
+): Promise<void> {
+  const entry = new URL('./task-worker.js', import.meta.url);
+  if (entry.pathname.includes('/src/')) {
+    // Under a TypeScript runner (vitest) there is no compiled worker file to start.
+    throw new ClickLabError('worker threads need the compiled library (npm run build); run with workers = 1 from TypeScript sources');
+  }
+  const input: TaskWorkerInput = { study: experiment.study, specs: experiment.cells.map((c) => c.spec), backend: experiment.kind.needsBackend ? backend : null };
+  const pending = [...queue];
+  const runWorker = () =>
+    new Promise<void>((resolve, reject) => {
+      const worker = new Worker(entry, { workerData: input });
+      const next = () => {
+        const task = pending.shift();
+        if (task === undefined) void worker.terminate().then(() => resolve());
+        else worker.postMessage(task);
+      };
+      worker.on('message', (message: TaskWorkerMessage) => {
+        switch (message.type) {
+          case 'ready':
+            next();
+            break;
+          case 'unit':
+            onUnit(message.task, message.detail);
+            break;
+          case 'done':
+            onDone(message.task, message.outcome);
+            next();
+            break;
+          case 'error':
+            pending.length = 0; // the other workers finish their current task, so it is written
+            void worker.terminate();
+            reject(new ClickLabError(message.message));
+            break;
+        }
+      });
+      worker.on('error', reject);
+    });
+  await Promise.all(Array.from({ length: workers }, runWorker));
+}
+
+export function writeAtomically(file: string, content: string | Uint8Array): void {
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, content);
+  renameSync(temporary, file);
+}

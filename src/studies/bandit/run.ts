@@ -1,0 +1,156 @@
+import { randomStream, type RandomStream } from '../../core/random.js';
+import { confidenceHalfWidth, mean } from '../../evaluation/statistics.js';
+import { createPolicy } from '../../policies/bandits/factory.js';
+import { bestSlate, runOnline, type OnlineResult } from '../../policies/online.js';
+import type { ClickModel } from '../../simulation/click-model.js';
+import { createClickModel, type ClickModelSpec } from '../../simulation/click-models/index.js';
+import { alignColumns } from '../../core/text-table.js';
+
+/** A slate-bandit study: several policies against the same simulated worlds, over seeds. */
+export interface BanditStudySpec {
+  readonly numItems: number;
+  readonly slateSize: number;
+  /** Item attractiveness is drawn per seed uniformly from [low, high] (non-contextual worlds). */
+  readonly attractiveness: { readonly low: number; readonly high: number };
+  /**
+   * A contextual world instead: `users` users and the items get d-dimensional features
+   * u, v ~ N(0, 1/√d) per component, and user u clicks item i, once examined, with probability
+   * σ(bias + u·v). Each round's user is drawn uniformly; linear TS sees the features (their
+   * outer product), the other policies only the user index.
+   */
+  readonly contextual?: { readonly users: number; readonly dimension: number; readonly bias: number };
+  readonly clickModel: ClickModelSpec;
+  /** Policy specs for `createPolicy` (`{ "type": ..., ...params, "label"? }`). */
+  readonly policies: readonly unknown[];
+  readonly rounds: number;
+  readonly batchSize: number;
+  readonly seeds: readonly number[];
+  /** Monte Carlo draws per batch for logged propensities (0: none). */
+  readonly propensityDraws: number;
+  /** Points on the regret curve. */
+  readonly curvePoints: number;
+}
+
+export interface PolicyOutcome {
+  readonly policy: string;
+  readonly seed: number;
+  readonly result: OnlineResult;
+}
+
+export interface BanditStudyResult {
+  readonly spec: BanditStudySpec;
+  /** Per policy: rounds of the curve, and mean cumulative regret and clicks over seeds at each. */
+  readonly curves: { policy: string; rounds: number[]; regret: number[]; clicks: number[] }[];
+  readonly table: { policy: string; regret: number[]; clicks: number[]; regretOverTHalf: number; regretOverT: number }[];
+  readonly wallSeconds: number;
+}
+
+/**
+ * Run every policy on every seed's world. Within a seed all policies face the same items and the
+ * same click model; each draws from its own derived streams.
+ */
+export function runBanditStudy(spec: BanditStudySpec, onRun?: (outcome: PolicyOutcome) => void): BanditStudyResult {
+  const started = performance.now();
+  const clickModel = createClickModel(spec.clickModel, spec.slateSize, 'clickModel');
+  const recordEvery = Math.max(1, Math.floor(spec.rounds / spec.curvePoints));
+  const perPolicy = new Map<string, OnlineResult[]>();
+  for (const seed of spec.seeds) {
+    const rng = randomStream(seed);
+    const world = drawWorld(spec, rng.derive('world'));
+    const { userFeatures, itemFeatures, attractiveness } = world;
+    // κ from the average user's best slate (the first user's in contextual worlds).
+    const positionWeights = examinationOfBestSlate(clickModel, attractiveness.subarray(0, spec.numItems), spec.slateSize);
+    spec.policies.forEach((policySpec, i) => {
+      const policy = createPolicy(policySpec, { numItems: spec.numItems, slateSize: spec.slateSize, positionWeights, userFeatures, itemFeatures }, `policies[${i}]`);
+      const result = runOnline(policy, { numItems: spec.numItems, numUsers: world.numUsers, attractiveness, clickModel }, {
+        rounds: spec.rounds,
+        batchSize: spec.batchSize,
+        rng: rng.derive('policy', policy.name),
+        propensityDraws: spec.propensityDraws,
+        recordEvery,
+      });
+      if (!perPolicy.has(policy.name)) perPolicy.set(policy.name, []);
+      perPolicy.get(policy.name)!.push(result);
+      onRun?.({ policy: policy.name, seed, result });
+    });
+  }
+  const curves = [...perPolicy].map(([policy, results]) => ({
+    policy,
+    rounds: Array.from(results[0].rounds),
+    regret: Array.from(results[0].cumulativeRegret, (_, j) => mean(results.map((r) => r.cumulativeRegret[j]))),
+    clicks: Array.from(results[0].cumulativeClicks, (_, j) => mean(results.map((r) => r.cumulativeClicks[j]))),
+  }));
+  const table = [...perPolicy].map(([policy, results]) => {
+    const last = results[0].rounds.length - 1;
+    const half = Math.max(0, Math.floor((last + 1) / 2) - 1);
+    return {
+      policy,
+      regret: results.map((r) => r.cumulativeRegret[last]),
+      clicks: results.map((r) => r.cumulativeClicks[last]),
+      regretOverTHalf: mean(results.map((r) => r.cumulativeRegret[half] / r.rounds[half])),
+      regretOverT: mean(results.map((r) => r.cumulativeRegret[last] / r.rounds[last])),
+    };
+  });
+  return { spec, curves, table, wallSeconds: (performance.now() - started) / 1000 };
+}
+
+/**
+ * The world of one seed. Non-contextual: one user, attractiveness uniform in [low, high], and
+ * one-hot item features for linear TS (a Gaussian posterior per item). Contextual: see `contextual`.
+ */
+function drawWorld(spec: BanditStudySpec, rng: RandomStream) {
+  const n = spec.numItems;
+  if (!spec.contextual) {
+    const { low, high } = spec.attractiveness;
+    return {
+      numUsers: 1,
+      attractiveness: Float64Array.from({ length: n }, () => low + (high - low) * rng.uniform()),
+      userFeatures: [Float64Array.of(1)],
+      itemFeatures: Array.from({ length: n }, (_, i) => Float64Array.from({ length: n }, (_, j) => (i === j ? 1 : 0))),
+    };
+  }
+  const { users, dimension, bias } = spec.contextual;
+  const scale = 1 / Math.sqrt(Math.sqrt(dimension));
+  const features = (count: number) => Array.from({ length: count }, () => Float64Array.from({ length: dimension }, () => scale * rng.normal()));
+  const userFeatures = features(users);
+  const itemFeatures = features(n);
+  const attractiveness = new Float64Array(users * n);
+  for (let u = 0; u < users; u++) {
+    for (let i = 0; i < n; i++) {
+      let dot = bias;
+      for (let j = 0; j < dimension; j++) dot += userFeatures[u][j] * itemFeatures[i][j];
+      attractiveness[u * n + i] = 1 / (1 + Math.exp(-dot));
+    }
+  }
+  return { numUsers: users, attractiveness, userFeatures, itemFeatures };
+}
+
+/**
+ * The position weights κ given to position-aware policies (PBM-TS, PBM-UCB): the examination
+ * probability of each rank, P(C_k)/r_k, when the best slate is shown. Under the PBM this is its κ
+ * exactly; under the cascade family it is the examination of that slate, a fixed approximation of
+ * a model whose examination depends on the items above.
+ */
+function examinationOfBestSlate(clickModel: ClickModel, attractiveness: Float64Array, slateSize: number): Float64Array {
+  const relevance = Float64Array.from(bestSlate(attractiveness, slateSize), (i) => attractiveness[i]);
+  const clicks = new Float64Array(slateSize);
+  clickModel.clickProbabilities(relevance, slateSize, clicks);
+  return clicks.map((c, k) => (relevance[k] > 0 ? Math.max(c / relevance[k], 1e-6) : 1));
+}
+
+/** Regret and clicks at the horizon (mean ± 95% half-width over seeds), CTR, and regret per round at T/2 and T. */
+export function formatBanditTable(result: BanditStudyResult): string {
+  const T = result.spec.rounds;
+  const K = result.spec.slateSize;
+  return alignColumns([
+    ['policy', `regret at T=${T} (±95%)`, 'clicks (±95%)', 'CTR per slot', 'regret/t at T/2', 'regret/t at T'],
+    ...result.table.map((row) => [
+      row.policy,
+      `${mean(row.regret).toFixed(1)} ± ${confidenceHalfWidth(row.regret).toFixed(1)}`,
+      `${mean(row.clicks).toFixed(0)} ± ${confidenceHalfWidth(row.clicks).toFixed(0)}`,
+      (mean(row.clicks) / (T * K)).toFixed(4),
+      row.regretOverTHalf.toFixed(4),
+      row.regretOverT.toFixed(4),
+    ]),
+  ]);
+}

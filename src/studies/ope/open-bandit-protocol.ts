@@ -1,0 +1,215 @@
+/**
+ * The Open Bandit protocol (Saito et al. 2021): estimate one policy's value from the other
+ * policy's log of the same campaign, and score each estimator by its relative error against the
+ * evaluated policy's on-policy CTR in its own log, |V̂ − V_on| / V_on.
+ *
+ * - Bernoulli TS evaluated on the random log: π_e(a at k) by Monte Carlo over clicklab's own
+ *   `BernoulliTS` with ZOZOTOWN's per-item Beta priors (OBP's `is_zozotown_prior`, no updates),
+ *   as OBP computes it (`compute_batch_action_dist`); the same for every row (it has no context).
+ * - The random policy evaluated on the BTS log: π_e(a at k) = 1/#items.
+ *
+ * The reward model of DM and the DR family is a cross-fitted logistic regression on the logging
+ * log: intercept, item, position, the four hashed user features (one-hot) and the user's affinity
+ * to the item.
+ */
+import { ConfigError } from '../../core/errors.js';
+import { randomStream } from '../../core/random.js';
+import { loadOpenBanditPriors, loadOpenBanditSample, type OpenBanditCampaign, type OpenBanditLog, type OpenBanditPolicy } from '../../data/open-bandit.js';
+import {
+  DirectMethod,
+  DoublyRobust,
+  DoublyRobustWithShrinkage,
+  InverseProbabilityWeighting,
+  SelfNormalizedDR,
+  SelfNormalizedIPW,
+  SwitchDR,
+} from '../../evaluation/estimators.js';
+import type { ActionArray, OffPolicyInputs, PolicyValueEstimator } from '../../evaluation/off-policy.js';
+import { crossFitRewardModel, oneHotRewardFeatures, type RewardFeatures } from '../../evaluation/reward-model.js';
+import { mean } from '../../evaluation/statistics.js';
+import { BernoulliTS } from '../../policies/bandits/bernoulli-ts.js';
+
+export interface OpenBanditProtocolOptions extends Omit<OpenBanditLogEstimateOptions, 'groundTruth'> {
+  readonly campaign?: OpenBanditCampaign;
+  /** The evaluated policy: 'bts' (from the random log, the default) or 'random' (from the BTS log). */
+  readonly evaluate?: OpenBanditPolicy;
+  /**
+   * How π_e of Bernoulli TS is obtained: 'prior' (default, OBP's way) by Monte Carlo from the
+   * ZOZOTOWN priors, or 'empirical': the frequency of each (item, position) among the BTS log's rows
+   * at that position (the production policy's distribution averaged over the week; its actions only,
+   * no rewards).
+   */
+  readonly btsActionDist?: 'prior' | 'empirical';
+  /** Monte Carlo draws of Bernoulli TS's slate for π_e (default 100,000, as OBP). */
+  readonly draws?: number;
+}
+
+export interface OpeTableRow {
+  readonly estimator: string;
+  readonly estimate: number;
+  readonly lower: number;
+  readonly upper: number;
+  /** |V̂ − V| / V against the ground truth, when there is one. */
+  readonly relativeError: number | null;
+}
+
+export interface OpenBanditProtocolResult {
+  readonly campaign: OpenBanditCampaign;
+  readonly evaluated: OpenBanditPolicy;
+  readonly logging: OpenBanditPolicy;
+  /** How π_e was obtained ('uniform' for the random policy). */
+  readonly actionDist: 'prior' | 'empirical' | 'uniform';
+  readonly rows: number;
+  readonly clicks: number;
+  /** The evaluated policy's on-policy CTR in its own log (the ground truth). */
+  readonly groundTruth: number;
+  /** The logging policy's own CTR (what not correcting at all would report). */
+  readonly loggingValue: number;
+  readonly level: number;
+  readonly resamples: number;
+  readonly table: OpeTableRow[];
+}
+
+/** The standard estimators at one λ, in OBP's order. */
+export function standardEstimators(lambda: number): PolicyValueEstimator<OffPolicyInputs>[] {
+  return [
+    new InverseProbabilityWeighting(),
+    new InverseProbabilityWeighting({ lambda }),
+    new SelfNormalizedIPW(),
+    new DirectMethod(),
+    new DoublyRobust(),
+    new SelfNormalizedDR(),
+    new SwitchDR({ lambda }),
+    new DoublyRobustWithShrinkage({ lambda }),
+  ];
+}
+
+/** π(a at k) of Bernoulli TS from Beta priors by Monte Carlo over its own draws: items × K, row-major. */
+export function bernoulliTsActionDistribution(alpha: Float64Array, beta: Float64Array, slateSize: number, draws: number, seed: number): Float64Array {
+  const policy = new BernoulliTS({ numItems: alpha.length, slateSize, alpha, beta });
+  const out = new Float64Array(alpha.length * slateSize);
+  policy.positionPropensities(randomStream(seed).derive('bts-action-dist'), draws, out);
+  return out;
+}
+
+/** The frequency of each item at each position among a log's rows at that position: items × K, row-major. */
+export function empiricalActionDistribution(log: OpenBanditLog): Float64Array {
+  const K = log.numPositions;
+  const counts = new Float64Array(log.numItems * K);
+  const atPosition = new Float64Array(K);
+  for (let i = 0; i < log.action.length; i++) {
+    counts[log.action[i] * K + log.position[i]]++;
+    atPosition[log.position[i]]++;
+  }
+  for (let j = 0; j < counts.length; j++) counts[j] /= atPosition[j % K];
+  return counts;
+}
+
+/** The same items × K distribution for every row: OBP's (n_rounds, n_actions, len_list) array. */
+export function repeatActionDistribution(perItemPosition: Float64Array, rows: number, numActions: number, numPositions: number): ActionArray {
+  const values = new Float64Array(rows * numActions * numPositions);
+  for (let i = 0; i < rows; i++) values.set(perItemPosition, i * numActions * numPositions);
+  return { numActions, numPositions, values };
+}
+
+/** The reward-model features of an Open Bandit log (see the module comment). */
+export function openBanditRewardFeatures(log: OpenBanditLog): RewardFeatures {
+  return oneHotRewardFeatures({
+    numActions: log.numItems,
+    numPositions: log.numPositions,
+    context: { codes: log.userFeatures, cardinalities: log.userFeatureValues.map((v) => v.length) },
+    actionValue: log.affinity,
+  });
+}
+
+/** Runs the protocol on the shipped sample (men by default: BTS from the random log). */
+export async function runOpenBanditProtocol(options: OpenBanditProtocolOptions = {}): Promise<OpenBanditProtocolResult> {
+  const campaign = options.campaign ?? 'men';
+  const evaluated = options.evaluate ?? 'bts';
+  if (evaluated !== 'bts' && evaluated !== 'random') throw new ConfigError('evaluate', `expected 'bts' or 'random', found '${String(evaluated)}'`);
+  const logging: OpenBanditPolicy = evaluated === 'bts' ? 'random' : 'bts';
+  const seed = options.seed ?? 1;
+  const draws = options.draws ?? 100_000;
+  const lambda = options.lambda ?? 10;
+  const level = options.level ?? 0.95;
+  const resamples = options.resamples ?? 10_000;
+  const [logged, truthSample] = await Promise.all([loadOpenBanditSample(logging, campaign), loadOpenBanditSample(evaluated, campaign)]);
+  const log = logged.log;
+  const A = log.numItems;
+  const K = log.numPositions;
+  let perItemPosition: Float64Array;
+  if (evaluated === 'bts' && options.btsActionDist === 'empirical') {
+    perItemPosition = empiricalActionDistribution(truthSample.log);
+  } else if (evaluated === 'bts') {
+    const priors = await loadOpenBanditPriors(campaign);
+    if (priors.alpha.length !== A) throw new ConfigError('priors', `expected ${A} priors (one per item of the ${campaign} log), found ${priors.alpha.length}`);
+    perItemPosition = bernoulliTsActionDistribution(priors.alpha, priors.beta, K, draws, seed);
+  } else {
+    perItemPosition = new Float64Array(A * K).fill(1 / A);
+  }
+  const groundTruth = mean(truthSample.log.reward);
+  const table = estimateOnOpenBanditLog(log, perItemPosition, { ...options, seed, lambda, level, resamples, groundTruth });
+  let clicks = 0;
+  for (let i = 0; i < log.reward.length; i++) clicks += log.reward[i];
+  return { campaign, evaluated, logging, actionDist: evaluated === 'random' ? 'uniform' : (options.btsActionDist ?? 'prior'), rows: log.reward.length, clicks, groundTruth, loggingValue: mean(log.reward), level, resamples, table };
+}
+
+export interface OpenBanditLogEstimateOptions {
+  /** Bootstrap resamples per estimator (default 10,000). */
+  readonly resamples?: number;
+  readonly level?: number;
+  /** Cross-fitting folds of the reward model (default 3) and its L2 penalty (default 1). */
+  readonly folds?: number;
+  readonly l2?: number;
+  /** λ of clipped IPW, clipped DR, Switch-DR and DRos (default 10). */
+  readonly lambda?: number;
+  readonly seed?: number;
+  /** The evaluated policy's true value, for relative errors (none: relativeError is null). */
+  readonly groundTruth?: number;
+  /** Called after each estimator's interval (progress). */
+  readonly onEstimator?: (done: number, total: number, name: string) => void;
+}
+
+/**
+ * Every standard estimator on an Open Bandit log for an evaluation policy that puts item a at
+ * position k with probability `perItemPosition[a · K + k]` whatever the context: estimates,
+ * bootstrap intervals and, given the truth, relative errors.
+ */
+export function estimateOnOpenBanditLog(log: OpenBanditLog, perItemPosition: Float64Array, options: OpenBanditLogEstimateOptions = {}): OpeTableRow[] {
+  const A = log.numItems;
+  const K = log.numPositions;
+  if (perItemPosition.length !== A * K) throw new ConfigError('actionDist', `expected ${A} × ${K} probabilities (items × positions of ${log.source}), found ${perItemPosition.length}`);
+  const seed = options.seed ?? 1;
+  const n = log.reward.length;
+  const inputs: OffPolicyInputs = {
+    reward: log.reward,
+    action: log.action,
+    position: log.position,
+    pscore: log.pscore,
+    actionDist: repeatActionDistribution(perItemPosition, n, A, K),
+    estimatedRewards: crossFitRewardModel(log, openBanditRewardFeatures(log), A, K, { folds: options.folds ?? 3, l2: options.l2 ?? 1, seed }),
+  };
+  const truth = options.groundTruth;
+  const estimators = standardEstimators(options.lambda ?? 10);
+  return estimators.map((estimator, j) => {
+    const interval = estimator.estimateInterval(inputs, { level: options.level ?? 0.95, resamples: options.resamples ?? 10_000, seed });
+    options.onEstimator?.(j + 1, estimators.length, estimator.name);
+    return {
+      estimator: estimator.name,
+      estimate: interval.estimate,
+      lower: interval.lower,
+      upper: interval.upper,
+      relativeError: truth === undefined ? null : Math.abs(interval.estimate - truth) / truth,
+    };
+  });
+}
+
+/** A plain-text table of estimates, intervals and relative errors. */
+export function formatOpeTable(table: readonly OpeTableRow[], level: number): string {
+  const pct = Math.round(level * 100);
+  const header = ['estimator', 'estimate', `${pct}% CI`, 'relative error'];
+  const rows = table.map((r) => [r.estimator, r.estimate.toFixed(5), `[${r.lower.toFixed(5)}, ${r.upper.toFixed(5)}]`, r.relativeError === null ? '' : r.relativeError.toFixed(3)]);
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
+  const line = (cells: string[]) => cells.map((cell, c) => cell.padEnd(widths[c])).join('  ');
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
