@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 
 const [dist = 'dist', sessionsArg = '16777216', repeatsArg = '5', truthArg = 'truth'] = process.argv.slice(2);
 const load = (file) => import(pathToFileURL(path.resolve(dist, file)).href);
-const { simulateSearchLog } = await load('simulation/search-log/simulate.js');
+const { fileOrderLists, simulateSearchLog } = await load('simulation/search-log/simulate.js');
 const { randomStream } = await load('core/random.js');
 const { createClickModel } = await load('simulation/click-models/index.js');
 
@@ -32,8 +32,7 @@ const data = {
 };
 const clickModelSpec = { type: 'pbm' };
 const spec = {
-  logger: 'file-order',
-  loggingRanker: { trainFraction: 0.01, sample: 'queries', steps: 1 },
+  lists: fileOrderLists(data, 10),
   cutoff: 10,
   intervention: 'none',
   truth: truthArg !== 'notruth',

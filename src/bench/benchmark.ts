@@ -23,7 +23,7 @@ import { fittingRows } from './fitting.js';
 import { alignColumns } from '../core/text-table.js';
 import { realLogReadingRows } from './real-logs.js';
 import { ultrLearnerRows } from './ultr.js';
-import { simulateSearchLog, type SearchLogSpec } from '../simulation/search-log/simulate.js';
+import { fileOrderLists, simulateSearchLog, type SearchLogSpec } from '../simulation/search-log/simulate.js';
 
 /**
  * Throughput benchmarks. Every group has a baseline measured in the same process, and rows are
@@ -251,8 +251,7 @@ async function parallelSimulationRows(sessions: number): Promise<BenchmarkRow[]>
   };
   const clickModelSpec = { type: 'pbm' } as const;
   const spec: SearchLogSpec = {
-    logger: 'file-order',
-    loggingRanker: { trainFraction: 0.01, sample: 'queries', steps: 1 },
+    lists: fileOrderLists(data, 10),
     cutoff: 10,
     intervention: 'none',
     relevance: Float64Array.of(0.1, 0.4, 1),

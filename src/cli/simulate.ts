@@ -7,7 +7,8 @@ import { ClickLogWriter, clickLogFormatOf, InteractionLogWriter, interactionLogF
 import type { LoggedClicks } from '../data/click-log-table.js';
 import { concatChunks } from '../simulation/search-log/chunk.js';
 import { recommenderTestSet, resolveRecommenderSpec, simulateRecommenderLog, type RecommenderSpec } from '../simulation/recommender/simulate-log.js';
-import { SESSIONS_PER_CHUNK, simulateSearchLog } from '../simulation/search-log/simulate.js';
+import { fileOrderLists, SESSIONS_PER_CHUNK, simulateSearchLog } from '../simulation/search-log/simulate.js';
+import { loggingRankerLists } from '../learning/logging-ranker.js';
 import { FittedWorld } from '../fitting/world.js';
 import { BACKEND_CHOICES, initBackend, type BackendChoice } from '../learning/backend.js';
 import { createClickModel, type ClickModelSpec } from '../simulation/click-models/index.js';
@@ -98,10 +99,15 @@ export const simulateCommand = {
     const chunks: LoggedClicks[] = []; // Arrow only
     let simulated = 0;
     progress.start(`simulating ${clickModel.name} sessions on ${data.source}`, args.sessions);
+    const rng = randomStream(args.seed);
+    const lists =
+      args.logger === 'linear'
+        ? loggingRankerLists(data, { trainFraction: 0.01, sample: 'queries', steps: 300 }, { batchSize: 256, learningRate: 0.05, clipNorm: 5 }, args.cutoff, rng.derive('logging'))
+        : fileOrderLists(data, args.cutoff);
     await simulateSearchLog(
       data,
-      { logger: args.logger, loggingRanker: { trainFraction: 0.01, sample: 'queries', steps: 300 }, cutoff: args.cutoff, intervention: args.intervention, truth: args.truth, relevance, clickModel, clickModelSpec: spec, sessions: args.sessions },
-      randomStream(args.seed),
+      { lists, cutoff: args.cutoff, intervention: args.intervention, truth: args.truth, relevance, clickModel, clickModelSpec: spec, sessions: args.sessions },
+      rng,
       async (chunk: LoggedClicks) => {
         if (writer) await writer.write(chunk);
         else chunks.push(chunk);

@@ -44,12 +44,11 @@ describe('simulating in worker threads', () => {
   });
 
   it('shares the chunks between this thread and a worker, reusing released chunks, with the chunks of one thread', async () => {
-    const { SESSIONS_PER_CHUNK, simulateSearchLog } = await compiled();
+    const { SESSIONS_PER_CHUNK, fileOrderLists, simulateSearchLog } = await compiled();
     const world = syntheticWorld(40, 8, 3);
     for (const clickModelSpec of [{ type: 'pbm' }, { type: 'dbn' }] as const) {
       const spec: SimulateSearch.SearchLogSpec = {
-        logger: 'file-order',
-        loggingRanker: { trainFraction: 0.01, sample: 'queries', steps: 1 },
+        lists: fileOrderLists(world, 5),
         cutoff: 5,
         intervention: clickModelSpec.type === 'pbm' ? 'none' : 'shuffle',
         truth: clickModelSpec.type === 'dbn',
@@ -84,11 +83,11 @@ describe('simulating in worker threads', () => {
   }, 30_000);
 
   it('writes chunks in shared memory (SharedArrayBuffer slots) as the same bytes as ordinary arrays, in every streamed format', async () => {
-    const { SESSIONS_PER_CHUNK, simulateSearchLog } = await compiled();
+    const { SESSIONS_PER_CHUNK, fileOrderLists, simulateSearchLog } = await compiled();
     const clickModelSpec = { type: 'pbm' } as const;
+    const world = syntheticWorld(30, 6, 5);
     const spec: SimulateSearch.SearchLogSpec = {
-      logger: 'file-order',
-      loggingRanker: { trainFraction: 0.01, sample: 'queries', steps: 1 },
+      lists: fileOrderLists(world, 4),
       cutoff: 4,
       intervention: 'shuffle',
       truth: true,
@@ -97,7 +96,6 @@ describe('simulating in worker threads', () => {
       clickModelSpec,
       sessions: Math.round(5.5 * SESSIONS_PER_CHUNK),
     };
-    const world = syntheticWorld(30, 6, 5);
     const dir = mkdtempSync(path.join(tmpdir(), 'clicklab-shared-'));
     const write = async (workers: number) => {
       const writers = await Promise.all(['csv', 'jsonl', 'parquet'].map((format) => ClickLogWriter.open(path.join(dir, `w${workers}.${format}`), { truth: true })));
@@ -142,10 +140,9 @@ describe('simulating in worker threads', () => {
   });
 
   it('reports an error in a worker instead of waiting for it', async () => {
-    const { SESSIONS_PER_CHUNK, simulateSearchLog } = await compiled();
+    const { SESSIONS_PER_CHUNK, fileOrderLists, simulateSearchLog } = await compiled();
     const spec: SimulateSearch.SearchLogSpec = {
-      logger: 'file-order',
-      loggingRanker: { trainFraction: 0.01, sample: 'queries', steps: 1 },
+      lists: fileOrderLists(syntheticWorld(30, 8, 2), 5),
       cutoff: 5,
       intervention: 'none',
       relevance: relevanceTable({ mapping: 'linear', scale: 0.4, maxGrade: 2 }),
@@ -162,11 +159,10 @@ describe('simulating in worker threads', () => {
   }, 10_000);
 
   it('stops the workers when the sink fails', async () => {
-    const { SESSIONS_PER_CHUNK, simulateSearchLog } = await compiled();
+    const { SESSIONS_PER_CHUNK, fileOrderLists, simulateSearchLog } = await compiled();
     const clickModelSpec = { type: 'cascade' } as const;
     const spec: SimulateSearch.SearchLogSpec = {
-      logger: 'file-order',
-      loggingRanker: { trainFraction: 0.01, sample: 'queries', steps: 1 },
+      lists: fileOrderLists(syntheticWorld(30, 8, 2), 5),
       cutoff: 5,
       intervention: 'none',
       relevance: relevanceTable({ mapping: 'linear', scale: 0.4, maxGrade: 2 }),

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { randomStream } from '../../src/core/random.js';
 import { readClickLog } from '../../src/data/index.js';
 import type { LoggedClicks } from '../../src/data/click-log-table.js';
-import { simulateSearchLog, type SearchLogSpec } from '../../src/simulation/search-log/simulate.js';
+import { fileOrderLists, simulateSearchLog, type SearchLogSpec } from '../../src/simulation/search-log/simulate.js';
 import { createClickModel } from '../../src/simulation/click-models/index.js';
 import { relevanceTable } from '../../src/simulation/relevance.js';
 import { syntheticWorld } from '../helpers/synthetic.js';
@@ -62,8 +62,7 @@ describe('clicklab simulate', () => {
   it('gives the same log from the same seed, chunk by chunk', async () => {
     const world = syntheticWorld(30, 8, 2);
     const spec: SearchLogSpec = {
-      logger: 'file-order',
-      loggingRanker: { trainFraction: 0.01, sample: 'queries', steps: 1 },
+      lists: fileOrderLists(world, 5),
       cutoff: 5,
       intervention: 'none',
       relevance: relevanceTable({ mapping: 'linear', scale: 0.4, maxGrade: 2 }),

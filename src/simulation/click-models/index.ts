@@ -1,6 +1,6 @@
 import { ConfigError } from '../../core/errors.js';
 import type { ClickModel } from '../click-model.js';
-import { EXAMINATION_PROFILES, EYE_TRACKING_PROFILE, examinationProbabilities, type ExaminationProfile } from '../examination.js';
+import { EXAMINATION_PROFILES, EYE_TRACKING_PROFILE, examinationProbabilities, relativeToFirst, type ExaminationProfile } from '../examination.js';
 import { CascadeModel } from './cascade.js';
 import { DynamicBayesianNetworkModel } from './dbn.js';
 import { DependentClickModel } from './dcm.js';
@@ -183,4 +183,19 @@ function checkKeys(spec: object, allowed: readonly string[], path: string): void
 function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
   return typeof value === 'number' ? String(value) : JSON.stringify(value);
+}
+
+/**
+ * What a debiasing learner can be told about a PBM or trust-bias click model over `numRanks` ranks
+ * (ranks past the model's last reuse its last value): the examination propensities relative to rank
+ * 1, and the affine form P(C_k = 1) = α_k P(R = 1) + β_k (PBM: α = κ, β = 0).
+ */
+export function clickModelBias(model: ClickModel, numRanks: number, field: string): { propensities: number[]; alpha: number[]; beta: number[] } {
+  if (!(model instanceof PositionBasedModel) && !(model instanceof TrustBiasModel)) {
+    throw new ConfigError(field, `the learners know the parameters of a pbm or trust-bias click model, found "${model.name}"`);
+  }
+  const kappa = model.examination;
+  const examination = Float64Array.from({ length: numRanks }, (_, k) => kappa[Math.min(k, kappa.length - 1)]);
+  const affine = model instanceof TrustBiasModel ? model.affine(numRanks) : { alpha: examination, beta: new Float64Array(numRanks) };
+  return { propensities: Array.from(relativeToFirst(examination)), alpha: Array.from(affine.alpha), beta: Array.from(affine.beta) };
 }

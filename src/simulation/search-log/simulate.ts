@@ -5,15 +5,12 @@ import { ClickLabError } from '../../core/errors.js';
 import type { RandomStream } from '../../core/random.js';
 import type { RankingData } from '../../core/types.js';
 import type { LoggedClicks } from '../../data/click-log-table.js';
-import { rankByScores } from '../../policies/ranking.js';
 import type { ClickModel } from '../click-model.js';
 import type { ClickModelSpec } from '../click-models/index.js';
 import { relevanceProbabilities } from '../relevance.js';
 import type { DisplayedLists } from '../sessions.js';
 import type { ChunkRequest, ChunkResult, ChunkWorkerInput } from './chunk-worker.js';
-import type { Scenario } from '../../studies/ultr/scenario.js';
 import { chunkInSlot, copyChunk, sharedChunkSlot, simulateSearchChunk, type SearchWorld } from './chunk.js';
-import { trainLoggingRanker } from '../../studies/ultr/run.js';
 
 /**
  * Sessions per chunk. Each chunk draws from its own derived stream, so a log is the same whether it
@@ -27,10 +24,9 @@ import { trainLoggingRanker } from '../../studies/ultr/run.js';
 export const SESSIONS_PER_CHUNK = 1 << 14;
 
 export interface SearchLogSpec {
-  /** `linear`: the protocol's logging ranker (a linear model on 1% of the training queries); `file-order`: the data set's own order. */
-  readonly logger: 'linear' | 'file-order';
-  readonly loggingRanker: Scenario['loggingRanker'];
-  /** Users see the top `cutoff` results. */
+  /** What users are shown for each query (e.g. `fileOrderLists`, or a logging ranker's top results). */
+  readonly lists: DisplayedLists;
+  /** The length of the longest list users are shown (the click model's ranks). */
   readonly cutoff: number;
   /** `shuffle`: each session shows the logger's top `cutoff` in a uniformly random order (RandTop-n). */
   readonly intervention: 'none' | 'shuffle';
@@ -67,13 +63,16 @@ export interface SimulateSearchOptions {
   readonly releaseChunks?: boolean;
 }
 
-/** The displayed lists of a search world: the logger's top `cutoff` for every query. */
-export function displayedLists(data: RankingData, spec: SearchLogSpec, rng: RandomStream): DisplayedLists {
-  if (spec.logger === 'file-order') return rankByScores(data, new Float32Array(data.labels.length), spec.cutoff);
-  const logger = trainLoggingRanker(data, spec.loggingRanker, { batchSize: 256, learningRate: 0.05, clipNorm: 5 }, rng.derive('logging'));
-  const lists = rankByScores(data, logger.scoreArray(data.features), spec.cutoff);
-  logger.dispose();
-  return lists;
+/** The data set's own order: the first `cutoff` candidates of every query, as listed. */
+export function fileOrderLists(data: RankingData, cutoff: number): DisplayedLists {
+  const numQueries = data.queryOffsets.length - 1;
+  const offsets = new Int32Array(numQueries + 1);
+  for (let q = 0; q < numQueries; q++) offsets[q + 1] = offsets[q] + Math.min(cutoff, data.queryOffsets[q + 1] - data.queryOffsets[q]);
+  const documents = new Int32Array(offsets[numQueries]);
+  for (let q = 0; q < numQueries; q++) {
+    for (let i = offsets[q]; i < offsets[q + 1]; i++) documents[i] = data.queryOffsets[q] + i - offsets[q];
+  }
+  return { offsets, documents };
 }
 
 const WORKER_ENTRY = new URL('./chunk-worker.js', import.meta.url);
@@ -82,7 +81,7 @@ const WORKER_ENTRY = new URL('./chunk-worker.js', import.meta.url);
  * Simulate a search click log chunk by chunk (each SESSIONS_PER_CHUNK sessions, the last one
  * fewer; see `simulateSearchChunk`) and hand every chunk to `sink` in order, e.g. a
  * ClickLogWriter: memory stays bounded by a few chunks. With `workers` > 1 the chunks are
- * simulated in worker threads; the logging ranker is trained here either way.
+ * simulated in worker threads.
  */
 export async function simulateSearchLog(
   data: RankingData,
@@ -101,7 +100,7 @@ export async function simulateSearchLog(
     throw new ClickLabError('worker threads need the compiled library (npm run build); simulate with workers = 1 from TypeScript sources');
   }
   const world: SearchWorld = {
-    lists: displayedLists(data, spec, rng),
+    lists: spec.lists,
     relevance: relevanceProbabilities(data.labels, spec.relevance),
     clickModel: spec.clickModel,
     intervention: spec.intervention,

@@ -2,16 +2,17 @@ import { randomStream, type RandomStream } from '../../core/random.js';
 import { ClickLabError } from '../../core/errors.js';
 import type { ClickLog, RankingData } from '../../core/types.js';
 import { parseMetric, perQueryMetric, type MetricSpec } from '../../evaluation/metrics.js';
-import { groupRowsByQuery, labelBatches, queryLists } from '../../learning/batches.js';
 import { trainFromClicks, type ClickLearnerSpec } from '../../learning/click-learners.js';
 import { ScoringModel, type Scorer } from '../../learning/model.js';
-import { listwiseObjective } from '../../learning/objectives.js';
 import { estimatePropensitiesByHarvesting, estimatePropensitiesFromShuffle, estimatePropensitiesFromSwaps } from '../../learning/propensity-estimation.js';
+import { labelBatches } from '../../learning/batches.js';
+import { trainLoggingRanker } from '../../learning/logging-ranker.js';
+import { listwiseObjective } from '../../learning/objectives.js';
 import { train } from '../../learning/trainer.js';
 import { rankByScores } from '../../policies/ranking.js';
 import { PositionBasedModel, type ClickModel } from '../../simulation/click-model.js';
-import { TrustBiasModel, defaultTrustParameters } from '../../simulation/click-models/trust-bias.js';
-import { examinationProbabilities, relativeToFirst } from '../../simulation/examination.js';
+import { clickModelBias, defaultTrustParameters, TrustBiasModel } from '../../simulation/click-models/index.js';
+import { examinationProbabilities } from '../../simulation/examination.js';
 import { gradedRelevanceTable, relevanceProbabilities } from '../../simulation/relevance.js';
 import { simulateSessions, type DisplayedLists } from '../../simulation/sessions.js';
 import type { LearnerSpec, Scenario } from './scenario.js';
@@ -68,14 +69,10 @@ export interface SeedLog {
 /** The scenario's click model (PBM or trust bias) over its examination profile, with its affine form. */
 export function scenarioClickModel(cm: Scenario['clickModel']): { clickModel: ClickModel; truePropensities: number[]; alpha: number[]; beta: number[] } {
   const examination = examinationProbabilities({ profile: cm.examination, eta: cm.eta }, cm.cutoff);
-  const truePropensities = Array.from(relativeToFirst(examination));
-  if (cm.type === 'trust-bias') {
-    const { epsilonPlus, epsilonMinus } = defaultTrustParameters(cm.cutoff);
-    const model = new TrustBiasModel(examination, epsilonPlus, epsilonMinus);
-    const { alpha, beta } = model.affine(cm.cutoff);
-    return { clickModel: model, truePropensities, alpha: Array.from(alpha), beta: Array.from(beta) };
-  }
-  return { clickModel: new PositionBasedModel(examination), truePropensities, alpha: Array.from(examination), beta: new Array<number>(cm.cutoff).fill(0) };
+  const trust = defaultTrustParameters(cm.cutoff);
+  const clickModel = cm.type === 'trust-bias' ? new TrustBiasModel(examination, trust.epsilonPlus, trust.epsilonMinus) : new PositionBasedModel(examination);
+  const { propensities, alpha, beta } = clickModelBias(clickModel, cm.cutoff, 'clickModel');
+  return { clickModel, truePropensities: propensities, alpha, beta };
 }
 
 /**
@@ -172,37 +169,6 @@ export function runSeed(scenario: Scenario, data: PreparedData, seed: number, op
   }
 
   return { seed, methods, sessionsWithClicks: shareWithClicks(log), estimatedPropensities: estimated };
-}
-
-/**
- * The logging ranker: a linear model trained (listwise softmax) on the true labels of a random
- * fraction of the training queries (their full lists) or of the training lines (grouped by query,
- * ULTRA's protocol).
- */
-export function trainLoggingRanker(
-  data: RankingData,
-  spec: Scenario['loggingRanker'],
-  training: Pick<Scenario['training'], 'batchSize' | 'learningRate' | 'clipNorm'>,
-  rng: RandomStream,
-): ScoringModel {
-  const sampleRng = rng.derive('sample');
-  let lists: Int32Array[];
-  if (spec.sample === 'queries') {
-    const numQueries = data.queryOffsets.length - 1;
-    lists = queryLists(data, sampleRng.sampleWithoutReplacement(numQueries, Math.max(1, Math.round(spec.trainFraction * numQueries))));
-  } else {
-    const numDocuments = data.labels.length;
-    lists = groupRowsByQuery(data, sampleRng.sampleWithoutReplacement(numDocuments, Math.max(1, Math.round(spec.trainFraction * numDocuments))));
-  }
-  const logger = new ScoringModel({ type: 'linear' }, data.numFeatures, rng.derive('init'));
-  train(logger, listwiseObjective(), labelBatches(data, Math.min(training.batchSize, lists.length), lists), {
-    steps: spec.steps,
-    learningRate: training.learningRate,
-    clipNorm: training.clipNorm,
-    evalEvery: spec.steps,
-    rng: rng.derive('batches'),
-  });
-  return logger;
 }
 
 /** What a scenario learner needs to know: oracle or estimated propensities, the affine click parameters. */

@@ -5,6 +5,7 @@ import { parseMetric } from '../../evaluation/metrics.js';
 import { DEFAULT_EM_ITERATIONS } from '../../fitting/fit.js';
 import { FITTED_MODEL_TYPES, type FittedModelType } from '../../fitting/model.js';
 import type { ModelSpec } from '../../learning/model.js';
+import type { LoggingRankerSpec } from '../../learning/logging-ranker.js';
 import { array, checkKeys, integer, number, object, oneOf, string, type Json, type JsonObject } from '../../core/validate.js';
 
 /**
@@ -38,11 +39,7 @@ export interface Scenario {
   readonly name: string;
   readonly description: string;
   readonly dataset: { readonly name: 'mq2008'; readonly fold: number } | { readonly name: 'letor'; readonly train: string; readonly validation: string; readonly test: string; readonly normalization: 'per-feature' | 'per-query' | 'none' };
-  /**
-   * The logging ranker: linear, trained on true labels of a random `trainFraction` of the training
-   * `queries` (their full lists) or `lines` (single documents, grouped by query: ULTRA's protocol).
-   */
-  readonly loggingRanker: { readonly trainFraction: number; readonly sample: 'queries' | 'lines'; readonly steps: number };
+  readonly loggingRanker: LoggingRankerSpec;
   readonly clickModel: {
     /** `trust-bias`: Vardasbi et al.'s ε⁺_k, ε⁻_k on top of the examination (epsilon then maps grades to P(relevant)). */
     readonly type: 'pbm' | 'trust-bias';

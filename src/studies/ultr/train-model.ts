@@ -12,8 +12,7 @@ import { trainFromClicks, type ClickLearnerSpec, type ClickLearnerType } from '.
 import { ScoringModel, type ModelSpec } from '../../learning/model.js';
 import { applyNormalization, saveModel, type FeatureNormalization, type ModelDescription } from '../../learning/model-io.js';
 import type { TrainingHistory } from '../../learning/trainer.js';
-import { createClickModel, PositionBasedModel, TrustBiasModel, type ClickModelSpec } from '../../simulation/click-models/index.js';
-import { relativeToFirst } from '../../simulation/examination.js';
+import { clickModelBias, createClickModel, type ClickModelSpec } from '../../simulation/click-models/index.js';
 import { prepareData } from './prepare-data.js';
 import { loadExperiment } from '../../runner/experiment.js';
 import type { Scenario, ScenarioOverrides } from './scenario.js';
@@ -160,16 +159,8 @@ async function loadClicks(source: ClickSource): Promise<LoadedClicks> {
   for (let s = 0; s + 1 < log.sessionOffsets.length; s++) longest = Math.max(longest, log.sessionOffsets[s + 1] - log.sessionOffsets[s]);
   const known: LoadedClicks['known'] = {};
   if (source.clickModel) {
-    const clickModel = createClickModel(source.clickModel, longest, 'click-model');
-    if (!(clickModel instanceof PositionBasedModel) && !(clickModel instanceof TrustBiasModel)) {
-      throw new ConfigError('click-model', `the learners know the parameters of a pbm or trust-bias click model, found "${clickModel.name}"`);
-    }
-    const kappa = clickModel.examination;
-    const examination = Float64Array.from({ length: longest }, (_, k) => kappa[Math.min(k, kappa.length - 1)]);
-    known.propensities = Array.from(relativeToFirst(examination));
-    const affine = clickModel instanceof TrustBiasModel ? clickModel.affine(longest) : { alpha: examination, beta: new Float64Array(longest) };
-    known.alpha = Array.from(affine.alpha);
-    known.beta = Array.from(affine.beta);
+    const { propensities, alpha, beta } = clickModelBias(createClickModel(source.clickModel, longest, 'click-model'), longest, 'click-model');
+    Object.assign(known, { propensities, alpha, beta });
   }
   let maxGrade = 1;
   for (const d of [train, validation]) for (const y of d.labels) maxGrade = Math.max(maxGrade, y);
