@@ -5,8 +5,9 @@ import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { ConfigError } from '../core/errors.js';
 import { stderrProgress } from '../core/progress.js';
 import { loadOpenBanditPriors, readOpenBanditLog, type OpenBanditCampaign, type OpenBanditPolicy } from '../data/open-bandit.js';
-import { formatComparisonTable, runEstimatorComparison, type ComparisonClickModel } from '../studies/ope/estimator-comparison.js';
-import { bernoulliTsActionDistribution, estimateOnOpenBanditLog, formatOpeTable, runOpenBanditProtocol } from '../studies/ope/open-bandit-protocol.js';
+import type { SlateClickModel } from '../simulation/slate-world.js';
+import { formatComparisonTable, runEstimatorComparison } from '../studies/ope/estimator-comparison.js';
+import { estimateOnOpenBanditLog, formatOpeTable, policyActionDistribution, runOpenBanditProtocol } from '../studies/ope/open-bandit-protocol.js';
 import { mean } from '../evaluation/statistics.js';
 import { positiveIntegers } from './checks.js';
 
@@ -25,7 +26,7 @@ interface OpeArgs {
   lambda?: number;
   folds: number;
   seed: number;
-  clickModel: ComparisonClickModel;
+  clickModel: SlateClickModel;
   sizes: number[];
   seeds: number;
   out: string;
@@ -85,15 +86,8 @@ export const opeCommand = {
     let result: unknown;
     if (args.log !== undefined) {
       const log = await readOpenBanditLog(args.log);
-      const K = log.numPositions;
-      let perItemPosition: Float64Array;
-      if (args.policy === 'uniform') {
-        perItemPosition = new Float64Array(log.numItems * K).fill(1 / log.numItems);
-      } else {
-        const priors = args.prior !== undefined ? await readPriors(args.prior, args.campaign) : await loadOpenBanditPriors(args.campaign);
-        if (priors.alpha.length !== log.numItems) throw new ConfigError('--prior', `expected ${log.numItems} priors (one per item of ${args.log}), found ${priors.alpha.length}`);
-        perItemPosition = bernoulliTsActionDistribution(priors.alpha, priors.beta, K, args.draws, args.seed);
-      }
+      const priors = args.policy === 'bts' ? (args.prior !== undefined ? await readPriors(args.prior, args.campaign) : await loadOpenBanditPriors(args.campaign)) : null;
+      const perItemPosition = policyActionDistribution(log, priors ? { ...priors, field: '--prior', source: args.log } : 'uniform', args.draws, args.seed);
       const groundTruth = args.truthLog === undefined ? undefined : mean((await readOpenBanditLog(args.truthLog)).reward);
       progress.start('estimators', 8);
       const table = estimateOnOpenBanditLog(log, perItemPosition, { resamples: args.resamples, level: args.level, lambda: args.lambda, folds: args.folds, seed: args.seed, groundTruth, onEstimator: (done, _, name) => progress.update(done, name) });

@@ -1,6 +1,8 @@
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { ConfigError } from '../core/errors.js';
 import { stderrProgress } from '../core/progress.js';
+import { loadSingleCell } from '../runner/experiment.js';
+import type { Scenario } from '../studies/ultr/scenario.js';
 import { trainModel, type ClickSource } from '../studies/ultr/train-model.js';
 import { BACKEND_CHOICES, initBackend, type BackendChoice } from '../learning/backend.js';
 import { CLICK_LEARNER_TYPES, type ClickLearnerType } from '../learning/click-learners.js';
@@ -95,7 +97,7 @@ export const trainCommand = {
     }
     if (args.dataset !== 'mq2008') throw new ConfigError('--dataset', `expected "mq2008" (other sets: --train/--validation), found "${args.dataset}"`);
     const clicks: ClickSource = args.scenario
-      ? { scenario: args.scenario, seed: args.seed, overrides: { fold: args.fold } }
+      ? { scenario: loadSingleCell(args.scenario, 'ultr', 'train', { fold: args.fold }) as Scenario, file: args.scenario, seed: args.seed }
       : {
           log: args.log!,
           data: args.train ? { train: args.train, validation: args.validation!, normalization: args.normalization } : { dataset: 'mq2008', fold: args.fold ?? 1 },

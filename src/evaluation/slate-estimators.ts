@@ -128,15 +128,3 @@ export const SelfNormalizedSlateIndependentIPS = slateEstimator('itemPosition', 
 export const SelfNormalizedSlateRewardInteractionIPS = slateEstimator('cascade', true, 'snrips');
 
 export type SlateEstimator = SlateIPSBase;
-
-/** The six slate estimators, in OBP's order. */
-export function allSlateEstimators(): SlateEstimator[] {
-  return [
-    new SlateStandardIPS(),
-    new SlateIndependentIPS(),
-    new SlateRewardInteractionIPS(),
-    new SelfNormalizedSlateStandardIPS(),
-    new SelfNormalizedSlateIndependentIPS(),
-    new SelfNormalizedSlateRewardInteractionIPS(),
-  ];
-}

@@ -1,22 +1,8 @@
 import type { RandomStream } from '../core/random.js';
 import type { ClickLog } from '../core/types.js';
-import type { ClickModel } from '../simulation/click-model.js';
+import type { BanditWorld } from '../simulation/bandit-world.js';
 import { allObserved, cascadeObserved } from './bandits/common.js';
 import type { SlatePolicy } from './slate-policy.js';
-
-/**
- * A slate world: user u clicks item i, once examined, with probability
- * `attractiveness[u · numItems + i]`, and examines positions as `clickModel` says. With one user
- * (the default) the world is non-contextual; with several, each round's user is drawn uniformly
- * and passed to the policy as its context.
- */
-export interface BanditWorld {
-  readonly numItems: number;
-  readonly numUsers?: number;
-  /** numUsers × numItems, row-major. */
-  readonly attractiveness: Float64Array;
-  readonly clickModel: ClickModel;
-}
 
 export interface OnlineOptions {
   readonly rounds: number;

@@ -62,6 +62,19 @@ export function loadExperiment(file: string, overrides: ExperimentOverrides = {}
   return parseExperiment(applyOverrides(raw, overrides, file), file);
 }
 
+/**
+ * The one setting of a scenario file for commands that take a single cell (e.g. `clicklab train
+ * --scenario`): a version 1 file, or a version 2 study of kind `study` without a grid.
+ */
+export function loadSingleCell(file: string, study: string, command: string, overrides: ExperimentOverrides = {}): unknown {
+  const experiment = loadExperiment(file, overrides);
+  if (experiment.study !== study) throw new ConfigError(`${file}: study`, `${command} takes a "${study}" study, found "${experiment.study}"`);
+  if (experiment.cells.length !== 1) {
+    throw new ConfigError(`${file}: grid`, `${command} takes one setting, this scenario has ${experiment.cells.length} grid cells (${experiment.cells.map((c) => c.label).join('; ')}): write one cell's values into a scenario without a grid`);
+  }
+  return experiment.cells[0].spec;
+}
+
 function applyOverrides(raw: Json, overrides: ExperimentOverrides, source: string): Json {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return raw;
   const result: JsonObject = { ...raw };

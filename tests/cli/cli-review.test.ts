@@ -128,7 +128,7 @@ describe('clicklab train --scenario', () => {
 
     const grid = path.join(dir, 'grid.json');
     writeFileSync(grid, JSON.stringify({ ...scenario, grid: { 'clickModel.eta': [1, 2] } }));
-    expectCleanError(clicklab('train', '--learner', 'naive', '--scenario', grid, '--out', out), `${grid}: grid: train simulates one setting's log, this scenario has 2 grid cells (eta=1; eta=2)`);
+    expectCleanError(clicklab('train', '--learner', 'naive', '--scenario', grid, '--out', out), `${grid}: grid: train takes one setting, this scenario has 2 grid cells (eta=1; eta=2)`);
   });
 
   it('an invalid field of a scenario without a grid is named as a field, not as a grid cell', () => {

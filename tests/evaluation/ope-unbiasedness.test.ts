@@ -2,10 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { randomStream } from '../../src/core/random.js';
 import { InverseProbabilityWeighting } from '../../src/evaluation/estimators.js';
 import { SlateStandardIPS } from '../../src/evaluation/slate-estimators.js';
+import { createSlateWorld, sampleSimulatedSlateLog } from '../../src/simulation/slate-world.js';
 import {
-  createSlateWorld,
   runEstimatorComparison,
-  sampleSimulatedSlateLog,
   slateInputsOf,
   standardInputsOf,
   type EstimatorComparisonRow,

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadOpenBanditPriors, loadOpenBanditSample } from '../../src/data/open-bandit.js';
-import { bernoulliTsActionDistribution, runOpenBanditProtocol } from '../../src/studies/ope/open-bandit-protocol.js';
+import { bernoulliTsActionDistribution } from '../../src/policies/bandits/bernoulli-ts.js';
+import { runOpenBanditProtocol } from '../../src/studies/ope/open-bandit-protocol.js';
 
 describe('Bernoulli TS action distribution by Monte Carlo', () => {
   it('matches a closed form: P(Beta(2, 1) draw > uniform draw) = 2/3', () => {

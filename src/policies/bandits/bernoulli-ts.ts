@@ -1,4 +1,4 @@
-import type { RandomStream } from '../../core/random.js';
+import { randomStream, type RandomStream } from '../../core/random.js';
 import type { SlatePolicy } from '../slate-policy.js';
 import { sampleBeta } from './beta.js';
 import { checkSizes, type FeedbackSemantics, monteCarloPropensities, perItem, selectTopK } from './common.js';
@@ -94,4 +94,12 @@ export class BernoulliTS implements SlatePolicy {
   posterior(item: number): [number, number] {
     return [this.postAlpha[item], this.postBeta[item]];
   }
+}
+
+/** π(a at k) of Bernoulli TS from Beta priors by Monte Carlo over its own draws: items × K, row-major. */
+export function bernoulliTsActionDistribution(alpha: Float64Array, beta: Float64Array, slateSize: number, draws: number, seed: number): Float64Array {
+  const policy = new BernoulliTS({ numItems: alpha.length, slateSize, alpha, beta });
+  const out = new Float64Array(alpha.length * slateSize);
+  policy.positionPropensities(randomStream(seed).derive('bts-action-dist'), draws, out);
+  return out;
 }

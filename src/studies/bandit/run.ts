@@ -1,24 +1,15 @@
-import { randomStream, type RandomStream } from '../../core/random.js';
+import { randomStream } from '../../core/random.js';
 import { confidenceHalfWidth, mean } from '../../evaluation/statistics.js';
 import { createPolicy } from '../../policies/bandits/factory.js';
 import { bestSlate, runOnline, type OnlineResult } from '../../policies/online.js';
 import type { ClickModel } from '../../simulation/click-model.js';
 import { createClickModel, type ClickModelSpec } from '../../simulation/click-models/index.js';
 import { alignColumns } from '../../core/text-table.js';
+import { drawBanditWorld, type BanditWorldSpec } from '../../simulation/bandit-world.js';
 
 /** A slate-bandit study: several policies against the same simulated worlds, over seeds. */
-export interface BanditStudySpec {
-  readonly numItems: number;
+export interface BanditStudySpec extends BanditWorldSpec {
   readonly slateSize: number;
-  /** Item attractiveness is drawn per seed uniformly from [low, high] (non-contextual worlds). */
-  readonly attractiveness: { readonly low: number; readonly high: number };
-  /**
-   * A contextual world instead: `users` users and the items get d-dimensional features
-   * u, v ~ N(0, 1/√d) per component, and user u clicks item i, once examined, with probability
-   * σ(bias + u·v). Each round's user is drawn uniformly; linear TS sees the features (their
-   * outer product), the other policies only the user index.
-   */
-  readonly contextual?: { readonly users: number; readonly dimension: number; readonly bias: number };
   readonly clickModel: ClickModelSpec;
   /** Policy specs for `createPolicy` (`{ "type": ..., ...params, "label"? }`). */
   readonly policies: readonly unknown[];
@@ -56,7 +47,7 @@ export function runBanditStudy(spec: BanditStudySpec, onRun?: (outcome: PolicyOu
   const perPolicy = new Map<string, OnlineResult[]>();
   for (const seed of spec.seeds) {
     const rng = randomStream(seed);
-    const world = drawWorld(spec, rng.derive('world'));
+    const world = drawBanditWorld(spec, rng.derive('world'));
     const { userFeatures, itemFeatures, attractiveness } = world;
     // κ from the average user's best slate (the first user's in contextual worlds).
     const positionWeights = examinationOfBestSlate(clickModel, attractiveness.subarray(0, spec.numItems), spec.slateSize);
@@ -92,37 +83,6 @@ export function runBanditStudy(spec: BanditStudySpec, onRun?: (outcome: PolicyOu
     };
   });
   return { spec, curves, table, wallSeconds: (performance.now() - started) / 1000 };
-}
-
-/**
- * The world of one seed. Non-contextual: one user, attractiveness uniform in [low, high], and
- * one-hot item features for linear TS (a Gaussian posterior per item). Contextual: see `contextual`.
- */
-function drawWorld(spec: BanditStudySpec, rng: RandomStream) {
-  const n = spec.numItems;
-  if (!spec.contextual) {
-    const { low, high } = spec.attractiveness;
-    return {
-      numUsers: 1,
-      attractiveness: Float64Array.from({ length: n }, () => low + (high - low) * rng.uniform()),
-      userFeatures: [Float64Array.of(1)],
-      itemFeatures: Array.from({ length: n }, (_, i) => Float64Array.from({ length: n }, (_, j) => (i === j ? 1 : 0))),
-    };
-  }
-  const { users, dimension, bias } = spec.contextual;
-  const scale = 1 / Math.sqrt(Math.sqrt(dimension));
-  const features = (count: number) => Array.from({ length: count }, () => Float64Array.from({ length: dimension }, () => scale * rng.normal()));
-  const userFeatures = features(users);
-  const itemFeatures = features(n);
-  const attractiveness = new Float64Array(users * n);
-  for (let u = 0; u < users; u++) {
-    for (let i = 0; i < n; i++) {
-      let dot = bias;
-      for (let j = 0; j < dimension; j++) dot += userFeatures[u][j] * itemFeatures[i][j];
-      attractiveness[u * n + i] = 1 / (1 + Math.exp(-dot));
-    }
-  }
-  return { numUsers: users, attractiveness, userFeatures, itemFeatures };
 }
 
 /**

@@ -13,21 +13,12 @@
  * to the item.
  */
 import { ConfigError } from '../../core/errors.js';
-import { randomStream } from '../../core/random.js';
 import { loadOpenBanditPriors, loadOpenBanditSample, type OpenBanditCampaign, type OpenBanditLog, type OpenBanditPolicy } from '../../data/open-bandit.js';
-import {
-  DirectMethod,
-  DoublyRobust,
-  DoublyRobustWithShrinkage,
-  InverseProbabilityWeighting,
-  SelfNormalizedDR,
-  SelfNormalizedIPW,
-  SwitchDR,
-} from '../../evaluation/estimators.js';
-import type { ActionArray, OffPolicyInputs, PolicyValueEstimator } from '../../evaluation/off-policy.js';
+import type { ActionArray, OffPolicyInputs } from '../../evaluation/off-policy.js';
+import { standardEstimators } from '../../evaluation/registry.js';
 import { crossFitRewardModel, oneHotRewardFeatures, type RewardFeatures } from '../../evaluation/reward-model.js';
 import { mean } from '../../evaluation/statistics.js';
-import { BernoulliTS } from '../../policies/bandits/bernoulli-ts.js';
+import { bernoulliTsActionDistribution } from '../../policies/bandits/bernoulli-ts.js';
 
 export interface OpenBanditProtocolOptions extends Omit<OpenBanditLogEstimateOptions, 'groundTruth'> {
   readonly campaign?: OpenBanditCampaign;
@@ -70,26 +61,21 @@ export interface OpenBanditProtocolResult {
   readonly table: OpeTableRow[];
 }
 
-/** The standard estimators at one λ, in OBP's order. */
-export function standardEstimators(lambda: number): PolicyValueEstimator<OffPolicyInputs>[] {
-  return [
-    new InverseProbabilityWeighting(),
-    new InverseProbabilityWeighting({ lambda }),
-    new SelfNormalizedIPW(),
-    new DirectMethod(),
-    new DoublyRobust(),
-    new SelfNormalizedDR(),
-    new SwitchDR({ lambda }),
-    new DoublyRobustWithShrinkage({ lambda }),
-  ];
-}
-
-/** π(a at k) of Bernoulli TS from Beta priors by Monte Carlo over its own draws: items × K, row-major. */
-export function bernoulliTsActionDistribution(alpha: Float64Array, beta: Float64Array, slateSize: number, draws: number, seed: number): Float64Array {
-  const policy = new BernoulliTS({ numItems: alpha.length, slateSize, alpha, beta });
-  const out = new Float64Array(alpha.length * slateSize);
-  policy.positionPropensities(randomStream(seed).derive('bts-action-dist'), draws, out);
-  return out;
+/**
+ * π_e(item at position) of the policy to evaluate on `log`, items × K row-major: uniform, or
+ * Bernoulli TS from Beta priors (one per item; `field` and `source` name them in errors) by Monte
+ * Carlo over `draws` slates.
+ */
+export function policyActionDistribution(
+  log: OpenBanditLog,
+  policy: 'uniform' | { readonly alpha: Float64Array; readonly beta: Float64Array; readonly field: string; readonly source: string },
+  draws: number,
+  seed: number,
+): Float64Array {
+  const A = log.numItems;
+  if (policy === 'uniform') return new Float64Array(A * log.numPositions).fill(1 / A);
+  if (policy.alpha.length !== A) throw new ConfigError(policy.field, `expected ${A} priors (one per item of ${policy.source}), found ${policy.alpha.length}`);
+  return bernoulliTsActionDistribution(policy.alpha, policy.beta, log.numPositions, draws, seed);
 }
 
 /** The frequency of each item at each position among a log's rows at that position: items × K, row-major. */
@@ -135,18 +121,10 @@ export async function runOpenBanditProtocol(options: OpenBanditProtocolOptions =
   const resamples = options.resamples ?? 10_000;
   const [logged, truthSample] = await Promise.all([loadOpenBanditSample(logging, campaign), loadOpenBanditSample(evaluated, campaign)]);
   const log = logged.log;
-  const A = log.numItems;
-  const K = log.numPositions;
-  let perItemPosition: Float64Array;
-  if (evaluated === 'bts' && options.btsActionDist === 'empirical') {
-    perItemPosition = empiricalActionDistribution(truthSample.log);
-  } else if (evaluated === 'bts') {
-    const priors = await loadOpenBanditPriors(campaign);
-    if (priors.alpha.length !== A) throw new ConfigError('priors', `expected ${A} priors (one per item of the ${campaign} log), found ${priors.alpha.length}`);
-    perItemPosition = bernoulliTsActionDistribution(priors.alpha, priors.beta, K, draws, seed);
-  } else {
-    perItemPosition = new Float64Array(A * K).fill(1 / A);
-  }
+  const perItemPosition =
+    evaluated === 'bts' && options.btsActionDist === 'empirical'
+      ? empiricalActionDistribution(truthSample.log)
+      : policyActionDistribution(log, evaluated === 'bts' ? { ...(await loadOpenBanditPriors(campaign)), field: 'priors', source: `the ${campaign} log` } : 'uniform', draws, seed);
   const groundTruth = mean(truthSample.log.reward);
   const table = estimateOnOpenBanditLog(log, perItemPosition, { ...options, seed, lambda, level, resamples, groundTruth });
   let clicks = 0;

@@ -1,9 +1,10 @@
 import { ConfigError } from '../../core/errors.js';
 import { nearest } from '../../core/suggest.js';
-import { allSlateEstimators } from '../../evaluation/slate-estimators.js';
+import { allSlateEstimators, standardEstimators } from '../../evaluation/registry.js';
 import { mean } from '../../evaluation/statistics.js';
-import { runEstimatorComparison, type SlateWorldOptions } from './estimator-comparison.js';
-import { runOpenBanditProtocol, standardEstimators, type OpenBanditProtocolOptions } from './open-bandit-protocol.js';
+import type { SlateWorldOptions } from '../../simulation/slate-world.js';
+import { runEstimatorComparison } from './estimator-comparison.js';
+import { runOpenBanditProtocol, type OpenBanditProtocolOptions } from './open-bandit-protocol.js';
 import type { CellOutcomes, ChartRequest, StudyKind } from '../study-kind.js';
 import { array, checkKeys, describe, integer, number, object, oneOf, type Json } from '../../core/validate.js';
 

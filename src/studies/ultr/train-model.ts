@@ -14,8 +14,7 @@ import { applyNormalization, saveModel, type FeatureNormalization, type ModelDes
 import type { TrainingHistory } from '../../learning/trainer.js';
 import { clickModelBias, createClickModel, type ClickModelSpec } from '../../simulation/click-models/index.js';
 import { prepareData } from './prepare-data.js';
-import { loadExperiment } from '../../runner/experiment.js';
-import type { Scenario, ScenarioOverrides } from './scenario.js';
+import type { Scenario } from './scenario.js';
 import { evaluateModel, simulateSeedLog, type PreparedData } from './run.js';
 
 /** Where the clicks come from: a click-log file over a data set's training split, or a scenario's simulated log. */
@@ -27,7 +26,12 @@ export type ClickSource =
       /** The click model, when known: IPS takes its examination, the affine and doubly robust learners its α, β. */
       readonly clickModel?: ClickModelSpec;
     }
-  | { readonly scenario: string; readonly seed: number; readonly overrides?: ScenarioOverrides };
+  | {
+      /** A ULTR scenario (one cell, as `loadSingleCell` gives it), the file it came from, and the seed whose log to simulate. */
+      readonly scenario: Scenario;
+      readonly file: string;
+      readonly seed: number;
+    };
 
 export interface TrainModelOptions {
   readonly learner: { readonly type: ClickLearnerType; readonly maxWeight?: number; readonly maxRelevanceWeight?: number; readonly propensityLearningRate?: number; readonly propensities?: readonly number[]; readonly fitModel?: FittedModelType; readonly emIterations?: number };
@@ -110,19 +114,9 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
   return { description, history: result.history, validation: result.history.bestValidation };
 }
 
-/** The ULTR scenario whose log to simulate: a version 1 file, or a version 2 `ultr` study with one cell (no grid). */
-function loadTrainingScenario(file: string, overrides: ScenarioOverrides = {}): Scenario {
-  const experiment = loadExperiment(file, overrides);
-  if (experiment.study !== 'ultr') throw new ConfigError(`${file}: study`, `train simulates the click log of a "ultr" study, found "${experiment.study}"`);
-  if (experiment.cells.length !== 1) {
-    throw new ConfigError(`${file}: grid`, `train simulates one setting's log, this scenario has ${experiment.cells.length} grid cells (${experiment.cells.map((c) => c.label).join('; ')}): write one cell's values into a scenario without a grid`);
-  }
-  return experiment.cells[0].spec as Scenario;
-}
-
 async function loadClicks(source: ClickSource): Promise<LoadedClicks> {
   if ('scenario' in source) {
-    const scenario = loadTrainingScenario(source.scenario, source.overrides);
+    const scenario = source.scenario;
     const data: PreparedData = prepareData(scenario);
     const world = simulateSeedLog(scenario, data, source.seed);
     world.logger.dispose();
@@ -133,7 +127,7 @@ async function loadClicks(source: ClickSource): Promise<LoadedClicks> {
       normalization: scenario.dataset.name === 'letor' && scenario.dataset.normalization !== 'none' ? unsupportedNormalization(scenario.dataset.normalization) : { type: 'none' },
       log: world.log,
       known: { propensities: world.truePropensities, alpha: world.alpha, beta: world.beta },
-      origin: { scenario: source.scenario, seed: source.seed, dataset: scenario.dataset, clickModel: scenario.clickModel },
+      origin: { scenario: source.file, seed: source.seed, dataset: scenario.dataset, clickModel: scenario.clickModel },
     };
   }
   let train: RankingData;
