@@ -3,7 +3,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { ClickLabError, ConfigError } from '../core/errors.js';
-import { describeAdapter, firstLine, packageVersion, probeWebGpu, WEBGPU_BACKEND_PACKAGE } from './webgpu.js';
+import { describeAdapter, firstLine, gpuPlausible, installWebGpu, packageVersion, probeWebGpu, WEBGPU_BACKEND_PACKAGE } from './webgpu.js';
 
 export const BACKEND_CHOICES = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
@@ -57,8 +57,8 @@ let current: BackendInfo | null = null;
 
 /**
  * Select the TF.js backend once per process. `auto` takes, in order: native TensorFlow on a GPU
- * (tfjs-node-gpu, when TensorFlow really placed its device on a GPU), WebGPU on a hardware adapter,
- * native TensorFlow on the CPU, WebAssembly, plain JavaScript. A software WebGPU adapter (Mesa's
+ * (tfjs-node-gpu, when TensorFlow really placed its device on a GPU), WebGPU on a hardware adapter
+ * (probed, in a child process, only where a GPU device node exists), native TensorFlow on the CPU, WebAssembly, plain JavaScript. A software WebGPU adapter (Mesa's
  * lavapipe) is slower than wasm and only used when asked for (`webgpu`). A named backend fails
  * with the reason when it does not work.
  */
@@ -81,13 +81,13 @@ export async function initBackend(choice: BackendChoice = 'auto'): Promise<Backe
     if (choice === 'tensorflow') {
       throw new ClickLabError(`backend "tensorflow" is not available: ${fallbacks.join('; ')}. Use --backend wasm or cpu.`);
     }
-    const webgpu = await loadWebGpu();
+    const webgpu = await loadWebGpu('auto');
     if (webgpu.ok && !webgpu.software) return use('webgpu', webgpu.description);
     fallbacks.push(`webgpu: ${webgpu.ok ? `${webgpu.description}: slower than wasm, used only with --backend webgpu` : webgpu.reason}`);
     if (native) return use('tensorflow', native.description);
   }
   if (choice === 'webgpu') {
-    const webgpu = await loadWebGpu();
+    const webgpu = await loadWebGpu('use');
     if (!webgpu.ok) throw new ClickLabError(`backend "webgpu" is not available: ${webgpu.reason}`);
     return use('webgpu', webgpu.description);
   }
@@ -118,11 +118,14 @@ export async function backendReport(): Promise<BackendStatus[]> {
         ? { backend: 'tensorflow (CPU)', available: true, detail: `${native.pkg} places ops on the GPU; the CPU build is not needed` }
         : { backend: 'tensorflow (CPU)', available: false, detail: reasons.find((r) => r.startsWith(`${NATIVE_CPU_PACKAGE}:`)) ?? reasons.join('; ') },
   );
-  const webgpu = await loadWebGpu();
+  // Probed in a child process whether or not auto would: Dawn's own messages explain a failure.
+  const webgpu = await loadWebGpu('report');
+  const gpu = gpuPlausible();
+  const autoNote = gpu.plausible ? '' : `; auto does not probe it here: ${gpu.why}`;
   report.push(
     webgpu.ok
-      ? { backend: 'webgpu', available: true, detail: `${webgpu.description}${webgpu.software ? ' (auto skips a software adapter: slower than wasm)' : ''}` }
-      : { backend: 'webgpu', available: false, detail: webgpu.reason },
+      ? { backend: 'webgpu', available: true, detail: `${webgpu.description}${webgpu.software ? ' (auto skips a software adapter: slower than wasm)' : autoNote ? ` (${autoNote.slice(2)})` : ''}` }
+      : { backend: 'webgpu', available: false, detail: `${webgpu.reason}${webgpu.diagnostics ? `; Dawn said: ${webgpu.diagnostics}` : ''}${autoNote}` },
   );
   const wasm = await initWasm();
   report.push(wasm.ok ? { backend: 'wasm', available: true, detail: wasm.description } : { backend: 'wasm', available: false, detail: wasm.reason });
@@ -163,22 +166,32 @@ async function loadNative(fallbacks: string[]): Promise<NativeProbe | null> {
   return null;
 }
 
-type WebGpuLoad = { ok: true; software: boolean; description: string } | { ok: false; reason: string };
+type WebGpuLoad = { ok: true; software: boolean; description: string } | { ok: false; reason: string; diagnostics?: string };
 
-/** Probe the adapter, then import TF.js's WebGPU backend (which needs navigator.gpu at import). */
-async function loadWebGpu(): Promise<WebGpuLoad> {
+/**
+ * WebGPU for `mode`: `use` (--backend webgpu) probes, installs Dawn in this process and imports
+ * TF.js's WebGPU backend (which needs navigator.gpu at import); `auto` probes only where a GPU is
+ * plausible and installs only a hardware adapter; `report` (clicklab doctor) probes and installs
+ * nothing. The probe runs Dawn in a child process, so looking for an adapter prints nothing here
+ * (Dawn writes its warnings from native code: "Couldn't load Vulkan", lavapipe's reduced limits).
+ */
+async function loadWebGpu(mode: 'use' | 'auto' | 'report'): Promise<WebGpuLoad> {
+  if (mode === 'auto') {
+    const gpu = gpuPlausible();
+    if (!gpu.plausible) return { ok: false, reason: `not probed by auto: ${gpu.why} (--backend webgpu and clicklab doctor probe it)` };
+  }
   const probe = await probeWebGpu();
   if (!probe.ok) return probe;
+  const description = `WebGPU on ${describeAdapter(probe.adapter)} (webgpu ${probe.version}, ${WEBGPU_BACKEND_PACKAGE} ${packageVersion(WEBGPU_BACKEND_PACKAGE)})`;
+  if (mode === 'report' || (mode === 'auto' && probe.adapter.software)) return { ok: true, software: probe.adapter.software, description };
+  const installed = await installWebGpu();
+  if (!installed.ok) return installed;
   try {
     await import(WEBGPU_BACKEND_PACKAGE);
   } catch (error) {
     return { ok: false, reason: `${WEBGPU_BACKEND_PACKAGE} does not load: ${firstLine(error)}` };
   }
-  return {
-    ok: true,
-    software: probe.adapter.software,
-    description: `WebGPU on ${describeAdapter(probe.adapter)} (webgpu ${probe.version}, ${WEBGPU_BACKEND_PACKAGE} ${packageVersion(WEBGPU_BACKEND_PACKAGE)})`,
-  };
+  return { ok: true, software: probe.adapter.software, description };
 }
 
 async function initWasm(): Promise<{ ok: true; description: string } | { ok: false; reason: string }> {

@@ -137,3 +137,42 @@ describe('clicklab train --scenario', () => {
     expectCleanError(clicklab('train', '--learner', 'naive', '--scenario', bad, '--out', dir), `${bad}: sessions: expected an integer ≥ 1, found -1`);
   });
 });
+
+describe("probing WebGPU prints none of Dawn's native warnings", () => {
+  // Dawn writes from native code straight to stderr: "Warning: Couldn't load Vulkan:
+  // libvulkan.so.1 ... at operator() (.../BackendVk.cpp:368)" without a Vulkan loader,
+  // "maxDynamic...BuffersPerPipelineLayout artificially reduced" on lavapipe. The probe runs Dawn in
+  // a child process and keeps what it wrote for `clicklab doctor` only.
+  const native = /Vulkan|Dawn|^Warning:|BackendVk|artificially reduced|at operator\(\)/m;
+  const dir = mkdtempSync(path.join(tmpdir(), 'clicklab-dawn-quiet-'));
+  const scenario = path.join(dir, 'tiny.json');
+  writeFileSync(
+    scenario,
+    JSON.stringify({ schema: 'clicklab/scenario@2', name: 'tiny', study: 'ultr', loggingRanker: { trainFraction: 0.01, steps: 10 }, sessions: 300, training: { steps: 2, evalEvery: 2 }, learners: ['naive'], seeds: [1] }),
+  );
+  const train = (name: string, env: NodeJS.ProcessEnv) =>
+    spawnSync(process.execPath, [cli, 'train', '--learner', 'naive', '--scenario', scenario, '--steps', '2', '--eval-every', '2', '--backend', 'auto', '--out', path.join(dir, name), '--quiet'], {
+      encoding: 'utf8',
+      env,
+    });
+
+  it('train --backend auto --quiet: an empty stderr, whether or not auto probes WebGPU', () => {
+    const plain = train('plain', { ...process.env, CLICKLAB_DAWN_OPTIONS: '' });
+    expect(plain.status, plain.stderr).toBe(0);
+    expect(plain.stderr).not.toMatch(native);
+    expect(plain.stderr).toBe('');
+    // CLICKLAB_DAWN_OPTIONS makes auto probe even without a GPU device node: Dawn then starts
+    // (in the probe's child process) and finds no adapter or a software one, which auto skips.
+    const probed = train('probed', { ...process.env, CLICKLAB_DAWN_OPTIONS: 'backend=vulkan' });
+    expect(probed.status, probed.stderr).toBe(0);
+    expect(probed.stderr).not.toMatch(native);
+    expect(probed.stderr).toBe('');
+  });
+
+  it('doctor reports WebGPU on stdout, with why it is not available, and writes no native warning', () => {
+    const run = spawnSync(process.execPath, [cli, 'doctor'], { encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stderr).not.toMatch(native);
+    expect(run.stdout).toMatch(/^webgpu\s+(yes\s+WebGPU on|no\s+\S)/m);
+  });
+});
