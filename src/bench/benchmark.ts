@@ -11,7 +11,7 @@ import { ScoringModel, type Scorer } from '../learning/model.js';
 import { dlaObjective, ipsObjective, listwiseObjective, type Objective } from '../learning/objectives.js';
 import { train } from '../learning/trainer.js';
 import { rankByScores } from '../policies/ranking.js';
-import { PositionBasedModel } from '../simulation/click-model.js';
+import { PositionBasedModel } from '../simulation/click-models/pbm.js';
 import { createClickModel } from '../simulation/click-models/index.js';
 import { examinationProbabilities, relativeToFirst } from '../simulation/examination.js';
 import { simulateSessions } from '../simulation/sessions.js';
@@ -20,23 +20,10 @@ import { runOnline } from '../policies/online.js';
 import { opeBenchmarkRows } from './ope.js';
 import { recommenderTrainingRows } from './recommender.js';
 import { fittingRows } from './fitting.js';
-import { alignColumns } from '../core/text-table.js';
+import { withRatios, type BenchmarkRow } from './rows.js';
 import { realLogReadingRows } from './real-logs.js';
 import { ultrLearnerRows } from './ultr.js';
 import { fileOrderLists, simulateSearchLog, type SearchLogSpec } from '../simulation/search-log/simulate.js';
-
-/**
- * Throughput benchmarks. Every group has a baseline measured in the same process, and rows are
- * reported as ratios to it, because absolute numbers on a shared machine are noisy.
- */
-export interface BenchmarkRow {
-  readonly group: string;
-  readonly name: string;
-  readonly unit: string;
-  readonly value: number;
-  /** value / the group's baseline value. */
-  readonly ratio: number;
-}
 
 export interface BenchmarkOptions {
   /** Training steps timed per learner (after a warm-up of a tenth of them). */
@@ -63,34 +50,8 @@ export async function runBenchmarks(options: BenchmarkOptions): Promise<Benchmar
   ];
 }
 
-/**
- * The rows in the customary format of benchmark trackers (`bench-results.json`): name, unit,
- * value, and the baseline and ratio where a row has one.
- */
-export function benchmarkRecords(rows: BenchmarkRow[]): { name: string; unit: string; value: number; baseline?: string; ratio?: number }[] {
-  const baselines = new Map<string, string>();
-  for (const r of rows) if (!baselines.has(r.group)) baselines.set(r.group, r.name);
-  return rows.map((r) => {
-    const name = `${r.group}: ${r.name}`;
-    const baseline = baselines.get(r.group)!;
-    return baseline === r.name ? { name, unit: r.unit, value: r.value } : { name, unit: r.unit, value: r.value, baseline: `${r.group}: ${baseline}`, ratio: r.ratio };
-  });
-}
-
-export function formatBenchmarks(rows: BenchmarkRow[]): string {
-  return alignColumns([
-    ['group', 'benchmark', 'throughput', 'unit', 'ratio to baseline'],
-    ...rows.map((r) => [r.group, r.name, r.value >= 100 ? r.value.toFixed(0) : r.value.toFixed(1), r.unit, r.ratio.toFixed(2)]),
-  ]);
-}
-
 /** Runs of each simulation row; the best is reported. */
 const REPEATS = 3;
-
-function withRatios(group: string, unit: string, measured: [string, number][]): BenchmarkRow[] {
-  const baseline = measured[0][1];
-  return measured.map(([name, value]) => ({ group, name, unit, value, ratio: value / baseline }));
-}
 
 /** Random features, grades from the first feature, top-10 lists in file order, PBM clicks. */
 function syntheticClicks(numQueries: number, numFeatures: number): { data: RankingData; source: BatchSource } {

@@ -2,7 +2,7 @@ import { randomStream } from '../core/random.js';
 import { fitClickModel, FITTED_MODEL_TYPES } from '../fitting/index.js';
 import { DynamicBayesianNetworkModel } from '../simulation/click-models/index.js';
 import { simulateSessions } from '../simulation/sessions.js';
-import type { BenchmarkRow } from './benchmark.js';
+import type { BenchmarkRow } from './rows.js';
 
 /**
  * Click-model fitting throughput: each model fitted by 50 EM iterations (PyClick's default; CM's

@@ -11,7 +11,7 @@ import { ScoringModel } from '../learning/model.js';
 import { dlaObjective, ipsObjective, listwiseObjective, type Objective } from '../learning/objectives.js';
 import { createTrainingStep } from '../learning/trainer.js';
 import { rankByScores } from '../policies/ranking.js';
-import { PositionBasedModel } from '../simulation/click-model.js';
+import { PositionBasedModel } from '../simulation/click-models/pbm.js';
 import { examinationProbabilities, relativeToFirst } from '../simulation/examination.js';
 import { simulateSessions } from '../simulation/sessions.js';
 import { alignColumns } from '../core/text-table.js';

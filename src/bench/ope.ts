@@ -6,7 +6,7 @@ import { randomStream } from '../core/random.js';
 import { DoublyRobust, InverseProbabilityWeighting, SelfNormalizedDR } from '../evaluation/estimators.js';
 import type { OffPolicyInputs } from '../evaluation/off-policy.js';
 import { crossFitRewardModel, oneHotRewardFeatures } from '../evaluation/reward-model.js';
-import type { BenchmarkRow } from './benchmark.js';
+import type { BenchmarkRow } from './rows.js';
 import { repeatActionDistribution } from '../studies/ope/open-bandit-protocol.js';
 
 export function opeBenchmarkRows(rows = 10_000): BenchmarkRow[] {

@@ -11,7 +11,7 @@ import { randomStream } from '../core/random.js';
 import { readBaiduUltrClicks } from '../data/baidu-ultr.js';
 import { readClickLog, readGenericClickLog } from '../data/click-log-io.js';
 import { readYandexRelPredLog } from '../data/yandex-relpred.js';
-import type { BenchmarkRow } from './benchmark.js';
+import type { BenchmarkRow } from './rows.js';
 
 /** `sessions` pages of 10 results with one click each, written in four formats and read back. */
 export async function realLogReadingRows(sessions: number): Promise<BenchmarkRow[]> {

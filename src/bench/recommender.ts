@@ -3,7 +3,7 @@ import { randomStream } from '../core/random.js';
 import { estimateItemExposure, ExposurePropensity, type ImplicitFeedback } from '../learning/implicit/feedback.js';
 import type { ImplicitLossSpec } from '../learning/implicit/losses.js';
 import { trainImplicit } from '../learning/implicit/trainer.js';
-import type { BenchmarkRow } from './benchmark.js';
+import type { BenchmarkRow } from './rows.js';
 
 /**
  * Training throughput of the implicit-feedback learners, in user–item pairs per second, as ratios

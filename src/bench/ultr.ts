@@ -3,10 +3,10 @@ import type { RankingData } from '../core/types.js';
 import { trainFromClicks, type ClickLearnerSpec } from '../learning/click-learners.js';
 import { ScoringModel } from '../learning/model.js';
 import { rankByScores } from '../policies/ranking.js';
-import { PositionBasedModel } from '../simulation/click-model.js';
+import { PositionBasedModel } from '../simulation/click-models/pbm.js';
 import { examinationProbabilities, relativeToFirst } from '../simulation/examination.js';
 import { simulateSessions } from '../simulation/sessions.js';
-import type { BenchmarkRow } from './benchmark.js';
+import type { BenchmarkRow } from './rows.js';
 
 /**
  * Documents per second of a training step of every click learner, batch 256 lists × 10 documents

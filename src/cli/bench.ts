@@ -2,7 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { shippedDataPath } from '../data/shipped.js';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { BACKEND_CHOICES, initBackend, type BackendChoice } from '../learning/backend.js';
-import { benchmarkRecords, formatBenchmarks, runBenchmarks } from '../bench/benchmark.js';
+import { runBenchmarks } from '../bench/benchmark.js';
+import { benchmarkRecords, formatBenchmarks } from '../bench/rows.js';
 import { positiveIntegers } from './checks.js';
 
 interface BenchArgs {

@@ -69,3 +69,11 @@ export interface ClickLogTruth {
   /** Whether the slot was examined in this session. */
   readonly examined: Uint8Array;
 }
+
+/** The list each query shows (its top-k documents in rank order), columnar like a RankingData. */
+export interface DisplayedLists {
+  /** Length numQueries + 1: query q shows `documents[offsets[q] .. offsets[q + 1] − 1]`. */
+  readonly offsets: Int32Array;
+  /** Document rows (into the RankingData) in rank order. */
+  readonly documents: Int32Array;
+}

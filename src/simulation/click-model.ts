@@ -32,5 +32,3 @@ export interface ClickModel {
   clickProbabilities(relevance: ArrayLike<number>, length: number, out: Float64Array): void;
 }
 
-// The models live in ./click-models/ (one per file); PBM stays importable from here, where it began.
-export { PositionBasedModel } from './click-models/pbm.js';

@@ -1,6 +1,5 @@
 import type { RandomStream } from '../core/random.js';
-import type { ClickLog, ClickLogTruth } from '../core/types.js';
-import type { DisplayedLists } from './sessions.js';
+import type { ClickLog, ClickLogTruth, DisplayedLists } from '../core/types.js';
 
 /**
  * The rows of simulated PBM sessions, drawn without a click-model call per session: the same

@@ -1,16 +1,10 @@
 import type { RandomStream } from '../core/random.js';
-import { MAX_LIST_LENGTH, type ClickLog, type ClickLogTruth } from '../core/types.js';
+import { MAX_LIST_LENGTH, type ClickLog, type ClickLogTruth, type DisplayedLists } from '../core/types.js';
 import type { ClickModel } from './click-model.js';
 import { PositionBasedModel } from './click-models/pbm.js';
 import { simulatePbmRows } from './pbm-sessions.js';
 
-/** The list each query shows (its top-k documents in rank order), columnar like a RankingData. */
-export interface DisplayedLists {
-  /** Length numQueries + 1: query q shows `documents[offsets[q] .. offsets[q + 1] − 1]`. */
-  readonly offsets: Int32Array;
-  /** Document rows (into the RankingData) in rank order. */
-  readonly documents: Int32Array;
-}
+export type { DisplayedLists } from '../core/types.js';
 
 export interface SessionOptions {
   readonly numSessions: number;

@@ -20,7 +20,7 @@ import { readLetorFileSync } from '../../src/data/letor.js';
 import { featureStats } from '../../src/data/normalize.js';
 import { trainModel } from '../../src/studies/ultr/train-model.js';
 import { rankByScores } from '../../src/policies/ranking.js';
-import { PositionBasedModel } from '../../src/simulation/click-model.js';
+import { PositionBasedModel } from '../../src/simulation/click-models/pbm.js';
 import { examinationProbabilities } from '../../src/simulation/examination.js';
 import { simulateSessions } from '../../src/simulation/sessions.js';
 import { listwiseObjective } from '../../src/learning/objectives.js';

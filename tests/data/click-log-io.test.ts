@@ -8,7 +8,7 @@ import { ConfigError, DataFormatError } from '../../src/core/errors.js';
 import { randomStream } from '../../src/core/random.js';
 import { clickLogFromTable, clickLogToTable, type LoggedClicks } from '../../src/data/click-log-table.js';
 import { ClickLogWriter, clickLogFormatOf, readClickLog, writeClickLog, type ClickLogFormat } from '../../src/data/click-log-io.js';
-import { PositionBasedModel } from '../../src/simulation/click-model.js';
+import { PositionBasedModel } from '../../src/simulation/click-models/pbm.js';
 import { simulateSessions, type DisplayedLists } from '../../src/simulation/sessions.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'clicklab-click-log-'));

@@ -7,7 +7,7 @@ import { trainFromClicks } from '../../src/learning/click-learners.js';
 import { clickModelLabels } from '../../src/learning/click-model-labels.js';
 import { ScoringModel } from '../../src/learning/model.js';
 import { rankByScores } from '../../src/policies/ranking.js';
-import { PositionBasedModel } from '../../src/simulation/click-model.js';
+import { PositionBasedModel } from '../../src/simulation/click-models/pbm.js';
 import { examinationProbabilities } from '../../src/simulation/examination.js';
 import { gradedRelevanceTable, relevanceProbabilities } from '../../src/simulation/relevance.js';
 import { simulateSessions } from '../../src/simulation/sessions.js';

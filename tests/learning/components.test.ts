@@ -7,7 +7,7 @@ import { groupRowsByQuery, labelBatches, queryLists } from '../../src/learning/b
 import { softmaxCrossEntropy } from '../../src/learning/losses.js';
 import { ScoringModel } from '../../src/learning/model.js';
 import { estimatePropensitiesFromShuffle } from '../../src/learning/propensity-estimation.js';
-import { PositionBasedModel } from '../../src/simulation/click-model.js';
+import { PositionBasedModel } from '../../src/simulation/click-models/pbm.js';
 import { examinationProbabilities, relativeToFirst } from '../../src/simulation/examination.js';
 import { simulateSessions } from '../../src/simulation/sessions.js';
 import { syntheticWorld } from '../helpers/synthetic.js';

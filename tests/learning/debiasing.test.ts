@@ -11,7 +11,7 @@ import { ScoringModel } from '../../src/learning/model.js';
 import { train } from '../../src/learning/trainer.js';
 import { rankByScores } from '../../src/policies/ranking.js';
 import { TrustBiasModel, defaultTrustParameters } from '../../src/simulation/click-models/trust-bias.js';
-import { PositionBasedModel } from '../../src/simulation/click-model.js';
+import { PositionBasedModel } from '../../src/simulation/click-models/pbm.js';
 import { examinationProbabilities } from '../../src/simulation/examination.js';
 import { gradedRelevanceTable, relevanceProbabilities } from '../../src/simulation/relevance.js';
 import { simulateSessions } from '../../src/simulation/sessions.js';

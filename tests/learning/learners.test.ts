@@ -9,7 +9,7 @@ import { ScoringModel } from '../../src/learning/model.js';
 import { dlaObjective, ipsObjective, listwiseObjective, type Objective } from '../../src/learning/objectives.js';
 import { train } from '../../src/learning/trainer.js';
 import { rankByScores } from '../../src/policies/ranking.js';
-import { PositionBasedModel } from '../../src/simulation/click-model.js';
+import { PositionBasedModel } from '../../src/simulation/click-models/pbm.js';
 import { examinationProbabilities, relativeToFirst } from '../../src/simulation/examination.js';
 import { gradedRelevanceTable, relevanceProbabilities } from '../../src/simulation/relevance.js';
 import { simulateSessions } from '../../src/simulation/sessions.js';

@@ -3,7 +3,7 @@ import { randomStream } from '../../src/core/random.js';
 import type { ClickLog } from '../../src/core/types.js';
 import { estimatePropensitiesByHarvesting, estimatePropensitiesFromSwaps, harvestInterventions, propensityError } from '../../src/learning/propensity-estimation.js';
 import { rankByScores } from '../../src/policies/ranking.js';
-import { PositionBasedModel } from '../../src/simulation/click-model.js';
+import { PositionBasedModel } from '../../src/simulation/click-models/pbm.js';
 import { examinationProbabilities, relativeToFirst } from '../../src/simulation/examination.js';
 import { gradedRelevanceTable, relevanceProbabilities } from '../../src/simulation/relevance.js';
 import { simulateSessions } from '../../src/simulation/sessions.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { randomStream } from '../../src/core/random.js';
-import { PositionBasedModel } from '../../src/simulation/click-model.js';
+import { PositionBasedModel } from '../../src/simulation/click-models/pbm.js';
 import { EYE_TRACKING_PROFILE, examinationProbabilities } from '../../src/simulation/examination.js';
 import { gradedRelevanceTable, relevanceProbabilities, relevanceTable } from '../../src/simulation/relevance.js';
 import { simulateSessions, type DisplayedLists } from '../../src/simulation/sessions.js';
