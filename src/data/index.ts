@@ -46,3 +46,12 @@ export {
   type InteractionLogReadOptions,
   type InteractionLogWriteOptions,
 } from './interaction-log-io.js';
+export * from './baidu-ultr.js';
+export * from './coat.js';
+export * from './convert.js';
+export * from './finn-slates.js';
+export * from './npz.js';
+export * from './open-bandit.js';
+export * from './replayed-log.js';
+export { shippedDataPath } from './shipped.js';
+export * from './yandex-relpred.js';
