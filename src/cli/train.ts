@@ -7,7 +7,7 @@ import { trainModel, type ClickSource } from '../studies/ultr/train-model.js';
 import { BACKEND_CHOICES, initBackend, type BackendChoice } from '../learning/backend.js';
 import { CLICK_LEARNER_TYPES, type ClickLearnerType } from '../learning/click-learners.js';
 import { DEFAULT_EM_ITERATIONS } from '../fitting/fit.js';
-import { FITTED_MODEL_TYPES, type FittedModelType } from '../fitting/model.js';
+import { FITTED_MODEL_TYPES, type FittedModelType } from '../fitting/registry.js';
 import type { ClickModelSpec } from '../simulation/click-models/index.js';
 import { numbersFrom, parseSpec, positiveIntegers } from './checks.js';
 
