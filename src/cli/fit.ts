@@ -2,7 +2,7 @@ import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { ConfigError } from '../core/errors.js';
 import { stderrProgress } from '../core/progress.js';
 import { readClickLog } from '../data/click-log-io.js';
-import { fitClickModel, FittedWorld, formatFitReport, FITTED_MODEL_TYPES, type FittedModelType } from '../fitting/index.js';
+import { fitClickModel, FittedWorld, formatFitReport, FITTED_MODEL_TYPES, fittedModelName, type FittedModelType } from '../fitting/index.js';
 import { outputFolderExists, positiveIntegers } from './checks.js';
 
 interface FitArgs {
@@ -21,7 +21,7 @@ export const fitCommand = {
   describe: 'Fit a click model (PBM, CM, DCM, DBN, SDBN, UBM, CCM) to a click log by EM, print its log-likelihood and perplexity on held-out sessions, and save it as a world for `clicklab simulate --world`',
   builder: (yargs: Argv) =>
     yargs
-      .option('model', { choices: FITTED_MODEL_TYPES, demandOption: true, describe: 'click model to fit' })
+      .option('model', { choices: FITTED_MODEL_TYPES, coerce: fittedModelName, demandOption: true, describe: 'click model to fit (cascade: cm)' })
       .option('log', { type: 'string', demandOption: true, describe: 'click log: .csv, .jsonl, .arrow or .parquet (columns session, query, item_id, position, click)' })
       .option('out', { type: 'string', demandOption: true, describe: 'where to save the fitted model and its logged rankings (JSON)' })
       .option('test-fraction', { type: 'number', default: 0.25, describe: 'fraction of sessions held out for evaluation (seeded)' })

@@ -11,7 +11,7 @@ import { fileOrderLists, SESSIONS_PER_CHUNK, simulateSearchLog } from '../simula
 import { loggingRankerLists } from '../learning/logging-ranker.js';
 import { FittedWorld } from '../fitting/world.js';
 import { BACKEND_CHOICES, initBackend, type BackendChoice } from '../learning/backend.js';
-import { createClickModel, type ClickModelSpec } from '../simulation/click-models/index.js';
+import { CLICK_MODEL_TYPES, createClickModel, type ClickModelSpec } from '../simulation/click-models/index.js';
 import { EXAMINATION_PROFILES, type ExaminationProfile } from '../simulation/examination.js';
 import { RELEVANCE_MAPPINGS, relevanceTable, type RelevanceMapping } from '../simulation/relevance.js';
 import { parseJsonObject, parseSpec, positiveIntegers } from './checks.js';
@@ -66,7 +66,7 @@ export const simulateCommand = {
       .option('letor', { type: 'string', describe: 'a LETOR/SVMlight file (plain or .gz) instead of the shipped data set' })
       .option('logger', { choices: ['linear', 'file-order'] as const, default: 'linear' as const, describe: 'logging ranker: linear on 1% of the queries, or the file order' })
       .option('cutoff', { type: 'number', default: 10, describe: 'users see the top N' })
-      .option('click-model', { type: 'string', default: 'pbm', describe: 'pbm, cascade, dcm, dbn, ubm, trust-bias, mnl, or a JSON object with "type" and parameters' })
+      .option('click-model', { type: 'string', default: 'pbm', describe: `${CLICK_MODEL_TYPES.join(', ')}, or a JSON object with "type" and parameters` })
       .option('examination', { choices: EXAMINATION_PROFILES, describe: 'examination profile (pbm, trust-bias)' })
       .option('eta', { type: 'number', describe: 'position-bias severity η (pbm, trust-bias)' })
       .option('relevance', { choices: RELEVANCE_MAPPINGS, default: 'graded' as const, describe: 'grade → P(click | examined) mapping' })

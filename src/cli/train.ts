@@ -7,7 +7,7 @@ import { trainModel, type ClickSource } from '../studies/ultr/train-model.js';
 import { BACKEND_CHOICES, initBackend, type BackendChoice } from '../learning/backend.js';
 import { CLICK_LEARNER_TYPES, type ClickLearnerType } from '../learning/click-learners.js';
 import { DEFAULT_EM_ITERATIONS } from '../fitting/fit.js';
-import { FITTED_MODEL_TYPES, type FittedModelType } from '../fitting/model.js';
+import { FITTED_MODEL_TYPES, fittedModelName, type FittedModelType } from '../fitting/registry.js';
 import type { ClickModelSpec } from '../simulation/click-models/index.js';
 import { numbersFrom, parseSpec, positiveIntegers } from './checks.js';
 
@@ -61,7 +61,7 @@ export const trainCommand = {
       .option('max-weight', { type: 'number', describe: 'clipped-ips (required), dla: weight cap' })
       .option('max-relevance-weight', { type: 'number', describe: 'dla: cap on the relevance weights' })
       .option('propensity-learning-rate', { type: 'number', describe: 'dla: learning rate of the propensity model' })
-      .option('fit-model', { choices: FITTED_MODEL_TYPES, describe: 'click-model: the click model fitted by EM to the log, whose attractiveness estimates are the labels (default pbm)' })
+      .option('fit-model', { choices: FITTED_MODEL_TYPES, coerce: fittedModelName, describe: 'click-model: the click model fitted by EM to the log, whose attractiveness estimates are the labels (default pbm)' })
       .option('em-iterations', { type: 'number', describe: 'click-model: EM iterations of the fit (default 50)' })
       .option('model', { choices: ['mlp', 'linear'] as const, default: 'mlp' as const })
       .option('hidden', { type: 'number', array: true, default: [64, 32], describe: 'MLP hidden layer widths' })

@@ -1,4 +1,4 @@
-import type { FittableClickModel, FittedModelType, FittedParameters, FittedSimulator } from './model.js';
+import type { FittableClickModel, FittedParameters, FittedSimulator } from './model.js';
 import { ProbabilityParameters } from './parameters.js';
 import { lastClickRank, type IndexedLog } from './sessions.js';
 
@@ -19,7 +19,7 @@ import { lastClickRank, type IndexedLog } from './sessions.js';
  * counts (`accumulate`); the attractiveness update and the probabilities are here.
  */
 export abstract class CascadeFamilyModel implements FittableClickModel {
-  abstract readonly type: FittedModelType;
+  abstract readonly type: string;
   readonly closedForm: boolean = false;
   readonly attractiveness: ProbabilityParameters;
   /** c_k of the session being processed (length listLength). */

@@ -1,6 +1,6 @@
 import { CascadingModel } from '../simulation/click-models/cascade.js';
 import { CascadeFamilyModel } from './cascade-family.js';
-import { plainSimulator, type FittedParameters, type FittedSimulator } from './model.js';
+import { plainSimulator, type ClickModelFitter, type FittedParameters, type FittedSimulator } from './model.js';
 import { ProbabilityParameters } from './parameters.js';
 import type { IndexedLog } from './sessions.js';
 
@@ -109,6 +109,13 @@ export class FittedCcm extends CascadeFamilyModel {
     return model;
   }
 }
+
+/** CCM's entry in the click-model registry. */
+export const ccmFitter: ClickModelFitter<'ccm'> = {
+  name: 'ccm',
+  create: (numPairs, listLength) => new FittedCcm(numPairs, listLength),
+  restore: (attractiveness, saved) => FittedCcm.restore(attractiveness, { tau: saved.probabilities('tau', 3) }, saved.listLength),
+};
 
 /**
  * CCM on clicklab's cascade-family simulator (`CascadingModel`): with r the attractiveness (and the

@@ -1,6 +1,6 @@
 import { CascadeModel } from '../simulation/click-models/cascade.js';
 import { CascadeFamilyModel } from './cascade-family.js';
-import { plainSimulator, type FittedParameters, type FittedSimulator } from './model.js';
+import { plainSimulator, type ClickModelFitter, type FittedParameters, type FittedSimulator } from './model.js';
 import type { IndexedLog } from './sessions.js';
 
 /**
@@ -57,3 +57,10 @@ export class FittedCascade extends CascadeFamilyModel {
     return model;
   }
 }
+
+/** The cascade model's entry in the click-model registry (fitted under PyClick's name, `cm`). */
+export const cascadeFitter: ClickModelFitter<'cm'> = {
+  name: 'cm',
+  create: (numPairs, listLength) => new FittedCascade(numPairs, listLength),
+  restore: (attractiveness, saved) => FittedCascade.restore(attractiveness, saved.listLength),
+};

@@ -1,6 +1,6 @@
 import { CascadingModel } from '../simulation/click-models/cascade.js';
 import { CascadeFamilyModel } from './cascade-family.js';
-import type { FittedParameters, FittedSimulator } from './model.js';
+import type { ClickModelFitter, FittedParameters, FittedSimulator, SavedParameters } from './model.js';
 import { ProbabilityParameters } from './parameters.js';
 import type { IndexedLog } from './sessions.js';
 
@@ -97,6 +97,23 @@ export class FittedDbn extends CascadeFamilyModel {
     model.continuationParameter.value[0] = parameters.gamma;
     return model;
   }
+}
+
+/** DBN's and SDBN's entries in the click-model registry (SDBN: γ fixed at 1). */
+export const dbnFitter: ClickModelFitter<'dbn'> = {
+  name: 'dbn',
+  create: (numPairs, listLength) => new FittedDbn(numPairs, listLength) as FittedDbn & { readonly type: 'dbn' },
+  restore: (attractiveness, saved) => restoreDbn(attractiveness, saved, false) as FittedDbn & { readonly type: 'dbn' },
+};
+export const sdbnFitter: ClickModelFitter<'sdbn'> = {
+  name: 'sdbn',
+  create: (numPairs, listLength) => new FittedDbn(numPairs, listLength, true) as FittedDbn & { readonly type: 'sdbn' },
+  restore: (attractiveness, saved) => restoreDbn(attractiveness, saved, true) as FittedDbn & { readonly type: 'sdbn' },
+};
+
+function restoreDbn(attractiveness: Float64Array, saved: SavedParameters, simplified: boolean): FittedDbn {
+  const gamma = saved.probability('gamma');
+  return FittedDbn.restore(attractiveness, { gamma, satisfaction: saved.probabilities('satisfaction', saved.numPairs) }, saved.listLength, simplified);
 }
 
 /**

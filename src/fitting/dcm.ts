@@ -1,6 +1,6 @@
 import { DependentClickModel } from '../simulation/click-models/dcm.js';
 import { CascadeFamilyModel } from './cascade-family.js';
-import { plainSimulator, type FittedParameters, type FittedSimulator } from './model.js';
+import { plainSimulator, type ClickModelFitter, type FittedParameters, type FittedSimulator } from './model.js';
 import { ProbabilityParameters } from './parameters.js';
 import type { IndexedLog } from './sessions.js';
 
@@ -70,3 +70,10 @@ export class FittedDcm extends CascadeFamilyModel {
     return model;
   }
 }
+
+/** DCM's entry in the click-model registry. */
+export const dcmFitter: ClickModelFitter<'dcm'> = {
+  name: 'dcm',
+  create: (numPairs, listLength) => new FittedDcm(numPairs, listLength),
+  restore: (attractiveness, saved) => FittedDcm.restore(attractiveness, { lambda: saved.probabilities('lambda', saved.listLength) }),
+};

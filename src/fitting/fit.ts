@@ -2,15 +2,10 @@ import { ClickLabError, ConfigError } from '../core/errors.js';
 import { silentProgress, type Progress } from '../core/progress.js';
 import { randomStream } from '../core/random.js';
 import type { ClickLog } from '../core/types.js';
-import { FittedCcm } from './ccm.js';
-import { FittedCascade } from './cm.js';
-import { FittedDbn } from './dbn.js';
-import { FittedDcm } from './dcm.js';
 import { evaluateClickModel, type FitQuality } from './evaluation.js';
-import { FITTED_MODEL_TYPES, type FittableClickModel, type FittedModelType } from './model.js';
 import { FittedPbm, pbmPropensities } from './pbm.js';
+import { FITTED_MODEL_TYPES, fitterOf, type FittedClickModel, type FittedModelType } from './registry.js';
 import { indexClickLog, splitSessions, type IndexedLog } from './sessions.js';
-import { FittedUbm } from './ubm.js';
 
 /** PyClick's default number of EM iterations. */
 export const DEFAULT_EM_ITERATIONS = 50;
@@ -30,7 +25,7 @@ export interface FitOptions {
 }
 
 export interface FitReport {
-  readonly model: FittableClickModel;
+  readonly model: FittedClickModel;
   readonly log: IndexedLog;
   readonly train: Int32Array;
   readonly test: Int32Array;
@@ -44,26 +39,11 @@ export interface FitReport {
   readonly unseenTestSlots: number;
 }
 
-/** A model of `type` with every parameter at PyClick's starting value 0.5 (SDBN's γ at 1). */
-export function createFittableModel(type: FittedModelType, numPairs: number, listLength: number): FittableClickModel {
-  switch (type) {
-    case 'pbm':
-      return new FittedPbm(numPairs, listLength);
-    case 'cm':
-      return new FittedCascade(numPairs, listLength);
-    case 'dcm':
-      return new FittedDcm(numPairs, listLength);
-    case 'dbn':
-      return new FittedDbn(numPairs, listLength);
-    case 'sdbn':
-      return new FittedDbn(numPairs, listLength, true);
-    case 'ubm':
-      return new FittedUbm(numPairs, listLength);
-    case 'ccm':
-      return new FittedCcm(numPairs, listLength);
-    default:
-      throw new ConfigError('model', `expected one of ${FITTED_MODEL_TYPES.join(', ')}, found ${JSON.stringify(type)}`);
-  }
+/** A model of `type` with every parameter at PyClick's starting value 0.5 (SDBN's γ at 1): its fitter's (`CLICK_MODELS` in registry.ts). */
+export function createFittableModel(type: FittedModelType, numPairs: number, listLength: number): FittedClickModel {
+  const fitter = fitterOf(type);
+  if (!fitter) throw new ConfigError('model', `expected one of ${FITTED_MODEL_TYPES.join(', ')}, found ${JSON.stringify(type)}`);
+  return fitter.create(numPairs, listLength);
 }
 
 /**

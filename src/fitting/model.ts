@@ -2,10 +2,6 @@ import type { ClickModel } from '../simulation/click-model.js';
 import type { ProbabilityParameters } from './parameters.js';
 import type { IndexedLog } from './sessions.js';
 
-/** The click models clicklab fits (PyClick's names, lower case; `cm` is the cascade model). */
-export const FITTED_MODEL_TYPES = ['pbm', 'cm', 'dcm', 'dbn', 'sdbn', 'ubm', 'ccm'] as const;
-export type FittedModelType = (typeof FITTED_MODEL_TYPES)[number];
-
 /** A fitted model's parameters other than the per-pair attractiveness, as saved to JSON. */
 export type FittedParameters = Readonly<Record<string, number | number[] | number[][]>>;
 
@@ -16,7 +12,8 @@ export type FittedParameters = Readonly<Record<string, number | number[] | numbe
  * `ProbabilityParameters`, `fitClickModel` and `evaluateClickModel`, so a model is only this.
  */
 export interface FittableClickModel {
-  readonly type: FittedModelType;
+  /** The name it is fitted under (a `FittedModelType` of src/fitting/registry.ts). */
+  readonly type: string;
   /** The longest list the model has rank parameters for. */
   readonly listLength: number;
   /** α_{q,d} = P(click | examined) per dense pair id. */
@@ -50,4 +47,29 @@ export interface FittedSimulator {
 /** For simulators that need nothing but the attractiveness. */
 export function plainSimulator(clickModel: ClickModel): FittedSimulator {
   return { clickModel, prepare() {} };
+}
+
+/**
+ * A click model's fitter, its entry in the registry (`CLICK_MODELS` in src/fitting/registry.ts):
+ * a model to fit, and a fitted model restored from its saved JSON.
+ */
+export interface ClickModelFitter<T extends string = string> {
+  /** The name it is fitted under, the `type` of its models. */
+  readonly name: T;
+  /** A model with every parameter at PyClick's starting value 0.5 (SDBN's γ at 1). */
+  create(numPairs: number, listLength: number): FittableClickModel & { readonly type: T };
+  /** The fitted model with the saved attractiveness and parameters (`saved` checks each parameter it reads). */
+  restore(attractiveness: Float64Array, saved: SavedParameters): FittableClickModel & { readonly type: T };
+}
+
+/** The saved parameters of a fitted model (`FittedWorld.fromJSON`); each read checks the value, failing with a message that names it. */
+export interface SavedParameters {
+  readonly listLength: number;
+  readonly numPairs: number;
+  /** `parameters[name]`: an array of `length` probabilities. */
+  probabilities(name: string, length: number): number[];
+  /** `parameters[name]`: one probability. */
+  probability(name: string): number;
+  /** `parameters[name]`: a `size` × `size` table of probabilities. */
+  squareTable(name: string, size: number): number[][];
 }

@@ -1,5 +1,5 @@
 import { PositionBasedModel } from '../simulation/click-models/pbm.js';
-import { plainSimulator, type FittableClickModel, type FittedParameters, type FittedSimulator } from './model.js';
+import { plainSimulator, type ClickModelFitter, type FittableClickModel, type FittedParameters, type FittedSimulator } from './model.js';
 import { ProbabilityParameters } from './parameters.js';
 import type { IndexedLog } from './sessions.js';
 
@@ -86,6 +86,13 @@ export class FittedPbm implements FittableClickModel {
     return model;
   }
 }
+
+/** PBM's entry in the click-model registry. */
+export const pbmFitter: ClickModelFitter<'pbm'> = {
+  name: 'pbm',
+  create: (numPairs, listLength) => new FittedPbm(numPairs, listLength),
+  restore: (attractiveness, saved) => FittedPbm.restore(attractiveness, { examination: saved.probabilities('examination', saved.listLength) }),
+};
 
 /**
  * The "EM under PBM" propensity estimate: a fitted PBM's examination per rank relative to rank 1,

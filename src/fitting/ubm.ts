@@ -1,5 +1,5 @@
 import { UserBrowsingModel } from '../simulation/click-models/ubm.js';
-import { plainSimulator, type FittableClickModel, type FittedParameters, type FittedSimulator } from './model.js';
+import { plainSimulator, type ClickModelFitter, type FittableClickModel, type FittedParameters, type FittedSimulator } from './model.js';
 import { ProbabilityParameters } from './parameters.js';
 import type { IndexedLog } from './sessions.js';
 
@@ -101,3 +101,10 @@ export class FittedUbm implements FittableClickModel {
     return model;
   }
 }
+
+/** UBM's entry in the click-model registry. */
+export const ubmFitter: ClickModelFitter<'ubm'> = {
+  name: 'ubm',
+  create: (numPairs, listLength) => new FittedUbm(numPairs, listLength),
+  restore: (attractiveness, saved) => FittedUbm.restore(attractiveness, { gamma: saved.squareTable('gamma', saved.listLength) }),
+};

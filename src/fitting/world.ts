@@ -3,16 +3,11 @@ import { DataFormatError } from '../core/errors.js';
 import type { RandomStream } from '../core/random.js';
 import type { ClickLog, ClickLogTruth } from '../core/types.js';
 import type { LoggedClicks } from '../data/click-log-table.js';
-import { FittedCcm } from './ccm.js';
-import { FittedCascade } from './cm.js';
-import { FittedDbn } from './dbn.js';
-import { FittedDcm } from './dcm.js';
 import type { FitQuality } from './evaluation.js';
 import type { FitReport } from './fit.js';
-import { FITTED_MODEL_TYPES, type FittableClickModel, type FittedModelType, type FittedParameters } from './model.js';
-import { FittedPbm } from './pbm.js';
+import type { FittedParameters, SavedParameters } from './model.js';
+import { FITTED_MODEL_TYPES, fitterOf, type FittedClickModel, type FittedModelType } from './registry.js';
 import type { IndexedLog } from './sessions.js';
-import { FittedUbm } from './ubm.js';
 
 export const FITTED_WORLD_FORMAT = 'clicklab/fitted-click-model@1';
 
@@ -51,7 +46,7 @@ export class FittedWorld {
   private readonly slotPropensity: Float32Array;
 
   constructor(
-    readonly model: FittableClickModel,
+    readonly model: FittedClickModel,
     readonly pairQuery: Int32Array,
     readonly pairDocument: Int32Array,
     readonly rankingOffsets: Int32Array,
@@ -162,44 +157,30 @@ export class FittedWorld {
     }
     for (let i = 0; i < pairs.length; i++) if (pairs[i] < 0 || pairs[i] >= numPairs) fail(`"rankings.pairs[${i}]": expected a pair index below ${numPairs}, found ${pairs[i]}`);
     const p = w.parameters ?? {};
-    const probabilityList = (name: string, length: number) => {
-      const values = probabilities(p[name], `parameters.${name}`, fail);
-      if (values.length !== length) fail(`"parameters.${name}": expected ${length} values, found ${values.length}`);
-      return Array.from(values);
-    };
-    let model: FittableClickModel;
-    switch (w.model) {
-      case 'pbm':
-        model = FittedPbm.restore(attractiveness, { examination: probabilityList('examination', L) });
-        break;
-      case 'cm':
-        model = FittedCascade.restore(attractiveness, L);
-        break;
-      case 'dcm':
-        model = FittedDcm.restore(attractiveness, { lambda: probabilityList('lambda', L) });
-        break;
-      case 'dbn':
-      case 'sdbn': {
-        const gamma = p.gamma;
-        if (typeof gamma !== 'number' || !(gamma >= 0 && gamma <= 1)) fail(`"parameters.gamma": expected a probability, found ${JSON.stringify(gamma)}`);
-        model = FittedDbn.restore(attractiveness, { gamma: gamma as number, satisfaction: probabilityList('satisfaction', numPairs) }, L, w.model === 'sdbn');
-        break;
-      }
-      case 'ubm': {
-        const rows = p.gamma;
-        if (!Array.isArray(rows) || rows.length !== L) fail(`"parameters.gamma": expected a ${L} × ${L} table`);
-        const table = (rows as unknown[]).map((row, k) => {
-          const values = probabilities(row, `parameters.gamma[${k}]`, fail);
-          if (values.length !== L) fail(`"parameters.gamma[${k}]": expected ${L} values, found ${values.length}`);
+    const saved: SavedParameters = {
+      listLength: L,
+      numPairs,
+      probabilities(name, length) {
+        const values = probabilities(p[name], `parameters.${name}`, fail);
+        if (values.length !== length) fail(`"parameters.${name}": expected ${length} values, found ${values.length}`);
+        return Array.from(values);
+      },
+      probability(name) {
+        const value = p[name];
+        if (typeof value !== 'number' || !(value >= 0 && value <= 1)) fail(`"parameters.${name}": expected a probability, found ${JSON.stringify(value)}`);
+        return value as number;
+      },
+      squareTable(name, size) {
+        const rows = p[name];
+        if (!Array.isArray(rows) || rows.length !== size) fail(`"parameters.${name}": expected a ${size} × ${size} table`);
+        return (rows as unknown[]).map((row, k) => {
+          const values = probabilities(row, `parameters.${name}[${k}]`, fail);
+          if (values.length !== size) fail(`"parameters.${name}[${k}]": expected ${size} values, found ${values.length}`);
           return Array.from(values);
         });
-        model = FittedUbm.restore(attractiveness, { gamma: table });
-        break;
-      }
-      case 'ccm':
-        model = FittedCcm.restore(attractiveness, { tau: probabilityList('tau', 3) }, L);
-        break;
-    }
+      },
+    };
+    const model = fitterOf(w.model)!.restore(attractiveness, saved);
     return new FittedWorld(model, query, document, offsets, pairs, sessions, w.source ?? file, w.fit);
   }
 

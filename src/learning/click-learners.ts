@@ -1,6 +1,6 @@
 import { ConfigError } from '../core/errors.js';
 import type { ClickLog, RankingData } from '../core/types.js';
-import type { FittedModelType } from '../fitting/model.js';
+import type { FittedModelType } from '../fitting/registry.js';
 import { clickBatches, labelBatches } from './batches.js';
 import { clickModelLabels } from './click-model-labels.js';
 import { affineObjective, affineRegressionObjective, doublyRobustObjective, expectedTreatment, pairwiseDebiasObjective, regressionEmObjective } from './debiasing.js';

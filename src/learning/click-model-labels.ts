@@ -1,7 +1,7 @@
 import { ClickLabError } from '../core/errors.js';
 import type { ClickLog } from '../core/types.js';
 import { DEFAULT_EM_ITERATIONS, fitClickModel } from '../fitting/fit.js';
-import type { FittedModelType } from '../fitting/model.js';
+import type { FittedModelType } from '../fitting/registry.js';
 
 /** Soft relevance labels that a click model fitted to a click log estimates, as lists to train on. */
 export interface ClickModelLabels {

@@ -73,7 +73,8 @@ export interface MnlSpec {
   readonly noClickUtility?: number;
 }
 
-export const CLICK_MODEL_TYPES = ['pbm', 'cascade', 'dcm', 'dbn', 'ubm', 'trust-bias', 'mnl'] as const;
+/** The name of a simulated click model: its spec's `type`. */
+export type ClickModelType = ClickModelSpec['type'];
 
 /** The class `createClickModel` returns for each type (trust bias's has `affine`). */
 export interface ClickModelByType {
@@ -86,6 +87,59 @@ export interface ClickModelByType {
   mnl: MultinomialLogitModel;
 }
 
+/** How `createClickModel` builds one click model: the fields its spec may have, and the builder (defaults filled in, every field checked). */
+export interface ClickModelSimulator<S extends ClickModelSpec = ClickModelSpec> {
+  /** The spec's fields besides `type`. */
+  readonly fields: readonly string[];
+  build(spec: S, numRanks: number, path: string): ClickModelByType[S['type']];
+}
+
+/**
+ * The simulation half of the click-model registry (`CLICK_MODELS` in src/fitting/registry.ts,
+ * which lists every click model by name with its simulator from here and its fitter): one
+ * simulator per spec type. A new simulated model adds its class in this folder, its spec to
+ * `ClickModelSpec`, its line here, and its line in the registry.
+ */
+export const CLICK_MODEL_SIMULATORS: { readonly [T in ClickModelType]: ClickModelSimulator<Extract<ClickModelSpec, { type: T }>> } = {
+  pbm: { fields: ['examination', 'eta'], build: (spec, numRanks, path) => new PositionBasedModel(examination(spec, numRanks, path)) },
+  cascade: { fields: [], build: () => new CascadeModel() },
+  dcm: {
+    fields: ['lambda'],
+    build: (spec, _numRanks, path) => new DependentClickModel(spec.lambda === undefined ? Float64Array.of(0.5) : perRank(spec.lambda, `${path}.lambda`, probability)),
+  },
+  dbn: {
+    fields: ['gamma', 'satisfaction'],
+    build: (spec, _numRanks, path) =>
+      new DynamicBayesianNetworkModel(
+        spec.gamma === undefined ? 0.9 : probability(spec.gamma, `${path}.gamma`),
+        spec.satisfaction === undefined || spec.satisfaction === 'attractiveness' ? 'attractiveness' : probability(spec.satisfaction, `${path}.satisfaction`, ' or "attractiveness"'),
+      ),
+  },
+  ubm: { fields: ['gamma'], build: (spec, _numRanks, path) => new UserBrowsingModel(spec.gamma === undefined ? defaultUbmGamma() : squareTable(spec.gamma, `${path}.gamma`)) },
+  'trust-bias': {
+    fields: ['examination', 'eta', 'epsilonPlus', 'epsilonMinus'],
+    build: (spec, numRanks, path) => {
+      const defaults = defaultTrustParameters(numRanks);
+      return new TrustBiasModel(
+        examination(spec, numRanks, path),
+        spec.epsilonPlus === undefined ? defaults.epsilonPlus : perRank(spec.epsilonPlus, `${path}.epsilonPlus`, probability),
+        spec.epsilonMinus === undefined ? defaults.epsilonMinus : perRank(spec.epsilonMinus, `${path}.epsilonMinus`, probability),
+      );
+    },
+  },
+  mnl: {
+    fields: ['positionBias', 'noClickUtility'],
+    build: (spec, _numRanks, path) =>
+      new MultinomialLogitModel(
+        spec.positionBias === undefined ? Float64Array.from(EYE_TRACKING_PROFILE, Math.log) : perRank(spec.positionBias, `${path}.positionBias`, finite),
+        spec.noClickUtility === undefined ? 0 : finite(spec.noClickUtility, `${path}.noClickUtility`),
+      ),
+  },
+};
+
+/** The simulated click models' names, in the table's order. */
+export const CLICK_MODEL_TYPES = Object.keys(CLICK_MODEL_SIMULATORS) as readonly ClickModelType[];
+
 /**
  * Build a click model for lists of up to `numRanks` results from a spec (typically parsed JSON),
  * filling in defaults. Every invalid field raises a `ConfigError` naming its path under `path`,
@@ -93,49 +147,15 @@ export interface ClickModelByType {
  */
 export function createClickModel<S extends ClickModelSpec>(spec: S, numRanks: number, path = 'clickModel'): ClickModelByType[S['type']] {
   if (!Number.isInteger(numRanks) || numRanks < 1) throw new RangeError(`numRanks must be a positive integer, found ${numRanks}`);
-  // The type parameter ties the return type to spec.type; TypeScript cannot follow that through the switch.
-  return build(spec, numRanks, path) as ClickModelByType[S['type']];
-}
-
-function build(spec: ClickModelSpec, numRanks: number, path: string): ClickModel {
   if (typeof spec !== 'object' || spec === null) throw new ConfigError(path, `expected an object with a "type", found ${describe(spec)}`);
-  switch (spec.type) {
-    case 'pbm':
-      checkKeys(spec, ['type', 'examination', 'eta'], path);
-      return new PositionBasedModel(examination(spec, numRanks, path));
-    case 'cascade':
-      checkKeys(spec, ['type'], path);
-      return new CascadeModel();
-    case 'dcm':
-      checkKeys(spec, ['type', 'lambda'], path);
-      return new DependentClickModel(spec.lambda === undefined ? Float64Array.of(0.5) : perRank(spec.lambda, `${path}.lambda`, probability));
-    case 'dbn':
-      checkKeys(spec, ['type', 'gamma', 'satisfaction'], path);
-      return new DynamicBayesianNetworkModel(
-        spec.gamma === undefined ? 0.9 : probability(spec.gamma, `${path}.gamma`),
-        spec.satisfaction === undefined || spec.satisfaction === 'attractiveness' ? 'attractiveness' : probability(spec.satisfaction, `${path}.satisfaction`, ' or "attractiveness"'),
-      );
-    case 'ubm':
-      checkKeys(spec, ['type', 'gamma'], path);
-      return new UserBrowsingModel(spec.gamma === undefined ? defaultUbmGamma() : squareTable(spec.gamma, `${path}.gamma`));
-    case 'trust-bias': {
-      checkKeys(spec, ['type', 'examination', 'eta', 'epsilonPlus', 'epsilonMinus'], path);
-      const defaults = defaultTrustParameters(numRanks);
-      return new TrustBiasModel(
-        examination(spec, numRanks, path),
-        spec.epsilonPlus === undefined ? defaults.epsilonPlus : perRank(spec.epsilonPlus, `${path}.epsilonPlus`, probability),
-        spec.epsilonMinus === undefined ? defaults.epsilonMinus : perRank(spec.epsilonMinus, `${path}.epsilonMinus`, probability),
-      );
-    }
-    case 'mnl':
-      checkKeys(spec, ['type', 'positionBias', 'noClickUtility'], path);
-      return new MultinomialLogitModel(
-        spec.positionBias === undefined ? Float64Array.from(EYE_TRACKING_PROFILE, Math.log) : perRank(spec.positionBias, `${path}.positionBias`, finite),
-        spec.noClickUtility === undefined ? 0 : finite(spec.noClickUtility, `${path}.noClickUtility`),
-      );
-    default:
-      throw new ConfigError(`${path}.type`, `expected one of ${CLICK_MODEL_TYPES.join(', ')}, found ${describe((spec as { type?: unknown }).type)}`);
+  const type: unknown = spec.type;
+  if (typeof type !== 'string' || !Object.hasOwn(CLICK_MODEL_SIMULATORS, type)) {
+    throw new ConfigError(`${path}.type`, `expected one of ${CLICK_MODEL_TYPES.join(', ')}, found ${describe(type)}`);
   }
+  // The table's entry for spec.type takes spec; TypeScript cannot follow the correlation through the lookup.
+  const simulator = CLICK_MODEL_SIMULATORS[type as S['type']] as unknown as ClickModelSimulator<S>;
+  checkKeys(spec, ['type', ...simulator.fields], path);
+  return simulator.build(spec, numRanks, path);
 }
 
 function examination(spec: ExaminationFields, numRanks: number, path: string): Float64Array {

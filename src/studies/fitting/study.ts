@@ -1,6 +1,6 @@
 import { ConfigError } from '../../core/errors.js';
 import { mean } from '../../evaluation/statistics.js';
-import { DEFAULT_EM_ITERATIONS, FITTED_MODEL_TYPES } from '../../fitting/index.js';
+import { DEFAULT_EM_ITERATIONS, FITTED_MODEL_TYPES, fittedModelName } from '../../fitting/index.js';
 import { createClickModel, type ClickModelSpec } from '../../simulation/click-models/index.js';
 import type { ChartRequest, StudyKind } from '../study-kind.js';
 import { runFittingSeed, type FittingCell } from './run.js';
@@ -36,7 +36,7 @@ export const fittingStudy: StudyKind<FittingCell> = {
     const clickModelRaw = object(raw.clickModel ?? {}, at('clickModel'));
     const clickModel = { type: 'dbn', ...clickModelRaw } as unknown as ClickModelSpec;
     createClickModel(clickModel, listLength, at('clickModel')); // validates
-    const models = array(raw.models ?? [...FITTED_MODEL_TYPES], at('models')).map((m, j) => oneOf(m, FITTED_MODEL_TYPES, at(`models[${j}]`), undefined));
+    const models = array(raw.models ?? [...FITTED_MODEL_TYPES], at('models')).map((m, j) => oneOf(fittedModelName(m), FITTED_MODEL_TYPES, at(`models[${j}]`), undefined));
     if (models.length === 0) throw new ConfigError(at('models'), `expected at least one of ${FITTED_MODEL_TYPES.join(', ')}, found []`);
     const twice = models.findIndex((m, j) => models.indexOf(m) !== j);
     if (twice >= 0) throw new ConfigError(at(`models[${twice}]`), `"${models[twice]}" is listed twice`);

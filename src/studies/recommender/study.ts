@@ -1,5 +1,6 @@
 import { ClickLabError, ConfigError } from '../../core/errors.js';
 import { confidenceHalfWidth, mean } from '../../evaluation/statistics.js';
+import { IMPLICIT_LEARNERS } from '../../learning/implicit/losses.js';
 import { IMPLICIT_TRAIN_DEFAULTS } from '../../learning/implicit/trainer.js';
 import type { Progress } from '../../core/progress.js';
 import { NBPO_UNAVAILABLE, runRecommenderComparison, type RecommenderDataSpec, type RecommenderLearnerConfig, type TrainingSettings } from './comparison.js';
@@ -8,7 +9,6 @@ import type { ChartRequest, StudyKind } from '../study-kind.js';
 import { array, checkKeys, integer, number, object, oneOf, string, type Json, type JsonObject } from '../../core/validate.js';
 
 const RECOMMENDER_FIELDS = ['data', 'learners', 'training', 'ks'] as const;
-const LEARNER_TYPES = ['mf', 'wmf', 'relmf', 'nbpo'] as const;
 const TRAINING_FIELDS = ['dimension', 'learningRate', 'l2', 'batchSize', 'maxSteps', 'evalEvery', 'patience'] as const;
 const DEFAULT_LEARNERS: Json[] = ['mf', 'relmf', { type: 'relmf', clip: 0.1 }];
 
@@ -140,7 +140,7 @@ function parseData(raw: JsonObject, path: string): RecommenderDataSpec {
 function parseLearner(raw: Json, path: string): RecommenderLearnerConfig {
   const spec = typeof raw === 'string' ? { type: raw } : object(raw, path);
   checkKeys(spec, ['type', 'propensity', 'clip', 'confidence', 'label'], path);
-  const learner = oneOf(spec.type, LEARNER_TYPES, `${path}.type`, undefined);
+  const learner = oneOf(spec.type, IMPLICIT_LEARNERS, `${path}.type`, undefined);
   if (learner === 'nbpo') throw new ClickLabError(`${path}.type: ${NBPO_UNAVAILABLE}`);
   const allowed: Record<string, readonly string[]> = { mf: ['type', 'label'], wmf: ['type', 'confidence', 'label'], relmf: ['type', 'propensity', 'clip', 'label'] };
   checkKeys(spec, allowed[learner], path);

@@ -3,7 +3,8 @@ import { ConfigError } from '../../core/errors.js';
 import { EXAMINATION_PROFILES, type ExaminationProfile } from '../../simulation/examination.js';
 import { parseMetric } from '../../evaluation/metrics.js';
 import { DEFAULT_EM_ITERATIONS } from '../../fitting/fit.js';
-import { FITTED_MODEL_TYPES, type FittedModelType } from '../../fitting/model.js';
+import { FITTED_MODEL_TYPES, fittedModelName, type FittedModelType } from '../../fitting/registry.js';
+import { CLICK_LEARNER_TYPES, type ClickLearnerType } from '../../learning/click-learners.js';
 import type { ModelSpec } from '../../learning/model.js';
 import type { LoggingRankerSpec } from '../../learning/logging-ranker.js';
 import { array, checkKeys, integer, number, object, oneOf, string, type Json, type JsonObject } from '../../core/validate.js';
@@ -15,11 +16,13 @@ import { array, checkKeys, integer, number, object, oneOf, string, type Json, ty
  */
 export const SCENARIO_SCHEMA = 'clicklab/scenario@1';
 
-export const LEARNER_TYPES = ['naive', 'ips', 'clipped-ips', 'dla', 'regression-em', 'pairwise-debias', 'affine', 'doubly-robust', 'click-model'] as const;
-export type LearnerType = (typeof LEARNER_TYPES)[number];
+/** @deprecated The same list as `CLICK_LEARNER_TYPES` (learning/click-learners.ts), kept for the public API. */
+export const LEARNER_TYPES = CLICK_LEARNER_TYPES;
+/** @deprecated `ClickLearnerType`. */
+export type LearnerType = ClickLearnerType;
 
 export interface LearnerSpec {
-  readonly type: LearnerType;
+  readonly type: ClickLearnerType;
   /** Name in result tables (default: derived from type and options). */
   readonly label: string;
   /** For IPS: the true (oracle) propensities, or those estimated by `propensityEstimation`. */
@@ -198,7 +201,7 @@ export function parseScenario(raw: unknown, source = 'scenario'): Scenario {
 function learner(entry: Json, path: string): LearnerSpec {
   const raw = typeof entry === 'string' ? { type: entry } : object(entry, path);
   checkKeys(raw, ['type', 'label', 'propensities', 'maxWeight', 'maxRelevanceWeight', 'propensityLearningRate', 'model', 'iterations'], path);
-  const type = oneOf(raw.type, LEARNER_TYPES, `${path}.type`, undefined);
+  const type = oneOf(raw.type, CLICK_LEARNER_TYPES, `${path}.type`, undefined);
   const propensities = oneOf(raw.propensities, ['oracle', 'estimated'] as const, `${path}.propensities`, 'oracle');
   if (raw.propensities !== undefined && type !== 'ips' && type !== 'clipped-ips') {
     throw new ConfigError(`${path}.propensities`, `only IPS learners take propensities; "${type}" learns or ignores them`);
@@ -222,7 +225,7 @@ function learner(entry: Json, path: string): LearnerSpec {
   }
   const clickModel =
     type === 'click-model'
-      ? { model: oneOf(raw.model, FITTED_MODEL_TYPES, `${path}.model`, 'pbm'), iterations: integer(raw.iterations, `${path}.iterations`, DEFAULT_EM_ITERATIONS, 1) }
+      ? { model: oneOf(fittedModelName(raw.model), FITTED_MODEL_TYPES, `${path}.model`, 'pbm'), iterations: integer(raw.iterations, `${path}.iterations`, DEFAULT_EM_ITERATIONS, 1) }
       : null;
   const defaultLabel = clickModel
     ? `click-model:${clickModel.model}`

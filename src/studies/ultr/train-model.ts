@@ -1,4 +1,4 @@
-import type { FittedModelType } from '../../fitting/model.js';
+import type { FittedModelType } from '../../fitting/registry.js';
 import { ConfigError } from '../../core/errors.js';
 import type { Progress } from '../../core/progress.js';
 import { randomStream } from '../../core/random.js';
