@@ -16,11 +16,6 @@ import { array, checkKeys, integer, number, object, oneOf, string, type Json, ty
  */
 export const SCENARIO_SCHEMA = 'clicklab/scenario@1';
 
-/** @deprecated The same list as `CLICK_LEARNER_TYPES` (learning/click-learners.ts), kept for the public API. */
-export const LEARNER_TYPES = CLICK_LEARNER_TYPES;
-/** @deprecated `ClickLearnerType`. */
-export type LearnerType = ClickLearnerType;
-
 export interface LearnerSpec {
   readonly type: ClickLearnerType;
   /** Name in result tables (default: derived from type and options). */
