@@ -1,6 +1,7 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, DataFormatError } from '../core/errors.js';
+import { writeFileAtomic } from '../core/files.js';
 import type { RankingData } from '../core/types.js';
 import { normalizeFeatures, normalizePerQuery } from '../data/normalize.js';
 import { ScoringModel, type ModelSpec } from './model.js';
@@ -67,8 +68,8 @@ export function saveModel(folder: string, model: ScoringModel, info: SaveModelIn
     dtype: 'float32',
     byteOrder: 'little-endian',
   };
-  writeAside(path.join(folder, 'weights.bin'), bytes);
-  writeAside(path.join(folder, 'model.json'), `${JSON.stringify(description, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`);
+  writeFileAtomic(path.join(folder, 'weights.bin'), bytes);
+  writeFileAtomic(path.join(folder, 'model.json'), `${JSON.stringify(description, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`);
   return description;
 }
 
@@ -112,10 +113,4 @@ export function applyNormalization(data: RankingData, normalization: FeatureNorm
     case 'per-feature':
       return normalizeFeatures(data, { min: Float64Array.from(normalization.min), max: Float64Array.from(normalization.max) });
   }
-}
-
-function writeAside(file: string, contents: string | Buffer): void {
-  const temporary = `${file}.${process.pid}.tmp`;
-  writeFileSync(temporary, contents);
-  renameSync(temporary, file);
 }

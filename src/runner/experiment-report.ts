@@ -4,7 +4,7 @@ import { renderSvg, metricCharts } from './charts.js';
 import { formatValue, type Experiment } from './experiment.js';
 import { summariseCells, tidyFormats, tidyResults, type SummaryRow } from './experiment-results.js';
 import { formatP } from '../core/text-table.js';
-import { writeAtomically } from './run-experiment.js';
+import { writeFileAtomic } from '../core/files.js';
 import type { CellOutcomes, ChartRequest, TableRequest } from '../studies/study-kind.js';
 
 export interface ReportContext {
@@ -22,11 +22,11 @@ export interface ReportContext {
 export async function writeExperimentReport(experiment: Experiment, cells: readonly CellOutcomes[], outDir: string, context: ReportContext = {}): Promise<SummaryRow[]> {
   const table = tidyResults(experiment, cells);
   const { csv, json, parquet } = tidyFormats(table);
-  writeAtomically(path.join(outDir, 'results.csv'), csv);
-  writeAtomically(path.join(outDir, 'results.json'), json);
-  writeAtomically(path.join(outDir, 'results.parquet'), parquet);
+  writeFileAtomic(path.join(outDir, 'results.csv'), csv);
+  writeFileAtomic(path.join(outDir, 'results.json'), json);
+  writeFileAtomic(path.join(outDir, 'results.parquet'), parquet);
   const summary = summariseCells(experiment, cells);
-  writeAtomically(path.join(outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  writeFileAtomic(path.join(outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
 
   const charts: ChartRequest[] = [...metricCharts(experiment, summary), ...(experiment.kind.charts?.(cells) ?? [])];
   const svgs: string[] = [];
@@ -34,11 +34,11 @@ export async function writeExperimentReport(experiment: Experiment, cells: reado
   for (const chart of charts) {
     const svg = await renderSvg(chart.spec);
     svgs.push(svg);
-    writeAtomically(path.join(outDir, 'charts', `${chart.name}.svg`), svg);
+    writeFileAtomic(path.join(outDir, 'charts', `${chart.name}.svg`), svg);
   }
   const tables = experiment.kind.tables?.(cells) ?? [];
-  writeAtomically(path.join(outDir, 'report.md'), markdownReport(experiment, summary, charts, tables, context));
-  writeAtomically(path.join(outDir, 'report.html'), htmlReport(experiment, summary, charts, svgs, tables, context));
+  writeFileAtomic(path.join(outDir, 'report.md'), markdownReport(experiment, summary, charts, tables, context));
+  writeFileAtomic(path.join(outDir, 'report.html'), htmlReport(experiment, summary, charts, svgs, tables, context));
   return summary;
 }
 

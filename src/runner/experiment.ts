@@ -237,8 +237,14 @@ export function experimentFingerprint(experiment: Experiment): Json {
   };
 }
 
+/**
+ * Whether a written run (its `run.json` fingerprint) is of this experiment. The seeds may differ:
+ * `--resume` with more seeds adds them (each (cell, seed) result depends only on its cell and seed).
+ */
 export function assertSameExperiment(written: Json, experiment: Experiment, outDir: string): void {
-  if (JSON.stringify(written) !== JSON.stringify(experimentFingerprint(experiment))) {
-    throw new ClickLabError(`${outDir} holds a run of a different scenario (its study, seeds, grid or fields differ); resume it with the scenario it started with, or choose another --out`);
+  const { seeds: _written, ...work } = written as Record<string, Json>;
+  const { seeds: _now, ...expected } = experimentFingerprint(experiment) as Record<string, Json>;
+  if (JSON.stringify(work) !== JSON.stringify(expected)) {
+    throw new ClickLabError(`${outDir} holds a run of a different scenario (its study, grid or fields differ); resume it with the scenario it started with, or choose another --out`);
   }
 }

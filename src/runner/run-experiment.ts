@@ -1,7 +1,9 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ClickLabError } from '../core/errors.js';
+import { writeFileAtomic } from '../core/files.js';
 import { formatSeconds, silentProgress, type Progress } from '../core/progress.js';
 import { initBackend, type BackendChoice } from '../learning/backend.js';
 import { assertSameExperiment, experimentFingerprint, type Experiment } from './experiment.js';
@@ -48,16 +50,31 @@ export function taskFile(outDir: string, cellId: string, seed: number): string {
  */
 export async function runExperiment(experiment: Experiment, options: ExperimentRunOptions): Promise<ExperimentRunState> {
   const started = performance.now();
-  const progress = options.progress ?? silentProgress;
   const { outDir } = options;
   const runFile = path.join(outDir, RUN_FILE);
+  const runJson = `${JSON.stringify({ schema: 'clicklab/run@1', name: experiment.name, experiment: experimentFingerprint(experiment) }, null, 2)}\n`;
   if (existsSync(runFile)) {
-    if (!options.resume) throw new ClickLabError(`${outDir} already holds a run: pass --resume to continue it, or choose another --out`);
-    assertSameExperiment((JSON.parse(readFileSync(runFile, 'utf8')) as { experiment: Json }).experiment, experiment, outDir);
-  } else {
-    mkdirSync(outDir, { recursive: true });
-    writeAtomically(runFile, `${JSON.stringify({ schema: 'clicklab/run@1', name: experiment.name, experiment: experimentFingerprint(experiment) }, null, 2)}\n`);
+    assertSameExperiment(readRunFile(runFile).experiment, experiment, outDir);
+    const written = experiment.cells.some((cell) => experiment.seeds.some((seed) => existsSync(taskFile(outDir, cell.id, seed))));
+    // A run that failed before any result was written has nothing to resume: it simply starts again.
+    if (!options.resume && written) throw new ClickLabError(`${outDir} already holds a run: pass --resume to continue it, or choose another --out`);
+  } else if (existsSync(outDir) && readdirSync(outDir).length > 0) {
+    throw new ClickLabError(`${outDir} is not empty and holds no clicklab run (no ${RUN_FILE}): choose a new or empty folder for --out`);
   }
+  mkdirSync(outDir, { recursive: true });
+  const releaseLock = lockRun(outDir);
+  try {
+    // Rewritten on resume too: its seeds are the ones the finished run has.
+    writeFileAtomic(runFile, runJson);
+    return await runTasks(experiment, options, started);
+  } finally {
+    releaseLock();
+  }
+}
+
+async function runTasks(experiment: Experiment, options: ExperimentRunOptions, started: number): Promise<ExperimentRunState> {
+  const progress = options.progress ?? silentProgress;
+  const { outDir } = options;
 
   const all: Task[] = experiment.cells.flatMap((_, cell) => experiment.seeds.map((seed) => ({ cell, seed })));
   const done = (t: Task) => existsSync(taskFile(outDir, experiment.cells[t.cell].id, t.seed));
@@ -81,7 +98,7 @@ export async function runExperiment(experiment: Experiment, options: ExperimentR
   const onDone = (t: Task, outcome: SeedOutcome) => {
     const file = taskFile(outDir, experiment.cells[t.cell].id, t.seed);
     mkdirSync(path.dirname(file), { recursive: true });
-    writeAtomically(file, `${JSON.stringify(outcome)}\n`);
+    writeFileAtomic(file, `${JSON.stringify(outcome)}\n`);
     finished++;
   };
   const queue = pending.slice(0, limit);
@@ -158,8 +175,43 @@ async function runInWorkers(
   await Promise.all(Array.from({ length: workers }, runWorker));
 }
 
-export function writeAtomically(file: string, content: string | Uint8Array): void {
-  const temporary = `${file}.${process.pid}.tmp`;
-  writeFileSync(temporary, content);
-  renameSync(temporary, file);
+function readRunFile(file: string): { experiment: Json } {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as { experiment: Json };
+  } catch (error) {
+    throw new ClickLabError(`${file}: cannot read the run's description (${error instanceof Error ? error.message : String(error)}); it is not a clicklab run folder, or a damaged one`);
+  }
+}
+
+/**
+ * Takes the run folder's lock (`run.lock`, created exclusively, holding this process's id and
+ * host), so that two processes never work on one run at once; returns its release. A lock left
+ * by a process on this host that no longer runs (killed) is taken over.
+ */
+function lockRun(outDir: string): () => void {
+  const lockFile = path.join(outDir, 'run.lock');
+  const mine = `${process.pid} ${hostname()}\n`;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(lockFile, mine, { flag: 'wx' });
+      return () => rmSync(lockFile, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const [pid, host] = readFileSync(lockFile, 'utf8').trim().split(' ');
+      if (host !== hostname() || processRuns(Number(pid))) {
+        throw new ClickLabError(`${outDir} is being written by another clicklab run (process ${pid} on ${host}); wait for it to finish, or remove ${lockFile} if that process is gone`);
+      }
+      rmSync(lockFile, { force: true }); // stale: its process is gone
+    }
+  }
+  throw new ClickLabError(`${outDir}: cannot take the run's lock ${lockFile}`);
+}
+
+function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
