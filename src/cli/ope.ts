@@ -9,7 +9,7 @@ import type { SlateClickModel } from '../simulation/slate-world.js';
 import { formatComparisonTable, runEstimatorComparison } from '../studies/ope/estimator-comparison.js';
 import { estimateOnOpenBanditLog, formatOpeTable, policyActionDistribution, runOpenBanditProtocol } from '../studies/ope/open-bandit-protocol.js';
 import { mean } from '../evaluation/statistics.js';
-import { positiveIntegers } from './checks.js';
+import { choice, count, num, numbers, quietOption, seedOption, text, withOptions } from './options.js';
 
 interface OpeArgs {
   protocol: 'obd' | 'simulated';
@@ -58,27 +58,27 @@ export const opeCommand = {
   command: 'ope',
   describe: 'Off-policy evaluation: every estimator with bootstrap intervals, on the Open Bandit protocol, on an Open Bandit-format log, or compared on simulated logs with known truth',
   builder: (yargs: Argv) =>
-    yargs
-      .option('protocol', { choices: ['obd', 'simulated'] as const, default: 'obd' as const, describe: 'obd: the Open Bandit protocol on the shipped sample; simulated: bias/variance/MSE of every estimator over seeds (ignored with --log)' })
-      .option('log', { type: 'string', describe: 'an Open Bandit-format log (.csv or .csv.gz) to evaluate --policy on' })
-      .option('policy', { choices: ['uniform', 'bts'] as const, default: 'bts' as const, describe: 'with --log: the evaluation policy (bts: Bernoulli TS from --prior, by Monte Carlo)' })
-      .option('prior', { type: 'string', describe: 'with --log --policy bts: a JSON file {"alpha": [...], "beta": [...]}, or with them under the --campaign name (default: the shipped ZOZOTOWN priors of --campaign)' })
-      .option('truth-log', { type: 'string', describe: "with --log: the evaluated policy's own log; its CTR is the ground truth for relative errors" })
-      .option('campaign', { choices: ['men', 'women'] as const, default: 'men' as const })
-      .option('evaluate', { choices: ['bts', 'random'] as const, default: 'bts' as const, describe: 'obd: the evaluated policy (bts from the random log, or random from the bts log)' })
-      .option('bts-action-dist', { choices: ['prior', 'empirical'] as const, default: 'prior' as const, describe: "obd, evaluating bts: its action distribution by Monte Carlo from OBP's priors, or each item's frequency per position in the BTS log" })
-      .option('draws', { type: 'number', default: 100_000, describe: "Monte Carlo draws of Bernoulli TS's slate for its action distribution" })
-      .option('resamples', { type: 'number', default: 10_000, describe: 'bootstrap resamples per estimator' })
-      .option('level', { type: 'number', default: 0.95, describe: 'confidence level of the intervals' })
-      .option('lambda', { type: 'number', describe: 'λ of clipped IPW, Switch-DR and DRos (default 10 on logs, 3 simulated)' })
-      .option('folds', { type: 'number', default: 3, describe: 'cross-fitting folds of the reward model' })
-      .option('seed', { type: 'number', default: 1 })
-      .option('click-model', { choices: ['pbm', 'cascade'] as const, default: 'pbm' as const, describe: 'simulated: the click model of the slate world' })
-      .option('sizes', { type: 'number', array: true, default: [500, 5000], describe: 'simulated: log sizes in slates' })
-      .option('seeds', { type: 'number', default: 50, describe: 'simulated: replicates per size' })
-      .option('out', { type: 'string', default: path.join('runs', 'ope'), describe: 'folder for results.json' })
-      .option('quiet', { type: 'boolean', default: false })
-      .check((argv) => positiveIntegers(argv, ['draws', 'resamples', 'folds', 'seeds'])) as unknown as Argv<OpeArgs>,
+    withOptions(yargs, {
+      protocol: choice(['obd', 'simulated'] as const, 'obd', 'obd: the Open Bandit protocol on the shipped sample; simulated: bias/variance/MSE of every estimator over seeds (ignored with --log)'),
+      log: text(undefined, 'an Open Bandit-format log (.csv or .csv.gz) to evaluate --policy on'),
+      policy: choice(['uniform', 'bts'] as const, 'bts', 'with --log: the evaluation policy (bts: Bernoulli TS from --prior, by Monte Carlo)'),
+      prior: text(undefined, 'with --log --policy bts: a JSON file {"alpha": [...], "beta": [...]}, or with them under the --campaign name (default: the shipped ZOZOTOWN priors of --campaign)'),
+      'truth-log': text(undefined, "with --log: the evaluated policy's own log; its CTR is the ground truth for relative errors"),
+      campaign: choice(['men', 'women'] as const, 'men'),
+      evaluate: choice(['bts', 'random'] as const, 'bts', 'obd: the evaluated policy (bts from the random log, or random from the bts log)'),
+      'bts-action-dist': choice(['prior', 'empirical'] as const, 'prior', "obd, evaluating bts: its action distribution by Monte Carlo from OBP's priors, or each item's frequency per position in the BTS log"),
+      draws: count(100_000, "Monte Carlo draws of Bernoulli TS's slate for its action distribution"),
+      resamples: count(10_000, 'bootstrap resamples per estimator'),
+      level: num(0.95, 'confidence level of the intervals'),
+      lambda: num(undefined, 'λ of clipped IPW, Switch-DR and DRos (default 10 on logs, 3 simulated)'),
+      folds: count(3, 'cross-fitting folds of the reward model'),
+      seed: seedOption(),
+      'click-model': choice(['pbm', 'cascade'] as const, 'pbm', 'simulated: the click model of the slate world'),
+      sizes: numbers([500, 5000], 'simulated: log sizes in slates'),
+      seeds: count(50, 'simulated: replicates per size'),
+      out: text(path.join('runs', 'ope'), 'folder for results.json'),
+      quiet: quietOption(),
+    }) as unknown as Argv<OpeArgs>,
   handler: async (args: ArgumentsCamelCase<OpeArgs>) => {
     const progress = stderrProgress({ quiet: args.quiet });
     const started = Date.now();

@@ -17,11 +17,12 @@ import {
 } from '../studies/recommender/comparison.js';
 import { alignColumns } from '../core/text-table.js';
 import type { RecommenderSpec } from '../simulation/recommender/simulate-log.js';
-import { BACKEND_CHOICES, initBackend, type BackendChoice } from '../learning/backend.js';
+import { initBackend, type BackendChoice } from '../learning/backend.js';
 import { IMPLICIT_LEARNERS, type ImplicitLearner } from '../learning/implicit/losses.js';
 import { MatrixFactorization } from '../learning/implicit/model.js';
 import { IMPLICIT_TRAIN_DEFAULTS } from '../learning/implicit/trainer.js';
-import { parseJsonObject, positiveIntegers } from './checks.js';
+import { parseJsonObject } from './checks.js';
+import { backendOption, choice, count, num, quietOption, requiredText, seedOption, text, withOptions } from './options.js';
 
 interface TrainArgs {
   data: string;
@@ -55,33 +56,34 @@ interface ScoreArgs {
 }
 
 const D = IMPLICIT_TRAIN_DEFAULTS;
+const MAX_STEPS = count(D.maxSteps);
 
 const trainCommand = {
   command: 'train',
   describe: 'Train a recommender on implicit feedback (world, coat or an interaction log), print its test metrics and save it to a folder',
   builder: (yargs: Argv) =>
-    yargs
-      .option('data', { type: 'string', default: 'world', describe: 'world (simulated, see --world), coat (shipped), or an interaction-log file (user_id, item_id, click[, pscore])' })
-      .option('world', { type: 'string', default: '{}', describe: 'simulated world as JSON (as simulate --recommender); default 2000 users × 500 items, 100 exposures, mean preference 0.1' })
-      .option('test-users', { type: 'number', describe: 'world: users in the uniform test set (default all)' })
-      .option('test-items-per-user', { type: 'number', default: 50, describe: 'world: uniformly random test items per user' })
-      .option('test', { type: 'string', describe: 'interaction-log data: a test log whose click column is the relevance' })
-      .option('learner', { choices: IMPLICIT_LEARNERS, default: 'relmf' as ImplicitLearner, describe: 'mf (naive), wmf (Hu et al. 2008), relmf (Saito et al. 2020); nbpo is not implemented (see README)' })
-      .option('propensity', { choices: ['given', 'estimated'] as const, default: 'estimated' as const, describe: 'relmf: θ the data comes with (world truth, Coat propensities, log pscore) or θ̂_i = (n_i/max n)^0.5' })
-      .option('clip', { type: 'number', default: 0, describe: 'relmf: clip M, θ ← max(θ, M) (0: unclipped)' })
-      .option('confidence', { type: 'number', describe: 'wmf: α in c = 1 + α·Y (default Rel-MF\'s tuned weight, α = 0.0233)' })
-      .option('seed', { type: 'number', default: 1 })
-      .option('out', { type: 'string', demandOption: true, describe: 'model folder (model.json + weights.bin)' })
-      .option('dim', { type: 'number', default: D.dimension, describe: 'embedding dimension d' })
-      .option('lr', { type: 'number', default: D.learningRate, describe: 'Adam learning rate' })
-      .option('l2', { type: 'number', default: D.l2, describe: 'λ on ½‖U‖² + ½‖V‖²' })
-      .option('batch-size', { type: 'number', default: D.batchSize, describe: 'pairs per step, half clicked and half unlabeled' })
-      .option('max-steps', { type: 'number', default: D.maxSteps })
-      .option('eval-every', { type: 'number', default: D.evalEvery, describe: 'steps between validation looks' })
-      .option('patience', { type: 'number', default: D.patience, describe: 'looks without a better validation DCG@5 before stopping (0: never)' })
-      .option('backend', { choices: BACKEND_CHOICES, default: 'auto' as BackendChoice, describe: 'TF.js backend' })
-      .option('quiet', { type: 'boolean', default: false })
-      .check((argv) => positiveIntegers(argv, ['testItemsPerUser', 'dim', 'batchSize', 'maxSteps', 'evalEvery'])) as unknown as Argv<TrainArgs>,
+    withOptions(yargs, {
+      data: text('world', 'world (simulated, see --world), coat (shipped), or an interaction-log file (user_id, item_id, click[, pscore])'),
+      world: text('{}', 'simulated world as JSON (as simulate --recommender); default 2000 users × 500 items, 100 exposures, mean preference 0.1'),
+      'test-users': num(undefined, 'world: users in the uniform test set (default all)'),
+      'test-items-per-user': count(50, 'world: uniformly random test items per user'),
+      test: text(undefined, 'interaction-log data: a test log whose click column is the relevance'),
+      learner: choice(IMPLICIT_LEARNERS, 'relmf', 'mf (naive), wmf (Hu et al. 2008), relmf (Saito et al. 2020); nbpo is not implemented (see README)'),
+      propensity: choice(['given', 'estimated'] as const, 'estimated', 'relmf: θ the data comes with (world truth, Coat propensities, log pscore) or θ̂_i = (n_i/max n)^0.5'),
+      clip: num(0, 'relmf: clip M, θ ← max(θ, M) (0: unclipped)'),
+      confidence: num(undefined, 'wmf: α in c = 1 + α·Y (default Rel-MF\'s tuned weight, α = 0.0233)'),
+      seed: seedOption(),
+      out: requiredText('model folder (model.json + weights.bin)'),
+      dim: count(D.dimension, 'embedding dimension d'),
+      lr: num(D.learningRate, 'Adam learning rate'),
+      l2: num(D.l2, 'λ on ½‖U‖² + ½‖V‖²'),
+      'batch-size': count(D.batchSize, 'pairs per step, half clicked and half unlabeled'),
+      'max-steps': MAX_STEPS,
+      'eval-every': count(D.evalEvery, 'steps between validation looks'),
+      patience: num(D.patience, 'looks without a better validation DCG@5 before stopping (0: never)'),
+      backend: backendOption('TF.js backend'),
+      quiet: quietOption(),
+    }) as unknown as Argv<TrainArgs>,
   handler: async (args: ArgumentsCamelCase<TrainArgs>) => {
     const backend = await initBackend(args.backend);
     const progress = stderrProgress({ quiet: args.quiet });
@@ -126,13 +128,13 @@ const scoreCommand = {
   command: 'score',
   describe: 'Score a saved recommender: top-K items per user (CSV), or metrics on a test set (coat, or a test log whose click column is the relevance)',
   builder: (yargs: Argv) =>
-    yargs
-      .option('model', { type: 'string', demandOption: true, describe: 'folder written by recommend train' })
-      .option('top', { type: 'number', default: 5, describe: 'K: items per user' })
-      .option('users', { type: 'string', describe: 'comma-separated user ids (default: every user)' })
-      .option('test', { type: 'string', describe: 'coat, or an interaction-log file: print DCG/Recall/MAP@1,3,5 instead of top-K lists' })
-      .option('backend', { choices: BACKEND_CHOICES, default: 'auto' as BackendChoice, describe: 'TF.js backend' })
-      .check((argv) => positiveIntegers(argv, ['top'])) as unknown as Argv<ScoreArgs>,
+    withOptions(yargs, {
+      model: requiredText('folder written by recommend train'),
+      top: count(5, 'K: items per user'),
+      users: text(undefined, 'comma-separated user ids (default: every user)'),
+      test: text(undefined, 'coat, or an interaction-log file: print DCG/Recall/MAP@1,3,5 instead of top-K lists'),
+      backend: backendOption('TF.js backend'),
+    }) as unknown as Argv<ScoreArgs>,
   handler: async (args: ArgumentsCamelCase<ScoreArgs>) => {
     await initBackend(args.backend);
     const { model } = await MatrixFactorization.load(args.model);
@@ -171,17 +173,17 @@ const compareCommand = {
   command: 'compare',
   describe: 'MF, WMF and Rel-MF (θ given / estimated, unclipped / clipped) over seeds: mean ± 95% CI of DCG/Recall/MAP@1,3,5, all and rare items',
   builder: (yargs: Argv) =>
-    yargs
-      .option('data', { type: 'string', default: 'world', describe: 'world, coat, or an interaction-log file (with --test)' })
-      .option('world', { type: 'string', default: '{}', describe: 'simulated world as JSON (as simulate --recommender)' })
-      .option('test', { type: 'string', describe: 'interaction-log data: the test log' })
-      .option('seeds', { type: 'number', default: 5, describe: 'seeds 1..N' })
-      .option('clip', { type: 'number', default: 0.1, describe: 'M of the clipped Rel-MF rows' })
-      .option('max-steps', { type: 'number', default: D.maxSteps })
-      .option('results', { type: 'string', describe: 'also write the tidy per-seed rows here (JSON)' })
-      .option('backend', { choices: BACKEND_CHOICES, default: 'auto' as BackendChoice, describe: 'TF.js backend' })
-      .option('quiet', { type: 'boolean', default: false })
-      .check((argv) => positiveIntegers(argv, ['seeds', 'maxSteps'])) as unknown as Argv<CompareArgs>,
+    withOptions(yargs, {
+      data: text('world', 'world, coat, or an interaction-log file (with --test)'),
+      world: text('{}', 'simulated world as JSON (as simulate --recommender)'),
+      test: text(undefined, 'interaction-log data: the test log'),
+      seeds: count(5, 'seeds 1..N'),
+      clip: num(0.1, 'M of the clipped Rel-MF rows'),
+      'max-steps': MAX_STEPS,
+      results: text(undefined, 'also write the tidy per-seed rows here (JSON)'),
+      backend: backendOption('TF.js backend'),
+      quiet: quietOption(),
+    }) as unknown as Argv<CompareArgs>,
   handler: async (args: ArgumentsCamelCase<CompareArgs>) => {
     const backend = await initBackend(args.backend);
     const progress = stderrProgress({ quiet: args.quiet });

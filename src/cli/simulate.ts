@@ -10,11 +10,12 @@ import { recommenderTestSet, resolveRecommenderSpec, simulateRecommenderLog, typ
 import { fileOrderLists, SESSIONS_PER_CHUNK, simulateSearchLog } from '../simulation/search-log/simulate.js';
 import { loggingRankerLists } from '../learning/logging-ranker.js';
 import { FittedWorld } from '../fitting/world.js';
-import { BACKEND_CHOICES, initBackend, type BackendChoice } from '../learning/backend.js';
+import { initBackend, type BackendChoice } from '../learning/backend.js';
 import { createClickModel, type ClickModelSpec } from '../simulation/click-models/index.js';
 import { EXAMINATION_PROFILES, type ExaminationProfile } from '../simulation/examination.js';
 import { RELEVANCE_MAPPINGS, relevanceTable, type RelevanceMapping } from '../simulation/relevance.js';
-import { parseJsonObject, parseSpec, positiveIntegers } from './checks.js';
+import { parseJsonObject, parseSpec } from './checks.js';
+import { backendOption, choice, count, flag, LOG_FILE_OUT, num, quietOption, seedOption, text, workersOption, withOptions } from './options.js';
 
 /** Arrow files are encoded whole, from memory: this bounds the memory a `.arrow` output takes. */
 const ARROW_MAX_SESSIONS = 1 << 20;
@@ -53,34 +54,34 @@ export const simulateCommand = {
   command: 'simulate',
   describe: 'Simulate a click log and write it (CSV, JSON Lines, Arrow or Parquet by extension): search sessions on a LETOR data set under a click model, a recommender world with exposure bias, or a model fitted by clicklab fit',
   builder: (yargs: Argv) =>
-    yargs
-      .option('out', { type: 'string', demandOption: true, describe: 'output file: .csv, .jsonl, .arrow or .parquet' })
-      .option('world', { type: 'string', default: 'search', describe: 'search: ranked lists of a LETOR data set; recommender: users × items with exposure bias; or FILE.json, a model saved by `clicklab fit` (its logged rankings and fitted clicks)' })
-      .option('recommender', { type: 'string', default: '{}', describe: 'recommender world as JSON: {"users", "items", "dimension", "popularityExponent", "meanPreference", "exposure": {"expectedExposures", "popularityExponent", "minProbability"}}' })
-      .option('test-out', { type: 'string', describe: 'recommender: also write a uniformly random test set (true R_ui) here' })
-      .option('test-users', { type: 'number', default: 1000, describe: 'recommender test set: users sampled' })
-      .option('test-items-per-user', { type: 'number', default: 16, describe: 'recommender test set: items per user, uniformly at random' })
-      .option('dataset', { type: 'string', default: 'mq2008', describe: 'shipped data set' })
-      .option('fold', { type: 'number', default: 1, describe: 'fold of the shipped data set' })
-      .option('split', { choices: ['train', 'validation', 'test'] as const, default: 'train' as const, describe: 'which split users search' })
-      .option('letor', { type: 'string', describe: 'a LETOR/SVMlight file (plain or .gz) instead of the shipped data set' })
-      .option('logger', { choices: ['linear', 'file-order'] as const, default: 'linear' as const, describe: 'logging ranker: linear on 1% of the queries, or the file order' })
-      .option('cutoff', { type: 'number', default: 10, describe: 'users see the top N' })
-      .option('click-model', { type: 'string', default: 'pbm', describe: 'pbm, cascade, dcm, dbn, ubm, trust-bias, mnl, or a JSON object with "type" and parameters' })
-      .option('examination', { choices: EXAMINATION_PROFILES, describe: 'examination profile (pbm, trust-bias)' })
-      .option('eta', { type: 'number', describe: 'position-bias severity η (pbm, trust-bias)' })
-      .option('relevance', { choices: RELEVANCE_MAPPINGS, default: 'graded' as const, describe: 'grade → P(click | examined) mapping' })
-      .option('epsilon', { type: 'number', default: 0.1, describe: 'click noise ε on irrelevant documents (graded, binary)' })
-      .option('threshold', { type: 'number', default: 1, describe: 'lowest relevant grade (binary)' })
-      .option('scale', { type: 'number', default: 0.25, describe: 'P = scale · grade (linear)' })
-      .option('intervention', { choices: ['none', 'shuffle'] as const, default: 'none' as const, describe: 'shuffle: RandTop-n, each session shows the top N in random order' })
-      .option('sessions', { type: 'number', default: 100_000 })
-      .option('seed', { type: 'number', default: 1 })
-      .option('workers', { type: 'number', default: 1, describe: 'search: threads that simulate the sessions, this one included (the log is the same for any number)' })
-      .option('truth', { type: 'boolean', default: false, describe: 'also write the hidden truth (examination, relevance probability) as truth_* columns' })
-      .option('backend', { choices: BACKEND_CHOICES, default: 'auto' as BackendChoice, describe: 'TF.js backend (to train the linear logger)' })
-      .option('quiet', { type: 'boolean', default: false })
-      .check((argv) => positiveIntegers(argv, ['cutoff', 'sessions', 'fold', 'workers', 'testUsers', 'testItemsPerUser'])) as unknown as Argv<SimulateArgs>,
+    withOptions(yargs, {
+      out: LOG_FILE_OUT,
+      world: text('search', 'search: ranked lists of a LETOR data set; recommender: users × items with exposure bias; or FILE.json, a model saved by `clicklab fit` (its logged rankings and fitted clicks)'),
+      recommender: text('{}', 'recommender world as JSON: {"users", "items", "dimension", "popularityExponent", "meanPreference", "exposure": {"expectedExposures", "popularityExponent", "minProbability"}}'),
+      'test-out': text(undefined, 'recommender: also write a uniformly random test set (true R_ui) here'),
+      'test-users': count(1000, 'recommender test set: users sampled'),
+      'test-items-per-user': count(16, 'recommender test set: items per user, uniformly at random'),
+      dataset: text('mq2008', 'shipped data set'),
+      fold: count(1, 'fold of the shipped data set'),
+      split: choice(['train', 'validation', 'test'] as const, 'train', 'which split users search'),
+      letor: text(undefined, 'a LETOR/SVMlight file (plain or .gz) instead of the shipped data set'),
+      logger: choice(['linear', 'file-order'] as const, 'linear', 'logging ranker: linear on 1% of the queries, or the file order'),
+      cutoff: count(10, 'users see the top N'),
+      'click-model': text('pbm', 'pbm, cascade, dcm, dbn, ubm, trust-bias, mnl, or a JSON object with "type" and parameters'),
+      examination: choice(EXAMINATION_PROFILES, undefined, 'examination profile (pbm, trust-bias)'),
+      eta: num(undefined, 'position-bias severity η (pbm, trust-bias)'),
+      relevance: choice(RELEVANCE_MAPPINGS, 'graded', 'grade → P(click | examined) mapping'),
+      epsilon: num(0.1, 'click noise ε on irrelevant documents (graded, binary)'),
+      threshold: num(1, 'lowest relevant grade (binary)'),
+      scale: num(0.25, 'P = scale · grade (linear)'),
+      intervention: choice(['none', 'shuffle'] as const, 'none', 'shuffle: RandTop-n, each session shows the top N in random order'),
+      sessions: count(100_000),
+      seed: seedOption(),
+      workers: workersOption(1, 'search: threads that simulate the sessions, this one included (the log is the same for any number)'),
+      truth: flag('also write the hidden truth (examination, relevance probability) as truth_* columns'),
+      backend: backendOption('TF.js backend (to train the linear logger)'),
+      quiet: quietOption(),
+    }) as unknown as Argv<SimulateArgs>,
   handler: async (args: ArgumentsCamelCase<SimulateArgs>) => {
     const progress = stderrProgress({ quiet: args.quiet });
     if (args.world === 'recommender') return simulateRecommender(args, progress);
