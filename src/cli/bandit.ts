@@ -4,9 +4,9 @@ import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { ConfigError } from '../core/errors.js';
 import { stderrProgress } from '../core/progress.js';
 import { writeClickLog } from '../data/index.js';
-import { formatBanditTable, runBanditStudy } from '../studies/bandit/run.js';
+import { checkBanditStudySpec, formatBanditTable, runBanditStudy } from '../studies/bandit/run.js';
 import type { ClickModelSpec } from '../simulation/click-models/index.js';
-import { parseSpec } from './checks.js';
+import { namingFlags, parseSpec } from './checks.js';
 import { count, flag, num, numbers, quietOption, text, texts, withOptions } from './options.js';
 
 interface BanditArgs {
@@ -28,6 +28,21 @@ interface BanditArgs {
   writeLogs: boolean;
   quiet: boolean;
 }
+
+/** The study's fields as the flags that set them, for its error messages. */
+const BANDIT_FLAGS = {
+  numItems: '--items',
+  slateSize: '--slate',
+  attractiveness: '--low/--high',
+  contextual: '--users/--dimension/--bias',
+  clickModel: '--click-model',
+  policies: '--policies',
+  rounds: '--rounds',
+  batchSize: '--batch',
+  seeds: '--seeds',
+  propensityDraws: '--propensity-draws',
+  curvePoints: '--curve-points',
+};
 
 export const banditCommand = {
   command: 'bandit',
@@ -68,17 +83,18 @@ export const banditCommand = {
       curvePoints: args.curvePoints,
     };
     if (!(args.low >= 0 && args.low <= args.high && args.high <= 1)) throw new ConfigError('--low/--high', `expected 0 ≤ low ≤ high ≤ 1, found ${args.low} and ${args.high}`);
+    await namingFlags(BANDIT_FLAGS, () => checkBanditStudySpec(spec));
     mkdirSync(args.out, { recursive: true });
     const runs = spec.seeds.length * spec.policies.length;
     let done = 0;
     const writes: Promise<void>[] = [];
     progress.start('bandit runs', runs);
-    const result = runBanditStudy(spec, ({ policy, seed, result }) => {
+    const result = await namingFlags(BANDIT_FLAGS, () => runBanditStudy(spec, ({ policy, seed, result }) => {
       progress.update(++done, `${policy} seed ${seed}`);
       if (args.writeLogs) {
         writes.push(writeClickLog(path.join(args.out, `log-${policy}-seed${seed}.parquet`), { log: result.log, propensity: result.propensity }));
       }
-    });
+    }));
     await Promise.all(writes);
     progress.finish();
     writeFileSync(path.join(args.out, 'results.json'), `${JSON.stringify({ spec, curves: result.curves, table: result.table, wallSeconds: result.wallSeconds }, null, 2)}\n`);

@@ -3,12 +3,13 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { ConfigError } from '../core/errors.js';
-import { stderrProgress } from '../core/progress.js';
+import { stderrProgress, type Progress } from '../core/progress.js';
 import { loadOpenBanditPriors, readOpenBanditLog, type OpenBanditCampaign, type OpenBanditPolicy } from '../data/open-bandit.js';
 import type { SlateClickModel } from '../simulation/slate-world.js';
 import { formatComparisonTable, runEstimatorComparison } from '../studies/ope/estimator-comparison.js';
 import { estimateOnOpenBanditLog, formatOpeTable, policyActionDistribution, runOpenBanditProtocol } from '../studies/ope/open-bandit-protocol.js';
 import { mean } from '../evaluation/statistics.js';
+import { namingFlags } from './checks.js';
 import { choice, count, num, numbers, quietOption, seedOption, text, withOptions } from './options.js';
 
 interface OpeArgs {
@@ -82,35 +83,57 @@ export const opeCommand = {
   handler: async (args: ArgumentsCamelCase<OpeArgs>) => {
     const progress = stderrProgress({ quiet: args.quiet });
     const started = Date.now();
-    let text: string;
-    let result: unknown;
-    if (args.log !== undefined) {
-      const log = await readOpenBanditLog(args.log);
-      const priors = args.policy === 'bts' ? (args.prior !== undefined ? await readPriors(args.prior, args.campaign) : await loadOpenBanditPriors(args.campaign)) : null;
-      const perItemPosition = policyActionDistribution(log, priors ? { ...priors, field: '--prior', source: args.log } : 'uniform', args.draws, args.seed);
-      const groundTruth = args.truthLog === undefined ? undefined : mean((await readOpenBanditLog(args.truthLog)).reward);
-      progress.start('estimators', 8);
-      const table = estimateOnOpenBanditLog(log, perItemPosition, { resamples: args.resamples, level: args.level, lambda: args.lambda, folds: args.folds, seed: args.seed, groundTruth, onEstimator: (done, _, name) => progress.update(done, name) });
-      progress.finish();
-      result = { log: args.log, policy: args.policy, rows: log.reward.length, loggingValue: mean(log.reward), groundTruth: groundTruth ?? null, table };
-      text = `${args.policy} evaluated on ${args.log} (${log.reward.length} rows, logged CTR ${mean(log.reward).toFixed(5)}${groundTruth === undefined ? '' : `, ground truth ${groundTruth.toFixed(5)}`})\n\n${formatOpeTable(table, args.level)}`;
-    } else if (args.protocol === 'obd') {
-      progress.start('estimators', 8);
-      const r = await runOpenBanditProtocol({ onEstimator: (done, _, name) => progress.update(done, name), campaign: args.campaign, evaluate: args.evaluate, btsActionDist: args.btsActionDist, draws: args.draws, resamples: args.resamples, level: args.level, lambda: args.lambda, folds: args.folds, seed: args.seed });
-      progress.finish();
-      result = r;
-      text = `Open Bandit protocol, ${r.campaign}: ${r.evaluated} (action distribution: ${r.actionDist}) evaluated on the ${r.logging} log (${r.rows} rows, ${r.clicks} clicks); on-policy CTR of ${r.evaluated} ${r.groundTruth.toFixed(5)}, of ${r.logging} ${r.loggingValue.toFixed(5)}\n\n${formatOpeTable(r.table, r.level)}`;
-    } else {
-      const total = args.sizes.length * args.seeds;
-      progress.start('replicates', total);
-      const r = runEstimatorComparison({ world: { clickModel: args.clickModel }, worldSeed: args.seed, sampleSizes: args.sizes, seeds: args.seeds, lambda: args.lambda, folds: args.folds, onReplicate: (done) => progress.update(done) });
-      progress.finish();
-      result = r;
-      text = `Simulated slate world (${args.clickModel}): true value of the evaluation policy ${r.truth.toFixed(5)} per slot, of the logging policy ${r.loggingValue.toFixed(5)}; ${args.seeds} logs per size\n\n${formatComparisonTable(r)}`;
-    }
+    // Every option is checked by the work itself: the folder is created only once it succeeded.
+    const { text, result } = await namingFlags(OPE_FLAGS, () => evaluate(args, progress));
     mkdirSync(args.out, { recursive: true });
     const file = path.join(args.out, 'results.json');
     writeFileSync(file, `${JSON.stringify({ command: process.argv.slice(2), result }, null, 2)}\n`);
     process.stdout.write(`${text}\n\nwall time ${((Date.now() - started) / 1000).toFixed(1)} s; ${file}\n`);
   },
 };
+
+/** The fields of the OPE studies as the flags that set them, for their error messages. */
+const OPE_FLAGS = {
+  sampleSizes: '--sizes',
+  seeds: '--seeds',
+  worldSeed: '--seed',
+  level: '--level',
+  resamples: '--resamples',
+  folds: '--folds',
+  lambda: '--lambda',
+  draws: '--draws',
+  clickModel: '--click-model',
+  evaluate: '--evaluate',
+  campaign: '--campaign',
+};
+
+/** What the flags ask for, nothing written yet: the table as text, and the result for results.json. */
+async function evaluate(args: OpeArgs, progress: Progress): Promise<{ text: string; result: unknown }> {
+  let text: string;
+  let result: unknown;
+  if (args.log !== undefined) {
+    const log = await readOpenBanditLog(args.log);
+    const priors = args.policy === 'bts' ? (args.prior !== undefined ? await readPriors(args.prior, args.campaign) : await loadOpenBanditPriors(args.campaign)) : null;
+    const perItemPosition = policyActionDistribution(log, priors ? { ...priors, field: '--prior', source: args.log } : 'uniform', args.draws, args.seed);
+    const groundTruth = args.truthLog === undefined ? undefined : mean((await readOpenBanditLog(args.truthLog)).reward);
+    progress.start('estimators', 8);
+    const table = estimateOnOpenBanditLog(log, perItemPosition, { resamples: args.resamples, level: args.level, lambda: args.lambda, folds: args.folds, seed: args.seed, groundTruth, onEstimator: (done, _, name) => progress.update(done, name) });
+    progress.finish();
+    result = { log: args.log, policy: args.policy, rows: log.reward.length, loggingValue: mean(log.reward), groundTruth: groundTruth ?? null, table };
+    text = `${args.policy} evaluated on ${args.log} (${log.reward.length} rows, logged CTR ${mean(log.reward).toFixed(5)}${groundTruth === undefined ? '' : `, ground truth ${groundTruth.toFixed(5)}`})\n\n${formatOpeTable(table, args.level)}`;
+  } else if (args.protocol === 'obd') {
+    progress.start('estimators', 8);
+    const r = await runOpenBanditProtocol({ onEstimator: (done, _, name) => progress.update(done, name), campaign: args.campaign, evaluate: args.evaluate, btsActionDist: args.btsActionDist, draws: args.draws, resamples: args.resamples, level: args.level, lambda: args.lambda, folds: args.folds, seed: args.seed });
+    progress.finish();
+    result = r;
+    text = `Open Bandit protocol, ${r.campaign}: ${r.evaluated} (action distribution: ${r.actionDist}) evaluated on the ${r.logging} log (${r.rows} rows, ${r.clicks} clicks); on-policy CTR of ${r.evaluated} ${r.groundTruth.toFixed(5)}, of ${r.logging} ${r.loggingValue.toFixed(5)}\n\n${formatOpeTable(r.table, r.level)}`;
+  } else {
+    const total = args.sizes.length * args.seeds;
+    progress.start('replicates', total);
+    const r = runEstimatorComparison({ world: { clickModel: args.clickModel }, worldSeed: args.seed, sampleSizes: args.sizes, seeds: args.seeds, lambda: args.lambda, folds: args.folds, onReplicate: (done) => progress.update(done) });
+    progress.finish();
+    result = r;
+    text = `Simulated slate world (${args.clickModel}): true value of the evaluation policy ${r.truth.toFixed(5)} per slot, of the logging policy ${r.loggingValue.toFixed(5)}; ${args.seeds} logs per size\n\n${formatComparisonTable(r)}`;
+  }
+  return { text, result };
+}

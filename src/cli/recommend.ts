@@ -1,27 +1,25 @@
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { ConfigError } from '../core/errors.js';
 import { stderrProgress } from '../core/progress.js';
-import { randomStream } from '../core/random.js';
 import { writeFileSync } from 'node:fs';
 import { readInteractionLog } from '../data/interaction-log-io.js';
-import { rareItems, recommenderMetrics, type RatedPairs, type RecommenderMetricValue } from '../evaluation/recommender-metrics.js';
+import { recommenderMetrics, type RatedPairs } from '../evaluation/recommender-metrics.js';
 import {
   defaultComparisonLearners,
   formatRecommenderSummary,
   loadRecommenderData,
   runRecommenderComparison,
   summariseRecommenderComparison,
-  trainRecommender,
   type RecommenderDataSpec,
   type RecommenderLearnerConfig,
 } from '../studies/recommender/comparison.js';
-import { alignColumns } from '../core/text-table.js';
+import { formatRecommenderMetrics, trainRecommenderModel } from '../studies/recommender/train-model.js';
 import type { RecommenderSpec } from '../simulation/recommender/simulate-log.js';
 import { initBackend, type BackendChoice } from '../learning/backend.js';
 import { IMPLICIT_LEARNERS, type ImplicitLearner } from '../learning/implicit/losses.js';
 import { MatrixFactorization } from '../learning/implicit/model.js';
 import { IMPLICIT_TRAIN_DEFAULTS } from '../learning/implicit/trainer.js';
-import { parseJsonObject } from './checks.js';
+import { namingFlags, parseJsonObject } from './checks.js';
 import { backendOption, choice, count, num, quietOption, requiredText, seedOption, text, withOptions } from './options.js';
 
 interface TrainArgs {
@@ -56,6 +54,23 @@ interface ScoreArgs {
 }
 
 const D = IMPLICIT_TRAIN_DEFAULTS;
+
+/** The library's fields as the flags that set them, for its error messages. */
+const RECOMMEND_FLAGS = {
+  'data.testFile': '--test',
+  clip: '--clip',
+  propensity: '--propensity',
+  learner: '--learner',
+  world: '--world',
+  confidence: '--confidence',
+  dimension: '--dim',
+  learningRate: '--lr',
+  l2: '--l2',
+  batchSize: '--batch-size',
+  maxSteps: '--max-steps',
+  evalEvery: '--eval-every',
+  patience: '--patience',
+};
 const MAX_STEPS = count(D.maxSteps);
 
 const trainCommand = {
@@ -88,38 +103,17 @@ const trainCommand = {
     const backend = await initBackend(args.backend);
     const progress = stderrProgress({ quiet: args.quiet });
     progress.log(`backend: ${backend.name} (${backend.description})`);
-    const dataSpec: RecommenderDataSpec =
+    const data: RecommenderDataSpec =
       args.data === 'world'
         ? { kind: 'world', spec: parseJsonObject(args.world, '--world') as RecommenderSpec, testUsers: args.testUsers, testItemsPerUser: args.testItemsPerUser }
         : args.data === 'coat'
           ? { kind: 'coat' }
           : { kind: 'log', file: args.data, testFile: args.test };
-    const config: RecommenderLearnerConfig = { name: args.learner, learner: args.learner, propensity: args.propensity, clip: args.clip, confidence: args.confidence };
-    const data = await loadRecommenderData(dataSpec, args.seed);
+    const learner: RecommenderLearnerConfig = { name: args.learner, learner: args.learner, propensity: args.propensity, clip: args.clip, confidence: args.confidence };
     const settings = { dimension: args.dim, learningRate: args.lr, l2: args.l2, batchSize: args.batchSize, maxSteps: args.maxSteps, evalEvery: args.evalEvery, patience: args.patience };
-    const trained = trainRecommender(data, config, settings, randomStream(args.seed).derive('learner', config.name), progress);
-    const { model, bestStep, bestValidation, stepsRun } = trained.result;
-    process.stdout.write(`${data.name}: ${data.clicks.user.length} clicks, ${data.numUsers} users × ${data.numItems} items; ${args.learner} kept step ${bestStep} of ${stepsRun} (validation IPS DCG@5 ${bestValidation?.toFixed(4) ?? '—'})\n`);
-    let metrics: Record<string, RecommenderMetricValue[]> = {};
-    if (data.test) {
-      const scorer = model.factors();
-      const rare = rareItems(trained.itemClicks, data.numUsers);
-      metrics = { all: recommenderMetrics(scorer, data.test), [`rare (≤ ${rare.threshold} clicks)`]: recommenderMetrics(scorer, data.test, { includeItem: rare.isRare }) };
-      process.stdout.write(`${formatMetrics(metrics)}\n`);
-    }
-    await model.save(args.out, {
-      learner: args.learner,
-      data: data.name,
-      seed: args.seed,
-      ...(args.learner === 'relmf' ? { propensity: args.propensity, clip: args.clip } : {}),
-      ...(args.learner === 'wmf' && args.confidence !== undefined ? { confidence: args.confidence } : {}),
-      settings,
-      bestStep,
-      stepsRun,
-      bestValidation,
-      metrics,
-    });
-    model.dispose();
+    const r = await namingFlags(RECOMMEND_FLAGS, () => trainRecommenderModel({ data, learner, settings, seed: args.seed, out: args.out, progress }));
+    process.stdout.write(`${r.data.name}: ${r.data.clicks} clicks, ${r.data.numUsers} users × ${r.data.numItems} items; ${args.learner} kept step ${r.bestStep} of ${r.stepsRun} (validation IPS DCG@5 ${r.bestValidation?.toFixed(4) ?? '—'})\n`);
+    if (Object.keys(r.metrics).length > 0) process.stdout.write(`${formatRecommenderMetrics(r.metrics)}\n`);
     process.stdout.write(`model written to ${args.out}\n`);
   },
 };
@@ -147,7 +141,7 @@ const scoreCommand = {
           throw new ConfigError('--test', `row ${r + 1} has user ${test.user[r]}, item ${test.item[r]}: the model knows ${model.numUsers} users × ${model.numItems} items`);
         }
       }
-      process.stdout.write(`${formatMetrics({ all: recommenderMetrics(scorer, test) })}\n`);
+      process.stdout.write(`${formatRecommenderMetrics({ all: recommenderMetrics(scorer, test) })}\n`);
       return;
     }
     const users = args.users === undefined ? Array.from({ length: model.numUsers }, (_, u) => u) : args.users.split(',').map((text) => userId(text, model.numUsers));
@@ -191,7 +185,7 @@ const compareCommand = {
     const data: RecommenderDataSpec =
       args.data === 'world' ? { kind: 'world', spec: parseJsonObject(args.world, '--world') as RecommenderSpec } : args.data === 'coat' ? { kind: 'coat' } : { kind: 'log', file: args.data, testFile: args.test };
     const seeds = Array.from({ length: args.seeds }, (_, s) => s + 1);
-    const rows = await runRecommenderComparison({ data, learners: defaultComparisonLearners(args.clip), seeds, settings: { maxSteps: args.maxSteps }, progress });
+    const rows = await namingFlags(RECOMMEND_FLAGS, () => runRecommenderComparison({ data, learners: defaultComparisonLearners(args.clip), seeds, settings: { maxSteps: args.maxSteps }, progress }));
     if (args.results) writeFileSync(args.results, `${JSON.stringify(rows, null, 1)}\n`);
     process.stdout.write(`${formatRecommenderSummary(summariseRecommenderComparison(rows))}\n`);
   },
@@ -217,10 +211,4 @@ function userId(text: string, numUsers: number): number {
   const u = Number(text.trim());
   if (!(Number.isInteger(u) && u >= 0 && u < numUsers)) throw new ConfigError('--users', `expected user ids in [0, ${numUsers}), found "${text}"`);
   return u;
-}
-
-function formatMetrics(subsets: Record<string, RecommenderMetricValue[]>): string {
-  const names = Object.keys(subsets);
-  const keys = subsets[names[0]].map((m) => `${m.metric}@${m.k}`);
-  return alignColumns([['items', ...keys], ...names.map((n) => [n, ...subsets[n].map((m) => m.value.toFixed(4))])]);
 }
