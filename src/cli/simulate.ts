@@ -3,9 +3,8 @@ import { ConfigError } from '../core/errors.js';
 import { stderrProgress, type Progress } from '../core/progress.js';
 import { randomStream } from '../core/random.js';
 import type { RankingData } from '../core/types.js';
-import { ClickLogWriter, clickLogFormatOf, InteractionLogWriter, interactionLogFormatOf, loadRankingDataset, readLetorFileSync, writeClickLog, writeInteractionLog, type LoggedInteractions } from '../data/index.js';
+import { loadRankingDataset, openClickLogSink, openInteractionLogSink, readLetorFileSync, writeInteractionLog } from '../data/index.js';
 import type { LoggedClicks } from '../data/click-log-table.js';
-import { concatChunks } from '../simulation/search-log/chunk.js';
 import { recommenderTestSet, resolveRecommenderSpec, simulateRecommenderLog, type RecommenderSpec } from '../simulation/recommender/simulate-log.js';
 import { fileOrderLists, SESSIONS_PER_CHUNK, simulateSearchLog } from '../simulation/search-log/simulate.js';
 import { loggingRankerLists } from '../learning/logging-ranker.js';
@@ -14,11 +13,8 @@ import { initBackend, type BackendChoice } from '../learning/backend.js';
 import { createClickModel, type ClickModelSpec } from '../simulation/click-models/index.js';
 import { EXAMINATION_PROFILES, type ExaminationProfile } from '../simulation/examination.js';
 import { RELEVANCE_MAPPINGS, relevanceTable, type RelevanceMapping } from '../simulation/relevance.js';
-import { parseJsonObject, parseSpec } from './checks.js';
+import { namingFlags, parseJsonObject, parseSpec } from './checks.js';
 import { backendOption, choice, count, flag, LOG_FILE_OUT, num, quietOption, seedOption, text, workersOption, withOptions } from './options.js';
-
-/** Arrow files are encoded whole, from memory: this bounds the memory a `.arrow` output takes. */
-const ARROW_MAX_SESSIONS = 1 << 20;
 
 interface SimulateArgs {
   out: string;
@@ -91,13 +87,8 @@ export const simulateCommand = {
     const relevance = relevanceTable(relevanceMapping(args, maxGrade), 'relevance');
     const spec = clickModelSpec(args);
     const clickModel = createClickModel(spec, args.cutoff, 'click-model');
-    const format = clickLogFormatOf(args.out);
-    if (format === 'arrow' && args.sessions > ARROW_MAX_SESSIONS) {
-      throw new ConfigError('--out', `Arrow files are written whole, from memory: use at most ${ARROW_MAX_SESSIONS} sessions, or .csv, .jsonl or .parquet to stream`);
-    }
     if (args.logger === 'linear') await initBackend(args.backend);
-    const writer = format === 'arrow' ? null : await ClickLogWriter.open(args.out, { truth: args.truth });
-    const chunks: LoggedClicks[] = []; // Arrow only
+    const sink = await namingFlags({ [args.out]: '--out' }, () => openClickLogSink(args.out, { truth: args.truth, sessions: args.sessions }));
     let simulated = 0;
     progress.start(`simulating ${clickModel.name} sessions on ${data.source}`, args.sessions);
     const rng = randomStream(args.seed);
@@ -110,16 +101,14 @@ export const simulateCommand = {
       { lists, cutoff: args.cutoff, intervention: args.intervention, truth: args.truth, relevance, clickModel, clickModelSpec: spec, sessions: args.sessions },
       rng,
       async (chunk: LoggedClicks) => {
-        if (writer) await writer.write(chunk);
-        else chunks.push(chunk);
+        await sink.write(chunk);
         simulated += chunk.log.sessionQuery.length;
         progress.update(simulated);
       },
       // A streaming writer is done with a chunk once it is written; the Arrow path keeps them.
-      { workers: args.workers, releaseChunks: writer !== null },
+      { workers: args.workers, releaseChunks: sink.streaming },
     );
-    if (writer) await writer.close();
-    else await writeClickLog(args.out, concatChunks(chunks), { truth: args.truth });
+    await sink.close();
     progress.finish();
     process.stdout.write(`${args.sessions} sessions (${clickModel.name}, seed ${args.seed}) written to ${args.out}\n`);
   },
@@ -134,25 +123,18 @@ export const simulateCommand = {
 async function simulateFittedWorld(args: SimulateArgs, progress: Progress): Promise<void> {
   if (!args.world.toLowerCase().endsWith('.json')) throw new ConfigError('--world', `expected search, recommender or a fitted model file (.json from clicklab fit), found "${args.world}"`);
   const world = await FittedWorld.load(args.world);
-  const format = clickLogFormatOf(args.out);
-  if (format === 'arrow' && args.sessions > ARROW_MAX_SESSIONS) {
-    throw new ConfigError('--out', `Arrow files are written whole, from memory: use at most ${ARROW_MAX_SESSIONS} sessions, or .csv, .jsonl or .parquet to stream`);
-  }
-  const writer = format === 'arrow' ? null : await ClickLogWriter.open(args.out, { truth: args.truth });
-  const chunks: LoggedClicks[] = [];
+  const sink = await namingFlags({ [args.out]: '--out' }, () => openClickLogSink(args.out, { truth: args.truth, sessions: args.sessions }));
   const rng = randomStream(args.seed);
   progress.start(`simulating ${world.model.type} sessions on the world fitted to ${world.source}`, args.sessions);
   for (let chunk = 0, done = 0; done < args.sessions; chunk++) {
     const n = Math.min(SESSIONS_PER_CHUNK, args.sessions - done);
     const simulated = world.simulate(n, rng.derive('sessions', chunk));
     const logged: LoggedClicks = args.truth ? simulated : { log: simulated.log, propensity: simulated.propensity };
-    if (writer) await writer.write(logged);
-    else chunks.push(logged);
+    await sink.write(logged);
     done += n;
     progress.update(done);
   }
-  if (writer) await writer.close();
-  else await writeClickLog(args.out, concatChunks(chunks), { truth: args.truth });
+  await sink.close();
   progress.finish();
   process.stdout.write(`${args.sessions} sessions (${world.model.type} fitted to ${world.source}, seed ${args.seed}) written to ${args.out}\n`);
 }
@@ -164,52 +146,21 @@ async function simulateFittedWorld(args: SimulateArgs, progress: Progress): Prom
 async function simulateRecommender(args: SimulateArgs, progress: Progress): Promise<void> {
   const params = resolveRecommenderSpec(parseJsonObject(args.recommender, '--recommender') as RecommenderSpec, 'recommender');
   const rng = randomStream(args.seed);
-  const streaming = interactionLogFormatOf(args.out) !== 'arrow';
-  const writer = streaming ? await InteractionLogWriter.open(args.out, { truth: args.truth }) : null;
-  const chunks: LoggedInteractions[] = [];
+  const sink = await openInteractionLogSink(args.out, { truth: args.truth });
   progress.start(`simulating ${params.users} users × ${params.items} items`, params.users);
   let users = 0;
   await simulateRecommenderLog(params, rng, async (chunk) => {
-    if (writer) await writer.write(chunk);
-    else chunks.push(chunk);
+    await sink.write(chunk);
     users = chunk.log.user.length > 0 ? chunk.log.user[chunk.log.user.length - 1] + 1 : users;
     progress.update(users);
   });
-  if (writer) await writer.close();
-  else await writeInteractionLog(args.out, concatInteractions(chunks), { truth: args.truth });
+  await sink.close();
   progress.finish();
   if (args.testOut) {
     const test = recommenderTestSet(params, rng, { usersSample: Math.min(args.testUsers, params.users), itemsPerUser: Math.min(args.testItemsPerUser, params.items) });
     await writeInteractionLog(args.testOut, test, { truth: args.truth });
   }
   process.stdout.write(`${params.users} users × ${params.items} items (seed ${args.seed}) written to ${args.out}${args.testOut ? `, test set to ${args.testOut}` : ''}\n`);
-}
-
-function concatInteractions(chunks: LoggedInteractions[]): LoggedInteractions {
-  const join = <T extends Int32Array | Uint8Array | Float32Array>(parts: T[], make: (n: number) => T): T => {
-    const out = make(parts.reduce((n, p) => n + p.length, 0));
-    let at = 0;
-    for (const p of parts) {
-      out.set(p as never, at);
-      at += p.length;
-    }
-    return out;
-  };
-  const truth = chunks.every((c) => c.truth);
-  return {
-    log: {
-      user: join(chunks.map((c) => c.log.user), (n) => new Int32Array(n)),
-      item: join(chunks.map((c) => c.log.item), (n) => new Int32Array(n)),
-      click: join(chunks.map((c) => c.log.click), (n) => new Uint8Array(n)),
-    },
-    propensity: chunks.every((c) => c.propensity) ? join(chunks.map((c) => c.propensity!), (n) => new Float32Array(n)) : undefined,
-    truth: truth && chunks.length > 0
-      ? {
-          exposureProbability: join(chunks.map((c) => c.truth!.exposureProbability), (n) => new Float32Array(n)),
-          preferenceProbability: join(chunks.map((c) => c.truth!.preferenceProbability), (n) => new Float32Array(n)),
-        }
-      : undefined,
-  };
 }
 
 function loadWorld(args: SimulateArgs): RankingData {

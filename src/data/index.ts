@@ -46,3 +46,4 @@ export {
   type InteractionLogReadOptions,
   type InteractionLogWriteOptions,
 } from './interaction-log-io.js';
+export { ARROW_MAX_SESSIONS, concatChunks, concatInteractions, openClickLogSink, openInteractionLogSink, type LogSink } from './log-sink.js';

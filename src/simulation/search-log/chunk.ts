@@ -97,43 +97,5 @@ export function copyChunk(logged: LoggedClicks): LoggedClicks {
   };
 }
 
-/** Consecutive chunks of one log as a single log (session offsets run on). */
-export function concatChunks(chunks: readonly LoggedClicks[]): LoggedClicks {
-  if (chunks.length === 1) return chunks[0];
-  type Column = Int32Array | Uint16Array | Uint8Array | Float32Array;
-  const joined = <T extends Column>(parts: T[]): T => {
-    const out = new (parts[0].constructor as new (length: number) => T)(parts.reduce((n, p) => n + p.length, 0));
-    let at = 0;
-    for (const p of parts) {
-      out.set(p as ArrayLike<number>, at);
-      at += p.length;
-    }
-    return out;
-  };
-  const offsets = new Int32Array(chunks.reduce((n, c) => n + c.log.sessionQuery.length, 0) + 1);
-  let session = 0;
-  for (const { log } of chunks) {
-    const base = offsets[session];
-    for (let s = 1; s < log.sessionOffsets.length; s++) offsets[session + s] = base + log.sessionOffsets[s];
-    session += log.sessionQuery.length;
-  }
-  const logs = chunks.map((c) => c.log);
-  const truths = chunks.map((c) => c.truth);
-  return {
-    log: {
-      sessionQuery: joined(logs.map((l) => l.sessionQuery)),
-      sessionOffsets: offsets,
-      document: joined(logs.map((l) => l.document)),
-      position: joined(logs.map((l) => l.position)),
-      click: joined(logs.map((l) => l.click)),
-    },
-    propensity: chunks.every((c) => c.propensity) ? joined(chunks.map((c) => c.propensity!)) : undefined,
-    truth: truths.every((t) => t)
-      ? {
-          examinationProbability: joined(truths.map((t) => t!.examinationProbability)),
-          relevanceProbability: joined(truths.map((t) => t!.relevanceProbability)),
-          examined: joined(truths.map((t) => t!.examined)),
-        }
-      : undefined,
-  };
-}
+/** Consecutive chunks of one log as a single log (in data/, with the interaction-log twin). */
+export { concatChunks } from '../../data/log-sink.js';
