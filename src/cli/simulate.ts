@@ -13,7 +13,7 @@ import { initBackend, type BackendChoice } from '../learning/backend.js';
 import { createClickModel, type ClickModelSpec } from '../simulation/click-models/index.js';
 import { EXAMINATION_PROFILES, type ExaminationProfile } from '../simulation/examination.js';
 import { RELEVANCE_MAPPINGS, relevanceTable, type RelevanceMapping } from '../simulation/relevance.js';
-import { namingFlags, parseJsonObject, parseSpec } from './checks.js';
+import { parseJsonObject, parseSpec } from './checks.js';
 import { backendOption, choice, count, flag, LOG_FILE_OUT, num, quietOption, seedOption, text, workersOption, withOptions } from './options.js';
 
 interface SimulateArgs {
@@ -88,7 +88,7 @@ export const simulateCommand = {
     const spec = clickModelSpec(args);
     const clickModel = createClickModel(spec, args.cutoff, 'click-model');
     if (args.logger === 'linear') await initBackend(args.backend);
-    const sink = await namingFlags({ [args.out]: '--out' }, () => openClickLogSink(args.out, { truth: args.truth, sessions: args.sessions }));
+    const sink = await openClickLogSink(args.out, { truth: args.truth, sessions: args.sessions, field: '--out' });
     let simulated = 0;
     progress.start(`simulating ${clickModel.name} sessions on ${data.source}`, args.sessions);
     const rng = randomStream(args.seed);
@@ -123,7 +123,7 @@ export const simulateCommand = {
 async function simulateFittedWorld(args: SimulateArgs, progress: Progress): Promise<void> {
   if (!args.world.toLowerCase().endsWith('.json')) throw new ConfigError('--world', `expected search, recommender or a fitted model file (.json from clicklab fit), found "${args.world}"`);
   const world = await FittedWorld.load(args.world);
-  const sink = await namingFlags({ [args.out]: '--out' }, () => openClickLogSink(args.out, { truth: args.truth, sessions: args.sessions }));
+  const sink = await openClickLogSink(args.out, { truth: args.truth, sessions: args.sessions, field: '--out' });
   const rng = randomStream(args.seed);
   progress.start(`simulating ${world.model.type} sessions on the world fitted to ${world.source}`, args.sessions);
   for (let chunk = 0, done = 0; done < args.sessions; chunk++) {

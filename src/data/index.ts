@@ -46,4 +46,5 @@ export {
   type InteractionLogReadOptions,
   type InteractionLogWriteOptions,
 } from './interaction-log-io.js';
-export { ARROW_MAX_SESSIONS, concatChunks, concatInteractions, openClickLogSink, openInteractionLogSink, type LogSink } from './log-sink.js';
+export { ARROW_MAX_SESSIONS, openClickLogSink, openInteractionLogSink, type LogSink } from './log-sink.js';
+export { concatChunks, concatInteractions } from './log-concat.js';

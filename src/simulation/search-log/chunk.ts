@@ -98,4 +98,4 @@ export function copyChunk(logged: LoggedClicks): LoggedClicks {
 }
 
 /** Consecutive chunks of one log as a single log (in data/, with the interaction-log twin). */
-export { concatChunks } from '../../data/log-sink.js';
+export { concatChunks } from '../../data/log-concat.js';
