@@ -4,6 +4,7 @@ import { ClickLabError, ConfigError } from '../core/errors.js';
 import { stderrProgress } from '../core/progress.js';
 import { FULL_GPU_BENCHMARK, formatGpuBenchmark, GPU_LEARNERS, QUICK_GPU_BENCHMARK, runGpuBenchmark, type GpuLearner } from '../bench/gpu.js';
 import type { BackendChoice } from '../learning/backend.js';
+import { flag, num, numbers, quietOption, text, texts, withOptions } from './options.js';
 
 interface BenchGpuArgs {
   quick: boolean;
@@ -21,14 +22,15 @@ export const benchGpuCommand = {
   command: 'bench-gpu',
   describe: 'Training throughput of naive, IPS and DLA (MLP 512-256-128, batches of 256 to 8192 queries) on every available backend, as ratios to wasm, with a check that the losses agree with wasm',
   builder: (yargs: Argv) =>
-    yargs
-      .option('quick', { type: 'boolean', default: false, describe: `reduced run: batch ${QUICK_GPU_BENCHMARK.batchSizes.join(', ')}, ${QUICK_GPU_BENCHMARK.timedSteps} timed steps` })
-      .option('backends', { type: 'string', array: true, describe: `backends to run (${RUNNABLE.join(', ')}); default every available one but cpu; wasm always runs as the baseline` })
-      .option('batch-sizes', { type: 'number', array: true, describe: `queries per batch (default ${FULL_GPU_BENCHMARK.batchSizes.join(' ')})` })
-      .option('learners', { type: 'string', array: true, describe: `learners (${GPU_LEARNERS.join(', ')})` })
-      .option('steps', { type: 'number', describe: `timed steps per cell (default ${FULL_GPU_BENCHMARK.timedSteps}, quick ${QUICK_GPU_BENCHMARK.timedSteps})` })
-      .option('out', { type: 'string', default: 'bench-gpu-results.json', describe: 'where to write the result (JSON)' })
-      .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr' }) as unknown as Argv<BenchGpuArgs>,
+    withOptions(yargs, {
+      quick: flag(`reduced run: batch ${QUICK_GPU_BENCHMARK.batchSizes.join(', ')}, ${QUICK_GPU_BENCHMARK.timedSteps} timed steps`),
+      backends: texts(undefined, `backends to run (${RUNNABLE.join(', ')}); default every available one but cpu; wasm always runs as the baseline`),
+      'batch-sizes': numbers(undefined, `queries per batch (default ${FULL_GPU_BENCHMARK.batchSizes.join(' ')})`),
+      learners: texts(undefined, `learners (${GPU_LEARNERS.join(', ')})`),
+      steps: num(undefined, `timed steps per cell (default ${FULL_GPU_BENCHMARK.timedSteps}, quick ${QUICK_GPU_BENCHMARK.timedSteps})`),
+      out: text('bench-gpu-results.json', 'where to write the result (JSON)'),
+      quiet: quietOption('no progress on stderr'),
+    }) as unknown as Argv<BenchGpuArgs>,
   handler: async (args: ArgumentsCamelCase<BenchGpuArgs>) => {
     const base = args.quick ? QUICK_GPU_BENCHMARK : FULL_GPU_BENCHMARK;
     const backends = args.backends?.map((b) => {

@@ -1,10 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { shippedDataPath } from '../data/shipped.js';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
-import { BACKEND_CHOICES, initBackend, type BackendChoice } from '../learning/backend.js';
+import { initBackend, type BackendChoice } from '../learning/backend.js';
 import { runBenchmarks } from '../bench/benchmark.js';
 import { benchmarkRecords, formatBenchmarks } from '../bench/rows.js';
-import { positiveIntegers } from './checks.js';
+import { backendOption, count, text, withOptions } from './options.js';
 
 interface BenchArgs {
   backend: BackendChoice;
@@ -17,12 +17,12 @@ export const benchCommand = {
   command: 'bench',
   describe: 'Measure training, simulation and reading throughput on this machine (ratios to a baseline run in the same process)',
   builder: (yargs: Argv) =>
-    yargs
-      .option('backend', { choices: BACKEND_CHOICES, default: 'auto' as BackendChoice, describe: 'TF.js backend' })
-      .option('steps', { type: 'number', default: 200, describe: 'training steps timed per learner' })
-      .option('sessions', { type: 'number', default: 1_000_000, describe: 'sessions simulated' })
-      .option('results', { type: 'string', default: 'bench-results.json', describe: 'where to write the rows as [{ name, unit, value, baseline?, ratio? }]' })
-      .check((argv) => positiveIntegers(argv, ['steps', 'sessions'])) as unknown as Argv<BenchArgs>,
+    withOptions(yargs, {
+      backend: backendOption('TF.js backend'),
+      steps: count(200, 'training steps timed per learner'),
+      sessions: count(1_000_000, 'sessions simulated'),
+      results: text('bench-results.json', 'where to write the rows as [{ name, unit, value, baseline?, ratio? }]'),
+    }) as unknown as Argv<BenchArgs>,
   handler: async (args: ArgumentsCamelCase<BenchArgs>) => {
     const backend = await initBackend(args.backend);
     process.stdout.write(`backend: ${backend.name} (${backend.description})\n\n`);

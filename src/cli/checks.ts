@@ -55,3 +55,27 @@ export function outputFolderExists(file: string, option = '--out'): void {
   const folder = path.dirname(path.resolve(file));
   if (!existsSync(folder)) throw new ConfigError(option, `the folder ${folder} does not exist (create it first)`);
 }
+
+/**
+ * Runs library work whose errors name its fields (`sampleSizes: …`) and renames those fields to
+ * the flags the user typed (`--sizes: …`): `flags` maps a field to its flag. A path such as
+ * `policies[0].type` or `ipw: lambda` keeps the rest of its path after the flag.
+ */
+export async function namingFlags<T>(flags: Record<string, string>, work: () => T | Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw asFlagError(error, flags);
+  }
+}
+
+/** `error` with its field renamed to the flag (see `namingFlags`), or `error` as it is. */
+export function asFlagError(error: unknown, flags: Record<string, string>): unknown {
+  if (!(error instanceof ConfigError)) return error;
+  if (Object.hasOwn(flags, error.path)) return new ConfigError(flags[error.path], error.problem);
+  const match = /^(?:(.*): )?([A-Za-z]+)(.*)$/.exec(error.path);
+  const flagName = match && Object.hasOwn(flags, match[2]) ? flags[match[2]] : undefined;
+  if (!match || flagName === undefined) return error;
+  const [, owner, , rest] = match;
+  return new ConfigError(flagName, [owner, rest.replace(/^\./, ''), error.problem].filter((part) => part).join(': '));
+}

@@ -1,27 +1,26 @@
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { ConfigError } from '../core/errors.js';
 import { stderrProgress } from '../core/progress.js';
-import { randomStream } from '../core/random.js';
 import { writeFileSync } from 'node:fs';
 import { readInteractionLog } from '../data/interaction-log-io.js';
-import { rareItems, recommenderMetrics, type RatedPairs, type RecommenderMetricValue } from '../evaluation/recommender-metrics.js';
+import { recommenderMetrics, type RatedPairs } from '../evaluation/recommender-metrics.js';
 import {
   defaultComparisonLearners,
   formatRecommenderSummary,
   loadRecommenderData,
   runRecommenderComparison,
   summariseRecommenderComparison,
-  trainRecommender,
   type RecommenderDataSpec,
   type RecommenderLearnerConfig,
 } from '../studies/recommender/comparison.js';
-import { alignColumns } from '../core/text-table.js';
+import { formatRecommenderMetrics, trainRecommenderModel } from '../studies/recommender/train-model.js';
 import type { RecommenderSpec } from '../simulation/recommender/simulate-log.js';
-import { BACKEND_CHOICES, initBackend, type BackendChoice } from '../learning/backend.js';
+import { initBackend, type BackendChoice } from '../learning/backend.js';
 import { IMPLICIT_LEARNERS, type ImplicitLearner } from '../learning/implicit/losses.js';
 import { MatrixFactorization } from '../learning/implicit/model.js';
 import { IMPLICIT_TRAIN_DEFAULTS } from '../learning/implicit/trainer.js';
-import { parseJsonObject, positiveIntegers } from './checks.js';
+import { namingFlags, parseJsonObject } from './checks.js';
+import { backendOption, choice, count, num, quietOption, requiredText, seedOption, text, withOptions } from './options.js';
 
 interface TrainArgs {
   data: string;
@@ -56,68 +55,65 @@ interface ScoreArgs {
 
 const D = IMPLICIT_TRAIN_DEFAULTS;
 
+/** The library's fields as the flags that set them, for its error messages. */
+const RECOMMEND_FLAGS = {
+  'data.testFile': '--test',
+  clip: '--clip',
+  propensity: '--propensity',
+  learner: '--learner',
+  world: '--world',
+  confidence: '--confidence',
+  dimension: '--dim',
+  learningRate: '--lr',
+  l2: '--l2',
+  batchSize: '--batch-size',
+  maxSteps: '--max-steps',
+  evalEvery: '--eval-every',
+  patience: '--patience',
+};
+const MAX_STEPS = count(D.maxSteps);
+
 const trainCommand = {
   command: 'train',
   describe: 'Train a recommender on implicit feedback (world, coat or an interaction log), print its test metrics and save it to a folder',
   builder: (yargs: Argv) =>
-    yargs
-      .option('data', { type: 'string', default: 'world', describe: 'world (simulated, see --world), coat (shipped), or an interaction-log file (user_id, item_id, click[, pscore])' })
-      .option('world', { type: 'string', default: '{}', describe: 'simulated world as JSON (as simulate --recommender); default 2000 users × 500 items, 100 exposures, mean preference 0.1' })
-      .option('test-users', { type: 'number', describe: 'world: users in the uniform test set (default all)' })
-      .option('test-items-per-user', { type: 'number', default: 50, describe: 'world: uniformly random test items per user' })
-      .option('test', { type: 'string', describe: 'interaction-log data: a test log whose click column is the relevance' })
-      .option('learner', { choices: IMPLICIT_LEARNERS, default: 'relmf' as ImplicitLearner, describe: 'mf (naive), wmf (Hu et al. 2008), relmf (Saito et al. 2020); nbpo is not implemented (see README)' })
-      .option('propensity', { choices: ['given', 'estimated'] as const, default: 'estimated' as const, describe: 'relmf: θ the data comes with (world truth, Coat propensities, log pscore) or θ̂_i = (n_i/max n)^0.5' })
-      .option('clip', { type: 'number', default: 0, describe: 'relmf: clip M, θ ← max(θ, M) (0: unclipped)' })
-      .option('confidence', { type: 'number', describe: 'wmf: α in c = 1 + α·Y (default Rel-MF\'s tuned weight, α = 0.0233)' })
-      .option('seed', { type: 'number', default: 1 })
-      .option('out', { type: 'string', demandOption: true, describe: 'model folder (model.json + weights.bin)' })
-      .option('dim', { type: 'number', default: D.dimension, describe: 'embedding dimension d' })
-      .option('lr', { type: 'number', default: D.learningRate, describe: 'Adam learning rate' })
-      .option('l2', { type: 'number', default: D.l2, describe: 'λ on ½‖U‖² + ½‖V‖²' })
-      .option('batch-size', { type: 'number', default: D.batchSize, describe: 'pairs per step, half clicked and half unlabeled' })
-      .option('max-steps', { type: 'number', default: D.maxSteps })
-      .option('eval-every', { type: 'number', default: D.evalEvery, describe: 'steps between validation looks' })
-      .option('patience', { type: 'number', default: D.patience, describe: 'looks without a better validation DCG@5 before stopping (0: never)' })
-      .option('backend', { choices: BACKEND_CHOICES, default: 'auto' as BackendChoice, describe: 'TF.js backend' })
-      .option('quiet', { type: 'boolean', default: false })
-      .check((argv) => positiveIntegers(argv, ['testItemsPerUser', 'dim', 'batchSize', 'maxSteps', 'evalEvery'])) as unknown as Argv<TrainArgs>,
+    withOptions(yargs, {
+      data: text('world', 'world (simulated, see --world), coat (shipped), or an interaction-log file (user_id, item_id, click[, pscore])'),
+      world: text('{}', 'simulated world as JSON (as simulate --recommender); default 2000 users × 500 items, 100 exposures, mean preference 0.1'),
+      'test-users': num(undefined, 'world: users in the uniform test set (default all)'),
+      'test-items-per-user': count(50, 'world: uniformly random test items per user'),
+      test: text(undefined, 'interaction-log data: a test log whose click column is the relevance'),
+      learner: choice(IMPLICIT_LEARNERS, 'relmf', 'mf (naive), wmf (Hu et al. 2008), relmf (Saito et al. 2020); nbpo is not implemented (see README)'),
+      propensity: choice(['given', 'estimated'] as const, 'estimated', 'relmf: θ the data comes with (world truth, Coat propensities, log pscore) or θ̂_i = (n_i/max n)^0.5'),
+      clip: num(0, 'relmf: clip M, θ ← max(θ, M) (0: unclipped)'),
+      confidence: num(undefined, 'wmf: α in c = 1 + α·Y (default Rel-MF\'s tuned weight, α = 0.0233)'),
+      seed: seedOption(),
+      out: requiredText('model folder (model.json + weights.bin)'),
+      dim: count(D.dimension, 'embedding dimension d'),
+      lr: num(D.learningRate, 'Adam learning rate'),
+      l2: num(D.l2, 'λ on ½‖U‖² + ½‖V‖²'),
+      'batch-size': count(D.batchSize, 'pairs per step, half clicked and half unlabeled'),
+      'max-steps': MAX_STEPS,
+      'eval-every': count(D.evalEvery, 'steps between validation looks'),
+      patience: num(D.patience, 'looks without a better validation DCG@5 before stopping (0: never)'),
+      backend: backendOption('TF.js backend'),
+      quiet: quietOption(),
+    }) as unknown as Argv<TrainArgs>,
   handler: async (args: ArgumentsCamelCase<TrainArgs>) => {
     const backend = await initBackend(args.backend);
     const progress = stderrProgress({ quiet: args.quiet });
     progress.log(`backend: ${backend.name} (${backend.description})`);
-    const dataSpec: RecommenderDataSpec =
+    const data: RecommenderDataSpec =
       args.data === 'world'
         ? { kind: 'world', spec: parseJsonObject(args.world, '--world') as RecommenderSpec, testUsers: args.testUsers, testItemsPerUser: args.testItemsPerUser }
         : args.data === 'coat'
           ? { kind: 'coat' }
           : { kind: 'log', file: args.data, testFile: args.test };
-    const config: RecommenderLearnerConfig = { name: args.learner, learner: args.learner, propensity: args.propensity, clip: args.clip, confidence: args.confidence };
-    const data = await loadRecommenderData(dataSpec, args.seed);
+    const learner: RecommenderLearnerConfig = { name: args.learner, learner: args.learner, propensity: args.propensity, clip: args.clip, confidence: args.confidence };
     const settings = { dimension: args.dim, learningRate: args.lr, l2: args.l2, batchSize: args.batchSize, maxSteps: args.maxSteps, evalEvery: args.evalEvery, patience: args.patience };
-    const trained = trainRecommender(data, config, settings, randomStream(args.seed).derive('learner', config.name), progress);
-    const { model, bestStep, bestValidation, stepsRun } = trained.result;
-    process.stdout.write(`${data.name}: ${data.clicks.user.length} clicks, ${data.numUsers} users × ${data.numItems} items; ${args.learner} kept step ${bestStep} of ${stepsRun} (validation IPS DCG@5 ${bestValidation?.toFixed(4) ?? '—'})\n`);
-    let metrics: Record<string, RecommenderMetricValue[]> = {};
-    if (data.test) {
-      const scorer = model.factors();
-      const rare = rareItems(trained.itemClicks, data.numUsers);
-      metrics = { all: recommenderMetrics(scorer, data.test), [`rare (≤ ${rare.threshold} clicks)`]: recommenderMetrics(scorer, data.test, { includeItem: rare.isRare }) };
-      process.stdout.write(`${formatMetrics(metrics)}\n`);
-    }
-    await model.save(args.out, {
-      learner: args.learner,
-      data: data.name,
-      seed: args.seed,
-      ...(args.learner === 'relmf' ? { propensity: args.propensity, clip: args.clip } : {}),
-      ...(args.learner === 'wmf' && args.confidence !== undefined ? { confidence: args.confidence } : {}),
-      settings,
-      bestStep,
-      stepsRun,
-      bestValidation,
-      metrics,
-    });
-    model.dispose();
+    const r = await namingFlags(RECOMMEND_FLAGS, () => trainRecommenderModel({ data, learner, settings, seed: args.seed, out: args.out, progress }));
+    process.stdout.write(`${r.data.name}: ${r.data.clicks} clicks, ${r.data.numUsers} users × ${r.data.numItems} items; ${args.learner} kept step ${r.bestStep} of ${r.stepsRun} (validation IPS DCG@5 ${r.bestValidation?.toFixed(4) ?? '—'})\n`);
+    if (Object.keys(r.metrics).length > 0) process.stdout.write(`${formatRecommenderMetrics(r.metrics)}\n`);
     process.stdout.write(`model written to ${args.out}\n`);
   },
 };
@@ -126,13 +122,13 @@ const scoreCommand = {
   command: 'score',
   describe: 'Score a saved recommender: top-K items per user (CSV), or metrics on a test set (coat, or a test log whose click column is the relevance)',
   builder: (yargs: Argv) =>
-    yargs
-      .option('model', { type: 'string', demandOption: true, describe: 'folder written by recommend train' })
-      .option('top', { type: 'number', default: 5, describe: 'K: items per user' })
-      .option('users', { type: 'string', describe: 'comma-separated user ids (default: every user)' })
-      .option('test', { type: 'string', describe: 'coat, or an interaction-log file: print DCG/Recall/MAP@1,3,5 instead of top-K lists' })
-      .option('backend', { choices: BACKEND_CHOICES, default: 'auto' as BackendChoice, describe: 'TF.js backend' })
-      .check((argv) => positiveIntegers(argv, ['top'])) as unknown as Argv<ScoreArgs>,
+    withOptions(yargs, {
+      model: requiredText('folder written by recommend train'),
+      top: count(5, 'K: items per user'),
+      users: text(undefined, 'comma-separated user ids (default: every user)'),
+      test: text(undefined, 'coat, or an interaction-log file: print DCG/Recall/MAP@1,3,5 instead of top-K lists'),
+      backend: backendOption('TF.js backend'),
+    }) as unknown as Argv<ScoreArgs>,
   handler: async (args: ArgumentsCamelCase<ScoreArgs>) => {
     await initBackend(args.backend);
     const { model } = await MatrixFactorization.load(args.model);
@@ -145,7 +141,7 @@ const scoreCommand = {
           throw new ConfigError('--test', `row ${r + 1} has user ${test.user[r]}, item ${test.item[r]}: the model knows ${model.numUsers} users × ${model.numItems} items`);
         }
       }
-      process.stdout.write(`${formatMetrics({ all: recommenderMetrics(scorer, test) })}\n`);
+      process.stdout.write(`${formatRecommenderMetrics({ all: recommenderMetrics(scorer, test) })}\n`);
       return;
     }
     const users = args.users === undefined ? Array.from({ length: model.numUsers }, (_, u) => u) : args.users.split(',').map((text) => userId(text, model.numUsers));
@@ -171,17 +167,17 @@ const compareCommand = {
   command: 'compare',
   describe: 'MF, WMF and Rel-MF (θ given / estimated, unclipped / clipped) over seeds: mean ± 95% CI of DCG/Recall/MAP@1,3,5, all and rare items',
   builder: (yargs: Argv) =>
-    yargs
-      .option('data', { type: 'string', default: 'world', describe: 'world, coat, or an interaction-log file (with --test)' })
-      .option('world', { type: 'string', default: '{}', describe: 'simulated world as JSON (as simulate --recommender)' })
-      .option('test', { type: 'string', describe: 'interaction-log data: the test log' })
-      .option('seeds', { type: 'number', default: 5, describe: 'seeds 1..N' })
-      .option('clip', { type: 'number', default: 0.1, describe: 'M of the clipped Rel-MF rows' })
-      .option('max-steps', { type: 'number', default: D.maxSteps })
-      .option('results', { type: 'string', describe: 'also write the tidy per-seed rows here (JSON)' })
-      .option('backend', { choices: BACKEND_CHOICES, default: 'auto' as BackendChoice, describe: 'TF.js backend' })
-      .option('quiet', { type: 'boolean', default: false })
-      .check((argv) => positiveIntegers(argv, ['seeds', 'maxSteps'])) as unknown as Argv<CompareArgs>,
+    withOptions(yargs, {
+      data: text('world', 'world, coat, or an interaction-log file (with --test)'),
+      world: text('{}', 'simulated world as JSON (as simulate --recommender)'),
+      test: text(undefined, 'interaction-log data: the test log'),
+      seeds: count(5, 'seeds 1..N'),
+      clip: num(0.1, 'M of the clipped Rel-MF rows'),
+      'max-steps': MAX_STEPS,
+      results: text(undefined, 'also write the tidy per-seed rows here (JSON)'),
+      backend: backendOption('TF.js backend'),
+      quiet: quietOption(),
+    }) as unknown as Argv<CompareArgs>,
   handler: async (args: ArgumentsCamelCase<CompareArgs>) => {
     const backend = await initBackend(args.backend);
     const progress = stderrProgress({ quiet: args.quiet });
@@ -189,7 +185,7 @@ const compareCommand = {
     const data: RecommenderDataSpec =
       args.data === 'world' ? { kind: 'world', spec: parseJsonObject(args.world, '--world') as RecommenderSpec } : args.data === 'coat' ? { kind: 'coat' } : { kind: 'log', file: args.data, testFile: args.test };
     const seeds = Array.from({ length: args.seeds }, (_, s) => s + 1);
-    const rows = await runRecommenderComparison({ data, learners: defaultComparisonLearners(args.clip), seeds, settings: { maxSteps: args.maxSteps }, progress });
+    const rows = await namingFlags(RECOMMEND_FLAGS, () => runRecommenderComparison({ data, learners: defaultComparisonLearners(args.clip), seeds, settings: { maxSteps: args.maxSteps }, progress }));
     if (args.results) writeFileSync(args.results, `${JSON.stringify(rows, null, 1)}\n`);
     process.stdout.write(`${formatRecommenderSummary(summariseRecommenderComparison(rows))}\n`);
   },
@@ -215,10 +211,4 @@ function userId(text: string, numUsers: number): number {
   const u = Number(text.trim());
   if (!(Number.isInteger(u) && u >= 0 && u < numUsers)) throw new ConfigError('--users', `expected user ids in [0, ${numUsers}), found "${text}"`);
   return u;
-}
-
-function formatMetrics(subsets: Record<string, RecommenderMetricValue[]>): string {
-  const names = Object.keys(subsets);
-  const keys = subsets[names[0]].map((m) => `${m.metric}@${m.k}`);
-  return alignColumns([['items', ...keys], ...names.map((n) => [n, ...subsets[n].map((m) => m.value.toFixed(4))])]);
 }

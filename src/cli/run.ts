@@ -3,12 +3,12 @@ import path from 'node:path';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { ClickLabError, ConfigError } from '../core/errors.js';
 import { stderrProgress } from '../core/progress.js';
-import { BACKEND_CHOICES, initBackend, type BackendChoice } from '../learning/backend.js';
+import { initBackend, type BackendChoice } from '../learning/backend.js';
 import { loadExperiment } from '../runner/experiment.js';
 import { comparisonRows, writeExperimentReport } from '../runner/experiment-report.js';
 import { alignColumns } from '../core/text-table.js';
 import { runExperiment } from '../runner/run-experiment.js';
-import { positiveIntegers } from './checks.js';
+import { backendOption, flag, num, numbers, quietOption, text, workersOption, withOptions } from './options.js';
 
 interface RunArgs {
   scenario: string;
@@ -26,17 +26,16 @@ export const runCommand = {
   command: 'run <scenario>',
   describe: 'Run a scenario file (e.g. sim/ultr-mq2008.json): every grid cell over every seed in worker threads, then the tidy results table, report.md and report.html',
   builder: (yargs: Argv) =>
-    yargs
-      .positional('scenario', { type: 'string', demandOption: true, describe: 'path to the scenario JSON (schema clicklab/scenario@2 or @1)' })
-      .option('out', { type: 'string', describe: 'output folder (default runs/<time>-<scenario name>/)' })
-      .option('resume', { type: 'boolean', default: false, describe: 'continue the interrupted run in --out: finished (cell, seed) results are kept, the rest run' })
-      .option('backend', { choices: BACKEND_CHOICES, default: 'auto' as BackendChoice, describe: 'TF.js backend: auto = native TensorFlow on a GPU, WebGPU on a hardware adapter, native TensorFlow on the CPU, wasm, cpu (see clicklab doctor)' })
-      .option('seeds', { type: 'number', array: true, describe: 'override the scenario seeds' })
-      .option('dataset', { type: 'string', describe: 'ULTR studies: override the data set with a shipped one (mq2008)' })
-      .option('fold', { type: 'number', describe: 'ULTR studies: override the fold (1-5 for mq2008)' })
-      .option('workers', { type: 'number', default: availableParallelism(), describe: '(cell, seed) runs in parallel worker threads (default: the core count); results do not depend on it' })
-      .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr' })
-      .check((argv) => positiveIntegers(argv, ['workers'])) as unknown as Argv<RunArgs>,
+    withOptions(yargs.positional('scenario', { type: 'string', demandOption: true, describe: 'path to the scenario JSON (schema clicklab/scenario@2 or @1)' }), {
+      out: text(undefined, 'output folder (default runs/<time>-<scenario name>/)'),
+      resume: flag('continue the interrupted run in --out: finished (cell, seed) results are kept, the rest run'),
+      backend: backendOption('TF.js backend: auto = native TensorFlow on a GPU, WebGPU on a hardware adapter, native TensorFlow on the CPU, wasm, cpu (see clicklab doctor)'),
+      seeds: numbers(undefined, 'override the scenario seeds'),
+      dataset: text(undefined, 'ULTR studies: override the data set with a shipped one (mq2008)'),
+      fold: num(undefined, 'ULTR studies: override the fold (1-5 for mq2008)'),
+      workers: workersOption(availableParallelism(), '(cell, seed) runs in parallel worker threads (default: the core count); results do not depend on it'),
+      quiet: quietOption('no progress on stderr'),
+    }) as unknown as Argv<RunArgs>,
   handler: async (args: ArgumentsCamelCase<RunArgs>) => {
     const progress = stderrProgress({ quiet: args.quiet });
     // Every cell of the grid is validated before any work starts.

@@ -4,8 +4,9 @@ import { readLetorFileSync } from '../data/letor.js';
 import { dropQueriesWithoutRelevant } from '../data/normalize.js';
 import { parseMetric, perQueryMetric } from '../evaluation/metrics.js';
 import { mean } from '../evaluation/statistics.js';
-import { BACKEND_CHOICES, initBackend, type BackendChoice } from '../learning/backend.js';
+import { initBackend, type BackendChoice } from '../learning/backend.js';
 import { applyNormalization, loadModel } from '../learning/model-io.js';
+import { backendOption, text, texts, withOptions } from './options.js';
 
 interface ScoreArgs {
   model: string;
@@ -19,12 +20,16 @@ export const scoreCommand = {
   command: 'score <model> <letor>',
   describe: 'Score a LETOR file with a saved model (one score per line, in file order), and report metrics when the file has relevant labels',
   builder: (yargs: Argv) =>
-    yargs
-      .positional('model', { type: 'string', demandOption: true, describe: 'model folder written by clicklab train' })
-      .positional('letor', { type: 'string', demandOption: true, describe: 'LETOR/SVMlight file (plain or .gz)' })
-      .option('out', { type: 'string', describe: 'write the scores here (then metrics go to stdout); default: scores to stdout, metrics to stderr' })
-      .option('metrics', { type: 'string', array: true, default: ['ndcg@1', 'ndcg@3', 'ndcg@5', 'ndcg@10', 'err@10'] })
-      .option('backend', { choices: BACKEND_CHOICES, default: 'auto' as BackendChoice }) as unknown as Argv<ScoreArgs>,
+    withOptions(
+      yargs
+        .positional('model', { type: 'string', demandOption: true, describe: 'model folder written by clicklab train' })
+        .positional('letor', { type: 'string', demandOption: true, describe: 'LETOR/SVMlight file (plain or .gz)' }),
+      {
+        out: text(undefined, 'write the scores here (then metrics go to stdout); default: scores to stdout, metrics to stderr'),
+        metrics: texts(['ndcg@1', 'ndcg@3', 'ndcg@5', 'ndcg@10', 'err@10']),
+        backend: backendOption(),
+      },
+    ) as unknown as Argv<ScoreArgs>,
   handler: async (args: ArgumentsCamelCase<ScoreArgs>) => {
     const metrics = args.metrics.map((m) => parseMetric(m, '--metrics'));
     await initBackend(args.backend);

@@ -3,21 +3,18 @@ import { ConfigError } from '../core/errors.js';
 import { stderrProgress, type Progress } from '../core/progress.js';
 import { randomStream } from '../core/random.js';
 import type { RankingData } from '../core/types.js';
-import { ClickLogWriter, clickLogFormatOf, InteractionLogWriter, interactionLogFormatOf, loadRankingDataset, readLetorFileSync, writeClickLog, writeInteractionLog, type LoggedInteractions } from '../data/index.js';
+import { loadRankingDataset, openClickLogSink, openInteractionLogSink, readLetorFileSync, writeInteractionLog } from '../data/index.js';
 import type { LoggedClicks } from '../data/click-log-table.js';
-import { concatChunks } from '../simulation/search-log/chunk.js';
 import { recommenderTestSet, resolveRecommenderSpec, simulateRecommenderLog, type RecommenderSpec } from '../simulation/recommender/simulate-log.js';
 import { fileOrderLists, SESSIONS_PER_CHUNK, simulateSearchLog } from '../simulation/search-log/simulate.js';
 import { loggingRankerLists } from '../learning/logging-ranker.js';
 import { FittedWorld } from '../fitting/world.js';
-import { BACKEND_CHOICES, initBackend, type BackendChoice } from '../learning/backend.js';
+import { initBackend, type BackendChoice } from '../learning/backend.js';
 import { CLICK_MODEL_TYPES, createClickModel, type ClickModelSpec } from '../simulation/click-models/index.js';
 import { EXAMINATION_PROFILES, type ExaminationProfile } from '../simulation/examination.js';
 import { RELEVANCE_MAPPINGS, relevanceTable, type RelevanceMapping } from '../simulation/relevance.js';
-import { parseJsonObject, parseSpec, positiveIntegers } from './checks.js';
-
-/** Arrow files are encoded whole, from memory: this bounds the memory a `.arrow` output takes. */
-const ARROW_MAX_SESSIONS = 1 << 20;
+import { parseJsonObject, parseSpec } from './checks.js';
+import { backendOption, choice, count, flag, LOG_FILE_OUT, num, quietOption, seedOption, text, workersOption, withOptions } from './options.js';
 
 interface SimulateArgs {
   out: string;
@@ -53,34 +50,34 @@ export const simulateCommand = {
   command: 'simulate',
   describe: 'Simulate a click log and write it (CSV, JSON Lines, Arrow or Parquet by extension): search sessions on a LETOR data set under a click model, a recommender world with exposure bias, or a model fitted by clicklab fit',
   builder: (yargs: Argv) =>
-    yargs
-      .option('out', { type: 'string', demandOption: true, describe: 'output file: .csv, .jsonl, .arrow or .parquet' })
-      .option('world', { type: 'string', default: 'search', describe: 'search: ranked lists of a LETOR data set; recommender: users × items with exposure bias; or FILE.json, a model saved by `clicklab fit` (its logged rankings and fitted clicks)' })
-      .option('recommender', { type: 'string', default: '{}', describe: 'recommender world as JSON: {"users", "items", "dimension", "popularityExponent", "meanPreference", "exposure": {"expectedExposures", "popularityExponent", "minProbability"}}' })
-      .option('test-out', { type: 'string', describe: 'recommender: also write a uniformly random test set (true R_ui) here' })
-      .option('test-users', { type: 'number', default: 1000, describe: 'recommender test set: users sampled' })
-      .option('test-items-per-user', { type: 'number', default: 16, describe: 'recommender test set: items per user, uniformly at random' })
-      .option('dataset', { type: 'string', default: 'mq2008', describe: 'shipped data set' })
-      .option('fold', { type: 'number', default: 1, describe: 'fold of the shipped data set' })
-      .option('split', { choices: ['train', 'validation', 'test'] as const, default: 'train' as const, describe: 'which split users search' })
-      .option('letor', { type: 'string', describe: 'a LETOR/SVMlight file (plain or .gz) instead of the shipped data set' })
-      .option('logger', { choices: ['linear', 'file-order'] as const, default: 'linear' as const, describe: 'logging ranker: linear on 1% of the queries, or the file order' })
-      .option('cutoff', { type: 'number', default: 10, describe: 'users see the top N' })
-      .option('click-model', { type: 'string', default: 'pbm', describe: `${CLICK_MODEL_TYPES.join(', ')}, or a JSON object with "type" and parameters` })
-      .option('examination', { choices: EXAMINATION_PROFILES, describe: 'examination profile (pbm, trust-bias)' })
-      .option('eta', { type: 'number', describe: 'position-bias severity η (pbm, trust-bias)' })
-      .option('relevance', { choices: RELEVANCE_MAPPINGS, default: 'graded' as const, describe: 'grade → P(click | examined) mapping' })
-      .option('epsilon', { type: 'number', default: 0.1, describe: 'click noise ε on irrelevant documents (graded, binary)' })
-      .option('threshold', { type: 'number', default: 1, describe: 'lowest relevant grade (binary)' })
-      .option('scale', { type: 'number', default: 0.25, describe: 'P = scale · grade (linear)' })
-      .option('intervention', { choices: ['none', 'shuffle'] as const, default: 'none' as const, describe: 'shuffle: RandTop-n, each session shows the top N in random order' })
-      .option('sessions', { type: 'number', default: 100_000 })
-      .option('seed', { type: 'number', default: 1 })
-      .option('workers', { type: 'number', default: 1, describe: 'search: threads that simulate the sessions, this one included (the log is the same for any number)' })
-      .option('truth', { type: 'boolean', default: false, describe: 'also write the hidden truth (examination, relevance probability) as truth_* columns' })
-      .option('backend', { choices: BACKEND_CHOICES, default: 'auto' as BackendChoice, describe: 'TF.js backend (to train the linear logger)' })
-      .option('quiet', { type: 'boolean', default: false })
-      .check((argv) => positiveIntegers(argv, ['cutoff', 'sessions', 'fold', 'workers', 'testUsers', 'testItemsPerUser'])) as unknown as Argv<SimulateArgs>,
+    withOptions(yargs, {
+      out: LOG_FILE_OUT,
+      world: text('search', 'search: ranked lists of a LETOR data set; recommender: users × items with exposure bias; or FILE.json, a model saved by `clicklab fit` (its logged rankings and fitted clicks)'),
+      recommender: text('{}', 'recommender world as JSON: {"users", "items", "dimension", "popularityExponent", "meanPreference", "exposure": {"expectedExposures", "popularityExponent", "minProbability"}}'),
+      'test-out': text(undefined, 'recommender: also write a uniformly random test set (true R_ui) here'),
+      'test-users': count(1000, 'recommender test set: users sampled'),
+      'test-items-per-user': count(16, 'recommender test set: items per user, uniformly at random'),
+      dataset: text('mq2008', 'shipped data set'),
+      fold: count(1, 'fold of the shipped data set'),
+      split: choice(['train', 'validation', 'test'] as const, 'train', 'which split users search'),
+      letor: text(undefined, 'a LETOR/SVMlight file (plain or .gz) instead of the shipped data set'),
+      logger: choice(['linear', 'file-order'] as const, 'linear', 'logging ranker: linear on 1% of the queries, or the file order'),
+      cutoff: count(10, 'users see the top N'),
+      'click-model': text('pbm', `${CLICK_MODEL_TYPES.join(', ')}, or a JSON object with "type" and parameters`),
+      examination: choice(EXAMINATION_PROFILES, undefined, 'examination profile (pbm, trust-bias)'),
+      eta: num(undefined, 'position-bias severity η (pbm, trust-bias)'),
+      relevance: choice(RELEVANCE_MAPPINGS, 'graded', 'grade → P(click | examined) mapping'),
+      epsilon: num(0.1, 'click noise ε on irrelevant documents (graded, binary)'),
+      threshold: num(1, 'lowest relevant grade (binary)'),
+      scale: num(0.25, 'P = scale · grade (linear)'),
+      intervention: choice(['none', 'shuffle'] as const, 'none', 'shuffle: RandTop-n, each session shows the top N in random order'),
+      sessions: count(100_000),
+      seed: seedOption(),
+      workers: workersOption(1, 'search: threads that simulate the sessions, this one included (the log is the same for any number)'),
+      truth: flag('also write the hidden truth (examination, relevance probability) as truth_* columns'),
+      backend: backendOption('TF.js backend (to train the linear logger)'),
+      quiet: quietOption(),
+    }) as unknown as Argv<SimulateArgs>,
   handler: async (args: ArgumentsCamelCase<SimulateArgs>) => {
     const progress = stderrProgress({ quiet: args.quiet });
     if (args.world === 'recommender') return simulateRecommender(args, progress);
@@ -90,13 +87,8 @@ export const simulateCommand = {
     const relevance = relevanceTable(relevanceMapping(args, maxGrade), 'relevance');
     const spec = clickModelSpec(args);
     const clickModel = createClickModel(spec, args.cutoff, 'click-model');
-    const format = clickLogFormatOf(args.out);
-    if (format === 'arrow' && args.sessions > ARROW_MAX_SESSIONS) {
-      throw new ConfigError('--out', `Arrow files are written whole, from memory: use at most ${ARROW_MAX_SESSIONS} sessions, or .csv, .jsonl or .parquet to stream`);
-    }
     if (args.logger === 'linear') await initBackend(args.backend);
-    const writer = format === 'arrow' ? null : await ClickLogWriter.open(args.out, { truth: args.truth });
-    const chunks: LoggedClicks[] = []; // Arrow only
+    const sink = await openClickLogSink(args.out, { truth: args.truth, sessions: args.sessions, field: '--out' });
     let simulated = 0;
     progress.start(`simulating ${clickModel.name} sessions on ${data.source}`, args.sessions);
     const rng = randomStream(args.seed);
@@ -109,16 +101,14 @@ export const simulateCommand = {
       { lists, cutoff: args.cutoff, intervention: args.intervention, truth: args.truth, relevance, clickModel, clickModelSpec: spec, sessions: args.sessions },
       rng,
       async (chunk: LoggedClicks) => {
-        if (writer) await writer.write(chunk);
-        else chunks.push(chunk);
+        await sink.write(chunk);
         simulated += chunk.log.sessionQuery.length;
         progress.update(simulated);
       },
       // A streaming writer is done with a chunk once it is written; the Arrow path keeps them.
-      { workers: args.workers, releaseChunks: writer !== null },
+      { workers: args.workers, releaseChunks: sink.streaming },
     );
-    if (writer) await writer.close();
-    else await writeClickLog(args.out, concatChunks(chunks), { truth: args.truth });
+    await sink.close();
     progress.finish();
     process.stdout.write(`${args.sessions} sessions (${clickModel.name}, seed ${args.seed}) written to ${args.out}\n`);
   },
@@ -133,25 +123,18 @@ export const simulateCommand = {
 async function simulateFittedWorld(args: SimulateArgs, progress: Progress): Promise<void> {
   if (!args.world.toLowerCase().endsWith('.json')) throw new ConfigError('--world', `expected search, recommender or a fitted model file (.json from clicklab fit), found "${args.world}"`);
   const world = await FittedWorld.load(args.world);
-  const format = clickLogFormatOf(args.out);
-  if (format === 'arrow' && args.sessions > ARROW_MAX_SESSIONS) {
-    throw new ConfigError('--out', `Arrow files are written whole, from memory: use at most ${ARROW_MAX_SESSIONS} sessions, or .csv, .jsonl or .parquet to stream`);
-  }
-  const writer = format === 'arrow' ? null : await ClickLogWriter.open(args.out, { truth: args.truth });
-  const chunks: LoggedClicks[] = [];
+  const sink = await openClickLogSink(args.out, { truth: args.truth, sessions: args.sessions, field: '--out' });
   const rng = randomStream(args.seed);
   progress.start(`simulating ${world.model.type} sessions on the world fitted to ${world.source}`, args.sessions);
   for (let chunk = 0, done = 0; done < args.sessions; chunk++) {
     const n = Math.min(SESSIONS_PER_CHUNK, args.sessions - done);
     const simulated = world.simulate(n, rng.derive('sessions', chunk));
     const logged: LoggedClicks = args.truth ? simulated : { log: simulated.log, propensity: simulated.propensity };
-    if (writer) await writer.write(logged);
-    else chunks.push(logged);
+    await sink.write(logged);
     done += n;
     progress.update(done);
   }
-  if (writer) await writer.close();
-  else await writeClickLog(args.out, concatChunks(chunks), { truth: args.truth });
+  await sink.close();
   progress.finish();
   process.stdout.write(`${args.sessions} sessions (${world.model.type} fitted to ${world.source}, seed ${args.seed}) written to ${args.out}\n`);
 }
@@ -163,52 +146,21 @@ async function simulateFittedWorld(args: SimulateArgs, progress: Progress): Prom
 async function simulateRecommender(args: SimulateArgs, progress: Progress): Promise<void> {
   const params = resolveRecommenderSpec(parseJsonObject(args.recommender, '--recommender') as RecommenderSpec, 'recommender');
   const rng = randomStream(args.seed);
-  const streaming = interactionLogFormatOf(args.out) !== 'arrow';
-  const writer = streaming ? await InteractionLogWriter.open(args.out, { truth: args.truth }) : null;
-  const chunks: LoggedInteractions[] = [];
+  const sink = await openInteractionLogSink(args.out, { truth: args.truth });
   progress.start(`simulating ${params.users} users × ${params.items} items`, params.users);
   let users = 0;
   await simulateRecommenderLog(params, rng, async (chunk) => {
-    if (writer) await writer.write(chunk);
-    else chunks.push(chunk);
+    await sink.write(chunk);
     users = chunk.log.user.length > 0 ? chunk.log.user[chunk.log.user.length - 1] + 1 : users;
     progress.update(users);
   });
-  if (writer) await writer.close();
-  else await writeInteractionLog(args.out, concatInteractions(chunks), { truth: args.truth });
+  await sink.close();
   progress.finish();
   if (args.testOut) {
     const test = recommenderTestSet(params, rng, { usersSample: Math.min(args.testUsers, params.users), itemsPerUser: Math.min(args.testItemsPerUser, params.items) });
     await writeInteractionLog(args.testOut, test, { truth: args.truth });
   }
   process.stdout.write(`${params.users} users × ${params.items} items (seed ${args.seed}) written to ${args.out}${args.testOut ? `, test set to ${args.testOut}` : ''}\n`);
-}
-
-function concatInteractions(chunks: LoggedInteractions[]): LoggedInteractions {
-  const join = <T extends Int32Array | Uint8Array | Float32Array>(parts: T[], make: (n: number) => T): T => {
-    const out = make(parts.reduce((n, p) => n + p.length, 0));
-    let at = 0;
-    for (const p of parts) {
-      out.set(p as never, at);
-      at += p.length;
-    }
-    return out;
-  };
-  const truth = chunks.every((c) => c.truth);
-  return {
-    log: {
-      user: join(chunks.map((c) => c.log.user), (n) => new Int32Array(n)),
-      item: join(chunks.map((c) => c.log.item), (n) => new Int32Array(n)),
-      click: join(chunks.map((c) => c.log.click), (n) => new Uint8Array(n)),
-    },
-    propensity: chunks.every((c) => c.propensity) ? join(chunks.map((c) => c.propensity!), (n) => new Float32Array(n)) : undefined,
-    truth: truth && chunks.length > 0
-      ? {
-          exposureProbability: join(chunks.map((c) => c.truth!.exposureProbability), (n) => new Float32Array(n)),
-          preferenceProbability: join(chunks.map((c) => c.truth!.preferenceProbability), (n) => new Float32Array(n)),
-        }
-      : undefined,
-  };
 }
 
 function loadWorld(args: SimulateArgs): RankingData {

@@ -4,12 +4,13 @@ import { stderrProgress } from '../core/progress.js';
 import { loadSingleCell } from '../runner/experiment.js';
 import type { Scenario } from '../studies/ultr/scenario.js';
 import { trainModel, type ClickSource } from '../studies/ultr/train-model.js';
-import { BACKEND_CHOICES, initBackend, type BackendChoice } from '../learning/backend.js';
+import { initBackend, type BackendChoice } from '../learning/backend.js';
 import { CLICK_LEARNER_TYPES, type ClickLearnerType } from '../learning/click-learners.js';
 import { DEFAULT_EM_ITERATIONS } from '../fitting/fit.js';
 import { FITTED_MODEL_TYPES, fittedModelName, type FittedModelType } from '../fitting/registry.js';
 import type { ClickModelSpec } from '../simulation/click-models/index.js';
-import { numbersFrom, parseSpec, positiveIntegers } from './checks.js';
+import { parseSpec } from './checks.js';
+import { choice, count, numbers, num, quietOption, backendOption, requiredText, seedOption, text, withOptions } from './options.js';
 
 interface TrainArgs {
   learner: ClickLearnerType;
@@ -45,41 +46,35 @@ export const trainCommand = {
   command: 'train',
   describe: 'Train a ranker from a click log (a file, or a scenario\'s simulated log) with one learner and save it as a model folder',
   builder: (yargs: Argv) =>
-    yargs
-      .option('learner', { choices: CLICK_LEARNER_TYPES, demandOption: true, describe: 'the learner' })
-      .option('out', { type: 'string', demandOption: true, describe: 'model folder to write (model.json + weights.bin)' })
-      .option('log', { type: 'string', describe: 'click log (.csv, .jsonl, .arrow, .parquet) whose item_id are rows of the training split (as `clicklab simulate` writes)' })
-      .option('scenario', { type: 'string', describe: 'instead of --log: simulate the click log of this scenario file for --seed (its data set, logger and click model)' })
-      .option('seed', { type: 'number', default: 1, describe: 'seed of the simulated log, the initial weights and the batches' })
-      .option('dataset', { type: 'string', default: 'mq2008', describe: 'shipped data set the log indexes (with --log)' })
-      .option('fold', { type: 'number', describe: 'fold of the shipped data set (default 1), or overrides the scenario\'s with --scenario' })
-      .option('train', { type: 'string', describe: 'with --log: a LETOR training file instead of the shipped data set' })
-      .option('validation', { type: 'string', describe: 'with --train: the LETOR validation file (early stopping, best checkpoint)' })
-      .option('normalization', { choices: ['per-feature', 'none'] as const, default: 'per-feature' as const, describe: 'with --train: features to [-1, 1] by training min/max (saved with the model), or as they are' })
-      .option('click-model', { type: 'string', describe: 'with --log: the known click model (pbm or trust-bias, name or JSON), for ips, affine and doubly-robust' })
-      .option('propensities', { type: 'number', array: true, describe: 'ips: examination propensities relative to rank 1 (instead of --click-model)' })
-      .option('max-weight', { type: 'number', describe: 'clipped-ips (required), dla: weight cap' })
-      .option('max-relevance-weight', { type: 'number', describe: 'dla: cap on the relevance weights' })
-      .option('propensity-learning-rate', { type: 'number', describe: 'dla: learning rate of the propensity model' })
-      .option('fit-model', { choices: FITTED_MODEL_TYPES, coerce: fittedModelName, describe: 'click-model: the click model fitted by EM to the log, whose attractiveness estimates are the labels (default pbm)' })
-      .option('em-iterations', { type: 'number', describe: 'click-model: EM iterations of the fit (default 50)' })
-      .option('model', { choices: ['mlp', 'linear'] as const, default: 'mlp' as const })
-      .option('hidden', { type: 'number', array: true, default: [64, 32], describe: 'MLP hidden layer widths' })
-      .option('steps', { type: 'number', default: 1500 })
-      .option('batch-size', { type: 'number', default: 256 })
-      .option('learning-rate', { type: 'number', default: 0.05 })
-      .option('clip-norm', { type: 'number', default: 5 })
-      .option('eval-every', { type: 'number', default: 100, describe: 'validate (nDCG@10 on true labels) every N steps' })
-      .option('patience', { type: 'number', describe: 'stop after N validations without improvement (default: never)' })
-      .option('backend', { choices: BACKEND_CHOICES, default: 'auto' as BackendChoice })
-      .option('quiet', { type: 'boolean', default: false })
-      .check(
-        (argv) =>
-          positiveIntegers(argv, ['steps', 'batchSize', 'evalEvery', ...(argv.fold === undefined ? [] : ['fold']), ...(argv.patience === undefined ? [] : ['patience']), ...(argv.emIterations === undefined ? [] : ['emIterations'])]) &&
-          numbersFrom(argv, ['learningRate', 'propensityLearningRate'], 0, true) &&
-          numbersFrom(argv, ['clipNorm'], 0) &&
-          numbersFrom(argv, ['maxWeight', 'maxRelevanceWeight'], 1),
-      ) as unknown as Argv<TrainArgs>,
+    withOptions(yargs, {
+      learner: choice(CLICK_LEARNER_TYPES, 'required', 'the learner'),
+      out: requiredText('model folder to write (model.json + weights.bin)'),
+      log: text(undefined, 'click log (.csv, .jsonl, .arrow, .parquet) whose item_id are rows of the training split (as `clicklab simulate` writes)'),
+      scenario: text(undefined, 'instead of --log: simulate the click log of this scenario file for --seed (its data set, logger and click model)'),
+      seed: seedOption('seed of the simulated log, the initial weights and the batches'),
+      dataset: text('mq2008', 'shipped data set the log indexes (with --log)'),
+      fold: count(undefined, 'fold of the shipped data set (default 1), or overrides the scenario\'s with --scenario'),
+      train: text(undefined, 'with --log: a LETOR training file instead of the shipped data set'),
+      validation: text(undefined, 'with --train: the LETOR validation file (early stopping, best checkpoint)'),
+      normalization: choice(['per-feature', 'none'] as const, 'per-feature', 'with --train: features to [-1, 1] by training min/max (saved with the model), or as they are'),
+      'click-model': text(undefined, 'with --log: the known click model (pbm or trust-bias, name or JSON), for ips, affine and doubly-robust'),
+      propensities: numbers(undefined, 'ips: examination propensities relative to rank 1 (instead of --click-model)'),
+      'max-weight': { ...num(undefined, 'clipped-ips (required), dla: weight cap'), lowerBound: { value: 1 } },
+      'max-relevance-weight': { ...num(undefined, 'dla: cap on the relevance weights'), lowerBound: { value: 1 } },
+      'propensity-learning-rate': { ...num(undefined, 'dla: learning rate of the propensity model'), lowerBound: { value: 0, exclusive: true } },
+      'fit-model': { ...choice(FITTED_MODEL_TYPES, undefined, 'click-model: the click model fitted by EM to the log, whose attractiveness estimates are the labels (default pbm)'), coerce: fittedModelName },
+      'em-iterations': count(undefined, 'click-model: EM iterations of the fit (default 50)'),
+      model: choice(['mlp', 'linear'] as const, 'mlp'),
+      hidden: numbers([64, 32], 'MLP hidden layer widths'),
+      steps: count(1500),
+      'batch-size': count(256),
+      'learning-rate': { ...num(0.05), lowerBound: { value: 0, exclusive: true } },
+      'clip-norm': { ...num(5), lowerBound: { value: 0 } },
+      'eval-every': count(100, 'validate (nDCG@10 on true labels) every N steps'),
+      patience: count(undefined, 'stop after N validations without improvement (default: never)'),
+      backend: backendOption(),
+      quiet: quietOption(),
+    }) as unknown as Argv<TrainArgs>,
   handler: async (args: ArgumentsCamelCase<TrainArgs>) => {
     const progress = stderrProgress({ quiet: args.quiet });
     if ((args.log === undefined) === (args.scenario === undefined)) throw new ConfigError('--log/--scenario', 'give exactly one: a click-log file, or a scenario whose log to simulate');

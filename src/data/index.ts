@@ -46,6 +46,8 @@ export {
   type InteractionLogReadOptions,
   type InteractionLogWriteOptions,
 } from './interaction-log-io.js';
+export { ARROW_MAX_SESSIONS, openClickLogSink, openInteractionLogSink, type LogSink } from './log-sink.js';
+export { concatChunks, concatInteractions } from './log-concat.js';
 export * from './baidu-ultr.js';
 export * from './coat.js';
 export * from './convert.js';

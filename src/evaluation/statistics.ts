@@ -23,6 +23,16 @@ export function confidenceHalfWidth(values: ArrayLike<number>, level = 0.95): nu
   return studentTQuantile(1 - (1 - level) / 2, n - 1) * (standardDeviation(values) / Math.sqrt(n));
 }
 
+/**
+ * "mean ± half-width" of the 95% t interval, with `digits` decimals; only the mean where there are
+ * fewer than 2 values (no interval, rather than "± 0"), and "n/a" where the mean is not a number
+ * (no values, or a metric with nothing to average).
+ */
+export function formatMeanInterval(meanValue: number, halfWidth: number, n: number, digits: number): string {
+  if (!Number.isFinite(meanValue)) return 'n/a';
+  return n < 2 ? meanValue.toFixed(digits) : `${meanValue.toFixed(digits)} ± ${halfWidth.toFixed(digits)}`;
+}
+
 export interface PairedTest {
   /** Mean of a − b. */
   readonly meanDifference: number;

@@ -7,6 +7,5 @@ export * from './recommender/index.js';
 export * from './recommender/simulate-log.js';
 export * from './relevance.js';
 export { fileOrderLists, SESSIONS_PER_CHUNK, simulateSearchLog, type SearchLogSpec, type SimulateSearchOptions } from './search-log/simulate.js';
-export { concatChunks } from './search-log/chunk.js';
 export * from './sessions.js';
 export * from './slate-world.js';

@@ -1,5 +1,5 @@
 import { randomStream } from '../../core/random.js';
-import { confidenceHalfWidth, mean } from '../../evaluation/statistics.js';
+import { confidenceHalfWidth, formatMeanInterval, mean } from '../../evaluation/statistics.js';
 import { createPolicy } from '../../policies/bandits/factory.js';
 import { bestSlate, runOnline, type OnlineResult } from '../../policies/online.js';
 import type { ClickModel } from '../../simulation/click-model.js';
@@ -34,6 +34,19 @@ export interface BanditStudyResult {
   readonly curves: { policy: string; rounds: number[]; regret: number[]; clicks: number[] }[];
   readonly table: { policy: string; regret: number[]; clicks: number[]; regretOverTHalf: number; regretOverT: number }[];
   readonly wallSeconds: number;
+}
+
+/**
+ * Checks a study before any work: the click model, the sizes and every policy are built once, on
+ * the first seed's world, so that an invalid spec fails before a caller creates any output.
+ */
+export function checkBanditStudySpec(spec: BanditStudySpec): void {
+  const clickModel = createClickModel(spec.clickModel, spec.slateSize, 'clickModel');
+  const world = drawBanditWorld(spec, randomStream(spec.seeds[0] ?? 1).derive('world'));
+  const positionWeights = examinationOfBestSlate(clickModel, world.attractiveness.subarray(0, spec.numItems), spec.slateSize);
+  spec.policies.forEach((policySpec, i) => {
+    createPolicy(policySpec, { numItems: spec.numItems, slateSize: spec.slateSize, positionWeights, userFeatures: world.userFeatures, itemFeatures: world.itemFeatures }, `policies[${i}]`);
+  });
 }
 
 /**
@@ -98,19 +111,26 @@ function examinationOfBestSlate(clickModel: ClickModel, attractiveness: Float64A
   return clicks.map((c, k) => (relevance[k] > 0 ? Math.max(c / relevance[k], 1e-6) : 1));
 }
 
-/** Regret and clicks at the horizon (mean ± 95% half-width over seeds), CTR, and regret per round at T/2 and T. */
+/**
+ * Regret and clicks at the horizon (mean ± 95% half-width over seeds; the mean alone, and a note
+ * saying so, from a single seed), CTR, and regret per round at T/2 and T.
+ */
 export function formatBanditTable(result: BanditStudyResult): string {
   const T = result.spec.rounds;
   const K = result.spec.slateSize;
-  return alignColumns([
+  const seeds = Math.min(...result.table.map((row) => row.regret.length));
+  const interval = (values: readonly number[], digits: number) => formatMeanInterval(mean(values), confidenceHalfWidth(values), values.length, digits);
+  const table = alignColumns([
     ['policy', `regret at T=${T} (±95%)`, 'clicks (±95%)', 'CTR per slot', 'regret/t at T/2', 'regret/t at T'],
     ...result.table.map((row) => [
       row.policy,
-      `${mean(row.regret).toFixed(1)} ± ${confidenceHalfWidth(row.regret).toFixed(1)}`,
-      `${mean(row.clicks).toFixed(0)} ± ${confidenceHalfWidth(row.clicks).toFixed(0)}`,
+      interval(row.regret, 1),
+      interval(row.clicks, 0),
       (mean(row.clicks) / (T * K)).toFixed(4),
       row.regretOverTHalf.toFixed(4),
       row.regretOverT.toFixed(4),
     ]),
   ]);
+  return seeds < 2 ? `${table}
+(one seed: no confidence interval; give --seeds two or more for one)` : table;
 }

@@ -141,10 +141,10 @@ export function runEstimatorComparison(options: EstimatorComparisonOptions = {})
   const withTrueModel: PolicyValueEstimator<OffPolicyInputs>[] = world.clickModel === 'pbm' ? [new DirectMethod({ name: 'dm (true q)' }), new DoublyRobust({ name: 'dr (true q)' })] : [];
   const slate = allSlateEstimators();
   const names = [...standard.map((e) => e.name), ...withTrueModel.map((e) => e.name), ...slate.map((e) => e.name)];
+  for (const size of sizes) if (!Number.isInteger(size) || size < 1) throw new ConfigError('sampleSizes', `expected integers ≥ 1, found ${size}`);
   const rows: EstimatorComparisonRow[] = [];
   let done = 0;
   for (const size of sizes) {
-    if (!Number.isInteger(size) || size < 1) throw new ConfigError('sampleSizes', `expected integers ≥ 1, found ${size}`);
     const estimates = names.map(() => new Float64Array(seeds));
     for (let r = 0; r < seeds; r++) {
       const log = sampleSimulatedSlateLog(world, size, randomStream(options.worldSeed ?? 1).derive('log', size, r));

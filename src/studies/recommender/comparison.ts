@@ -6,7 +6,7 @@ import { loadCoat } from '../../data/coat.js';
 import { readInteractionLog } from '../../data/interaction-log-io.js';
 import type { LoggedInteractions } from '../../data/interaction-log-table.js';
 import { ipsValidation, rareItems, recommenderMetrics, type RatedPairs, type RecommenderMetric } from '../../evaluation/recommender-metrics.js';
-import { confidenceHalfWidth, mean } from '../../evaluation/statistics.js';
+import { confidenceHalfWidth, formatMeanInterval, mean } from '../../evaluation/statistics.js';
 import { clickedMatrix, estimateItemExposure, ExposurePropensity, itemClickCounts, type ImplicitFeedback } from '../../learning/implicit/feedback.js';
 import type { ImplicitLearner, ImplicitLossSpec } from '../../learning/implicit/losses.js';
 import { trainImplicit, type ImplicitTrainOptions, type ImplicitTrainResult } from '../../learning/implicit/trainer.js';
@@ -294,19 +294,29 @@ export function summariseRecommenderComparison(rows: readonly RecommenderCompari
   });
 }
 
-/** One table per item subset: learners as rows, metric@K as columns, "mean ± half-width". */
+/**
+ * One table per item subset: learners as rows, metric@K as columns, "mean ± half-width" (the mean
+ * alone from one seed). A subset with no test pair to score (a world too small to have rare items
+ * in its test set) is a line that says so, not a table of NaN; a single cell without a value is n/a.
+ */
 export function formatRecommenderSummary(summary: readonly RecommenderSummaryRow[]): string {
   const tables: string[] = [];
   for (const items of ['all', 'rare'] as const) {
     const part = summary.filter((s) => s.items === items);
     if (part.length === 0) continue;
+    if (part.every((s) => !Number.isFinite(s.mean))) {
+      tables.push(`${part[0].data}, ${items} items: n/a (no ${items === 'rare' ? 'rare ' : ''}item of the test set has a relevant pair to score)`);
+      continue;
+    }
     const columns = [...new Set(part.map((s) => `${s.metric}@${s.k}`))];
     const learners = [...new Set(part.map((s) => s.learner))];
     const cell = (learner: string, column: string) => {
       const s = part.find((p) => p.learner === learner && `${p.metric}@${p.k}` === column);
-      return s ? `${s.mean.toFixed(4)} ± ${s.halfWidth.toFixed(4)}` : '';
+      return s ? formatMeanInterval(s.mean, s.halfWidth, s.seeds, 4) : '';
     };
-    tables.push(`${part[0].data}, ${items} items (${part[0].seeds} seeds, mean ± 95% CI)\n${alignColumns([['learner', ...columns], ...learners.map((l) => [l, ...columns.map((c) => cell(l, c))])])}`);
+    const seeds = part[0].seeds;
+    const title = seeds < 2 ? `${part[0].data}, ${items} items (1 seed, mean; no interval from one seed)` : `${part[0].data}, ${items} items (${seeds} seeds, mean ± 95% CI)`;
+    tables.push(`${title}\n${alignColumns([['learner', ...columns], ...learners.map((l) => [l, ...columns.map((c) => cell(l, c))])])}`);
   }
   return tables.join('\n\n');
 }
