@@ -6,22 +6,16 @@
  */
 import { IdVocabulary, type ReplayedClicks } from './replayed-log.js';
 import { CLICK_LOG, clickLogIds, type ClickLogColumnMapping, type IdEncoders, type LoggedClicks } from './click-log-table.js';
-import { LogWriter, logFormatOf, readLog, writeArrowLog, type LogFormat } from './log-format.js';
+import { LogWriter, logFormatOf, readLog, type LogFormat, type LogReadOptions, type LogWriteOptions } from './log-format.js';
 
 export type ClickLogFormat = LogFormat;
 
-export interface ClickLogWriteOptions {
-  /** Overrides the format the file extension implies. */
-  readonly format?: ClickLogFormat;
-  /** Write the hidden `truth_*` columns (default false); every chunk must then carry its truth. */
-  readonly truth?: boolean;
-}
+/** The click-log schema with the names of its files and writers in messages. */
+const CLICK_LOG_FILES = { ...CLICK_LOG, file: 'click-log', writer: 'ClickLogWriter', writeWhole: 'writeClickLog' };
 
-export interface ClickLogReadOptions {
-  /** Overrides the format the file extension implies. */
-  readonly format?: ClickLogFormat;
-  /** Read the `truth_*` columns (default false), which must then be in the file. */
-  readonly truth?: boolean;
+export type ClickLogWriteOptions = LogWriteOptions;
+
+export interface ClickLogReadOptions extends LogReadOptions {
   /** The file's own column names by role, for logs not written by clicklab (see `ClickLogColumnMapping`). */
   readonly columns?: ClickLogColumnMapping;
 }
@@ -37,28 +31,20 @@ export interface GenericClickLogReadOptions extends ClickLogReadOptions {
 
 /** The format a file name implies: `.csv`, `.jsonl`, `.arrow` or `.feather` (Arrow IPC), `.parquet`. */
 export function clickLogFormatOf(path: string): ClickLogFormat {
-  return logFormatOf(path, 'click-log');
+  return logFormatOf(path, CLICK_LOG_FILES.file);
 }
 
-const CLICK_LOG_WRITER = { ...CLICK_LOG, writer: 'ClickLogWriter', writeWhole: 'writeClickLog' };
-
 /**
- * Writes a click log to CSV, JSON Lines or Parquet a chunk of sessions at a time, so that a log
- * larger than memory can be simulated and written piece by piece. Sessions are numbered on across
- * chunks. Whether the file has `pscore` is fixed by the first chunk; later chunks must agree.
- * Each Parquet `write` becomes its own row group(s) (of at most 2^20 rows), so chunks of many rows
- * (100k or more) make a compact file that reads fast. Arrow has no streaming writer here (arquero
- * and flechette encode whole tables): use `writeClickLog`.
+ * Writes a click log a chunk of sessions at a time (see `LogWriter`); sessions are numbered on
+ * across chunks.
  *
  *     const writer = await ClickLogWriter.open('clicks.csv');
  *     for (...) await writer.write(simulateSessions(lists, options));
  *     await writer.close();
  */
 export class ClickLogWriter extends LogWriter<LoggedClicks> {
-  static async open(path: string, options: ClickLogWriteOptions = {}): Promise<ClickLogWriter> {
-    const format = options.format ?? clickLogFormatOf(path);
-    return new ClickLogWriter(...(await LogWriter.openSink(CLICK_LOG_WRITER, path, format, options.truth === true)));
-  }
+  /** @internal The kind `open` writes: its schema and names. */
+  static readonly kind = CLICK_LOG_FILES;
 
   /** Sessions written so far. */
   get sessions(): number {
@@ -68,16 +54,7 @@ export class ClickLogWriter extends LogWriter<LoggedClicks> {
 
 /** Writes a whole click log in the format of the file's extension (or `options.format`). */
 export async function writeClickLog(path: string, logged: LoggedClicks, options: ClickLogWriteOptions = {}): Promise<void> {
-  const format = options.format ?? clickLogFormatOf(path);
-  const truth = options.truth === true;
-  if (format === 'arrow') return writeArrowLog(CLICK_LOG, path, logged, truth);
-  CLICK_LOG.check(logged, truth); // before the file is created
-  const writer = await ClickLogWriter.open(path, { ...options, format });
-  try {
-    await writer.write(logged);
-  } finally {
-    await writer.close();
-  }
+  return LogWriter.writeWhole(CLICK_LOG_FILES, path, logged, options);
 }
 
 /** Reads a click log in the format of the file's extension (or `options.format`), validating every row. */

@@ -20,23 +20,9 @@
 import type { ColumnTable } from 'arquero';
 import { DataFormatError } from '../core/errors.js';
 import { MAX_LIST_LENGTH, type ClickLog, type ClickLogTruth } from '../core/types.js';
-import {
-  checkClickAndPropensity,
-  ColumnLookup,
-  grown,
-  logFromTable,
-  logToTable,
-  RowBuilder,
-  KeyRuns,
-  trimmed,
-  writeFail,
-  type ColumnData,
-  type LogColumn,
-  type LogSchema,
-  type RowNumbering,
-} from './log-schema.js';
+import { checkAligned, checkClickAndPropensity, ColumnLookup, grown, logFromTable, logToTable, RowBuilder, KeyRuns, trimmed, writeFail } from './log-schema.js';
+import type { ColumnData, LogColumn, LogSchema, RowColumns, RowNumbering } from './log-schema.js';
 import type { IdVocabulary } from './replayed-log.js';
-import { TEXT_BLOCK_ROWS } from './text-format.js';
 import type { CsvText } from './tokenizer.js';
 
 /** A click log with what a logging policy and a simulator may know about it, aligned row by row. */
@@ -151,18 +137,23 @@ export function resolveClickLogColumns(available: readonly string[], file: strin
 }
 
 
+/** @internal A click-log builder's row columns. */
+interface ClickRows extends RowColumns {
+  readonly document: Int32Array;
+  /** 0-based, as in `ClickLog`. */
+  readonly position: Uint16Array;
+  readonly click: Uint8Array;
+  readonly examinationProbability?: Float32Array;
+  readonly relevanceProbability?: Float32Array;
+  readonly examined?: Uint8Array;
+}
+
 /**
  * @internal Validates click-log rows one at a time: values arrive as numbers (readers reject
  * non-numbers themselves); the builder checks that they are integers, in range, and that sessions
  * are contiguous runs with positions 1, 2, 3, ...
  */
-class ClickLogBuilder extends RowBuilder<LoggedClicks> {
-  private document: Int32Array;
-  private position: Uint16Array;
-  private click: Uint8Array;
-  private examinationProbability: Float32Array | null;
-  private relevanceProbability: Float32Array | null;
-  private examined: Uint8Array | null;
+class ClickLogBuilder extends RowBuilder<LoggedClicks, ClickRows> {
   /** Sessions by id; their queries alongside. */
   private readonly sessions = new KeyRuns();
   private sessionQuery = new Int32Array(256);
@@ -172,14 +163,13 @@ class ClickLogBuilder extends RowBuilder<LoggedClicks> {
     at: RowNumbering,
     expectedRows = 1024,
   ) {
-    super(at, names.pscore, expectedRows);
-    const n = this.capacity;
-    this.document = new Int32Array(n);
-    this.position = new Uint16Array(n);
-    this.click = new Uint8Array(n);
-    this.examinationProbability = names.truth === null ? null : new Float32Array(n);
-    this.relevanceProbability = names.truth === null ? null : new Float32Array(n);
-    this.examined = names.truth === null ? null : new Uint8Array(n);
+    super(at, names.pscore, expectedRows, (n) => ({
+      document: new Int32Array(n),
+      position: new Uint16Array(n),
+      click: new Uint8Array(n),
+      ...(names.pscore !== null && { pscore: new Float32Array(n) }),
+      ...(names.truth !== null && { examinationProbability: new Float32Array(n), relevanceProbability: new Float32Array(n), examined: new Uint8Array(n) }),
+    }));
   }
 
   /** Values by role: session, query, item, position, click, pscore, then the three truth values. */
@@ -217,45 +207,31 @@ class ClickLogBuilder extends RowBuilder<LoggedClicks> {
       this.startSession(session, query);
     }
 
-    if (row === this.capacity) this.growRows();
-    this.document[row] = item;
-    this.position[row] = position - 1;
-    this.click[row] = click;
-    this.addPscore(row, v[5]);
+    const c = this.reserveRow(row);
+    c.document[row] = item;
+    c.position[row] = position - 1;
+    c.click[row] = click;
+    this.addPscore(c.pscore, row, v[5]);
     if (names.truth !== null) {
       const [examinationName, relevanceName, examinedName] = names.truth;
       this.checkProbability(v[6], examinationName);
       this.checkProbability(v[7], relevanceName);
       this.checkFlag(v[8], examinedName);
-      this.examinationProbability![row] = v[6];
-      this.relevanceProbability![row] = v[7];
-      this.examined![row] = v[8];
+      c.examinationProbability![row] = v[6];
+      c.relevanceProbability![row] = v[7];
+      c.examined![row] = v[8];
     }
     this.rows = row + 1;
   }
 
   finish(): LoggedClicks {
-    const rows = this.rows;
     const { count, starts } = this.sessions;
     const sessionOffsets = new Int32Array(count + 1);
     sessionOffsets.set(starts.subarray(0, count));
-    sessionOffsets[count] = rows;
-    const log: ClickLog = {
-      sessionQuery: trimmed(this.sessionQuery, count),
-      sessionOffsets,
-      document: trimmed(this.document, rows),
-      position: trimmed(this.position, rows),
-      click: trimmed(this.click, rows),
-    };
-    const propensity = this.propensity();
-    const truth: ClickLogTruth | undefined =
-      this.names.truth === null
-        ? undefined
-        : {
-            examinationProbability: trimmed(this.examinationProbability!, rows),
-            relevanceProbability: trimmed(this.relevanceProbability!, rows),
-            examined: trimmed(this.examined!, rows),
-          };
+    sessionOffsets[count] = this.rows;
+    const { document, position, click, pscore: propensity, examinationProbability, relevanceProbability, examined } = this.trimmedColumns();
+    const log: ClickLog = { sessionQuery: trimmed(this.sessionQuery, count), sessionOffsets, document, position, click };
+    const truth: ClickLogTruth | undefined = this.names.truth === null ? undefined : { examinationProbability: examinationProbability!, relevanceProbability: relevanceProbability!, examined: examined! };
     return { log, ...(propensity && { propensity }), ...(truth && { truth }) };
   }
 
@@ -267,15 +243,6 @@ class ClickLogBuilder extends RowBuilder<LoggedClicks> {
     const s = this.sessions.open(session, this.rows);
     if (s === this.sessionQuery.length) this.sessionQuery = grown(this.sessionQuery, 2 * s);
     this.sessionQuery[s] = query;
-  }
-
-  protected grow(n: number): void {
-    this.document = grown(this.document, n);
-    this.position = grown(this.position, n);
-    this.click = grown(this.click, n);
-    if (this.examinationProbability !== null) this.examinationProbability = grown(this.examinationProbability, n);
-    if (this.relevanceProbability !== null) this.relevanceProbability = grown(this.relevanceProbability, n);
-    if (this.examined !== null) this.examined = grown(this.examined, n);
   }
 }
 
@@ -296,19 +263,14 @@ export function checkLoggedClicks(logged: LoggedClicks, truth: boolean): void {
   if (log.position.length !== rows || log.click.length !== rows) {
     fail(`expected position and click of length ${rows} (the rows of document), found ${log.position.length} and ${log.click.length}`);
   }
-  if (propensity !== undefined && propensity.length !== rows) fail(`expected ${rows} propensities, found ${propensity.length}`);
+  const t = logged.truth;
+  checkAligned(rows, propensity, truth ? t && [t.examinationProbability, t.relevanceProbability, t.examined] : null, fail);
   if (truth) {
-    const t = logged.truth;
-    if (t === undefined) fail('the truth columns were asked for, but the log has no truth');
-    else if (t.examinationProbability.length !== rows || t.relevanceProbability.length !== rows || t.examined.length !== rows) {
-      fail(`expected truth arrays of length ${rows}`);
-    } else {
-      for (let row = 0; row < rows; row++) {
-        const e = t.examinationProbability[row];
-        const r = t.relevanceProbability[row];
-        if (!(e >= 0 && e <= 1 && r >= 0 && r <= 1) || t.examined[row] > 1) {
-          fail(`expected truth probabilities in [0, 1] and examined 0 or 1 at row ${row}, found ${e}, ${r} and ${t.examined[row]}`);
-        }
+    for (let row = 0; row < rows; row++) {
+      const e = t!.examinationProbability[row];
+      const r = t!.relevanceProbability[row];
+      if (!(e >= 0 && e <= 1 && r >= 0 && r <= 1) || t!.examined[row] > 1) {
+        fail(`expected truth probabilities in [0, 1] and examined 0 or 1 at row ${row}, found ${e}, ${r} and ${t!.examined[row]}`);
       }
     }
   }
@@ -342,6 +304,18 @@ function onDiskPositions(log: ClickLog): Int32Array {
   const position = new Int32Array(log.position.length);
   for (let i = 0; i < position.length; i++) position[i] = log.position[i] + 1;
   return position;
+}
+
+/** The session of row `row`: the last s with offsets[s] ≤ row (sessions are never empty in a log to write). */
+function sessionOf(offsets: Int32Array, row: number): number {
+  let lo = 0;
+  let hi = offsets.length - 1;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (offsets[mid] <= row) lo = mid;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** @internal Click logs as a `LogSchema`: the roles are session, query, item, position, click, pscore and the three truth values. */
@@ -380,15 +354,15 @@ export const CLICK_LOG: LogSchema<LoggedClicks, ClickLogColumnNames, ClickLogCol
     return data;
   },
 
-  *text(logged, sessionBase, withTruth, { csv, prefixes: p, floats: f }) {
+  text(logged, sessionBase, withTruth, { csv, prefixes: p, floats: f }, from, to) {
     const { log, propensity } = logged;
     const truth = withTruth ? logged.truth! : null;
+    const offsets = log.sessionOffsets;
     let text = '';
-    let rowsInText = 0;
-    for (let s = 0; s < log.sessionQuery.length; s++) {
+    for (let s = sessionOf(offsets, from), row = from; row < to; s++) {
       const session = sessionBase + s;
       const query = log.sessionQuery[s];
-      for (let row = log.sessionOffsets[s]; row < log.sessionOffsets[s + 1]; row++) {
+      for (const end = Math.min(to, offsets[s + 1]); row < end; row++) {
         const position = log.position[row] + 1;
         if (csv) {
           text += `${session},${query},${log.document[row]},${position},${log.click[row]}`;
@@ -406,14 +380,9 @@ export const CLICK_LOG: LogSchema<LoggedClicks, ClickLogColumnNames, ClickLogCol
           }
           text += '}\n';
         }
-        if (++rowsInText === TEXT_BLOCK_ROWS) {
-          yield text;
-          text = '';
-          rowsInText = 0;
-        }
       }
     }
-    if (text.length > 0) yield text;
+    return text;
   },
 };
 

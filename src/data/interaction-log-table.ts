@@ -16,22 +16,9 @@
  * batch by user rely on.
  */
 import type { ColumnTable } from 'arquero';
-import {
-  checkClickAndPropensity,
-  ColumnLookup,
-  grown,
-  KeyRuns,
-  logFromTable,
-  logToTable,
-  RowBuilder,
-  trimmed,
-  writeFail,
-  type ColumnData,
-  type LogColumn,
-  type LogSchema,
-  type RowNumbering,
-} from './log-schema.js';
-import { formatFloat32, TEXT_BLOCK_ROWS } from './text-format.js';
+import { checkAligned, checkClickAndPropensity, ColumnLookup, KeyRuns, logFromTable, logToTable, RowBuilder, writeFail } from './log-schema.js';
+import type { ColumnData, LogColumn, LogSchema, RowColumns, RowNumbering } from './log-schema.js';
+import { formatFloat32 } from './text-format.js';
 
 /**
  * An interaction log with what a learner may be given and what only a simulator knows, aligned row
@@ -97,16 +84,20 @@ export function resolveInteractionLogColumns(available: readonly string[], file:
   return { user: user!, item: item!, click: click!, pscore, truth: truth ? [exposure!, preference!] : null };
 }
 
+/** @internal An interaction-log builder's row columns. */
+interface InteractionRows extends RowColumns {
+  readonly user: Int32Array;
+  readonly item: Int32Array;
+  readonly click: Uint8Array;
+  readonly exposureProbability?: Float32Array;
+  readonly preferenceProbability?: Float32Array;
+}
+
 /**
  * @internal Validates interaction-log rows one at a time: integer ids in [0, 2^31 − 1], clicks 0 or
  * 1, propensities in (0, 1], truth probabilities in [0, 1], and each user's rows contiguous.
  */
-class InteractionLogBuilder extends RowBuilder<LoggedInteractions> {
-  private user: Int32Array;
-  private item: Int32Array;
-  private click: Uint8Array;
-  private exposureProbability: Float32Array | null;
-  private preferenceProbability: Float32Array | null;
+class InteractionLogBuilder extends RowBuilder<LoggedInteractions, InteractionRows> {
   /** Runs of one user, for the contiguity check and its message. */
   private readonly users = new KeyRuns();
 
@@ -115,50 +106,44 @@ class InteractionLogBuilder extends RowBuilder<LoggedInteractions> {
     at: RowNumbering,
     expectedRows = 1024,
   ) {
-    super(at, names.pscore, expectedRows);
-    const n = this.capacity;
-    this.user = new Int32Array(n);
-    this.item = new Int32Array(n);
-    this.click = new Uint8Array(n);
-    this.exposureProbability = names.truth === null ? null : new Float32Array(n);
-    this.preferenceProbability = names.truth === null ? null : new Float32Array(n);
+    const truth = names.truth !== null;
+    super(at, names.pscore, expectedRows, (n) => ({
+      user: new Int32Array(n),
+      item: new Int32Array(n),
+      click: new Uint8Array(n),
+      ...(names.pscore !== null && { pscore: new Float32Array(n) }),
+      ...(truth && { exposureProbability: new Float32Array(n), preferenceProbability: new Float32Array(n) }),
+    }));
   }
 
   /** Values by role: user, item, click, pscore, then the two truth values. */
   add(v: Float64Array): void {
     const { names, users } = this;
     const user = v[0];
-    const item = v[1];
-    const click = v[2];
     this.checkIndex(user, names.user, 0);
-    this.checkIndex(item, names.item, 0);
-    this.checkFlag(click, names.click);
+    this.checkIndex(v[1], names.item, 0);
+    this.checkFlag(v[2], names.click);
     if (users.count === 0 || user !== users.keys[users.count - 1]) this.startRun(user);
 
     const row = this.rows;
-    if (row === this.capacity) this.growRows();
-    this.user[row] = user;
-    this.item[row] = item;
-    this.click[row] = click;
-    this.addPscore(row, v[3]);
+    const c = this.reserveRow(row);
+    c.user[row] = user;
+    c.item[row] = v[1];
+    c.click[row] = v[2];
+    this.addPscore(c.pscore, row, v[3]);
     if (names.truth !== null) {
       this.checkProbability(v[4], names.truth[0]);
       this.checkProbability(v[5], names.truth[1]);
-      this.exposureProbability![row] = v[4];
-      this.preferenceProbability![row] = v[5];
+      c.exposureProbability![row] = v[4];
+      c.preferenceProbability![row] = v[5];
     }
     this.rows = row + 1;
   }
 
   finish(): LoggedInteractions {
-    const rows = this.rows;
-    const log: LoggedInteractions['log'] = { user: trimmed(this.user, rows), item: trimmed(this.item, rows), click: trimmed(this.click, rows) };
-    const propensity = this.propensity();
-    const truth: LoggedInteractions['truth'] =
-      this.names.truth === null
-        ? undefined
-        : { exposureProbability: trimmed(this.exposureProbability!, rows), preferenceProbability: trimmed(this.preferenceProbability!, rows) };
-    return { log, ...(propensity && { propensity }), ...(truth && { truth }) };
+    const { user, item, click, pscore: propensity, exposureProbability, preferenceProbability } = this.trimmedColumns();
+    const truth: LoggedInteractions['truth'] = this.names.truth === null ? undefined : { exposureProbability: exposureProbability!, preferenceProbability: preferenceProbability! };
+    return { log: { user, item, click }, ...(propensity && { propensity }), ...(truth && { truth }) };
   }
 
   private startRun(user: number): void {
@@ -167,14 +152,6 @@ class InteractionLogBuilder extends RowBuilder<LoggedInteractions> {
       this.fail(`expected the rows of a user to be contiguous, found user ${user} again after other users (its rows began on ${this.rowName(this.users.starts[earlier])})`);
     }
     this.users.open(user, this.rows);
-  }
-
-  protected grow(n: number): void {
-    this.user = grown(this.user, n);
-    this.item = grown(this.item, n);
-    this.click = grown(this.click, n);
-    if (this.exposureProbability !== null) this.exposureProbability = grown(this.exposureProbability, n);
-    if (this.preferenceProbability !== null) this.preferenceProbability = grown(this.preferenceProbability, n);
   }
 }
 
@@ -190,18 +167,12 @@ export function checkLoggedInteractions(logged: LoggedInteractions, truth: boole
   if (log.item.length !== rows || log.click.length !== rows) {
     fail(`expected item and click of length ${rows} (the rows of user), found ${log.item.length} and ${log.click.length}`);
   }
-  if (propensity !== undefined && propensity.length !== rows) fail(`expected ${rows} propensities, found ${propensity.length}`);
-  if (truth) {
-    const t = logged.truth;
-    if (t === undefined) fail('the truth columns were asked for, but the log has no truth');
-    else if (t.exposureProbability.length !== rows || t.preferenceProbability.length !== rows) fail(`expected truth arrays of length ${rows}`);
-    else {
-      for (let row = 0; row < rows; row++) {
-        const e = t.exposureProbability[row];
-        const p = t.preferenceProbability[row];
-        if (!(e >= 0 && e <= 1 && p >= 0 && p <= 1)) fail(`expected truth probabilities in [0, 1] at row ${row}, found ${e} and ${p}`);
-      }
-    }
+  const t = logged.truth;
+  checkAligned(rows, propensity, truth ? t && [t.exposureProbability, t.preferenceProbability] : null, fail);
+  for (let row = 0; truth && row < rows; row++) {
+    const e = t!.exposureProbability[row];
+    const p = t!.preferenceProbability[row];
+    if (!(e >= 0 && e <= 1 && p >= 0 && p <= 1)) fail(`expected truth probabilities in [0, 1] at row ${row}, found ${e} and ${p}`);
   }
   let runs = 0;
   for (let row = 0; row < rows; row++) {
@@ -254,12 +225,11 @@ export const INTERACTION_LOG: LogSchema<LoggedInteractions, InteractionLogColumn
    * goes through the memo; preference probabilities are nearly all distinct, where a memo only costs
    * (about a quarter more time).
    */
-  *text(logged, _sessionBase, withTruth, { csv, prefixes: p, floats: theta }) {
+  text(logged, _sessionBase, withTruth, { csv, prefixes: p, floats: theta }, from, to) {
     const { log, propensity } = logged;
     const truth = withTruth ? logged.truth! : null;
     let text = '';
-    let rowsInText = 0;
-    for (let row = 0; row < log.user.length; row++) {
+    for (let row = from; row < to; row++) {
       if (csv) {
         text += `${log.user[row]},${log.item[row]},${log.click[row]}`;
         if (propensity !== undefined) text += `,${theta.format(propensity[row])}`;
@@ -272,13 +242,8 @@ export const INTERACTION_LOG: LogSchema<LoggedInteractions, InteractionLogColumn
         if (truth !== null) text += `${p[k]}${theta.format(truth.exposureProbability[row])}${p[k + 1]}${formatFloat32(truth.preferenceProbability[row])}`;
         text += '}\n';
       }
-      if (++rowsInText === TEXT_BLOCK_ROWS) {
-        yield text;
-        text = '';
-        rowsInText = 0;
-      }
     }
-    if (text.length > 0) yield text;
+    return text;
   },
 };
 

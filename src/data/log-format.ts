@@ -35,10 +35,26 @@ import {
   type RowBuilder,
   type RowNumbering,
 } from './log-schema.js';
-import { Float32Formatter } from './text-format.js';
+import { Float32Formatter, TEXT_BLOCK_ROWS } from './text-format.js';
 import { csvHeader, csvNumbers, csvRoles, describeValue, forEachLine, jsonObject, type CsvText, type LineFail, type LineParser } from './tokenizer.js';
 
 export type LogFormat = 'csv' | 'jsonl' | 'arrow' | 'parquet';
+
+/** What every kind's writers take. */
+export interface LogWriteOptions {
+  /** Overrides the format the file extension implies. */
+  readonly format?: LogFormat;
+  /** Write the hidden `truth_*` columns (default false); every chunk must then carry its truth. */
+  readonly truth?: boolean;
+}
+
+/** What every kind's readers take. */
+export interface LogReadOptions {
+  /** Overrides the format the file extension implies. */
+  readonly format?: LogFormat;
+  /** Read the `truth_*` columns (default false), which must then be in the file. */
+  readonly truth?: boolean;
+}
 
 const EXTENSIONS: Readonly<Record<string, LogFormat>> = {
   '.csv': 'csv',
@@ -63,8 +79,10 @@ export function logFormatOf(path: string, kind: string): LogFormat {
 /** @internal Rows per Parquet row group, as pyarrow's default. */
 export const PARQUET_ROW_GROUP = 1 << 20;
 
-/** @internal How a kind's writer is named in messages. */
+/** @internal How a kind's files and writers are named in messages. */
 export interface WriterNames {
+  /** 'click-log', in the message of a file name without a known extension. */
+  readonly file: string;
   /** 'ClickLogWriter'. */
   readonly writer: string;
   /** 'writeClickLog', the function that writes whole logs (Arrow among them). */
@@ -96,7 +114,11 @@ class TextSink<Log extends LoggedRows> implements ChunkSink<Log> {
   async write(chunk: Log, sessionBase: number, pscore: boolean): Promise<void> {
     await this.start(pscore);
     const style = { csv: this.format === 'csv', prefixes: this.prefixes, floats: this.floats };
-    for (const block of this.schema.text(chunk, sessionBase, this.truth, style)) await this.handle.write(block);
+    const rows = this.schema.rows(chunk);
+    // Block by block: a string per block bounds the memory of text writing, whatever the chunk size.
+    for (let from = 0; from < rows; from += TEXT_BLOCK_ROWS) {
+      await this.handle.write(this.schema.text(chunk, sessionBase, this.truth, style, from, Math.min(rows, from + TEXT_BLOCK_ROWS)));
+    }
   }
 
   async close(pscore: boolean): Promise<void> {
@@ -144,11 +166,27 @@ class ParquetSink<Log extends LoggedRows> implements ChunkSink<Log> {
   }
 }
 
+/** A writer's kind: the schema and the names its messages use. */
+type WriterKind<Log extends LoggedRows> = WriteSchema<Log> & WriterNames;
+
+/** `LogWriter`'s constructor arguments. */
+type WriterArgs<Log extends LoggedRows> = [WriterKind<Log>, string, ChunkSink<Log>, boolean];
+
+type LogOf<W> = W extends LogWriter<infer Log> ? Log : never;
+
+/** @internal A writer class (`ClickLogWriter`), as `LogWriter.open` sees it: its kind, and instances of its type. */
+export interface WriterClass<W extends LogWriter<LoggedRows>> {
+  readonly prototype: W;
+  readonly kind: WriterKind<LogOf<W>>;
+}
+
 /**
- * @internal Writes a log to CSV, JSON Lines or Parquet a chunk at a time (the kinds' writers,
- * `ClickLogWriter` and `InteractionLogWriter`, are this with their schema). Sessions, where a kind
- * has them, are numbered on across chunks. Whether the file has `pscore` is fixed by the first
- * chunk; later chunks must agree.
+ * Writes a log to CSV, JSON Lines or Parquet a chunk at a time, so that a log larger than memory can
+ * be simulated and written piece by piece (`ClickLogWriter` and `InteractionLogWriter` are this with
+ * their kind's schema). Whether the file has `pscore` is fixed by the first chunk; later chunks must
+ * agree. Each Parquet `write` becomes its own row group(s) (of at most 2^20 rows), so chunks of many
+ * rows (100k or more) make a compact file that reads fast. Arrow has no streaming writer (arquero
+ * and flechette encode whole tables): write Arrow files whole (`writeClickLog`, `writeInteractionLog`).
  */
 export class LogWriter<Log extends LoggedRows> {
   private sessionCount = 0;
@@ -157,25 +195,54 @@ export class LogWriter<Log extends LoggedRows> {
   private closed = false;
 
   protected constructor(
-    private readonly schema: WriteSchema<Log> & WriterNames,
+    private readonly schema: WriterKind<Log>,
     private readonly path: string,
     private readonly sink: ChunkSink<Log>,
     private readonly truth: boolean,
   ) {}
 
+  /**
+   * Opens a writer of the calling class's kind (`ClickLogWriter.open(...)`), creating the file now,
+   * so that a path that cannot be written fails here rather than at the first chunk.
+   */
+  static async open<W extends LogWriter<LoggedRows>>(this: WriterClass<W>, path: string, options: LogWriteOptions = {}): Promise<W> {
+    const make = this as unknown as new (...args: WriterArgs<LogOf<W>>) => W;
+    return new make(...(await LogWriter.openSink(this.kind, path, options)));
+  }
+
   /** The constructor's arguments for a new file (the file is created here). */
-  protected static async openSink<Log extends LoggedRows>(
-    schema: WriteSchema<Log> & WriterNames,
+  private static async openSink<Log extends LoggedRows>(
+    schema: WriterKind<Log>,
     path: string,
-    format: LogFormat,
-    truth: boolean,
-  ): Promise<[WriteSchema<Log> & WriterNames, string, ChunkSink<Log>, boolean]> {
+    options: LogWriteOptions,
+  ): Promise<WriterArgs<Log>> {
+    const format = options.format ?? logFormatOf(path, schema.file);
+    const truth = options.truth === true;
     if (format === 'csv' || format === 'jsonl') return [schema, path, new TextSink(schema, await open(path, 'w'), format, truth), truth];
     if (format === 'parquet') {
       await writeFile(path, ''); // fail here, not at the first chunk, when the path cannot be written
       return [schema, path, new ParquetSink(schema, path, truth), truth];
     }
     throw new ConfigError('format', `${schema.writer} streams csv, jsonl and parquet, not ${format}: write Arrow files whole with ${schema.writeWhole}`);
+  }
+
+  /** @internal Writes a whole log: Arrow at once, the other formats as a writer's one chunk. */
+  static async writeWhole<Log extends LoggedRows, Names extends FoundColumns, Mapping>(
+    schema: LogSchema<Log, Names, Mapping> & WriterNames,
+    path: string,
+    logged: Log,
+    options: LogWriteOptions,
+  ): Promise<void> {
+    const format = options.format ?? logFormatOf(path, schema.file);
+    const truth = options.truth === true;
+    if (format === 'arrow') return writeArrowLog(schema, path, logged, truth);
+    schema.check(logged, truth); // before the file is created
+    const writer = new LogWriter(...(await LogWriter.openSink(schema, path, { format, truth })));
+    try {
+      await writer.write(logged);
+    } finally {
+      await writer.close();
+    }
   }
 
   /** Sessions written so far (0 for a kind without sessions). */
@@ -217,11 +284,11 @@ export class LogWriter<Log extends LoggedRows> {
 const ARROW_TYPES: Readonly<Record<ColumnType, () => DataType>> = { int32, uint8, float32 };
 
 /**
- * @internal Writes a whole log as an Arrow IPC file: what `.arrow` and Feather v2 files are, and what
+ * Writes a whole log as an Arrow IPC file: what `.arrow` and Feather v2 files are, and what
  * pyarrow.feather reads. The types are explicit: flechette infers them from typed arrays, but not
  * from empty ones (it fails on an empty log), and explicit types keep the schema whatever the data.
  */
-export async function writeArrowLog<Log extends LoggedRows, Names extends FoundColumns, Mapping>(schema: LogSchema<Log, Names, Mapping>, path: string, logged: Log, truth: boolean): Promise<void> {
+async function writeArrowLog<Log extends LoggedRows, Names extends FoundColumns, Mapping>(schema: LogSchema<Log, Names, Mapping>, path: string, logged: Log, truth: boolean): Promise<void> {
   const table = logToTable(schema, logged, truth);
   const types: Record<string, DataType> = {};
   for (const { name, type } of schema.columns(logged.propensity !== undefined, truth)) types[name] = ARROW_TYPES[type]();
@@ -260,26 +327,38 @@ export async function readLog<Log extends LoggedRows, Names extends FoundColumns
   }
 }
 
+/** What both text parsers keep: the line count for messages, the builder (made at line 1) and a row's values by role. */
+abstract class TextParser<Log extends LoggedRows, Names extends FoundColumns, Mapping> implements LineParser {
+  protected lineNumber = 0;
+  protected builder: RowBuilder<Log> | null = null;
+  protected readonly values: Float64Array;
+
+  constructor(
+    protected readonly schema: LogSchema<Log, Names, Mapping>,
+    protected readonly file: string,
+    protected readonly context: ReadContext<Mapping>,
+  ) {
+    this.values = new Float64Array(schema.roles);
+  }
+
+  abstract line(b: Buffer, start: number, end: number): void;
+
+  abstract finish(): Log;
+
+  protected readonly fail: LineFail = (problem) => {
+    throw new DataFormatError(this.file, this.lineNumber, problem);
+  };
+}
+
 /**
  * CSV with a header line. Fields may be quoted (`"1"`, `"a ""b"", c"`), but a quoted field may not
  * span lines: such a line is reported as an unterminated quote rather than guessed at. Columns that
  * are not part of the log (an index column, user features, a timestamp) are skipped unread.
  */
-class CsvParser<Log extends LoggedRows, Names extends FoundColumns, Mapping> implements LineParser {
-  private lineNumber = 0;
-  private builder: RowBuilder<Log> | null = null;
+class CsvParser<Log extends LoggedRows, Names extends FoundColumns, Mapping> extends TextParser<Log, Names, Mapping> {
   /** The role of each field (an index into `values`), or −1 for a column the log does not use. */
   private roles: Int8Array = new Int8Array(0);
   private columns: string[] = [];
-  private readonly values: Float64Array;
-
-  constructor(
-    private readonly schema: LogSchema<Log, Names, Mapping>,
-    private readonly file: string,
-    private readonly context: ReadContext<Mapping>,
-  ) {
-    this.values = new Float64Array(schema.roles);
-  }
 
   line(b: Buffer, start: number, end: number): void {
     this.lineNumber++;
@@ -305,10 +384,6 @@ class CsvParser<Log extends LoggedRows, Names extends FoundColumns, Mapping> imp
     this.columns = columns;
     this.builder = schema.builder(names, { file: this.file, unit: 'line', first: 2 });
   }
-
-  private readonly fail: LineFail = (problem) => {
-    throw new DataFormatError(this.file, this.lineNumber, problem);
-  };
 }
 
 /**
@@ -316,21 +391,10 @@ class CsvParser<Log extends LoggedRows, Names extends FoundColumns, Mapping> imp
  * lacking one of them, or bringing a propensity the first did not have, is an error. Values must be
  * JSON numbers (`"1"`, `true` or `null` are errors, not conversions), or ids where they are text.
  */
-class JsonLinesParser<Log extends LoggedRows, Names extends FoundColumns, Mapping> implements LineParser {
-  private lineNumber = 0;
-  private builder: RowBuilder<Log> | null = null;
+class JsonLinesParser<Log extends LoggedRows, Names extends FoundColumns, Mapping> extends TextParser<Log, Names, Mapping> {
   private keys: (string | null)[] = [];
   /** The propensity keys, looked for on every line when the first line had none. */
   private absentPscore: readonly string[] = [];
-  private readonly values: Float64Array;
-
-  constructor(
-    private readonly schema: LogSchema<Log, Names, Mapping>,
-    private readonly file: string,
-    private readonly context: ReadContext<Mapping>,
-  ) {
-    this.values = new Float64Array(schema.roles);
-  }
 
   line(b: Buffer, start: number, end: number): void {
     this.lineNumber++;
@@ -376,10 +440,6 @@ class JsonLinesParser<Log extends LoggedRows, Names extends FoundColumns, Mappin
     const names = schema.resolve(schema.columns(false, truth).map((column) => column.name), file, truth);
     return schema.builder(names, { file, unit: 'line', first: 1 }).finish();
   }
-
-  private readonly fail: LineFail = (problem) => {
-    throw new DataFormatError(this.file, this.lineNumber, problem);
-  };
 }
 
 async function readArrow<Log extends LoggedRows, Names extends FoundColumns, Mapping>(schema: LogSchema<Log, Names, Mapping>, path: string, context: ReadContext<Mapping>): Promise<Log> {

@@ -128,24 +128,32 @@ export function tableColumn(table: ColumnTable, name: string): ColumnValues {
   return typeof column.toArray === 'function' ? (column.toArray() as unknown as ColumnValues) : (column as unknown as ColumnValues);
 }
 
+/** @internal A builder's row columns by name, `pscore` among them when the file has one; absent columns are undefined. */
+export interface RowColumns {
+  readonly [name: string]: Growable | undefined;
+  readonly pscore?: Float32Array;
+}
+
 /**
  * @internal Validates rows one at a time, in file order, and assembles them into columns. Every
  * reader of a kind feeds its builder, so every format enforces the same rules with the same
- * messages. This base holds what all kinds have: the row count and capacity, the optional `pscore`
- * column, and the checks of single values.
+ * messages. This base holds what all kinds have: the row columns' storage (allocation, amortised
+ * growth, trimming), the optional `pscore` column, and the checks of single values.
  */
-export abstract class RowBuilder<Log> {
+export abstract class RowBuilder<Log, Columns extends RowColumns = RowColumns> {
   protected rows = 0;
   protected capacity: number;
-  protected pscore: Float32Array | null;
+  /** The row columns, `capacity` long; replaced as they grow, so read them after `reserveRow`. */
+  protected columns: Columns;
 
   constructor(
     private readonly at: RowNumbering,
     private readonly pscoreName: string | null,
     expectedRows: number,
+    allocate: (capacity: number) => Columns,
   ) {
     this.capacity = Math.max(1, expectedRows);
-    this.pscore = pscoreName === null ? null : new Float32Array(this.capacity);
+    this.columns = allocate(this.capacity);
   }
 
   /** Adds one row from its values by role (NaN for a role the file lacks or that was not asked for). */
@@ -175,32 +183,38 @@ export abstract class RowBuilder<Log> {
     if (!(value >= 0 && value <= 1)) this.fail(`expected a probability in [0, 1] in column '${column}', found ${value}`);
   }
 
-  /** Stores row `row`'s propensity when the file has the column. */
-  protected addPscore(row: number, pscore: number): void {
-    if (this.pscore === null) return;
-    // Stored as float32: a positive double can still round to 0, which no estimator can divide by.
-    if (!(pscore > 0 && pscore <= 1) || Math.fround(pscore) === 0) {
-      this.fail(`expected a propensity in (0, 1] in column '${this.pscoreName}', found ${pscore}`);
+  /** The columns with room for row `row` (the next one), grown by doubling (up to 2^31 − 1 rows) when full. */
+  protected reserveRow(row: number): Columns {
+    if (row === this.capacity) {
+      if (this.capacity === INT32_MAX) this.fail(`expected at most ${INT32_MAX} rows, found more`);
+      const n = Math.min(INT32_MAX, this.capacity * 2);
+      this.capacity = n;
+      this.columns = this.resized((a) => grown(a, n));
     }
-    this.pscore[row] = pscore;
+    return this.columns;
   }
 
-  /** The propensities of the rows so far, when the file has them. */
-  protected propensity(): Float32Array | undefined {
-    return this.pscore === null ? undefined : trimmed(this.pscore, this.rows);
+  /** Stores row `row`'s propensity when the file has the column. */
+  protected addPscore(pscore: Float32Array | undefined, row: number, value: number): void {
+    if (pscore === undefined) return;
+    // Stored as float32: a positive double can still round to 0, which no estimator can divide by.
+    if (!(value > 0 && value <= 1) || Math.fround(value) === 0) {
+      this.fail(`expected a propensity in (0, 1] in column '${this.pscoreName}', found ${value}`);
+    }
+    pscore[row] = value;
   }
 
-  /** Doubles the capacity of every row column (up to 2^31 − 1 rows). */
-  protected growRows(): void {
-    if (this.capacity === INT32_MAX) this.fail(`expected at most ${INT32_MAX} rows, found more`);
-    const n = Math.min(INT32_MAX, this.capacity * 2);
-    this.capacity = n;
-    if (this.pscore !== null) this.pscore = grown(this.pscore, n);
-    this.grow(n);
+  /** The columns cut to the rows added. */
+  protected trimmedColumns(): Columns {
+    const rows = this.rows;
+    return this.resized((a) => trimmed(a, rows));
   }
 
-  /** Grows the kind's own row columns to `capacity`. */
-  protected abstract grow(capacity: number): void;
+  private resized(resize: (a: Growable) => Growable): Columns {
+    const columns: Record<string, Growable | undefined> = {};
+    for (const [name, a] of Object.entries(this.columns)) columns[name] = a === undefined ? undefined : resize(a);
+    return columns as Columns;
+  }
 }
 
 /**
@@ -253,6 +267,16 @@ export function writeFail(kind: string): (problem: string) => never {
   return (problem) => {
     throw new RangeError(`cannot write the ${kind}: ${problem}`);
   };
+}
+
+/**
+ * @internal Checks before writing that the propensities, if any, and the truth arrays have `rows`
+ * entries; `truth` is null when truth was not asked for, undefined when asked for but the log has none.
+ */
+export function checkAligned(rows: number, propensity: Float32Array | undefined, truth: readonly ArrayLike<number>[] | null | undefined, fail: (problem: string) => never): void {
+  if (propensity !== undefined && propensity.length !== rows) fail(`expected ${rows} propensities, found ${propensity.length}`);
+  if (truth === undefined) fail('the truth columns were asked for, but the log has no truth');
+  if (truth !== null && truth.some((a) => a.length !== rows)) fail(`expected truth arrays of length ${rows}`);
 }
 
 /** @internal Checks before writing that row `row` has a click of 0 or 1 and, when there are propensities, one in (0, 1]. */
@@ -311,8 +335,8 @@ export interface LogSchema<Log extends LoggedRows, Names extends FoundColumns, M
   columns(pscore: boolean, truth: boolean): LogColumn[];
   /** The data of `columns`, in the same order, the first session numbered `sessionBase`. */
   columnData(logged: Log, sessionBase: number, truth: boolean): ColumnData[];
-  /** The rows as CSV or JSON Lines text, in blocks of at most `TEXT_BLOCK_ROWS` rows. */
-  text(logged: Log, sessionBase: number, truth: boolean, style: TextStyle): Generator<string, void, undefined>;
+  /** Rows `from .. to − 1` as CSV or JSON Lines text (writers ask for blocks of `TEXT_BLOCK_ROWS` rows). */
+  text(logged: Log, sessionBase: number, truth: boolean, style: TextStyle, from: number, to: number): string;
 }
 
 /** @internal Where a log comes from and what is asked of it. */

@@ -41,7 +41,7 @@ export class Float32Formatter {
 /** @internal Rows per string handed to the file: bounds the memory of text writing, whatever the chunk size. */
 export const TEXT_BLOCK_ROWS = 1 << 16;
 
-/** @internal How a schema writes its rows as text (see `LogSchema.text`). */
+/** @internal How a schema writes rows as text (see `LogSchema.text`). */
 export interface TextStyle {
   /** CSV; otherwise JSON Lines, each value after its prefix. */
   readonly csv: boolean;
