@@ -4,8 +4,9 @@
  *     session  query  item_id  position  click  [pscore]  [truth_examination_probability
  *                                                          truth_relevance_probability truth_examined]
  *
- * The table is the on-disk schema (`CLICK_LOG` below; click-log-io.ts writes exactly these columns), so that a table is
- * a file and a file loaded by any tool is a table. Where the Open Bandit Pipeline has a column of the
+ * The table is the on-disk schema (click-log-io.ts writes exactly these columns), so that a table is
+ * a file and a file loaded by any tool is a table; `CLICK_LOG` below describes it to the shared
+ * readers and writers (log-format.ts). Where the Open Bandit Pipeline has a column of the
  * same meaning its name is used (`item_id`, `position`, `click`, `pscore`), and so is its convention
  * that `position` is 1-based (the Open Bandit Dataset has positions 1–3). In memory (`ClickLog`)
  * positions are 0-based: the conversion happens here, and only here.

@@ -4,10 +4,11 @@
  *
  *     user_id  item_id  click  [pscore]  [truth_exposure_probability  truth_preference_probability]
  *
- * As for click logs (click-log-table.ts), the table is the on-disk schema (`INTERACTION_LOG` below):
- * interaction-log-io.ts writes exactly these columns. `pscore` is the probability θ_ui that the item was shown to the
- * user (the exposure propensity that IPS-style recommenders such as Rel-MF divide by), when a learner
- * is given it; `truth_*` are what only the simulator knows, written and read only when asked for.
+ * As for click logs (click-log-table.ts), the table is the on-disk schema: interaction-log-io.ts
+ * writes exactly these columns, which `INTERACTION_LOG` below describes to the shared readers and
+ * writers. `pscore` is the probability θ_ui that the item was shown to the user (the exposure
+ * propensity that IPS-style recommenders such as Rel-MF divide by), when a learner is given it;
+ * `truth_*` are what only the simulator knows, written and read only when asked for.
  * On reading, `user` and `item` are accepted for the ids and `reward` (the Open Bandit Pipeline's
  * name) for `click`.
  *

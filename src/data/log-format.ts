@@ -76,8 +76,8 @@ export function logFormatOf(path: string, kind: string): LogFormat {
 // ---------------------------------------------------------------------------------------------
 // Writing
 
-/** @internal Rows per Parquet row group, as pyarrow's default. */
-export const PARQUET_ROW_GROUP = 1 << 20;
+/** Rows per Parquet row group, as pyarrow's default. */
+const PARQUET_ROW_GROUP = 1 << 20;
 
 /** @internal How a kind's files and writers are named in messages. */
 export interface WriterNames {

@@ -18,13 +18,13 @@ export interface RowNumbering {
   readonly first: number;
 }
 
-/** @internal 'line 12' or 'row 11', for messages that point at another row. */
-export function rowName(at: RowNumbering, row: number): string {
+/** 'line 12' or 'row 11', for messages that point at another row. */
+function rowName(at: RowNumbering, row: number): string {
   return `${at.unit} ${row + at.first}`;
 }
 
-/** @internal Lines go into `DataFormatError.line`; rows of a binary file have no line and lead the message. */
-export function rowError(at: RowNumbering, row: number, problem: string): DataFormatError {
+/** Lines go into `DataFormatError.line`; rows of a binary file have no line and lead the message. */
+function rowError(at: RowNumbering, row: number, problem: string): DataFormatError {
   return at.unit === 'line'
     ? new DataFormatError(at.file, row + at.first, problem)
     : new DataFormatError(at.file, null, `${rowName(at, row)}: ${problem}`);
@@ -97,10 +97,10 @@ export function trimmed<T extends Growable>(a: T, length: number): T {
 export type ColumnValues = ArrayLike<unknown>;
 
 /**
- * @internal Row `row` of a column as a number: numbers pass as they are, 64-bit integers (bigint)
+ * Row `row` of a column as a number: numbers pass as they are, 64-bit integers (bigint)
  * when exactly representable, and anything else (null, text, booleans) goes to `fail`.
  */
-export function columnNumber(values: ColumnValues, row: number, column: string, fail: (problem: string) => never): number {
+function columnNumber(values: ColumnValues, row: number, column: string, fail: (problem: string) => never): number {
   const v = values[row];
   if (typeof v === 'number') return v;
   if (typeof v === 'bigint') {
@@ -121,8 +121,8 @@ export function idText(v: unknown, column: string, fail: (problem: string) => ne
   return fail(`expected an id (text or an integer) in column '${column}', found ${typeof v === 'string' ? 'an empty text' : describeValue(v)}`);
 }
 
-/** @internal A column's values in table order, without a per-row copy when the table is neither filtered nor ordered. */
-export function tableColumn(table: ColumnTable, name: string): ColumnValues {
+/** A column's values in table order, without a per-row copy when the table is neither filtered nor ordered. */
+function tableColumn(table: ColumnTable, name: string): ColumnValues {
   if (table.isFiltered() || table.isOrdered()) return table.array(name);
   const column = table.column(name)!;
   return typeof column.toArray === 'function' ? (column.toArray() as unknown as ColumnValues) : (column as unknown as ColumnValues);
@@ -211,8 +211,9 @@ export abstract class RowBuilder<Log, Columns extends RowColumns = RowColumns> {
   }
 
   private resized(resize: (a: Growable) => Growable): Columns {
-    const columns: Record<string, Growable | undefined> = {};
-    for (const [name, a] of Object.entries(this.columns)) columns[name] = a === undefined ? undefined : resize(a);
+    // A clone keeps the object's shape, so that `add`'s column look-ups stay monomorphic as columns grow.
+    const columns: Record<string, Growable | undefined> = { ...this.columns };
+    for (const name in columns) columns[name] = resize(columns[name]!);
     return columns as Columns;
   }
 }
