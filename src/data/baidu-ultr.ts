@@ -41,7 +41,7 @@ import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetS
 import { ConfigError, DataFormatError } from '../core/errors.js';
 import { silentProgress, type Progress } from '../core/progress.js';
 import { MAX_LIST_LENGTH, type ClickLog, type RankingData } from '../core/types.js';
-import { describeValue } from './click-log-table.js';
+import { describeValue } from './tokenizer.js';
 import { IdVocabulary, type ReplayedClicks } from './replayed-log.js';
 
 export interface BaiduUltrClickLog extends ReplayedClicks {

@@ -35,7 +35,7 @@ import { table as makeTable, type ColumnTable } from 'arquero';
 import { DataFormatError } from '../core/errors.js';
 import { silentProgress, type Progress } from '../core/progress.js';
 import type { ClickLog } from '../core/types.js';
-import { grown, trimmed } from './click-log-table.js';
+import { grown, trimmed } from './log-schema.js';
 import { NpzArchive, type NpyArray } from './npz.js';
 
 /**

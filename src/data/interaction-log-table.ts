@@ -5,9 +5,10 @@
  *     user_id  item_id  click  [pscore]  [truth_exposure_probability  truth_preference_probability]
  *
  * As for click logs (click-log-table.ts), the table is the on-disk schema: interaction-log-io.ts
- * writes exactly these columns. `pscore` is the probability θ_ui that the item was shown to the
- * user (the exposure propensity that IPS-style recommenders such as Rel-MF divide by), when a learner
- * is given it; `truth_*` are what only the simulator knows, written and read only when asked for.
+ * writes exactly these columns, which `INTERACTION_LOG` below describes to the shared readers and
+ * writers. `pscore` is the probability θ_ui that the item was shown to the user (the exposure
+ * propensity that IPS-style recommenders such as Rel-MF divide by), when a learner is given it;
+ * `truth_*` are what only the simulator knows, written and read only when asked for.
  * On reading, `user` and `item` are accepted for the ids and `reward` (the Open Bandit Pipeline's
  * name) for `click`.
  *
@@ -15,18 +16,10 @@
  * that is the shape `simulateInteractions` writes (rows grouped by user) and what learners that
  * batch by user rely on.
  */
-import { table as makeTable, type ColumnTable } from 'arquero';
-import {
-  ColumnLookup,
-  columnNumber,
-  grown,
-  rowError,
-  rowName,
-  tableColumn,
-  trimmed,
-  type ColumnValues,
-  type RowNumbering,
-} from './click-log-table.js';
+import type { ColumnTable } from 'arquero';
+import { checkAligned, checkClickAndPropensity, ColumnLookup, KeyRuns, logFromTable, logToTable, RowBuilder, writeFail } from './log-schema.js';
+import type { ColumnData, LogColumn, LogSchema, RowColumns, RowNumbering } from './log-schema.js';
+import { formatFloat32 } from './text-format.js';
 
 /**
  * An interaction log with what a learner may be given and what only a simulator knows, aligned row
@@ -92,172 +85,74 @@ export function resolveInteractionLogColumns(available: readonly string[], file:
   return { user: user!, item: item!, click: click!, pscore, truth: truth ? [exposure!, preference!] : null };
 }
 
-/** @internal The names by role, in the order `InteractionLogBuilder.add` takes its values. */
-export function interactionRoleNames(names: InteractionLogColumnNames): (string | null)[] {
-  return [names.user, names.item, names.click, names.pscore, names.truth?.[0] ?? null, names.truth?.[1] ?? null];
+/** @internal An interaction-log builder's row columns. */
+interface InteractionRows extends RowColumns {
+  readonly user: Int32Array;
+  readonly item: Int32Array;
+  readonly click: Uint8Array;
+  readonly exposureProbability?: Float32Array;
+  readonly preferenceProbability?: Float32Array;
 }
 
-/** @internal The number of values `InteractionLogBuilder.add` takes. */
-export const INTERACTION_ROLES = 6;
-
-const INT32_MAX = 0x7fffffff;
-
 /**
- * @internal Validates rows one at a time, in file order, and assembles them into columns. Every
- * reader feeds it, so every format enforces the same rules with the same messages: integer ids in
- * [0, 2^31 − 1], clicks 0 or 1, propensities in (0, 1], truth probabilities in [0, 1], and each
- * user's rows contiguous.
+ * @internal Validates interaction-log rows one at a time: integer ids in [0, 2^31 − 1], clicks 0 or
+ * 1, propensities in (0, 1], truth probabilities in [0, 1], and each user's rows contiguous.
  */
-export class InteractionLogBuilder {
-  private rows = 0;
-  private capacity: number;
-  private user: Int32Array;
-  private item: Int32Array;
-  private click: Uint8Array;
-  private pscore: Float32Array | null;
-  private exposureProbability: Float32Array | null;
-  private preferenceProbability: Float32Array | null;
-
+class InteractionLogBuilder extends RowBuilder<LoggedInteractions, InteractionRows> {
   /** Runs of one user, for the contiguity check and its message. */
-  private runs = 0;
-  private runUser = new Int32Array(256);
-  private runStart = new Int32Array(256);
-  private maxUser = -1;
-  /**
-   * User → run index, built only once a user comes that is not larger than every user before it:
-   * files whose users increase (all that clicklab simulates) never pay for the map.
-   */
-  private seen: Map<number, number> | null = null;
+  private readonly users = new KeyRuns();
 
   constructor(
     private readonly names: InteractionLogColumnNames,
-    private readonly at: RowNumbering,
+    at: RowNumbering,
     expectedRows = 1024,
   ) {
-    const n = Math.max(1, expectedRows);
-    this.capacity = n;
-    this.user = new Int32Array(n);
-    this.item = new Int32Array(n);
-    this.click = new Uint8Array(n);
-    this.pscore = names.pscore === null ? null : new Float32Array(n);
-    this.exposureProbability = names.truth === null ? null : new Float32Array(n);
-    this.preferenceProbability = names.truth === null ? null : new Float32Array(n);
+    const truth = names.truth !== null;
+    super(at, names.pscore, expectedRows, (n) => ({
+      user: new Int32Array(n),
+      item: new Int32Array(n),
+      click: new Uint8Array(n),
+      ...(names.pscore !== null && { pscore: new Float32Array(n) }),
+      ...(truth && { exposureProbability: new Float32Array(n), preferenceProbability: new Float32Array(n) }),
+    }));
   }
 
-  /**
-   * Adds one row. `pscore` is read only when the file has that column, the truth values only when
-   * truth was asked for (pass NaN otherwise).
-   */
-  add(user: number, item: number, click: number, pscore: number, exposureProbability: number, preferenceProbability: number): void {
-    const { names } = this;
-    this.checkId(user, names.user);
-    this.checkId(item, names.item);
-    if (click !== 0 && click !== 1) this.fail(`expected 0 or 1 in column '${names.click}', found ${click}`);
-    if (this.runs === 0 || user !== this.runUser[this.runs - 1]) this.startRun(user);
+  /** Values by role: user, item, click, pscore, then the two truth values. */
+  add(v: Float64Array): void {
+    const { names, users } = this;
+    const user = v[0];
+    this.checkIndex(user, names.user, 0);
+    this.checkIndex(v[1], names.item, 0);
+    this.checkFlag(v[2], names.click);
+    if (users.count === 0 || user !== users.keys[users.count - 1]) this.startRun(user);
 
     const row = this.rows;
-    if (row === this.capacity) this.growRows();
-    this.user[row] = user;
-    this.item[row] = item;
-    this.click[row] = click;
-    if (this.pscore !== null) {
-      // Stored as float32: a positive double can still round to 0, which no estimator can divide by.
-      if (!(pscore > 0 && pscore <= 1) || Math.fround(pscore) === 0) {
-        this.fail(`expected a propensity in (0, 1] in column '${names.pscore}', found ${pscore}`);
-      }
-      this.pscore[row] = pscore;
-    }
+    const c = this.reserveRow(row);
+    c.user[row] = user;
+    c.item[row] = v[1];
+    c.click[row] = v[2];
+    this.addPscore(c.pscore, row, v[3]);
     if (names.truth !== null) {
-      const [exposureName, preferenceName] = names.truth;
-      if (!(exposureProbability >= 0 && exposureProbability <= 1)) {
-        this.fail(`expected a probability in [0, 1] in column '${exposureName}', found ${exposureProbability}`);
-      }
-      if (!(preferenceProbability >= 0 && preferenceProbability <= 1)) {
-        this.fail(`expected a probability in [0, 1] in column '${preferenceName}', found ${preferenceProbability}`);
-      }
-      this.exposureProbability![row] = exposureProbability;
-      this.preferenceProbability![row] = preferenceProbability;
+      this.checkProbability(v[4], names.truth[0]);
+      this.checkProbability(v[5], names.truth[1]);
+      c.exposureProbability![row] = v[4];
+      c.preferenceProbability![row] = v[5];
     }
     this.rows = row + 1;
   }
 
   finish(): LoggedInteractions {
-    const rows = this.rows;
-    const log: LoggedInteractions['log'] = { user: trimmed(this.user, rows), item: trimmed(this.item, rows), click: trimmed(this.click, rows) };
-    const propensity = this.pscore === null ? undefined : trimmed(this.pscore, rows);
-    const truth: LoggedInteractions['truth'] =
-      this.names.truth === null
-        ? undefined
-        : { exposureProbability: trimmed(this.exposureProbability!, rows), preferenceProbability: trimmed(this.preferenceProbability!, rows) };
-    return { log, ...(propensity && { propensity }), ...(truth && { truth }) };
-  }
-
-  fail(problem: string): never {
-    throw rowError(this.at, this.rows, problem);
-  }
-
-  private checkId(value: number, column: string): void {
-    if (!Number.isInteger(value)) this.fail(`expected an integer in column '${column}', found ${value}`);
-    if (value < 0 || value > INT32_MAX) this.fail(`expected an integer in [0, ${INT32_MAX}] in column '${column}', found ${value}`);
+    const { user, item, click, pscore: propensity, exposureProbability, preferenceProbability } = this.trimmedColumns();
+    const truth: LoggedInteractions['truth'] = this.names.truth === null ? undefined : { exposureProbability: exposureProbability!, preferenceProbability: preferenceProbability! };
+    return { log: { user, item, click }, ...(propensity && { propensity }), ...(truth && { truth }) };
   }
 
   private startRun(user: number): void {
-    if (this.runs > 0 && user <= this.maxUser) {
-      this.seen ??= this.indexRuns();
-      const earlier = this.seen.get(user);
-      if (earlier !== undefined) {
-        this.fail(`expected the rows of a user to be contiguous, found user ${user} again after other users (its rows began on ${rowName(this.at, this.runStart[earlier])})`);
-      }
+    const earlier = this.users.earlier(user);
+    if (earlier >= 0) {
+      this.fail(`expected the rows of a user to be contiguous, found user ${user} again after other users (its rows began on ${this.rowName(this.users.starts[earlier])})`);
     }
-    const r = this.runs;
-    if (r === this.runUser.length) {
-      this.runUser = grown(this.runUser, 2 * r);
-      this.runStart = grown(this.runStart, 2 * r);
-    }
-    this.runUser[r] = user;
-    this.runStart[r] = this.rows;
-    this.seen?.set(user, r);
-    if (user > this.maxUser) this.maxUser = user;
-    this.runs = r + 1;
-  }
-
-  private indexRuns(): Map<number, number> {
-    const seen = new Map<number, number>();
-    for (let r = 0; r < this.runs; r++) seen.set(this.runUser[r], r);
-    return seen;
-  }
-
-  private growRows(): void {
-    if (this.capacity === INT32_MAX) this.fail(`expected at most ${INT32_MAX} rows, found more`);
-    const n = Math.min(INT32_MAX, this.capacity * 2);
-    this.capacity = n;
-    this.user = grown(this.user, n);
-    this.item = grown(this.item, n);
-    this.click = grown(this.click, n);
-    if (this.pscore !== null) this.pscore = grown(this.pscore, n);
-    if (this.exposureProbability !== null) this.exposureProbability = grown(this.exposureProbability, n);
-    if (this.preferenceProbability !== null) this.preferenceProbability = grown(this.preferenceProbability, n);
-  }
-}
-
-/**
- * @internal Feeds rows `0 .. count − 1` of columns (a table, an Arrow file, a Parquet row group), in
- * the order of `interactionRoleNames` (null for a role the source lacks), to the builder. Numbers
- * pass as they are, 64-bit integers (bigint) when exactly representable, anything else is an error.
- */
-export function addInteractionRows(builder: InteractionLogBuilder, names: InteractionLogColumnNames, columns: readonly (ColumnValues | null)[], count: number): void {
-  const fail = (problem: string): never => builder.fail(problem);
-  const [user, item, click, pscore, exposure, preference] = columns;
-  const [userName, itemName, clickName, pscoreName, exposureName, preferenceName] = interactionRoleNames(names);
-  for (let r = 0; r < count; r++) {
-    builder.add(
-      columnNumber(user!, r, userName!, fail),
-      columnNumber(item!, r, itemName!, fail),
-      columnNumber(click!, r, clickName!, fail),
-      pscore === null ? NaN : columnNumber(pscore, r, pscoreName!, fail),
-      exposure === null ? NaN : columnNumber(exposure, r, exposureName!, fail),
-      preference === null ? NaN : columnNumber(preference, r, preferenceName!, fail),
-    );
+    this.users.open(user, this.rows);
   }
 }
 
@@ -269,32 +164,21 @@ export function addInteractionRows(builder: InteractionLogBuilder, names: Intera
 export function checkLoggedInteractions(logged: LoggedInteractions, truth: boolean): void {
   const { log, propensity } = logged;
   const rows = log.user.length;
-  const fail = (problem: string): never => {
-    throw new RangeError(`cannot write the interaction log: ${problem}`);
-  };
+  const fail = writeFail('interaction log');
   if (log.item.length !== rows || log.click.length !== rows) {
     fail(`expected item and click of length ${rows} (the rows of user), found ${log.item.length} and ${log.click.length}`);
   }
-  if (propensity !== undefined && propensity.length !== rows) fail(`expected ${rows} propensities, found ${propensity.length}`);
-  if (truth) {
-    const t = logged.truth;
-    if (t === undefined) fail('the truth columns were asked for, but the log has no truth');
-    else if (t.exposureProbability.length !== rows || t.preferenceProbability.length !== rows) fail(`expected truth arrays of length ${rows}`);
-    else {
-      for (let row = 0; row < rows; row++) {
-        const e = t.exposureProbability[row];
-        const p = t.preferenceProbability[row];
-        if (!(e >= 0 && e <= 1 && p >= 0 && p <= 1)) fail(`expected truth probabilities in [0, 1] at row ${row}, found ${e} and ${p}`);
-      }
-    }
+  const t = logged.truth;
+  checkAligned(rows, propensity, truth ? t && [t.exposureProbability, t.preferenceProbability] : null, fail);
+  for (let row = 0; truth && row < rows; row++) {
+    const e = t!.exposureProbability[row];
+    const p = t!.preferenceProbability[row];
+    if (!(e >= 0 && e <= 1 && p >= 0 && p <= 1)) fail(`expected truth probabilities in [0, 1] at row ${row}, found ${e} and ${p}`);
   }
   let runs = 0;
   for (let row = 0; row < rows; row++) {
     if (log.user[row] < 0 || log.item[row] < 0) fail(`expected user and item ids ≥ 0 at row ${row}, found ${log.user[row]} and ${log.item[row]}`);
-    if (log.click[row] > 1) fail(`expected a click of 0 or 1 at row ${row}, found ${log.click[row]}`);
-    if (propensity !== undefined && !(propensity[row] > 0 && propensity[row] <= 1)) {
-      fail(`expected a propensity in (0, 1] at row ${row}, found ${propensity[row]}`);
-    }
+    checkClickAndPropensity(log.click, propensity, row, fail);
     if (row === 0 || log.user[row] !== log.user[row - 1]) runs++;
   }
   // Contiguity: the first user of every run, sorted, must have no repeats.
@@ -306,19 +190,67 @@ export function checkLoggedInteractions(logged: LoggedInteractions, truth: boole
   }
 }
 
+/** @internal Interaction logs as a `LogSchema`: the roles are user, item, click, pscore and the two truth values. */
+export const INTERACTION_LOG: LogSchema<LoggedInteractions, InteractionLogColumnNames> = {
+  kind: 'interaction log',
+  roles: 6,
+  pscoreNames: [INTERACTION_LOG_COLUMNS.pscore],
+  resolve: resolveInteractionLogColumns,
+  roleNames: (names) => [names.user, names.item, names.click, names.pscore, names.truth?.[0] ?? null, names.truth?.[1] ?? null],
+  builder: (names, at, expectedRows) => new InteractionLogBuilder(names, at, expectedRows),
+  check: checkLoggedInteractions,
+  rows: (logged) => logged.log.user.length,
+  sessions: () => 0,
+
+  columns(pscore, truth) {
+    const C = INTERACTION_LOG_COLUMNS;
+    const columns: LogColumn[] = [
+      { name: C.user, type: 'int32' },
+      { name: C.item, type: 'int32' },
+      { name: C.click, type: 'uint8' },
+    ];
+    if (pscore) columns.push({ name: C.pscore, type: 'float32' });
+    if (truth) columns.push({ name: C.exposureProbability, type: 'float32' }, { name: C.preferenceProbability, type: 'float32' });
+    return columns;
+  },
+
+  columnData({ log, propensity, truth: t }, _sessionBase, truth) {
+    const data: ColumnData[] = [log.user, log.item, log.click];
+    if (propensity !== undefined) data.push(propensity);
+    if (truth) data.push(t!.exposureProbability, t!.preferenceProbability);
+    return data;
+  },
+
+  /**
+   * θ (propensity and exposure) takes one value per item and repeats on every row of that item, so it
+   * goes through the memo; preference probabilities are nearly all distinct, where a memo only costs
+   * (about a quarter more time).
+   */
+  text(logged, _sessionBase, withTruth, { csv, prefixes: p, floats: theta }, from, to) {
+    const { log, propensity } = logged;
+    const truth = withTruth ? logged.truth! : null;
+    let text = '';
+    for (let row = from; row < to; row++) {
+      if (csv) {
+        text += `${log.user[row]},${log.item[row]},${log.click[row]}`;
+        if (propensity !== undefined) text += `,${theta.format(propensity[row])}`;
+        if (truth !== null) text += `,${theta.format(truth.exposureProbability[row])},${formatFloat32(truth.preferenceProbability[row])}`;
+        text += '\n';
+      } else {
+        text += `${p[0]}${log.user[row]}${p[1]}${log.item[row]}${p[2]}${log.click[row]}`;
+        let k = 3;
+        if (propensity !== undefined) text += `${p[k++]}${theta.format(propensity[row])}`;
+        if (truth !== null) text += `${p[k]}${theta.format(truth.exposureProbability[row])}${p[k + 1]}${formatFloat32(truth.preferenceProbability[row])}`;
+        text += '}\n';
+      }
+    }
+    return text;
+  },
+};
+
 /** The log as an arquero table (see the top of this file). The arrays are shared with the log, not copied. */
 export function interactionLogToTable(logged: LoggedInteractions, options: InteractionLogTableOptions = {}): ColumnTable {
-  const truth = options.truth === true;
-  checkLoggedInteractions(logged, truth);
-  const { log } = logged;
-  const C = INTERACTION_LOG_COLUMNS;
-  const columns: Record<string, ArrayLike<number>> = { [C.user]: log.user, [C.item]: log.item, [C.click]: log.click };
-  if (logged.propensity !== undefined) columns[C.pscore] = logged.propensity;
-  if (truth) {
-    columns[C.exposureProbability] = logged.truth!.exposureProbability;
-    columns[C.preferenceProbability] = logged.truth!.preferenceProbability;
-  }
-  return makeTable(columns);
+  return logToTable(INTERACTION_LOG, logged, options.truth === true);
 }
 
 /**
@@ -327,11 +259,5 @@ export function interactionLogToTable(logged: LoggedInteractions, options: Inter
  * `truth: true`, and then they must be there.
  */
 export function interactionLogFromTable(table: ColumnTable, options: InteractionLogFromTableOptions = {}): LoggedInteractions {
-  const at: RowNumbering = { file: options.source ?? 'table', unit: 'row', first: 1 };
-  const names = resolveInteractionLogColumns(table.columnNames(), at.file, options.truth === true);
-  const rows = table.numRows();
-  const builder = new InteractionLogBuilder(names, at, rows);
-  const columns = interactionRoleNames(names).map((name) => (name === null ? null : tableColumn(table, name)));
-  addInteractionRows(builder, names, columns, rows);
-  return builder.finish();
+  return logFromTable(INTERACTION_LOG, table, options);
 }

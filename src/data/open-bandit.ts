@@ -15,7 +15,7 @@ import { open, readFile } from 'node:fs/promises';
 import { shippedDataPath } from './shipped.js';
 import { createGunzip } from 'node:zlib';
 import { ConfigError, DataFormatError } from '../core/errors.js';
-import { csvHeader } from './click-log-io.js';
+import { csvHeader } from './tokenizer.js';
 
 export interface OpenBanditLog {
   /** The file it was read from. */

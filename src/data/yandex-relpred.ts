@@ -28,8 +28,8 @@ import { stat } from 'node:fs/promises';
 import { DataFormatError } from '../core/errors.js';
 import { silentProgress, type Progress } from '../core/progress.js';
 import { MAX_LIST_LENGTH, type ClickLog } from '../core/types.js';
-import { forEachLine, type LineParser } from './click-log-io.js';
-import { grown, trimmed } from './click-log-table.js';
+import { forEachLine, type LineParser } from './tokenizer.js';
+import { grown, trimmed } from './log-schema.js';
 import type { ReplayedClicks } from './replayed-log.js';
 
 export interface YandexReadOptions {
