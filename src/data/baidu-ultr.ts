@@ -42,7 +42,8 @@ import { ConfigError, DataFormatError } from '../core/errors.js';
 import { silentProgress, type Progress } from '../core/progress.js';
 import { MAX_LIST_LENGTH, type ClickLog, type RankingData } from '../core/types.js';
 import { describeValue } from './tokenizer.js';
-import { IdVocabulary, type ReplayedClicks } from './replayed-log.js';
+import { IdVocabulary } from './id-vocabulary.js';
+import type { ReplayedClicks } from './replayed-log.js';
 
 export interface BaiduUltrClickLog extends ReplayedClicks {
   /** The `position` each row had in the file (1-based); the log's own position is the rank within the session. */

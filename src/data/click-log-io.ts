@@ -4,7 +4,8 @@
  * overlap, `truth_*` only when asked for). The formats themselves are log-format.ts, shared with
  * interaction logs; this module is the click-log entry points over the `CLICK_LOG` schema.
  */
-import { IdVocabulary, type ReplayedClicks } from './replayed-log.js';
+import { IdVocabulary } from './id-vocabulary.js';
+import type { ReplayedClicks } from './replayed-log.js';
 import { CLICK_LOG, clickLogIds, type ClickLogColumnMapping, type IdEncoders, type LoggedClicks } from './click-log-table.js';
 import { LogWriter, logFormatOf, readLog, type LogFormat, type LogReadOptions, type LogWriteOptions } from './log-format.js';
 

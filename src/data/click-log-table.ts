@@ -23,7 +23,7 @@ import { DataFormatError } from '../core/errors.js';
 import { MAX_LIST_LENGTH, type ClickLog, type ClickLogTruth } from '../core/types.js';
 import { checkAligned, checkClickAndPropensity, ColumnLookup, grown, logFromTable, logToTable, RowBuilder, KeyRuns, trimmed, writeFail } from './log-schema.js';
 import type { ColumnData, LogColumn, LogSchema, RowColumns, RowNumbering } from './log-schema.js';
-import type { IdVocabulary } from './replayed-log.js';
+import type { IdVocabulary } from './id-vocabulary.js';
 import type { CsvText } from './tokenizer.js';
 
 /** A click log with what a logging policy and a simulator may know about it, aligned row by row. */

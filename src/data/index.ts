@@ -57,3 +57,4 @@ export * from './open-bandit.js';
 export * from './replayed-log.js';
 export { shippedDataPath } from './shipped.js';
 export * from './yandex-relpred.js';
+export * from './id-vocabulary.js';

@@ -17,20 +17,3 @@ export interface ReplayedClicks {
   /** The data set's id of each item index, or null when the indices are the file's own integer ids. */
   readonly itemIds: readonly string[] | null;
 }
-
-/** Dense 0-based indices for text ids, in order of first appearance. */
-export class IdVocabulary {
-  private readonly index = new Map<string, number>();
-  readonly ids: string[] = [];
-
-  /** The index of `id`, adding it when new. */
-  encode(id: string): number {
-    let i = this.index.get(id);
-    if (i === undefined) {
-      i = this.ids.length;
-      this.index.set(id, i);
-      this.ids.push(id);
-    }
-    return i;
-  }
-}
