@@ -57,9 +57,15 @@ const run = async (workers) => {
 const runs = { 1: [], 2: [] };
 for (let r = 0; r < repeats; r++) for (const workers of [1, 2]) runs[workers].push(await run(workers));
 const best = (workers, key) => Math.min(...runs[workers].map((r) => r[key]));
-console.log(`${dist}: ${sessions} sessions, truth ${spec.truth}, best of ${repeats}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(
+  `${dist}: ${sessions} sessions, truth ${spec.truth}, best of ${repeats}; load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
 for (const workers of [1, 2]) {
   const list = runs[workers].map((r) => `${r.wall.toFixed(3)}/${r.cpu.toFixed(3)}/${r.main.toFixed(2)}`).join(' ');
-  console.log(`workers ${workers}: wall ${best(workers, 'wall').toFixed(3)} s (${(sessions / best(workers, 'wall') / 1e6).toFixed(2)}M sessions/s), CPU ${best(workers, 'cpu').toFixed(3)} s; runs wall/CPU/main-thread CPU: ${list}`);
+  console.log(
+    `workers ${workers}: wall ${best(workers, 'wall').toFixed(3)} s (${(sessions / best(workers, 'wall') / 1e6).toFixed(2)}M sessions/s), CPU ${best(workers, 'cpu').toFixed(3)} s; runs wall/CPU/main-thread CPU: ${list}`,
+  );
 }
 console.log(`wall speed-up ${(best(1, 'wall') / best(2, 'wall')).toFixed(2)}×; CPU time of 2 workers / 1: ${(best(2, 'cpu') / best(1, 'cpu')).toFixed(2)}`);

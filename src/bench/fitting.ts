@@ -32,8 +32,7 @@ export function fittingRows(sessions: number): BenchmarkRow[] {
     perIteration.push([model, (sessions * report.iterations) / report.fitSeconds]);
   }
   const size = `${sessions.toLocaleString('en-US')} sessions, top 10, one core`;
-  const rows = (group: string, unit: string, measured: [string, number][]): BenchmarkRow[] =>
-    measured.map(([name, value]) => ({ group, name, unit, value, ratio: value / measured[0][1] }));
+  const rows = (group: string, unit: string, measured: [string, number][]): BenchmarkRow[] => measured.map(([name, value]) => ({ group, name, unit, value, ratio: value / measured[0][1] }));
   return [
     ...rows(`click-model fitting: one EM iteration (${size})`, 'sessions/s', perIteration),
     ...rows(`click-model fitting: whole fit, 50 EM iterations (${size})`, 's', total),

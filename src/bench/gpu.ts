@@ -122,7 +122,19 @@ export async function runGpuBenchmark(options: GpuBenchmarkOptions): Promise<Gpu
         } catch (error) {
           // One cell failing (a buffer over the adapter's limit, say) must not cost the others.
           const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
-          rows.push({ backend: info.name, learner, batchQueries, stepsPerSecond: NaN, documentsPerSecond: NaN, ratioToWasm: NaN, losses: [], maxLossDifference: NaN, lossesAgree: false, leakedTensors: 0, error: message });
+          rows.push({
+            backend: info.name,
+            learner,
+            batchQueries,
+            stepsPerSecond: NaN,
+            documentsPerSecond: NaN,
+            ratioToWasm: NaN,
+            losses: [],
+            maxLossDifference: NaN,
+            lossesAgree: false,
+            leakedTensors: 0,
+            error: message,
+          });
         }
         options.onRow?.(rows[rows.length - 1]);
         progress.update(rows.length, `${info.name} ${learner} ${batchQueries}`);
@@ -145,11 +157,7 @@ export async function runGpuBenchmark(options: GpuBenchmarkOptions): Promise<Gpu
 /** Every available backend but plain-JavaScript cpu (far too slow at this size). */
 function defaultBackends(status: BackendStatus[]): Exclude<BackendChoice, 'auto'>[] {
   const available = (name: BackendStatus['backend']) => status.some((s) => s.backend === name && s.available);
-  return [
-    ...(available('tensorflow (GPU)') || available('tensorflow (CPU)') ? (['tensorflow'] as const) : []),
-    ...(available('webgpu') ? (['webgpu'] as const) : []),
-    'wasm',
-  ];
+  return [...(available('tensorflow (GPU)') || available('tensorflow (CPU)') ? (['tensorflow'] as const) : []), ...(available('webgpu') ? (['webgpu'] as const) : []), 'wasm'];
 }
 
 /**

@@ -67,7 +67,10 @@ export async function realLogReadingRows(sessions: number): Promise<BenchmarkRow
     const measured: [string, number][] = [
       ['clicklab CSV, readClickLog (baseline)', await rate(() => readClickLog(files.csv))],
       ['Yandex text log', await rate(() => readYandexRelPredLog(files.yandex))],
-      ['generic CSV, text ids, no session column', await rate(() => readGenericClickLog(files.generic, { columns: { session: null, query: 'qid', item: 'url', position: 'rank', click: 'clicked' }, ids: 'text' }))],
+      [
+        'generic CSV, text ids, no session column',
+        await rate(() => readGenericClickLog(files.generic, { columns: { session: null, query: 'qid', item: 'url', position: 'rank', click: 'clicked' }, ids: 'text' })),
+      ],
       ['Baidu-ULTR Parquet list columns', await rate(() => readBaiduUltrClicks(files.baidu))],
     ];
     const baseline = measured[0][1];

@@ -33,7 +33,13 @@ export function ultrLearnerRows(steps: number): BenchmarkRow[] {
   };
   const examination = examinationProbabilities({ profile: 'eye-tracking', eta: 1 }, 10);
   const relevance = Float32Array.from(labels, (y) => [0.1, 0.4, 1][y]);
-  const { log } = simulateSessions(rankByScores(data, new Float32Array(n), 10), { numSessions: 50_000, clickModel: new PositionBasedModel(examination), relevance, rng: rng.derive('clicks'), truth: false });
+  const { log } = simulateSessions(rankByScores(data, new Float32Array(n), 10), {
+    numSessions: 50_000,
+    clickModel: new PositionBasedModel(examination),
+    relevance,
+    rng: rng.derive('clicks'),
+    truth: false,
+  });
   const propensities = Array.from(relativeToFirst(examination));
   const alpha = Array.from(examination);
   const beta = alpha.map(() => 0);
@@ -54,7 +60,9 @@ export function ultrLearnerRows(steps: number): BenchmarkRow[] {
   const models = learners.map(() => new ScoringModel({ type: 'mlp', hidden: [64, 32] }, numFeatures, randomStream('init')));
   const run = (i: number, n: number) =>
     trainFromClicks(models[i], learners[i][1], data, log, { batchSize: 256, learningRate: 0.05, clipNorm: 5, rng: randomStream('batches'), steps: n, evalEvery: n });
-  learners.forEach((_, i) => run(i, Math.max(1, Math.round(perRound / 5))));
+  learners.forEach((_, i) => {
+    run(i, Math.max(1, Math.round(perRound / 5)));
+  });
   const best = new Array<number>(learners.length).fill(0);
   for (let round = 0; round < rounds; round++) {
     learners.forEach((_, i) => {
@@ -63,7 +71,9 @@ export function ultrLearnerRows(steps: number): BenchmarkRow[] {
       best[i] = Math.max(best[i], (perRound * 256 * 10) / ((performance.now() - started) / 1000));
     });
   }
-  models.forEach((m) => m.dispose());
+  models.forEach((m) => {
+    m.dispose();
+  });
   const measured = learners.map(([name], i): [string, number] => [name, best[i]]);
   const baseline = measured[0][1];
   const group = 'ULTR learners (256 × 10 docs × 136 features, MLP 64-32)';

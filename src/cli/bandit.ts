@@ -89,12 +89,14 @@ export const banditCommand = {
     let done = 0;
     const writes: Promise<void>[] = [];
     progress.start('bandit runs', runs);
-    const result = await namingFlags(BANDIT_FLAGS, () => runBanditStudy(spec, ({ policy, seed, result }) => {
-      progress.update(++done, `${policy} seed ${seed}`);
-      if (args.writeLogs) {
-        writes.push(writeClickLog(path.join(args.out, `log-${policy}-seed${seed}.parquet`), { log: result.log, propensity: result.propensity }));
-      }
-    }));
+    const result = await namingFlags(BANDIT_FLAGS, () =>
+      runBanditStudy(spec, ({ policy, seed, result }) => {
+        progress.update(++done, `${policy} seed ${seed}`);
+        if (args.writeLogs) {
+          writes.push(writeClickLog(path.join(args.out, `log-${policy}-seed${seed}.parquet`), { log: result.log, propensity: result.propensity }));
+        }
+      }),
+    );
     await Promise.all(writes);
     progress.finish();
     writeFileSync(path.join(args.out, 'results.json'), `${JSON.stringify({ spec, curves: result.curves, table: result.table, wallSeconds: result.wallSeconds }, null, 2)}\n`);

@@ -41,7 +41,10 @@ export const benchGpuCommand = {
       if (!(GPU_LEARNERS as readonly string[]).includes(l)) throw new ConfigError('--learners', `expected some of ${GPU_LEARNERS.join(', ')}, found "${l}"`);
       return l as GpuLearner;
     });
-    for (const [name, values] of [['--batch-sizes', args.batchSizes], ['--steps', args.steps === undefined ? undefined : [args.steps]]] as const) {
+    for (const [name, values] of [
+      ['--batch-sizes', args.batchSizes],
+      ['--steps', args.steps === undefined ? undefined : [args.steps]],
+    ] as const) {
       for (const v of values ?? []) if (!Number.isInteger(v) || v < 1) throw new ConfigError(name, `expected integers ≥ 1, found ${v}`);
     }
     const result = await runGpuBenchmark({

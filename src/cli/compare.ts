@@ -13,12 +13,9 @@ export const compareCommand = {
   command: 'compare <runA> <runB>',
   describe: 'Two finished runs side by side: cells matched by their grid parameters, then methods and metrics; means, differences (B − A) and Welch tests over seeds',
   builder: (yargs: Argv) =>
-    withOptions(
-      yargs
-        .positional('runA', { type: 'string', demandOption: true, describe: 'a run folder (clicklab run --out)' })
-        .positional('runB', { type: 'string', demandOption: true }),
-      { metric: texts(undefined, 'only these metrics (default: all)') },
-    ) as unknown as Argv<CompareArgs>,
+    withOptions(yargs.positional('runA', { type: 'string', demandOption: true, describe: 'a run folder (clicklab run --out)' }).positional('runB', { type: 'string', demandOption: true }), {
+      metric: texts(undefined, 'only these metrics (default: all)'),
+    }) as unknown as Argv<CompareArgs>,
   handler: (args: ArgumentsCamelCase<CompareArgs>) => {
     const comparison = compareRuns(args.runA, args.runB, args.metric);
     process.stdout.write(`A = ${args.runA}\nB = ${args.runB}\n\n`);

@@ -19,7 +19,8 @@ interface FitArgs {
 
 export const fitCommand = {
   command: 'fit',
-  describe: 'Fit a click model (PBM, CM, DCM, DBN, SDBN, UBM, CCM) to a click log by EM, print its log-likelihood and perplexity on held-out sessions, and save it as a world for `clicklab simulate --world`',
+  describe:
+    'Fit a click model (PBM, CM, DCM, DBN, SDBN, UBM, CCM) to a click log by EM, print its log-likelihood and perplexity on held-out sessions, and save it as a world for `clicklab simulate --world`',
   builder: (yargs: Argv) =>
     withOptions(yargs, {
       model: { ...choice(FITTED_MODEL_TYPES, 'required', 'click model to fit (cascade: cm)'), coerce: fittedModelName },

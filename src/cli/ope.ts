@@ -67,7 +67,11 @@ export const opeCommand = {
       'truth-log': text(undefined, "with --log: the evaluated policy's own log; its CTR is the ground truth for relative errors"),
       campaign: choice(['men', 'women'] as const, 'men'),
       evaluate: choice(['bts', 'random'] as const, 'bts', 'obd: the evaluated policy (bts from the random log, or random from the bts log)'),
-      'bts-action-dist': choice(['prior', 'empirical'] as const, 'prior', "obd, evaluating bts: its action distribution by Monte Carlo from OBP's priors, or each item's frequency per position in the BTS log"),
+      'bts-action-dist': choice(
+        ['prior', 'empirical'] as const,
+        'prior',
+        "obd, evaluating bts: its action distribution by Monte Carlo from OBP's priors, or each item's frequency per position in the BTS log",
+      ),
       draws: count(100_000, "Monte Carlo draws of Bernoulli TS's slate for its action distribution"),
       resamples: count(10_000, 'bootstrap resamples per estimator'),
       level: num(0.95, 'confidence level of the intervals'),
@@ -117,20 +121,47 @@ async function evaluate(args: OpeArgs, progress: Progress): Promise<{ text: stri
     const perItemPosition = policyActionDistribution(log, priors ? { ...priors, field: '--prior', source: args.log } : 'uniform', args.draws, args.seed);
     const groundTruth = args.truthLog === undefined ? undefined : mean((await readOpenBanditLog(args.truthLog)).reward);
     progress.start('estimators', 8);
-    const table = estimateOnOpenBanditLog(log, perItemPosition, { resamples: args.resamples, level: args.level, lambda: args.lambda, folds: args.folds, seed: args.seed, groundTruth, onEstimator: (done, _, name) => progress.update(done, name) });
+    const table = estimateOnOpenBanditLog(log, perItemPosition, {
+      resamples: args.resamples,
+      level: args.level,
+      lambda: args.lambda,
+      folds: args.folds,
+      seed: args.seed,
+      groundTruth,
+      onEstimator: (done, _, name) => progress.update(done, name),
+    });
     progress.finish();
     result = { log: args.log, policy: args.policy, rows: log.reward.length, loggingValue: mean(log.reward), groundTruth: groundTruth ?? null, table };
     text = `${args.policy} evaluated on ${args.log} (${log.reward.length} rows, logged CTR ${mean(log.reward).toFixed(5)}${groundTruth === undefined ? '' : `, ground truth ${groundTruth.toFixed(5)}`})\n\n${formatOpeTable(table, args.level)}`;
   } else if (args.protocol === 'obd') {
     progress.start('estimators', 8);
-    const r = await runOpenBanditProtocol({ onEstimator: (done, _, name) => progress.update(done, name), campaign: args.campaign, evaluate: args.evaluate, btsActionDist: args.btsActionDist, draws: args.draws, resamples: args.resamples, level: args.level, lambda: args.lambda, folds: args.folds, seed: args.seed });
+    const r = await runOpenBanditProtocol({
+      onEstimator: (done, _, name) => progress.update(done, name),
+      campaign: args.campaign,
+      evaluate: args.evaluate,
+      btsActionDist: args.btsActionDist,
+      draws: args.draws,
+      resamples: args.resamples,
+      level: args.level,
+      lambda: args.lambda,
+      folds: args.folds,
+      seed: args.seed,
+    });
     progress.finish();
     result = r;
     text = `Open Bandit protocol, ${r.campaign}: ${r.evaluated} (action distribution: ${r.actionDist}) evaluated on the ${r.logging} log (${r.rows} rows, ${r.clicks} clicks); on-policy CTR of ${r.evaluated} ${r.groundTruth.toFixed(5)}, of ${r.logging} ${r.loggingValue.toFixed(5)}\n\n${formatOpeTable(r.table, r.level)}`;
   } else {
     const total = args.sizes.length * args.seeds;
     progress.start('replicates', total);
-    const r = runEstimatorComparison({ world: { clickModel: args.clickModel }, worldSeed: args.seed, sampleSizes: args.sizes, seeds: args.seeds, lambda: args.lambda, folds: args.folds, onReplicate: (done) => progress.update(done) });
+    const r = runEstimatorComparison({
+      world: { clickModel: args.clickModel },
+      worldSeed: args.seed,
+      sampleSizes: args.sizes,
+      seeds: args.seeds,
+      lambda: args.lambda,
+      folds: args.folds,
+      onReplicate: (done) => progress.update(done),
+    });
     progress.finish();
     result = r;
     text = `Simulated slate world (${args.clickModel}): true value of the evaluation policy ${r.truth.toFixed(5)} per slot, of the logging policy ${r.loggingValue.toFixed(5)}; ${args.seeds} logs per size\n\n${formatComparisonTable(r)}`;

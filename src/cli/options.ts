@@ -31,7 +31,10 @@ export function withOptions(yargs: Argv, table: OptionTable): Argv {
   }
   if (integers.length === 0 && bounded.length === 0) return yargs;
   return yargs.check((argv) => {
-    positiveIntegers(argv, integers.filter((name) => argv[name] !== undefined));
+    positiveIntegers(
+      argv,
+      integers.filter((name) => argv[name] !== undefined),
+    );
     for (const [name, { value, exclusive }] of bounded) numbersFrom(argv, [name], value, exclusive);
     return true;
   });

@@ -86,7 +86,7 @@ const trainCommand = {
       learner: choice(IMPLICIT_LEARNERS, 'relmf', 'mf (naive), wmf (Hu et al. 2008), relmf (Saito et al. 2020); nbpo is not implemented (see README)'),
       propensity: choice(['given', 'estimated'] as const, 'estimated', 'relmf: θ the data comes with (world truth, Coat propensities, log pscore) or θ̂_i = (n_i/max n)^0.5'),
       clip: num(0, 'relmf: clip M, θ ← max(θ, M) (0: unclipped)'),
-      confidence: num(undefined, 'wmf: α in c = 1 + α·Y (default Rel-MF\'s tuned weight, α = 0.0233)'),
+      confidence: num(undefined, "wmf: α in c = 1 + α·Y (default Rel-MF's tuned weight, α = 0.0233)"),
       seed: seedOption(),
       out: requiredText('model folder (model.json + weights.bin)'),
       dim: count(D.dimension, 'embedding dimension d'),
@@ -112,7 +112,9 @@ const trainCommand = {
     const learner: RecommenderLearnerConfig = { name: args.learner, learner: args.learner, propensity: args.propensity, clip: args.clip, confidence: args.confidence };
     const settings = { dimension: args.dim, learningRate: args.lr, l2: args.l2, batchSize: args.batchSize, maxSteps: args.maxSteps, evalEvery: args.evalEvery, patience: args.patience };
     const r = await namingFlags(RECOMMEND_FLAGS, () => trainRecommenderModel({ data, learner, settings, seed: args.seed, out: args.out, progress }));
-    process.stdout.write(`${r.data.name}: ${r.data.clicks} clicks, ${r.data.numUsers} users × ${r.data.numItems} items; ${args.learner} kept step ${r.bestStep} of ${r.stepsRun} (validation IPS DCG@5 ${r.bestValidation?.toFixed(4) ?? '—'})\n`);
+    process.stdout.write(
+      `${r.data.name}: ${r.data.clicks} clicks, ${r.data.numUsers} users × ${r.data.numItems} items; ${args.learner} kept step ${r.bestStep} of ${r.stepsRun} (validation IPS DCG@5 ${r.bestValidation?.toFixed(4) ?? '—'})\n`,
+    );
     if (Object.keys(r.metrics).length > 0) process.stdout.write(`${formatRecommenderMetrics(r.metrics)}\n`);
     process.stdout.write(`model written to ${args.out}\n`);
   },
@@ -146,7 +148,10 @@ const scoreCommand = {
     }
     const users = args.users === undefined ? Array.from({ length: model.numUsers }, (_, u) => u) : args.users.split(',').map((text) => userId(text, model.numUsers));
     let text = 'user_id,rank,item_id,score\n';
-    for (const u of users) scorer.topItems(u, args.top).forEach((item, r) => (text += `${u},${r + 1},${item},${scorer.score(u, item).toPrecision(6)}\n`));
+    for (const u of users)
+      scorer.topItems(u, args.top).forEach((item, r) => {
+        text += `${u},${r + 1},${item},${scorer.score(u, item).toPrecision(6)}\n`;
+      });
     process.stdout.write(text);
   },
 };
@@ -183,7 +188,11 @@ const compareCommand = {
     const progress = stderrProgress({ quiet: args.quiet });
     progress.log(`backend: ${backend.name} (${backend.description})`);
     const data: RecommenderDataSpec =
-      args.data === 'world' ? { kind: 'world', spec: parseJsonObject(args.world, '--world') as RecommenderSpec } : args.data === 'coat' ? { kind: 'coat' } : { kind: 'log', file: args.data, testFile: args.test };
+      args.data === 'world'
+        ? { kind: 'world', spec: parseJsonObject(args.world, '--world') as RecommenderSpec }
+        : args.data === 'coat'
+          ? { kind: 'coat' }
+          : { kind: 'log', file: args.data, testFile: args.test };
     const seeds = Array.from({ length: args.seeds }, (_, s) => s + 1);
     const rows = await namingFlags(RECOMMEND_FLAGS, () => runRecommenderComparison({ data, learners: defaultComparisonLearners(args.clip), seeds, settings: { maxSteps: args.maxSteps }, progress }));
     if (args.results) writeFileSync(args.results, `${JSON.stringify(rows, null, 1)}\n`);

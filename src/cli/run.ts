@@ -45,14 +45,18 @@ export const runCommand = {
     let backendChoice = args.backend;
     if (experiment.kind.needsBackend) {
       const backend = await initBackend(args.backend);
-      if (!backend.syncReads) throw new ClickLabError(`--backend ${backend.name}: training with validation reads tensors synchronously, which ${backend.name} cannot do in Node; use tensorflow, wasm or cpu`);
+      if (!backend.syncReads)
+        throw new ClickLabError(`--backend ${backend.name}: training with validation reads tensors synchronously, which ${backend.name} cannot do in Node; use tensorflow, wasm or cpu`);
       process.stdout.write(`backend: ${backend.name} (${backend.description})\n`);
       for (const reason of backend.fallbacks) progress.log(`  not used: ${reason}`);
       notes.push(`TF.js backend: ${backend.name} (${backend.description}).`);
       // Workers take the backend resolved here, so that none probes the others again.
       backendChoice = backend.name as BackendChoice;
     }
-    const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace(/-\d{3}Z$/, 'Z');
+    const stamp = new Date()
+      .toISOString()
+      .replace(/[:.]/g, '-')
+      .replace(/-\d{3}Z$/, 'Z');
     const outDir = args.out ?? path.join('runs', `${stamp}-${experiment.name}`);
     const state = await runExperiment(experiment, { outDir, workers: args.workers, backend: backendChoice, resume: args.resume, progress });
     if (!state.cells) return;

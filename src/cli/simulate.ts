@@ -48,12 +48,19 @@ interface SimulateArgs {
 
 export const simulateCommand = {
   command: 'simulate',
-  describe: 'Simulate a click log and write it (CSV, JSON Lines, Arrow or Parquet by extension): search sessions on a LETOR data set under a click model, a recommender world with exposure bias, or a model fitted by clicklab fit',
+  describe:
+    'Simulate a click log and write it (CSV, JSON Lines, Arrow or Parquet by extension): search sessions on a LETOR data set under a click model, a recommender world with exposure bias, or a model fitted by clicklab fit',
   builder: (yargs: Argv) =>
     withOptions(yargs, {
       out: LOG_FILE_OUT,
-      world: text('search', 'search: ranked lists of a LETOR data set; recommender: users × items with exposure bias; or FILE.json, a model saved by `clicklab fit` (its logged rankings and fitted clicks)'),
-      recommender: text('{}', 'recommender world as JSON: {"users", "items", "dimension", "popularityExponent", "meanPreference", "exposure": {"expectedExposures", "popularityExponent", "minProbability"}}'),
+      world: text(
+        'search',
+        'search: ranked lists of a LETOR data set; recommender: users × items with exposure bias; or FILE.json, a model saved by `clicklab fit` (its logged rankings and fitted clicks)',
+      ),
+      recommender: text(
+        '{}',
+        'recommender world as JSON: {"users", "items", "dimension", "popularityExponent", "meanPreference", "exposure": {"expectedExposures", "popularityExponent", "minProbability"}}',
+      ),
       'test-out': text(undefined, 'recommender: also write a uniformly random test set (true R_ui) here'),
       'test-users': count(1000, 'recommender test set: users sampled'),
       'test-items-per-user': count(16, 'recommender test set: items per user, uniformly at random'),

@@ -44,7 +44,7 @@ interface TrainArgs {
 
 export const trainCommand = {
   command: 'train',
-  describe: 'Train a ranker from a click log (a file, or a scenario\'s simulated log) with one learner and save it as a model folder',
+  describe: "Train a ranker from a click log (a file, or a scenario's simulated log) with one learner and save it as a model folder",
   builder: (yargs: Argv) =>
     withOptions(yargs, {
       learner: choice(CLICK_LEARNER_TYPES, 'required', 'the learner'),
@@ -53,7 +53,7 @@ export const trainCommand = {
       scenario: text(undefined, 'instead of --log: simulate the click log of this scenario file for --seed (its data set, logger and click model)'),
       seed: seedOption('seed of the simulated log, the initial weights and the batches'),
       dataset: text('mq2008', 'shipped data set the log indexes (with --log)'),
-      fold: count(undefined, 'fold of the shipped data set (default 1), or overrides the scenario\'s with --scenario'),
+      fold: count(undefined, "fold of the shipped data set (default 1), or overrides the scenario's with --scenario"),
       train: text(undefined, 'with --log: a LETOR training file instead of the shipped data set'),
       validation: text(undefined, 'with --train: the LETOR validation file (early stopping, best checkpoint)'),
       normalization: choice(['per-feature', 'none'] as const, 'per-feature', 'with --train: features to [-1, 1] by training min/max (saved with the model), or as they are'),
@@ -62,7 +62,10 @@ export const trainCommand = {
       'max-weight': { ...num(undefined, 'clipped-ips (required), dla: weight cap'), lowerBound: { value: 1 } },
       'max-relevance-weight': { ...num(undefined, 'dla: cap on the relevance weights'), lowerBound: { value: 1 } },
       'propensity-learning-rate': { ...num(undefined, 'dla: learning rate of the propensity model'), lowerBound: { value: 0, exclusive: true } },
-      'fit-model': { ...choice(FITTED_MODEL_TYPES, undefined, 'click-model: the click model fitted by EM to the log, whose attractiveness estimates are the labels (default pbm)'), coerce: fittedModelName },
+      'fit-model': {
+        ...choice(FITTED_MODEL_TYPES, undefined, 'click-model: the click model fitted by EM to the log, whose attractiveness estimates are the labels (default pbm)'),
+        coerce: fittedModelName,
+      },
       'em-iterations': count(undefined, 'click-model: EM iterations of the fit (default 50)'),
       model: choice(['mlp', 'linear'] as const, 'mlp'),
       hidden: numbers([64, 32], 'MLP hidden layer widths'),
@@ -79,7 +82,10 @@ export const trainCommand = {
     const progress = stderrProgress({ quiet: args.quiet });
     if ((args.log === undefined) === (args.scenario === undefined)) throw new ConfigError('--log/--scenario', 'give exactly one: a click-log file, or a scenario whose log to simulate');
     if (args.train !== undefined && args.validation === undefined) throw new ConfigError('--validation', 'a LETOR validation file is needed with --train');
-    for (const [flag, value] of [['--fit-model', args.fitModel], ['--em-iterations', args.emIterations]] as const) {
+    for (const [flag, value] of [
+      ['--fit-model', args.fitModel],
+      ['--em-iterations', args.emIterations],
+    ] as const) {
       if (value !== undefined && args.learner !== 'click-model') throw new ConfigError(flag, `only --learner click-model fits a click model, found --learner ${args.learner}`);
     }
     // Say which option is missing before any work starts (the learner itself can only name its spec field).
@@ -88,7 +94,8 @@ export const trainCommand = {
       if ((args.learner === 'ips' || args.learner === 'clipped-ips') && args.propensities === undefined) {
         throw new ConfigError('--click-model', `${args.learner} on a log file needs the examination propensities: --click-model (e.g. pbm) or --propensities p1 p2 ...`);
       }
-      if (args.learner === 'affine' || args.learner === 'doubly-robust') throw new ConfigError('--click-model', `${args.learner} on a log file needs the click model's α and β: --click-model trust-bias (or pbm, or a JSON spec)`);
+      if (args.learner === 'affine' || args.learner === 'doubly-robust')
+        throw new ConfigError('--click-model', `${args.learner} on a log file needs the click model's α and β: --click-model trust-bias (or pbm, or a JSON spec)`);
     }
     if (args.dataset !== 'mq2008') throw new ConfigError('--dataset', `expected "mq2008" (other sets: --train/--validation), found "${args.dataset}"`);
     const clicks: ClickSource = args.scenario

@@ -67,7 +67,7 @@ async function openSource(path: string): Promise<ColumnSource> {
   const ext = extname(path).toLowerCase();
   if (ext === '.parquet') return openParquet(path);
   if (ext === '.arrow' || ext === '.feather' || ext === '.ipc') return openArrow(path);
-  throw new ConfigError(path, 'cannot tell the Baidu-ULTR file format from the file name\'s extension: expected .parquet, .arrow or .feather');
+  throw new ConfigError(path, "cannot tell the Baidu-ULTR file format from the file name's extension: expected .parquet, .arrow or .feather");
 }
 
 async function openParquet(path: string): Promise<ColumnSource> {
@@ -187,7 +187,16 @@ function isList(v: unknown): v is ArrayLike<unknown> {
  * Reads either layout (see the top of this file) into `sink`, validating every value.
  * `check(value)` says what is wrong with a click or label value, or null.
  */
-async function readSessions(path: string, roles: Roles, sink: RowSink, valueCheck: (v: number) => string | null, queries: IdVocabulary, documents: IdVocabulary, source: ColumnSource, progress: Progress): Promise<void> {
+async function readSessions(
+  path: string,
+  roles: Roles,
+  sink: RowSink,
+  valueCheck: (v: number) => string | null,
+  queries: IdVocabulary,
+  documents: IdVocabulary,
+  source: ColumnSource,
+  progress: Progress,
+): Promise<void> {
   const names = [roles.query, roles.position, roles.value, roles.url, roles.n, roles.time].filter((n): n is string => n !== null);
   const fail = (row: number, problem: string): never => {
     throw new DataFormatError(path, null, `row ${row + 1}: ${problem}`);

@@ -119,9 +119,7 @@ export function resolveClickLogColumns(available: readonly string[], file: strin
   const position = find(C.position, true, mapping.position);
   const click = find(C.click, true, mapping.click);
   const pscore = find(C.pscore, false, mapping.pscore);
-  const truthNames = truth
-    ? [find(C.examinationProbability, true), find(C.relevanceProbability, true), find(C.examined, true)]
-    : null;
+  const truthNames = truth ? [find(C.examinationProbability, true), find(C.relevanceProbability, true), find(C.examined, true)] : null;
   lookup.check();
   const used = [session, query, item, position, click, pscore].filter((n): n is string => n !== null);
   const twice = used.find((n, i) => used.indexOf(n) !== i);
@@ -136,7 +134,6 @@ export function resolveClickLogColumns(available: readonly string[], file: strin
     truth: truthNames === null ? null : [truthNames[0]!, truthNames[1]!, truthNames[2]!],
   };
 }
-
 
 /** @internal A click-log builder's row columns. */
 interface ClickRows extends RowColumns {
@@ -232,7 +229,8 @@ class ClickLogBuilder extends RowBuilder<LoggedClicks, ClickRows> {
     sessionOffsets[count] = this.rows;
     const { document, position, click, pscore: propensity, examinationProbability, relevanceProbability, examined } = this.trimmedColumns();
     const log: ClickLog = { sessionQuery: trimmed(this.sessionQuery, count), sessionOffsets, document, position, click };
-    const truth: ClickLogTruth | undefined = this.names.truth === null ? undefined : { examinationProbability: examinationProbability!, relevanceProbability: relevanceProbability!, examined: examined! };
+    const truth: ClickLogTruth | undefined =
+      this.names.truth === null ? undefined : { examinationProbability: examinationProbability!, relevanceProbability: relevanceProbability!, examined: examined! };
     return { log, ...(propensity && { propensity }), ...(truth && { truth }) };
   }
 

@@ -53,7 +53,10 @@ export interface ConvertSummary {
 export function parseColumnMapping(text: string): ClickLogColumnMapping {
   const mapping: Record<string, string | null> = {};
   const roles: Record<string, string> = { session: 'session', query: 'query', item: 'item', document: 'item', position: 'position', click: 'click', pscore: 'pscore' };
-  for (const pair of text.split(',').map((p) => p.trim()).filter((p) => p.length > 0)) {
+  for (const pair of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p.length > 0)) {
     const eq = pair.indexOf('=');
     const role = roles[eq < 0 ? pair : pair.slice(0, eq).trim()];
     if (eq < 0 || role === undefined) {
@@ -82,7 +85,9 @@ export async function convertClickLog(input: string, out: string, options: Conve
     case 'yandex': {
       const yandex = await readYandexRelPredLog(input, { unmatchedClicks: options.unmatchedClicks, progress: options.progress });
       const c = yandex.clickCounts;
-      notes.push(`${c.clicks} click lines: ${c.repeated} repeated clicks on a clicked result counted once, ${c.notOnPage} on a URL not on the page and ${c.noPage} without a page of their session dropped (as PyClick)`);
+      notes.push(
+        `${c.clicks} click lines: ${c.repeated} repeated clicks on a clicked result counted once, ${c.notOnPage} on a URL not on the page and ${c.noPage} without a page of their session dropped (as PyClick)`,
+      );
       replayed = yandex;
       break;
     }
@@ -91,8 +96,10 @@ export async function convertClickLog(input: string, out: string, options: Conve
       break;
     case 'finn': {
       const { slates, clickCounts: c } = await readFinnSlates(input, { users: options.users, progress: options.progress });
-      notes.push(`${c.steps} slates: ${c.clicked} with a click on a shown item, ${c.noClick} without a click, ${c.unknownItem} with a click on an unknown item, ${c.notInSlate} with a click on an item not in the slate (no clicked row)`);
-      notes.push('each slate is a session whose query is its user id; steps and interaction types are in the library\'s slate log (readFinnSlates)');
+      notes.push(
+        `${c.steps} slates: ${c.clicked} with a click on a shown item, ${c.noClick} without a click, ${c.unknownItem} with a click on an unknown item, ${c.notInSlate} with a click on an item not in the slate (no clicked row)`,
+      );
+      notes.push("each slate is a session whose query is its user id; steps and interaction types are in the library's slate log (readFinnSlates)");
       replayed = { logged: { log: slateLogToClickLog(slates) }, queryIds: null, itemIds: null };
       break;
     }

@@ -76,8 +76,7 @@ export function loadRankingDataset(name: 'mq2008', options: { fold: number }): R
     throw new ConfigError('dataset.fold', `expected one of 1, 2, 3, 4, 5, found ${JSON.stringify(options.fold)}`);
   }
   const path = (part: string) => shippedDataPath(`mq2008/${part}.txt.gz`);
-  const read = (parts: string[], split: string) =>
-    readLetorFilesSync(parts.map(path), `mq2008 fold ${options.fold} ${split} (${parts.join('+')})`, { numFeatures: 46 });
+  const read = (parts: string[], split: string) => readLetorFilesSync(parts.map(path), `mq2008 fold ${options.fold} ${split} (${parts.join('+')})`, { numFeatures: 46 });
   return {
     name: `mq2008-fold${options.fold}`,
     train: read(fold.train, 'train'),
@@ -100,11 +99,7 @@ export interface LetorSplitsOptions {
 }
 
 /** Loads a LETOR-format set (MSLR-WEB10K/30K, Yahoo!, Istella, ...) from its three files (plain or gzip). */
-export function loadLetorSplits(
-  paths: { readonly train: string; readonly validation: string; readonly test: string },
-  name: string,
-  options: LetorSplitsOptions = {},
-): RankingSplits {
+export function loadLetorSplits(paths: { readonly train: string; readonly validation: string; readonly test: string }, name: string, options: LetorSplitsOptions = {}): RankingSplits {
   const normalization = options.normalization ?? 'per-feature';
   if (!['per-feature', 'per-query', 'none'].includes(normalization)) {
     throw new ConfigError('dataset.normalization', `expected 'per-feature', 'per-query' or 'none', found '${normalization}'`);

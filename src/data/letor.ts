@@ -274,11 +274,7 @@ class LetorParser {
     }
     if (mode.has === has) return;
     const where = mode.file === this.file ? `line ${mode.line}` : `${mode.file}:${mode.line}`;
-    this.fail(
-      has
-        ? `expected no '#docid = ...' comment, as on ${where} (the first data line), found one`
-        : `expected a '#docid = ...' comment, as on ${where} (the first data line), found none`,
-    );
+    this.fail(has ? `expected no '#docid = ...' comment, as on ${where} (the first data line), found one` : `expected a '#docid = ...' comment, as on ${where} (the first data line), found none`);
   }
 
   /** Reallocates to `capacity` rows of `width` columns, keeping the rows stored so far. */

@@ -68,7 +68,10 @@ const EXTENSIONS: Readonly<Record<string, LogFormat>> = {
 export function logFormatOf(path: string, kind: string): LogFormat {
   const format = EXTENSIONS[extname(path).toLowerCase()];
   if (format === undefined) {
-    throw new ConfigError(path, `cannot tell the ${kind} format from the file name's extension: expected .csv, .jsonl, .arrow, .feather or .parquet (the library's readers and writers also take a format option)`);
+    throw new ConfigError(
+      path,
+      `cannot tell the ${kind} format from the file name's extension: expected .csv, .jsonl, .arrow, .feather or .parquet (the library's readers and writers also take a format option)`,
+    );
   }
   return format;
 }
@@ -211,11 +214,7 @@ export class LogWriter<Log extends LoggedRows> {
   }
 
   /** The constructor's arguments for a new file (the file is created here). */
-  private static async openSink<Log extends LoggedRows>(
-    schema: WriterKind<Log>,
-    path: string,
-    options: LogWriteOptions,
-  ): Promise<WriterArgs<Log>> {
+  private static async openSink<Log extends LoggedRows>(schema: WriterKind<Log>, path: string, options: LogWriteOptions): Promise<WriterArgs<Log>> {
     const format = options.format ?? logFormatOf(path, schema.file);
     const truth = options.truth === true;
     if (format === 'csv' || format === 'jsonl') return [schema, path, new TextSink(schema, await open(path, 'w'), format, truth), truth];
@@ -437,7 +436,11 @@ class JsonLinesParser<Log extends LoggedRows, Names extends FoundColumns, Mappin
     if (this.builder !== null) return this.builder.finish();
     const { schema, file } = this;
     const truth = this.context.truth;
-    const names = schema.resolve(schema.columns(false, truth).map((column) => column.name), file, truth);
+    const names = schema.resolve(
+      schema.columns(false, truth).map((column) => column.name),
+      file,
+      truth,
+    );
     return schema.builder(names, { file, unit: 'line', first: 1 }).finish();
   }
 }
@@ -458,8 +461,7 @@ async function readArrow<Log extends LoggedRows, Names extends FoundColumns, Map
 /** Decodes and validates one row group at a time, so the file's columns are never all in memory. */
 async function readParquet<Log extends LoggedRows, Names extends FoundColumns, Mapping>(schema: LogSchema<Log, Names, Mapping>, path: string, context: ReadContext<Mapping>): Promise<Log> {
   const file = await asyncBufferFromFile(path); // a missing file stays a plain ENOENT
-  const notParquet = (error: unknown): DataFormatError =>
-    new DataFormatError(path, null, `expected a Parquet file, found data that does not decode (${(error as Error).message})`);
+  const notParquet = (error: unknown): DataFormatError => new DataFormatError(path, null, `expected a Parquet file, found data that does not decode (${(error as Error).message})`);
   let scan: ParquetScan;
   try {
     scan = await parquetScan({ file });

@@ -25,9 +25,7 @@ function rowName(at: RowNumbering, row: number): string {
 
 /** Lines go into `DataFormatError.line`; rows of a binary file have no line and lead the message. */
 function rowError(at: RowNumbering, row: number, problem: string): DataFormatError {
-  return at.unit === 'line'
-    ? new DataFormatError(at.file, row + at.first, problem)
-    : new DataFormatError(at.file, null, `${rowName(at, row)}: ${problem}`);
+  return at.unit === 'line' ? new DataFormatError(at.file, row + at.first, problem) : new DataFormatError(at.file, null, `${rowName(at, row)}: ${problem}`);
 }
 
 /**
@@ -277,7 +275,7 @@ export function writeFail(kind: string): (problem: string) => never {
 export function checkAligned(rows: number, propensity: Float32Array | undefined, truth: readonly ArrayLike<number>[] | null | undefined, fail: (problem: string) => never): void {
   if (propensity !== undefined && propensity.length !== rows) fail(`expected ${rows} propensities, found ${propensity.length}`);
   if (truth === undefined) fail('the truth columns were asked for, but the log has no truth');
-  if (truth !== null && truth.some((a) => a.length !== rows)) fail(`expected truth arrays of length ${rows}`);
+  if (truth?.some((a) => a.length !== rows)) fail(`expected truth arrays of length ${rows}`);
 }
 
 /** @internal Checks before writing that row `row` has a click of 0 or 1 and, when there are propensities, one in (0, 1]. */
@@ -364,8 +362,7 @@ export function addColumnRows<Log>(builder: RowBuilder<Log>, names: readonly (st
     for (let role = 0; role < roles; role++) {
       const column = columns[role];
       const encoder = ids === null ? null : (ids[role] ?? null);
-      values[role] =
-        column === null ? NaN : encoder === null ? columnNumber(column, r, names[role]!, fail) : encoder.encode(idText(column[r], names[role]!, fail));
+      values[role] = column === null ? NaN : encoder === null ? columnNumber(column, r, names[role]!, fail) : encoder.encode(idText(column[r], names[role]!, fail));
     }
     builder.add(values);
   }
@@ -378,7 +375,13 @@ export function logFromTable<Log extends LoggedRows, Names extends FoundColumns,
   const rows = table.numRows();
   const builder = schema.builder(names, at, rows);
   const byRole = schema.roleNames(names);
-  addColumnRows(builder, byRole, byRole.map((name) => (name === null ? null : tableColumn(table, name))), rows, options.ids ?? null);
+  addColumnRows(
+    builder,
+    byRole,
+    byRole.map((name) => (name === null ? null : tableColumn(table, name))),
+    rows,
+    options.ids ?? null,
+  );
   return builder.finish();
 }
 

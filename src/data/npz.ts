@@ -118,7 +118,11 @@ export class NpzArchive {
     const whole = rows === totalRows;
     needed = header.dataOffset + count * size;
     if (whole && needed !== entry.size) {
-      throw new DataFormatError(where, null, `expected ${entry.size - header.dataOffset} data bytes for shape (${header.shape.join(', ')}) of ${header.dtype} to be ${count * size}, found a mismatch (truncated or padded array)`);
+      throw new DataFormatError(
+        where,
+        null,
+        `expected ${entry.size - header.dataOffset} data bytes for shape (${header.shape.join(', ')}) of ${header.dtype} to be ${count * size}, found a mismatch (truncated or padded array)`,
+      );
     }
     if (needed > bytes.length) bytes = await this.readPrefix(entry, dataStart, needed);
     if (whole) {

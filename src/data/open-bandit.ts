@@ -275,7 +275,7 @@ export function openBanditPath(relative: string): string {
 /** A shipped sample: random/men, random/women or bts/men (10,000 rows each; bts/women is not shipped). */
 export async function loadOpenBanditSample(policy: OpenBanditPolicy, campaign: OpenBanditCampaign): Promise<OpenBanditSample> {
   if (policy === 'bts' && campaign === 'women') {
-    throw new ConfigError('campaign', "the bts/women sample is not shipped (held out); expected random/men, random/women or bts/men");
+    throw new ConfigError('campaign', 'the bts/women sample is not shipped (held out); expected random/men, random/women or bts/men');
   }
   if (policy !== 'random' && policy !== 'bts') throw new ConfigError('policy', `expected 'random' or 'bts', found '${String(policy)}'`);
   if (campaign !== 'men' && campaign !== 'women') throw new ConfigError('campaign', `expected 'men' or 'women', found '${String(campaign)}'`);

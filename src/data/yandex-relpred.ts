@@ -141,7 +141,9 @@ class YandexParser implements LineParser {
     this.clicks++;
     const s = this.sessions - 1;
     if (s < 0 || this.yandexSession[s] !== session) {
-      this.unmatchedClick(`expected a click of session ${session} to follow a Q line of that session, found ${s < 0 ? 'no Q line before it' : `the latest Q line in session ${this.yandexSession[s]}`}`);
+      this.unmatchedClick(
+        `expected a click of session ${session} to follow a Q line of that session, found ${s < 0 ? 'no Q line before it' : `the latest Q line in session ${this.yandexSession[s]}`}`,
+      );
       this.noPage++;
       return;
     }

@@ -24,7 +24,10 @@ export function dcgAt(labelsInRankOrder: ArrayLike<number>, k: number): number {
 }
 
 export function ndcgAt(scores: ArrayLike<number>, labels: ArrayLike<number>, k: number): number {
-  const ideal = dcgAt(Array.from(labels).sort((a, b) => b - a), k);
+  const ideal = dcgAt(
+    Array.from(labels).sort((a, b) => b - a),
+    k,
+  );
   if (ideal === 0) return 0;
   return dcgAt(inRankOrder(scores, labels), k) / ideal;
 }

@@ -175,14 +175,21 @@ export function checkOffPolicyInputs(inputs: OffPolicyInputs, needsModel: boolea
     throw new ConfigError(`${estimator}: ${field}`, problem);
   };
   if (n === 0) fail('reward', 'expected at least one logged row, found none');
-  for (const [name, array] of [['action', action], ['pscore', pscore], ['position', position]] as const) {
+  for (const [name, array] of [
+    ['action', action],
+    ['pscore', pscore],
+    ['position', position],
+  ] as const) {
     if (array !== undefined && array.length !== n) fail(name, `expected ${n} values (one per row, as reward), found ${array.length}`);
   }
   const { numActions: A, numPositions: K } = actionDist;
   if (actionDist.values.length !== n * A * K) fail('actionDist', `expected ${n} × ${A} × ${K} = ${n * A * K} values (rows × actions × positions), found ${actionDist.values.length}`);
   if (needsModel && estimatedRewards === undefined) fail('estimatedRewards', 'expected reward-model estimates q̂(x, a, k) for this estimator, found none');
   if (estimatedRewards !== undefined && (estimatedRewards.numActions !== A || estimatedRewards.numPositions !== K || estimatedRewards.values.length !== n * A * K)) {
-    fail('estimatedRewards', `expected the shape of actionDist (${n} × ${A} × ${K}), found ${estimatedRewards.values.length / (estimatedRewards.numActions * estimatedRewards.numPositions)} × ${estimatedRewards.numActions} × ${estimatedRewards.numPositions}`);
+    fail(
+      'estimatedRewards',
+      `expected the shape of actionDist (${n} × ${A} × ${K}), found ${estimatedRewards.values.length / (estimatedRewards.numActions * estimatedRewards.numPositions)} × ${estimatedRewards.numActions} × ${estimatedRewards.numPositions}`,
+    );
   }
   for (let i = 0; i < n; i++) {
     if (!Number.isFinite(reward[i])) fail(`reward[${i}]`, `expected a finite number, found ${reward[i]}`);

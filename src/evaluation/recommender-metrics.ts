@@ -44,11 +44,7 @@ export interface RecommenderMetricValue {
  * counts, gives ranks 1 and 2 both weight 1 in DCG, and does not divide AP by min(K, n⁺); its
  * numbers are therefore not comparable with these.
  */
-export function recommenderMetrics(
-  scorer: PairScorer,
-  test: RatedPairs,
-  options: { ks?: readonly number[]; includeItem?: (item: number) => boolean } = {},
-): RecommenderMetricValue[] {
+export function recommenderMetrics(scorer: PairScorer, test: RatedPairs, options: { ks?: readonly number[]; includeItem?: (item: number) => boolean } = {}): RecommenderMetricValue[] {
   const ks = options.ks ?? [1, 3, 5];
   for (const k of ks) if (!(Number.isInteger(k) && k >= 1)) throw new ConfigError('metrics.k', `expected integers ≥ 1, found ${k}`);
   const include = options.includeItem ?? (() => true);

@@ -176,7 +176,9 @@ export function crossFitRewardModel(data: RewardModelData, features: RewardFeatu
     if (g === undefined) ids.set(id, (g = ids.size));
     groupOf[i] = g;
   }
-  const order = randomStream(options.seed ?? 1).derive('cross-fit').shuffle(Int32Array.from({ length: ids.size }, (_, g) => g));
+  const order = randomStream(options.seed ?? 1)
+    .derive('cross-fit')
+    .shuffle(Int32Array.from({ length: ids.size }, (_, g) => g));
   const foldOfGroup = new Int32Array(ids.size);
   for (let j = 0; j < ids.size; j++) foldOfGroup[order[j]] = j % folds;
   const fold = Int32Array.from(groupOf, (g) => foldOfGroup[g]);

@@ -67,7 +67,12 @@ export abstract class SlateIPSBase extends TermsEstimator<SlateOffPolicyInputs> 
     if (behaviour === undefined) fail(`pscore.${this.kind}`, `expected the logging policy's ${KIND_NAMES[this.kind]} probabilities, found none`);
     if (evaluation === undefined) fail(`evaluationPscore.${this.kind}`, `expected the evaluation policy's ${KIND_NAMES[this.kind]} probabilities, found none`);
     if (n === 0) fail('reward', 'expected at least one logged row, found none');
-    for (const [name, array] of [['slateId', slateId], ['position', position], [`pscore.${this.kind}`, behaviour!], [`evaluationPscore.${this.kind}`, evaluation!]] as const) {
+    for (const [name, array] of [
+      ['slateId', slateId],
+      ['position', position],
+      [`pscore.${this.kind}`, behaviour!],
+      [`evaluationPscore.${this.kind}`, evaluation!],
+    ] as const) {
       if (array.length !== n) fail(name, `expected ${n} values (one per row, as reward), found ${array.length}`);
     }
     // Slates numbered 0..S−1 in order of first appearance; K = 1 + the largest position.

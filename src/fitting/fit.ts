@@ -3,7 +3,7 @@ import { silentProgress, type Progress } from '../core/progress.js';
 import { randomStream } from '../core/random.js';
 import type { ClickLog } from '../core/types.js';
 import { evaluateClickModel, type FitQuality } from './evaluation.js';
-import { FittedPbm, pbmPropensities } from './pbm.js';
+import { type FittedPbm, pbmPropensities } from './pbm.js';
 import { FITTED_MODEL_TYPES, fitterOf, type FittedClickModel, type FittedModelType } from './registry.js';
 import { indexClickLog, splitSessions, type IndexedLog } from './sessions.js';
 

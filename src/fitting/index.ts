@@ -5,7 +5,7 @@ export { FittedDbn } from './dbn.js';
 export { FittedDcm } from './dcm.js';
 export { evaluateClickModel, type FitQuality } from './evaluation.js';
 export { createFittableModel, DEFAULT_EM_ITERATIONS, estimatePropensitiesByEm, fitClickModel, type FitOptions, type FitReport } from './fit.js';
-export { type ClickModelFitter, type FittableClickModel, type FittedParameters, type FittedSimulator, type SavedParameters } from './model.js';
+export type { ClickModelFitter, FittableClickModel, FittedParameters, FittedSimulator, SavedParameters } from './model.js';
 export { CLICK_MODELS, FITTED_MODEL_TYPES, fittedModelName, fitterOf, type ClickModelEntry, type ClickModelName, type FittedClickModel, type FittedModelType } from './registry.js';
 export { MAX_PROBABILITY, MIN_PROBABILITY, ProbabilityParameters } from './parameters.js';
 export { FittedPbm, pbmPropensities } from './pbm.js';

@@ -54,8 +54,10 @@ export type FittedModelType = { [K in ClickModelName]: Registry[K] extends { rea
 export type FittedClickModel = FittableClickModel & { readonly type: FittedModelType };
 
 /** The keys whose fitter is fitted under another name; only the cascade's alias `cm` is allowed (the statement below fails to compile otherwise). */
-type MisnamedFitters = { [K in ClickModelName]: Registry[K] extends { readonly fitter: ClickModelFitter<infer N> } ? (N extends K ? never : [K, N] extends ['cascade', 'cm'] ? never : K) : never }[ClickModelName];
-true satisfies ([MisnamedFitters] extends [never] ? true : never);
+type MisnamedFitters = {
+  [K in ClickModelName]: Registry[K] extends { readonly fitter: ClickModelFitter<infer N> } ? (N extends K ? never : [K, N] extends ['cascade', 'cm'] ? never : K) : never;
+}[ClickModelName];
+true satisfies [MisnamedFitters] extends [never] ? true : never;
 
 const ENTRIES = Object.entries(CLICK_MODELS) as [ClickModelName, ClickModelEntry][];
 

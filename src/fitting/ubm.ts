@@ -97,7 +97,9 @@ export class FittedUbm implements FittableClickModel {
   static restore(attractiveness: ArrayLike<number>, parameters: { gamma: number[][] }): FittedUbm {
     const model = new FittedUbm(attractiveness.length, parameters.gamma.length);
     model.attractiveness.value.set(attractiveness);
-    parameters.gamma.forEach((row, k) => model.examination.value.set(row, k * parameters.gamma.length));
+    parameters.gamma.forEach((row, k) => {
+      model.examination.value.set(row, k * parameters.gamma.length);
+    });
     return model;
   }
 }

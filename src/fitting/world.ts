@@ -57,7 +57,9 @@ export class FittedWorld {
   ) {
     this.cumulative = new Float64Array(rankingSessions.length);
     let total = 0;
-    rankingSessions.forEach((n, i) => (this.cumulative[i] = total += n));
+    rankingSessions.forEach((n, i) => {
+      this.cumulative[i] = total += n;
+    });
     this.slotPropensity = this.loggingPropensities();
   }
 
@@ -143,7 +145,8 @@ export class FittedWorld {
     const document = integers(w.pairs?.document, 'pairs.document', fail);
     const attractiveness = probabilities(w.pairs?.attractiveness, 'pairs.attractiveness', fail);
     const numPairs = query.length;
-    if (document.length !== numPairs || attractiveness.length !== numPairs) fail(`"pairs": query, document and attractiveness must have one entry per pair (${numPairs}), found ${document.length} and ${attractiveness.length}`);
+    if (document.length !== numPairs || attractiveness.length !== numPairs)
+      fail(`"pairs": query, document and attractiveness must have one entry per pair (${numPairs}), found ${document.length} and ${attractiveness.length}`);
     const offsets = integers(w.rankings?.offsets, 'rankings.offsets', fail);
     const pairs = integers(w.rankings?.pairs, 'rankings.pairs', fail);
     const sessions = Float64Array.from(w.rankings?.sessions ?? [], Number);

@@ -4,7 +4,7 @@ import type { FittedModelType } from '../fitting/registry.js';
 import { clickBatches, labelBatches } from './batches.js';
 import { clickModelLabels } from './click-model-labels.js';
 import { affineObjective, affineRegressionObjective, doublyRobustObjective, expectedTreatment, pairwiseDebiasObjective, regressionEmObjective } from './debiasing.js';
-import { ScoringModel } from './model.js';
+import type { ScoringModel } from './model.js';
 import { dlaObjective, ipsObjective, listwiseObjective, type Objective } from './objectives.js';
 import { train, type TrainingHistory, type TrainOptions } from './trainer.js';
 

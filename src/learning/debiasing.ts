@@ -10,7 +10,10 @@ import type { Objective } from './objectives.js';
 
 /** A per-rank array as a [1, listLength] row; ranks past its end reuse its last value. */
 function rankRow(values: ArrayLike<number>, listLength: number): tf.Tensor2D {
-  return tf.tensor2d(Float32Array.from({ length: listLength }, (_, k) => values[Math.min(k, values.length - 1)]), [1, listLength]);
+  return tf.tensor2d(
+    Float32Array.from({ length: listLength }, (_, k) => values[Math.min(k, values.length - 1)]),
+    [1, listLength],
+  );
 }
 
 function checkAffine(alpha: ArrayLike<number>, beta: ArrayLike<number>): void {

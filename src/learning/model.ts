@@ -12,11 +12,7 @@ const dense = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, sa
   save([x, w]);
   return {
     value: tf.add(tf.matMul(x, w), b),
-    gradFunc: (dy: tf.Tensor2D, [xs, ws]: tf.Tensor[]) => [
-      tf.matMul(dy, tf.transpose(ws)),
-      tf.matMul(tf.transpose(xs), dy),
-      tf.reshape(tf.matMul(tf.ones([1, dy.shape[0]]), dy), [-1]),
-    ],
+    gradFunc: (dy: tf.Tensor2D, [xs, ws]: tf.Tensor[]) => [tf.matMul(dy, tf.transpose(ws)), tf.matMul(tf.transpose(xs), dy), tf.reshape(tf.matMul(tf.ones([1, dy.shape[0]]), dy), [-1])],
   };
 }) as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D;
 
@@ -75,10 +71,12 @@ export class ScoringModel implements Scorer {
         throw new ConfigError(`model weights[${2 * l}]`, `layer ${l + 1} needs ${fanIn} × ${fanOut} weights and ${fanOut} biases, found ${values.length} and ${bias.length}`);
       }
       // tidy: tf.variable copies its initial value, which would otherwise stay allocated.
-      this.layers.push(tf.tidy(() => ({
-        weight: tf.variable(tf.tensor2d(values, [fanIn, fanOut]), true, undefined),
-        bias: tf.variable(tf.tensor1d(bias), true, undefined),
-      })));
+      this.layers.push(
+        tf.tidy(() => ({
+          weight: tf.variable(tf.tensor2d(values, [fanIn, fanOut]), true, undefined),
+          bias: tf.variable(tf.tensor1d(bias), true, undefined),
+        })),
+      );
     }
     this.variables = this.layers.flatMap((layer) => [layer.weight, layer.bias]);
   }

@@ -67,16 +67,12 @@ export function ipsObjective(relativePropensities: ArrayLike<number>, maxWeight 
  * Weights are optionally capped at `maxWeight` (ULTRA's max_propensity_weight), and the
  * propensity model may have its own learning rate (ULTRA's propensity_learning_rate).
  */
-export function dlaObjective(
-  maxListLength: number,
-  options: { maxWeight?: number; maxRelevanceWeight?: number; propensityLearningRate?: number } = {},
-): Objective {
+export function dlaObjective(maxListLength: number, options: { maxWeight?: number; maxRelevanceWeight?: number; propensityLearningRate?: number } = {}): Objective {
   const maxWeight = options.maxWeight ?? Infinity;
   const maxRelevanceWeight = options.maxRelevanceWeight ?? maxWeight;
   const logits = tf.tidy(() => tf.variable(tf.zeros([maxListLength]), true, undefined));
   // exp of a score difference: capped in log space so that a diverging ranker cannot make Inf × 0.
-  const ratioToFirst = (values: tf.Tensor2D, cap: number) =>
-    tf.minimum(tf.exp(tf.clipByValue(tf.sub(tf.slice(values, [0, 0], [-1, 1]), values), -30, 30)), cap);
+  const ratioToFirst = (values: tf.Tensor2D, cap: number) => tf.minimum(tf.exp(tf.clipByValue(tf.sub(tf.slice(values, [0, 0], [-1, 1]), values), -30, 30)), cap);
   return {
     variables: [logits],
     learningRate: options.propensityLearningRate,

@@ -28,9 +28,7 @@ export interface WebGpuAdapter {
  * stderr (e.g. "Warning: Couldn't load Vulkan: libvulkan.so.1: ..."): only `clicklab doctor`
  * shows it.
  */
-export type WebGpuProbe =
-  | { readonly ok: true; readonly adapter: WebGpuAdapter; readonly version: string }
-  | { readonly ok: false; readonly reason: string; readonly diagnostics?: string };
+export type WebGpuProbe = { readonly ok: true; readonly adapter: WebGpuAdapter; readonly version: string } | { readonly ok: false; readonly reason: string; readonly diagnostics?: string };
 
 // Held in variables: optional packages, absent on some installs; a literal import() would not compile.
 const DAWN_PACKAGE = 'webgpu';
@@ -39,8 +37,7 @@ export const WEBGPU_BACKEND_PACKAGE = '@tensorflow/tfjs-backend-webgpu';
 /** How long the probe's child process may take (Dawn on a software adapter starts in ~1 s). */
 const PROBE_TIMEOUT_MS = 60_000;
 
-const NO_ADAPTER =
-  'Dawn found no WebGPU adapter (it needs a Vulkan loader, libvulkan.so.1, and a Vulkan driver: the NVIDIA driver\'s ICD, or Mesa ≥ 24 for a software adapter; see README "Backends")';
+const NO_ADAPTER = 'Dawn found no WebGPU adapter (it needs a Vulkan loader, libvulkan.so.1, and a Vulkan driver: the NVIDIA driver\'s ICD, or Mesa ≥ 24 for a software adapter; see README "Backends")';
 
 interface Dawn {
   create(options: string[]): GpuLike;
@@ -176,14 +173,16 @@ export function gpuPlausible(): { readonly plausible: boolean; readonly why: str
   if (dawnOptions().length > 0) return { plausible: true, why: 'CLICKLAB_DAWN_OPTIONS is set' };
   const nodes: string[] = [];
   try {
-    nodes.push(...readdirSync('/dev/dri').filter((n) => n.startsWith('renderD')).map((n) => `/dev/dri/${n}`));
+    nodes.push(
+      ...readdirSync('/dev/dri')
+        .filter((n) => n.startsWith('renderD'))
+        .map((n) => `/dev/dri/${n}`),
+    );
   } catch {
     // no /dev/dri
   }
   for (const device of ['/dev/nvidia0', '/dev/nvidiactl', '/dev/dxg']) if (existsSync(device)) nodes.push(device);
-  return nodes.length > 0
-    ? { plausible: true, why: nodes.join(', ') }
-    : { plausible: false, why: 'no GPU device node (/dev/dri/renderD*, /dev/nvidia*, /dev/dxg)' };
+  return nodes.length > 0 ? { plausible: true, why: nodes.join(', ') } : { plausible: false, why: 'no GPU device node (/dev/dri/renderD*, /dev/nvidia*, /dev/dxg)' };
 }
 
 let installed: Promise<WebGpuProbe> | null = null;

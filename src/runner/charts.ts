@@ -38,7 +38,10 @@ export function metricCharts(experiment: Experiment, summary: readonly SummaryRo
           width: { step: 70 },
           height: 240,
           encoding: { x: { field: 'method', type: 'nominal', sort: null, title: null }, color: { field: 'method', type: 'nominal', sort: null, legend: null } },
-          layer: [{ mark: { type: 'point', filled: true, size: 60 }, encoding: { y: { field: 'mean', type: 'quantitative', scale: { zero: false }, title: metric } } }, { ...band, mark: { type: 'errorbar', ticks: { size: 14 } } }],
+          layer: [
+            { mark: { type: 'point', filled: true, size: 60 }, encoding: { y: { field: 'mean', type: 'quantitative', scale: { zero: false }, title: metric } } },
+            { ...band, mark: { type: 'errorbar', ticks: { size: 14 } } },
+          ],
         },
       },
     ];
@@ -66,7 +69,10 @@ export function metricCharts(experiment: Experiment, summary: readonly SummaryRo
       name: `${safe(metric)}-vs-${safe(axis.path)}`,
       title: `${metric} against ${axis.path}`,
       caption: `Mean ${metric} over ${experiment.seeds.length} seeds per method, with 95% t-intervals, at each value of ${axis.path}${others.length > 0 ? ` (one panel per value of ${others.map((g) => g.path).join(', ')})` : ''}.`,
-      spec: others.length > 0 ? { data: { values }, facet: { field: 'facet', type: 'nominal', sort: null, title: null }, columns: 3, spec: { width: 260, height: 200, ...layered } } : { data: { values }, width: 360, height: 240, ...layered },
+      spec:
+        others.length > 0
+          ? { data: { values }, facet: { field: 'facet', type: 'nominal', sort: null, title: null }, columns: 3, spec: { width: 260, height: 200, ...layered } }
+          : { data: { values }, width: 360, height: 240, ...layered },
     };
   });
 }

@@ -33,7 +33,8 @@ interface LoadedRun {
 function loadRun(dir: string): LoadedRun {
   const summaryFile = path.join(dir, 'summary.json');
   const resultsFile = path.join(dir, 'results.json');
-  if (!existsSync(summaryFile) || !existsSync(resultsFile)) throw new ClickLabError(`${dir}: not a finished run (expected summary.json and results.json; an interrupted run needs clicklab run --resume first)`);
+  if (!existsSync(summaryFile) || !existsSync(resultsFile))
+    throw new ClickLabError(`${dir}: not a finished run (expected summary.json and results.json; an interrupted run needs clicklab run --resume first)`);
   const summary = readJsonArray(summaryFile) as SummaryRow[];
   const perSeed = new Map<string, number[]>();
   for (const row of readJsonArray(resultsFile) as { cell: string; method: string; metric: string; value: number }[]) {
@@ -58,7 +59,11 @@ function readJsonArray(file: string): unknown[] {
 
 /** Canonical text of a cell's parameters (keys sorted), which is how cells of two runs are matched. */
 function paramsKey(params: Record<string, unknown>): string {
-  return JSON.stringify(Object.keys(params).sort().map((k) => [k, params[k]]));
+  return JSON.stringify(
+    Object.keys(params)
+      .sort()
+      .map((k) => [k, params[k]]),
+  );
 }
 
 /** Match two runs' cells (by grid parameters), methods and metrics, and compare their means. */

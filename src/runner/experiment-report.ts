@@ -64,7 +64,13 @@ export function comparisonRows(experiment: Experiment, summary: readonly Summary
       ...gridColumns.map((g) => formatValue(first.params[g])),
       method,
       ...experiment.metrics.map(cellText),
-      ...(experiment.baseline ? [test ? `${test.meanDifference >= 0 ? '+' : ''}${format(test.meanDifference, primaryRow!.mean)} (${formatP(test.p)}, ${test.pairedOver === 'units' ? `${test.n} units` : `${test.n} seeds`})` : ''] : []),
+      ...(experiment.baseline
+        ? [
+            test
+              ? `${test.meanDifference >= 0 ? '+' : ''}${format(test.meanDifference, primaryRow!.mean)} (${formatP(test.p)}, ${test.pairedOver === 'units' ? `${test.n} units` : `${test.n} seeds`})`
+              : '',
+          ]
+        : []),
     ]);
   }
   return rows;
@@ -86,8 +92,8 @@ function describeRun(experiment: Experiment, context: ReportContext): string[] {
 }
 
 function markdownTable(rows: readonly (readonly string[])[], textColumns: number): string[] {
-  const escape = (cell: string) => cell.replace(/\|/g, '\\|');
-  return [`| ${rows[0].map(escape).join(' | ')} |`, `|${rows[0].map((_, i) => (i < textColumns ? '---' : '--:')).join('|')}|`, ...rows.slice(1).map((r) => `| ${r.map(escape).join(' | ')} |`)];
+  const escapeCell = (cell: string) => cell.replace(/\|/g, '\\|');
+  return [`| ${rows[0].map(escapeCell).join(' | ')} |`, `|${rows[0].map((_, i) => (i < textColumns ? '---' : '--:')).join('|')}|`, ...rows.slice(1).map((r) => `| ${r.map(escapeCell).join(' | ')} |`)];
 }
 
 function markdownReport(experiment: Experiment, summary: readonly SummaryRow[], charts: readonly ChartRequest[], tables: readonly TableRequest[], context: ReportContext): string {
@@ -112,14 +118,7 @@ function markdownReport(experiment: Experiment, summary: readonly SummaryRow[], 
   ].join('\n');
 }
 
-function htmlReport(
-  experiment: Experiment,
-  summary: readonly SummaryRow[],
-  charts: readonly ChartRequest[],
-  svgs: readonly string[],
-  tables: readonly TableRequest[],
-  context: ReportContext,
-): string {
+function htmlReport(experiment: Experiment, summary: readonly SummaryRow[], charts: readonly ChartRequest[], svgs: readonly string[], tables: readonly TableRequest[], context: ReportContext): string {
   const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
   const inline = (s: string) => esc(s).replace(/`([^`]+)`/g, '<code>$1</code>');
   const rows = comparisonRows(experiment, summary);
@@ -137,7 +136,9 @@ td.n { text-align: right; font-variant-numeric: tabular-nums; } figure { margin:
 </style></head><body>
 <h1>${esc(experiment.name)}</h1>
 <p>${esc(experiment.description)}</p>
-<ul>${describeRun(experiment, context).map((l) => `<li>${inline(l.slice(2))}</li>`).join('')}</ul>
+<ul>${describeRun(experiment, context)
+    .map((l) => `<li>${inline(l.slice(2))}</li>`)
+    .join('')}</ul>
 <h2>Comparison</h2>
 ${htmlTable(rows, experiment.grid.length + 1)}
 ${tables.map((t) => `<h3>${esc(t.title)}</h3><p>${esc(t.caption)}</p>${htmlTable(t.rows, 1)}`).join('\n')}

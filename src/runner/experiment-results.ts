@@ -54,8 +54,7 @@ export function summariseCells(experiment: Experiment, cells: readonly CellOutco
   const rows: SummaryRow[] = [];
   const baseline = experiment.baseline;
   for (const cell of cells) {
-    const valuesOf = (method: string, metric: string) =>
-      cell.outcomes.map((o) => o.values.find((v) => v.method === method && v.metric === metric)?.value ?? Number.NaN);
+    const valuesOf = (method: string, metric: string) => cell.outcomes.map((o) => o.values.find((v) => v.method === method && v.metric === metric)?.value ?? Number.NaN);
     const unitsOf = (method: string, metric: string) => {
       if (!cell.outcomes.every((o) => o.units?.[method]?.[metric])) return null;
       const perSeed = cell.outcomes.map((o) => o.units![method][metric]);
@@ -76,7 +75,18 @@ export function summariseCells(experiment: Experiment, cells: readonly CellOutco
             vsBaseline = { baseline, meanDifference: test.meanDifference, p: test.p, pairedOver, n: test.n };
           }
         }
-        rows.push({ cell: cell.id, label: cell.label, params: cell.params, method, metric, seeds: values.length, mean: mean(values), std: standardDeviation(values), ci95: confidenceHalfWidth(values), vsBaseline });
+        rows.push({
+          cell: cell.id,
+          label: cell.label,
+          params: cell.params,
+          method,
+          metric,
+          seeds: values.length,
+          mean: mean(values),
+          std: standardDeviation(values),
+          ci95: confidenceHalfWidth(values),
+          vsBaseline,
+        });
       }
     }
   }

@@ -70,7 +70,10 @@ export function loadSingleCell(file: string, study: string, command: string, ove
   const experiment = loadExperiment(file, overrides);
   if (experiment.study !== study) throw new ConfigError(`${file}: study`, `${command} takes a "${study}" study, found "${experiment.study}"`);
   if (experiment.cells.length !== 1) {
-    throw new ConfigError(`${file}: grid`, `${command} takes one setting, this scenario has ${experiment.cells.length} grid cells (${experiment.cells.map((c) => c.label).join('; ')}): write one cell's values into a scenario without a grid`);
+    throw new ConfigError(
+      `${file}: grid`,
+      `${command} takes one setting, this scenario has ${experiment.cells.length} grid cells (${experiment.cells.map((c) => c.label).join('; ')}): write one cell's values into a scenario without a grid`,
+    );
   }
   return experiment.cells[0].spec;
 }
@@ -120,7 +123,10 @@ export function parseExperiment(input: unknown, source = 'scenario'): Experiment
     const first = path.split(/[.[]/)[0];
     if (!kind.fields.includes(first)) {
       const hint = nearest(first, kind.fields);
-      throw new ConfigError(where, `a grid path starts with a field of a "${studyName}" study${hint ? ` (did you mean "${hint}"?)` : ''}; expected one of ${kind.fields.join(', ')}${first === 'seeds' ? ' (seeds are not a grid axis: every cell runs every seed)' : ''}`);
+      throw new ConfigError(
+        where,
+        `a grid path starts with a field of a "${studyName}" study${hint ? ` (did you mean "${hint}"?)` : ''}; expected one of ${kind.fields.join(', ')}${first === 'seeds' ? ' (seeds are not a grid axis: every cell runs every seed)' : ''}`,
+      );
     }
     const list = array(values, where);
     if (list.length === 0) throw new ConfigError(where, 'expected at least one value');
@@ -128,7 +134,9 @@ export function parseExperiment(input: unknown, source = 'scenario'): Experiment
     const twice = keys.findIndex((k, i) => keys.indexOf(k) !== i);
     if (twice >= 0) throw new ConfigError(`${where}[${twice}]`, `the value ${keys[twice]} is listed twice`);
     // Each value on its own first, so an error names the one grid entry that caused it.
-    list.forEach((value, i) => parseCell(kind, setPath(base, path, value, `${where}[${i}]`), `${where}[${i}]`, source));
+    list.forEach((value, i) => {
+      parseCell(kind, setPath(base, path, value, `${where}[${i}]`), `${where}[${i}]`, source);
+    });
     return { path, values: list };
   });
 
@@ -155,7 +163,10 @@ export function parseExperiment(input: unknown, source = 'scenario'): Experiment
       const names = kind.methods(cell.spec);
       if (!names.includes(baseline)) {
         const hint = nearest(baseline, names);
-        throw new ConfigError(at('baseline'), `expected a method of ${cells.length > 1 ? `every cell (cell ${cell.label} has ` : '('}${names.join(', ')}), found "${baseline}"${hint ? ` (did you mean "${hint}"?)` : ''}`);
+        throw new ConfigError(
+          at('baseline'),
+          `expected a method of ${cells.length > 1 ? `every cell (cell ${cell.label} has ` : '('}${names.join(', ')}), found "${baseline}"${hint ? ` (did you mean "${hint}"?)` : ''}`,
+        );
       }
     }
   }
@@ -201,7 +212,11 @@ export function setPath(raw: JsonObject, path: string, value: Json, where: strin
   const assign = (node: Json | undefined, i: number): Json => {
     if (i === segments.length) return value;
     const segment = segments[i];
-    const shown = segments.slice(0, i).map((s) => (typeof s === 'number' ? `[${s}]` : `.${s}`)).join('').replace(/^\./, '');
+    const shown = segments
+      .slice(0, i)
+      .map((s) => (typeof s === 'number' ? `[${s}]` : `.${s}`))
+      .join('')
+      .replace(/^\./, '');
     if (typeof segment === 'number') {
       if (!Array.isArray(node) || segment >= node.length) {
         throw new ConfigError(where, `"${shown}" ${Array.isArray(node) ? `has ${node.length} entries, so index ${segment} does not exist` : 'is not a list in the scenario'}`);

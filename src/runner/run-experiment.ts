@@ -112,7 +112,9 @@ async function runTasks(experiment: Experiment, options: ExperimentRunOptions, s
   progress.finish();
   const complete = all.every(done);
   const wallSeconds = (performance.now() - started) / 1000;
-  progress.log(`${experiment.name}: ${finished} run${finished === 1 ? '' : 's'} in ${formatSeconds(wallSeconds)}${complete ? '' : `; ${all.filter((t) => !done(t)).length} left (--resume continues)`}`);
+  progress.log(
+    `${experiment.name}: ${finished} run${finished === 1 ? '' : 's'} in ${formatSeconds(wallSeconds)}${complete ? '' : `; ${all.filter((t) => !done(t)).length} left (--resume continues)`}`,
+  );
   return { complete, ran: finished, reused, wallSeconds, cells: complete ? readCells(experiment, outDir) : undefined };
 }
 

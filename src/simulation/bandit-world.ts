@@ -59,4 +59,3 @@ export function drawBanditWorld(spec: BanditWorldSpec, rng: RandomStream) {
   }
   return { numUsers: users, attractiveness, userFeatures, itemFeatures };
 }
-

@@ -31,4 +31,3 @@ export interface ClickModel {
    */
   clickProbabilities(relevance: ArrayLike<number>, length: number, out: Float64Array): void;
 }
-

@@ -99,7 +99,9 @@ export function simulateSessions(lists: DisplayedLists, options: SessionOptions)
   let longest = 0;
   for (const q of eligible) longest = Math.max(longest, lists.offsets[q + 1] - lists.offsets[q]);
   const slotRelevance = truth ? truth.relevanceProbability : new Float32Array(longest);
-  const out = truth ? { click, examined: truth.examined, examinationProbability: truth.examinationProbability } : { click: new Uint8Array(longest), examined: new Uint8Array(longest), examinationProbability: new Float32Array(longest) };
+  const out = truth
+    ? { click, examined: truth.examined, examinationProbability: truth.examinationProbability }
+    : { click: new Uint8Array(longest), examined: new Uint8Array(longest), examinationProbability: new Float32Array(longest) };
   for (let s = 0; s < numSessions; s++) {
     const q = sessionQuery[s];
     const start = sessionOffsets[s];
@@ -132,7 +134,11 @@ type Column = Int32Array | Uint16Array | Uint8Array | Float32Array;
  * new array. The buffer may be shared (a SharedArrayBuffer): a worker thread then writes its chunk
  * where the parent reads it (see simulate-search.ts).
  */
-export function reuseOrAllocate<T extends Column>(Type: { new (length: number): T; new (buffer: ArrayBufferLike, byteOffset: number, length: number): T; readonly BYTES_PER_ELEMENT: number }, length: number, old: T | undefined): T {
+export function reuseOrAllocate<T extends Column>(
+  Type: { new (length: number): T; new (buffer: ArrayBufferLike, byteOffset: number, length: number): T; readonly BYTES_PER_ELEMENT: number },
+  length: number,
+  old: T | undefined,
+): T {
   if (old === undefined || old.buffer.byteLength < length * Type.BYTES_PER_ELEMENT) return new Type(length);
   return new Type(old.buffer, 0, length);
 }

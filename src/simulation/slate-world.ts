@@ -142,13 +142,18 @@ export function createSlateWorld(seed: string | number, options: SlateWorldOptio
   const bias = options.bias ?? -2;
   const clickModel = options.clickModel ?? 'pbm';
   if (clickModel !== 'pbm' && clickModel !== 'cascade') throw new ConfigError('clickModel', `expected 'pbm' or 'cascade', found '${String(clickModel)}'`);
-  for (const [name, v] of [['users', U], ['items', A], ['slateSize', K], ['dimension', d]] as const) {
+  for (const [name, v] of [
+    ['users', U],
+    ['items', A],
+    ['slateSize', K],
+    ['dimension', d],
+  ] as const) {
     if (!Number.isInteger(v) || v < 1) throw new ConfigError(name, `expected an integer ≥ 1, found ${v}`);
   }
   if (K > A) throw new ConfigError('slateSize', `expected at most ${A} (items), found ${K}`);
   const examination = Float64Array.from({ length: K }, (_, k) => (options.examination ?? [1, 0.6, 0.35])[Math.min(k, (options.examination ?? [1, 0.6, 0.35]).length - 1)]);
   const rng = randomStream(seed).derive('slate-world');
-  const x = Float64Array.from({ length: U * d }, () => rng.normal() / Math.sqrt(d) * 1.5);
+  const x = Float64Array.from({ length: U * d }, () => (rng.normal() / Math.sqrt(d)) * 1.5);
   const y = Float64Array.from({ length: A * d }, () => rng.normal());
   const logit = new Float64Array(U * A);
   const attractiveness = new Float64Array(U * A);
@@ -211,4 +216,3 @@ export function sampleSimulatedSlateLog(world: SlateWorld, slates: number, rng: 
   }
   return { slates, user, slateIndex, click };
 }
-

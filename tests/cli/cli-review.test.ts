@@ -26,7 +26,10 @@ describe('command-line errors', () => {
 
   it('names a missing input file, and an output folder that does not exist, without a stack trace', () => {
     const missing = path.join(dir, 'missing.letor');
-    expectCleanError(clicklab('simulate', '--letor', missing, '--out', path.join(dir, 'x.csv'), '--sessions', '10', '--logger', 'file-order', '--backend', 'cpu'), `${missing}: no such file or folder`);
+    expectCleanError(
+      clicklab('simulate', '--letor', missing, '--out', path.join(dir, 'x.csv'), '--sessions', '10', '--logger', 'file-order', '--backend', 'cpu'),
+      `${missing}: no such file or folder`,
+    );
     const noFolder = path.join(dir, 'no-such-folder', 'x.csv');
     expectCleanError(clicklab('simulate', '--out', noFolder, '--sessions', '10', '--logger', 'file-order', '--backend', 'cpu'), `${noFolder}: no such file or folder`);
   });
@@ -39,7 +42,10 @@ describe('command-line errors', () => {
 
   it('names the output file whose extension says no format', () => {
     const out = path.join(dir, 'clicks.txt');
-    expectCleanError(clicklab('simulate', '--out', out, '--sessions', '10', '--logger', 'file-order', '--backend', 'cpu'), `${out}: cannot tell the click-log format from the file name's extension: expected .csv`);
+    expectCleanError(
+      clicklab('simulate', '--out', out, '--sessions', '10', '--logger', 'file-order', '--backend', 'cpu'),
+      `${out}: cannot tell the click-log format from the file name's extension: expected .csv`,
+    );
   });
 
   it('recommend without an action says which actions there are', () => {
@@ -67,7 +73,9 @@ describe('clicklab ope --prior', () => {
   it('reads the shipped per-campaign prior file as the default priors of that campaign', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'clicklab-ope-prior-'));
     const run = (...extra: string[]) =>
-      spawnSync(process.execPath, [cli, 'ope', '--log', 'datasets/open-bandit/random/men/men.csv.gz', '--policy', 'bts', '--draws', '500', '--resamples', '20', '--quiet', '--out', dir, ...extra], { encoding: 'utf8' });
+      spawnSync(process.execPath, [cli, 'ope', '--log', 'datasets/open-bandit/random/men/men.csv.gz', '--policy', 'bts', '--draws', '500', '--resamples', '20', '--quiet', '--out', dir, ...extra], {
+        encoding: 'utf8',
+      });
     const fromFile = run('--prior', 'datasets/open-bandit/prior-bts.json');
     expect(fromFile.stderr).toBe('');
     expect(fromFile.status).toBe(0);
@@ -120,7 +128,9 @@ describe('clicklab train --scenario', () => {
     const file = path.join(dir, 'tiny.json');
     writeFileSync(file, JSON.stringify(scenario));
     const out = path.join(dir, 'model');
-    const ok = spawnSync(process.execPath, [cli, 'train', '--learner', 'naive', '--scenario', file, '--steps', '5', '--eval-every', '5', '--backend', 'cpu', '--out', out, '--quiet'], { encoding: 'utf8' });
+    const ok = spawnSync(process.execPath, [cli, 'train', '--learner', 'naive', '--scenario', file, '--steps', '5', '--eval-every', '5', '--backend', 'cpu', '--out', out, '--quiet'], {
+      encoding: 'utf8',
+    });
     expect(ok.stderr.split('\n').filter((l) => l.startsWith('clicklab'))).toEqual([]);
     expect(ok.status).toBe(0);
     const saved = JSON.parse(readFileSync(path.join(out, 'model.json'), 'utf8')) as { origin?: unknown };
@@ -148,7 +158,16 @@ describe("probing WebGPU prints none of Dawn's native warnings", () => {
   const scenario = path.join(dir, 'tiny.json');
   writeFileSync(
     scenario,
-    JSON.stringify({ schema: 'clicklab/scenario@2', name: 'tiny', study: 'ultr', loggingRanker: { trainFraction: 0.01, steps: 10 }, sessions: 300, training: { steps: 2, evalEvery: 2 }, learners: ['naive'], seeds: [1] }),
+    JSON.stringify({
+      schema: 'clicklab/scenario@2',
+      name: 'tiny',
+      study: 'ultr',
+      loggingRanker: { trainFraction: 0.01, steps: 10 },
+      sessions: 300,
+      training: { steps: 2, evalEvery: 2 },
+      learners: ['naive'],
+      seeds: [1],
+    }),
   );
   const train = (name: string, env: NodeJS.ProcessEnv) =>
     spawnSync(process.execPath, [cli, 'train', '--learner', 'naive', '--scenario', scenario, '--steps', '2', '--eval-every', '2', '--backend', 'auto', '--out', path.join(dir, name), '--quiet'], {

@@ -55,7 +55,13 @@ describe('trainModel from LETOR files', () => {
     const [trainFile, validationFile] = ['S1', 'S2'].map((part) => path.resolve(`datasets/mq2008/${part}.txt.gz`));
     const raw = readLetorFileSync(trainFile);
     const lists = rankByScores(raw, new Float32Array(raw.labels.length), 10);
-    const { log } = simulateSessions(lists, { numSessions: 2000, clickModel: new PositionBasedModel(examinationProbabilities({ profile: 'eye-tracking', eta: 1 }, 10)), relevance: new Float32Array(raw.labels.length).fill(0.3), rng: randomStream(1), truth: false });
+    const { log } = simulateSessions(lists, {
+      numSessions: 2000,
+      clickModel: new PositionBasedModel(examinationProbabilities({ profile: 'eye-tracking', eta: 1 }, 10)),
+      relevance: new Float32Array(raw.labels.length).fill(0.3),
+      rng: randomStream(1),
+      truth: false,
+    });
     const logFile = path.join(dir, 'log.csv');
     await writeClickLog(logFile, { log });
     const out = path.join(dir, 'model');
@@ -112,7 +118,29 @@ describe('clicklab train and clicklab score', () => {
     const modelDir = path.join(dir, 'model');
     const trained = execFileSync(
       process.execPath,
-      [cli, 'train', '--learner', 'affine', '--log', log, '--click-model', 'pbm', '--hidden', '8', '--steps', '40', '--eval-every', '10', '--batch-size', '32', '--out', modelDir, '--backend', 'wasm', '--quiet'],
+      [
+        cli,
+        'train',
+        '--learner',
+        'affine',
+        '--log',
+        log,
+        '--click-model',
+        'pbm',
+        '--hidden',
+        '8',
+        '--steps',
+        '40',
+        '--eval-every',
+        '10',
+        '--batch-size',
+        '32',
+        '--out',
+        modelDir,
+        '--backend',
+        'wasm',
+        '--quiet',
+      ],
       { encoding: 'utf8' },
     );
     expect(trained).toMatch(/affine: best validation nDCG@10 0\.\d{4} at step \d+; model written to/);

@@ -17,7 +17,12 @@ type Column = { readonly name: string; readonly type: 'INT32' | 'FLOAT' | 'BYTE_
 function writeParquet(columns: Column[]): string {
   const schema: SchemaElement[] = [{ name: 'root', num_children: columns.length }];
   for (const c of columns) {
-    const leaf = (name: string, repetition: 'REQUIRED' | 'OPTIONAL'): SchemaElement => ({ name, type: c.type, repetition_type: repetition, ...(c.type === 'BYTE_ARRAY' ? { converted_type: 'UTF8' as const } : {}) });
+    const leaf = (name: string, repetition: 'REQUIRED' | 'OPTIONAL'): SchemaElement => ({
+      name,
+      type: c.type,
+      repetition_type: repetition,
+      ...(c.type === 'BYTE_ARRAY' ? { converted_type: 'UTF8' as const } : {}),
+    });
     if (c.list) {
       schema.push({ name: c.name, repetition_type: 'OPTIONAL', num_children: 1, converted_type: 'LIST' }, { name: 'list', repetition_type: 'REPEATED', num_children: 1 }, leaf('element', 'OPTIONAL'));
     } else {
@@ -40,11 +45,56 @@ function clickColumns(): Column[] {
   return [
     { name: 'query_id', type: 'BYTE_ARRAY', list: false, data: ['1001', '1002', '1001'] },
     { name: 'n', type: 'INT32', list: false, data: [3, 3, 2] },
-    { name: 'url_md5', type: 'BYTE_ARRAY', list: true, data: [['aa', 'bb', 'cc'], ['dd', 'aa', 'ee'], ['bb', 'aa']] },
-    { name: 'position', type: 'INT32', list: true, data: [[1, 2, 3], [4, 1, 2], [1, 2]] },
-    { name: 'click', type: 'INT32', list: true, data: [[0, 1, 0], [1, 0, 0], [0, 0]] },
-    { name: 'displayed_time', type: 'FLOAT', list: true, data: [[1.5, 20, 0], [3, 0.25, 4], [2, 2]] },
-    { name: 'media_type', type: 'INT32', list: true, data: [[0, 0, 1], [0, 2, 0], [0, 0]] },
+    {
+      name: 'url_md5',
+      type: 'BYTE_ARRAY',
+      list: true,
+      data: [
+        ['aa', 'bb', 'cc'],
+        ['dd', 'aa', 'ee'],
+        ['bb', 'aa'],
+      ],
+    },
+    {
+      name: 'position',
+      type: 'INT32',
+      list: true,
+      data: [
+        [1, 2, 3],
+        [4, 1, 2],
+        [1, 2],
+      ],
+    },
+    {
+      name: 'click',
+      type: 'INT32',
+      list: true,
+      data: [
+        [0, 1, 0],
+        [1, 0, 0],
+        [0, 0],
+      ],
+    },
+    {
+      name: 'displayed_time',
+      type: 'FLOAT',
+      list: true,
+      data: [
+        [1.5, 20, 0],
+        [3, 0.25, 4],
+        [2, 2],
+      ],
+    },
+    {
+      name: 'media_type',
+      type: 'INT32',
+      list: true,
+      data: [
+        [0, 0, 1],
+        [0, 2, 0],
+        [0, 0],
+      ],
+    },
     { name: 'query_document_embedding', type: 'FLOAT', list: true, data: [[0.1, 0.2], [0.3], [0.4]] },
   ];
 }
@@ -96,14 +146,62 @@ describe('readBaiduUltrClicks', () => {
   });
 
   const spoiled: [string, (c: Column[]) => void, string][] = [
-    ['a click of 2', (c) => { (c[4].data[1] as number[])[2] = 2; }, "row 2: expected 0 or 1 in 'click[2]', found 2"],
-    ['lists of different lengths', (c) => { (c[4].data[2] as number[]).push(1); }, "row 3: expected 'click' to list 2 values (as 'position'), found 3"],
-    ['a repeated position', (c) => { c[3].data[0] = [1, 2, 2]; }, "row 1: expected distinct positions in the session of query '1001', found position 2 twice"],
-    ['position 0', (c) => { c[3].data[2] = [0, 1]; }, "row 3: expected a position in [1, 65536] in 'position[0]', found 0"],
-    ['n that disagrees with the lists', (c) => { c[1].data[1] = 10; }, "row 2: expected 'n' to equal the 3 documents listed, found 10"],
-    ['a missing query id', (c) => { c[0].data[2] = null; }, "row 3: expected a query id (text or integer) in 'query_id', found an empty value (null)"],
-    ['a missing document id', (c) => { (c[2].data[0] as (string | null)[])[1] = null; }, "row 1: expected a document id (text) in 'url_md5[1]', found an empty value (null)"],
-    ['a negative displayed time', (c) => { (c[5].data[0] as number[])[0] = -1; }, "row 1: expected a time ≥ 0 in 'displayed_time[0]', found -1"],
+    [
+      'a click of 2',
+      (c) => {
+        (c[4].data[1] as number[])[2] = 2;
+      },
+      "row 2: expected 0 or 1 in 'click[2]', found 2",
+    ],
+    [
+      'lists of different lengths',
+      (c) => {
+        (c[4].data[2] as number[]).push(1);
+      },
+      "row 3: expected 'click' to list 2 values (as 'position'), found 3",
+    ],
+    [
+      'a repeated position',
+      (c) => {
+        c[3].data[0] = [1, 2, 2];
+      },
+      "row 1: expected distinct positions in the session of query '1001', found position 2 twice",
+    ],
+    [
+      'position 0',
+      (c) => {
+        c[3].data[2] = [0, 1];
+      },
+      "row 3: expected a position in [1, 65536] in 'position[0]', found 0",
+    ],
+    [
+      'n that disagrees with the lists',
+      (c) => {
+        c[1].data[1] = 10;
+      },
+      "row 2: expected 'n' to equal the 3 documents listed, found 10",
+    ],
+    [
+      'a missing query id',
+      (c) => {
+        c[0].data[2] = null;
+      },
+      "row 3: expected a query id (text or integer) in 'query_id', found an empty value (null)",
+    ],
+    [
+      'a missing document id',
+      (c) => {
+        (c[2].data[0] as (string | null)[])[1] = null;
+      },
+      "row 1: expected a document id (text) in 'url_md5[1]', found an empty value (null)",
+    ],
+    [
+      'a negative displayed time',
+      (c) => {
+        (c[5].data[0] as number[])[0] = -1;
+      },
+      "row 1: expected a time ≥ 0 in 'displayed_time[0]', found -1",
+    ],
   ];
   for (const [name, spoil, message] of spoiled) {
     it(`rejects ${name}, naming the file and row`, async () => {
@@ -133,9 +231,33 @@ describe('readBaiduUltrAnnotations', () => {
     const file = writeParquet([
       { name: 'query_id', type: 'BYTE_ARRAY', list: false, data: ['q1', 'q2'] },
       { name: 'frequency_bucket', type: 'INT32', list: false, data: [0, 9] },
-      { name: 'url_md5', type: 'BYTE_ARRAY', list: true, data: [['x', 'y', 'z'], ['y', 'w']] },
-      { name: 'position', type: 'INT32', list: true, data: [[3, 1, 2], [1, 2]] },
-      { name: 'label', type: 'INT32', list: true, data: [[4, 0, 2], [1, 3]] },
+      {
+        name: 'url_md5',
+        type: 'BYTE_ARRAY',
+        list: true,
+        data: [
+          ['x', 'y', 'z'],
+          ['y', 'w'],
+        ],
+      },
+      {
+        name: 'position',
+        type: 'INT32',
+        list: true,
+        data: [
+          [3, 1, 2],
+          [1, 2],
+        ],
+      },
+      {
+        name: 'label',
+        type: 'INT32',
+        list: true,
+        data: [
+          [4, 0, 2],
+          [1, 3],
+        ],
+      },
     ]);
     const data = await readBaiduUltrAnnotations(file);
     expect(data.qids).toEqual(['q1', 'q2']);

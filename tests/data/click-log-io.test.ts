@@ -151,8 +151,15 @@ describe('click logs as tables', () => {
     expect(Array.from(table.array('query'))).toEqual([4, 4, 4, 0, 4, 4]);
     expect(Array.from(table.array('position'))).toEqual([1, 2, 3, 1, 1, 2]);
     expect(clickLogToTable(logged, { truth: true }).columnNames()).toEqual([
-      'session', 'query', 'item_id', 'position', 'click', 'pscore',
-      'truth_examination_probability', 'truth_relevance_probability', 'truth_examined',
+      'session',
+      'query',
+      'item_id',
+      'position',
+      'click',
+      'pscore',
+      'truth_examination_probability',
+      'truth_relevance_probability',
+      'truth_examined',
     ]);
     expect(clickLogToTable({ log: logged.log }).columnNames()).not.toContain('pscore');
   });
@@ -198,7 +205,7 @@ describe('click logs as tables', () => {
 
   it('rejects a table value that is not a number, naming the data row', () => {
     const table = makeTable({ session: [0, 0], query: [0, 0], item_id: [1, 2], position: [1, 2], click: [0, '1'] });
-    expect(() => clickLogFromTable(table, { source: 'mine' })).toThrow("mine: row 2: expected a number in column 'click', found the text \"1\"");
+    expect(() => clickLogFromTable(table, { source: 'mine' })).toThrow('mine: row 2: expected a number in column \'click\', found the text "1"');
   });
 
   it('refuses to write a log that would not read back as it is', () => {
@@ -215,7 +222,10 @@ describe('click logs as tables', () => {
 describe('round trips on disk', () => {
   for (const [, extension] of FORMATS) {
     it(`${extension}: hand-made and simulated logs come back byte for byte`, async () => {
-      for (const [name, logged] of [['hand', handMade()], ['sim', simulated(500, extension)]] as const) {
+      for (const [name, logged] of [
+        ['hand', handMade()],
+        ['sim', simulated(500, extension)],
+      ] as const) {
         const plain = path(`${name}.${extension}`);
         await writeClickLog(plain, logged);
         expectSameLog(await readClickLog(plain), withoutTruth(logged));
@@ -273,22 +283,28 @@ describe("the Open Bandit Pipeline's column names", () => {
   }
 
   it('CSV, with an unnamed index column, extra feature columns and quoting', async () => {
-    const file = write('obp.csv', [
-      ',timestamp,item_id,position,click,propensity_score,user_feature_0,session,query',
-      '0,"2019-11-24 00:00:17+00:00",3,1,1,0.25,"81ce123cbb5bd8ce, x",0,7',
-      '1,2019-11-24 00:00:17+00:00,5,2,0,0.125,"a ""quoted"" value",0,7',
-      '2,2019-11-24 00:00:19+00:00,"3",1,0,0.5,c,1,2',
-    ].join('\r\n'));
+    const file = write(
+      'obp.csv',
+      [
+        ',timestamp,item_id,position,click,propensity_score,user_feature_0,session,query',
+        '0,"2019-11-24 00:00:17+00:00",3,1,1,0.25,"81ce123cbb5bd8ce, x",0,7',
+        '1,2019-11-24 00:00:17+00:00,5,2,0,0.125,"a ""quoted"" value",0,7',
+        '2,2019-11-24 00:00:19+00:00,"3",1,0,0.5,c,1,2',
+      ].join('\r\n'),
+    );
     check(await readClickLog(file));
   });
 
   it('JSON Lines', async () => {
-    const file = write('obp.jsonl', [
-      '{"session":0,"query":7,"action":3,"position":1,"reward":1,"propensity_score":0.25,"user_feature_0":"x"}',
-      '{"session":0,"query":7,"action":5,"position":2,"reward":0,"propensity_score":0.125,"user_feature_0":"y"}',
-      '{"session":1,"query":2,"action":3,"position":1,"reward":0,"propensity_score":0.5,"user_feature_0":"z"}',
-      '',
-    ].join('\n'));
+    const file = write(
+      'obp.jsonl',
+      [
+        '{"session":0,"query":7,"action":3,"position":1,"reward":1,"propensity_score":0.25,"user_feature_0":"x"}',
+        '{"session":0,"query":7,"action":5,"position":2,"reward":0,"propensity_score":0.125,"user_feature_0":"y"}',
+        '{"session":1,"query":2,"action":3,"position":1,"reward":0,"propensity_score":0.5,"user_feature_0":"z"}',
+        '',
+      ].join('\n'),
+    );
     check(await readClickLog(file));
   });
 
@@ -304,9 +320,7 @@ describe("the Open Bandit Pipeline's column names", () => {
     const file = path('obp.parquet');
     parquetWriteFile({
       filename: file,
-      columnData: Object.entries(columns).map(([name, data]) =>
-        name === 'propensity_score' ? { name, data, type: 'DOUBLE' } : { name, data: BigInt64Array.from(data.map(BigInt)), type: 'INT64' },
-      ),
+      columnData: Object.entries(columns).map(([name, data]) => (name === 'propensity_score' ? { name, data, type: 'DOUBLE' } : { name, data: BigInt64Array.from(data.map(BigInt)), type: 'INT64' })),
     });
     check(await readClickLog(file));
   });
@@ -359,7 +373,12 @@ describe('malformed files', () => {
   });
 
   it('rejects propensities outside (0, 1]', async () => {
-    for (const [name, value] of [['zero', '0'], ['above', '1.5'], ['negative', '-0.1'], ['nan', 'NaN']] as const) {
+    for (const [name, value] of [
+      ['zero', '0'],
+      ['above', '1.5'],
+      ['negative', '-0.1'],
+      ['nan', 'NaN'],
+    ] as const) {
       const file = csv(`pscore-${name}`, '0,1,2,1,0,0.5', `1,1,3,1,0,${value}`);
       await expectFormatError(() => readClickLog(file), file, { line: 3 }, "column 'pscore'", value);
     }
@@ -402,7 +421,7 @@ describe('malformed files', () => {
     file = write('missing-key.jsonl', `${first}\n{"session":1,"query":1,"position":1,"click":0}\n`);
     await expectFormatError(() => readClickLog(file), file, { line: 2 }, "expected the key 'item_id' (as on line 1), found none");
     file = write('string.jsonl', `${first}\n{"session":1,"query":"1","item_id":2,"position":1,"click":0}\n`);
-    await expectFormatError(() => readClickLog(file), file, { line: 2 }, "expected a number for 'query', found the text \"1\"");
+    await expectFormatError(() => readClickLog(file), file, { line: 2 }, 'expected a number for \'query\', found the text "1"');
     file = write('late-pscore.jsonl', `${first}\n{"session":1,"query":1,"item_id":2,"position":1,"click":0,"pscore":0.5}\n`);
     await expectFormatError(() => readClickLog(file), file, { line: 2 }, "expected no 'pscore' (line 1 has none)");
     file = write('position.jsonl', `${first}\n{"session":0,"query":1,"item_id":3,"position":3,"click":0}\n`);

@@ -58,18 +58,45 @@ describe('convertClickLog', () => {
       { name: 'list', repetition_type: 'REPEATED' as const, num_children: 1 },
       { name: 'element', type, repetition_type: 'OPTIONAL' as const, ...(type === 'BYTE_ARRAY' ? { converted_type: 'UTF8' as const } : {}) },
     ];
-    const schema = [{ name: 'root', num_children: 3 }, { name: 'query_id', type: 'BYTE_ARRAY' as const, converted_type: 'UTF8' as const, repetition_type: 'REQUIRED' as const }, ...listOf('position', 'INT32'), ...listOf('click', 'INT32')];
-    writeFileSync(baidu, new Uint8Array(parquetWriteBuffer({ schema, columnData: [{ name: 'query_id', data: ['9'] }, { name: 'position', data: [[2, 1]] }, { name: 'click', data: [[1, 0]] }] })));
+    const schema = [
+      { name: 'root', num_children: 3 },
+      { name: 'query_id', type: 'BYTE_ARRAY' as const, converted_type: 'UTF8' as const, repetition_type: 'REQUIRED' as const },
+      ...listOf('position', 'INT32'),
+      ...listOf('click', 'INT32'),
+    ];
+    writeFileSync(
+      baidu,
+      new Uint8Array(
+        parquetWriteBuffer({
+          schema,
+          columnData: [
+            { name: 'query_id', data: ['9'] },
+            { name: 'position', data: [[2, 1]] },
+            { name: 'click', data: [[1, 0]] },
+          ],
+        }),
+      ),
+    );
     const baiduOut = join(dir, 'baidu.csv');
     expect(await convertClickLog(baidu, baiduOut, { format: 'baidu-ultr' })).toMatchObject({ sessions: 1, rows: 2, clicks: 1 });
     expect(readFileSync(baiduOut, 'utf8')).toBe('session,query,item_id,position,click\n0,0,0,1,0\n0,0,1,2,1\n');
 
     const finn = join(dir, 'data.npz');
     const i4 = (shape: number[], values: number[]) => ({ descr: '<i4', shape, data: Int32Array.from(values) });
-    writeFileSync(finn, npzBytes({
-      userId: i4([1], [3]), click: i4([1, 2], [8, 0]), click_idx: i4([1, 2], [1, 0]), slate_lengths: i4([1, 2], [2, 0]),
-      slate: i4([1, 2, 3], [1, 8, 0, 0, 0, 0]), interaction_type: i4([1, 2], [2, 0]),
-    }, true));
+    writeFileSync(
+      finn,
+      npzBytes(
+        {
+          userId: i4([1], [3]),
+          click: i4([1, 2], [8, 0]),
+          click_idx: i4([1, 2], [1, 0]),
+          slate_lengths: i4([1, 2], [2, 0]),
+          slate: i4([1, 2, 3], [1, 8, 0, 0, 0, 0]),
+          interaction_type: i4([1, 2], [2, 0]),
+        },
+        true,
+      ),
+    );
     const finnOut = join(dir, 'finn.arrow');
     expect(await convertClickLog(finn, finnOut, { format: 'finn' })).toMatchObject({ sessions: 1, rows: 2, clicks: 1 });
     const { log } = await readClickLog(finnOut);

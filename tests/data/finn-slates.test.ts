@@ -24,9 +24,15 @@ function finnArrays(): Record<string, { descr: string; shape: number[]; values: 
       descr: '<i8',
       shape: [3, 3, 4],
       values: [
-        [3, 4, 7, 0], [1, 3, 10, 11], [0, 0, 0, 0],
-        [1, 2, 0, 0], [12, 13, 0, 0], [0, 0, 0, 0],
-        [1, 5, 6, 5], [0, 0, 0, 0], [0, 0, 0, 0],
+        [3, 4, 7, 0],
+        [1, 3, 10, 11],
+        [0, 0, 0, 0],
+        [1, 2, 0, 0],
+        [12, 13, 0, 0],
+        [0, 0, 0, 0],
+        [1, 5, 6, 5],
+        [0, 0, 0, 0],
+        [0, 0, 0, 0],
       ].flat(),
     },
     interaction_type: { descr: '<i8', shape: [3, 3], values: [2, 1, 0, 0, 2, 0, 1, 0, 0] },
@@ -80,12 +86,48 @@ describe('readFinnSlates', () => {
 
   const cases: [string, (a: ReturnType<typeof finnArrays>) => void, string][] = [
     ['a missing array', (a) => delete (a as Record<string, unknown>).click_idx, "expected an array 'click_idx' in the archive"],
-    ['a slate of the wrong shape', (a) => { a.slate.shape = [3, 12]; }, "expected 'slate' of shape (3, T, S) (N from 'userId'), found (3, 12)"],
-    ['a click array of the wrong shape', (a) => { a.click.shape = [9, 1]; }, "expected 'click' of shape (3, 3) (as 'slate'), found (9, 1)"],
-    ['a length beyond the slots', (a) => { a.slate_lengths.values[3] = 5; }, "row 2 (userId 41), step 0, array 'slate_lengths': expected a length in [1, 4] for a step with an interaction, found 5"],
-    ['a pad item inside the shown slots', (a) => { a.slate_lengths.values[0] = 4; }, "row 1 (userId 40), step 0, array 'slate': expected an item index ≥ 1 in shown slot 3 (slate_lengths is 4; 0 is padding), found 0"],
-    ['an unknown interaction type', (a) => { a.interaction_type.values[6] = 3; }, "row 3 (userId 42), step 0, array 'interaction_type': expected 0 (undefined), 1 (search) or 2 (recommendation), found 3"],
-    ['a negative click', (a) => { a.click.values[4] = -1; }, "row 2 (userId 41), step 1, array 'click': expected an item index ≥ 0, found -1"],
+    [
+      'a slate of the wrong shape',
+      (a) => {
+        a.slate.shape = [3, 12];
+      },
+      "expected 'slate' of shape (3, T, S) (N from 'userId'), found (3, 12)",
+    ],
+    [
+      'a click array of the wrong shape',
+      (a) => {
+        a.click.shape = [9, 1];
+      },
+      "expected 'click' of shape (3, 3) (as 'slate'), found (9, 1)",
+    ],
+    [
+      'a length beyond the slots',
+      (a) => {
+        a.slate_lengths.values[3] = 5;
+      },
+      "row 2 (userId 41), step 0, array 'slate_lengths': expected a length in [1, 4] for a step with an interaction, found 5",
+    ],
+    [
+      'a pad item inside the shown slots',
+      (a) => {
+        a.slate_lengths.values[0] = 4;
+      },
+      "row 1 (userId 40), step 0, array 'slate': expected an item index ≥ 1 in shown slot 3 (slate_lengths is 4; 0 is padding), found 0",
+    ],
+    [
+      'an unknown interaction type',
+      (a) => {
+        a.interaction_type.values[6] = 3;
+      },
+      "row 3 (userId 42), step 0, array 'interaction_type': expected 0 (undefined), 1 (search) or 2 (recommendation), found 3",
+    ],
+    [
+      'a negative click',
+      (a) => {
+        a.click.values[4] = -1;
+      },
+      "row 2 (userId 41), step 1, array 'click': expected an item index ≥ 0, found -1",
+    ],
   ];
   for (const [name, spoil, message] of cases) {
     it(`rejects ${name}, naming the file and row`, async () => {

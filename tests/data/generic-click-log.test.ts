@@ -97,7 +97,13 @@ describe('readGenericClickLog', () => {
   });
 
   it('rejects a query change inside a run (a list that does not restart at rank 1)', async () => {
-    const file = write('csv', csv([['apples', 'u', 1, 0], ['pears', 'v', 2, 0]]));
+    const file = write(
+      'csv',
+      csv([
+        ['apples', 'u', 1, 0],
+        ['pears', 'v', 2, 0],
+      ]),
+    );
     await expect(readGenericClickLog(file, { columns: MAPPING, ids: 'text' })).rejects.toThrow(`${file}:3: expected query 0 in every row of session 0 (as on line 2), found 1`);
   });
 
@@ -115,6 +121,8 @@ describe('readGenericClickLog', () => {
 
   it('rejects one column mapped to two roles', async () => {
     const file = write('csv', csv());
-    await expect(readGenericClickLog(file, { columns: { ...MAPPING, item: 'qid' }, ids: 'text' })).rejects.toThrow(`${file}: expected each column to hold one role of the click log, found 'qid' mapped to two`);
+    await expect(readGenericClickLog(file, { columns: { ...MAPPING, item: 'qid' }, ids: 'text' })).rejects.toThrow(
+      `${file}: expected each column to hold one role of the click log, found 'qid' mapped to two`,
+    );
   });
 });

@@ -7,13 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, DataFormatError } from '../../src/core/errors.js';
 import { randomStream } from '../../src/core/random.js';
 import { interactionLogFromTable, interactionLogToTable, type LoggedInteractions } from '../../src/data/interaction-log-table.js';
-import {
-  InteractionLogWriter,
-  interactionLogFormatOf,
-  readInteractionLog,
-  writeInteractionLog,
-  type InteractionLogFormat,
-} from '../../src/data/interaction-log-io.js';
+import { InteractionLogWriter, interactionLogFormatOf, readInteractionLog, writeInteractionLog, type InteractionLogFormat } from '../../src/data/interaction-log-io.js';
 import { PopularityExposure, RecommenderWorld, simulateInteractions } from '../../src/simulation/recommender/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'clicklab-interaction-log-'));
@@ -139,9 +133,7 @@ describe('interaction logs as tables', () => {
   it('has one row per pair, and truth only when asked', () => {
     const logged = handMade();
     expect(interactionLogToTable(logged).columnNames()).toEqual(['user_id', 'item_id', 'click', 'pscore']);
-    expect(interactionLogToTable(logged, { truth: true }).columnNames()).toEqual([
-      'user_id', 'item_id', 'click', 'pscore', 'truth_exposure_probability', 'truth_preference_probability',
-    ]);
+    expect(interactionLogToTable(logged, { truth: true }).columnNames()).toEqual(['user_id', 'item_id', 'click', 'pscore', 'truth_exposure_probability', 'truth_preference_probability']);
     expect(interactionLogToTable({ log: logged.log }).columnNames()).toEqual(['user_id', 'item_id', 'click']);
   });
 
@@ -163,7 +155,7 @@ describe('interaction logs as tables', () => {
 
   it('rejects a table value that is not a number, naming the data row', () => {
     const table = makeTable({ user_id: [0, 0], item_id: [1, 2], click: [0, '1'] });
-    expect(() => interactionLogFromTable(table, { source: 'mine' })).toThrow("mine: row 2: expected a number in column 'click', found the text \"1\"");
+    expect(() => interactionLogFromTable(table, { source: 'mine' })).toThrow('mine: row 2: expected a number in column \'click\', found the text "1"');
   });
 
   it('refuses to write a log that would not read back as it is', () => {
@@ -180,11 +172,21 @@ describe('interaction logs as tables', () => {
 describe('round trips on disk', () => {
   for (const [format, extension] of FORMATS) {
     it(`${extension}: hand-made and simulated logs come back byte for byte`, async () => {
-      for (const [name, logged] of [['hand', handMade()], ['sim', simulated(300, extension)]] as const) {
+      for (const [name, logged] of [
+        ['hand', handMade()],
+        ['sim', simulated(300, extension)],
+      ] as const) {
         const plain = path(`${name}.${extension}`);
         await writeInteractionLog(plain, logged);
         expectSameLog(await readInteractionLog(plain), withoutTruth(logged));
-        await expectFormatError(() => readInteractionLog(plain, { truth: true }), plain, null, 'truth_exposure_probability, truth_preference_probability', 'missing', "found columns: 'user_id', 'item_id', 'click', 'pscore'");
+        await expectFormatError(
+          () => readInteractionLog(plain, { truth: true }),
+          plain,
+          null,
+          'truth_exposure_probability, truth_preference_probability',
+          'missing',
+          "found columns: 'user_id', 'item_id', 'click', 'pscore'",
+        );
 
         const withTruth = path(`${name}-truth.${extension}`);
         await writeInteractionLog(withTruth, logged, { truth: true, format });
@@ -293,7 +295,13 @@ describe('malformed files', () => {
   });
 
   it('rejects propensities outside (0, 1]', async () => {
-    for (const [name, value] of [['zero', '0'], ['above', '1.5'], ['negative', '-0.1'], ['nan', 'NaN'], ['underflow', '1e-50']] as const) {
+    for (const [name, value] of [
+      ['zero', '0'],
+      ['above', '1.5'],
+      ['negative', '-0.1'],
+      ['nan', 'NaN'],
+      ['underflow', '1e-50'],
+    ] as const) {
       const file = csv(`pscore-${name}`, '0,1,0,0.5', `0,3,0,${value}`);
       // NaN is not a decimal number, so the tokeniser rejects it before the range check.
       const expected = name === 'nan' ? "expected a number in column 'pscore'" : "expected a propensity in (0, 1] in column 'pscore'";
@@ -326,7 +334,7 @@ describe('malformed files', () => {
     file = write('missing-key.jsonl', `${first}\n{"user_id":1,"click":0}\n`);
     await expectFormatError(() => readInteractionLog(file), file, { line: 2 }, "expected the key 'item_id' (as on line 1), found none");
     file = write('string.jsonl', `${first}\n{"user_id":"1","item_id":1,"click":0}\n`);
-    await expectFormatError(() => readInteractionLog(file), file, { line: 2 }, "expected a number for 'user_id', found the text \"1\"");
+    await expectFormatError(() => readInteractionLog(file), file, { line: 2 }, 'expected a number for \'user_id\', found the text "1"');
     file = write('late-pscore.jsonl', `${first}\n{"user_id":1,"item_id":1,"click":0,"pscore":0.5}\n`);
     await expectFormatError(() => readInteractionLog(file), file, { line: 2 }, "expected no 'pscore' (line 1 has none)");
     file = write('jsonl-contiguous.jsonl', `${first}\n{"user_id":1,"item_id":1,"click":0}\n${first}\n`);
@@ -379,9 +387,15 @@ describe('InteractionLogWriter', () => {
       const file = path(`chunks.${extension}`);
       // Chunks of distinct users, one of them a single user, as a simulator hands them over.
       const chunks = [
-        simulated(Int32Array.from({ length: 150 }, (_, u) => u), 'c/0'),
+        simulated(
+          Int32Array.from({ length: 150 }, (_, u) => u),
+          'c/0',
+        ),
         simulated(Int32Array.of(150), 'c/1'),
-        simulated(Int32Array.from({ length: 200 }, (_, k) => 399 - k), 'c/2'),
+        simulated(
+          Int32Array.from({ length: 200 }, (_, k) => 399 - k),
+          'c/2',
+        ),
       ];
       const writer = await InteractionLogWriter.open(file, { truth: true });
       for (const chunk of chunks) await writer.write(chunk);

@@ -93,7 +93,10 @@ describe('parseLetor', () => {
 
 describe('parseLetor errors', () => {
   const f = 'bad.txt';
-  const parse = (text: string, options = {}) => () => parseLetor(text, f, options);
+  const parse =
+    (text: string, options = {}) =>
+    () =>
+      parseLetor(text, f, options);
   const ok = '0 qid:1 1:0.5\n';
 
   it('a token that is not index:value', () => {

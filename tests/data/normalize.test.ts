@@ -4,15 +4,14 @@ import { parseLetor } from '../../src/data/letor.js';
 import { dropQueriesWithoutRelevant, featureStats, normalizeFeatures, normalizePerQuery } from '../../src/data/normalize.js';
 
 // Feature 1 ranges over 0..4 in training, feature 2 is constant 7, feature 3 ranges -1..1.
-const train = parseLetor(
-  ['0 qid:1 1:0 2:7 3:-1', '1 qid:1 1:4 2:7 3:0', '2 qid:2 1:2 2:7 3:1 #'].join('\n'),
-  'train.txt',
-);
+const train = parseLetor(['0 qid:1 1:0 2:7 3:-1', '1 qid:1 1:4 2:7 3:0', '2 qid:2 1:2 2:7 3:1 #'].join('\n'), 'train.txt');
 const test = parseLetor('0 qid:9 1:6 2:3 3:0.5\n1 qid:9 1:-2 2:7 3:-1\n', 'test.txt');
 
 function close(actual: Float32Array, expected: number[]): void {
   expect(actual.length).toBe(expected.length);
-  actual.forEach((v, i) => expect(v).toBeCloseTo(expected[i], 6));
+  actual.forEach((v, i) => {
+    expect(v).toBeCloseTo(expected[i], 6);
+  });
 }
 
 describe('featureStats / normalizeFeatures', () => {
@@ -54,14 +53,7 @@ describe('normalizePerQuery', () => {
 describe('dropQueriesWithoutRelevant', () => {
   it('keeps only queries with a label above 0, with qids and doc ids aligned', () => {
     const data = parseLetor(
-      [
-        '0 qid:a 1:1 #docid = a1',
-        '0 qid:a 1:2 #docid = a2',
-        '0 qid:b 1:3 #docid = b1',
-        '2 qid:b 1:4 #docid = b2',
-        '0 qid:c 1:5 #docid = c1',
-        '1 qid:d 1:6 #docid = d1',
-      ].join('\n'),
+      ['0 qid:a 1:1 #docid = a1', '0 qid:a 1:2 #docid = a2', '0 qid:b 1:3 #docid = b1', '2 qid:b 1:4 #docid = b2', '0 qid:c 1:5 #docid = c1', '1 qid:d 1:6 #docid = d1'].join('\n'),
       'd.txt',
     );
     const out = dropQueriesWithoutRelevant(data);

@@ -73,7 +73,7 @@ describe('Open Bandit Dataset loader', () => {
       const file = write(name, `${HEADER}\n${ROW('1', '2', '0', '0.5')}\n${row}\n`);
       await expectFormatError(readOpenBanditLog(file), file, 3, ...words);
     };
-    await bad('item.csv', ROW('3', '1', '0', '0.5'), "expected an integer item id in [0, 2]", "column 'item_id', found '3'");
+    await bad('item.csv', ROW('3', '1', '0', '0.5'), 'expected an integer item id in [0, 2]', "column 'item_id', found '3'");
     await bad('position.csv', ROW('1', '4', '0', '0.5'), 'expected a position 1, 2 or 3', "found '4'");
     await bad('click.csv', ROW('1', '1', 'yes', '0.5'), "expected 0 or 1 in column 'click', found 'yes'");
     await bad('pscore.csv', ROW('1', '1', '0', '0'), "expected a probability in (0, 1] in column 'propensity_score', found '0'");

@@ -54,7 +54,7 @@ describe('readYandexRelPredLog', () => {
     ['an unknown action type', [good, tab(0, 1, 'X', 101)], 2, "expected the action type Q or C in field 3, found 'X'"],
     ['a click line with 5 fields', [good, tab(0, 1, 'C', 101, 3)], 2, "'SessionID TimePassed C URLID' (4 fields), found 5 fields"],
     ['a non-integer URLID', [tab(0, 0, 'Q', 7, 213, 101, 'abc')], 1, "expected URLID of result 2 to be an integer in [0, 2147483647], found 'abc'"],
-    ['a negative QueryID', [tab(0, 0, 'Q', -7, 213, 101)], 1, "expected QueryID to be an integer"],
+    ['a negative QueryID', [tab(0, 0, 'Q', -7, 213, 101)], 1, 'expected QueryID to be an integer'],
     ['a space-separated line', [good, '0 1 C 101'], 2, 'found 1 field'],
     ['an empty line', [good, ''], 2, 'found an empty line'],
     ['an id beyond int32', [tab(0, 0, 'Q', 7, 213, 3000000000)], 1, "found '3000000000'"],

@@ -1,14 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/core/errors.js';
-import {
-  DirectMethod,
-  DoublyRobust,
-  DoublyRobustWithShrinkage,
-  InverseProbabilityWeighting,
-  SelfNormalizedDR,
-  SelfNormalizedIPW,
-  SwitchDR,
-} from '../../src/evaluation/estimators.js';
+import { DirectMethod, DoublyRobust, DoublyRobustWithShrinkage, InverseProbabilityWeighting, SelfNormalizedDR, SelfNormalizedIPW, SwitchDR } from '../../src/evaluation/estimators.js';
 import { bootstrapInterval, type OffPolicyInputs } from '../../src/evaluation/off-policy.js';
 
 /**

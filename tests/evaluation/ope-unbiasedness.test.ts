@@ -3,12 +3,7 @@ import { randomStream } from '../../src/core/random.js';
 import { InverseProbabilityWeighting } from '../../src/evaluation/estimators.js';
 import { SlateStandardIPS } from '../../src/evaluation/slate-estimators.js';
 import { createSlateWorld, sampleSimulatedSlateLog } from '../../src/simulation/slate-world.js';
-import {
-  runEstimatorComparison,
-  slateInputsOf,
-  standardInputsOf,
-  type EstimatorComparisonRow,
-} from '../../src/studies/ope/estimator-comparison.js';
+import { runEstimatorComparison, slateInputsOf, standardInputsOf, type EstimatorComparisonRow } from '../../src/studies/ope/estimator-comparison.js';
 
 /** Each estimator's mean over R logs must lie within 4 standard errors (√(variance / R)) of the truth. */
 function expectUnbiased(rows: EstimatorComparisonRow[], names: string[]): void {

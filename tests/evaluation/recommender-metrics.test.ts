@@ -37,7 +37,7 @@ describe('recommender metrics (hand-computed)', () => {
     const withTruth = { ...test, preferenceProbability: Float32Array.from([0.1, 0.8, 0.2, 0.6, 0.3, 0.5, 0.5, 0.9]) };
     // Only items 1 and 3: user 7 ranks 1 (relevant) then 3 (relevant); user 3 has item 1 only; user 5 none.
     const rows = recommenderMetrics(byIndex, withTruth, { ks: [1, 3], includeItem: (i) => i === 1 || i === 3 });
-    expect(value(rows, "DCG", 3)).toBeCloseTo(1 + 1 / Math.log2(3), 6); // user 7: items 1, 3 at ranks 1, 2
+    expect(value(rows, 'DCG', 3)).toBeCloseTo(1 + 1 / Math.log2(3), 6); // user 7: items 1, 3 at ranks 1, 2
     expect(value(rows, 'MAP', 1)).toBe(1);
     expect(value(rows, 'Recall', 1)).toBe(0.5);
     // Expected DCG@1 over users 7 and 3 (both have test items): (0.8 + 0.5) / 2.
@@ -56,7 +56,14 @@ describe('recommender metrics (hand-computed)', () => {
 describe('IPS validation (Rel-MF unbiased_evaluator)', () => {
   it('self-normalised IPS DCG@k over held-out clicks and sampled unclicked items', () => {
     // One user, 3 items, held-out clicks on items 1 and 2, item 0 unclicked; θ = 0.5, 0.25, 0.005 (→ 0.01).
-    const validate = ipsValidation({ user: Int32Array.from([0, 0]), item: Int32Array.from([1, 2]) }, () => false, 3, (_u, i) => [0.5, 0.25, 0.005][i], randomStream(1), { k: 2 });
+    const validate = ipsValidation(
+      { user: Int32Array.from([0, 0]), item: Int32Array.from([1, 2]) },
+      () => false,
+      3,
+      (_u, i) => [0.5, 0.25, 0.005][i],
+      randomStream(1),
+      { k: 2 },
+    );
     // Ranking by index: 0, 1, 2 → within top 2 only item 1 (rank 2) is clicked: (4 / log2 3) / (4 + 100).
     expect(validate(byIndex)).toBeCloseTo(4 / Math.log2(3) / 104, 12);
     // Reversed: 2 then 1 → (100 + 4 / log2 3) / 104.

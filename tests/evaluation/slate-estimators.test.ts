@@ -50,8 +50,12 @@ describe('slate off-policy estimators on hand-computed inputs', () => {
   });
 
   it('rejects missing propensities, bad probabilities and repeated positions', () => {
-    expect(() => new SlateStandardIPS().estimate({ ...inputs, pscore: { itemPosition: inputs.pscore.itemPosition } })).toThrow(/sips: pscore.slate: expected the logging policy's whole-slate probabilities, found none/);
-    expect(() => new SlateIndependentIPS().estimate({ ...inputs, pscore: { ...inputs.pscore, itemPosition: [0.25, 0, 0.5, 0.4] } })).toThrow(/iips: pscore.itemPosition\[1\]: expected a probability in \(0, 1\], found 0/);
+    expect(() => new SlateStandardIPS().estimate({ ...inputs, pscore: { itemPosition: inputs.pscore.itemPosition } })).toThrow(
+      /sips: pscore.slate: expected the logging policy's whole-slate probabilities, found none/,
+    );
+    expect(() => new SlateIndependentIPS().estimate({ ...inputs, pscore: { ...inputs.pscore, itemPosition: [0.25, 0, 0.5, 0.4] } })).toThrow(
+      /iips: pscore.itemPosition\[1\]: expected a probability in \(0, 1\], found 0/,
+    );
     expect(() => new SlateRewardInteractionIPS().estimate({ ...inputs, position: [1, 0, 1, 1] })).toThrow(/expected each position once per slate, found position 1 of slate 3 again/);
     expect(() => new SlateRewardInteractionIPS().estimate({ ...inputs, slateId: [3, 7, 3] })).toThrow(/slateId: expected 4 values/);
   });

@@ -2,17 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ClickLabError } from '../../src/core/errors.js';
 import { randomStream } from '../../src/core/random.js';
 import type { ClickLog } from '../../src/core/types.js';
-import {
-  createFittableModel,
-  evaluateClickModel,
-  fitClickModel,
-  FITTED_MODEL_TYPES,
-  FittedCcm,
-  FittedDbn,
-  FittedDcm,
-  FittedPbm,
-  indexClickLog,
-} from '../../src/fitting/index.js';
+import { createFittableModel, evaluateClickModel, fitClickModel, FITTED_MODEL_TYPES, FittedCcm, FittedDbn, FittedDcm, FittedPbm, indexClickLog } from '../../src/fitting/index.js';
 import { DynamicBayesianNetworkModel } from '../../src/simulation/click-models/index.js';
 import { simulateSessions } from '../../src/simulation/sessions.js';
 
@@ -95,8 +85,12 @@ function enumeratePosteriors(alpha: number[], sigma: number[], go: { afterSatisf
     if (weight === 0) return;
     if (k === n) {
       total += weight;
-      a.forEach((v, i) => (attracted[i] += weight * v));
-      s.forEach((v, i) => (satisfied[i] += weight * v));
+      a.forEach((v, i) => {
+        attracted[i] += weight * v;
+      });
+      s.forEach((v, i) => {
+        satisfied[i] += weight * v;
+      });
       for (const [situation, went] of moves) {
         trials[situation] += weight;
         successes[situation] += weight * went;
@@ -155,7 +149,12 @@ describe('the cascade family E-step is exact', () => {
     const log = indexClickLog(makeLog([{ query: 0, documents: [0, 1, 2, 3], clicks }]));
     const model = FittedDcm.restore(alpha, { lambda });
     model.iterate(log, Int32Array.of(0));
-    const truth = enumeratePosteriors(alpha, lambda.map((l) => 1 - l), { afterSatisfied: 0, afterUnsatisfied: 1, afterSkip: 1 }, clicks);
+    const truth = enumeratePosteriors(
+      alpha,
+      lambda.map((l) => 1 - l),
+      { afterSatisfied: 0, afterUnsatisfied: 1, afterSkip: 1 },
+      clicks,
+    );
     expect(Array.from(model.attractiveness.numerator)).toEqual(truth.attracted.map((v) => expect.closeTo(v, 12)));
     // λ_k's numerator: the posterior of going on after each click = 1 − P(S_k = 1 | C).
     const wentOn = clicks.map((c, k) => (c ? 1 - truth.satisfied[k] : 0));
@@ -183,7 +182,14 @@ describe('every fitted model is one distribution', () => {
   // whose marginals are the unconditional click probabilities (the perplexity's).
   const sim = simulateSessions(
     { offsets: Int32Array.of(0, 4), documents: Int32Array.of(0, 1, 2, 3) },
-    { numSessions: 3000, clickModel: new DynamicBayesianNetworkModel(0.8, 'attractiveness'), relevance: Float32Array.of(0.5, 0.3, 0.6, 0.2), rng: randomStream('fit-consistency'), intervention: 'shuffle', truth: false },
+    {
+      numSessions: 3000,
+      clickModel: new DynamicBayesianNetworkModel(0.8, 'attractiveness'),
+      relevance: Float32Array.of(0.5, 0.3, 0.6, 0.2),
+      rng: randomStream('fit-consistency'),
+      intervention: 'shuffle',
+      truth: false,
+    },
   );
   const all = makeLog(Array.from({ length: 16 }, (_, m) => ({ query: 0, documents: [0, 1, 2, 3], clicks: [0, 1, 2, 3].map((k) => (m >> k) & 1) })));
 
@@ -208,7 +214,11 @@ describe('every fitted model is one distribution', () => {
     const full = new Float64Array(4);
     const simulator = fitted.simulator();
     simulator.prepare(pair, 0, 4);
-    simulator.clickModel.clickProbabilities(Array.from({ length: 4 }, (_, k) => fitted.attractiveness.value[pair[k]]), 4, full);
+    simulator.clickModel.clickProbabilities(
+      Array.from({ length: 4 }, (_, k) => fitted.attractiveness.value[pair[k]]),
+      4,
+      full,
+    );
     expect(Array.from(full)).toEqual(Array.from(marginal, (v) => expect.closeTo(v, 12)));
   });
 });

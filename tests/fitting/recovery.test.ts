@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { randomStream } from '../../src/core/random.js';
 import type { ClickLog } from '../../src/core/types.js';
-import { estimatePropensitiesByEm, fitClickModel, FittedCcm, FittedDbn, FittedDcm, FittedPbm, FittedUbm, pbmPropensities, type FitReport } from '../../src/fitting/index.js';
+import { estimatePropensitiesByEm, fitClickModel, FittedCcm, type FittedDbn, type FittedDcm, type FittedPbm, type FittedUbm, pbmPropensities, type FitReport } from '../../src/fitting/index.js';
 import type { ClickModel } from '../../src/simulation/click-model.js';
 import { CascadeModel, DependentClickModel, DynamicBayesianNetworkModel, PositionBasedModel, UserBrowsingModel } from '../../src/simulation/click-models/index.js';
 import { EYE_TRACKING_PROFILE } from '../../src/simulation/examination.js';
@@ -140,9 +140,17 @@ describe('EM recovers click-model parameters from simulated logs', () => {
     const seGamma = 2 * Math.sqrt((0.9 * 0.1) / unsatisfied);
     expect(Math.abs(model.gamma - 0.9)).toBeLessThan(Z * seGamma);
     const alpha = byDocument(report, model.attractiveness.value);
-    const a = worst(alpha, relevance, Array.from(relevance, (r, d) => 2 * Math.sqrt((r * (1 - r)) / examined[d])));
+    const a = worst(
+      alpha,
+      relevance,
+      Array.from(relevance, (r, d) => 2 * Math.sqrt((r * (1 - r)) / examined[d])),
+    );
     const sigma = byDocument(report, model.satisfaction.value);
-    const s = worst(sigma, relevance, Array.from(relevance, (r, d) => 2 * Math.sqrt((r * (1 - r)) / clicked[d])));
+    const s = worst(
+      sigma,
+      relevance,
+      Array.from(relevance, (r, d) => 2 * Math.sqrt((r * (1 - r)) / clicked[d])),
+    );
     expect(a.z, `α of document ${a.at}: ${alpha[a.at]} vs ${relevance[a.at]}`).toBeLessThan(Z);
     expect(s.z, `σ of document ${s.at}: ${sigma[s.at]} vs ${relevance[s.at]}`).toBeLessThan(Z);
   });
@@ -159,9 +167,17 @@ describe('EM recovers click-model parameters from simulated logs', () => {
     // Ranks with ≥ 1,000 clicks; complete-data SEs, EM allowed 2× them (see DBN).
     const ranks = Array.from({ length: D - 1 }, (_, k) => k).filter((k) => clicksAt[k] >= 1000);
     expect(ranks.length).toBeGreaterThanOrEqual(7);
-    const l = worst(ranks.map((k) => model.lambda.value[k]), ranks.map((k) => lambda[k]), ranks.map((k) => 2 * Math.sqrt((lambda[k] * (1 - lambda[k])) / clicksAt[k])));
+    const l = worst(
+      ranks.map((k) => model.lambda.value[k]),
+      ranks.map((k) => lambda[k]),
+      ranks.map((k) => 2 * Math.sqrt((lambda[k] * (1 - lambda[k])) / clicksAt[k])),
+    );
     const alpha = byDocument(report, model.attractiveness.value);
-    const a = worst(alpha, relevance, Array.from(relevance, (r, d) => 2 * Math.sqrt((r * (1 - r)) / examined[d])));
+    const a = worst(
+      alpha,
+      relevance,
+      Array.from(relevance, (r, d) => 2 * Math.sqrt((r * (1 - r)) / examined[d])),
+    );
     expect(l.z, `λ at rank ${ranks[l.at] + 1}`).toBeLessThan(Z);
     expect(a.z, `α of document ${a.at}: ${alpha[a.at]} vs ${relevance[a.at]}`).toBeLessThan(Z);
   });
@@ -182,10 +198,18 @@ describe('EM recovers click-model parameters from simulated logs', () => {
       relevantClicks += clicked[d] * relevance[d];
     }
     const counts = [skips, clicked.reduce((s, c) => s + c, 0) - relevantClicks, relevantClicks];
-    const t = worst(model.tau.value, tau, tau.map((v, i) => 2 * Math.sqrt((v * (1 - v)) / counts[i])));
+    const t = worst(
+      model.tau.value,
+      tau,
+      tau.map((v, i) => 2 * Math.sqrt((v * (1 - v)) / counts[i])),
+    );
     expect(t.z, `τ${t.at + 1}: ${model.tau.value[t.at]} vs ${tau[t.at]}`).toBeLessThan(Z);
     const alpha = byDocument(report, model.attractiveness.value);
-    const a = worst(alpha, relevance, Array.from(relevance, (r, d) => 2 * Math.sqrt((r * (1 - r)) / examined[d])));
+    const a = worst(
+      alpha,
+      relevance,
+      Array.from(relevance, (r, d) => 2 * Math.sqrt((r * (1 - r)) / examined[d])),
+    );
     expect(a.z, `α of document ${a.at}: ${alpha[a.at]} vs ${relevance[a.at]}`).toBeLessThan(Z);
   });
 
@@ -196,7 +220,11 @@ describe('EM recovers click-model parameters from simulated logs', () => {
     const { examined, clicked } = countsFromTruth(simulated);
     const alpha = byDocument(report, report.model.attractiveness.value);
     for (let d = 0; d < Q * D; d++) expect(alpha[d]).toBeCloseTo((1 + clicked[d]) / (2 + examined[d]), 12);
-    const a = worst(alpha, relevance, Array.from(relevance, (r, d) => Math.sqrt((r * (1 - r)) / examined[d])));
+    const a = worst(
+      alpha,
+      relevance,
+      Array.from(relevance, (r, d) => Math.sqrt((r * (1 - r)) / examined[d])),
+    );
     expect(a.z, `α of document ${a.at}: ${alpha[a.at]} vs ${relevance[a.at]}`).toBeLessThan(Z);
   });
 });

@@ -52,35 +52,32 @@ describe('WebGPU', () => {
     expect(webgpu.ok ? 'adapter found' : webgpu.reason).toBe('adapter found');
   });
 
-  it.skipIf(skipWebGpu)(
-    'trains naive, IPS and DLA to the same losses as wasm, without leaking tensors',
-    async () => {
-      // An MLP with three hidden layers: 8 variables, the case that overflowed WebGPU's default
-      // limit of 8 storage buffers per stage in addN (the gradient norm) and silently gave zeros.
-      const result = await runGpuBenchmark({
-        backends: ['wasm', 'webgpu'],
-        batchSizes: [64],
-        hidden: [32, 16, 8],
-        numFeatures: 20,
-        learners: ['naive', 'ips', 'dla'],
-        warmupSteps: 1,
-        timedSteps: 4,
-        tolerance: 1e-4,
-      });
-      expect(result.rows).toHaveLength(6);
-      for (const row of result.rows) {
-        expect(row.leakedTensors).toBe(0);
-        expect(row.losses.every((l) => l > 0.5)).toBe(true);
-        // Training moves the loss: a backend that ignored the updates would repeat the first value.
-        expect(Math.abs(row.losses[row.losses.length - 1] - row.losses[0])).toBeGreaterThan(1e-3);
-      }
-      for (const row of result.rows.filter((r) => r.backend === 'webgpu')) {
-        // float32 sums in another order: relative differences of order 1e-6 per step.
-        expect(row.maxLossDifference, `${row.learner}: ${row.losses} against wasm`).toBeLessThan(1e-4);
-        expect(row.lossesAgree).toBe(true);
-      }
-    },
-  );
+  it.skipIf(skipWebGpu)('trains naive, IPS and DLA to the same losses as wasm, without leaking tensors', async () => {
+    // An MLP with three hidden layers: 8 variables, the case that overflowed WebGPU's default
+    // limit of 8 storage buffers per stage in addN (the gradient norm) and silently gave zeros.
+    const result = await runGpuBenchmark({
+      backends: ['wasm', 'webgpu'],
+      batchSizes: [64],
+      hidden: [32, 16, 8],
+      numFeatures: 20,
+      learners: ['naive', 'ips', 'dla'],
+      warmupSteps: 1,
+      timedSteps: 4,
+      tolerance: 1e-4,
+    });
+    expect(result.rows).toHaveLength(6);
+    for (const row of result.rows) {
+      expect(row.leakedTensors).toBe(0);
+      expect(row.losses.every((l) => l > 0.5)).toBe(true);
+      // Training moves the loss: a backend that ignored the updates would repeat the first value.
+      expect(Math.abs(row.losses[row.losses.length - 1] - row.losses[0])).toBeGreaterThan(1e-3);
+    }
+    for (const row of result.rows.filter((r) => r.backend === 'webgpu')) {
+      // float32 sums in another order: relative differences of order 1e-6 per step.
+      expect(row.maxLossDifference, `${row.learner}: ${row.losses} against wasm`).toBeLessThan(1e-4);
+      expect(row.lossesAgree).toBe(true);
+    }
+  });
 
   it.skipIf(skipWebGpu)('train() refuses webgpu with a clear message (validation needs synchronous reads)', async () => {
     await initBackend('webgpu');

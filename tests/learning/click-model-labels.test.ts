@@ -76,7 +76,12 @@ describe('click-model labels', () => {
         }, 0) / rows.length;
       const expected = Math.sqrt(signal / (signal + noise));
       // The sample correlation of 1000 pairs has a standard error of about (1 − ρ²)/√1000 < 0.003.
-      expect(pearson(rows.map((r) => labels[r]), truth)).toBeGreaterThan(expected - 0.02);
+      expect(
+        pearson(
+          rows.map((r) => labels[r]),
+          truth,
+        ),
+      ).toBeGreaterThan(expected - 0.02);
     }
   });
 
@@ -100,7 +105,8 @@ describe('click-model labels', () => {
     const { log } = pbmLog(world, 5000, 'shuffle');
     const model = new ScoringModel({ type: 'mlp', hidden: [8, 4] }, world.numFeatures, randomStream('init'));
     const rng = randomStream('batches');
-    const run = (steps: number) => trainFromClicks(model, { type: 'click-model', clickModel: 'ubm', emIterations: 10 }, world, log, { steps, batchSize: 32, learningRate: 0.05, clipNorm: 5, evalEvery: 5, rng });
+    const run = (steps: number) =>
+      trainFromClicks(model, { type: 'click-model', clickModel: 'ubm', emIterations: 10 }, world, log, { steps, batchSize: 32, learningRate: 0.05, clipNorm: 5, evalEvery: 5, rng });
     run(5); // the optimizer's slots are created on the first steps
     const before = tf.memory().numTensors;
     run(300);

@@ -32,8 +32,14 @@ describe('scoring model', () => {
   it("its hand-written dense gradient equals TF.js's own", () => {
     const model = new ScoringModel({ type: 'mlp', hidden: [5, 3] }, 4, randomStream('m'));
     const rng = randomStream('x');
-    const x = tf.tensor2d(Float32Array.from({ length: 24 }, () => rng.normal()), [6, 4]);
-    const y = tf.tensor2d([[1, 0, 2], [0, 1, 0]]);
+    const x = tf.tensor2d(
+      Float32Array.from({ length: 24 }, () => rng.normal()),
+      [6, 4],
+    );
+    const y = tf.tensor2d([
+      [1, 0, 2],
+      [0, 1, 0],
+    ]);
     const mask = tf.ones([2, 3]) as tf.Tensor2D;
     const loss = () => softmaxCrossEntropy(tf.reshape(model.score(x), [2, 3]) as tf.Tensor2D, y as tf.Tensor2D, mask);
     const custom = tf.variableGrads(loss, model.variables).grads;
@@ -71,7 +77,11 @@ describe('batches', () => {
   });
 
   it('lays lists out padded, with real documents only in the feature matrix', () => {
-    const batch = labelBatches(world, 3, [Int32Array.from([0, 1, 2, 3]), Int32Array.from([5, 6])].filter((rows) => rows.some((r) => world.labels[r] > 0))).next(randomStream(1));
+    const batch = labelBatches(
+      world,
+      3,
+      [Int32Array.from([0, 1, 2, 3]), Int32Array.from([5, 6])].filter((rows) => rows.some((r) => world.labels[r] > 0)),
+    ).next(randomStream(1));
     expect(batch.numLists).toBe(3);
     for (let slot = 0; slot < batch.numLists * batch.listLength; slot++) {
       const row = batch.slotRows[slot];
@@ -109,9 +119,9 @@ describe('training', () => {
     const world = syntheticWorld(20, 5, 1);
     const model = new ScoringModel({ type: 'linear' }, 3, randomStream('m'));
     const broken = { ...listwiseObjective(), loss: (scores: tf.Tensor2D) => tf.mul(tf.sum(scores), Number.NaN) as tf.Scalar };
-    expect(() =>
-      train(model, broken, labelBatches(world, 4), { steps: 3, learningRate: 0.05, clipNorm: 5, evalEvery: 3, rng: randomStream(1), label: 'seed 1 naive' }),
-    ).toThrow(/seed 1 naive: the loss became NaN at step 1/);
+    expect(() => train(model, broken, labelBatches(world, 4), { steps: 3, learningRate: 0.05, clipNorm: 5, evalEvery: 3, rng: randomStream(1), label: 'seed 1 naive' })).toThrow(
+      /seed 1 naive: the loss became NaN at step 1/,
+    );
     model.dispose();
   });
 });

@@ -36,7 +36,7 @@ describe('pointwise losses on a hand-computed batch', () => {
     expect(lossOf({ learner: 'relmf', clip: 0 }, logits, clicks, theta)).toBeCloseTo(2.875 / 3, 6);
   });
 
-  it('clipped Rel-MF (M = 0.4): θ\' = 0.5, 0.4, 0.4 → [0.25 + 0.5625 + (2.5·0.5625 − 1.5·0.0625)] / 3', () => {
+  it("clipped Rel-MF (M = 0.4): θ' = 0.5, 0.4, 0.4 → [0.25 + 0.5625 + (2.5·0.5625 − 1.5·0.0625)] / 3", () => {
     expect(lossOf({ learner: 'relmf', clip: 0.4 }, logits, clicks, theta)).toBeCloseTo(2.125 / 3, 6);
   });
 
@@ -77,7 +77,7 @@ describe('Rel-MF estimator over simulated exposure', () => {
     expect(Math.abs(mean - ideal)).toBeLessThan(4 * standardError);
   });
 
-  it('clipped: the mean matches its closed form Σ[(Rθ/θ\')(1 − ŷ)² + (1 − Rθ/θ\')ŷ²]/n, which is biased', () => {
+  it("clipped: the mean matches its closed form Σ[(Rθ/θ')(1 − ŷ)² + (1 − Rθ/θ')ŷ²]/n, which is biased", () => {
     const M = 0.5;
     let expected = 0;
     for (let j = 0; j < n; j++) {
@@ -131,7 +131,16 @@ describe('training', () => {
     const counts: number[] = [];
     for (const maxSteps of [2, 20]) {
       const before = tf.memory().numTensors;
-      const { model } = trainImplicit(feedback, { loss: { learner: 'relmf', clip: 0.1 }, propensity: ExposurePropensity.perItem(estimateItemExposure(feedback)), maxSteps, evalEvery: 5, batchSize: 64, dimension: 4, validate: () => 0, rng: randomStream(3) });
+      const { model } = trainImplicit(feedback, {
+        loss: { learner: 'relmf', clip: 0.1 },
+        propensity: ExposurePropensity.perItem(estimateItemExposure(feedback)),
+        maxSteps,
+        evalEvery: 5,
+        batchSize: 64,
+        dimension: 4,
+        validate: () => 0,
+        rng: randomStream(3),
+      });
       counts.push(tf.memory().numTensors - before);
       model.dispose();
       expect(tf.memory().numTensors).toBe(before);
@@ -173,7 +182,7 @@ describe('training', () => {
     let clicked = 0;
     let other = 0;
     const set = new Set(Array.from(feedback.user, (u, j) => u * 20 + feedback.item[j]));
-    for (let u = 0; u < 30; u++) for (let i = 0; i < 20; i++) (set.has(u * 20 + i) ? (clicked += f.score(u, i) / 90) : (other += f.score(u, i) / 510));
+    for (let u = 0; u < 30; u++) for (let i = 0; i < 20; i++) set.has(u * 20 + i) ? (clicked += f.score(u, i) / 90) : (other += f.score(u, i) / 510);
     expect(clicked).toBeGreaterThan(other + 1);
     model.dispose();
   });

@@ -38,8 +38,8 @@ describe('RandPair (swap interventions)', () => {
     for (let k = 1; k < 10; k++) {
       const swapSessions = estimate.impressions[k] - controlSessions;
       const denominatorRate = estimate.clicks[0] / controlSessions;
-      const variance = estimate.clicks[k] / Math.min(swapSessions, controlSessions) ** 2 + 2 * denominatorRate / Math.min(swapSessions, controlSessions);
-      const se = Math.max(estimate.relative[k], 0.05) * Math.sqrt(variance) / denominatorRate;
+      const variance = estimate.clicks[k] / Math.min(swapSessions, controlSessions) ** 2 + (2 * denominatorRate) / Math.min(swapSessions, controlSessions);
+      const se = (Math.max(estimate.relative[k], 0.05) * Math.sqrt(variance)) / denominatorRate;
       expect(Math.abs(estimate.relative[k] - truth[k])).toBeLessThan(4 * se);
     }
     expect(propensityError(estimate.relative, truth).maxAbsolute).toBeLessThan(0.05);

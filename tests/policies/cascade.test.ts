@@ -87,10 +87,22 @@ describe('CascadeKL-UCB', () => {
     expect(policy.explorationBudget()).toBe(0); // t = 1
     const obs = new Uint8Array(2);
     const rounds: [number[], number[]][] = [
-      [[0, 1], [0, 1]],
-      [[2, 3], [1, 0]],
-      [[4, 0], [0, 0]],
-      [[1, 2], [0, 0]],
+      [
+        [0, 1],
+        [0, 1],
+      ],
+      [
+        [2, 3],
+        [1, 0],
+      ],
+      [
+        [4, 0],
+        [0, 0],
+      ],
+      [
+        [1, 2],
+        [0, 0],
+      ],
     ];
     for (const [slate, clicks] of rounds) {
       const c = Uint8Array.from(clicks);
@@ -134,10 +146,22 @@ describe('TS-Cascade', () => {
     const policy = new TSCascade({ numItems: 4, slateSize: 2 });
     const obs = new Uint8Array(2);
     const rounds: [number[], number[]][] = [
-      [[0, 1], [0, 1]],
-      [[0, 2], [0, 0]],
-      [[0, 1], [1, 0]],
-      [[0, 3], [0, 0]],
+      [
+        [0, 1],
+        [0, 1],
+      ],
+      [
+        [0, 2],
+        [0, 0],
+      ],
+      [
+        [0, 1],
+        [1, 0],
+      ],
+      [
+        [0, 3],
+        [0, 0],
+      ],
     ];
     for (const [slate, clicks] of rounds) {
       const c = Uint8Array.from(clicks);

@@ -118,7 +118,22 @@ describe('LinTS', () => {
   });
 
   it('reports Monte Carlo propensities for a user that match brute-force frequencies', () => {
-    const policy = new LinTS({ numItems: 6, slateSize: 2, userFeatures: [[1, 0.5], [0.2, 1]], itemFeatures: [[1, 0], [0, 1], [0.5, 0.5], [0.3, 0.9], [0.8, 0.1], [0.6, 0.6]] });
+    const policy = new LinTS({
+      numItems: 6,
+      slateSize: 2,
+      userFeatures: [
+        [1, 0.5],
+        [0.2, 1],
+      ],
+      itemFeatures: [
+        [1, 0],
+        [0, 1],
+        [0.5, 0.5],
+        [0.3, 0.9],
+        [0.8, 0.1],
+        [0.6, 0.6],
+      ],
+    });
     policy.update(Int32Array.from([0, 1]), Uint8Array.from([1, 0]), both, 1);
     policy.update(Int32Array.from([3, 4]), Uint8Array.from([1, 1]), both, 0);
     checkPropensities(policy, { draws: 20_000, runs: 20_000, context: 1 });

@@ -27,7 +27,9 @@ function fixedPolicy(slate: number[], feedback: FeedbackSemantics = 'position') 
     update: (s, clicks, observed) => void updates.push({ slate: Array.from(s), clicks: Array.from(clicks), observed: Array.from(observed) }),
     positionPropensities: (_rng, _draws, out) => {
       out.fill(0);
-      slate.forEach((item, k) => (out[item * slate.length + k] = 1));
+      slate.forEach((item, k) => {
+        out[item * slate.length + k] = 1;
+      });
     },
   };
   return { policy, updates };
@@ -89,7 +91,34 @@ describe('the online loop', () => {
 
   it('clicklab bandit prints the table and writes curves and logs with propensities', async () => {
     const out = mkdtempSync(path.join(tmpdir(), 'clicklab-bandit-'));
-    const stdout = execFileSync(process.execPath, [path.resolve('dist/cli/main.js'), 'bandit', '--policies', 'bernoulli-ts', 'random', '--items', '20', '--slate', '3', '--rounds', '400', '--batch', '10', '--seeds', '1', '2', '--propensity-draws', '200', '--write-logs', '--out', out, '--quiet'], { encoding: 'utf8' });
+    const stdout = execFileSync(
+      process.execPath,
+      [
+        path.resolve('dist/cli/main.js'),
+        'bandit',
+        '--policies',
+        'bernoulli-ts',
+        'random',
+        '--items',
+        '20',
+        '--slate',
+        '3',
+        '--rounds',
+        '400',
+        '--batch',
+        '10',
+        '--seeds',
+        '1',
+        '2',
+        '--propensity-draws',
+        '200',
+        '--write-logs',
+        '--out',
+        out,
+        '--quiet',
+      ],
+      { encoding: 'utf8' },
+    );
     expect(stdout).toMatch(/bernoulli-ts\s+[\d.]+ ± [\d.]+/);
     const saved = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8'));
     expect(saved.curves.map((c: { policy: string }) => c.policy)).toEqual(['bernoulli-ts', 'random']);

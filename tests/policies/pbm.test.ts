@@ -111,7 +111,14 @@ describe('the PBM-TS posterior sampler', () => {
     { label: 'rare clicks, many views', a: 0.5, b: 0.5, S: [30, 3], N: [100_000, 5000], kappa: [0.8, 0.3] },
     { label: 'informative prior', a: 2, b: 3, S: [5, 1], N: [5, 40], kappa: [0.7, 0.2] },
     // Σ F·κ = 2 puts a boundary tangent at 2·(1/ΣFκ) = 1 − 2e-16, which once collapsed the ladder towards 1.
-    { label: 'a tangent within rounding of 1', a: 0.5, b: 0.5, S: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0], N: [1, 0, 0, 0, 1, 4, 0, 1, 1, 1], kappa: [0.68, 0.61, 0.48, 0.34, 0.28, 0.2, 0.11, 0.1, 0.08, 0.06] },
+    {
+      label: 'a tangent within rounding of 1',
+      a: 0.5,
+      b: 0.5,
+      S: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+      N: [1, 0, 0, 0, 1, 4, 0, 1, 1, 1],
+      kappa: [0.68, 0.61, 0.48, 0.34, 0.28, 0.2, 0.11, 0.1, 0.08, 0.06],
+    },
   ];
 
   for (const { label, a, b, S, N, kappa } of cases) {

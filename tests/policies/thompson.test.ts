@@ -58,7 +58,11 @@ describe('BernoulliTS', () => {
       for (let r = 0; r < 300; r++) {
         policy.choose(rng, slate);
         expectValidSlate(slate, n);
-        policy.update(slate, Uint8Array.from(slate, (i) => (rng.uniform() < attraction[i] ? 1 : 0)), new Uint8Array(K).fill(1));
+        policy.update(
+          slate,
+          Uint8Array.from(slate, (i) => (rng.uniform() < attraction[i] ? 1 : 0)),
+          new Uint8Array(K).fill(1),
+        );
       }
     }
   });
@@ -66,7 +70,13 @@ describe('BernoulliTS', () => {
   it('gives the same slates from the same seed', () => {
     const run = (seed: string) => {
       const policy = new BernoulliTS({ numItems: 20, slateSize: 4 });
-      train(policy, seed, 200, Float64Array.from({ length: 20 }, (_, i) => i / 40), [1, 0.7, 0.5, 0.3]);
+      train(
+        policy,
+        seed,
+        200,
+        Float64Array.from({ length: 20 }, (_, i) => i / 40),
+        [1, 0.7, 0.5, 0.3],
+      );
       const slate = new Int32Array(4);
       policy.choose(randomStream('final'), slate);
       return [Array.from(slate), Array.from(policy.clicks)];

@@ -57,7 +57,16 @@ describe('run folders', () => {
   it('still refuses to resume a run of another scenario', async () => {
     const dir = tmp();
     await runExperiment(bandit([1]), { outDir: dir });
-    const other = parseExperiment({ schema: 'clicklab/scenario@2', name: 'guards', study: 'bandit', world: { items: 12, slateSize: 3 }, rounds: 300, curvePoints: 5, policies: ['bernoulli-ts', 'random'], seeds: [1] });
+    const other = parseExperiment({
+      schema: 'clicklab/scenario@2',
+      name: 'guards',
+      study: 'bandit',
+      world: { items: 12, slateSize: 3 },
+      rounds: 300,
+      curvePoints: 5,
+      policies: ['bernoulli-ts', 'random'],
+      seeds: [1],
+    });
     await expect(runExperiment(other, { outDir: dir, resume: true })).rejects.toThrow(/holds a run of a different scenario/);
   });
 });

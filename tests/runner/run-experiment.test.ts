@@ -69,7 +69,9 @@ describe('runExperiment', () => {
     expect(readdirSync(path.join(fresh, 'charts')).sort()).toEqual(['regret-curves.svg', 'regret-vs-clickModel.eta.svg', 'regret-vs-world.attractiveness.high.svg']);
     expect(html.match(/<svg/g)).toHaveLength(3);
     expect(html).toMatch(/<td>pbm-ts<\/td>/);
-    expect(readFileSync(path.join(fresh, 'report.md'), 'utf8')).toMatch(/\| clickModel\.eta \| world\.attractiveness\.high \| method \| regret \(±95%\) \| clicks \(±95%\) \| Δregret vs bernoulli-ts \(p\) \|/);
+    expect(readFileSync(path.join(fresh, 'report.md'), 'utf8')).toMatch(
+      /\| clickModel\.eta \| world\.attractiveness\.high \| method \| regret \(±95%\) \| clicks \(±95%\) \| Δregret vs bernoulli-ts \(p\) \|/,
+    );
 
     // A run compared with itself: every cell matched, no difference.
     const same = compareRuns(fresh, resumed);
@@ -144,11 +146,21 @@ describe('clicklab run (compiled CLI)', () => {
     expect(existsSync(cli), 'npm test builds dist/ first (pretest)').toBe(true);
     const dir = tmp('cli-workers');
     const file = path.join(dir, 'grid.json');
-    writeFileSync(file, JSON.stringify({
-      schema: 'clicklab/scenario@2', name: 'grid', study: 'ultr', loggingRanker: { steps: 20 }, sessions: 2000,
-      model: { type: 'linear' }, training: { steps: 10, batchSize: 16, evalEvery: 5 }, learners: ['naive', 'dla'], seeds: [1, 2],
-      grid: { 'clickModel.eta': [1, 2] },
-    }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        schema: 'clicklab/scenario@2',
+        name: 'grid',
+        study: 'ultr',
+        loggingRanker: { steps: 20 },
+        sessions: 2000,
+        model: { type: 'linear' },
+        training: { steps: 10, batchSize: 16, evalEvery: 5 },
+        learners: ['naive', 'dla'],
+        seeds: [1, 2],
+        grid: { 'clickModel.eta': [1, 2] },
+      }),
+    );
     const run = (workers: number) => {
       const out = path.join(dir, `w${workers}`);
       execFileSync(process.execPath, [cli, 'run', file, '--backend', 'wasm', '--workers', String(workers), '--out', out, '--quiet'], { stdio: 'pipe' });
@@ -178,6 +190,11 @@ describe('clicklab run (compiled CLI)', () => {
 
     const compared = execFileSync(process.execPath, [cli, 'compare', whole, killed, '--metric', 'regret'], { encoding: 'utf8' });
     expect(compared).toMatch(/clickModel\.eta +method +metric +A \(±95%\) +B \(±95%\) +B − A +Welch p/);
-    expect(compared.trim().split('\n').filter((line) => / regret /.test(line))).toHaveLength(6);
+    expect(
+      compared
+        .trim()
+        .split('\n')
+        .filter((line) => / regret /.test(line)),
+    ).toHaveLength(6);
   });
 });

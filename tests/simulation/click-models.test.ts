@@ -2,12 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/core/errors.js';
 import { randomStream } from '../../src/core/random.js';
 import type { ClickModel } from '../../src/simulation/click-model.js';
-import {
-  createClickModel,
-  defaultUbmGamma,
-  TrustBiasModel,
-  type ClickModelSpec,
-} from '../../src/simulation/click-models/index.js';
+import { createClickModel, defaultUbmGamma, TrustBiasModel, type ClickModelSpec } from '../../src/simulation/click-models/index.js';
 import { EYE_TRACKING_PROFILE } from '../../src/simulation/examination.js';
 import { simulateSessions, type SimulatedLog } from '../../src/simulation/sessions.js';
 
@@ -97,7 +92,12 @@ describe('PBM through the factory', () => {
   it('clicks at rank k with probability κ_k r_k (baidu-ultr profile, η = 2)', () => {
     const baidu = [1, 0.674, 0.414, 0.293, 0.208];
     const run = simulate(createClickModel({ type: 'pbm', examination: 'baidu-ultr', eta: 2 }, n), 1);
-    expect(offRates(run, r.map((rk, k) => baidu[k] ** 2 * rk))).toEqual([]);
+    expect(
+      offRates(
+        run,
+        r.map((rk, k) => baidu[k] ** 2 * rk),
+      ),
+    ).toEqual([]);
   });
 });
 
@@ -130,7 +130,12 @@ describe('DCM', () => {
   const run = simulate(createClickModel({ type: 'dcm', lambda }, n), 3);
 
   it('goes on after a click at rank k with probability λ_k (the last λ past its end), always after a skip', () => {
-    expect(offRates(run, cascadeRates((k) => lambda[Math.min(k, 2)], 1))).toEqual([]);
+    expect(
+      offRates(
+        run,
+        cascadeRates((k) => lambda[Math.min(k, 2)], 1),
+      ),
+    ).toEqual([]);
   });
 
   it('reports P(examined | clicks above) as examinationProbability', () => {
@@ -144,7 +149,12 @@ describe('DBN', () => {
 
   it('defaults to γ = 0.9 and s = a: P(E_{k+1}) = P(E_k) γ (1 − a_k s_k)', () => {
     // afterClick · r + afterSkip · (1 − r) = γ(1 − s)r + γ(1 − r) = γ(1 − r s)
-    expect(offRates(run, cascadeRates((k) => gamma * (1 - r[k]), gamma))).toEqual([]);
+    expect(
+      offRates(
+        run,
+        cascadeRates((k) => gamma * (1 - r[k]), gamma),
+      ),
+    ).toEqual([]);
   });
 
   it('reports P(examined | clicks above) as examinationProbability', () => {
@@ -153,14 +163,24 @@ describe('DBN', () => {
 
   it('SDBN (γ = 1) with a constant satisfaction 0.4', () => {
     const sdbn = simulate(createClickModel({ type: 'dbn', gamma: 1, satisfaction: 0.4 }, n), 5);
-    expect(offRates(sdbn, cascadeRates(() => 0.6, 1))).toEqual([]);
+    expect(
+      offRates(
+        sdbn,
+        cascadeRates(() => 0.6, 1),
+      ),
+    ).toEqual([]);
     expect(offConditionalExamination(sdbn)).toEqual([]);
   });
 
   it('stops after a satisfied click: with s = 1 nothing below a click is examined', () => {
     const satisfied = simulate(createClickModel({ type: 'dbn', gamma, satisfaction: 1 }, n), 6);
     expect(stopsAtFirstClick(satisfied)).toBe(0);
-    expect(offRates(satisfied, cascadeRates(() => 0, gamma))).toEqual([]);
+    expect(
+      offRates(
+        satisfied,
+        cascadeRates(() => 0, gamma),
+      ),
+    ).toEqual([]);
     // ... while with s = a some sessions click twice
     let twice = 0;
     for (let s = 0; s < N; s++) {
@@ -234,7 +254,12 @@ describe('trust bias', () => {
 
   it('clicks with κ_k (ε⁺_k r + ε⁻_k (1 − r)), Vardasbi et al.’s ε by default', () => {
     const run = simulate(model, 8);
-    expect(offRates(run, r.map((rk, k) => kappa[k] * (plus[k] * rk + minus[k] * (1 - rk))))).toEqual([]);
+    expect(
+      offRates(
+        run,
+        r.map((rk, k) => kappa[k] * (plus[k] * rk + minus[k] * (1 - rk))),
+      ),
+    ).toEqual([]);
   });
 
   it('exposes the affine form α_k = κ_k (ε⁺_k − ε⁻_k), β_k = κ_k ε⁻_k, reusing the last rank past the end', () => {
@@ -255,7 +280,12 @@ describe('multinomial logit with a no-click option', () => {
   const total = Math.E + weights.reduce((a, b) => a + b, 0);
 
   it('picks slot k with probability r_k e^{b_k} / (e^{u_∅} + Σ_j r_j e^{b_j})', () => {
-    expect(offRates(run, weights.map((w) => w / total))).toEqual([]);
+    expect(
+      offRates(
+        run,
+        weights.map((w) => w / total),
+      ),
+    ).toEqual([]);
   });
 
   it('clicks at most once, leaves e^{u_∅}/(…) of sessions without a click, and marks every slot examined', () => {
@@ -279,7 +309,12 @@ describe('multinomial logit with a no-click option', () => {
     const defaults = simulate(createClickModel({ type: 'mnl' }, n), 10);
     const w = r.map((rk, k) => rk * EYE_TRACKING_PROFILE[k]);
     const sum = 1 + w.reduce((a, b) => a + b, 0);
-    expect(offRates(defaults, w.map((x) => x / sum))).toEqual([]);
+    expect(
+      offRates(
+        defaults,
+        w.map((x) => x / sum),
+      ),
+    ).toEqual([]);
   });
 });
 
@@ -292,7 +327,15 @@ describe('createClickModel validation', () => {
     expect(bad({ type: 'dbn', gamma: -0.1 })).toThrow(/clickModel\.gamma: expected a probability/);
     expect(bad({ type: 'dbn', satisfaction: 'always' })).toThrow(/clickModel\.satisfaction: expected a probability in \[0, 1\] or "attractiveness", found "always"/);
     expect(bad({ type: 'ubm', gamma: [[0.5, 0.5], [0.5]] })).toThrow(/clickModel\.gamma\[1\]: expected a row of 2 probabilities/);
-    expect(bad({ type: 'ubm', gamma: [[0.5, 0.5], [0.5, 2]] })).toThrow(/clickModel\.gamma\[1\]\[1\]: expected a probability/);
+    expect(
+      bad({
+        type: 'ubm',
+        gamma: [
+          [0.5, 0.5],
+          [0.5, 2],
+        ],
+      }),
+    ).toThrow(/clickModel\.gamma\[1\]\[1\]: expected a probability/);
     expect(bad({ type: 'trust-bias', epsilonMinus: [0.1, Number.NaN] })).toThrow(/clickModel\.epsilonMinus\[1\]: .*found NaN/);
     expect(bad({ type: 'pbm', eta: -1 })).toThrow(/clickModel\.eta: expected a finite number ≥ 0, found -1/);
     expect(bad({ type: 'pbm', examination: 'eyes' })).toThrow(/clickModel\.examination: expected one of eye-tracking, inverse-rank, exponential, baidu-ultr, found "eyes"/);

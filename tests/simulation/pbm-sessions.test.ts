@@ -40,7 +40,9 @@ describe('the PBM fast path', () => {
         const fast = columns(simulateSessions(lists, { ...options, clickModel: pbm }));
         const general = columns(simulateSessions(lists, { ...options, clickModel: generalPath(pbm) }));
         expect(fast.length, `${intervention}, truth ${truth}`).toBe(truth ? 8 : 5);
-        fast.forEach((column, i) => expect(column.equals(general[i]), `${intervention}, truth ${truth}: column ${i}`).toBe(true));
+        fast.forEach((column, i) => {
+          expect(column.equals(general[i]), `${intervention}, truth ${truth}: column ${i}`).toBe(true);
+        });
       }
     }
   });
@@ -81,7 +83,10 @@ describe('positions', () => {
   it('number each session’s rows 0, 1, … whether the lists have one length or several', () => {
     // Lists of 10, 10, none and 10 (one length; the empty query is never drawn), and the lists above.
     const uniform: DisplayedLists = { offsets: Int32Array.from([0, 10, 20, 20, 30]), documents: Int32Array.from({ length: 30 }, (_, i) => i) };
-    for (const [name, shown] of [['one length', uniform], ['several lengths', lists]] as const) {
+    for (const [name, shown] of [
+      ['one length', uniform],
+      ['several lengths', lists],
+    ] as const) {
       for (const clickModel of [new PositionBasedModel(examination), generalPath(new PositionBasedModel(examination))]) {
         const { log } = simulateSessions(shown, { numSessions: 3001, clickModel, relevance, rng: randomStream(3), truth: false });
         let wrong = 0;
@@ -107,9 +112,14 @@ describe('reusing a log’s arrays', () => {
         const fresh = simulateSessions(lists, { ...options, rng: randomStream(2) });
         const reused = simulateSessions(lists, { ...options, rng: randomStream(2), reuse: old });
         const reusedColumns = [...Object.values(reused.log), ...Object.values(reused.truth ?? {})];
-        expect(reusedColumns.map((c) => c.buffer), `${clickModel.name}, truth ${truth}`).toEqual(oldBuffers);
+        expect(
+          reusedColumns.map((c) => c.buffer),
+          `${clickModel.name}, truth ${truth}`,
+        ).toEqual(oldBuffers);
         const freshColumns = columns(fresh);
-        columns(reused).forEach((column, i) => expect(column.equals(freshColumns[i]), `${clickModel.name}, truth ${truth}: column ${i}`).toBe(true));
+        columns(reused).forEach((column, i) => {
+          expect(column.equals(freshColumns[i]), `${clickModel.name}, truth ${truth}: column ${i}`).toBe(true);
+        });
       }
     }
   });

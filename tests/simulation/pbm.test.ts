@@ -107,13 +107,16 @@ describe('PBM sessions', () => {
 
   it('the shuffle intervention puts every document at every rank equally often', () => {
     const n = 100_000;
-    const shuffled = simulateSessions({ offsets: Int32Array.from([0, 10]), documents: Int32Array.from({ length: 10 }, (_, i) => i) }, {
-      numSessions: n,
-      clickModel: new PositionBasedModel(examination),
-      relevance,
-      rng: randomStream(3),
-      intervention: 'shuffle',
-    });
+    const shuffled = simulateSessions(
+      { offsets: Int32Array.from([0, 10]), documents: Int32Array.from({ length: 10 }, (_, i) => i) },
+      {
+        numSessions: n,
+        clickModel: new PositionBasedModel(examination),
+        relevance,
+        rng: randomStream(3),
+        intervention: 'shuffle',
+      },
+    );
     const atTop = new Float64Array(10);
     for (let s = 0; s < n; s++) atTop[shuffled.log.document[shuffled.log.sessionOffsets[s]]]++;
     for (let d = 0; d < 10; d++) expect(Math.abs(atTop[d] / n - 0.1)).toBeLessThan(tolerance(0.1, n));

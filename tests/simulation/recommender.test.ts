@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/core/errors.js';
 import { randomStream } from '../../src/core/random.js';
-import {
-  ExposureModel,
-  PopularityExposure,
-  RecommenderWorld,
-  simulateInteractions,
-  truePreference,
-  uniformTestSet,
-} from '../../src/simulation/recommender/index.js';
+import { ExposureModel, PopularityExposure, RecommenderWorld, simulateInteractions, truePreference, uniformTestSet } from '../../src/simulation/recommender/index.js';
 
 /** Four standard errors of a binomial proportion: a false alarm about once in 16,000 checks. */
 const tolerance = (p: number, n: number) => 4 * Math.sqrt((p * (1 - p)) / n);
@@ -388,11 +381,7 @@ describe('validation', () => {
       [() => world.topItems(10, 1), 'topItems.user', /\[0, 10\), found 10/],
       [() => world.topItems(0, 21), 'topItems.k', /\[0, 20\], found 21/],
       [() => world.preference(0, Int32Array.from([20]), new Float32Array(1)), 'preference.items', /found 20/],
-      [
-        () => simulateInteractions(world, new ExposureModel(new Float64Array(3)), { users: 1, rng }),
-        'interactions.exposure',
-        /over 20 items.*found 3/,
-      ],
+      [() => simulateInteractions(world, new ExposureModel(new Float64Array(3)), { users: 1, rng }), 'interactions.exposure', /over 20 items.*found 3/],
       [() => simulateInteractions(world, new PopularityExposure(world.popularity, { expectedExposures: 2 }), { users: 11, rng }), 'interactions.users', /found 11/],
       [
         () => simulateInteractions(world, new PopularityExposure(world.popularity, { expectedExposures: 2 }), { users: Int32Array.from([1, 2, 1]), rng }),

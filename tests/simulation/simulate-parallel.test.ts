@@ -40,7 +40,9 @@ describe('simulating in worker threads', () => {
     const [streamed, joined] = await Promise.all(['w1-log.parquet', 'w2-log.arrow'].map((f) => readClickLog(path.join(dir, f), { truth: true })));
     expect(joined.log.sessionQuery.length).toBe(Number(sessions));
     const joinedColumns = columns(joined);
-    columns(streamed).forEach((column, i) => expect(column.equals(joinedColumns[i]), `column ${i}`).toBe(true));
+    columns(streamed).forEach((column, i) => {
+      expect(column.equals(joinedColumns[i]), `column ${i}`).toBe(true);
+    });
   });
 
   it('shares the chunks between this thread and a worker, reusing released chunks, with the chunks of one thread', async () => {
@@ -72,7 +74,9 @@ describe('simulating in worker threads', () => {
       const one = await run(1);
       const two = await run(2);
       expect(two.copies.length).toBe(13);
-      two.copies.forEach((chunk, i) => chunk.forEach((column, j) => expect(column.equals(one.copies[i][j]), `${clickModelSpec.type}: chunk ${i}, column ${j}`).toBe(true)));
+      two.copies.forEach((chunk, i) => {
+        for (const [j, column] of chunk.entries()) expect(column.equals(one.copies[i][j]), `${clickModelSpec.type}: chunk ${i}, column ${j}`).toBe(true);
+      });
       // The worker's chunks came in shared memory (chunk slots, reused once released); this
       // thread's own in ordinary arrays, overwritten by its later chunks.
       const shared = two.originals.filter((c) => c.log.click.buffer instanceof SharedArrayBuffer).length;
@@ -132,11 +136,15 @@ describe('simulating in worker threads', () => {
     const fresh = simulateSearchChunk(world, rng, 1, 300);
     expect(inSlot.log.click.buffer).toBe(slot.log.click.buffer);
     expect(inSlot.log.document.length).toBe(fresh.log.document.length);
-    columns(fresh).forEach((column, i) => expect(Buffer.from(columns(inSlot)[i]).equals(column), `column ${i}`).toBe(true));
+    columns(fresh).forEach((column, i) => {
+      expect(Buffer.from(columns(inSlot)[i]).equals(column), `column ${i}`).toBe(true);
+    });
     // The copy the sink may keep is in ordinary memory, with the same bytes.
     const copy = copyChunk(inSlot);
     expect(copy.log.click.buffer instanceof SharedArrayBuffer).toBe(false);
-    columns(fresh).forEach((column, i) => expect(columns(copy)[i].equals(column), `copy, column ${i}`).toBe(true));
+    columns(fresh).forEach((column, i) => {
+      expect(columns(copy)[i].equals(column), `copy, column ${i}`).toBe(true);
+    });
   });
 
   it('reports an error in a worker instead of waiting for it', async () => {

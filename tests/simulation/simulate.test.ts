@@ -17,7 +17,9 @@ describe('clicklab simulate', () => {
   it('writes a click log that reads back, with pscore and hidden truth on request', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'clicklab-simulate-'));
     const out = path.join(dir, 'dbn.parquet');
-    execFileSync(process.execPath, [cli, 'simulate', '--out', out, '--sessions', '3000', '--click-model', '{"type": "dbn", "gamma": 0.8}', '--logger', 'file-order', '--truth', '--quiet'], { stdio: 'pipe' });
+    execFileSync(process.execPath, [cli, 'simulate', '--out', out, '--sessions', '3000', '--click-model', '{"type": "dbn", "gamma": 0.8}', '--logger', 'file-order', '--truth', '--quiet'], {
+      stdio: 'pipe',
+    });
     const { log, propensity, truth } = await readClickLog(out, { truth: true });
     expect(log.sessionQuery.length).toBe(3000);
     expect(Array.from(new Set(propensity))).toEqual([1]);
@@ -40,7 +42,28 @@ describe('clicklab simulate', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'clicklab-recommender-'));
     const out = path.join(dir, 'log.jsonl');
     const test = path.join(dir, 'test.csv');
-    execFileSync(process.execPath, [cli, 'simulate', '--world', 'recommender', '--recommender', '{"users": 300, "items": 60, "exposure": {"expectedExposures": 10}}', '--out', out, '--test-out', test, '--test-users', '50', '--test-items-per-user', '5', '--truth', '--quiet'], { stdio: 'pipe' });
+    execFileSync(
+      process.execPath,
+      [
+        cli,
+        'simulate',
+        '--world',
+        'recommender',
+        '--recommender',
+        '{"users": 300, "items": 60, "exposure": {"expectedExposures": 10}}',
+        '--out',
+        out,
+        '--test-out',
+        test,
+        '--test-users',
+        '50',
+        '--test-items-per-user',
+        '5',
+        '--truth',
+        '--quiet',
+      ],
+      { stdio: 'pipe' },
+    );
     const log = await readInteractionLog(out, { truth: true });
     // About 10 exposures per user; pscore is the exposure propensity kept as truth.
     expect(Math.abs(log.log.user.length / 300 - 10)).toBeLessThan(4 * Math.sqrt(10 / 300));

@@ -11,7 +11,7 @@ describe('Bernoulli TS action distribution by Monte Carlo', () => {
   it('matches a closed form: P(Beta(2, 1) draw > uniform draw) = 2/3', () => {
     const draws = 30_000;
     const dist = bernoulliTsActionDistribution(Float64Array.from([2, 1]), Float64Array.from([1, 1]), 1, draws, 7);
-    const se = Math.sqrt((2 / 3) * (1 / 3) / draws);
+    const se = Math.sqrt(((2 / 3) * (1 / 3)) / draws);
     expect(Math.abs(dist[0] - 2 / 3)).toBeLessThan(4 * se);
     expect(dist[0] + dist[1]).toBeCloseTo(1, 12);
   });

@@ -9,14 +9,7 @@ import { initBackend } from '../../src/learning/backend.js';
 import { writeInteractionLog } from '../../src/data/interaction-log-io.js';
 import type { LoggedInteractions } from '../../src/data/interaction-log-table.js';
 import { simulateRecommenderLog } from '../../src/simulation/recommender/simulate-log.js';
-import {
-  formatRecommenderSummary,
-  loadRecommenderData,
-  runRecommenderComparison,
-  splitClicks,
-  summariseRecommenderComparison,
-  trainRecommender,
-} from '../../src/studies/recommender/comparison.js';
+import { formatRecommenderSummary, loadRecommenderData, runRecommenderComparison, splitClicks, summariseRecommenderComparison, trainRecommender } from '../../src/studies/recommender/comparison.js';
 
 await initBackend('wasm');
 
@@ -103,11 +96,20 @@ describe('clicklab recommend', () => {
     const folder = mkdtempSync(path.join(tmpdir(), 'clicklab-rec-'));
     const cli = path.resolve('dist/cli/main.js');
     try {
-      const trained = execFileSync(process.execPath, [cli, 'recommend', 'train', '--data', 'coat', '--learner', 'relmf', '--clip', '0.05', '--max-steps', '30', '--batch-size', '512', '--out', folder, '--backend', 'wasm', '--quiet'], { encoding: 'utf8' });
+      const trained = execFileSync(
+        process.execPath,
+        [cli, 'recommend', 'train', '--data', 'coat', '--learner', 'relmf', '--clip', '0.05', '--max-steps', '30', '--batch-size', '512', '--out', folder, '--backend', 'wasm', '--quiet'],
+        { encoding: 'utf8' },
+      );
       const description = JSON.parse(readFileSync(path.join(folder, 'model.json'), 'utf8'));
       expect(description).toMatchObject({ learner: 'relmf', clip: 0.05, data: 'coat', numUsers: 290, numItems: 300 });
       const scored = execFileSync(process.execPath, [cli, 'recommend', 'score', '--model', folder, '--test', 'coat', '--backend', 'wasm'], { encoding: 'utf8' });
-      const allRow = (text: string) => text.split('\n').find((line) => line.startsWith('all'))!.split(/\s+/).slice(1);
+      const allRow = (text: string) =>
+        text
+          .split('\n')
+          .find((line) => line.startsWith('all'))!
+          .split(/\s+/)
+          .slice(1);
       expect(allRow(scored)).toEqual(allRow(trained));
       expect(allRow(scored)).toHaveLength(9);
       const top = execFileSync(process.execPath, [cli, 'recommend', 'score', '--model', folder, '--users', '0,5', '--top', '3', '--backend', 'wasm'], { encoding: 'utf8' });

@@ -48,7 +48,7 @@ function error(raw: object): string {
 describe('study kind "ope": off-policy estimators on simulated slates', () => {
   const ope = { ...v2, study: 'ope', sampleSizes: [100, 1000], replicates: 20, seeds: [1, 2] };
 
-  it('reports each estimator\'s relative RMSE and bias per log size, as runEstimatorComparison does for the seed\'s world', async () => {
+  it("reports each estimator's relative RMSE and bias per log size, as runEstimatorComparison does for the seed's world", async () => {
     const { rows, dir } = await run(ope);
     // 16 estimators under the PBM × 2 sizes × 2 metrics × 2 seeds.
     expect(rows).toHaveLength(16 * 2 * 2 * 2);
@@ -134,7 +134,10 @@ describe('study kind "fitting": a click-model comparison on simulated logs', () 
       expect(m(truth, 'perplexity')).toBeLessThan(m('cm', 'perplexity'));
     }
     // The chart data: the true model's perplexity per rank is the floor of every fitted model's (mean over ranks and seeds).
-    const seed = JSON.parse(readFileSync(path.join(dir, 'cells', 'c2', 'seed-1.json'), 'utf8')) as { values: Row[]; extras: { perplexityAtRank: Record<string, number[]>; truePerplexityAtRank: number[] } };
+    const seed = JSON.parse(readFileSync(path.join(dir, 'cells', 'c2', 'seed-1.json'), 'utf8')) as {
+      values: Row[];
+      extras: { perplexityAtRank: Record<string, number[]>; truePerplexityAtRank: number[] };
+    };
     const avg = (a: number[]) => a.reduce((s, x) => s + x, 0) / a.length;
     expect(seed.extras.truePerplexityAtRank).toHaveLength(5);
     for (const [model, perRank] of Object.entries(seed.extras.perplexityAtRank)) {
@@ -168,7 +171,10 @@ describe('study kind "recommender": MF and Rel-MF on exposure-biased clicks', ()
     expect([...new Set(rows.map((r) => r.metric))]).toEqual(metrics);
     const direct = await runRecommenderComparison({
       data: { kind: 'world', spec: world },
-      learners: [{ name: 'MF', learner: 'mf', propensity: 'estimated', clip: 0 }, { name: 'Rel-MF M=0.05', learner: 'relmf', propensity: 'estimated', clip: 0.05 }],
+      learners: [
+        { name: 'MF', learner: 'mf', propensity: 'estimated', clip: 0 },
+        { name: 'Rel-MF M=0.05', learner: 'relmf', propensity: 'estimated', clip: 0.05 },
+      ],
       seeds: [4],
       settings: { dimension: 30, learningRate: 0.005, l2: 1e-4, batchSize: 4096, maxSteps: 40, evalEvery: 20, patience: 6 },
       ks: [3],

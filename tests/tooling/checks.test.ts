@@ -57,7 +57,7 @@ describe('the linter and formatter (Biome)', () => {
   const biome = (dir: string) => run(bin('biome'), ['check', 'src'], dir);
 
   it('passes a clean, formatted file', () => {
-    expect(biome(tree({ 'src/core/a.ts': "export const a = [1, 2].map((x) => x * 2);\n" })).status).toBe(0);
+    expect(biome(tree({ 'src/core/a.ts': 'export const a = [1, 2].map((x) => x * 2);\n' })).status).toBe(0);
   });
 
   it('fails on a lint error, naming the rule', () => {

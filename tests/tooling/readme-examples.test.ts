@@ -26,7 +26,11 @@ describe("the README's code blocks", () => {
       return file;
     });
     // The project's compiler settings, over these files (and the sources they import).
-    const config = { extends: path.resolve('tsconfig.json'), compilerOptions: { noEmit: true, rootDir: '/', typeRoots: [path.resolve('node_modules/@types')] }, include: [path.resolve('src'), ...files] };
+    const config = {
+      extends: path.resolve('tsconfig.json'),
+      compilerOptions: { noEmit: true, rootDir: '/', typeRoots: [path.resolve('node_modules/@types')] },
+      include: [path.resolve('src'), ...files],
+    };
     writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify(config));
     const args = ['-p', path.join(dir, 'tsconfig.json')];
     // The compiler the build uses (npm scripts' tsc).

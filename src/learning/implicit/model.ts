@@ -22,14 +22,15 @@ export class MatrixFactorization {
     items: Float32Array,
   ) {
     // tf.variable keeps its own reference to the data: the initial tensors are released by tidy.
-    [this.userEmbedding, this.itemEmbedding] = tf.tidy(() => [
-      tf.variable(tf.tensor2d(users, [numUsers, dimension]), true),
-      tf.variable(tf.tensor2d(items, [numItems, dimension]), true),
-    ]);
+    [this.userEmbedding, this.itemEmbedding] = tf.tidy(() => [tf.variable(tf.tensor2d(users, [numUsers, dimension]), true), tf.variable(tf.tensor2d(items, [numItems, dimension]), true)]);
   }
 
   static create(numUsers: number, numItems: number, dimension: number, rng: RandomStream): MatrixFactorization {
-    for (const [name, v] of [['users', numUsers], ['items', numItems], ['dimension', dimension]] as const) {
+    for (const [name, v] of [
+      ['users', numUsers],
+      ['items', numItems],
+      ['dimension', dimension],
+    ] as const) {
       if (!(Number.isInteger(v) && v >= 1)) throw new ConfigError(`model.${name}`, `expected an integer ≥ 1, found ${v}`);
     }
     const xavier = (rows: number, stream: RandomStream) => {
@@ -77,8 +78,12 @@ export class MatrixFactorization {
     await mkdir(folder, { recursive: true });
     const [users, items] = this.snapshot();
     const bytes = Buffer.alloc(4 * (users.length + items.length));
-    users.forEach((v, j) => bytes.writeFloatLE(v, 4 * j));
-    items.forEach((v, j) => bytes.writeFloatLE(v, 4 * (users.length + j)));
+    users.forEach((v, j) => {
+      bytes.writeFloatLE(v, 4 * j);
+    });
+    items.forEach((v, j) => {
+      bytes.writeFloatLE(v, 4 * (users.length + j));
+    });
     await writeFile(path.join(folder, WEIGHTS_FILE), bytes);
     const json = { ...description, format: MF_MODEL_FORMAT, numUsers: this.numUsers, numItems: this.numItems, dimension: this.dimension, weights: WEIGHTS_FILE };
     await writeFile(path.join(folder, DESCRIPTION_FILE), `${JSON.stringify(json, null, 2)}\n`);

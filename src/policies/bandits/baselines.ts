@@ -272,7 +272,10 @@ export class PlackettLucePolicy implements SlatePolicy {
   private checkScores(scores: PlackettLuceScores): PlackettLuceScores {
     if (typeof scores === 'function') return scores;
     if (!(scores instanceof Float64Array) || scores.length !== this.numItems) {
-      throw new ConfigError('scores', `expected a Float64Array of ${this.numItems} scores (one per item) or a function, found ${scores instanceof Float64Array ? `${scores.length} scores` : typeof scores}`);
+      throw new ConfigError(
+        'scores',
+        `expected a Float64Array of ${this.numItems} scores (one per item) or a function, found ${scores instanceof Float64Array ? `${scores.length} scores` : typeof scores}`,
+      );
     }
     for (let i = 0; i < scores.length; i++) {
       if (!Number.isFinite(scores[i])) throw new ConfigError(`scores[${i}]`, `expected a finite number, found ${scores[i]}`);

@@ -148,15 +148,17 @@ export function createPolicy(spec: unknown, env: PolicyEnvironment, path = 'poli
       if (env.userFeatures === undefined || env.itemFeatures === undefined) {
         throw new ConfigError(path, `"lin-ts" needs user and item features from the world, found ${env.userFeatures === undefined ? 'no user features' : 'no item features'}`);
       }
-      return wrapConfig(at('features'), () =>
-        new LinTS({
-          ...base,
-          features,
-          lambda: number(raw.lambda, at('lambda'), 1, 'a number > 0', (v) => v > 0),
-          v: number(raw.v, at('v'), 1, 'a number ≥ 0', (v) => v >= 0),
-          userFeatures: env.userFeatures,
-          itemFeatures: env.itemFeatures,
-        }),
+      return wrapConfig(
+        at('features'),
+        () =>
+          new LinTS({
+            ...base,
+            features,
+            lambda: number(raw.lambda, at('lambda'), 1, 'a number > 0', (v) => v > 0),
+            v: number(raw.v, at('v'), 1, 'a number ≥ 0', (v) => v >= 0),
+            userFeatures: env.userFeatures,
+            itemFeatures: env.itemFeatures,
+          }),
       );
     }
     case 'random':

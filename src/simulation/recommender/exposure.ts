@@ -32,9 +32,7 @@ export class ExposureModel {
       if (!(p >= 0 && p <= 1)) throw new ConfigError('exposure.probability', `expected values in [0, 1], found ${p} at item ${i}`);
     }
     this.probability = probability;
-    this.order = Int32Array.from({ length: probability.length }, (_, i) => i).sort(
-      (a, b) => probability[b] - probability[a] || a - b,
-    );
+    this.order = Int32Array.from({ length: probability.length }, (_, i) => i).sort((a, b) => probability[b] - probability[a] || a - b);
     const starts: number[] = [];
     const ends: number[] = [];
     for (let s = 0; s < this.order.length && probability[this.order[s]] > 0; ) {
@@ -171,8 +169,10 @@ function solveExposure(popularity: Float64Array, params: PopularityExposureParam
   };
 
   let scale: number;
-  if (n <= floor * numItems) scale = 0; // every θ sits at the floor
-  else if (n >= numItems) scale = 1 / weightMin; // every θ is 1
+  if (n <= floor * numItems)
+    scale = 0; // every θ sits at the floor
+  else if (n >= numItems)
+    scale = 1 / weightMin; // every θ is 1
   else {
     // clamp(cw, θ_min, 1) ≤ cw + θ_min, so Σθ(lo) ≤ n; Σθ(hi) = I ≥ n.
     let lo = (n - floor * numItems) / weightSum;

@@ -30,11 +30,7 @@ export interface SimulateInteractionsOptions {
 }
 
 /** Simulates which items each user is shown (O ~ Bernoulli(θ_i)) and logs the clicks Y = O · R on them. */
-export function simulateInteractions(
-  world: RecommenderWorld,
-  exposure: ExposureModel,
-  options: SimulateInteractionsOptions,
-): { log: InteractionLog; truth: InteractionTruth } {
+export function simulateInteractions(world: RecommenderWorld, exposure: ExposureModel, options: SimulateInteractionsOptions): { log: InteractionLog; truth: InteractionTruth } {
   if (exposure.numItems !== world.numItems) {
     throw new ConfigError('interactions.exposure', `expected an exposure model over ${world.numItems} items (the world's), found ${exposure.numItems}`);
   }

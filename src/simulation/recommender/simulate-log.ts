@@ -1,13 +1,7 @@
 import { ConfigError } from '../../core/errors.js';
 import type { RandomStream } from '../../core/random.js';
 import type { LoggedInteractions } from '../../data/interaction-log-table.js';
-import {
-  PopularityExposure,
-  RecommenderWorld,
-  simulateInteractions,
-  uniformTestSet,
-  type PopularityExposureParams,
-} from './index.js';
+import { PopularityExposure, RecommenderWorld, simulateInteractions, uniformTestSet, type PopularityExposureParams } from './index.js';
 import { nearest } from '../../core/suggest.js';
 
 /**

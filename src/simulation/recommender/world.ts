@@ -114,13 +114,7 @@ export class RecommenderWorld {
 
   /** Bytes held by the world's arrays (the factors dominate). */
   get byteLength(): number {
-    return (
-      this.userFactors.byteLength +
-      this.itemFactors.byteLength +
-      this.popularityRank.byteLength +
-      this.popularity.byteLength +
-      this.itemLogitOffset.byteLength
-    );
+    return this.userFactors.byteLength + this.itemFactors.byteLength + this.popularityRank.byteLength + this.popularity.byteLength + this.itemLogitOffset.byteLength;
   }
 
   /** P(R_ui = 1) for one user and each of `items`, written into `out` (same length); returns `out`. */

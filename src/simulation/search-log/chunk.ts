@@ -83,7 +83,11 @@ export function chunkInSlot(slot: LoggedClicks, numSessions: number): LoggedClic
       click: log.click.subarray(0, rows),
     },
     propensity: propensity!.subarray(0, rows),
-    truth: truth && { examinationProbability: truth.examinationProbability.subarray(0, rows), relevanceProbability: truth.relevanceProbability.subarray(0, rows), examined: truth.examined.subarray(0, rows) },
+    truth: truth && {
+      examinationProbability: truth.examinationProbability.subarray(0, rows),
+      relevanceProbability: truth.relevanceProbability.subarray(0, rows),
+      examined: truth.examined.subarray(0, rows),
+    },
   };
 }
 

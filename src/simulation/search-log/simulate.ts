@@ -117,7 +117,15 @@ export async function simulateSearchLog(
     }
     return;
   }
-  const input: ChunkWorkerInput = { seed: rng.seed, lists: world.lists, relevance: world.relevance, clickModel: spec.clickModelSpec!, cutoff: spec.cutoff, intervention: spec.intervention, truth: world.truth };
+  const input: ChunkWorkerInput = {
+    seed: rng.seed,
+    lists: world.lists,
+    relevance: world.relevance,
+    clickModel: spec.clickModelSpec!,
+    cutoff: spec.cutoff,
+    intervention: spec.intervention,
+    truth: world.truth,
+  };
   await simulateInThreads(world, rng, input, chunkSessions, threads, sink, options.releaseChunks ?? false);
 }
 
@@ -250,7 +258,9 @@ async function simulateInThreads(
     if (failure) throw failure;
     complete = true;
   } finally {
-    threads.forEach((thread, w) => thread.off('message', listeners[w].onMessage).off('error', listeners[w].onError).off('exit', listeners[w].onExit));
+    threads.forEach((thread, w) => {
+      thread.off('message', listeners[w].onMessage).off('error', listeners[w].onError).off('exit', listeners[w].onExit);
+    });
     // After a complete log a worker has nothing in flight: it waits for the next log. After a
     // failure it may still be simulating, or have failed itself.
     if (complete) {

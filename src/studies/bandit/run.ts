@@ -66,13 +66,17 @@ export function runBanditStudy(spec: BanditStudySpec, onRun?: (outcome: PolicyOu
     const positionWeights = examinationOfBestSlate(clickModel, attractiveness.subarray(0, spec.numItems), spec.slateSize);
     spec.policies.forEach((policySpec, i) => {
       const policy = createPolicy(policySpec, { numItems: spec.numItems, slateSize: spec.slateSize, positionWeights, userFeatures, itemFeatures }, `policies[${i}]`);
-      const result = runOnline(policy, { numItems: spec.numItems, numUsers: world.numUsers, attractiveness, clickModel }, {
-        rounds: spec.rounds,
-        batchSize: spec.batchSize,
-        rng: rng.derive('policy', policy.name),
-        propensityDraws: spec.propensityDraws,
-        recordEvery,
-      });
+      const result = runOnline(
+        policy,
+        { numItems: spec.numItems, numUsers: world.numUsers, attractiveness, clickModel },
+        {
+          rounds: spec.rounds,
+          batchSize: spec.batchSize,
+          rng: rng.derive('policy', policy.name),
+          propensityDraws: spec.propensityDraws,
+          recordEvery,
+        },
+      );
       if (!perPolicy.has(policy.name)) perPolicy.set(policy.name, []);
       perPolicy.get(policy.name)!.push(result);
       onRun?.({ policy: policy.name, seed, result });
@@ -122,15 +126,10 @@ export function formatBanditTable(result: BanditStudyResult): string {
   const interval = (values: readonly number[], digits: number) => formatMeanInterval(mean(values), confidenceHalfWidth(values), values.length, digits);
   const table = alignColumns([
     ['policy', `regret at T=${T} (±95%)`, 'clicks (±95%)', 'CTR per slot', 'regret/t at T/2', 'regret/t at T'],
-    ...result.table.map((row) => [
-      row.policy,
-      interval(row.regret, 1),
-      interval(row.clicks, 0),
-      (mean(row.clicks) / (T * K)).toFixed(4),
-      row.regretOverTHalf.toFixed(4),
-      row.regretOverT.toFixed(4),
-    ]),
+    ...result.table.map((row) => [row.policy, interval(row.regret, 1), interval(row.clicks, 0), (mean(row.clicks) / (T * K)).toFixed(4), row.regretOverTHalf.toFixed(4), row.regretOverT.toFixed(4)]),
   ]);
-  return seeds < 2 ? `${table}
-(one seed: no confidence interval; give --seeds two or more for one)` : table;
+  return seeds < 2
+    ? `${table}
+(one seed: no confidence interval; give --seeds two or more for one)`
+    : table;
 }

@@ -93,7 +93,9 @@ export const banditStudy: StudyKind<BanditCell> = {
     for (const cell of cells) {
       const perSeed = cell.outcomes.map((o) => o.extras!.curves as { policy: string; rounds: number[]; regret: number[] }[]);
       for (const [p, curve] of perSeed[0].entries()) {
-        curve.rounds.forEach((round, j) => rows.push({ cell: cell.label, policy: curve.policy, round, regret: perSeed.reduce((s, c) => s + c[p].regret[j], 0) / perSeed.length }));
+        curve.rounds.forEach((round, j) => {
+          rows.push({ cell: cell.label, policy: curve.policy, round, regret: perSeed.reduce((s, c) => s + c[p].regret[j], 0) / perSeed.length });
+        });
       }
     }
     return [

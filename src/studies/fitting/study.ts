@@ -109,7 +109,16 @@ export const fittingStudy: StudyKind<FittingCell> = {
         name: 'excess-perplexity-per-rank',
         title: 'Perplexity per rank above the true model',
         caption: `Each fitted model's held-out perplexity minus the true model's on the same sessions, mean over ${seeds} seeds (symmetric-log scale): how much of the fit is lost to the model's assumptions and to estimation noise, rank by rank.`,
-        spec: line({ field: 'excess', type: 'quantitative', scale: { type: 'symlog', constant: 0.001 }, axis: { values: [0, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1], format: '~g' }, title: 'perplexity − true model' }, false),
+        spec: line(
+          {
+            field: 'excess',
+            type: 'quantitative',
+            scale: { type: 'symlog', constant: 0.001 },
+            axis: { values: [0, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1], format: '~g' },
+            title: 'perplexity − true model',
+          },
+          false,
+        ),
       },
     ];
     return charts;

@@ -7,7 +7,7 @@ import { ConfigError } from '../../core/errors.js';
 import { randomStream } from '../../core/random.js';
 import type { ActionArray, OffPolicyInputs, PolicyValueEstimator } from '../../evaluation/off-policy.js';
 import { crossFitRewardModel, oneHotRewardFeatures } from '../../evaluation/reward-model.js';
-import { type SlateOffPolicyInputs } from '../../evaluation/slate-estimators.js';
+import type { SlateOffPolicyInputs } from '../../evaluation/slate-estimators.js';
 import { allSlateEstimators, standardEstimators } from '../../evaluation/registry.js';
 import { mean } from '../../evaluation/statistics.js';
 import { DirectMethod, DoublyRobust } from '../../evaluation/estimators.js';
@@ -74,7 +74,10 @@ export function slateInputsOf(world: SlateWorld, log: SimulatedSlateLog): SlateO
       slateId[i] = t;
       position[i] = k;
       reward[i] = log.click[i];
-      for (const [tables, out] of [[world.logging, b], [world.evaluation, e]] as const) {
+      for (const [tables, out] of [
+        [world.logging, b],
+        [world.evaluation, e],
+      ] as const) {
         out.slate[i] = tables.slate[u * S + s];
         out.itemPosition[i] = tables.marginal[(u * A + a) * K + k];
         out.cascade[i] = tables.prefix[(u * S + s) * K + k];

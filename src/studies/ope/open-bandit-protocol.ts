@@ -129,7 +129,19 @@ export async function runOpenBanditProtocol(options: OpenBanditProtocolOptions =
   const table = estimateOnOpenBanditLog(log, perItemPosition, { ...options, seed, lambda, level, resamples, groundTruth });
   let clicks = 0;
   for (let i = 0; i < log.reward.length; i++) clicks += log.reward[i];
-  return { campaign, evaluated, logging, actionDist: evaluated === 'random' ? 'uniform' : (options.btsActionDist ?? 'prior'), rows: log.reward.length, clicks, groundTruth, loggingValue: mean(log.reward), level, resamples, table };
+  return {
+    campaign,
+    evaluated,
+    logging,
+    actionDist: evaluated === 'random' ? 'uniform' : (options.btsActionDist ?? 'prior'),
+    rows: log.reward.length,
+    clicks,
+    groundTruth,
+    loggingValue: mean(log.reward),
+    level,
+    resamples,
+    table,
+  };
 }
 
 export interface OpenBanditLogEstimateOptions {

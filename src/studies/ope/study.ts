@@ -57,7 +57,10 @@ export const opeStudy: StudyKind<OpeCell> = {
     let slates = 1;
     for (let k = 0; k < slateSize; k++) slates *= items - k;
     if (slates * users > MAX_ENUMERATED) {
-      throw new ConfigError(at('world.items'), `expected a world small enough to enumerate: ${users} users × ${slates} ordered slates of ${slateSize} among ${items} items exceeds ${MAX_ENUMERATED.toLocaleString('en-US')}`);
+      throw new ConfigError(
+        at('world.items'),
+        `expected a world small enough to enumerate: ${users} users × ${slates} ordered slates of ${slateSize} among ${items} items exceeds ${MAX_ENUMERATED.toLocaleString('en-US')}`,
+      );
     }
     let examination: number[] | undefined;
     if (w.examination !== undefined) examination = array(w.examination, at('world.examination')).map((v, k) => number(v, at(`world.examination[${k}]`), undefined, 0, 1));
@@ -138,7 +141,20 @@ export const opeStudy: StudyKind<OpeCell> = {
       y,
       color: { field: 'estimator', type: 'nominal', sort: null, title: 'estimator', scale: { scheme: 'tableau20' } },
       // Standard (row-level) estimators solid, those given the true reward model dashed, slate estimators dotted.
-      strokeDash: { field: 'family', type: 'nominal', sort: ['standard', 'true reward model', 'slate'], title: 'family', scale: { range: [[1, 0], [6, 3], [2, 2]] }, legend: null },
+      strokeDash: {
+        field: 'family',
+        type: 'nominal',
+        sort: ['standard', 'true reward model', 'slate'],
+        title: 'family',
+        scale: {
+          range: [
+            [1, 0],
+            [6, 3],
+            [2, 2],
+          ],
+        },
+        legend: null,
+      },
     });
     // One panel per cell, in grid order; the layers live inside the facet so that lines never join across cells.
     const chart = (layer: Record<string, unknown>[]) =>

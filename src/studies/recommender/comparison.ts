@@ -193,7 +193,13 @@ export function trainRecommender(data: RecommenderData, config: RecommenderLearn
     }
   }
   const trainClicked = clickedMatrix(training);
-  const validate = ipsValidation(validation, (u, i) => trainClicked[u * data.numItems + i] === 1, data.numItems, (_, i) => estimated[i], rng.derive('validation-negatives'));
+  const validate = ipsValidation(
+    validation,
+    (u, i) => trainClicked[u * data.numItems + i] === 1,
+    data.numItems,
+    (_, i) => estimated[i],
+    rng.derive('validation-negatives'),
+  );
   const result = trainImplicit(training, { ...settings, loss, propensity, validate, rng: rng.derive('train'), progress, label: config.name });
   return { result, estimatedPropensity: estimated, itemClicks: itemClickCounts(training), trainingClicks: training };
 }
@@ -257,7 +263,10 @@ export async function runRecommenderComparison(options: RecommenderComparisonOpt
       const scorer = trained.result.model.factors();
       trained.result.model.dispose();
       const rare = rareItems(trained.itemClicks, data.numUsers);
-      for (const [items, includeItem] of [['all', undefined], ['rare', rare.isRare]] as const) {
+      for (const [items, includeItem] of [
+        ['all', undefined],
+        ['rare', rare.isRare],
+      ] as const) {
         for (const m of recommenderMetrics(scorer, data.test, { ks: options.ks, includeItem })) {
           rows.push({ data: data.name, learner: config.name, seed, items, metric: m.metric, k: m.k, value: m.value });
         }
@@ -348,7 +357,8 @@ function itemPropensity(logged: LoggedInteractions, numItems: number, source: st
   for (let r = 0; r < p.length; r++) {
     const i = logged.log.item[r];
     if (Number.isNaN(theta[i])) theta[i] = p[r];
-    else if (Math.abs(theta[i] - p[r]) > 1e-6) throw new ConfigError(`${source}: pscore`, `expected one exposure propensity per item, found ${theta[i]} and ${p[r]} for item ${i}: use estimated propensities`);
+    else if (Math.abs(theta[i] - p[r]) > 1e-6)
+      throw new ConfigError(`${source}: pscore`, `expected one exposure propensity per item, found ${theta[i]} and ${p[r]} for item ${i}: use estimated propensities`);
   }
   return ExposurePropensity.perItem(theta.map((t) => (Number.isNaN(t) ? 0 : t)));
 }

@@ -7,9 +7,7 @@ import type { PreparedData } from './run.js';
 export function prepareData(scenario: Scenario): PreparedData {
   const d = scenario.dataset;
   const splits: RankingSplits =
-    d.name === 'mq2008'
-      ? loadRankingDataset('mq2008', { fold: d.fold })
-      : loadLetorSplits({ train: d.train, validation: d.validation, test: d.test }, 'letor', { normalization: d.normalization });
+    d.name === 'mq2008' ? loadRankingDataset('mq2008', { fold: d.fold }) : loadLetorSplits({ train: d.train, validation: d.validation, test: d.test }, 'letor', { normalization: d.normalization });
   // Standard protocol: queries without any relevant document cannot be scored by nDCG.
   return {
     train: splits.train,

@@ -212,4 +212,3 @@ export function evaluateModel(model: ScoringModel, data: RankingData, metrics: M
   const scores = model.scoreArray(data.features);
   return Object.fromEntries(metrics.map((m) => [m.name, Array.from(perQueryMetric(data, scores, m, maxGrade))]));
 }
-

@@ -36,7 +36,9 @@ export interface Scenario {
   readonly schema: typeof SCENARIO_SCHEMA;
   readonly name: string;
   readonly description: string;
-  readonly dataset: { readonly name: 'mq2008'; readonly fold: number } | { readonly name: 'letor'; readonly train: string; readonly validation: string; readonly test: string; readonly normalization: 'per-feature' | 'per-query' | 'none' };
+  readonly dataset:
+    | { readonly name: 'mq2008'; readonly fold: number }
+    | { readonly name: 'letor'; readonly train: string; readonly validation: string; readonly test: string; readonly normalization: 'per-feature' | 'per-query' | 'none' };
   readonly loggingRanker: LoggingRankerSpec;
   readonly clickModel: {
     /** `trust-bias`: Vardasbi et al.'s ε⁺_k, ε⁻_k on top of the examination (epsilon then maps grades to P(relevant)). */
@@ -69,7 +71,6 @@ export interface Scenario {
   readonly seeds: readonly number[];
 }
 
-
 /** Command-line overrides of a scenario file, validated like the file itself. */
 export interface ScenarioOverrides {
   /** A shipped data set by name (`mq2008`). */
@@ -101,7 +102,11 @@ export function loadScenario(file: string, overrides: ScenarioOverrides = {}): S
 export function parseScenario(raw: unknown, source = 'scenario'): Scenario {
   const root = object(raw as Json, source);
   const at = (path: string) => `${source}: ${path}`;
-  checkKeys(root, ['$comment', 'schema', 'name', 'description', 'dataset', 'loggingRanker', 'clickModel', 'sessions', 'propensityEstimation', 'model', 'training', 'learners', 'metrics', 'seeds'], source);
+  checkKeys(
+    root,
+    ['$comment', 'schema', 'name', 'description', 'dataset', 'loggingRanker', 'clickModel', 'sessions', 'propensityEstimation', 'model', 'training', 'learners', 'metrics', 'seeds'],
+    source,
+  );
   const schema = root.schema ?? SCENARIO_SCHEMA;
   if (schema !== SCENARIO_SCHEMA) throw new ConfigError(at('schema'), `expected "${SCENARIO_SCHEMA}", found ${JSON.stringify(schema)}`);
 
@@ -176,9 +181,7 @@ export function parseScenario(raw: unknown, source = 'scenario'): Scenario {
       sessions: integer(estimation.sessions, at('propensityEstimation.sessions'), 100_000, 1),
       rankers: integer(estimation.rankers, at('propensityEstimation.rankers'), 4, 2),
     },
-    model: modelType === 'mlp'
-      ? { type: 'mlp', hidden: array(model.hidden ?? [64, 32], at('model.hidden')).map((h, i) => integer(h, at(`model.hidden[${i}]`), undefined, 1)) }
-      : { type: 'linear' },
+    model: modelType === 'mlp' ? { type: 'mlp', hidden: array(model.hidden ?? [64, 32], at('model.hidden')).map((h, i) => integer(h, at(`model.hidden[${i}]`), undefined, 1)) } : { type: 'linear' },
     training: {
       steps: integer(training.steps, at('training.steps'), 2000, 1),
       batchSize: integer(training.batchSize, at('training.batchSize'), 256, 1),
@@ -213,8 +216,7 @@ function learner(entry: Json, path: string): LearnerSpec {
     throw new ConfigError(`${path}.maxRelevanceWeight`, 'only dla weighs clicks by relevance estimates');
   }
   const maxRelevanceWeight = raw.maxRelevanceWeight === undefined ? null : number(raw.maxRelevanceWeight, `${path}.maxRelevanceWeight`, undefined, 1);
-  const propensityLearningRate =
-    raw.propensityLearningRate === undefined ? null : number(raw.propensityLearningRate, `${path}.propensityLearningRate`, undefined, 0, Infinity, true);
+  const propensityLearningRate = raw.propensityLearningRate === undefined ? null : number(raw.propensityLearningRate, `${path}.propensityLearningRate`, undefined, 0, Infinity, true);
   for (const key of ['model', 'iterations'] as const) {
     if (raw[key] !== undefined && type !== 'click-model') throw new ConfigError(`${path}.${key}`, `only the click-model learner fits a click model; "${type}" takes no "${key}"`);
   }

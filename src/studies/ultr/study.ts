@@ -51,7 +51,8 @@ export const ultrStudy: StudyKind<Scenario> = {
     const chart: ChartRequest = {
       name: 'propensities',
       title: 'Examination propensities relative to rank 1: estimates against the truth',
-      caption: 'Mean over seeds of the propensities p_k/p_1 that the learners learned (DLA, regression EM, pairwise debiasing) and that the propensityEstimation intervention estimated, against the true values (log scale).',
+      caption:
+        'Mean over seeds of the propensities p_k/p_1 that the learners learned (DLA, regression EM, pairwise debiasing) and that the propensityEstimation intervention estimated, against the true values (log scale).',
       spec: {
         data: { values: rows },
         mark: { type: 'line', point: true },
@@ -72,7 +73,8 @@ export const ultrStudy: StudyKind<Scenario> = {
       .filter(({ columns }) => columns.length > 1)
       .map(({ cell, columns }) => ({
         title: `Propensities p_k/p_1${label(cell)}`,
-        caption: 'True, estimated (RandTop-n, RandPair or harvested, as propensityEstimation says) and learned (DLA, regression EM, pairwise debiasing) examination propensities relative to rank 1: mean ± std over seeds.',
+        caption:
+          'True, estimated (RandTop-n, RandPair or harvested, as propensityEstimation says) and learned (DLA, regression EM, pairwise debiasing) examination propensities relative to rank 1: mean ± std over seeds.',
         rows: [
           ['rank', ...columns.map((c) => c.source)],
           ...columns[0].mean.map((_, k) => [String(k + 1), ...columns.map((c) => `${c.mean[k].toFixed(3)}${c.std ? ` ± ${c.std[k].toFixed(3)}` : ''}`)]),
@@ -83,7 +85,8 @@ export const ultrStudy: StudyKind<Scenario> = {
       .filter(({ caps }) => caps.length > 0)
       .map(({ cell, caps }) => ({
         title: `Clipping effect${label(cell)}`,
-        caption: 'What clipping the IPS weight at M does at each rank (closed form, oracle propensities): the expected weighted click relative to relevance, and the variance of the weighted click relative to unclipped IPS.',
+        caption:
+          'What clipping the IPS weight at M does at each rank (closed form, oracle propensities): the expected weighted click relative to relevance, and the variance of the weighted click relative to unclipped IPS.',
         rows: clippingEffectRows(cell.outcomes[0].extras!.truePropensities as number[], caps),
       }));
     return [...propensities, ...clipping];
@@ -127,12 +130,22 @@ function propensityColumns(cell: CellOutcomes<Scenario>): { source: string; mean
   });
   const columns: { source: string; mean: number[]; std?: number[] }[] = [{ source: 'true', mean: perSeed[0].truePropensities as number[] }];
   if (perSeed.every((e) => e.estimatedPropensities)) {
-    columns.push(summarise(`${ESTIMATE_NAMES[cell.spec.propensityEstimation.intervention]} estimate`, perSeed.map((e) => e.estimatedPropensities as number[])));
+    columns.push(
+      summarise(
+        `${ESTIMATE_NAMES[cell.spec.propensityEstimation.intervention]} estimate`,
+        perSeed.map((e) => e.estimatedPropensities as number[]),
+      ),
+    );
   }
   const learned = perSeed.map((e) => e.learnedPropensities as Record<string, number[]>);
   // Only methods every seed reports (seed files resumed from an older version may report fewer).
   for (const method of Object.keys(learned[0]).filter((m) => learned.every((l) => l[m]))) {
-    columns.push(summarise(`${method} (learned)`, learned.map((l) => l[method])));
+    columns.push(
+      summarise(
+        `${method} (learned)`,
+        learned.map((l) => l[method]),
+      ),
+    );
   }
   return columns;
 }

@@ -34,7 +34,15 @@ export type ClickSource =
     };
 
 export interface TrainModelOptions {
-  readonly learner: { readonly type: ClickLearnerType; readonly maxWeight?: number; readonly maxRelevanceWeight?: number; readonly propensityLearningRate?: number; readonly propensities?: readonly number[]; readonly fitModel?: FittedModelType; readonly emIterations?: number };
+  readonly learner: {
+    readonly type: ClickLearnerType;
+    readonly maxWeight?: number;
+    readonly maxRelevanceWeight?: number;
+    readonly propensityLearningRate?: number;
+    readonly propensities?: readonly number[];
+    readonly fitModel?: FittedModelType;
+    readonly emIterations?: number;
+  };
   readonly clicks: ClickSource;
   readonly model: ModelSpec;
   readonly training: { readonly steps: number; readonly batchSize: number; readonly learningRate: number; readonly clipNorm: number; readonly evalEvery: number; readonly patience?: number };
@@ -97,7 +105,11 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
   const description = saveModel(options.out, model, {
     normalization: loaded.normalization,
     maxGrade: loaded.maxGrade,
-    learner: { ...options.learner, ...(usesPropensities ? { propensities: Array.from(spec.propensities!) } : {}), ...(usesAffine ? { alpha: Array.from(spec.alpha!), beta: Array.from(spec.beta!) } : {}) },
+    learner: {
+      ...options.learner,
+      ...(usesPropensities ? { propensities: Array.from(spec.propensities!) } : {}),
+      ...(usesAffine ? { alpha: Array.from(spec.alpha!), beta: Array.from(spec.beta!) } : {}),
+    },
     training: {
       ...options.training,
       seed: options.seed,
@@ -162,5 +174,8 @@ async function loadClicks(source: ClickSource): Promise<LoadedClicks> {
 }
 
 function unsupportedNormalization(type: string): never {
-  throw new ConfigError('dataset.normalization', `a model trained from a scenario on LETOR files normalised "${type}" cannot record the training statistics yet: use --log with --train/--validation instead`);
+  throw new ConfigError(
+    'dataset.normalization',
+    `a model trained from a scenario on LETOR files normalised "${type}" cannot record the training statistics yet: use --log with --train/--validation instead`,
+  );
 }
