@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { ConfigError } from './errors.js';
 import { nearest } from './suggest.js';
 
@@ -54,5 +55,14 @@ export function checkKeys(value: JsonObject, allowed: readonly string[], path: s
       const hint = nearest(key, allowed);
       throw new ConfigError(`${path}.${key}`, `unknown field${hint ? ` (did you mean "${hint}"?)` : ''}; expected one of ${allowed.join(', ')}`);
     }
+  }
+}
+
+/** The JSON in `file`; a missing file or invalid JSON is a ConfigError naming the file (`what` says what it should hold). */
+export function readJsonFile(file: string, what: string): Json {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Json;
+  } catch (error) {
+    throw new ConfigError(file, `cannot read the ${what}: ${error instanceof Error ? error.message : String(error)}`);
   }
 }

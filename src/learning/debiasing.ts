@@ -134,17 +134,7 @@ export function pairwiseDebiasObjective(maxListLength: number, options: { stepSi
  * Needs all sessions: a session without a click has labels −β_k/α_k.
  */
 export function affineObjective(alpha: ArrayLike<number>, beta: ArrayLike<number>): Objective {
-  checkAffine(alpha, beta);
-  return {
-    variables: [],
-    loss(scores, clicks, mask) {
-      return tf.tidy(() => {
-        const labels = affineLabels(clicks, alpha, beta);
-        return softmaxCrossEntropyPerList(scores, labels, mask);
-      });
-    },
-    dispose() {},
-  };
+  return affineLabelObjective(alpha, beta, softmaxCrossEntropyPerList);
 }
 
 /** R̂ = (c − β_k)/α_k per slot: clicks [lists, slots] with α, β per rank. */
@@ -159,15 +149,15 @@ function affineLabels(clicks: tf.Tensor2D, alpha: ArrayLike<number>, beta: Array
  * that σ(s_d) estimates P(R_d = 1) itself (not only its order). Needs all sessions.
  */
 export function affineRegressionObjective(alpha: ArrayLike<number>, beta: ArrayLike<number>): Objective {
+  return affineLabelObjective(alpha, beta, sigmoidCrossEntropy);
+}
+
+/** An objective that scores the affine-corrected labels R̂ with `loss` (a loss over [lists, slots] and a mask). */
+function affineLabelObjective(alpha: ArrayLike<number>, beta: ArrayLike<number>, loss: (scores: tf.Tensor2D, labels: tf.Tensor2D, mask: tf.Tensor2D) => tf.Scalar): Objective {
   checkAffine(alpha, beta);
   return {
     variables: [],
-    loss(scores, clicks, mask) {
-      return tf.tidy(() => {
-        const labels = affineLabels(clicks, alpha, beta);
-        return sigmoidCrossEntropy(scores, labels, mask);
-      });
-    },
+    loss: (scores, clicks, mask) => tf.tidy(() => loss(scores, affineLabels(clicks, alpha, beta), mask)),
     dispose() {},
   };
 }

@@ -1,10 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { ClickLabError, ConfigError } from '../core/errors.js';
 import { nearest } from '../core/suggest.js';
 import { SCENARIO_SCHEMA } from '../studies/ultr/scenario.js';
 import type { StudyKind } from '../studies/study-kind.js';
 import { STUDY_KINDS } from '../studies/registry.js';
-import { array, checkKeys, integer, object, string, type Json, type JsonObject } from '../core/validate.js';
+import { array, checkKeys, integer, object, readJsonFile, string, type Json, type JsonObject } from '../core/validate.js';
 
 /**
  * Scenario schema v2 (docs/scenarios.md): a study kind, its fields, seeds, and a grid of values
@@ -53,13 +52,7 @@ export interface ExperimentOverrides {
 }
 
 export function loadExperiment(file: string, overrides: ExperimentOverrides = {}): Experiment {
-  let raw: Json;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8')) as Json;
-  } catch (error) {
-    throw new ConfigError(file, `cannot read the scenario: ${error instanceof Error ? error.message : String(error)}`);
-  }
-  return parseExperiment(applyOverrides(raw, overrides, file), file);
+  return parseExperiment(applyOverrides(readJsonFile(file, 'scenario'), overrides, file), file);
 }
 
 /**
@@ -187,7 +180,7 @@ export function parseExperiment(input: unknown, source = 'scenario'): Experiment
 
 function parseCell(kind: StudyKind, raw: JsonObject, where: string, source: string): unknown {
   try {
-    return kind.parse(raw, source);
+    return kind.parse(raw, (field) => `${source}: ${field}`, source);
   } catch (error) {
     if (error instanceof ConfigError && where.startsWith(`${source}: grid`)) throw new ConfigError(where, `with this value, ${error.path.replace(`${source}: `, '')}: ${error.problem}`);
     throw error;

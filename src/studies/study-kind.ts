@@ -17,9 +17,10 @@ export interface StudyKind<Spec = unknown> {
   readonly needsBackend: boolean;
   /**
    * Validate one cell's fields (the scenario with one grid point substituted) and fill defaults.
-   * `raw` holds only this kind's fields; errors name `source: field.path`.
+   * `raw` holds only this kind's fields (the runner has checked that it names no others); errors
+   * name `at('field.path')`, i.e. `source: field.path`.
    */
-  parse(raw: JsonObject, source: string): Spec;
+  parse(raw: JsonObject, at: (field: string) => string, source: string): Spec;
   /** Method names in table order, and the metrics each seed reports. */
   methods(spec: Spec): string[];
   metrics(spec: Spec): string[];

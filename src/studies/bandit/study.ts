@@ -21,9 +21,7 @@ export const banditStudy: StudyKind<BanditCell> = {
   description: 'slate bandit policies against a simulated click model: regret and clicks over rounds',
   fields: BANDIT_FIELDS,
   needsBackend: false,
-  parse(raw, source) {
-    const at = (field: string) => `${source}: ${field}`;
-    checkKeys(raw, BANDIT_FIELDS, source);
+  parse(raw, at) {
     const world = object(raw.world ?? {}, at('world'));
     checkKeys(world, ['items', 'slateSize', 'attractiveness', 'contextual'], at('world'));
     const numItems = integer(world.items, at('world.items'), 100, 2);

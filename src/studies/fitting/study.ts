@@ -22,9 +22,7 @@ export const fittingStudy: StudyKind<FittingCell> = {
   description: 'click models fitted by EM to a log simulated from a true click model: held-out log-likelihood, perplexity and attractiveness error',
   fields: FITTING_FIELDS,
   needsBackend: false,
-  parse(raw, source) {
-    const at = (field: string) => `${source}: ${field}`;
-    checkKeys(raw, FITTING_FIELDS, source);
+  parse(raw, at) {
     const world = object(raw.world ?? {}, at('world'));
     checkKeys(world, ['queries', 'listLength', 'attractiveness'], at('world'));
     const listLength = integer(world.listLength, at('world.listLength'), 10, 1, 100);

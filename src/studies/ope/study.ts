@@ -46,9 +46,7 @@ export const opeStudy: StudyKind<OpeCell> = {
   description: 'off-policy estimators on simulated slates against the exact policy value: relative RMSE and bias against the log size',
   fields: OPE_FIELDS,
   needsBackend: false,
-  parse(raw, source) {
-    const at = (field: string) => `${source}: ${field}`;
-    checkKeys(raw, OPE_FIELDS, source);
+  parse(raw, at) {
     const w = object(raw.world ?? {}, at('world'));
     checkKeys(w, WORLD_FIELDS, at('world'));
     const items = integer(w.items, at('world.items'), 8, 2);
@@ -207,9 +205,7 @@ export const openBanditStudy: StudyKind<OpenBanditCell> = {
   description: 'off-policy estimators on the shipped Open Bandit sample: relative error against the on-policy CTR',
   fields: OBD_FIELDS,
   needsBackend: false,
-  parse(raw, source) {
-    const at = (field: string) => `${source}: ${field}`;
-    checkKeys(raw, OBD_FIELDS, source);
+  parse(raw, at) {
     const lambda = number(raw.lambda, at('lambda'), 10, 0, Infinity, true);
     return {
       campaign: oneOf(raw.campaign, ['men', 'women'] as const, at('campaign'), 'men'),

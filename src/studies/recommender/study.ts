@@ -37,9 +37,7 @@ export const recommenderStudy: StudyKind<RecommenderCell> = {
   description: 'MF, WMF and Rel-MF trained on exposure-biased implicit feedback, scored on unbiased test ratings for all and rare items',
   fields: RECOMMENDER_FIELDS,
   needsBackend: true,
-  parse(raw, source) {
-    const at = (field: string) => `${source}: ${field}`;
-    checkKeys(raw, RECOMMENDER_FIELDS, source);
+  parse(raw, at) {
     const data = parseData(object(raw.data ?? { kind: 'world' }, at('data')), at('data'));
     const learners = array(raw.learners ?? DEFAULT_LEARNERS, at('learners')).map((l, j) => parseLearner(l, at(`learners[${j}]`)));
     if (learners.length === 0) throw new ConfigError(at('learners'), 'expected at least one learner, found []');

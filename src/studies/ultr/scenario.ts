@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { ConfigError } from '../../core/errors.js';
 import { EXAMINATION_PROFILES, type ExaminationProfile } from '../../simulation/examination.js';
 import { parseMetric } from '../../evaluation/metrics.js';
@@ -7,7 +6,7 @@ import { FITTED_MODEL_TYPES, fittedModelName, type FittedModelType } from '../..
 import { CLICK_LEARNER_TYPES, type ClickLearnerType } from '../../learning/click-learners.js';
 import type { ModelSpec } from '../../learning/model.js';
 import type { LoggingRankerSpec } from '../../learning/logging-ranker.js';
-import { array, checkKeys, integer, number, object, oneOf, string, type Json, type JsonObject } from '../../core/validate.js';
+import { array, checkKeys, integer, number, object, oneOf, readJsonFile, string, type Json, type JsonObject } from '../../core/validate.js';
 
 /**
  * A scenario: one declarative, versioned experiment (`sim/*.json`). Version 1 describes the
@@ -80,12 +79,7 @@ export interface ScenarioOverrides {
 }
 
 export function loadScenario(file: string, overrides: ScenarioOverrides = {}): Scenario {
-  let raw: Json;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8')) as Json;
-  } catch (error) {
-    throw new ConfigError(file, `cannot read the scenario: ${error instanceof Error ? error.message : String(error)}`);
-  }
+  let raw = readJsonFile(file, 'scenario');
   if (raw !== null && typeof raw === 'object' && !Array.isArray(raw)) {
     const dataset = { ...((raw.dataset as JsonObject | undefined) ?? { name: 'mq2008' }) };
     if (overrides.dataset !== undefined) {

@@ -19,7 +19,7 @@ export const ultrStudy: StudyKind<Scenario> = {
   description: 'learners trained from simulated clicks on a LETOR data set, scored on its true labels',
   fields: ULTR_FIELDS,
   needsBackend: true,
-  parse: (raw, source) => parseScenario({ ...raw, name: 'cell' }, source),
+  parse: (raw, _at, source) => parseScenario({ ...raw, name: 'cell' }, source),
   methods: (spec) => ['logging', 'skyline', ...spec.learners.map((l) => l.label)],
   metrics: (spec) => [...spec.metrics],
   primaryMetric: (spec) => ({ name: spec.metrics.includes('ndcg@10') ? 'ndcg@10' : spec.metrics[0], higherIsBetter: true }),
