@@ -19,6 +19,7 @@ interface RunArgs {
   dataset?: string;
   fold?: number;
   workers: number;
+  shard?: string;
   quiet: boolean;
 }
 
@@ -34,6 +35,7 @@ export const runCommand = {
       dataset: text(undefined, 'ULTR studies: override the data set with a shipped one (mq2008)'),
       fold: num(undefined, 'ULTR studies: override the fold (1-5 for mq2008)'),
       workers: workersOption(availableParallelism(), '(cell, seed) runs in parallel worker threads (default: the core count); results do not depend on it'),
+      shard: text(undefined, 'i/n: run only the i-th of n shards of the (cell, seed) tasks into --out (e.g. one per array-job task; docs/cluster.md); --resume then writes the report'),
       quiet: quietOption('no progress on stderr'),
     }) as unknown as Argv<RunArgs>,
   handler: async (args: ArgumentsCamelCase<RunArgs>) => {
@@ -41,6 +43,8 @@ export const runCommand = {
     // Every cell of the grid is validated before any work starts.
     const experiment = loadExperiment(args.scenario, { dataset: args.dataset, fold: args.fold, seeds: args.seeds });
     if (args.resume && args.out === undefined) throw new ConfigError('--resume', 'name the run to continue with --out DIR');
+    const shard = args.shard === undefined ? undefined : parseShard(args.shard);
+    if (shard && args.out === undefined) throw new ConfigError('--shard', 'name the folder all shards share with --out DIR');
     const notes: string[] = [];
     let backendChoice = args.backend;
     if (experiment.kind.needsBackend) {
@@ -58,7 +62,14 @@ export const runCommand = {
       .replace(/[:.]/g, '-')
       .replace(/-\d{3}Z$/, 'Z');
     const outDir = args.out ?? path.join('runs', `${stamp}-${experiment.name}`);
-    const state = await runExperiment(experiment, { outDir, workers: args.workers, backend: backendChoice, resume: args.resume, progress });
+    const state = await runExperiment(experiment, { outDir, workers: args.workers, backend: backendChoice, resume: args.resume, progress, shard });
+    if (shard) {
+      // Shards never write the report (which of them finishes last is a race): --resume does, once all are done.
+      process.stdout.write(
+        `shard ${shard.index}/${shard.count}: ${state.ran} runs in ${state.wallSeconds.toFixed(1)} s; ${state.complete ? 'every shard is done' : 'other shards have runs left'}: clicklab run ${args.scenario} --out ${outDir} --resume writes the tables and reports\n`,
+      );
+      return;
+    }
     if (!state.cells) return;
     const command = `clicklab run ${process.argv.slice(3).join(' ')}`;
     const summary = await writeExperimentReport(experiment, state.cells, outDir, { command, notes });
@@ -68,3 +79,11 @@ export const runCommand = {
     );
   },
 };
+
+/** `i/n` with 1 ≤ i ≤ n. */
+function parseShard(text: string): { index: number; count: number } {
+  const match = /^(\d+)\/(\d+)$/.exec(text.trim());
+  const [index, count] = match ? [Number(match[1]), Number(match[2])] : [Number.NaN, Number.NaN];
+  if (!(index >= 1 && index <= count)) throw new ConfigError('--shard', `expected i/n with 1 ≤ i ≤ n (e.g. 2/8), found "${text}"`);
+  return { index, count };
+}

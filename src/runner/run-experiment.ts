@@ -22,6 +22,13 @@ export interface ExperimentRunOptions {
   readonly progress?: Progress;
   /** Stop after this many tasks, as an interrupted run would (for tests of `resume`). */
   readonly stopAfter?: number;
+  /**
+   * Run only shard `index` of `count` (1-based): the (cell, seed) tasks whose position in
+   * cell-major order is ≡ index − 1 (mod count). Shards may run at once, as separate processes
+   * (a batch scheduler's array job), into one folder; a run without a shard (e.g. `--resume`)
+   * then finds every result written and assembles the tables.
+   */
+  readonly shard?: { readonly index: number; readonly count: number };
 }
 
 export interface ExperimentRunState {
@@ -56,13 +63,14 @@ export async function runExperiment(experiment: Experiment, options: ExperimentR
   if (existsSync(runFile)) {
     assertSameExperiment(readRunFile(runFile).experiment, experiment, outDir);
     const written = experiment.cells.some((cell) => experiment.seeds.some((seed) => existsSync(taskFile(outDir, cell.id, seed))));
-    // A run that failed before any result was written has nothing to resume: it simply starts again.
-    if (!options.resume && written) throw new ClickLabError(`${outDir} already holds a run: pass --resume to continue it, or choose another --out`);
-  } else if (existsSync(outDir) && readdirSync(outDir).length > 0) {
+    // A run that failed before any result was written has nothing to resume: it simply starts
+    // again. Shards join the run their siblings started.
+    if (!options.resume && !options.shard && written) throw new ClickLabError(`${outDir} already holds a run: pass --resume to continue it, or choose another --out`);
+  } else if (existsSync(outDir) && readdirSync(outDir).some((entry) => !isLockOrTemporary(entry))) {
     throw new ClickLabError(`${outDir} is not empty and holds no clicklab run (no ${RUN_FILE}): choose a new or empty folder for --out`);
   }
   mkdirSync(outDir, { recursive: true });
-  const releaseLock = lockRun(outDir);
+  const releaseLock = lockRun(outDir, options.shard);
   try {
     // Rewritten on resume too: its seeds are the ones the finished run has.
     writeFileAtomic(runFile, runJson);
@@ -76,7 +84,9 @@ async function runTasks(experiment: Experiment, options: ExperimentRunOptions, s
   const progress = options.progress ?? silentProgress;
   const { outDir } = options;
 
-  const all: Task[] = experiment.cells.flatMap((_, cell) => experiment.seeds.map((seed) => ({ cell, seed })));
+  const every: Task[] = experiment.cells.flatMap((_, cell) => experiment.seeds.map((seed) => ({ cell, seed })));
+  const { shard } = options;
+  const all = shard ? every.filter((_, j) => j % shard.count === shard.index - 1) : every;
   const done = (t: Task) => existsSync(taskFile(outDir, experiment.cells[t.cell].id, t.seed));
   const pending = all.filter((t) => !done(t));
   const reused = all.length - pending.length;
@@ -110,10 +120,11 @@ async function runTasks(experiment: Experiment, options: ExperimentRunOptions, s
     await runInWorkers(experiment, queue, workers, options.backend ?? 'auto', onUnit, onDone);
   }
   progress.finish();
-  const complete = all.every(done);
+  const complete = every.every(done);
   const wallSeconds = (performance.now() - started) / 1000;
+  const left = every.filter((t) => !done(t)).length;
   progress.log(
-    `${experiment.name}: ${finished} run${finished === 1 ? '' : 's'} in ${formatSeconds(wallSeconds)}${complete ? '' : `; ${all.filter((t) => !done(t)).length} left (--resume continues)`}`,
+    `${experiment.name}${shard ? ` (shard ${shard.index}/${shard.count})` : ''}: ${finished} run${finished === 1 ? '' : 's'} in ${formatSeconds(wallSeconds)}${complete ? '' : `; ${left} left (--resume continues${shard ? ', or the other shards' : ''})`}`,
   );
   return { complete, ran: finished, reused, wallSeconds, cells: complete ? readCells(experiment, outDir) : undefined };
 }
@@ -185,28 +196,59 @@ function readRunFile(file: string): { experiment: Json } {
   }
 }
 
+/** Lock files and the temporary names of files being written: a folder holding only these holds no run yet. */
+function isLockOrTemporary(entry: string): boolean {
+  return entry.endsWith('.lock') || (entry.startsWith('.') && entry.endsWith('.tmp'));
+}
+
 /**
- * Takes the run folder's lock (`run.lock`, created exclusively, holding this process's id and
- * host), so that two processes never work on one run at once; returns its release. A lock left
- * by a process on this host that no longer runs (killed) is taken over.
+ * Takes the run folder's lock, so that two processes never do the same work: `run.lock` for a
+ * whole run, `shard-i-of-n.lock` for a shard (created exclusively, holding this process's id and
+ * host). A whole run also refuses while any shard's lock is live, and a shard while a whole run's
+ * is. A lock left by a process on this host that no longer runs (killed) is stale and taken over.
+ * Returns the release.
  */
-function lockRun(outDir: string): () => void {
-  const lockFile = path.join(outDir, 'run.lock');
-  const mine = `${process.pid} ${hostname()}\n`;
+function lockRun(outDir: string, shard: ExperimentRunOptions['shard']): () => void {
+  const name = shard ? `shard-${shard.index}-of-${shard.count}.lock` : 'run.lock';
+  const lockFile = path.join(outDir, name);
+  takeLock(outDir, lockFile);
+  const release = () => rmSync(lockFile, { force: true });
+  const conflicting = readdirSync(outDir).filter((entry) => entry !== name && entry.endsWith('.lock') && (!shard || entry === 'run.lock'));
+  for (const entry of conflicting) {
+    const holder = liveHolder(path.join(outDir, entry));
+    if (holder) {
+      release();
+      throw new ClickLabError(`${outDir} is being written by another clicklab run (process ${holder}, ${entry}); wait for it to finish`);
+    }
+  }
+  return release;
+}
+
+function takeLock(outDir: string, lockFile: string): void {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      writeFileSync(lockFile, mine, { flag: 'wx' });
-      return () => rmSync(lockFile, { force: true });
+      writeFileSync(lockFile, `${process.pid} ${hostname()}\n`, { flag: 'wx' });
+      return;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const [pid, host] = readFileSync(lockFile, 'utf8').trim().split(' ');
-      if (host !== hostname() || processRuns(Number(pid))) {
-        throw new ClickLabError(`${outDir} is being written by another clicklab run (process ${pid} on ${host}); wait for it to finish, or remove ${lockFile} if that process is gone`);
-      }
+      const holder = liveHolder(lockFile);
+      if (holder) throw new ClickLabError(`${outDir} is being written by another clicklab run (process ${holder}); wait for it to finish, or remove ${lockFile} if that process is gone`);
       rmSync(lockFile, { force: true }); // stale: its process is gone
     }
   }
   throw new ClickLabError(`${outDir}: cannot take the run's lock ${lockFile}`);
+}
+
+/** "pid on host" of a lock's live holder, or null where the lock is gone or stale (its process, on this host, has ended). */
+function liveHolder(lockFile: string): string | null {
+  let text: string;
+  try {
+    text = readFileSync(lockFile, 'utf8');
+  } catch {
+    return null;
+  }
+  const [pid, host] = text.trim().split(' ');
+  return host !== hostname() || processRuns(Number(pid)) ? `${pid} on ${host}` : null;
 }
 
 function processRuns(pid: number): boolean {
