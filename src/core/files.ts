@@ -1,7 +1,7 @@
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
+import { open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { ClickLabError } from './errors.js';
+import { ClickLabError, DataFormatError } from './errors.js';
 
 /**
  * Writes a whole file atomically: to a temporary name in the same folder, flushed to disk, then
@@ -129,3 +129,12 @@ const WRITE_PROBLEMS: Record<string, string> = {
   ENOTDIR: 'a part of the path is not a folder',
   EISDIR: 'is a folder',
 };
+
+/**
+ * Refuses a folder given where an input file is expected, with one line naming it (reading a folder
+ * fails later with a bare EISDIR). A missing path passes: the read reports it.
+ */
+export async function refuseFolderInput(file: string): Promise<void> {
+  const found = await stat(file).catch(() => null);
+  if (found?.isDirectory()) throw new DataFormatError(file, null, 'is a folder, expected a file');
+}

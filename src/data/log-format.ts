@@ -22,7 +22,7 @@ import { fromArrow, toArrow, type ColumnTable } from 'arquero';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetSchema, parquetScan, type AsyncBuffer, type ParquetScan } from 'hyparquet';
 import { fileWriter, ParquetWriter, type SchemaElement } from 'hyparquet-writer';
 import { ConfigError, DataFormatError } from '../core/errors.js';
-import { PendingFile, writeFailure } from '../core/files.js';
+import { PendingFile, refuseFolderInput, writeFailure } from '../core/files.js';
 import {
   addColumnRows,
   idText,
@@ -469,12 +469,6 @@ export async function readLog<Log extends LoggedRows, Names extends FoundColumns
     case 'parquet':
       return readParquet(schema, path, context);
   }
-}
-
-/** A folder given where a log file is expected: one line naming it, not EISDIR. */
-async function refuseFolderInput(path: string): Promise<void> {
-  const found = await stat(path).catch(() => null);
-  if (found?.isDirectory()) throw new DataFormatError(path, null, 'is a folder, expected a log file');
 }
 
 /** The counts of an end record (`LOG_MARK`). */
