@@ -99,12 +99,13 @@ export const simulateCommand = {
     let simulated = 0;
     progress.start(`simulating ${clickModel.name} sessions on ${data.source}`, args.sessions);
     const rng = randomStream(args.seed);
-    const lists =
-      args.logger === 'linear'
-        ? loggingRankerLists(data, { trainFraction: 0.01, sample: 'queries', steps: 300 }, { batchSize: 256, learningRate: 0.05, clipNorm: 5 }, args.cutoff, rng.derive('logging'))
-        : fileOrderLists(data, args.cutoff);
-    await aborting(sink, () =>
-      simulateSearchLog(
+    await aborting(sink, () => {
+      // Inside: a logging ranker that cannot be trained must not leave a file behind either.
+      const lists =
+        args.logger === 'linear'
+          ? loggingRankerLists(data, { trainFraction: 0.01, sample: 'queries', steps: 300 }, { batchSize: 256, learningRate: 0.05, clipNorm: 5 }, args.cutoff, rng.derive('logging'))
+          : fileOrderLists(data, args.cutoff);
+      return simulateSearchLog(
         data,
         { lists, cutoff: args.cutoff, intervention: args.intervention, truth: args.truth, relevance, clickModel, clickModelSpec: spec, sessions: args.sessions },
         rng,
@@ -115,8 +116,8 @@ export const simulateCommand = {
         },
         // A streaming writer is done with a chunk once it is written; the Arrow path keeps them.
         { workers: args.workers, releaseChunks: sink.streaming },
-      ),
-    );
+      );
+    });
     await sink.close();
     progress.finish();
     process.stdout.write(`${args.sessions} sessions (${clickModel.name}, seed ${args.seed}) written to ${args.out}\n`);
