@@ -3,7 +3,7 @@ import { ConfigError } from '../core/errors.js';
 import { stderrProgress, type Progress } from '../core/progress.js';
 import { randomStream } from '../core/random.js';
 import type { RankingData } from '../core/types.js';
-import { loadRankingDataset, openClickLogSink, openInteractionLogSink, readLetorFileSync, writeInteractionLog } from '../data/index.js';
+import { loadRankingDataset, openClickLogSink, openInteractionLogSink, letorOrigin, readLetorFileSync, writeInteractionLog, type LogOrigin, type LogSink } from '../data/index.js';
 import type { LoggedClicks } from '../data/click-log-table.js';
 import { recommenderTestSet, resolveRecommenderSpec, simulateRecommenderLog, type RecommenderSpec } from '../simulation/recommender/simulate-log.js';
 import { fileOrderLists, SESSIONS_PER_CHUNK, simulateSearchLog } from '../simulation/search-log/simulate.js';
@@ -95,26 +95,29 @@ export const simulateCommand = {
     const spec = clickModelSpec(args);
     const clickModel = createClickModel(spec, args.cutoff, 'click-model');
     if (args.logger === 'linear') await initBackend(args.backend);
-    const sink = await openClickLogSink(args.out, { truth: args.truth, sessions: args.sessions, field: '--out' });
+    const sink = await openClickLogSink(args.out, { truth: args.truth, sessions: args.sessions, field: '--out', origin: logOrigin(args) });
     let simulated = 0;
     progress.start(`simulating ${clickModel.name} sessions on ${data.source}`, args.sessions);
     const rng = randomStream(args.seed);
-    const lists =
-      args.logger === 'linear'
-        ? loggingRankerLists(data, { trainFraction: 0.01, sample: 'queries', steps: 300 }, { batchSize: 256, learningRate: 0.05, clipNorm: 5 }, args.cutoff, rng.derive('logging'))
-        : fileOrderLists(data, args.cutoff);
-    await simulateSearchLog(
-      data,
-      { lists, cutoff: args.cutoff, intervention: args.intervention, truth: args.truth, relevance, clickModel, clickModelSpec: spec, sessions: args.sessions },
-      rng,
-      async (chunk: LoggedClicks) => {
-        await sink.write(chunk);
-        simulated += chunk.log.sessionQuery.length;
-        progress.update(simulated);
-      },
-      // A streaming writer is done with a chunk once it is written; the Arrow path keeps them.
-      { workers: args.workers, releaseChunks: sink.streaming },
-    );
+    await aborting(sink, () => {
+      // Inside: a logging ranker that cannot be trained must not leave a file behind either.
+      const lists =
+        args.logger === 'linear'
+          ? loggingRankerLists(data, { trainFraction: 0.01, sample: 'queries', steps: 300 }, { batchSize: 256, learningRate: 0.05, clipNorm: 5 }, args.cutoff, rng.derive('logging'))
+          : fileOrderLists(data, args.cutoff);
+      return simulateSearchLog(
+        data,
+        { lists, cutoff: args.cutoff, intervention: args.intervention, truth: args.truth, relevance, clickModel, clickModelSpec: spec, sessions: args.sessions },
+        rng,
+        async (chunk: LoggedClicks) => {
+          await sink.write(chunk);
+          simulated += chunk.log.sessionQuery.length;
+          progress.update(simulated);
+        },
+        // A streaming writer is done with a chunk once it is written; the Arrow path keeps them.
+        { workers: args.workers, releaseChunks: sink.streaming },
+      );
+    });
     await sink.close();
     progress.finish();
     process.stdout.write(`${args.sessions} sessions (${clickModel.name}, seed ${args.seed}) written to ${args.out}\n`);
@@ -133,14 +136,16 @@ async function simulateFittedWorld(args: SimulateArgs, progress: Progress): Prom
   const sink = await openClickLogSink(args.out, { truth: args.truth, sessions: args.sessions, field: '--out' });
   const rng = randomStream(args.seed);
   progress.start(`simulating ${world.model.type} sessions on the world fitted to ${world.source}`, args.sessions);
-  for (let chunk = 0, done = 0; done < args.sessions; chunk++) {
-    const n = Math.min(SESSIONS_PER_CHUNK, args.sessions - done);
-    const simulated = world.simulate(n, rng.derive('sessions', chunk));
-    const logged: LoggedClicks = args.truth ? simulated : { log: simulated.log, propensity: simulated.propensity };
-    await sink.write(logged);
-    done += n;
-    progress.update(done);
-  }
+  await aborting(sink, async () => {
+    for (let chunk = 0, done = 0; done < args.sessions; chunk++) {
+      const n = Math.min(SESSIONS_PER_CHUNK, args.sessions - done);
+      const simulated = world.simulate(n, rng.derive('sessions', chunk));
+      const logged: LoggedClicks = args.truth ? simulated : { log: simulated.log, propensity: simulated.propensity };
+      await sink.write(logged);
+      done += n;
+      progress.update(done);
+    }
+  });
   await sink.close();
   progress.finish();
   process.stdout.write(`${args.sessions} sessions (${world.model.type} fitted to ${world.source}, seed ${args.seed}) written to ${args.out}\n`);
@@ -156,11 +161,13 @@ async function simulateRecommender(args: SimulateArgs, progress: Progress): Prom
   const sink = await openInteractionLogSink(args.out, { truth: args.truth });
   progress.start(`simulating ${params.users} users × ${params.items} items`, params.users);
   let users = 0;
-  await simulateRecommenderLog(params, rng, async (chunk) => {
-    await sink.write(chunk);
-    users = chunk.log.user.length > 0 ? chunk.log.user[chunk.log.user.length - 1] + 1 : users;
-    progress.update(users);
-  });
+  await aborting(sink, () =>
+    simulateRecommenderLog(params, rng, async (chunk) => {
+      await sink.write(chunk);
+      users = chunk.log.user.length > 0 ? chunk.log.user[chunk.log.user.length - 1] + 1 : users;
+      progress.update(users);
+    }),
+  );
   await sink.close();
   progress.finish();
   if (args.testOut) {
@@ -168,6 +175,21 @@ async function simulateRecommender(args: SimulateArgs, progress: Progress): Prom
     await writeInteractionLog(args.testOut, test, { truth: args.truth });
   }
   process.stdout.write(`${params.users} users × ${params.items} items (seed ${args.seed}) written to ${args.out}${args.testOut ? `, test set to ${args.testOut}` : ''}\n`);
+}
+
+/** Runs `work`, which writes to `sink`; on a failure the sink is given up (no partial file, a previous one untouched). */
+async function aborting<T>(sink: LogSink<T>, work: () => Promise<unknown>): Promise<void> {
+  try {
+    await work();
+  } catch (error) {
+    await sink.abort();
+    throw error;
+  }
+}
+
+/** What the log's ids index, recorded in the file for `clicklab train --log` to check. */
+function logOrigin(args: SimulateArgs): LogOrigin {
+  return args.letor ? { dataset: letorOrigin(args.letor) } : { dataset: args.dataset, fold: args.fold, split: args.split };
 }
 
 function loadWorld(args: SimulateArgs): RankingData {

@@ -7,7 +7,7 @@
 import { IdVocabulary } from './id-vocabulary.js';
 import type { ReplayedClicks } from './replayed-log.js';
 import { CLICK_LOG, clickLogIds, type ClickLogColumnMapping, type IdEncoders, type LoggedClicks } from './click-log-table.js';
-import { LogWriter, logFormatOf, readLog, type LogFormat, type LogReadOptions, type LogWriteOptions } from './log-format.js';
+import { LogWriter, logFormatOf, readLog, readLogOrigin, type LogFormat, type LogOrigin, type LogReadOptions, type LogWriteOptions } from './log-format.js';
 
 export type ClickLogFormat = LogFormat;
 
@@ -61,6 +61,14 @@ export async function writeClickLog(path: string, logged: LoggedClicks, options:
 /** Reads a click log in the format of the file's extension (or `options.format`), validating every row. */
 export async function readClickLog(path: string, options: ClickLogReadOptions = {}): Promise<LoggedClicks> {
   return readLog(CLICK_LOG, path, options.format ?? clickLogFormatOf(path), { truth: options.truth === true, columns: options.columns ?? {}, ids: null });
+}
+
+/**
+ * What a click log records its query and item ids to index (the data set, fold and split it was
+ * simulated on), or null for a log without the record (written by another tool, or converted).
+ */
+export async function readClickLogOrigin(path: string, options: { format?: ClickLogFormat } = {}): Promise<LogOrigin | null> {
+  return readLogOrigin(path, options.format ?? clickLogFormatOf(path));
 }
 
 /**

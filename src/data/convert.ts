@@ -7,8 +7,8 @@
  * dense indices and the ids behind them are written next to it, one per line (line k + 1 holds the
  * id of index k): `OUT.query-ids.txt` and `OUT.item-ids.txt`.
  */
-import { writeFile } from 'node:fs/promises';
 import { ConfigError } from '../core/errors.js';
+import { writeFileAtomic } from '../core/files.js';
 import type { Progress } from '../core/progress.js';
 import { readBaiduUltrClicks } from './baidu-ultr.js';
 import { readGenericClickLog, writeClickLog, clickLogFormatOf, type ClickLogFormat } from './click-log-io.js';
@@ -117,7 +117,7 @@ export async function convertClickLog(input: string, out: string, options: Conve
   ] as const) {
     if (ids === null) continue;
     const file = `${out}.${suffix}`;
-    await writeFile(file, ids.length === 0 ? '' : `${ids.join('\n')}\n`);
+    writeFileAtomic(file, ids.length === 0 ? '' : `${ids.join('\n')}\n`);
     idFiles.push(file);
   }
   const { log } = replayed.logged;

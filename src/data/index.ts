@@ -22,6 +22,7 @@ export {
   ClickLogWriter,
   clickLogFormatOf,
   readClickLog,
+  readClickLogOrigin,
   readGenericClickLog,
   writeClickLog,
   type ClickLogFormat,
@@ -29,6 +30,7 @@ export {
   type GenericClickLogReadOptions,
   type ClickLogWriteOptions,
 } from './click-log-io.js';
+export { checkLogOrigin, letorOrigin, type LogOrigin } from './log-format.js';
 export {
   INTERACTION_LOG_COLUMNS,
   interactionLogFromTable,

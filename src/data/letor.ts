@@ -29,6 +29,8 @@ const MINUS = 45;
 const DOT = 46;
 const COLON = 58;
 const INT32_MAX = 0x7fffffff;
+/** The largest feature index a LETOR file may use without `numFeatures`: rows are stored dense (LETOR sets have at most 700). */
+export const LETOR_MAX_FEATURES = 1 << 16;
 /** Exact powers of ten in a double (10^22 is the largest). */
 const POW10 = Float64Array.from({ length: 23 }, (_, i) => 10 ** i);
 /** Bytes of `docid`, looked for in comments. */
@@ -192,7 +194,7 @@ class LetorParser {
 
     let count = 0;
     let previous = 0;
-    const maxIndex = this.fixedWidth ? this.width : INT32_MAX;
+    const maxIndex = this.fixedWidth ? this.width : LETOR_MAX_FEATURES;
     p = qidEnd;
     for (;;) {
       p = skipSpace(b, p, end);
@@ -209,7 +211,7 @@ class LetorParser {
       }
       if (index < 1) this.fail(`expected a feature index >= 1, found ${this.found(b, p, end)}`);
       if (index > maxIndex) {
-        const limit = this.fixedWidth ? `numFeatures = ${this.width}` : INT32_MAX;
+        const limit = this.fixedWidth ? `numFeatures = ${this.width}` : `${LETOR_MAX_FEATURES} (rows are stored dense: at most ${LETOR_MAX_FEATURES} features)`;
         this.fail(`expected a feature index <= ${limit}, found ${this.found(b, p, end)}`);
       }
       if (index <= previous) {
@@ -218,6 +220,10 @@ class LetorParser {
       const value = this.parseNumber(b, q + 1, end);
       if (Number.isNaN(value) || !endsToken(b, this.pos, end)) {
         this.fail(`expected a numeric feature value, found ${this.found(b, p, end)}`);
+      }
+      // Features are stored as float32: a value beyond its range (1e39, 1e400) would become ±Infinity.
+      if (!Number.isFinite(Math.fround(value))) {
+        this.fail(`expected a feature value within the float32 range (|v| < 3.4e38, as features are stored), found ${this.found(b, p, end)}`);
       }
       if (count === this.lineIndex.length) {
         this.lineIndex = growInt32(this.lineIndex, count * 2);
@@ -279,7 +285,12 @@ class LetorParser {
 
   /** Reallocates to `capacity` rows of `width` columns, keeping the rows stored so far. */
   private resize(capacity: number, width: number): void {
-    const features = new Float32Array(capacity * width);
+    let features: Float32Array;
+    try {
+      features = new Float32Array(capacity * width);
+    } catch {
+      this.fail(`expected a feature matrix that fits in memory, found ${capacity} rows × ${width} features (${((capacity * width * 4) / 2 ** 30).toFixed(1)} GiB) at this line`);
+    }
     if (width === this.width) {
       features.set(this.features.subarray(0, this.rows * width));
     } else {

@@ -14,13 +14,15 @@
  * columns are written with the shortest decimal that reads back as the same float32, so a write and
  * a read give back typed arrays equal byte for byte.
  */
-import { open, readFile, writeFile, type FileHandle } from 'node:fs/promises';
-import { extname } from 'node:path';
+import { open, readFile, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { basename, extname } from 'node:path';
 import { float32, int32, uint8, type DataType } from '@uwdata/flechette';
-import { fromArrow, toArrowIPC, type ColumnTable } from 'arquero';
-import { asyncBufferFromFile, parquetSchema, parquetScan, type ParquetScan } from 'hyparquet';
+import { tableFromIPC, tableToIPC } from '@uwdata/flechette';
+import { fromArrow, toArrow, type ColumnTable } from 'arquero';
+import { asyncBufferFromFile, parquetMetadataAsync, parquetSchema, parquetScan, type AsyncBuffer, type ParquetScan } from 'hyparquet';
 import { fileWriter, ParquetWriter, type SchemaElement } from 'hyparquet-writer';
 import { ConfigError, DataFormatError } from '../core/errors.js';
+import { PendingFile, refuseFolderInput, writeFailure } from '../core/files.js';
 import {
   addColumnRows,
   idText,
@@ -46,7 +48,71 @@ export interface LogWriteOptions {
   readonly format?: LogFormat;
   /** Write the hidden `truth_*` columns (default false); every chunk must then carry its truth. */
   readonly truth?: boolean;
+  /** What the log's query and item ids index (the data set, fold and split), recorded in the file. */
+  readonly origin?: LogOrigin;
 }
+
+/**
+ * What a simulated log's ids index: the data set (a shipped name, or the LETOR file), the fold and
+ * the split whose rows the query and item ids are. Recorded in every file clicklab writes (see
+ * `LOG_MARK`), so that a reader can refuse to pair a log with other data.
+ */
+export interface LogOrigin {
+  readonly dataset: string;
+  readonly fold?: number;
+  readonly split?: string;
+}
+
+/**
+ * How clicklab marks the logs it writes, so that a truncated one is refused on read:
+ *
+ * - CSV: a first line `# clicklab log {"kind":"click-log","version":1,...origin}` and a last line
+ *   `# clicklab end rows=N sessions=M` (read CSV files with `comment='#'` in pandas).
+ * - JSON Lines: a first line `{"clicklab":{"kind":"click-log","version":1,...origin}}` and a last
+ *   line `{"clicklab_end":{"rows":N,"sessions":M}}`.
+ * - Parquet and Arrow: key-value (schema) metadata `clicklab` holding the same JSON; their footers
+ *   are their end records.
+ *
+ * `sessions` is 0 for interaction logs, which have none. A file with the first mark and without a
+ * matching end record is refused; a file without the first mark (another tool's) is read as before.
+ */
+export const LOG_MARK = 'clicklab';
+const CSV_START = '# clicklab log ';
+const CSV_END = '# clicklab end ';
+const JSONL_END = '{"clicklab_end":';
+const LOG_VERSION = 1;
+
+/** The data set name a log simulated on a LETOR file records: `letor:` and the file's name. */
+export function letorOrigin(file: string): string {
+  return `letor:${basename(file)}`;
+}
+
+/**
+ * Refuses a log whose recorded origin (`readClickLogOrigin`) is not `expected`: its ids index other
+ * rows. A log without the record (`found` null: another tool's) passes, as does a field either side lacks.
+ */
+export function checkLogOrigin(file: string, found: LogOrigin | null, expected: LogOrigin): void {
+  if (found === null) return;
+  const describe = (o: LogOrigin): string => [o.dataset, o.fold === undefined ? '' : `fold ${o.fold}`, o.split ?? ''].filter((p) => p !== '').join(' ');
+  const differs =
+    found.dataset !== expected.dataset ||
+    (found.fold !== undefined && expected.fold !== undefined && found.fold !== expected.fold) ||
+    (found.split !== undefined && expected.split !== undefined && found.split !== expected.split);
+  if (differs) {
+    throw new DataFormatError(
+      file,
+      null,
+      `the log was simulated on ${describe(found)}, and its item ids index that data; expected ${describe(expected)} (give the matching --dataset/--fold or --train)`,
+    );
+  }
+}
+
+/** The JSON of the first mark (and of the Parquet and Arrow metadata). */
+function markJson(file: string, origin: LogOrigin | undefined): string {
+  return JSON.stringify({ kind: file, version: LOG_VERSION, ...origin });
+}
+
+const TRUNCATED = 'truncated: no end record; the file was not completely written';
 
 /** What every kind's readers take. */
 export interface LogReadOptions {
@@ -95,7 +161,10 @@ export interface WriterNames {
 /** Where chunks go; the columns are fixed by the first chunk (or by none, at close). */
 interface ChunkSink<Log> {
   write(chunk: Log, sessionBase: number, pscore: boolean): Promise<void>;
-  close(pscore: boolean): Promise<void>;
+  /** Completes the file (its end record) and commits it under its final name. */
+  close(pscore: boolean, rows: number, sessions: number): Promise<void>;
+  /** Removes the unfinished file; the final name keeps what it had. */
+  abort(): Promise<void>;
 }
 
 /** The writing half of a schema, which is all a writer needs. */
@@ -109,9 +178,11 @@ class TextSink<Log extends LoggedRows> implements ChunkSink<Log> {
 
   constructor(
     private readonly schema: WriteSchema<Log>,
+    private readonly pending: PendingFile,
     private readonly handle: FileHandle,
     private readonly format: 'csv' | 'jsonl',
     private readonly truth: boolean,
+    private readonly mark: string,
   ) {}
 
   async write(chunk: Log, sessionBase: number, pscore: boolean): Promise<void> {
@@ -124,17 +195,29 @@ class TextSink<Log extends LoggedRows> implements ChunkSink<Log> {
     }
   }
 
-  async close(pscore: boolean): Promise<void> {
+  async close(pscore: boolean, rows: number, sessions: number): Promise<void> {
     await this.start(pscore);
+    await this.handle.write(this.format === 'csv' ? `${CSV_END}rows=${rows} sessions=${sessions}\n` : `${JSONL_END}{"rows":${rows},"sessions":${sessions}}}\n`);
+    await this.handle.sync();
     await this.handle.close();
+    await this.pending.commit();
+  }
+
+  async abort(): Promise<void> {
+    await this.handle.close().catch(() => {});
+    await this.pending.abort();
   }
 
   private async start(pscore: boolean): Promise<void> {
     if (this.started) return;
     this.started = true;
     const names = this.schema.columns(pscore, this.truth).map((column) => column.name);
-    if (this.format === 'csv') await this.handle.write(`${names.join(',')}\n`);
-    else this.prefixes = names.map((name, i) => `${i === 0 ? '{' : ','}${JSON.stringify(name)}:`);
+    if (this.format === 'csv') {
+      await this.handle.write(`${CSV_START}${this.mark}\n${names.join(',')}\n`);
+    } else {
+      await this.handle.write(`{${JSON.stringify(LOG_MARK)}:${this.mark}}\n`);
+      this.prefixes = names.map((name, i) => `${i === 0 ? '{' : ','}${JSON.stringify(name)}:`);
+    }
   }
 }
 
@@ -145,8 +228,9 @@ class ParquetSink<Log extends LoggedRows> implements ChunkSink<Log> {
 
   constructor(
     private readonly schema: WriteSchema<Log>,
-    private readonly path: string,
+    private readonly pending: PendingFile,
     private readonly truth: boolean,
+    private readonly mark: string,
   ) {}
 
   async write(chunk: Log, sessionBase: number, pscore: boolean): Promise<void> {
@@ -157,6 +241,11 @@ class ParquetSink<Log extends LoggedRows> implements ChunkSink<Log> {
 
   async close(pscore: boolean): Promise<void> {
     await this.start(pscore).finish();
+    await this.pending.commit();
+  }
+
+  async abort(): Promise<void> {
+    await this.pending.abort();
   }
 
   /** The writer, made at the first chunk: the Parquet schema must be known before any row group. */
@@ -164,7 +253,8 @@ class ParquetSink<Log extends LoggedRows> implements ChunkSink<Log> {
     if (this.writer !== null) return this.writer;
     const columns = this.schema.columns(pscore, this.truth).map(({ name, type }): SchemaElement => ({ name, type: PARQUET_TYPES[type], repetition_type: 'REQUIRED' }));
     const schema: SchemaElement[] = [{ name: 'root', num_children: columns.length }, ...columns];
-    this.writer = new ParquetWriter({ writer: fileWriter(this.path), schema, createdBy: 'clicklab' });
+    const kvMetadata = [{ key: LOG_MARK, value: this.mark }];
+    this.writer = new ParquetWriter({ writer: fileWriter(this.pending.temporary), schema, createdBy: 'clicklab', kvMetadata });
     return this.writer;
   }
 }
@@ -205,8 +295,11 @@ export class LogWriter<Log extends LoggedRows> {
   ) {}
 
   /**
-   * Opens a writer of the calling class's kind (`ClickLogWriter.open(...)`), creating the file now,
-   * so that a path that cannot be written fails here rather than at the first chunk.
+   * Opens a writer of the calling class's kind (`ClickLogWriter.open(...)`). The log is written to a
+   * temporary file in the same folder (created now, so that a folder that cannot be written fails
+   * here rather than at the first chunk) and renamed over `path` by `close`, once complete and
+   * flushed to disk: `path` holds its previous content, or nothing, until then. `abort` (or an
+   * error in `write`) removes the temporary file.
    */
   static async open<W extends LogWriter<LoggedRows>>(this: WriterClass<W>, path: string, options: LogWriteOptions = {}): Promise<W> {
     const make = this as unknown as new (...args: WriterArgs<LogOf<W>>) => W;
@@ -217,12 +310,24 @@ export class LogWriter<Log extends LoggedRows> {
   private static async openSink<Log extends LoggedRows>(schema: WriterKind<Log>, path: string, options: LogWriteOptions): Promise<WriterArgs<Log>> {
     const format = options.format ?? logFormatOf(path, schema.file);
     const truth = options.truth === true;
-    if (format === 'csv' || format === 'jsonl') return [schema, path, new TextSink(schema, await open(path, 'w'), format, truth), truth];
-    if (format === 'parquet') {
-      await writeFile(path, ''); // fail here, not at the first chunk, when the path cannot be written
-      return [schema, path, new ParquetSink(schema, path, truth), truth];
+    if (format !== 'csv' && format !== 'jsonl' && format !== 'parquet') {
+      throw new ConfigError('format', `${schema.writer} streams csv, jsonl and parquet, not ${format}: write Arrow files whole with ${schema.writeWhole}`);
     }
-    throw new ConfigError('format', `${schema.writer} streams csv, jsonl and parquet, not ${format}: write Arrow files whole with ${schema.writeWhole}`);
+    await refuseFolder(path);
+    const pending = new PendingFile(path);
+    const mark = markJson(schema.file, options.origin);
+    let handle: FileHandle;
+    try {
+      handle = await open(pending.temporary, 'w');
+    } catch (error) {
+      await pending.abort();
+      throw writeFailure(path, error);
+    }
+    if (format === 'parquet') {
+      await handle.close(); // the Parquet writer opens the file itself, at the first chunk
+      return [schema, path, new ParquetSink(schema, pending, truth, mark), truth];
+    }
+    return [schema, path, new TextSink(schema, pending, handle, format, truth, mark), truth];
   }
 
   /** @internal Writes a whole log: Arrow at once, the other formats as a writer's one chunk. */
@@ -234,14 +339,11 @@ export class LogWriter<Log extends LoggedRows> {
   ): Promise<void> {
     const format = options.format ?? logFormatOf(path, schema.file);
     const truth = options.truth === true;
-    if (format === 'arrow') return writeArrowLog(schema, path, logged, truth);
+    if (format === 'arrow') return writeArrowLog(schema, path, logged, truth, options.origin);
     schema.check(logged, truth); // before the file is created
-    const writer = new LogWriter(...(await LogWriter.openSink(schema, path, { format, truth })));
-    try {
-      await writer.write(logged);
-    } finally {
-      await writer.close();
-    }
+    const writer = new LogWriter(...(await LogWriter.openSink(schema, path, { format, truth, origin: options.origin })));
+    await writer.write(logged);
+    await writer.close();
   }
 
   /** Sessions written so far (0 for a kind without sessions). */
@@ -268,15 +370,33 @@ export class LogWriter<Log extends LoggedRows> {
     if (this.sessionCount + sessions > INT32_MAX) {
       throw new RangeError(`cannot write the ${schema.kind} to ${path}: session numbers would pass 2^31 − 1`);
     }
-    await this.sink.write(chunk, this.sessionCount, pscore);
+    try {
+      await this.sink.write(chunk, this.sessionCount, pscore);
+    } catch (error) {
+      await this.abort();
+      throw writeFailure(path, error);
+    }
     this.sessionCount += sessions;
     this.rowCount += schema.rows(chunk);
   }
 
+  /** Completes the file and renames it into place under its name. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.sink.close(this.pscore ?? false);
+    try {
+      await this.sink.close(this.pscore ?? false, this.rowCount, this.sessionCount);
+    } catch (error) {
+      await this.sink.abort();
+      throw writeFailure(this.path, error);
+    }
+  }
+
+  /** Gives the log up: the temporary file is removed and the file's name keeps what it had. */
+  async abort(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.sink.abort();
   }
 }
 
@@ -287,11 +407,35 @@ const ARROW_TYPES: Readonly<Record<ColumnType, () => DataType>> = { int32, uint8
  * pyarrow.feather reads. The types are explicit: flechette infers them from typed arrays, but not
  * from empty ones (it fails on an empty log), and explicit types keep the schema whatever the data.
  */
-async function writeArrowLog<Log extends LoggedRows, Names extends FoundColumns, Mapping>(schema: LogSchema<Log, Names, Mapping>, path: string, logged: Log, truth: boolean): Promise<void> {
+async function writeArrowLog<Log extends LoggedRows, Names extends FoundColumns, Mapping>(
+  schema: LogSchema<Log, Names, Mapping> & WriterNames,
+  path: string,
+  logged: Log,
+  truth: boolean,
+  origin: LogOrigin | undefined,
+): Promise<void> {
+  await refuseFolder(path);
   const table = logToTable(schema, logged, truth);
   const types: Record<string, DataType> = {};
   for (const { name, type } of schema.columns(logged.propensity !== undefined, truth)) types[name] = ARROW_TYPES[type]();
-  await writeFile(path, toArrowIPC(table, { format: 'file', types }));
+  const arrow = toArrow(table, { types });
+  arrow.schema.metadata = new Map([[LOG_MARK, markJson(schema.file, origin)]]);
+  const bytes = tableToIPC(arrow, { format: 'file' });
+  if (bytes === null) throw new Error(`cannot encode the ${schema.kind} as Arrow`);
+  const pending = new PendingFile(path);
+  try {
+    await writeFile(pending.temporary, bytes);
+  } catch (error) {
+    await pending.abort();
+    throw writeFailure(path, error);
+  }
+  await pending.commit();
+}
+
+/** A folder where a log file should be: one line naming it, rather than EISDIR from a rename. */
+async function refuseFolder(path: string): Promise<void> {
+  const found = await stat(path).catch(() => null);
+  if (found?.isDirectory()) throw new ConfigError(path, 'is a folder, expected a log file name');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -312,6 +456,7 @@ export async function readLog<Log extends LoggedRows, Names extends FoundColumns
   format: LogFormat,
   context: ReadContext<Mapping>,
 ): Promise<Log> {
+  await refuseFolderInput(path);
   switch (format) {
     case 'csv':
     case 'jsonl': {
@@ -326,11 +471,23 @@ export async function readLog<Log extends LoggedRows, Names extends FoundColumns
   }
 }
 
-/** What both text parsers keep: the line count for messages, the builder (made at line 1) and a row's values by role. */
+/** The counts of an end record (`LOG_MARK`). */
+interface EndRecord {
+  readonly rows: number;
+  readonly sessions: number;
+}
+
+/**
+ * What both text parsers keep: the line count for messages, the builder (made at line 1) and a
+ * row's values by role; and the clicklab marks (`LOG_MARK`): whether line 1 had one, and the end record.
+ */
 abstract class TextParser<Log extends LoggedRows, Names extends FoundColumns, Mapping> implements LineParser {
   protected lineNumber = 0;
   protected builder: RowBuilder<Log> | null = null;
   protected readonly values: Float64Array;
+  /** Line 1 says clicklab wrote the file: it must then end with its end record. */
+  protected marked = false;
+  protected end: EndRecord | null = null;
 
   constructor(
     protected readonly schema: LogSchema<Log, Names, Mapping>,
@@ -347,6 +504,46 @@ abstract class TextParser<Log extends LoggedRows, Names extends FoundColumns, Ma
   protected readonly fail: LineFail = (problem) => {
     throw new DataFormatError(this.file, this.lineNumber, problem);
   };
+
+  /** A line after the end record is an error: the end record must be the last line. */
+  protected afterEnd(): void {
+    if (this.end !== null) this.fail('expected nothing after the end record (a clicklab log ends with it)');
+  }
+
+  /** The end record's counts from its JSON (`{"rows":N,"sessions":M}`). */
+  protected endRecord(counts: unknown): void {
+    const { rows, sessions } = (counts ?? {}) as Record<string, unknown>;
+    if (!Number.isSafeInteger(rows) || !Number.isSafeInteger(sessions) || (rows as number) < 0 || (sessions as number) < 0) {
+      this.fail('expected an end record with counts rows and sessions, found a malformed one');
+    }
+    this.end = { rows: rows as number, sessions: sessions as number };
+  }
+
+  /** Checks the end record against what was read: a marked file without one, or with other counts, is refused. */
+  protected checked(log: Log): Log {
+    const { end, schema, file } = this;
+    if (end === null) {
+      if (this.marked) throw new DataFormatError(file, null, TRUNCATED);
+      return log;
+    }
+    const rows = schema.rows(log);
+    const sessions = schema.sessions(log);
+    if (rows !== end.rows || sessions !== end.sessions) {
+      throw new DataFormatError(
+        file,
+        null,
+        `the end record says ${end.rows} rows and ${end.sessions} sessions, found ${rows} rows and ${sessions} sessions: the file was altered or not completely written`,
+      );
+    }
+    return log;
+  }
+}
+
+/** Whether bytes `start ..` of `b` begin with the ASCII text `prefix`. */
+function startsWith(b: Buffer, start: number, end: number, prefix: string): boolean {
+  if (end - start < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (b[start + i] !== prefix.charCodeAt(i)) return false;
+  return true;
 }
 
 /**
@@ -361,6 +558,8 @@ class CsvParser<Log extends LoggedRows, Names extends FoundColumns, Mapping> ext
 
   line(b: Buffer, start: number, end: number): void {
     this.lineNumber++;
+    this.afterEnd();
+    if (b[start] === 35 && this.mark(b, start, end)) return; // '#'
     if (this.builder === null) {
       this.header(b, start, end);
       return;
@@ -371,8 +570,24 @@ class CsvParser<Log extends LoggedRows, Names extends FoundColumns, Mapping> ext
   }
 
   finish(): Log {
-    if (this.builder === null) throw new DataFormatError(this.file, null, 'expected a header line, found an empty file');
-    return this.builder.finish();
+    if (this.builder === null) {
+      if (this.marked) throw new DataFormatError(this.file, null, TRUNCATED);
+      throw new DataFormatError(this.file, null, 'expected a header line, found an empty file');
+    }
+    return this.checked(this.builder.finish());
+  }
+
+  /** A clicklab mark (`LOG_MARK`) on line 1 or its end record; false for any other line. */
+  private mark(b: Buffer, start: number, end: number): boolean {
+    if (this.lineNumber === 1 && startsWith(b, start, end, CSV_START)) {
+      this.marked = true;
+      return true;
+    }
+    if (this.builder === null || !startsWith(b, start, end, CSV_END)) return false;
+    const match = /^rows=(\d+) sessions=(\d+)$/.exec(b.toString('latin1', start + CSV_END.length, end));
+    if (match === null) this.fail(`expected an end record '${CSV_END}rows=N sessions=M', found a malformed one`);
+    this.endRecord({ rows: Number(match[1]), sessions: Number(match[2]) });
+    return true;
   }
 
   private header(b: Buffer, start: number, end: number): void {
@@ -381,7 +596,7 @@ class CsvParser<Log extends LoggedRows, Names extends FoundColumns, Mapping> ext
     const names = schema.resolve(columns, this.file, context.truth, context.columns);
     this.roles = csvRoles(columns, schema.roleNames(names), this.fail);
     this.columns = columns;
-    this.builder = schema.builder(names, { file: this.file, unit: 'line', first: 2 });
+    this.builder = schema.builder(names, { file: this.file, unit: 'line', first: this.lineNumber + 1 });
   }
 }
 
@@ -397,13 +612,22 @@ class JsonLinesParser<Log extends LoggedRows, Names extends FoundColumns, Mappin
 
   line(b: Buffer, start: number, end: number): void {
     this.lineNumber++;
+    this.afterEnd();
     const object = jsonObject(b, start, end, this.fail);
+    if (startsWith(b, start, end, JSONL_END)) {
+      this.endRecord(object.clicklab_end);
+      return;
+    }
+    if (this.lineNumber === 1 && LOG_MARK in object && Object.keys(object).length === 1) {
+      this.marked = true;
+      return;
+    }
     const { schema, context } = this;
     if (this.builder === null) {
       const names = schema.resolve(Object.keys(object), this.file, context.truth, context.columns);
       this.keys = schema.roleNames(names);
       if (names.pscore === null) this.absentPscore = schema.pscoreNames;
-      this.builder = schema.builder(names, { file: this.file, unit: 'line', first: 1 });
+      this.builder = schema.builder(names, { file: this.file, unit: 'line', first: this.lineNumber });
     }
     const { keys, values } = this;
     const { ids } = context;
@@ -433,7 +657,7 @@ class JsonLinesParser<Log extends LoggedRows, Names extends FoundColumns, Mappin
 
   /** An empty file is an empty log (JSON Lines has no header to require), as the writers write one. */
   finish(): Log {
-    if (this.builder !== null) return this.builder.finish();
+    if (this.builder !== null) return this.checked(this.builder.finish());
     const { schema, file } = this;
     const truth = this.context.truth;
     const names = schema.resolve(
@@ -441,7 +665,7 @@ class JsonLinesParser<Log extends LoggedRows, Names extends FoundColumns, Mappin
       file,
       truth,
     );
-    return schema.builder(names, { file, unit: 'line', first: 1 }).finish();
+    return this.checked(schema.builder(names, { file, unit: 'line', first: 1 }).finish());
   }
 }
 
@@ -452,7 +676,7 @@ async function readArrow<Log extends LoggedRows, Names extends FoundColumns, Map
     // 64-bit integers as bigint, so that one beyond 2^53 is reported at its row, not thrown by the decoder.
     table = fromArrow(bytes, { useBigInt: true });
   } catch (error) {
-    throw new DataFormatError(path, null, `expected Arrow IPC data (file or stream format), found bytes that do not decode (${(error as Error).message})`);
+    throw new DataFormatError(path, null, `expected Arrow IPC data (file or stream format), found bytes that do not decode (${oneLine(error)})`);
   }
   const source: LogSource<Mapping> = { source: path, ...context };
   return logFromTable(schema, table, source);
@@ -461,7 +685,8 @@ async function readArrow<Log extends LoggedRows, Names extends FoundColumns, Map
 /** Decodes and validates one row group at a time, so the file's columns are never all in memory. */
 async function readParquet<Log extends LoggedRows, Names extends FoundColumns, Mapping>(schema: LogSchema<Log, Names, Mapping>, path: string, context: ReadContext<Mapping>): Promise<Log> {
   const file = await asyncBufferFromFile(path); // a missing file stays a plain ENOENT
-  const notParquet = (error: unknown): DataFormatError => new DataFormatError(path, null, `expected a Parquet file, found data that does not decode (${(error as Error).message})`);
+  await checkParquetFooter(file, path);
+  const notParquet = (error: unknown): DataFormatError => new DataFormatError(path, null, `expected a Parquet file, found data that does not decode (${oneLine(error)})`);
   let scan: ParquetScan;
   try {
     scan = await parquetScan({ file });
@@ -486,4 +711,77 @@ async function readParquet<Log extends LoggedRows, Names extends FoundColumns, M
     addColumnRows(builder, wanted, values, range.rowEnd - range.rowStart, context.ids);
   }
   return builder.finish();
+}
+
+/** An error's message on one line, for a message that quotes a decoder's. */
+function oneLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/\s+/g, ' ').trim();
+}
+
+const PAR1 = 0x31524150; // 'PAR1', little-endian
+
+/** A file that does not end with Parquet's footer (a truncated one): one line that says so. */
+async function checkParquetFooter(file: AsyncBuffer, path: string): Promise<void> {
+  const n = file.byteLength;
+  const tail = n >= 12 ? new DataView(await file.slice(n - 4, n)) : null;
+  if (tail === null || tail.getUint32(0, true) !== PAR1) throw new DataFormatError(path, null, 'not a complete Parquet file (no footer): truncated?');
+}
+
+/**
+ * What a log records its ids to index (`LogOrigin`), or null for a log without the record (one
+ * another tool wrote, or an interaction log). Reads only the file's start (CSV, JSON Lines) or
+ * metadata (Parquet, Arrow).
+ */
+export async function readLogOrigin(path: string, format: LogFormat): Promise<LogOrigin | null> {
+  await refuseFolderInput(path);
+  let mark: string | undefined;
+  switch (format) {
+    case 'csv':
+    case 'jsonl': {
+      const handle = await open(path, 'r');
+      let first: string;
+      try {
+        const b = Buffer.alloc(1 << 16);
+        const { bytesRead } = await handle.read(b, 0, b.length, 0);
+        first = b.toString('utf8', 0, bytesRead).split('\n', 1)[0];
+      } finally {
+        await handle.close();
+      }
+      if (format === 'csv') mark = first.startsWith(CSV_START) ? first.slice(CSV_START.length) : undefined;
+      else if (first.startsWith(`{"${LOG_MARK}":`) && first.endsWith('}')) mark = first.slice(LOG_MARK.length + 4, -1);
+      break;
+    }
+    case 'parquet': {
+      const file = await asyncBufferFromFile(path);
+      await checkParquetFooter(file, path);
+      let metadata: Awaited<ReturnType<typeof parquetMetadataAsync>>;
+      try {
+        metadata = await parquetMetadataAsync(file);
+      } catch (error) {
+        throw new DataFormatError(path, null, `expected a Parquet file, found data that does not decode (${oneLine(error)})`);
+      }
+      mark = metadata.key_value_metadata?.find((kv) => kv.key === LOG_MARK)?.value;
+      break;
+    }
+    case 'arrow': {
+      const bytes = await readFile(path);
+      try {
+        mark = tableFromIPC(bytes).schema.metadata?.get(LOG_MARK);
+      } catch (error) {
+        throw new DataFormatError(path, null, `expected Arrow IPC data (file or stream format), found bytes that do not decode (${oneLine(error)})`);
+      }
+      break;
+    }
+  }
+  if (mark === undefined) return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(mark);
+  } catch {
+    throw new DataFormatError(path, null, `expected the clicklab mark to be JSON, found '${mark.slice(0, 80)}'`);
+  }
+  const { dataset, fold, split } = (parsed ?? {}) as Record<string, unknown>;
+  if (typeof dataset !== 'string') return null;
+  return { dataset, ...(typeof fold === 'number' ? { fold } : {}), ...(typeof split === 'string' ? { split } : {}) };
 }

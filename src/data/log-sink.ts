@@ -1,4 +1,5 @@
 import { ConfigError } from '../core/errors.js';
+import type { LogOrigin } from './log-format.js';
 import type { LoggedClicks } from './click-log-table.js';
 import { ClickLogWriter, clickLogFormatOf, writeClickLog } from './click-log-io.js';
 import type { LoggedInteractions } from './interaction-log-table.js';
@@ -16,11 +17,20 @@ export const ARROW_MAX_SESSIONS = 1 << 20;
 export interface LogSink<Chunk> {
   readonly streaming: boolean;
   write(chunk: Chunk): Promise<void>;
+  /** Completes the file and renames it into place (files are written under a temporary name). */
   close(): Promise<void>;
+  /** Gives the log up after a failure: no file is left under its name, and a previous one stays as it was. */
+  abort(): Promise<void>;
 }
 
-function logSink<Chunk>(writer: { write(chunk: Chunk): Promise<void>; close(): Promise<void> } | null, writeWhole: (chunks: Chunk[]) => Promise<void>): LogSink<Chunk> {
-  if (writer) return { streaming: true, write: (chunk) => writer.write(chunk), close: () => writer.close() };
+interface StreamingWriter<Chunk> {
+  write(chunk: Chunk): Promise<void>;
+  close(): Promise<void>;
+  abort(): Promise<void>;
+}
+
+function logSink<Chunk>(writer: StreamingWriter<Chunk> | null, writeWhole: (chunks: Chunk[]) => Promise<void>): LogSink<Chunk> {
+  if (writer) return { streaming: true, write: (chunk) => writer.write(chunk), close: () => writer.close(), abort: () => writer.abort() };
   const chunks: Chunk[] = [];
   return {
     streaming: false,
@@ -28,6 +38,9 @@ function logSink<Chunk>(writer: { write(chunk: Chunk): Promise<void>; close(): P
       chunks.push(chunk);
     },
     close: () => writeWhole(chunks),
+    abort: async () => {
+      chunks.length = 0;
+    },
   };
 }
 
@@ -36,13 +49,14 @@ function logSink<Chunk>(writer: { write(chunk: Chunk): Promise<void>; close(): P
  * written, so that an Arrow file too large to hold in memory is refused before any work (an
  * error about `field`, by default the path).
  */
-export async function openClickLogSink(path: string, options: { truth?: boolean; sessions?: number; field?: string } = {}): Promise<LogSink<LoggedClicks>> {
+export async function openClickLogSink(path: string, options: { truth?: boolean; sessions?: number; field?: string; origin?: LogOrigin } = {}): Promise<LogSink<LoggedClicks>> {
   const truth = options.truth === true;
-  if (clickLogFormatOf(path) !== 'arrow') return logSink(await ClickLogWriter.open(path, { truth }), async () => {});
+  const origin = options.origin;
+  if (clickLogFormatOf(path) !== 'arrow') return logSink(await ClickLogWriter.open(path, { truth, origin }), async () => {});
   if (options.sessions !== undefined && options.sessions > ARROW_MAX_SESSIONS) {
     throw new ConfigError(options.field ?? path, `Arrow files are written whole, from memory: use at most ${ARROW_MAX_SESSIONS} sessions, or .csv, .jsonl or .parquet to stream`);
   }
-  return logSink<LoggedClicks>(null, (chunks) => writeClickLog(path, concatChunks(chunks), { truth }));
+  return logSink<LoggedClicks>(null, (chunks) => writeClickLog(path, concatChunks(chunks), { truth, origin }));
 }
 
 /** An interaction-log sink for `path` (format by extension). */

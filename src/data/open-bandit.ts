@@ -15,6 +15,7 @@ import { open, readFile } from 'node:fs/promises';
 import { shippedDataPath } from './shipped.js';
 import { createGunzip } from 'node:zlib';
 import { ConfigError, DataFormatError } from '../core/errors.js';
+import { refuseFolderInput } from '../core/files.js';
 import { csvHeader } from './tokenizer.js';
 
 export interface OpenBanditLog {
@@ -124,6 +125,7 @@ function shown(text: string): string {
  * of `user-item_affinity_*` columns; `item_id` must lie below it.
  */
 export async function readOpenBanditLog(path: string): Promise<OpenBanditLog> {
+  await refuseFolderInput(path);
   let columns: string[] | null = null;
   let index: Record<string, number> = {};
   let numItems = 0;
@@ -203,6 +205,7 @@ export async function readOpenBanditLog(path: string): Promise<OpenBanditLog> {
     rows++;
   }
   if (columns === null) throw new DataFormatError(path, null, 'expected a header line, found an empty file');
+  if (rows === 0) throw new DataFormatError(path, null, 'expected data rows (rounds) after the header, found only the header');
   return {
     source: path,
     numItems,

@@ -26,6 +26,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { DataFormatError } from '../core/errors.js';
+import { refuseFolderInput } from '../core/files.js';
 import { silentProgress, type Progress } from '../core/progress.js';
 import { MAX_LIST_LENGTH, type ClickLog } from '../core/types.js';
 import { forEachLine, type LineParser } from './tokenizer.js';
@@ -174,6 +175,7 @@ class YandexParser implements LineParser {
   }
 
   finish(): YandexClickLog {
+    if (this.sessions === 0) throw new DataFormatError(this.file, null, 'no sessions: expected Q (query) lines, found none');
     const sessionOffsets = new Int32Array(this.sessions + 1);
     sessionOffsets.set(this.sessionStart.subarray(0, this.sessions));
     sessionOffsets[this.sessions] = this.rows;
@@ -197,6 +199,7 @@ class YandexParser implements LineParser {
 /** Reads a Yandex Relevance Prediction Challenge log (see the top of this file), streaming its lines. */
 export async function readYandexRelPredLog(path: string, options: YandexReadOptions = {}): Promise<YandexClickLog> {
   const progress = options.progress ?? silentProgress;
+  await refuseFolderInput(path);
   progress.start(`reading ${path}`, (await stat(path)).size);
   const parser = new YandexParser(path, options.unmatchedClicks ?? 'drop', progress);
   await forEachLine(path, parser);

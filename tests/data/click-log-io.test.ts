@@ -257,7 +257,10 @@ describe('round trips on disk', () => {
   it('takes the format from the option over the extension', async () => {
     const file = path('really-jsonl.txt');
     await writeClickLog(file, handMade(), { format: 'jsonl' });
-    expect(readFileSync(file, 'utf8').split('\n')[0]).toBe('{"session":0,"query":4,"item_id":10,"position":1,"click":1,"pscore":0.5}');
+    const jsonl = readFileSync(file, 'utf8').split('\n');
+    expect(jsonl[0]).toBe('{"clicklab":{"kind":"click-log","version":1}}');
+    expect(jsonl[1]).toBe('{"session":0,"query":4,"item_id":10,"position":1,"click":1,"pscore":0.5}');
+    expect(jsonl.at(-2)).toBe('{"clicklab_end":{"rows":6,"sessions":3}}');
     expectSameLog(await readClickLog(file, { format: 'jsonl' }), withoutTruth(handMade()));
   });
 
@@ -265,10 +268,12 @@ describe('round trips on disk', () => {
     const file = path('shape.csv');
     await writeClickLog(file, handMade(), { truth: true });
     const lines = readFileSync(file, 'utf8').split('\n');
-    expect(lines[0]).toBe('session,query,item_id,position,click,pscore,truth_examination_probability,truth_relevance_probability,truth_examined');
-    expect(lines[1]).toBe('0,4,10,1,1,0.5,1,0.9,1');
-    expect(lines[4]).toBe('1,0,0,1,0,0.33333334,1,0.2,1');
-    expect(lines.length).toBe(8); // header, six rows, and the final newline
+    expect(lines[0]).toBe('# clicklab log {"kind":"click-log","version":1}');
+    expect(lines[1]).toBe('session,query,item_id,position,click,pscore,truth_examination_probability,truth_relevance_probability,truth_examined');
+    expect(lines[2]).toBe('0,4,10,1,1,0.5,1,0.9,1');
+    expect(lines[5]).toBe('1,0,0,1,0,0.33333334,1,0.2,1');
+    expect(lines[8]).toBe('# clicklab end rows=6 sessions=3');
+    expect(lines.length).toBe(10); // mark, header, six rows, end record, and the final newline
   });
 });
 
@@ -452,7 +457,7 @@ describe('malformed files', () => {
     const notArrow = write('not.arrow', 'session,query\n');
     await expectFormatError(() => readClickLog(notArrow), notArrow, null, 'expected Arrow IPC data');
     const notParquet = write('not.parquet', 'session,query,item_id,position,click\n0,0,0,1,0\n');
-    await expectFormatError(() => readClickLog(notParquet), notParquet, null, 'expected a Parquet file');
+    await expectFormatError(() => readClickLog(notParquet), notParquet, null, 'not a complete Parquet file (no footer): truncated?');
   });
 });
 
@@ -505,7 +510,7 @@ describe('ClickLogWriter', () => {
     const file = path('none.csv');
     const writer = await ClickLogWriter.open(file);
     await writer.close();
-    expect(readFileSync(file, 'utf8')).toBe('session,query,item_id,position,click\n');
+    expect(readFileSync(file, 'utf8')).toBe('# clicklab log {"kind":"click-log","version":1}\nsession,query,item_id,position,click\n# clicklab end rows=0 sessions=0\n');
     expect((await readClickLog(file)).log.sessionOffsets).toEqual(Int32Array.of(0));
   });
 });

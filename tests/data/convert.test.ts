@@ -79,7 +79,7 @@ describe('convertClickLog', () => {
     );
     const baiduOut = join(dir, 'baidu.csv');
     expect(await convertClickLog(baidu, baiduOut, { format: 'baidu-ultr' })).toMatchObject({ sessions: 1, rows: 2, clicks: 1 });
-    expect(readFileSync(baiduOut, 'utf8')).toBe('session,query,item_id,position,click\n0,0,0,1,0\n0,0,1,2,1\n');
+    expect(readFileSync(baiduOut, 'utf8')).toBe('# clicklab log {"kind":"click-log","version":1}\nsession,query,item_id,position,click\n0,0,0,1,0\n0,0,1,2,1\n# clicklab end rows=2 sessions=1\n');
 
     const finn = join(dir, 'data.npz');
     const i4 = (shape: number[], values: number[]) => ({ descr: '<i4', shape, data: Int32Array.from(values) });

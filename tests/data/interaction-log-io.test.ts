@@ -212,7 +212,7 @@ describe('round trips on disk', () => {
   it('takes the format from the option over the extension', async () => {
     const file = path('really-jsonl.txt');
     await writeInteractionLog(file, handMade(), { format: 'jsonl', truth: true });
-    expect(readFileSync(file, 'utf8').split('\n')[0]).toBe('{"user_id":3,"item_id":1,"click":1,"pscore":0.5,"truth_exposure_probability":0.5,"truth_preference_probability":0.9}');
+    expect(readFileSync(file, 'utf8').split('\n')[1]).toBe('{"user_id":3,"item_id":1,"click":1,"pscore":0.5,"truth_exposure_probability":0.5,"truth_preference_probability":0.9}');
     expectSameLog(await readInteractionLog(file, { format: 'jsonl', truth: true }), handMade());
   });
 
@@ -220,10 +220,12 @@ describe('round trips on disk', () => {
     const file = path('shape.csv');
     await writeInteractionLog(file, handMade(), { truth: true });
     const lines = readFileSync(file, 'utf8').split('\n');
-    expect(lines[0]).toBe('user_id,item_id,click,pscore,truth_exposure_probability,truth_preference_probability');
-    expect(lines[1]).toBe('3,1,1,0.5,0.5,0.9');
-    expect(lines[5]).toBe('7,2,1,0.33333334,0.33333334,0.6');
-    expect(lines.length).toBe(8); // header, six rows, and the final newline
+    expect(lines[0]).toBe('# clicklab log {"kind":"interaction-log","version":1}');
+    expect(lines[1]).toBe('user_id,item_id,click,pscore,truth_exposure_probability,truth_preference_probability');
+    expect(lines[2]).toBe('3,1,1,0.5,0.5,0.9');
+    expect(lines[6]).toBe('7,2,1,0.33333334,0.33333334,0.6');
+    expect(lines[8]).toBe('# clicklab end rows=6 sessions=0');
+    expect(lines.length).toBe(10); // mark, header, six rows, end record, and the final newline
   });
 });
 
@@ -377,7 +379,7 @@ describe('malformed files', () => {
     const notArrow = write('not.arrow', 'user_id,item_id\n');
     await expectFormatError(() => readInteractionLog(notArrow), notArrow, null, 'expected Arrow IPC data');
     const notParquet = write('not.parquet', 'user_id,item_id,click\n0,0,0\n');
-    await expectFormatError(() => readInteractionLog(notParquet), notParquet, null, 'expected a Parquet file');
+    await expectFormatError(() => readInteractionLog(notParquet), notParquet, null, 'not a complete Parquet file (no footer): truncated?');
   });
 });
 
@@ -423,7 +425,9 @@ describe('InteractionLogWriter', () => {
     const file = path('none.csv');
     const writer = await InteractionLogWriter.open(file, { truth: true });
     await writer.close();
-    expect(readFileSync(file, 'utf8')).toBe('user_id,item_id,click,truth_exposure_probability,truth_preference_probability\n');
+    expect(readFileSync(file, 'utf8')).toBe(
+      '# clicklab log {"kind":"interaction-log","version":1}\nuser_id,item_id,click,truth_exposure_probability,truth_preference_probability\n# clicklab end rows=0 sessions=0\n',
+    );
     expect((await readInteractionLog(file, { truth: true })).log.user.length).toBe(0);
   });
 });

@@ -74,7 +74,7 @@ describe('parseLetor', () => {
   });
 
   it('parses numbers like Number() does, rounded to float32', () => {
-    const values = ['0.0246', '-7', '123456.789', '1.5e10', '2.5E-30', '0.12345678901234567890', '1e400', '-0.000001'];
+    const values = ['0.0246', '-7', '123456.789', '1.5e10', '2.5E-30', '0.12345678901234567890', '3.4e38', '-0.000001'];
     const line = `0 qid:1 ${values.map((v, i) => `${i + 1}:${v}`).join(' ')}`;
     const data = parseLetor(line, 'n.txt');
     expect(Array.from(data.features)).toEqual(values.map((v) => Math.fround(Number(v))));
@@ -110,6 +110,15 @@ describe('parseLetor errors', () => {
     expectFormatError(parse(ok + '0 qid:1 1:1.2.3\n'), f, 2, 'numeric');
     expectFormatError(parse(ok + '0 qid:1 1:\n'), f, 2, 'numeric');
     expectFormatError(parse(ok + '0 qid:1 1:nan\n'), f, 2, 'numeric');
+  });
+
+  it('a value that overflows float32, as features are stored (issue 16)', () => {
+    expectFormatError(parse(ok + '0 qid:1 1:1e400\n'), f, 2, 'expected a feature value within the float32 range', "'1:1e400'");
+    expectFormatError(parse(ok + '0 qid:1 1:0.5 2:-1e39\n'), f, 2, 'float32 range', "'2:-1e39'");
+  });
+
+  it('a feature index beyond what dense rows can hold, naming the bound (issue 16)', () => {
+    expectFormatError(parse(ok + '0 qid:1 99999999:1\n'), f, 2, 'expected a feature index <= 65536', "'99999999:1'");
   });
 
   it('a feature index below 1 or above numFeatures', () => {

@@ -3,7 +3,8 @@ import { ConfigError } from '../../core/errors.js';
 import type { Progress } from '../../core/progress.js';
 import { randomStream } from '../../core/random.js';
 import type { ClickLog, RankingData } from '../../core/types.js';
-import { readClickLog } from '../../data/click-log-io.js';
+import { readClickLog, readClickLogOrigin } from '../../data/click-log-io.js';
+import { checkLogOrigin, letorOrigin } from '../../data/log-format.js';
 import { readLetorFileSync } from '../../data/letor.js';
 import { dropQueriesWithoutRelevant, featureStats, normalizeFeatures } from '../../data/normalize.js';
 import { parseMetric } from '../../evaluation/metrics.js';
@@ -145,6 +146,9 @@ async function loadClicks(source: ClickSource): Promise<LoadedClicks> {
   let train: RankingData;
   let validation: RankingData;
   let normalization: FeatureNormalization = { type: 'none' };
+  // The log's ids must index these rows: a log that records other data is refused before any loading.
+  const expected = 'dataset' in source.data ? { dataset: source.data.dataset, fold: source.data.fold, split: 'train' } : { dataset: letorOrigin(source.data.train) };
+  checkLogOrigin(source.log, await readClickLogOrigin(source.log), expected);
   if ('dataset' in source.data) {
     const { loadRankingDataset } = await import('../../data/datasets.js');
     const splits = loadRankingDataset('mq2008', { fold: source.data.fold });
