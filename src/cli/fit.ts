@@ -1,14 +1,18 @@
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { ConfigError } from '../core/errors.js';
 import { stderrProgress } from '../core/progress.js';
-import { readClickLog } from '../data/click-log-io.js';
+import { parseColumnMapping } from '../data/convert.js';
+import { joinTrainTest, readLogInput, type LogInputOptions } from '../data/log-input.js';
 import { fitClickModel, FittedWorld, formatFitReport, FITTED_MODEL_TYPES, fittedModelName, type FittedModelType } from '../fitting/index.js';
 import { outputFolderExists } from './checks.js';
-import { choice, count, num, quietOption, requiredText, seedOption, withOptions } from './options.js';
+import { choice, count, num, quietOption, requiredText, seedOption, text, withOptions } from './options.js';
 
 interface FitArgs {
   model: FittedModelType;
   log: string;
+  testLog?: string;
+  columns?: string;
+  ids?: 'integer' | 'text';
   out: string;
   testFraction: number;
   iterations: number;
@@ -25,6 +29,9 @@ export const fitCommand = {
     withOptions(yargs, {
       model: { ...choice(FITTED_MODEL_TYPES, 'required', 'click model to fit (cascade: cm)'), coerce: fittedModelName },
       log: requiredText('click log: .csv, .jsonl, .arrow or .parquet (columns session, query, item_id, position, click)'),
+      'test-log': text(undefined, 'a second log to evaluate on (train on --log, test on this; --test-fraction is then not used); read as --log is'),
+      columns: text(undefined, 'a generic query/document/position/click table: its columns by role, e.g. query=qid,document=url,position=rank,click=clicked,session= (empty: no session column)'),
+      ids: choice(['integer', 'text'] as const, undefined, 'text: query/document ids are any text (URLs, hashes), encoded as dense indices'),
       out: requiredText('where to save the fitted model and its logged rankings (JSON)'),
       'test-fraction': num(0.25, 'fraction of sessions held out for evaluation (seeded)'),
       iterations: count(50, 'EM iterations (PyClick’s default)'),
@@ -39,9 +46,22 @@ export const fitCommand = {
   handler: async (args: ArgumentsCamelCase<FitArgs>) => {
     const progress = stderrProgress({ quiet: args.quiet });
     outputFolderExists(args.out);
-    const { log } = await readClickLog(args.log);
-    const report = fitClickModel(log, { model: args.model, iterations: args.iterations, testFraction: args.testFraction, seed: args.seed, listLength: args.listLength, source: args.log, progress });
+    const input: LogInputOptions = { columns: args.columns === undefined ? undefined : parseColumnMapping(args.columns), ids: args.ids };
+    const train = await readLogInput(args.log, input);
+    const joined = args.testLog === undefined ? null : joinTrainTest(train, await readLogInput(args.testLog, input));
+    const { log } = (joined ?? train).logged;
+    const source = joined ? `${args.log} (test: ${args.testLog})` : args.log;
+    const report = fitClickModel(log, {
+      model: args.model,
+      iterations: args.iterations,
+      testFraction: args.testFraction,
+      testFrom: joined?.testFrom,
+      seed: args.seed,
+      listLength: args.listLength,
+      source,
+      progress,
+    });
     await FittedWorld.fromFit(report, args.log).save(args.out);
-    process.stdout.write(`${formatFitReport(report, args.log)}\n\nfitted model written to ${args.out}\n`);
+    process.stdout.write(`${formatFitReport(report, source)}\n\nfitted model written to ${args.out}\n`);
   },
 };
