@@ -13,3 +13,4 @@ export { indexClickLog, splitSessions, type IndexedLog } from './sessions.js';
 export { FittedUbm } from './ubm.js';
 export { FITTED_WORLD_FORMAT, FittedWorld, type FittedWorldJson } from './world.js';
 export { formatFitReport } from './report.js';
+export * from './counts.js';
