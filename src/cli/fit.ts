@@ -1,9 +1,11 @@
+import { statSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { ConfigError } from '../core/errors.js';
 import { stderrProgress } from '../core/progress.js';
 import { parseColumnMapping } from '../data/convert.js';
 import { joinTrainTest, readLogInput, type LogInputOptions } from '../data/log-input.js';
-import { fitClickModel, FittedWorld, formatFitReport, FITTED_MODEL_TYPES, fittedModelName, type FittedModelType } from '../fitting/index.js';
+import { engineFitJson, fitClickModel, fitWithEngine, formatEngineFitReport, FittedWorld, formatFitReport, FITTED_MODEL_TYPES, fittedModelName, type FittedModelType } from '../fitting/index.js';
 import { outputFolderExists } from './checks.js';
 import { choice, count, num, quietOption, requiredText, seedOption, text, withOptions } from './options.js';
 
@@ -13,6 +15,8 @@ interface FitArgs {
   testLog?: string;
   columns?: string;
   ids?: 'integer' | 'text';
+  engine?: 'memory' | 'duckdb';
+  memoryLimit: string;
   out: string;
   testFraction: number;
   iterations: number;
@@ -32,6 +36,8 @@ export const fitCommand = {
       'test-log': text(undefined, 'a second log to evaluate on (train on --log, test on this; --test-fraction is then not used); read as --log is'),
       columns: text(undefined, 'a generic query/document/position/click table: its columns by role, e.g. query=qid,document=url,position=rank,click=clicked,session= (empty: no session column)'),
       ids: choice(['integer', 'text'] as const, undefined, 'text: query/document ids are any text (URLs, hashes), encoded as dense indices'),
+      engine: choice(['memory', 'duckdb'] as const, undefined, 'duckdb: out of core, PBM and UBM fitted from GROUP BY counts (default for a folder or a glob; memory otherwise)'),
+      'memory-limit': text('1GB', "duckdb: DuckDB's memory limit (it spills to a temporary folder beyond it)"),
       out: requiredText('where to save the fitted model and its logged rankings (JSON)'),
       'test-fraction': num(0.25, 'fraction of sessions held out for evaluation (seeded)'),
       iterations: count(50, 'EM iterations (PyClick’s default)'),
@@ -46,6 +52,23 @@ export const fitCommand = {
   handler: async (args: ArgumentsCamelCase<FitArgs>) => {
     const progress = stderrProgress({ quiet: args.quiet });
     outputFolderExists(args.out);
+    if ((args.engine ?? (isFolderOrGlob(args.log) ? 'duckdb' : 'memory')) === 'duckdb') {
+      if (args.ids === 'text') throw new ConfigError('--ids', 'expected integer ids with --engine duckdb (text ids are read in memory), found text');
+      const report = await fitWithEngine({
+        model: args.model,
+        log: args.log,
+        testLog: args.testLog,
+        iterations: args.iterations,
+        listLength: args.listLength,
+        columns: args.columns === undefined ? undefined : parseColumnMapping(args.columns),
+        memoryLimit: args.memoryLimit,
+        progress,
+      });
+      const source = args.testLog === undefined ? args.log : `${args.log} (test: ${args.testLog})`;
+      await writeFile(args.out, `${JSON.stringify(engineFitJson(report, args.log))}\n`);
+      process.stdout.write(`${formatEngineFitReport(report, source)}\n\nfitted parameters written to ${args.out} (clicklab/fitted-counts@1; not a world for simulate --world)\n`);
+      return;
+    }
     const input: LogInputOptions = { columns: args.columns === undefined ? undefined : parseColumnMapping(args.columns), ids: args.ids };
     const train = await readLogInput(args.log, input);
     const joined = args.testLog === undefined ? null : joinTrainTest(train, await readLogInput(args.testLog, input));
@@ -65,3 +88,12 @@ export const fitCommand = {
     process.stdout.write(`${formatFitReport(report, source)}\n\nfitted model written to ${args.out}\n`);
   },
 };
+
+function isFolderOrGlob(path: string): boolean {
+  if (/[*?[]/.test(path)) return true;
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}

@@ -14,3 +14,4 @@ export { FittedUbm } from './ubm.js';
 export { FITTED_WORLD_FORMAT, FittedWorld, type FittedWorldJson } from './world.js';
 export { formatFitReport } from './report.js';
 export * from './counts.js';
+export { engineFitJson, fitWithEngine, formatEngineFitReport, type EngineFitOptions, type EngineFitReport } from './engine-fit.js';

@@ -1,6 +1,7 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomStream } from '../../src/core/random.js';
@@ -92,6 +93,20 @@ describe('LogEngine (DuckDB)', () => {
       if (model === 'pbm') expect(quality.perplexityAtRank).toEqual(report.testQuality!.perplexityAtRank.map((v) => expect.closeTo(v, 9)));
     });
   }
+
+  it('clicklab fit takes a folder (DuckDB by default there) and a glob as --test-log', () => {
+    const out = execFileSync(
+      'node',
+      [resolve('dist/cli/main.js'), 'fit', '--model', 'ubm', '--log', join(dir, 'pq'), '--test-log', join(dir, 'csv', '*.csv.gz'), '--iterations', '5', '--out', join(dir, 'ubm.json'), '--quiet'],
+      { encoding: 'utf8' },
+    );
+    expect(out).toContain('ubm fitted from counts (DuckDB GROUP BY)');
+    expect(out).toContain('2100 training sessions, 2100 test sessions, 12 (query, document) pairs');
+    const report = fitClickModel(concatChunks([{ log: whole }, { log: whole }]).log, { model: 'ubm', iterations: 5, testFrom: whole.sessionQuery.length });
+    expect(out).toMatch(new RegExp(`log-likelihood +${report.trainQuality.logLikelihood.toFixed(4)} +${report.testQuality!.logLikelihood.toFixed(4)}`));
+    const saved = JSON.parse(readFileSync(join(dir, 'ubm.json'), 'utf8'));
+    expect(saved).toMatchObject({ format: 'clicklab/fitted-counts@1', model: 'ubm', listLength: 5 });
+  });
 
   it('names a missing input and an unknown file type', async () => {
     await expect(engine.slotCounts(join(dir, 'nothing'), { distance: false })).rejects.toThrow('found no file or folder');
