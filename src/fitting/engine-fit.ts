@@ -8,7 +8,7 @@ import { ConfigError } from '../core/errors.js';
 import { alignColumns } from '../core/text-table.js';
 import { silentProgress, type Progress } from '../core/progress.js';
 import type { ClickLogColumnMapping } from '../data/click-log-table.js';
-import { type EngineOptions, LogEngine } from '../data/engine.js';
+import type { EngineOptions } from '../data/engine.js';
 import { COUNT_MODELS, type CountModel, evaluateSlotCounts, fitFromCounts, numberPairs } from './counts.js';
 import type { FitQuality } from './evaluation.js';
 import type { FittedPbm } from './pbm.js';
@@ -52,6 +52,8 @@ export async function fitWithEngine(options: EngineFitOptions): Promise<EngineFi
   if (!COUNT_MODELS.includes(model))
     throw new ConfigError('--model', `expected one of ${COUNT_MODELS.join(', ')} with --engine duckdb (the cascade family is fitted in memory), found '${options.model}'`);
   const progress = options.progress ?? silentProgress;
+  // Loaded on use: DuckDB's native binding stays out of every other command's start-up.
+  const { LogEngine } = await import('../data/engine.js');
   const engine = await LogEngine.open(options);
   try {
     const distance = model === 'ubm';
