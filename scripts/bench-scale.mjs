@@ -18,7 +18,15 @@ if (process.argv[2] === '--child') {
   const report = await fitWithEngine({ model, log, iterations: 50, memoryLimit: '1GB' });
   const seconds = (performance.now() - started) / 1000;
   process.stdout.write(
-    JSON.stringify({ seconds, aggregate: report.seconds.aggregate, fit: report.seconds.fit, sessions: report.trainSessions, pairs: report.pairs, rows: report.countRows, maxRssMB: process.resourceUsage().maxRSS / 1024 }),
+    JSON.stringify({
+      seconds,
+      aggregate: report.seconds.aggregate,
+      fit: report.seconds.fit,
+      sessions: report.trainSessions,
+      pairs: report.pairs,
+      rows: report.countRows,
+      maxRssMB: process.resourceUsage().maxRSS / 1024,
+    }),
   );
   process.exit(0);
 }
@@ -50,11 +58,23 @@ try {
   rows.push(['generate (DuckDB, zstd Parquet)', String(sessions), generate.toFixed(1), Math.round(sessions / generate).toLocaleString('en-US'), '-', '-', '-']);
   for (const model of ['pbm', 'ubm']) {
     const r = JSON.parse(execFileSync(process.execPath, [join(here, 'bench-scale.mjs'), '--child', model, dir], { encoding: 'utf8', maxBuffer: 1 << 20 }));
-    rows.push([`fit ${model} end to end (aggregate ${r.aggregate.toFixed(1)} s + 50 EM ${r.fit.toFixed(1)} s)`, String(r.sessions), r.seconds.toFixed(1), Math.round(r.sessions / r.seconds).toLocaleString('en-US'), String(r.rows), String(r.pairs), r.maxRssMB.toFixed(0)]);
+    rows.push([
+      `fit ${model} end to end (aggregate ${r.aggregate.toFixed(1)} s + 50 EM ${r.fit.toFixed(1)} s)`,
+      String(r.sessions),
+      r.seconds.toFixed(1),
+      Math.round(r.sessions / r.seconds).toLocaleString('en-US'),
+      String(r.rows),
+      String(r.pairs),
+      r.maxRssMB.toFixed(0),
+    ]);
   }
   const widths = rows[0].map((_, j) => Math.max(...rows.map((row) => row[j].length)));
   for (const row of rows) console.log(row.map((v, j) => (j === 0 ? v.padEnd(widths[j]) : v.padStart(widths[j]))).join('  '));
-  console.log(`${partitions} partitions, ${queries} queries; load average ${loadavg().map((v) => v.toFixed(2)).join(' ')}`);
+  console.log(
+    `${partitions} partitions, ${queries} queries; load average ${loadavg()
+      .map((v) => v.toFixed(2))
+      .join(' ')}`,
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
