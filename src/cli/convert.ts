@@ -19,13 +19,17 @@ export const convertCommand = {
   describe: 'Turn a real click log (Yandex, Baidu-ULTR, FINN.no slates, or a generic query/document/position/click table) into a clicklab click log',
   builder: (yargs: Argv) =>
     withOptions(yargs.positional('input', { type: 'string', demandOption: true, describe: 'the data set file' }), {
-      format: choice(CONVERT_FORMATS, 'required', 'yandex: Relevance Prediction Challenge text log; baidu-ultr: Parquet/Arrow sessions; finn: data.npz; generic: CSV, JSONL, Parquet or Arrow'),
+      format: choice(
+        CONVERT_FORMATS,
+        'required',
+        "yandex: Relevance Prediction Challenge text log, raw (Q/C lines) or PyClick's example sample (detected); pyclick: PyClick's example sample; baidu-ultr: Parquet/Arrow sessions; finn: data.npz; generic: CSV, JSONL, Parquet or Arrow",
+      ),
       out: LOG_FILE_OUT,
       columns: text(undefined, "generic: the file's columns by role, e.g. query=qid,document=url,position=rank,click=clicked,session= (empty: no session column)"),
       ids: choice(['integer', 'text'] as const, 'integer', 'generic: text encodes any query/document ids as dense indices (written to OUT.query-ids.txt, OUT.item-ids.txt)'),
       users: count(undefined, 'finn: read only the first N users'),
       quiet: quietOption('no progress on stderr'),
-      'unmatched-clicks': choice(['drop', 'error'] as const, 'drop', 'yandex: drop clicks on results not on their page (as PyClick) or reject them'),
+      'unmatched-clicks': choice(['drop', 'error'] as const, 'drop', 'yandex, pyclick: drop clicks on results not on their page (as PyClick) or reject them'),
     }) as unknown as Argv<ConvertArgs>,
   handler: async (args: ArgumentsCamelCase<ConvertArgs>) => {
     const summary = await convertClickLog(args.input, args.out, {

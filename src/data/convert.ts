@@ -15,9 +15,11 @@ import { readGenericClickLog, writeClickLog, clickLogFormatOf, type ClickLogForm
 import type { ClickLogColumnMapping } from './click-log-table.js';
 import { readFinnSlates, slateLogToClickLog } from './finn-slates.js';
 import type { ReplayedClicks } from './replayed-log.js';
+import { withTextIdHint } from './log-input.js';
+import { detectYandexFormat, readPyClickSampleLog } from './pyclick-sample.js';
 import { readYandexRelPredLog } from './yandex-relpred.js';
 
-export const CONVERT_FORMATS = ['yandex', 'baidu-ultr', 'finn', 'generic'] as const;
+export const CONVERT_FORMATS = ['yandex', 'pyclick', 'baidu-ultr', 'finn', 'generic'] as const;
 export type ConvertFormat = (typeof CONVERT_FORMATS)[number];
 
 export interface ConvertOptions {
@@ -30,7 +32,7 @@ export interface ConvertOptions {
   readonly inputFormat?: ClickLogFormat;
   /** FINN.no: read only the first `users` users. */
   readonly users?: number;
-  /** Yandex: what to do with clicks that match no result of their page (default 'drop', as PyClick). */
+  /** Yandex, PyClick's sample: what to do with clicks that match no result of their page (default 'drop', as PyClick). */
   readonly unmatchedClicks?: 'drop' | 'error';
   /** Progress of the Yandex, Baidu-ULTR and FINN.no readers (default silent). */
   readonly progress?: Progress;
@@ -76,13 +78,36 @@ function sumClicks(click: Uint8Array): number {
   return n;
 }
 
+async function readPyClickSample(input: string, options: ConvertOptions, notes: string[]): Promise<ReplayedClicks> {
+  const sample = await readPyClickSampleLog(input, { unmatchedClicks: options.unmatchedClicks, progress: options.progress });
+  const c = sample.clickCounts;
+  notes.push(
+    `PyClick's example sample format: ${c.clicks} clicks listed, ${c.repeated} repeated clicks on a clicked document counted once, ${c.notOnPage} on a document not on the page dropped (as PyClick)`,
+  );
+  return sample;
+}
+
 /** Reads `input` as `options.format` and writes the click log to `out` (format by extension). */
 export async function convertClickLog(input: string, out: string, options: ConvertOptions): Promise<ConvertSummary> {
   clickLogFormatOf(out); // an unusable output name fails before the input is read
   let replayed: ReplayedClicks;
   const notes: string[] = [];
   switch (options.format) {
+    case 'pyclick':
+      replayed = await readPyClickSample(input, options, notes);
+      break;
     case 'yandex': {
+      const detected = await detectYandexFormat(input);
+      if (detected === 'pyclick') {
+        replayed = await readPyClickSample(input, options, notes);
+        break;
+      }
+      if (detected === null) {
+        throw new ConfigError(
+          '--format',
+          `${input}: expected a Yandex log, either the raw challenge log ('SessionID TimePassed Q|C ...' tab-separated lines) or PyClick's example sample ('<query>\t<doc>,… : <clicked doc>, …' sessions separated by ';'); its first line is neither`,
+        );
+      }
       const yandex = await readYandexRelPredLog(input, { unmatchedClicks: options.unmatchedClicks, progress: options.progress });
       const c = yandex.clickCounts;
       notes.push(
@@ -104,7 +129,7 @@ export async function convertClickLog(input: string, out: string, options: Conve
       break;
     }
     case 'generic':
-      replayed = await readGenericClickLog(input, { columns: options.columns, ids: options.ids, format: options.inputFormat });
+      replayed = await withTextIdHint(readGenericClickLog(input, { columns: options.columns, ids: options.ids, format: options.inputFormat }), options.ids);
       break;
     default:
       throw new ConfigError('--format', `expected one of ${CONVERT_FORMATS.join(', ')}, found '${String(options.format)}'`);

@@ -59,4 +59,6 @@ export * from './open-bandit.js';
 export * from './replayed-log.js';
 export { shippedDataPath } from './shipped.js';
 export * from './yandex-relpred.js';
+export * from './pyclick-sample.js';
+export * from './log-input.js';
 export * from './id-vocabulary.js';

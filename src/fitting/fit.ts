@@ -16,6 +16,12 @@ export interface FitOptions {
   readonly iterations?: number;
   /** Fraction of sessions held out for evaluation, drawn with `seed` (default 0.25; 0 evaluates on the training sessions only). */
   readonly testFraction?: number;
+  /**
+   * The first session of a separate test log joined after the training sessions (`joinTrainTest`):
+   * sessions from here on are the test set, the ones before it the training set, and `testFraction`
+   * is not used.
+   */
+  readonly testFrom?: number;
   readonly seed?: number | string;
   /** Ranks the model has parameters for (default: the longest session); a longer session is an error. */
   readonly listLength?: number;
@@ -63,7 +69,10 @@ export function fitClickModel(log: ClickLog, options: FitOptions): FitReport {
     const s = longSession(indexed, listLength);
     throw new ClickLabError(`${source}: session ${s} shows ${indexed.offsets[s + 1] - indexed.offsets[s]} results, beyond the model's list length of ${listLength} ranks`);
   }
-  const { train, test } = splitSessions(log.sessionQuery.length, options.testFraction ?? 0.25, randomStream(options.seed ?? 1).derive('split'));
+  const { train, test } =
+    options.testFrom === undefined
+      ? splitSessions(log.sessionQuery.length, options.testFraction ?? 0.25, randomStream(options.seed ?? 1).derive('split'))
+      : splitAt(log.sessionQuery.length, options.testFrom);
   const model = createFittableModel(options.model, indexed.pairQuery.length, listLength);
   const progress = options.progress ?? silentProgress;
   const rounds = model.closedForm ? 1 : iterations;
@@ -86,6 +95,15 @@ export function fitClickModel(log: ClickLog, options: FitOptions): FitReport {
     testQuality: test.length > 0 ? evaluateClickModel(model, indexed, test) : null,
     unseenTestSlots: unseenSlots(indexed, train, test),
   };
+}
+
+function splitAt(numSessions: number, testFrom: number): { train: Int32Array; test: Int32Array } {
+  if (!Number.isInteger(testFrom) || testFrom < 1 || testFrom > numSessions) throw new ConfigError('testFrom', `expected an integer in [1, ${numSessions}], found ${testFrom}`);
+  const train = new Int32Array(testFrom);
+  for (let s = 0; s < testFrom; s++) train[s] = s;
+  const test = new Int32Array(numSessions - testFrom);
+  for (let s = testFrom; s < numSessions; s++) test[s - testFrom] = s;
+  return { train, test };
 }
 
 function longSession(log: IndexedLog, listLength: number): number {

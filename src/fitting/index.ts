@@ -13,3 +13,5 @@ export { indexClickLog, splitSessions, type IndexedLog } from './sessions.js';
 export { FittedUbm } from './ubm.js';
 export { FITTED_WORLD_FORMAT, FittedWorld, type FittedWorldJson } from './world.js';
 export { formatFitReport } from './report.js';
+export * from './counts.js';
+export { engineFitJson, fitWithEngine, formatEngineFitReport, type EngineFitOptions, type EngineFitReport } from './engine-fit.js';

@@ -1,0 +1,280 @@
+/**
+ * The embedded analytical engine for click logs: an in-process DuckDB (`@duckdb/node-api`) that
+ * reads a log given as a file (Parquet, CSV, gzipped CSV), a folder of partitions or a glob, out of
+ * core (`memory_limit`, spilling to a temporary folder), and hands it over either as a stream of
+ * clicklab `ClickLog` batches (bounded memory: whole sessions, about `batchRows` rows each) or as the
+ * sufficient statistics of PBM and UBM, computed by a GROUP BY (see fitting/counts.ts).
+ *
+ * The log has clicklab's click-log columns (`session`, `query`, `item_id`, 1-based `position`,
+ * `click`) or others named by role (`columns`). Sessions are told apart by file and session id, so
+ * partitions that each number their sessions from 0 (what `clicklab simulate` writes) do not collide.
+ * Query and document ids must be integers in [0, 2^31 − 1] (text ids are not read here yet).
+ */
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBDataChunk } from '@duckdb/node-api';
+import { ConfigError } from '../core/errors.js';
+import { silentProgress, type Progress } from '../core/progress.js';
+import type { ClickLog } from '../core/types.js';
+import type { ClickLogColumnMapping } from './click-log-table.js';
+
+export interface EngineOptions {
+  /** DuckDB's memory limit (default '1GB'); beyond it, sorts and aggregations spill to `tempDirectory`. */
+  readonly memoryLimit?: string;
+  /** Where DuckDB spills (default a fresh folder under the OS temporary folder, removed on close). */
+  readonly tempDirectory?: string;
+  /** DuckDB worker threads (default DuckDB's: one per core). */
+  readonly threads?: number;
+}
+
+export interface EngineLogOptions {
+  /** The log's column names by role (default clicklab's). A session column is required. */
+  readonly columns?: ClickLogColumnMapping;
+  /** Reports rows (batches) or the stages of an aggregation (default silent). */
+  readonly progress?: Progress;
+}
+
+/** PBM's and UBM's sufficient statistics by (query, document, rank, distance, length): what fitting/counts.ts calls raw counts. */
+export interface SlotCountColumns {
+  readonly query: Int32Array;
+  readonly document: Int32Array;
+  /** 0-based rank. */
+  readonly rank: Int32Array;
+  /** Rank minus the 0-based rank of the last click above, minus 1 (the rank itself when no click is above); 0 when not asked for. */
+  readonly distance: Int32Array;
+  /** Results of the session. */
+  readonly length: Int32Array;
+  readonly impressions: Float64Array;
+  readonly clicks: Float64Array;
+  /** Sessions counted. */
+  readonly sessions: number;
+}
+
+const GLOB = /[*?[]/;
+
+/** SQL string literal. */
+function literal(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
+}
+
+function identifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** The DuckDB table function that reads `input`: a file, a folder of partitions (Parquet, or else CSV) or a glob. */
+export function logSourceSql(input: string): string {
+  let pattern = input;
+  if (!GLOB.test(input)) {
+    let isFolder: boolean;
+    try {
+      isFolder = statSync(input).isDirectory();
+    } catch {
+      throw new ConfigError('--log', `expected a file, a folder of partitions or a glob, found no file or folder '${input}'`);
+    }
+    if (isFolder) {
+      const files = readdirSync(input, { recursive: true }).map(String);
+      const parquet = files.some((f) => /\.parquet$/i.test(f));
+      if (!parquet && !files.some((f) => CSV.test(f))) throw new ConfigError('--log', `expected Parquet or CSV partitions in the folder '${input}', found none`);
+      pattern = join(input, '**', parquet ? '*.parquet' : '*.csv*');
+    }
+  }
+  if (/\.parquet$/i.test(pattern)) return `(SELECT * FROM read_parquet(${literal(pattern)}, filename = true, union_by_name = true))`;
+  if (CSV.test(pattern) || pattern.endsWith('*.csv*')) return `(SELECT * FROM read_csv(${literal(pattern)}, header = true, filename = true, union_by_name = true))`;
+  throw new ConfigError('--log', `expected a .parquet, .csv or .csv.gz file, a folder of partitions or a glob of those, found '${input}'`);
+}
+
+const CSV = /\.(csv|tsv)(\.gz|\.zst)?$/i;
+
+interface Roles {
+  readonly session: string;
+  readonly query: string;
+  readonly item: string;
+  readonly position: string;
+  readonly click: string;
+}
+
+function rolesOf(columns: ClickLogColumnMapping | undefined): Roles {
+  const c = columns ?? {};
+  if (c.session === null) throw new ConfigError('--columns', 'expected a session column for the engine (logs without one are read in memory), found session=');
+  return { session: c.session ?? 'session', query: c.query ?? 'query', item: c.item ?? 'item_id', position: c.position ?? 'position', click: c.click ?? 'click' };
+}
+
+/** The log as (f: file, s: session, q, d, k: 0-based rank, c: 0/1). */
+function slotsSql(input: string, roles: Roles): string {
+  return `SELECT filename AS f, CAST(${identifier(roles.session)} AS DOUBLE) AS s, CAST(${identifier(roles.query)} AS INTEGER) AS q, CAST(${identifier(roles.item)} AS INTEGER) AS d,
+    CAST(${identifier(roles.position)} AS INTEGER) - 1 AS k, CAST(${identifier(roles.click)} > 0 AS INTEGER) AS c FROM ${logSourceSql(input)}`;
+}
+
+/** An in-process DuckDB for click logs (`close` it: that ends DuckDB and removes its default temporary folder). */
+export class LogEngine {
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly connection: DuckDBConnection,
+    private readonly ownTemp: string | null,
+  ) {}
+
+  static async open(options: EngineOptions = {}): Promise<LogEngine> {
+    const ownTemp = options.tempDirectory === undefined ? mkdtempSync(join(tmpdir(), 'clicklab-duckdb-')) : null;
+    const config: Record<string, string> = { memory_limit: options.memoryLimit ?? '1GB', temp_directory: options.tempDirectory ?? ownTemp! };
+    if (options.threads !== undefined) config.threads = String(options.threads);
+    const instance = await DuckDBInstance.create(':memory:', config);
+    return new LogEngine(instance, await instance.connect(), ownTemp);
+  }
+
+  close(): void {
+    this.connection.closeSync();
+    this.instance.closeSync();
+    if (this.ownTemp) rmSync(this.ownTemp, { recursive: true, force: true });
+  }
+
+  /** Runs SQL for its effect (e.g. COPY ... TO a Parquet file). */
+  async run(sql: string): Promise<void> {
+    await this.connection.run(sql);
+  }
+
+  /** One row of numbers (a count, a sum). */
+  async numbers(sql: string): Promise<number[]> {
+    const reader = await this.connection.runAndReadAll(sql);
+    return reader.getRows()[0].map((v) => Number(v));
+  }
+
+  /**
+   * The log as ClickLog batches of whole sessions, in (file, session, rank) order, each batch about
+   * `batchRows` rows (default 2^20): memory stays bounded by a batch and DuckDB's limit, whatever the log's length.
+   */
+  async *batches(input: string, options: EngineLogOptions & { readonly batchRows?: number } = {}): AsyncGenerator<ClickLog> {
+    const roles = rolesOf(options.columns);
+    const progress = options.progress ?? silentProgress;
+    const batchRows = options.batchRows ?? 1 << 20;
+    const result = await this.connection.stream(`SELECT f, s, q, d, k, c FROM (${slotsSql(input, roles)}) ORDER BY f, s, k`);
+    let builder = new BatchBuilder(batchRows);
+    let rows = 0;
+    progress.start(`reading ${input}`, 0);
+    let prevF: string | null = null;
+    let prevS = Number.NaN;
+    for (;;) {
+      const chunk: DuckDBDataChunk | null = await result.fetchChunk();
+      if (chunk === null || chunk.rowCount === 0) break;
+      const f = chunk.getColumnVector(0);
+      const s = chunk.getColumnVector(1);
+      const q = chunk.getColumnVector(2);
+      const d = chunk.getColumnVector(3);
+      const k = chunk.getColumnVector(4);
+      const c = chunk.getColumnVector(5);
+      for (let i = 0; i < chunk.rowCount; i++) {
+        const file = f.getItem(i) as string;
+        const session = s.getItem(i) as number;
+        if (session !== prevS || file !== prevF) {
+          if (builder.rows >= batchRows) {
+            yield builder.finish();
+            builder = new BatchBuilder(batchRows);
+          }
+          builder.startSession(q.getItem(i) as number);
+          prevF = file;
+          prevS = session;
+        }
+        builder.add(d.getItem(i) as number, k.getItem(i) as number, c.getItem(i) as number);
+      }
+      rows += chunk.rowCount;
+      progress.update(rows);
+    }
+    progress.finish();
+    if (builder.rows > 0) yield builder.finish();
+  }
+
+  /**
+   * PBM's (`distance: false`) or UBM's (`distance: true`) sufficient statistics of the log by one
+   * GROUP BY: impressions and clicks per (query, document, rank, [distance to the last click above,]
+   * session length).
+   */
+  async slotCounts(input: string, options: EngineLogOptions & { readonly distance: boolean }): Promise<SlotCountColumns> {
+    const roles = rolesOf(options.columns);
+    const progress = options.progress ?? silentProgress;
+    const last = options.distance ? 'coalesce(max(CASE WHEN c = 1 THEN k END) OVER (PARTITION BY f, s ORDER BY k ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), -1)' : 'k - 1';
+    const sql = `SELECT q, d, k, CAST(k - last - 1 AS INTEGER) AS dist, CAST(n AS INTEGER) AS n, CAST(count(*) AS DOUBLE) AS imp, CAST(sum(c) AS DOUBLE) AS clk
+      FROM (SELECT q, d, k, c, count(*) OVER (PARTITION BY f, s) AS n, ${last} AS last FROM (${slotsSql(input, roles)}))
+      GROUP BY q, d, k, dist, n`;
+    progress.start(`aggregating ${input}`, 0);
+    const result = await this.connection.stream(sql);
+    const columns: number[][] = [[], [], [], [], [], [], []];
+    for (;;) {
+      const chunk = await result.fetchChunk();
+      if (chunk === null || chunk.rowCount === 0) break;
+      for (let col = 0; col < columns.length; col++) {
+        const vector = chunk.getColumnVector(col);
+        const target = columns[col];
+        for (let i = 0; i < chunk.rowCount; i++) target.push(vector.getItem(i) as number);
+      }
+      progress.update(columns[0].length);
+    }
+    const rows = columns[0].length;
+    const out = {
+      query: Int32Array.from(columns[0]),
+      document: Int32Array.from(columns[1]),
+      rank: Int32Array.from(columns[2]),
+      distance: Int32Array.from(columns[3]),
+      length: Int32Array.from(columns[4]),
+      impressions: Float64Array.from(columns[5]),
+      clicks: Float64Array.from(columns[6]),
+    };
+    progress.finish();
+    let sessions = 0;
+    for (let i = 0; i < rows; i++) if (out.rank[i] === 0) sessions += out.impressions[i];
+    return { ...out, sessions };
+  }
+}
+
+class BatchBuilder {
+  private sessionQuery: number[] = [];
+  private sessionOffsets: number[] = [0];
+  private document: Int32Array;
+  private position: Uint16Array;
+  private click: Uint8Array;
+  rows = 0;
+  private capacity: number;
+
+  constructor(batchRows: number) {
+    this.capacity = batchRows + 1024;
+    this.document = new Int32Array(this.capacity);
+    this.position = new Uint16Array(this.capacity);
+    this.click = new Uint8Array(this.capacity);
+  }
+
+  startSession(query: number): void {
+    if (this.sessionQuery.length > 0) this.sessionOffsets.push(this.rows);
+    this.sessionQuery.push(query);
+  }
+
+  add(document: number, rank: number, click: number): void {
+    if (this.rows === this.capacity) this.grow();
+    this.document[this.rows] = document;
+    this.position[this.rows] = rank;
+    this.click[this.rows] = click;
+    this.rows++;
+  }
+
+  private grow(): void {
+    this.capacity *= 2;
+    const document = new Int32Array(this.capacity);
+    document.set(this.document);
+    this.document = document;
+    const position = new Uint16Array(this.capacity);
+    position.set(this.position);
+    this.position = position;
+    const click = new Uint8Array(this.capacity);
+    click.set(this.click);
+    this.click = click;
+  }
+
+  finish(): ClickLog {
+    this.sessionOffsets.push(this.rows);
+    return {
+      sessionQuery: Int32Array.from(this.sessionQuery),
+      sessionOffsets: Int32Array.from(this.sessionOffsets),
+      document: this.document.slice(0, this.rows),
+      position: this.position.slice(0, this.rows),
+      click: this.click.slice(0, this.rows),
+    };
+  }
+}

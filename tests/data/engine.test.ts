@@ -1,0 +1,115 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomStream } from '../../src/core/random.js';
+import type { ClickLog } from '../../src/core/types.js';
+import { writeClickLog } from '../../src/data/click-log-io.js';
+import { LogEngine } from '../../src/data/engine.js';
+import { concatChunks } from '../../src/data/log-concat.js';
+import { evaluateSlotCounts, fitFromCounts, numberPairs } from '../../src/fitting/counts.js';
+import { fitClickModel } from '../../src/fitting/index.js';
+import { UserBrowsingModel } from '../../src/simulation/click-models/index.js';
+import { simulateSessions } from '../../src/simulation/sessions.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'clicklab-engine-'));
+const lists = { offsets: Int32Array.of(0, 3, 8, 12), documents: Int32Array.from({ length: 12 }, (_, i) => 100 + i) };
+const ubmTable = Array.from({ length: 5 }, (_, k) => Array.from({ length: 5 }, (_, d) => (d <= k ? 0.9 - 0.1 * k + 0.02 * d : 0)));
+const parts = [0, 1, 2].map(
+  (p) =>
+    simulateSessions(lists, {
+      numSessions: 700,
+      clickModel: new UserBrowsingModel(ubmTable),
+      relevance: Float32Array.from({ length: 12 }, (_, i) => 0.2 + 0.05 * i),
+      rng: randomStream(`engine-${p}`),
+      intervention: 'shuffle',
+      truth: false,
+    }).log,
+);
+const whole = concatChunks(parts.map((log) => ({ log }))).log;
+let engine: LogEngine;
+
+beforeAll(async () => {
+  // Parquet partitions in a folder tree (read in path order), each numbering its sessions from 0; the same log as gzipped CSV.
+  mkdirSync(join(dir, 'pq', 'q-more'), { recursive: true });
+  await writeClickLog(join(dir, 'pq', 'part-0.parquet'), { log: parts[0] });
+  await writeClickLog(join(dir, 'pq', 'part-1.parquet'), { log: parts[1] });
+  await writeClickLog(join(dir, 'pq', 'q-more', 'part-2.parquet'), { log: parts[2] });
+  mkdirSync(join(dir, 'csv'));
+  for (let p = 0; p < 3; p++) {
+    await writeClickLog(join(dir, 'csv', `p${p}.csv`), { log: parts[p] });
+    writeFileSync(join(dir, 'csv', `p${p}.csv.gz`), gzipSync(readFileSync(join(dir, 'csv', `p${p}.csv`))));
+    rmSync(join(dir, 'csv', `p${p}.csv`));
+  }
+  engine = await LogEngine.open({ memoryLimit: '256MB', threads: 1 });
+});
+afterAll(() => {
+  engine?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function sameLog(a: ClickLog, b: ClickLog): void {
+  expect(Array.from(a.sessionQuery)).toEqual(Array.from(b.sessionQuery));
+  expect(Array.from(a.sessionOffsets)).toEqual(Array.from(b.sessionOffsets));
+  expect(Array.from(a.document)).toEqual(Array.from(b.document));
+  expect(Array.from(a.position)).toEqual(Array.from(b.position));
+  expect(Array.from(a.click)).toEqual(Array.from(b.click));
+}
+
+describe('LogEngine (DuckDB)', () => {
+  it('streams a folder of Parquet partitions as batches of whole sessions', async () => {
+    const batches: ClickLog[] = [];
+    for await (const batch of engine.batches(join(dir, 'pq'), { batchRows: 1000 })) batches.push(batch);
+    expect(batches.length).toBeGreaterThan(5);
+    for (const b of batches) expect(b.document.length).toBeLessThan(1000 + 6);
+    sameLog(concatChunks(batches.map((log) => ({ log }))).log, whole);
+  });
+
+  it('streams a glob of gzipped CSV partitions', async () => {
+    const batches: ClickLog[] = [];
+    for await (const batch of engine.batches(join(dir, 'csv', '*.csv.gz'))) batches.push(batch);
+    sameLog(concatChunks(batches.map((log) => ({ log }))).log, whole);
+  });
+
+  for (const model of ['pbm', 'ubm'] as const) {
+    it(`${model} fitted on GROUP BY counts equals EM on the sessions (1e-9), train on the Parquet folder, test on the CSV glob`, async () => {
+      const train = numberPairs(await engine.slotCounts(join(dir, 'pq'), { distance: model === 'ubm' }));
+      const fitted = fitFromCounts(train, { model, iterations: 25 });
+      // Session EM on the same log in memory (the CSV copy as the test log: the same sessions).
+      const joined = concatChunks([{ log: whole }, { log: whole }]).log;
+      const report = fitClickModel(joined, { model, iterations: 25, testFrom: whole.sessionQuery.length });
+      const reference = new Map(Array.from(report.log.pairQuery, (q, p) => [`${q}/${report.log.pairDocument[p]}`, report.model.attractiveness.value[p]]));
+      expect(train.pairQuery.length).toBe(reference.size);
+      for (let p = 0; p < train.pairQuery.length; p++) expect(fitted.attractiveness.value[p]).toBeCloseTo(reference.get(`${train.pairQuery[p]}/${train.pairDocument[p]}`)!, 9);
+      expect(Array.from(fitted.examination.value)).toEqual(Array.from((report.model as typeof fitted).examination.value, (v) => expect.closeTo(v, 9)));
+      const testRaw = await engine.slotCounts(join(dir, 'csv', '*.csv.gz'), { distance: model === 'ubm' });
+      expect(testRaw.sessions).toBe(2100);
+      const test = numberPairs(testRaw, train);
+      expect(test.unseen).toBe(0);
+      const quality = evaluateSlotCounts(fitted, test);
+      expect(quality.logLikelihood).toBeCloseTo(report.testQuality!.logLikelihood, 9);
+      if (model === 'pbm') expect(quality.perplexityAtRank).toEqual(report.testQuality!.perplexityAtRank.map((v) => expect.closeTo(v, 9)));
+    });
+  }
+
+  it('clicklab fit takes a folder (DuckDB by default there) and a glob as --test-log', () => {
+    const out = execFileSync(
+      'node',
+      [resolve('dist/cli/main.js'), 'fit', '--model', 'ubm', '--log', join(dir, 'pq'), '--test-log', join(dir, 'csv', '*.csv.gz'), '--iterations', '5', '--out', join(dir, 'ubm.json'), '--quiet'],
+      { encoding: 'utf8' },
+    );
+    expect(out).toContain('ubm fitted from counts (DuckDB GROUP BY)');
+    expect(out).toContain('2100 training sessions, 2100 test sessions, 12 (query, document) pairs');
+    const report = fitClickModel(concatChunks([{ log: whole }, { log: whole }]).log, { model: 'ubm', iterations: 5, testFrom: whole.sessionQuery.length });
+    expect(out).toMatch(new RegExp(`log-likelihood +${report.trainQuality.logLikelihood.toFixed(4)} +${report.testQuality!.logLikelihood.toFixed(4)}`));
+    const saved = JSON.parse(readFileSync(join(dir, 'ubm.json'), 'utf8'));
+    expect(saved).toMatchObject({ format: 'clicklab/fitted-counts@1', model: 'ubm', listLength: 5 });
+  });
+
+  it('names a missing input and an unknown file type', async () => {
+    await expect(engine.slotCounts(join(dir, 'nothing'), { distance: false })).rejects.toThrow('found no file or folder');
+    await expect(engine.slotCounts(join(dir, 'x.json'), { distance: false })).rejects.toThrow();
+  });
+});
