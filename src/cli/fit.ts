@@ -3,7 +3,7 @@ import { ConfigError } from '../core/errors.js';
 import { stderrProgress } from '../core/progress.js';
 import { readClickLog } from '../data/click-log-io.js';
 import { fitClickModel, FittedWorld, formatFitReport, FITTED_MODEL_TYPES, fittedModelName, type FittedModelType } from '../fitting/index.js';
-import { outputFolderExists } from './checks.js';
+import { guardOutput } from './checks.js';
 import { choice, count, num, quietOption, requiredText, seedOption, withOptions } from './options.js';
 
 interface FitArgs {
@@ -38,7 +38,7 @@ export const fitCommand = {
     }) as unknown as Argv<FitArgs>,
   handler: async (args: ArgumentsCamelCase<FitArgs>) => {
     const progress = stderrProgress({ quiet: args.quiet });
-    outputFolderExists(args.out);
+    guardOutput(args.out, { kind: 'file', inputs: [['--log', args.log]] });
     const { log } = await readClickLog(args.log);
     const report = fitClickModel(log, { model: args.model, iterations: args.iterations, testFraction: args.testFraction, seed: args.seed, listLength: args.listLength, source: args.log, progress });
     await FittedWorld.fromFit(report, args.log).save(args.out);

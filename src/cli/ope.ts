@@ -1,4 +1,5 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeFileAtomic } from '../core/files.js';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
@@ -9,7 +10,7 @@ import type { SlateClickModel } from '../simulation/slate-world.js';
 import { formatComparisonTable, runEstimatorComparison } from '../studies/ope/estimator-comparison.js';
 import { estimateOnOpenBanditLog, formatOpeTable, policyActionDistribution, runOpenBanditProtocol } from '../studies/ope/open-bandit-protocol.js';
 import { mean } from '../evaluation/statistics.js';
-import { namingFlags } from './checks.js';
+import { guardOutput, namingFlags } from './checks.js';
 import { choice, count, num, numbers, quietOption, seedOption, text, withOptions } from './options.js';
 
 interface OpeArgs {
@@ -87,11 +88,20 @@ export const opeCommand = {
   handler: async (args: ArgumentsCamelCase<OpeArgs>) => {
     const progress = stderrProgress({ quiet: args.quiet });
     const started = Date.now();
+    guardOutput(args.out, {
+      kind: 'folder',
+      writes: ['results.json'],
+      inputs: [
+        ['--log', args.log],
+        ['--prior', args.prior],
+        ['--truth-log', args.truthLog],
+      ],
+    });
     // Every option is checked by the work itself: the folder is created only once it succeeded.
     const { text, result } = await namingFlags(OPE_FLAGS, () => evaluate(args, progress));
     mkdirSync(args.out, { recursive: true });
     const file = path.join(args.out, 'results.json');
-    writeFileSync(file, `${JSON.stringify({ command: process.argv.slice(2), result }, null, 2)}\n`);
+    writeFileAtomic(file, `${JSON.stringify({ command: process.argv.slice(2), result }, null, 2)}\n`);
     process.stdout.write(`${text}\n\nwall time ${((Date.now() - started) / 1000).toFixed(1)} s; ${file}\n`);
   },
 };

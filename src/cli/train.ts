@@ -9,7 +9,7 @@ import { CLICK_LEARNER_TYPES, type ClickLearnerType } from '../learning/click-le
 import { DEFAULT_EM_ITERATIONS } from '../fitting/fit.js';
 import { FITTED_MODEL_TYPES, fittedModelName, type FittedModelType } from '../fitting/registry.js';
 import type { ClickModelSpec } from '../simulation/click-models/index.js';
-import { parseSpec } from './checks.js';
+import { guardOutput, parseSpec } from './checks.js';
 import { choice, count, numbers, num, quietOption, backendOption, requiredText, seedOption, text, withOptions } from './options.js';
 
 interface TrainArgs {
@@ -105,6 +105,16 @@ export const trainCommand = {
           data: args.train ? { train: args.train, validation: args.validation!, normalization: args.normalization } : { dataset: 'mq2008', fold: args.fold ?? 1 },
           clickModel: args.clickModel === undefined ? undefined : (parseSpec(args.clickModel, '--click-model') as unknown as ClickModelSpec),
         };
+    guardOutput(args.out, {
+      kind: 'folder',
+      writes: ['model.json', 'weights.bin'],
+      inputs: [
+        ['--log', args.log],
+        ['--scenario', args.scenario],
+        ['--train', args.train],
+        ['--validation', args.validation],
+      ],
+    });
     const backend = await initBackend(args.backend);
     progress.log(`backend: ${backend.name}`);
     const result = await trainModel({

@@ -1,4 +1,5 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../core/files.js';
 import { DataFormatError } from '../core/errors.js';
 import type { RandomStream } from '../core/random.js';
 import type { ClickLog, ClickLogTruth } from '../core/types.js';
@@ -117,7 +118,7 @@ export class FittedWorld {
   }
 
   async save(path: string): Promise<void> {
-    await writeFile(path, `${JSON.stringify(this.toJSON())}\n`);
+    writeFileAtomic(path, `${JSON.stringify(this.toJSON())}\n`);
   }
 
   static async load(path: string): Promise<FittedWorld> {
