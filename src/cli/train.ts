@@ -9,7 +9,7 @@ import { CLICK_LEARNER_TYPES, type ClickLearnerType } from '../learning/click-le
 import { DEFAULT_EM_ITERATIONS } from '../fitting/fit.js';
 import { FITTED_MODEL_TYPES, fittedModelName, type FittedModelType } from '../fitting/registry.js';
 import type { ClickModelSpec } from '../simulation/click-models/index.js';
-import { guardOutput, parseSpec } from './checks.js';
+import { guardOutput, namingFlags, parseSpec } from './checks.js';
 import { choice, count, numbers, num, quietOption, backendOption, requiredText, seedOption, text, withOptions } from './options.js';
 
 interface TrainArgs {
@@ -117,22 +117,24 @@ export const trainCommand = {
     });
     const backend = await initBackend(args.backend);
     progress.log(`backend: ${backend.name}`);
-    const result = await trainModel({
-      learner: {
-        type: args.learner,
-        maxWeight: args.maxWeight,
-        maxRelevanceWeight: args.maxRelevanceWeight,
-        propensityLearningRate: args.propensityLearningRate,
-        propensities: args.propensities,
-        ...(args.learner === 'click-model' ? { fitModel: args.fitModel ?? 'pbm', emIterations: args.emIterations ?? DEFAULT_EM_ITERATIONS } : {}),
-      },
-      clicks,
-      model: args.model === 'mlp' ? { type: 'mlp', hidden: args.hidden } : { type: 'linear' },
-      training: { steps: args.steps, batchSize: args.batchSize, learningRate: args.learningRate, clipNorm: args.clipNorm, evalEvery: args.evalEvery, patience: args.patience },
-      seed: args.seed,
-      out: args.out,
-      progress,
-    });
+    const result = await namingFlags({ propensities: '--propensities' }, () =>
+      trainModel({
+        learner: {
+          type: args.learner,
+          maxWeight: args.maxWeight,
+          maxRelevanceWeight: args.maxRelevanceWeight,
+          propensityLearningRate: args.propensityLearningRate,
+          propensities: args.propensities,
+          ...(args.learner === 'click-model' ? { fitModel: args.fitModel ?? 'pbm', emIterations: args.emIterations ?? DEFAULT_EM_ITERATIONS } : {}),
+        },
+        clicks,
+        model: args.model === 'mlp' ? { type: 'mlp', hidden: args.hidden } : { type: 'linear' },
+        training: { steps: args.steps, batchSize: args.batchSize, learningRate: args.learningRate, clipNorm: args.clipNorm, evalEvery: args.evalEvery, patience: args.patience },
+        seed: args.seed,
+        out: args.out,
+        progress,
+      }),
+    );
     const h = result.history;
     process.stdout.write(
       `${args.learner}: best validation nDCG@10 ${result.validation === null ? 'n/a' : result.validation.toFixed(4)} at step ${h.bestStep}${h.stoppedAt < args.steps ? ` (stopped early at ${h.stoppedAt})` : ''}; model written to ${args.out}\n`,
