@@ -83,6 +83,8 @@ export const banditCommand = {
       propensityDraws: args.propensityDraws,
       curvePoints: args.curvePoints,
     };
+    const twice = args.seeds.findIndex((seed, i) => args.seeds.indexOf(seed) !== i);
+    if (twice >= 0) throw new ConfigError('--seeds', `the seed ${args.seeds[twice]} is listed twice (each seed is one replicate)`);
     if (!(args.low >= 0 && args.low <= args.high && args.high <= 1)) throw new ConfigError('--low/--high', `expected 0 ≤ low ≤ high ≤ 1, found ${args.low} and ${args.high}`);
     await namingFlags(BANDIT_FLAGS, () => checkBanditStudySpec(spec));
     guardOutput(args.out, { kind: 'folder', writes: ['results.json'] });
