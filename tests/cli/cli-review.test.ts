@@ -50,7 +50,8 @@ describe('command-line errors', () => {
 
   it('recommend without an action says which actions there are', () => {
     const result = clicklab('recommend');
-    expect(result.status).toBe(1);
+    // A usage error: exit 2 (README, "Guarantees").
+    expect(result.status).toBe(2);
     expect(result.stderr).toContain('name an action: clicklab recommend train, score or compare');
     expect(clicklab('recommend', 'bogus').stderr).toContain('Unknown argument: bogus');
   });
