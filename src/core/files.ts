@@ -20,6 +20,10 @@ export function writeFileAtomic(file: string, content: string | Uint8Array): voi
     renameSync(temporary, file);
   } catch (error) {
     rmSync(temporary, { force: true });
+    // Writes to a descriptor (ENOSPC, EFBIG) carry no path: name the file the user asked for.
+    if (error instanceof Error && (error as NodeJS.ErrnoException).code !== undefined && (error as NodeJS.ErrnoException).path === undefined) {
+      (error as NodeJS.ErrnoException).path = file;
+    }
     throw error;
   }
   syncFolder(path.dirname(file));

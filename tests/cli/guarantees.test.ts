@@ -111,6 +111,20 @@ describe('guarded outputs', () => {
   });
 });
 
+describe('a full disk', () => {
+  it('a file-size limit hit while writing results.json is one line naming the file; the previous file is untouched', () => {
+    const out = path.join(dir, 'ope-limited');
+    mkdirSync(out);
+    writeFileSync(path.join(out, 'results.json'), 'previous\n');
+    // ulimit -f 1: writes past 1 KiB fail with EFBIG (Node ignores SIGXFSZ).
+    const command = `ulimit -f 1; exec "${process.execPath}" "${cli}" ope --protocol simulated --sizes 50 --seeds 2 --quiet --out "${out}"`;
+    const result = spawnSync('bash', ['-c', command], { encoding: 'utf8', env: { ...process.env, CLICKLAB_DEBUG: '' } });
+    expectOneLine({ status: result.status, stdout: result.stdout, stderr: result.stderr }, `${path.join(out, 'results.json')}: file too large`);
+    expect(readFileSync(path.join(out, 'results.json'), 'utf8')).toBe('previous\n');
+    expect(readdirSync(out)).toEqual(['results.json']);
+  });
+});
+
 describe('wrong numbers are not silent', () => {
   /** The first 300 rows of the shipped Open Bandit sample, one propensity replaced. */
   function openBanditLog(pscore: string): string {
