@@ -36,9 +36,10 @@ export function number(value: Json | undefined, path: string, fallback: number |
 export function integer(value: Json | undefined, path: string, fallback: number | undefined, min = -Infinity, max = Infinity): number {
   if (value === undefined && fallback !== undefined) return fallback;
   // Past 2^53 a double no longer holds every integer (1e308 is "an integer"): no count is that large.
-  max = Math.min(max, Number.MAX_SAFE_INTEGER);
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(path, `expected an integer ≥ ${min}${max < Infinity ? ` and ≤ ${max}` : ''}, found ${describe(value)}`);
+  const limit = Math.min(max, Number.MAX_SAFE_INTEGER);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > limit) {
+    const bound = max < Infinity ? ` and ≤ ${max}` : typeof value === 'number' && value > limit ? ' and ≤ 2^53 − 1 (no count is larger)' : '';
+    throw new ConfigError(path, `expected an integer ≥ ${min}${bound}, found ${describe(value)}`);
   }
   return value;
 }

@@ -31,7 +31,8 @@ describe('command-line errors', () => {
       `${missing}: no such file or folder`,
     );
     const noFolder = path.join(dir, 'no-such-folder', 'x.csv');
-    expectCleanError(clicklab('simulate', '--out', noFolder, '--sessions', '10', '--logger', 'file-order', '--backend', 'cpu'), `${noFolder}: no such file or folder`);
+    // Checked before any work (README, "Guarantees").
+    expectCleanError(clicklab('simulate', '--out', noFolder, '--sessions', '10', '--logger', 'file-order', '--backend', 'cpu'), `--out: the folder ${path.dirname(noFolder)} does not exist`);
   });
 
   it('fit checks its output folder before reading and fitting the log', () => {
