@@ -1,4 +1,5 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeFileAtomic } from '../core/files.js';
 import path from 'node:path';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { ConfigError } from '../core/errors.js';
@@ -6,7 +7,7 @@ import { stderrProgress } from '../core/progress.js';
 import { writeClickLog } from '../data/index.js';
 import { checkBanditStudySpec, formatBanditTable, runBanditStudy } from '../studies/bandit/run.js';
 import type { ClickModelSpec } from '../simulation/click-models/index.js';
-import { namingFlags, parseSpec } from './checks.js';
+import { guardOutput, namingFlags, parseSpec } from './checks.js';
 import { count, flag, num, numbers, quietOption, text, texts, withOptions } from './options.js';
 
 interface BanditArgs {
@@ -82,8 +83,11 @@ export const banditCommand = {
       propensityDraws: args.propensityDraws,
       curvePoints: args.curvePoints,
     };
+    const twice = args.seeds.findIndex((seed, i) => args.seeds.indexOf(seed) !== i);
+    if (twice >= 0) throw new ConfigError('--seeds', `the seed ${args.seeds[twice]} is listed twice (each seed is one replicate)`);
     if (!(args.low >= 0 && args.low <= args.high && args.high <= 1)) throw new ConfigError('--low/--high', `expected 0 ≤ low ≤ high ≤ 1, found ${args.low} and ${args.high}`);
     await namingFlags(BANDIT_FLAGS, () => checkBanditStudySpec(spec));
+    guardOutput(args.out, { kind: 'folder', writes: ['results.json'] });
     mkdirSync(args.out, { recursive: true });
     const runs = spec.seeds.length * spec.policies.length;
     let done = 0;
@@ -99,7 +103,7 @@ export const banditCommand = {
     );
     await Promise.all(writes);
     progress.finish();
-    writeFileSync(path.join(args.out, 'results.json'), `${JSON.stringify({ spec, curves: result.curves, table: result.table, wallSeconds: result.wallSeconds }, null, 2)}\n`);
+    writeFileAtomic(path.join(args.out, 'results.json'), `${JSON.stringify({ spec, curves: result.curves, table: result.table, wallSeconds: result.wallSeconds }, null, 2)}\n`);
     process.stdout.write(`${formatBanditTable(result)}\n\nwall time ${result.wallSeconds.toFixed(1)} s; results.json${args.writeLogs ? ' and the click logs' : ''} in ${args.out}\n`);
   },
 };

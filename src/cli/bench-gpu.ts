@@ -1,9 +1,10 @@
-import { writeFileSync } from 'node:fs';
+import { writeFileAtomic } from '../core/files.js';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { ClickLabError, ConfigError } from '../core/errors.js';
 import { stderrProgress } from '../core/progress.js';
 import { FULL_GPU_BENCHMARK, formatGpuBenchmark, GPU_LEARNERS, QUICK_GPU_BENCHMARK, runGpuBenchmark, type GpuLearner } from '../bench/gpu.js';
 import type { BackendChoice } from '../learning/backend.js';
+import { guardOutput } from './checks.js';
 import { flag, num, numbers, quietOption, text, texts, withOptions } from './options.js';
 
 interface BenchGpuArgs {
@@ -47,6 +48,7 @@ export const benchGpuCommand = {
     ] as const) {
       for (const v of values ?? []) if (!Number.isInteger(v) || v < 1) throw new ConfigError(name, `expected integers ≥ 1, found ${v}`);
     }
+    guardOutput(args.out, { kind: 'file' });
     const result = await runGpuBenchmark({
       ...base,
       backends,
@@ -56,7 +58,7 @@ export const benchGpuCommand = {
       progress: stderrProgress({ quiet: args.quiet }),
     });
     process.stdout.write(`${formatGpuBenchmark(result)}\n`);
-    writeFileSync(args.out, `${JSON.stringify(result, null, 2)}\n`);
+    writeFileAtomic(args.out, `${JSON.stringify(result, null, 2)}\n`);
     process.stdout.write(`result written to ${args.out}\n`);
     if (!result.allAgree) throw new ClickLabError('bench-gpu: some backend computed losses that differ from wasm beyond the tolerance (see "agrees" above)');
   },

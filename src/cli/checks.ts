@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../core/errors.js';
 
@@ -50,10 +50,76 @@ function flag(name: string): string {
   return `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 
-/** An output file's folder must exist before long work starts, not fail only when the result is written. */
-export function outputFolderExists(file: string, option = '--out'): void {
-  const folder = path.dirname(path.resolve(file));
-  if (!existsSync(folder)) throw new ConfigError(option, `the folder ${folder} does not exist (create it first)`);
+/** An input a command reads, by the flag that names it (undefined or a keyword such as `coat`: nothing to guard). */
+export type GuardedInput = readonly [flag: string, file: string | undefined];
+
+export interface OutputGuard {
+  /** The flag that names the output (default `--out`). */
+  readonly option?: string;
+  /** `file`: the output is one file; `folder`: a folder the command creates or fills. */
+  readonly kind: 'file' | 'folder';
+  /** For a folder output: the files the command writes in it (each must not be an input either). */
+  readonly writes?: readonly string[];
+  /** The inputs the command reads. */
+  readonly inputs?: readonly GuardedInput[];
+}
+
+/**
+ * Checks an output path before any work starts: it must not be (or, for a folder output, hold as
+ * one of the files written there) any input, nor lie inside an input folder, comparing real paths
+ * (symbolic links and `..` resolved); a file output's folder must exist and be writable, and the
+ * file, where it exists, must be a writable file; a folder output must be a writable folder, or be
+ * creatable (its nearest existing parent a writable folder).
+ */
+export function guardOutput(out: string, guard: OutputGuard): void {
+  const option = guard.option ?? '--out';
+  const targets = [out, ...(guard.kind === 'folder' ? (guard.writes ?? []).map((name) => path.join(out, name)) : [])].map(realPath);
+  for (const [flag, input] of guard.inputs ?? []) {
+    if (input === undefined || !existsSync(input)) continue;
+    const real = realPath(input);
+    const inputIsFolder = statSync(real).isDirectory();
+    for (const target of targets) {
+      if (target === real) throw new ConfigError(option, `${out} is the input given to ${flag}: writing there would destroy it (choose another path)`);
+      if (inputIsFolder && target.startsWith(`${real}${path.sep}`)) throw new ConfigError(option, `${out} lies inside ${input}, the input given to ${flag} (choose a path outside it)`);
+    }
+  }
+  const target = path.resolve(out);
+  if (guard.kind === 'file') {
+    const folder = path.dirname(target);
+    if (!existsSync(folder)) throw new ConfigError(option, `the folder ${folder} does not exist (create it first)`);
+    if (!statSync(folder).isDirectory()) throw new ConfigError(option, `${folder} is not a folder`);
+    if (!writable(folder)) throw new ConfigError(option, `the folder ${folder} is not writable`);
+    if (existsSync(target)) {
+      if (statSync(target).isDirectory()) throw new ConfigError(option, `${out} is a folder, expected a file`);
+      if (!writable(target)) throw new ConfigError(option, `${out} is not writable`);
+    }
+    return;
+  }
+  let existing = target;
+  while (!existsSync(existing)) existing = path.dirname(existing);
+  if (!statSync(existing).isDirectory()) throw new ConfigError(option, existing === target ? `${out} is a file, expected a folder` : `cannot create the folder ${out}: ${existing} is a file`);
+  if (!writable(existing)) throw new ConfigError(option, existing === target ? `the folder ${out} is not writable` : `cannot create the folder ${out}: ${existing} is not writable`);
+}
+
+/** The real path of `file`, or, where it does not exist yet, of its nearest existing parent joined with the rest. */
+function realPath(file: string): string {
+  const absolute = path.resolve(file);
+  let existing = absolute;
+  while (!existsSync(existing) && path.dirname(existing) !== existing) existing = path.dirname(existing);
+  try {
+    return path.join(realpathSync.native(existing), path.relative(existing, absolute));
+  } catch {
+    return absolute;
+  }
+}
+
+function writable(file: string): boolean {
+  try {
+    accessSync(file, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { stderrProgress } from '../core/progress.js';
 import { CONVERT_FORMATS, convertClickLog, parseColumnMapping, type ConvertFormat } from '../data/convert.js';
+import { guardOutput } from './checks.js';
 import { choice, count, LOG_FILE_OUT, quietOption, text, withOptions } from './options.js';
 
 interface ConvertArgs {
@@ -32,6 +33,7 @@ export const convertCommand = {
       'unmatched-clicks': choice(['drop', 'error'] as const, 'drop', 'yandex, pyclick: drop clicks on results not on their page (as PyClick) or reject them'),
     }) as unknown as Argv<ConvertArgs>,
   handler: async (args: ArgumentsCamelCase<ConvertArgs>) => {
+    guardOutput(args.out, { kind: 'file', inputs: [['<input>', args.input]] });
     const summary = await convertClickLog(args.input, args.out, {
       format: args.format,
       columns: args.columns === undefined ? undefined : parseColumnMapping(args.columns),

@@ -1,12 +1,12 @@
 import { statSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../core/files.js';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { ConfigError } from '../core/errors.js';
 import { stderrProgress } from '../core/progress.js';
 import { parseColumnMapping } from '../data/convert.js';
 import { joinTrainTest, readLogInput, type LogInputOptions } from '../data/log-input.js';
 import { engineFitJson, fitClickModel, fitWithEngine, formatEngineFitReport, FittedWorld, formatFitReport, FITTED_MODEL_TYPES, fittedModelName, type FittedModelType } from '../fitting/index.js';
-import { outputFolderExists } from './checks.js';
+import { guardOutput } from './checks.js';
 import { choice, count, num, quietOption, requiredText, seedOption, text, withOptions } from './options.js';
 
 interface FitArgs {
@@ -51,7 +51,7 @@ export const fitCommand = {
     }) as unknown as Argv<FitArgs>,
   handler: async (args: ArgumentsCamelCase<FitArgs>) => {
     const progress = stderrProgress({ quiet: args.quiet });
-    outputFolderExists(args.out);
+    guardOutput(args.out, { kind: 'file', inputs: [['--log', args.log], ...(args.testLog === undefined ? [] : [['--test-log', args.testLog] as [string, string]])] });
     if ((args.engine ?? (isFolderOrGlob(args.log) ? 'duckdb' : 'memory')) === 'duckdb') {
       if (args.ids === 'text') throw new ConfigError('--ids', 'expected integer ids with --engine duckdb (text ids are read in memory), found text');
       const report = await fitWithEngine({
@@ -65,7 +65,7 @@ export const fitCommand = {
         progress,
       });
       const source = args.testLog === undefined ? args.log : `${args.log} (test: ${args.testLog})`;
-      await writeFile(args.out, `${JSON.stringify(engineFitJson(report, args.log))}\n`);
+      writeFileAtomic(args.out, `${JSON.stringify(engineFitJson(report, args.log))}\n`);
       process.stdout.write(`${formatEngineFitReport(report, source)}\n\nfitted parameters written to ${args.out} (clicklab/fitted-counts@1; not a world for simulate --world)\n`);
       return;
     }

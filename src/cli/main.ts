@@ -16,6 +16,15 @@ import { scoreCommand } from './score.js';
 import { simulateCommand } from './simulate.js';
 import { trainCommand } from './train.js';
 
+/** Exit codes: see `exitWithError`. */
+const EXIT_INPUT = 1;
+const EXIT_USAGE = 2;
+const EXIT_INTERNAL = 3;
+
+// An error thrown outside the awaited command (a stream, a timer) is reported the same way.
+process.on('uncaughtException', (error) => exitWithError(error));
+process.on('unhandledRejection', (error) => exitWithError(error));
+
 const cli = yargs(hideBin(process.argv))
   .scriptName('clicklab')
   .command(runCommand)
@@ -33,11 +42,13 @@ const cli = yargs(hideBin(process.argv))
   .command(scoreCommand)
   .demandCommand(1, 'name a command, e.g. clicklab run sim/ultr-mq2008.json')
   .strict()
+  .option('debug', { type: 'boolean', default: false, describe: 'print the stack trace of an internal error (also CLICKLAB_DEBUG=1)' })
   .help()
-  .fail((message, error, y) => {
+  .fail((message, error) => {
     if (error) exitWithError(error);
-    process.stderr.write(`${y.help()}\n\n${message}\n`);
-    process.exit(1);
+    // A usage error (unknown flag, missing argument or command): one line, exit 2.
+    process.stderr.write(`clicklab: ${message ?? 'invalid usage'} (see clicklab --help)\n`);
+    process.exit(EXIT_USAGE);
   });
 
 try {
@@ -48,12 +59,27 @@ try {
 }
 
 /**
- * Our own errors, and file-system errors (missing input, missing output folder), already say what
- * is wrong and where: print them in one line, without a stack trace. Anything else is a bug: rethrow.
+ * The exit codes (README, "Guarantees"): 1 a failure the user can cause (bad input, a refused
+ * path, a full disk), reported in one line naming the input and what was expected; 2 a usage
+ * error; 3 an internal error (a bug), one line, with the stack only under --debug or CLICKLAB_DEBUG=1.
  */
 function exitWithError(error: unknown): never {
   const known = error instanceof ClickLabError ? error : fileSystemError(error);
-  if (known === undefined) throw error;
-  process.stderr.write(`clicklab: ${known.message}\n`);
-  process.exit(1);
+  if (known !== undefined) {
+    process.stderr.write(`clicklab: ${known.message}\n`);
+    process.exit(EXIT_INPUT);
+  }
+  if (debugging()) process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  const what = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  process.stderr.write(`clicklab: internal error: ${firstLine(what)}${debugging() ? '' : ' (run with --debug or CLICKLAB_DEBUG=1 for the stack)'}\n`);
+  process.exit(EXIT_INTERNAL);
+}
+
+function debugging(): boolean {
+  return process.argv.includes('--debug') || ['1', 'true', 'yes'].includes((process.env.CLICKLAB_DEBUG ?? '').toLowerCase());
+}
+
+function firstLine(text: string): string {
+  const line = text.split('\n', 1)[0];
+  return line.length > 300 ? `${line.slice(0, 300)}…` : line;
 }

@@ -1,4 +1,5 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeFileAtomic } from '../core/files.js';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
@@ -9,7 +10,7 @@ import type { SlateClickModel } from '../simulation/slate-world.js';
 import { formatComparisonTable, runEstimatorComparison } from '../studies/ope/estimator-comparison.js';
 import { estimateOnOpenBanditLog, formatOpeTable, policyActionDistribution, runOpenBanditProtocol } from '../studies/ope/open-bandit-protocol.js';
 import { mean } from '../evaluation/statistics.js';
-import { namingFlags } from './checks.js';
+import { guardOutput, namingFlags } from './checks.js';
 import { choice, count, num, numbers, quietOption, seedOption, text, withOptions } from './options.js';
 
 interface OpeArgs {
@@ -87,11 +88,22 @@ export const opeCommand = {
   handler: async (args: ArgumentsCamelCase<OpeArgs>) => {
     const progress = stderrProgress({ quiet: args.quiet });
     const started = Date.now();
+    guardOutput(args.out, {
+      kind: 'folder',
+      writes: ['results.json'],
+      inputs: [
+        ['--log', args.log],
+        ['--prior', args.prior],
+        ['--truth-log', args.truthLog],
+      ],
+    });
     // Every option is checked by the work itself: the folder is created only once it succeeded.
-    const { text, result } = await namingFlags(OPE_FLAGS, () => evaluate(args, progress));
+    const { text, result, warnings } = await namingFlags(OPE_FLAGS, () => evaluate(args, progress));
+    // One line per estimator that one round dominates (README, "Guarantees": the rule and its threshold).
+    for (const warning of warnings) process.stderr.write(`clicklab: warning: ${warning}\n`);
     mkdirSync(args.out, { recursive: true });
     const file = path.join(args.out, 'results.json');
-    writeFileSync(file, `${JSON.stringify({ command: process.argv.slice(2), result }, null, 2)}\n`);
+    writeFileAtomic(file, `${JSON.stringify({ command: process.argv.slice(2), result }, null, 2)}\n`);
     process.stdout.write(`${text}\n\nwall time ${((Date.now() - started) / 1000).toFixed(1)} s; ${file}\n`);
   },
 };
@@ -112,9 +124,10 @@ const OPE_FLAGS = {
 };
 
 /** What the flags ask for, nothing written yet: the table as text, and the result for results.json. */
-async function evaluate(args: OpeArgs, progress: Progress): Promise<{ text: string; result: unknown }> {
+async function evaluate(args: OpeArgs, progress: Progress): Promise<{ text: string; result: unknown; warnings: string[] }> {
   let text: string;
   let result: unknown;
+  const warnings: string[] = [];
   if (args.log !== undefined) {
     const log = await readOpenBanditLog(args.log);
     const priors = args.policy === 'bts' ? (args.prior !== undefined ? await readPriors(args.prior, args.campaign) : await loadOpenBanditPriors(args.campaign)) : null;
@@ -131,6 +144,7 @@ async function evaluate(args: OpeArgs, progress: Progress): Promise<{ text: stri
       onEstimator: (done, _, name) => progress.update(done, name),
     });
     progress.finish();
+    for (const row of table) if (row.warning !== null) warnings.push(row.warning);
     result = { log: args.log, policy: args.policy, rows: log.reward.length, loggingValue: mean(log.reward), groundTruth: groundTruth ?? null, table };
     text = `${args.policy} evaluated on ${args.log} (${log.reward.length} rows, logged CTR ${mean(log.reward).toFixed(5)}${groundTruth === undefined ? '' : `, ground truth ${groundTruth.toFixed(5)}`})\n\n${formatOpeTable(table, args.level)}`;
   } else if (args.protocol === 'obd') {
@@ -148,6 +162,7 @@ async function evaluate(args: OpeArgs, progress: Progress): Promise<{ text: stri
       seed: args.seed,
     });
     progress.finish();
+    for (const row of r.table) if (row.warning !== null) warnings.push(row.warning);
     result = r;
     text = `Open Bandit protocol, ${r.campaign}: ${r.evaluated} (action distribution: ${r.actionDist}) evaluated on the ${r.logging} log (${r.rows} rows, ${r.clicks} clicks); on-policy CTR of ${r.evaluated} ${r.groundTruth.toFixed(5)}, of ${r.logging} ${r.loggingValue.toFixed(5)}\n\n${formatOpeTable(r.table, r.level)}`;
   } else {
@@ -166,5 +181,5 @@ async function evaluate(args: OpeArgs, progress: Progress): Promise<{ text: stri
     result = r;
     text = `Simulated slate world (${args.clickModel}): true value of the evaluation policy ${r.truth.toFixed(5)} per slot, of the logging policy ${r.loggingValue.toFixed(5)}; ${args.seeds} logs per size\n\n${formatComparisonTable(r)}`;
   }
-  return { text, result };
+  return { text, result, warnings };
 }

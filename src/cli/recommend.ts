@@ -1,7 +1,7 @@
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { ConfigError } from '../core/errors.js';
 import { stderrProgress } from '../core/progress.js';
-import { writeFileSync } from 'node:fs';
+import { writeFileAtomic } from '../core/files.js';
 import { readInteractionLog } from '../data/interaction-log-io.js';
 import { recommenderMetrics, type RatedPairs } from '../evaluation/recommender-metrics.js';
 import {
@@ -19,7 +19,7 @@ import { initBackend, type BackendChoice } from '../learning/backend.js';
 import { IMPLICIT_LEARNERS, type ImplicitLearner } from '../learning/implicit/losses.js';
 import { MatrixFactorization } from '../learning/implicit/model.js';
 import { IMPLICIT_TRAIN_DEFAULTS } from '../learning/implicit/trainer.js';
-import { namingFlags, parseJsonObject } from './checks.js';
+import { guardOutput, namingFlags, parseJsonObject } from './checks.js';
 import { backendOption, choice, count, num, quietOption, requiredText, seedOption, text, withOptions } from './options.js';
 
 interface TrainArgs {
@@ -100,6 +100,14 @@ const trainCommand = {
       quiet: quietOption(),
     }) as unknown as Argv<TrainArgs>,
   handler: async (args: ArgumentsCamelCase<TrainArgs>) => {
+    guardOutput(args.out, {
+      kind: 'folder',
+      writes: ['model.json', 'weights.bin'],
+      inputs: [
+        ['--data', dataFile(args.data)],
+        ['--test', args.test],
+      ],
+    });
     const backend = await initBackend(args.backend);
     const progress = stderrProgress({ quiet: args.quiet });
     progress.log(`backend: ${backend.name} (${backend.description})`);
@@ -184,6 +192,15 @@ const compareCommand = {
       quiet: quietOption(),
     }) as unknown as Argv<CompareArgs>,
   handler: async (args: ArgumentsCamelCase<CompareArgs>) => {
+    if (args.results !== undefined)
+      guardOutput(args.results, {
+        option: '--results',
+        kind: 'file',
+        inputs: [
+          ['--data', dataFile(args.data)],
+          ['--test', args.test],
+        ],
+      });
     const backend = await initBackend(args.backend);
     const progress = stderrProgress({ quiet: args.quiet });
     progress.log(`backend: ${backend.name} (${backend.description})`);
@@ -195,7 +212,7 @@ const compareCommand = {
           : { kind: 'log', file: args.data, testFile: args.test };
     const seeds = Array.from({ length: args.seeds }, (_, s) => s + 1);
     const rows = await namingFlags(RECOMMEND_FLAGS, () => runRecommenderComparison({ data, learners: defaultComparisonLearners(args.clip), seeds, settings: { maxSteps: args.maxSteps }, progress }));
-    if (args.results) writeFileSync(args.results, `${JSON.stringify(rows, null, 1)}\n`);
+    if (args.results) writeFileAtomic(args.results, `${JSON.stringify(rows, null, 1)}\n`);
     process.stdout.write(`${formatRecommenderSummary(summariseRecommenderComparison(rows))}\n`);
   },
 };
@@ -206,6 +223,11 @@ export const recommendCommand = {
   builder: (yargs: Argv) => yargs.command(trainCommand).command(scoreCommand).command(compareCommand).demandCommand(1, 'name an action: clicklab recommend train, score or compare'),
   handler: () => {},
 };
+
+/** `--data` as a file, or undefined for the keywords world and coat. */
+function dataFile(data: string): string | undefined {
+  return data === 'world' || data === 'coat' ? undefined : data;
+}
 
 async function testPairs(test: string): Promise<RatedPairs> {
   if (test === 'coat') {

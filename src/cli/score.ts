@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { writeFileAtomic } from '../core/files.js';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { readLetorFileSync } from '../data/letor.js';
 import { dropQueriesWithoutRelevant } from '../data/normalize.js';
@@ -6,6 +6,7 @@ import { parseMetric, perQueryMetric } from '../evaluation/metrics.js';
 import { mean } from '../evaluation/statistics.js';
 import { initBackend, type BackendChoice } from '../learning/backend.js';
 import { applyNormalization, loadModel } from '../learning/model-io.js';
+import { guardOutput } from './checks.js';
 import { backendOption, text, texts, withOptions } from './options.js';
 
 interface ScoreArgs {
@@ -31,6 +32,14 @@ export const scoreCommand = {
       },
     ) as unknown as Argv<ScoreArgs>,
   handler: async (args: ArgumentsCamelCase<ScoreArgs>) => {
+    if (args.out !== undefined)
+      guardOutput(args.out, {
+        kind: 'file',
+        inputs: [
+          ['<model>', args.model],
+          ['<letor>', args.letor],
+        ],
+      });
     const metrics = args.metrics.map((m) => parseMetric(m, '--metrics'));
     await initBackend(args.backend);
     const { model, description } = loadModel(args.model);
@@ -40,7 +49,7 @@ export const scoreCommand = {
     const judgedScores = model.scoreArray(judged.features);
     model.dispose();
     const text = `${Array.from(scores, (s) => String(s)).join('\n')}\n`;
-    if (args.out) writeFileSync(args.out, text);
+    if (args.out) writeFileAtomic(args.out, text);
     else process.stdout.write(text);
     const report = args.out ? (s: string) => process.stdout.write(s) : (s: string) => process.stderr.write(s);
     if (judged.queryOffsets.length === 1) {

@@ -13,7 +13,7 @@ import { initBackend, type BackendChoice } from '../learning/backend.js';
 import { CLICK_MODEL_TYPES, createClickModel, type ClickModelSpec } from '../simulation/click-models/index.js';
 import { EXAMINATION_PROFILES, type ExaminationProfile } from '../simulation/examination.js';
 import { RELEVANCE_MAPPINGS, relevanceTable, type RelevanceMapping } from '../simulation/relevance.js';
-import { parseJsonObject, parseSpec } from './checks.js';
+import { type GuardedInput, guardOutput, parseJsonObject, parseSpec } from './checks.js';
 import { backendOption, choice, count, flag, LOG_FILE_OUT, num, quietOption, seedOption, text, workersOption, withOptions } from './options.js';
 
 interface SimulateArgs {
@@ -87,6 +87,12 @@ export const simulateCommand = {
     }) as unknown as Argv<SimulateArgs>,
   handler: async (args: ArgumentsCamelCase<SimulateArgs>) => {
     const progress = stderrProgress({ quiet: args.quiet });
+    const inputs: GuardedInput[] = [
+      ['--letor', args.letor],
+      ['--world', args.world === 'search' || args.world === 'recommender' ? undefined : args.world],
+    ];
+    guardOutput(args.out, { kind: 'file', inputs });
+    if (args.testOut !== undefined) guardOutput(args.testOut, { option: '--test-out', kind: 'file', inputs: [...inputs, ['--out', args.out]] });
     if (args.world === 'recommender') return simulateRecommender(args, progress);
     if (args.world !== 'search') return simulateFittedWorld(args, progress);
     const data = loadWorld(args);

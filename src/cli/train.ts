@@ -9,7 +9,7 @@ import { CLICK_LEARNER_TYPES, type ClickLearnerType } from '../learning/click-le
 import { DEFAULT_EM_ITERATIONS } from '../fitting/fit.js';
 import { FITTED_MODEL_TYPES, fittedModelName, type FittedModelType } from '../fitting/registry.js';
 import type { ClickModelSpec } from '../simulation/click-models/index.js';
-import { parseSpec } from './checks.js';
+import { guardOutput, namingFlags, parseSpec } from './checks.js';
 import { choice, count, numbers, num, quietOption, backendOption, requiredText, seedOption, text, withOptions } from './options.js';
 
 interface TrainArgs {
@@ -105,24 +105,36 @@ export const trainCommand = {
           data: args.train ? { train: args.train, validation: args.validation!, normalization: args.normalization } : { dataset: 'mq2008', fold: args.fold ?? 1 },
           clickModel: args.clickModel === undefined ? undefined : (parseSpec(args.clickModel, '--click-model') as unknown as ClickModelSpec),
         };
+    guardOutput(args.out, {
+      kind: 'folder',
+      writes: ['model.json', 'weights.bin'],
+      inputs: [
+        ['--log', args.log],
+        ['--scenario', args.scenario],
+        ['--train', args.train],
+        ['--validation', args.validation],
+      ],
+    });
     const backend = await initBackend(args.backend);
     progress.log(`backend: ${backend.name}`);
-    const result = await trainModel({
-      learner: {
-        type: args.learner,
-        maxWeight: args.maxWeight,
-        maxRelevanceWeight: args.maxRelevanceWeight,
-        propensityLearningRate: args.propensityLearningRate,
-        propensities: args.propensities,
-        ...(args.learner === 'click-model' ? { fitModel: args.fitModel ?? 'pbm', emIterations: args.emIterations ?? DEFAULT_EM_ITERATIONS } : {}),
-      },
-      clicks,
-      model: args.model === 'mlp' ? { type: 'mlp', hidden: args.hidden } : { type: 'linear' },
-      training: { steps: args.steps, batchSize: args.batchSize, learningRate: args.learningRate, clipNorm: args.clipNorm, evalEvery: args.evalEvery, patience: args.patience },
-      seed: args.seed,
-      out: args.out,
-      progress,
-    });
+    const result = await namingFlags({ propensities: '--propensities' }, () =>
+      trainModel({
+        learner: {
+          type: args.learner,
+          maxWeight: args.maxWeight,
+          maxRelevanceWeight: args.maxRelevanceWeight,
+          propensityLearningRate: args.propensityLearningRate,
+          propensities: args.propensities,
+          ...(args.learner === 'click-model' ? { fitModel: args.fitModel ?? 'pbm', emIterations: args.emIterations ?? DEFAULT_EM_ITERATIONS } : {}),
+        },
+        clicks,
+        model: args.model === 'mlp' ? { type: 'mlp', hidden: args.hidden } : { type: 'linear' },
+        training: { steps: args.steps, batchSize: args.batchSize, learningRate: args.learningRate, clipNorm: args.clipNorm, evalEvery: args.evalEvery, patience: args.patience },
+        seed: args.seed,
+        out: args.out,
+        progress,
+      }),
+    );
     const h = result.history;
     process.stdout.write(
       `${args.learner}: best validation nDCG@10 ${result.validation === null ? 'n/a' : result.validation.toFixed(4)} at step ${h.bestStep}${h.stoppedAt < args.steps ? ` (stopped early at ${h.stoppedAt})` : ''}; model written to ${args.out}\n`,

@@ -36,6 +36,9 @@ const FILE_SYSTEM_PROBLEMS: Record<string, string> = {
   ENOTDIR: 'a part of the path is not a folder',
   EEXIST: 'already exists',
   ENOSPC: 'no space left on the device',
+  EFBIG: 'file too large (the file-size limit was reached)',
+  EDQUOT: 'disk quota exceeded',
+  ENAMETOOLONG: 'file name too long',
   EROFS: 'read-only file system',
   EMFILE: 'too many open files',
 };
@@ -47,7 +50,9 @@ const FILE_SYSTEM_PROBLEMS: Record<string, string> = {
  */
 export function fileSystemError(error: unknown): ClickLabError | undefined {
   if (!(error instanceof Error)) return undefined;
-  const { code, path } = error as NodeJS.ErrnoException;
-  if (code === undefined || path === undefined || !(code in FILE_SYSTEM_PROBLEMS)) return undefined;
+  const { code, path, syscall } = error as NodeJS.ErrnoException;
+  if (code === undefined || !Object.hasOwn(FILE_SYSTEM_PROBLEMS, code)) return undefined;
+  // A write to an open file descriptor (ENOSPC, EFBIG) carries no path: say what failed instead.
+  if (path === undefined) return new ClickLabError(`${syscall ?? 'a file operation'} failed: ${FILE_SYSTEM_PROBLEMS[code]}`);
   return new ClickLabError(`${path}: ${FILE_SYSTEM_PROBLEMS[code]}`);
 }

@@ -36,8 +36,11 @@ export function number(value: Json | undefined, path: string, fallback: number |
 
 export function integer(value: Json | undefined, path: string, fallback: number | undefined, min = -Infinity, max = Infinity): number {
   if (value === undefined && fallback !== undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(path, `expected an integer ≥ ${min}${max < Infinity ? ` and ≤ ${max}` : ''}, found ${describe(value)}`);
+  // Past 2^53 a double no longer holds every integer (1e308 is "an integer"): no count is that large.
+  const limit = Math.min(max, Number.MAX_SAFE_INTEGER);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > limit) {
+    const bound = max < Infinity ? ` and ≤ ${max}` : typeof value === 'number' && value > limit ? ' and ≤ 2^53 − 1 (no count is larger)' : '';
+    throw new ConfigError(path, `expected an integer ≥ ${min}${bound}, found ${describe(value)}`);
   }
   return value;
 }
@@ -65,4 +68,21 @@ export function readJsonFile(file: string, what: string): Json {
   } catch (error) {
     throw new ConfigError(file, `cannot read the ${what}: ${error instanceof Error ? error.message : String(error)}`);
   }
+}
+
+/** The most rows an in-memory log can hold: its offsets and indices are 32-bit integers (and typed arrays are indexed below 2^31). */
+export const MAX_LOG_ROWS = 2 ** 31 - 1;
+
+/**
+ * Refuses, before any work, a size whose log would not fit in memory: `count` units (sessions,
+ * rounds, slates) of `perUnit` rows each must stay within MAX_LOG_ROWS. Returns `count`.
+ */
+export function fitsInMemory(count: number, perUnit: number, path: string, unit: string): number {
+  if (count * perUnit > MAX_LOG_ROWS) {
+    throw new ConfigError(
+      path,
+      `${count} ${unit} × ${perUnit} rows each = ${count * perUnit} rows, more than an in-memory log can hold (2^31 − 1 = ${MAX_LOG_ROWS}: its offsets are 32-bit integers); expected at most ${Math.floor(MAX_LOG_ROWS / perUnit)} ${unit}`,
+    );
+  }
+  return count;
 }

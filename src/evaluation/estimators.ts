@@ -32,6 +32,9 @@ function rowQuantities(inputs: OffPolicyInputs, needsModel: boolean, estimator: 
     const k = position === undefined ? 0 : position[i];
     const a = action[i];
     weight[i] = pi[(i * A + a) * K + k] / pscore[i];
+    if (!Number.isFinite(weight[i])) {
+      throw new ConfigError(`${estimator}: pscore[${i}]`, `row ${i + 1}: the importance weight π_e/π_b = ${pi[(i * A + a) * K + k]}/${pscore[i]} is not finite (a propensity too close to 0)`);
+    }
     if (estimatedRewards !== undefined) {
       const q = estimatedRewards.values;
       modelAtAction[i] = q[(i * A + a) * K + k];
@@ -66,8 +69,12 @@ export class InverseProbabilityWeighting extends TermsEstimator<OffPolicyInputs>
   terms(inputs: OffPolicyInputs): ValueTerms {
     const { n, weight } = rowQuantities(inputs, false, this.name);
     const weighted = new Float64Array(n);
-    for (let i = 0; i < n; i++) weighted[i] = Math.min(weight[i], this.lambda) * inputs.reward[i];
-    return { units: n, groups: 1, direct: null, weighted, normalizer: null };
+    const used = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      used[i] = Math.min(weight[i], this.lambda);
+      weighted[i] = used[i] * inputs.reward[i];
+    }
+    return { units: n, groups: 1, direct: null, weighted, normalizer: null, unitWeights: used };
   }
 }
 
@@ -84,7 +91,7 @@ export class SelfNormalizedIPW extends TermsEstimator<OffPolicyInputs> {
     const { n, weight } = rowQuantities(inputs, false, this.name);
     const weighted = new Float64Array(n);
     for (let i = 0; i < n; i++) weighted[i] = weight[i] * inputs.reward[i];
-    return { units: n, groups: 1, direct: null, weighted, normalizer: weight };
+    return { units: n, groups: 1, direct: null, weighted, normalizer: weight, unitWeights: weight };
   }
 }
 
@@ -99,7 +106,7 @@ export class DirectMethod extends TermsEstimator<OffPolicyInputs> {
 
   terms(inputs: OffPolicyInputs): ValueTerms {
     const { n, modelUnderPolicy } = rowQuantities(inputs, true, this.name);
-    return { units: n, groups: 1, direct: modelUnderPolicy, weighted: new Float64Array(n), normalizer: null };
+    return { units: n, groups: 1, direct: modelUnderPolicy, weighted: new Float64Array(n), normalizer: null, unitWeights: null };
   }
 }
 
@@ -120,8 +127,12 @@ export class DoublyRobust extends TermsEstimator<OffPolicyInputs> {
   terms(inputs: OffPolicyInputs): ValueTerms {
     const { n, weight, modelAtAction, modelUnderPolicy } = rowQuantities(inputs, true, this.name);
     const weighted = new Float64Array(n);
-    for (let i = 0; i < n; i++) weighted[i] = Math.min(weight[i], this.lambda) * (inputs.reward[i] - modelAtAction[i]);
-    return { units: n, groups: 1, direct: modelUnderPolicy, weighted, normalizer: null };
+    const used = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      used[i] = Math.min(weight[i], this.lambda);
+      weighted[i] = used[i] * (inputs.reward[i] - modelAtAction[i]);
+    }
+    return { units: n, groups: 1, direct: modelUnderPolicy, weighted, normalizer: null, unitWeights: used };
   }
 }
 
@@ -138,7 +149,7 @@ export class SelfNormalizedDR extends TermsEstimator<OffPolicyInputs> {
     const { n, weight, modelAtAction, modelUnderPolicy } = rowQuantities(inputs, true, this.name);
     const weighted = new Float64Array(n);
     for (let i = 0; i < n; i++) weighted[i] = weight[i] * (inputs.reward[i] - modelAtAction[i]);
-    return { units: n, groups: 1, direct: modelUnderPolicy, weighted, normalizer: weight };
+    return { units: n, groups: 1, direct: modelUnderPolicy, weighted, normalizer: weight, unitWeights: weight };
   }
 }
 
@@ -159,8 +170,12 @@ export class SwitchDR extends TermsEstimator<OffPolicyInputs> {
   terms(inputs: OffPolicyInputs): ValueTerms {
     const { n, weight, modelAtAction, modelUnderPolicy } = rowQuantities(inputs, true, this.name);
     const weighted = new Float64Array(n);
-    for (let i = 0; i < n; i++) weighted[i] = weight[i] <= this.lambda ? weight[i] * (inputs.reward[i] - modelAtAction[i]) : 0;
-    return { units: n, groups: 1, direct: modelUnderPolicy, weighted, normalizer: null };
+    const used = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      used[i] = weight[i] <= this.lambda ? weight[i] : 0;
+      weighted[i] = used[i] * (inputs.reward[i] - modelAtAction[i]);
+    }
+    return { units: n, groups: 1, direct: modelUnderPolicy, weighted, normalizer: null, unitWeights: used };
   }
 }
 
@@ -183,11 +198,13 @@ export class DoublyRobustWithShrinkage extends TermsEstimator<OffPolicyInputs> {
     const { n, weight, modelAtAction, modelUnderPolicy } = rowQuantities(inputs, true, this.name);
     const weighted = new Float64Array(n);
     const l = this.lambda;
+    const used = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       const w = weight[i];
       const shrunk = Number.isFinite(l) ? (l * w) / (w * w + l) : w;
+      used[i] = shrunk;
       weighted[i] = shrunk * (inputs.reward[i] - modelAtAction[i]);
     }
-    return { units: n, groups: 1, direct: modelUnderPolicy, weighted, normalizer: null };
+    return { units: n, groups: 1, direct: modelUnderPolicy, weighted, normalizer: null, unitWeights: used };
   }
 }

@@ -53,6 +53,8 @@ export interface IntervalOptions {
 export interface PolicyValueInterval {
   /** The estimate on the full sample. */
   readonly estimate: number;
+  /** How evenly the importance weights spread over the units (null for an estimator without weights, DM). */
+  readonly weights: WeightDiagnostics | null;
   /** Mean of the bootstrap estimates. */
   readonly bootstrapMean: number;
   readonly lower: number;
@@ -73,6 +75,73 @@ export interface ValueTerms {
   readonly weighted: Float64Array;
   /** w_ig for self-normalised estimators, else null. */
   readonly normalizer: Float64Array | null;
+  /**
+   * The importance weight each unit carries in the estimate (as the estimator uses it: clipped,
+   * switched or shrunk; for slates, summed over the slate's positions), or null for an estimator
+   * without weights (DM).
+   */
+  readonly unitWeights?: Float64Array | null;
+}
+
+/**
+ * Whether a weighted estimate rests on a few units: Kish's effective sample size
+ * ESS = (Σ_i w_i)² / Σ_i w_i² (n for equal weights, 1 when one unit carries all the weight) and the
+ * largest weight's share of the total, max_i w_i / Σ_i w_i.
+ */
+export interface WeightDiagnostics {
+  /** Units (rows, or slates) the estimate averages over. */
+  readonly units: number;
+  /** Kish's effective sample size (0 when every weight is 0). */
+  readonly effectiveSampleSize: number;
+  /** max_i w_i / Σ_i w_i (0 when every weight is 0). */
+  readonly maxWeightShare: number;
+  /** The 0-based unit of the largest weight, and that weight. */
+  readonly maxWeightUnit: number;
+  readonly maxWeight: number;
+}
+
+/**
+ * The documented rule (README, "Guarantees") for an estimate that one round dominates: the largest
+ * weight carries more than 10% of the total weight, or the effective sample size is below 1% of the
+ * units (or every weight is 0).
+ */
+export const WEIGHT_WARNING = { maxWeightShare: 0.1, essFraction: 0.01 } as const;
+
+/** Kish's ESS and the largest weight share of non-negative finite weights (scaled by the largest, so Σ w² cannot overflow). */
+export function weightDiagnostics(weights: ArrayLike<number>): WeightDiagnostics {
+  const n = weights.length;
+  let maxWeight = 0;
+  let maxWeightUnit = 0;
+  for (let i = 0; i < n; i++) {
+    if (Math.abs(weights[i]) > maxWeight) {
+      maxWeight = Math.abs(weights[i]);
+      maxWeightUnit = i;
+    }
+  }
+  if (maxWeight === 0) return { units: n, effectiveSampleSize: 0, maxWeightShare: 0, maxWeightUnit, maxWeight };
+  let s1 = 0;
+  let s2 = 0;
+  for (let i = 0; i < n; i++) {
+    const v = weights[i] / maxWeight;
+    s1 += v;
+    s2 += v * v;
+  }
+  return { units: n, effectiveSampleSize: (s1 * s1) / s2, maxWeightShare: 1 / s1, maxWeightUnit, maxWeight };
+}
+
+/**
+ * A one-line warning where `diagnostics` break WEIGHT_WARNING's rule, naming the estimator and the
+ * unit that dominates (`unit` names a unit: "row", "slate"); null where the weights are spread enough.
+ */
+export function weightWarning(estimator: string, diagnostics: WeightDiagnostics | null, unit = 'row'): string | null {
+  if (diagnostics === null) return null;
+  const { units, effectiveSampleSize: ess, maxWeightShare: share, maxWeightUnit, maxWeight } = diagnostics;
+  if (maxWeight === 0) return `${estimator}: every importance weight is 0 (the evaluated policy takes none of the logged actions): the estimate does not use the rewards`;
+  if (share <= WEIGHT_WARNING.maxWeightShare && ess >= WEIGHT_WARNING.essFraction * units) return null;
+  return (
+    `${estimator}: ${unit} ${maxWeightUnit + 1} carries ${(100 * share).toPrecision(3)}% of the total importance weight (w = ${maxWeight.toPrecision(3)}); ` +
+    `effective sample size ${ess.toPrecision(3)} of ${units} ${unit}s: the estimate rests on few ${unit}s (threshold: share > ${100 * WEIGHT_WARNING.maxWeightShare}% or ESS < ${100 * WEIGHT_WARNING.essFraction}% of the ${unit}s)`
+  );
 }
 
 /** The value of `terms`, each unit counted `counts[i]` times (all once when counts is absent). */
@@ -125,6 +194,7 @@ export function bootstrapInterval(terms: ValueTerms, options: IntervalOptions = 
   for (let b = 0; b < resamples; b++) sum += values[b];
   return {
     estimate: valueOfTerms(terms),
+    weights: terms.unitWeights == null ? null : weightDiagnostics(terms.unitWeights),
     bootstrapMean: sum / resamples,
     lower: quantileSorted(values, (1 - level) / 2),
     upper: quantileSorted(values, (1 + level) / 2),
@@ -148,6 +218,8 @@ export interface PolicyValueEstimator<Inputs> {
   estimateInterval(inputs: Inputs, options?: IntervalOptions): PolicyValueInterval;
   /** The per-unit terms both methods use. */
   terms(inputs: Inputs): ValueTerms;
+  /** Effective sample size and largest weight share of the estimate (null without weights). */
+  weightDiagnostics(inputs: Inputs): WeightDiagnostics | null;
 }
 
 /** Base of the estimators: `estimate` and `estimateInterval` from `terms`. */
@@ -156,12 +228,26 @@ export abstract class TermsEstimator<Inputs> implements PolicyValueEstimator<Inp
   abstract terms(inputs: Inputs): ValueTerms;
 
   estimate(inputs: Inputs): number {
-    return valueOfTerms(this.terms(inputs));
+    return finiteEstimate(this.name, valueOfTerms(this.terms(inputs)));
   }
 
   estimateInterval(inputs: Inputs, options: IntervalOptions = {}): PolicyValueInterval {
-    return bootstrapInterval(this.terms(inputs), options);
+    const interval = bootstrapInterval(this.terms(inputs), options);
+    finiteEstimate(this.name, interval.estimate);
+    return interval;
   }
+
+  /** How evenly the importance weights spread over the units (null for DM). */
+  weightDiagnostics(inputs: Inputs): WeightDiagnostics | null {
+    const { unitWeights } = this.terms(inputs);
+    return unitWeights == null ? null : weightDiagnostics(unitWeights);
+  }
+}
+
+/** The weights and rewards were checked to be finite, but their sums can still overflow: a non-finite estimate is an error, never a number. */
+function finiteEstimate(estimator: string, value: number): number {
+  if (!Number.isFinite(value)) throw new ConfigError(estimator, `the estimate is ${value}: the importance weights or rewards overflow (check pscore for probabilities near 0)`);
+  return value;
 }
 
 /** Tolerance on Σ_a π_e(a | x, k) = 1 (Monte Carlo frequencies sum to 1 up to rounding). */

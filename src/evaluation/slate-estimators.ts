@@ -89,6 +89,7 @@ export abstract class SlateIPSBase extends TermsEstimator<SlateOffPolicyInputs> 
     const weighted = new Float64Array(S * K);
     const normalizer = this.selfNormalized ? new Float64Array(S * K) : null;
     const seen = new Uint8Array(S * K);
+    const unitWeights = new Float64Array(S);
     for (let i = 0; i < n; i++) {
       const p = behaviour![i];
       const q = evaluation![i];
@@ -99,10 +100,12 @@ export abstract class SlateIPSBase extends TermsEstimator<SlateOffPolicyInputs> 
       if (seen[at]) fail(`position[${i}]`, `expected each position once per slate, found position ${position[i]} of slate ${slateId[i]} again`);
       seen[at] = 1;
       const w = q / p;
+      if (!Number.isFinite(w)) fail(`pscore.${this.kind}[${i}]`, `row ${i + 1}: the importance weight ${q}/${p} is not finite (a propensity too close to 0)`);
+      unitWeights[unit.get(slateId[i])!] += w;
       weighted[at] = w * reward[i];
       if (normalizer !== null) normalizer[at] = w;
     }
-    return { units: S, groups: K, direct: null, weighted, normalizer };
+    return { units: S, groups: K, direct: null, weighted, normalizer, unitWeights };
   }
 }
 

@@ -34,6 +34,61 @@ export interface ClickLearnerSpec {
 export interface ClickTrainOptions extends Omit<TrainOptions, 'label'> {
   readonly batchSize: number;
   readonly label?: string;
+  /** What the log is, for error messages (a file name; default "log"). */
+  readonly source?: string;
+}
+
+/** Learners whose loss compares the documents of a session (listwise or pairwise): a one-document session teaches them nothing. */
+const COMPARES_WITHIN_SESSIONS: ReadonlySet<ClickLearnerType> = new Set(['naive', 'ips', 'clipped-ips', 'dla', 'pairwise-debias']);
+
+/**
+ * Refuses, before any training, a log that carries no signal for `spec`'s learner (training would
+ * run, report a loss of 0 or NaN, and save an untrained model): documents or queries that are not
+ * rows of `data`, no click at all, only one-document sessions for a learner that compares the
+ * documents of a session, and propensities that are not finite and > 0 for every rank shown.
+ */
+export function checkClickSignal(spec: ClickLearnerSpec, data: RankingData, log: ClickLog, source = 'log'): void {
+  const numDocuments = data.labels.length;
+  const numQueries = data.queryOffsets.length - 1;
+  const sessions = log.sessionOffsets.length - 1;
+  if (sessions < 1) throw new ConfigError(source, 'expected at least one session, found none');
+  for (let s = 0; s < sessions; s++) {
+    const q = log.sessionQuery[s];
+    if (!(q >= 0 && q < numQueries)) throw new ConfigError(source, `session ${s + 1} has query ${q}, but the data set has ${numQueries} queries (is the log from another data set, fold or split?)`);
+  }
+  let clicks = 0;
+  for (let r = 0; r < log.document.length; r++) {
+    const d = log.document[r];
+    if (!(d >= 0 && d < numDocuments)) throw new ConfigError(source, `row ${r + 1} has item ${d}, but the data set has ${numDocuments} documents (is the log from another data set, fold or split?)`);
+    clicks += log.click[r];
+  }
+  if (clicks === 0) throw new ConfigError(source, `no click in ${sessions} sessions: learner ${spec.type} learns from clicks, so there is nothing to train on`);
+  let listLength = 0;
+  let contrasted = 0;
+  for (let s = 0; s < sessions; s++) {
+    const from = log.sessionOffsets[s];
+    const length = log.sessionOffsets[s + 1] - from;
+    listLength = Math.max(listLength, length);
+    if (length < 2) continue;
+    let clicked = 0;
+    for (let r = from; r < from + length; r++) clicked += log.click[r];
+    if (clicked > 0 && clicked < length) contrasted++;
+  }
+  if (COMPARES_WITHIN_SESSIONS.has(spec.type) && contrasted === 0) {
+    throw new ConfigError(
+      source,
+      listLength < 2
+        ? `every session shows one document: learner ${spec.type} compares the documents of a session (no pairs, no position contrast), so there is nothing to train on`
+        : `no session shows both a clicked and an unclicked document: learner ${spec.type} compares them within a session, so there is nothing to train on`,
+    );
+  }
+  if ((spec.type === 'ips' || spec.type === 'clipped-ips') && spec.propensities !== undefined) {
+    const p = spec.propensities;
+    for (let k = 0; k < Math.min(p.length, listLength); k++) {
+      if (!(Number.isFinite(p[k]) && p[k] > 0)) throw new ConfigError('propensities', `rank ${k + 1} has propensity ${p[k]}: IPS divides by it, so every rank shown needs a propensity > 0`);
+    }
+    if (p.length < listLength) throw new ConfigError('propensities', `expected one propensity per rank shown (${listLength}), found ${p.length}`);
+  }
 }
 
 export interface ClickTrainResult {
@@ -59,6 +114,7 @@ export function usesAllSessions(type: ClickLearnerType): boolean {
 export function trainFromClicks(model: ScoringModel, spec: ClickLearnerSpec, data: RankingData, log: ClickLog, options: ClickTrainOptions): ClickTrainResult {
   let listLength = 0;
   for (let s = 0; s + 1 < log.sessionOffsets.length; s++) listLength = Math.max(listLength, log.sessionOffsets[s + 1] - log.sessionOffsets[s]);
+  checkClickSignal(spec, data, log, options.source);
   const allSessions = usesAllSessions(spec.type);
   const label = options.label ?? spec.type;
   if (spec.type === 'click-model') {

@@ -88,6 +88,14 @@ async function runTasks(experiment: Experiment, options: ExperimentRunOptions, s
   const { shard } = options;
   const all = shard ? every.filter((_, j) => j % shard.count === shard.index - 1) : every;
   const done = (t: Task) => existsSync(taskFile(outDir, experiment.cells[t.cell].id, t.seed));
+  // A result file that does not parse (truncated or damaged outside clicklab, which writes them atomically) is not done: that task runs again.
+  for (const t of all) {
+    const file = taskFile(outDir, experiment.cells[t.cell].id, t.seed);
+    if (existsSync(file) && readOutcome(file) === undefined) {
+      progress.log(`${file}: not a complete result (unreadable JSON): running that task again`);
+      rmSync(file, { force: true });
+    }
+  }
   const pending = all.filter((t) => !done(t));
   const reused = all.length - pending.length;
   const limit = Math.min(pending.length, options.stopAfter ?? Infinity);
@@ -137,8 +145,24 @@ export function readCells(experiment: Experiment, outDir: string): CellOutcomes[
     label: cell.label,
     spec: cell.spec,
     seeds: experiment.seeds,
-    outcomes: experiment.seeds.map((seed) => JSON.parse(readFileSync(taskFile(outDir, cell.id, seed), 'utf8')) as SeedOutcome),
+    outcomes: experiment.seeds.map((seed) => {
+      const file = taskFile(outDir, cell.id, seed);
+      const outcome = readOutcome(file);
+      if (outcome === undefined) throw new ClickLabError(`${file}: not a complete result (unreadable JSON): run again with --resume to recompute it`);
+      return outcome;
+    }),
   }));
+}
+
+/** A task's result file as written, or undefined where it does not parse as a JSON object. */
+function readOutcome(file: string): SeedOutcome | undefined {
+  try {
+    const value: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as SeedOutcome) : undefined;
+  } catch (error) {
+    if (error instanceof SyntaxError) return undefined;
+    throw error;
+  }
 }
 
 async function runInWorkers(

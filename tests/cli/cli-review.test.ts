@@ -31,7 +31,8 @@ describe('command-line errors', () => {
       `${missing}: no such file or folder`,
     );
     const noFolder = path.join(dir, 'no-such-folder', 'x.csv');
-    expectCleanError(clicklab('simulate', '--out', noFolder, '--sessions', '10', '--logger', 'file-order', '--backend', 'cpu'), `${noFolder}: no such file or folder`);
+    // Checked before any work (README, "Guarantees").
+    expectCleanError(clicklab('simulate', '--out', noFolder, '--sessions', '10', '--logger', 'file-order', '--backend', 'cpu'), `--out: the folder ${path.dirname(noFolder)} does not exist`);
   });
 
   it('fit checks its output folder before reading and fitting the log', () => {
@@ -50,7 +51,8 @@ describe('command-line errors', () => {
 
   it('recommend without an action says which actions there are', () => {
     const result = clicklab('recommend');
-    expect(result.status).toBe(1);
+    // A usage error: exit 2 (README, "Guarantees").
+    expect(result.status).toBe(2);
     expect(result.stderr).toContain('name an action: clicklab recommend train, score or compare');
     expect(clicklab('recommend', 'bogus').stderr).toContain('Unknown argument: bogus');
   });

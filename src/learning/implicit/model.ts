@@ -1,4 +1,5 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../../core/files.js';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, DataFormatError } from '../../core/errors.js';
@@ -84,9 +85,9 @@ export class MatrixFactorization {
     items.forEach((v, j) => {
       bytes.writeFloatLE(v, 4 * (users.length + j));
     });
-    await writeFile(path.join(folder, WEIGHTS_FILE), bytes);
+    writeFileAtomic(path.join(folder, WEIGHTS_FILE), bytes);
     const json = { ...description, format: MF_MODEL_FORMAT, numUsers: this.numUsers, numItems: this.numItems, dimension: this.dimension, weights: WEIGHTS_FILE };
-    await writeFile(path.join(folder, DESCRIPTION_FILE), `${JSON.stringify(json, null, 2)}\n`);
+    writeFileAtomic(path.join(folder, DESCRIPTION_FILE), `${JSON.stringify(json, null, 2)}\n`);
   }
 
   /** Reads a folder written by `save`; returns the model and its description. */

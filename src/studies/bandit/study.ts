@@ -3,7 +3,7 @@ import { createPolicy } from '../../policies/bandits/factory.js';
 import { createClickModel, type ClickModelSpec } from '../../simulation/click-models/index.js';
 import { runBanditStudy, type BanditStudySpec } from './run.js';
 import type { StudyKind } from '../study-kind.js';
-import { array, checkKeys, integer, number, object, type Json } from '../../core/validate.js';
+import { array, checkKeys, fitsInMemory, integer, number, object, type Json } from '../../core/validate.js';
 
 const BANDIT_FIELDS = ['world', 'clickModel', 'policies', 'rounds', 'batchSize', 'propensityDraws', 'curvePoints'] as const;
 const DEFAULT_POLICIES = ['bernoulli-ts', 'pbm-ts', 'in-slate-ts', 'epsilon-greedy', 'random'];
@@ -65,7 +65,7 @@ export const banditStudy: StudyKind<BanditCell> = {
       clickModel,
       policies,
       policyNames,
-      rounds: integer(raw.rounds, at('rounds'), 20_000, 1),
+      rounds: fitsInMemory(integer(raw.rounds, at('rounds'), 20_000, 1), slateSize, at('rounds'), 'rounds'),
       batchSize: integer(raw.batchSize, at('batchSize'), 1, 1),
       propensityDraws: integer(raw.propensityDraws, at('propensityDraws'), 0, 0),
       curvePoints: integer(raw.curvePoints, at('curvePoints'), 50, 1),

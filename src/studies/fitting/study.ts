@@ -4,7 +4,7 @@ import { DEFAULT_EM_ITERATIONS, FITTED_MODEL_TYPES, fittedModelName } from '../.
 import { createClickModel, type ClickModelSpec } from '../../simulation/click-models/index.js';
 import type { ChartRequest, StudyKind } from '../study-kind.js';
 import { runFittingSeed, type FittingCell } from './run.js';
-import { array, checkKeys, integer, number, object, oneOf } from '../../core/validate.js';
+import { array, checkKeys, fitsInMemory, integer, number, object, oneOf } from '../../core/validate.js';
 
 const FITTING_FIELDS = ['world', 'clickModel', 'sessions', 'intervention', 'models', 'iterations', 'testFraction'] as const;
 
@@ -39,11 +39,11 @@ export const fittingStudy: StudyKind<FittingCell> = {
     const twice = models.findIndex((m, j) => models.indexOf(m) !== j);
     if (twice >= 0) throw new ConfigError(at(`models[${twice}]`), `"${models[twice]}" is listed twice`);
     return {
-      queries: integer(world.queries, at('world.queries'), 200, 1),
+      queries: fitsInMemory(integer(world.queries, at('world.queries'), 200, 1), listLength, at('world.queries'), 'queries'),
       listLength,
       attractiveness: { low, high },
       clickModel,
-      sessions: integer(raw.sessions, at('sessions'), 50_000, 2),
+      sessions: fitsInMemory(integer(raw.sessions, at('sessions'), 50_000, 2), listLength, at('sessions'), 'sessions'),
       intervention: oneOf(raw.intervention, ['none', 'shuffle'] as const, at('intervention'), 'shuffle'),
       models,
       iterations: integer(raw.iterations, at('iterations'), DEFAULT_EM_ITERATIONS, 1),

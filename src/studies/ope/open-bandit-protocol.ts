@@ -14,7 +14,7 @@
  */
 import { ConfigError } from '../../core/errors.js';
 import { loadOpenBanditPriors, loadOpenBanditSample, type OpenBanditCampaign, type OpenBanditLog, type OpenBanditPolicy } from '../../data/open-bandit.js';
-import type { ActionArray, OffPolicyInputs } from '../../evaluation/off-policy.js';
+import { type ActionArray, type OffPolicyInputs, type WeightDiagnostics, weightWarning } from '../../evaluation/off-policy.js';
 import { standardEstimators } from '../../evaluation/registry.js';
 import { crossFitRewardModel, oneHotRewardFeatures, type RewardFeatures } from '../../evaluation/reward-model.js';
 import { mean } from '../../evaluation/statistics.js';
@@ -42,6 +42,10 @@ export interface OpeTableRow {
   readonly upper: number;
   /** |V̂ − V| / V against the ground truth, when there is one. */
   readonly relativeError: number | null;
+  /** Kish's effective sample size and the largest importance weight's share of the total (null for DM, which has no weights). */
+  readonly weights: WeightDiagnostics | null;
+  /** The estimator's warning by WEIGHT_WARNING's rule (one row dominates), or null. */
+  readonly warning: string | null;
 }
 
 export interface OpenBanditProtocolResult {
@@ -190,6 +194,8 @@ export function estimateOnOpenBanditLog(log: OpenBanditLog, perItemPosition: Flo
       lower: interval.lower,
       upper: interval.upper,
       relativeError: truth === undefined ? null : Math.abs(interval.estimate - truth) / truth,
+      weights: interval.weights,
+      warning: weightWarning(estimator.name, interval.weights),
     };
   });
 }
@@ -197,8 +203,15 @@ export function estimateOnOpenBanditLog(log: OpenBanditLog, perItemPosition: Flo
 /** A plain-text table of estimates, intervals and relative errors. */
 export function formatOpeTable(table: readonly OpeTableRow[], level: number): string {
   const pct = Math.round(level * 100);
-  const header = ['estimator', 'estimate', `${pct}% CI`, 'relative error'];
-  const rows = table.map((r) => [r.estimator, r.estimate.toFixed(5), `[${r.lower.toFixed(5)}, ${r.upper.toFixed(5)}]`, r.relativeError === null ? '' : r.relativeError.toFixed(3)]);
+  const header = ['estimator', 'estimate', `${pct}% CI`, 'relative error', 'ESS', 'max w share'];
+  const rows = table.map((r) => [
+    r.estimator,
+    r.estimate.toFixed(5),
+    `[${r.lower.toFixed(5)}, ${r.upper.toFixed(5)}]`,
+    r.relativeError === null ? '' : r.relativeError.toFixed(3),
+    r.weights === null ? '' : r.weights.effectiveSampleSize.toFixed(1),
+    r.weights === null ? '' : r.weights.maxWeightShare.toFixed(4),
+  ]);
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
   const line = (cells: string[]) => cells.map((cell, c) => cell.padEnd(widths[c])).join('  ');
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');

@@ -6,7 +6,7 @@ import type { SlateWorldOptions } from '../../simulation/slate-world.js';
 import { runEstimatorComparison } from './estimator-comparison.js';
 import { runOpenBanditProtocol, type OpenBanditProtocolOptions } from './open-bandit-protocol.js';
 import type { CellOutcomes, ChartRequest, StudyKind } from '../study-kind.js';
-import { array, checkKeys, describe, integer, number, object, oneOf, type Json } from '../../core/validate.js';
+import { array, checkKeys, describe, fitsInMemory, integer, number, object, oneOf, type Json } from '../../core/validate.js';
 
 const OPE_FIELDS = ['world', 'sampleSizes', 'replicates', 'lambda', 'folds', 'estimators'] as const;
 const WORLD_FIELDS = ['users', 'items', 'slateSize', 'dimension', 'bias', 'clickModel', 'examination', 'loggingSharpness', 'evaluationSharpness', 'loggingNoise'] as const;
@@ -75,7 +75,9 @@ export const opeStudy: StudyKind<OpeCell> = {
       evaluationSharpness: number(w.evaluationSharpness, at('world.evaluationSharpness'), 2, 0),
       loggingNoise: number(w.loggingNoise, at('world.loggingNoise'), 1, 0),
     };
-    const sampleSizes = array(raw.sampleSizes ?? [100, 1000, 10000], at('sampleSizes')).map((v, j) => integer(v, at(`sampleSizes[${j}]`), undefined, 1));
+    const sampleSizes = array(raw.sampleSizes ?? [100, 1000, 10000], at('sampleSizes')).map((v, j) =>
+      fitsInMemory(integer(v, at(`sampleSizes[${j}]`), undefined, 1), slateSize, at(`sampleSizes[${j}]`), 'slates'),
+    );
     if (sampleSizes.length === 0) throw new ConfigError(at('sampleSizes'), 'expected at least one log size, found []');
     sampleSizes.forEach((n, j) => {
       if (j > 0 && n <= sampleSizes[j - 1]) throw new ConfigError(at(`sampleSizes[${j}]`), `expected sizes in increasing order, found ${n} after ${sampleSizes[j - 1]}`);

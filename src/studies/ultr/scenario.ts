@@ -6,7 +6,7 @@ import { FITTED_MODEL_TYPES, fittedModelName, type FittedModelType } from '../..
 import { CLICK_LEARNER_TYPES, type ClickLearnerType } from '../../learning/click-learners.js';
 import type { ModelSpec } from '../../learning/model.js';
 import type { LoggingRankerSpec } from '../../learning/logging-ranker.js';
-import { array, checkKeys, integer, number, object, oneOf, readJsonFile, string, type Json, type JsonObject } from '../../core/validate.js';
+import { array, checkKeys, fitsInMemory, integer, number, object, oneOf, readJsonFile, string, type Json, type JsonObject } from '../../core/validate.js';
 
 /**
  * A scenario: one declarative, versioned experiment (`sim/*.json`). Version 1 describes the
@@ -169,10 +169,15 @@ export function parseScenario(raw: unknown, source = 'scenario'): Scenario {
       maxGrade: click.maxGrade === undefined || click.maxGrade === null ? null : integer(click.maxGrade, at('clickModel.maxGrade'), undefined, 1),
       cutoff: integer(click.cutoff, at('clickModel.cutoff'), 10, 1),
     },
-    sessions: integer(root.sessions, at('sessions'), 100_000, 1),
+    sessions: fitsInMemory(integer(root.sessions, at('sessions'), 100_000, 1), integer(click.cutoff, at('clickModel.cutoff'), 10, 1), at('sessions'), 'sessions'),
     propensityEstimation: {
       intervention: oneOf(estimation.intervention, ['shuffle', 'swap', 'harvest'] as const, at('propensityEstimation.intervention'), 'shuffle'),
-      sessions: integer(estimation.sessions, at('propensityEstimation.sessions'), 100_000, 1),
+      sessions: fitsInMemory(
+        integer(estimation.sessions, at('propensityEstimation.sessions'), 100_000, 1),
+        integer(click.cutoff, at('clickModel.cutoff'), 10, 1),
+        at('propensityEstimation.sessions'),
+        'sessions',
+      ),
       rankers: integer(estimation.rankers, at('propensityEstimation.rankers'), 4, 2),
     },
     model: modelType === 'mlp' ? { type: 'mlp', hidden: array(model.hidden ?? [64, 32], at('model.hidden')).map((h, i) => integer(h, at(`model.hidden[${i}]`), undefined, 1)) } : { type: 'linear' },

@@ -99,6 +99,7 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
     validate: (m) => mean(evaluateModel(m as ScoringModel, validation, [ndcg], loaded.maxGrade)[ndcg.name]),
     progress: options.progress,
     label: spec.type,
+    source: 'scenario' in options.clicks ? `the log simulated from ${options.clicks.file}` : options.clicks.log,
   });
   // Record the click-model knowledge the learner used, and only that.
   const usesPropensities = (spec.type === 'ips' || spec.type === 'clipped-ips') && spec.propensities !== undefined;
