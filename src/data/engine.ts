@@ -11,9 +11,9 @@
  * Query and document ids must be integers in [0, 2^31 − 1] (text ids are not read here yet).
  */
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DuckDBInstance, type DuckDBConnection, type DuckDBDataChunk } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBDataChunk, type DuckDBVector } from '@duckdb/node-api';
 import { ConfigError } from '../core/errors.js';
 import { silentProgress, type Progress } from '../core/progress.js';
 import type { ClickLog } from '../core/types.js';
@@ -24,7 +24,7 @@ export interface EngineOptions {
   readonly memoryLimit?: string;
   /** Where DuckDB spills (default a fresh folder under the OS temporary folder, removed on close). */
   readonly tempDirectory?: string;
-  /** DuckDB worker threads (default DuckDB's: one per core). */
+  /** DuckDB worker threads (default one per core the process may use). */
   readonly threads?: number;
 }
 
@@ -79,8 +79,9 @@ export function logSourceSql(input: string): string {
       pattern = join(input, '**', parquet ? '*.parquet' : '*.csv*');
     }
   }
-  if (/\.parquet$/i.test(pattern)) return `(SELECT * FROM read_parquet(${literal(pattern)}, filename = true, union_by_name = true))`;
-  if (CSV.test(pattern) || pattern.endsWith('*.csv*')) return `(SELECT * FROM read_csv(${literal(pattern)}, header = true, filename = true, union_by_name = true))`;
+  if (/\.parquet$/i.test(pattern)) return `(SELECT *, file_index AS clicklab_file_index FROM read_parquet(${literal(pattern)}, filename = true, union_by_name = true))`;
+  if (CSV.test(pattern) || pattern.endsWith('*.csv*'))
+    return `(SELECT *, file_index AS clicklab_file_index FROM read_csv(${literal(pattern)}, header = true, comment = '#', filename = true, union_by_name = true))`;
   throw new ConfigError('--log', `expected a .parquet, .csv or .csv.gz file, a folder of partitions or a glob of those, found '${input}'`);
 }
 
@@ -117,7 +118,7 @@ export class LogEngine {
   static async open(options: EngineOptions = {}): Promise<LogEngine> {
     const ownTemp = options.tempDirectory === undefined ? mkdtempSync(join(tmpdir(), 'clicklab-duckdb-')) : null;
     const config: Record<string, string> = { memory_limit: options.memoryLimit ?? '1GB', temp_directory: options.tempDirectory ?? ownTemp! };
-    if (options.threads !== undefined) config.threads = String(options.threads);
+    config.threads = String(options.threads ?? Math.max(1, availableParallelism()));
     const instance = await DuckDBInstance.create(':memory:', config);
     return new LogEngine(instance, await instance.connect(), ownTemp);
   }
@@ -191,37 +192,95 @@ export class LogEngine {
   async slotCounts(input: string, options: EngineLogOptions & { readonly distance: boolean }): Promise<SlotCountColumns> {
     const roles = rolesOf(options.columns);
     const progress = options.progress ?? silentProgress;
-    const last = options.distance ? 'coalesce(max(CASE WHEN c = 1 THEN k END) OVER (PARTITION BY f, s ORDER BY k ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), -1)' : 'k - 1';
-    const sql = `SELECT q, d, k, CAST(k - last - 1 AS INTEGER) AS dist, CAST(n AS INTEGER) AS n, CAST(count(*) AS DOUBLE) AS imp, CAST(sum(c) AS DOUBLE) AS clk
-      FROM (SELECT q, d, k, c, count(*) OVER (PARTITION BY f, s) AS n, ${last} AS last FROM (${slotsSql(input, roles)}))
-      GROUP BY q, d, k, dist, n`;
     progress.start(`aggregating ${input}`, 0);
-    const result = await this.connection.stream(sql);
-    const columns: number[][] = [[], [], [], [], [], [], []];
+    // Rows come back ordered by (query, document): pairs are then numbered by one linear scan
+    // (numberPairs) and EM reads the per-pair parameters in order.
+    const result = await this.connection.stream(`${slotCountsSql(slotsFromSql(input, roles), options.distance)} ORDER BY q, d`);
+    const reader = new ColumnReader(7);
     for (;;) {
       const chunk = await result.fetchChunk();
       if (chunk === null || chunk.rowCount === 0) break;
-      for (let col = 0; col < columns.length; col++) {
-        const vector = chunk.getColumnVector(col);
-        const target = columns[col];
-        for (let i = 0; i < chunk.rowCount; i++) target.push(vector.getItem(i) as number);
-      }
-      progress.update(columns[0].length);
+      reader.add(chunk);
+      progress.update(reader.rows);
     }
-    const rows = columns[0].length;
-    const out = {
-      query: Int32Array.from(columns[0]),
-      document: Int32Array.from(columns[1]),
-      rank: Int32Array.from(columns[2]),
-      distance: Int32Array.from(columns[3]),
-      length: Int32Array.from(columns[4]),
-      impressions: Float64Array.from(columns[5]),
-      clicks: Float64Array.from(columns[6]),
-    };
+    const [query, document, rank, distance, length] = [0, 1, 2, 3, 4].map((i) => reader.int32(i));
+    const impressions = reader.float64(5);
+    const clicks = reader.float64(6);
     progress.finish();
     let sessions = 0;
-    for (let i = 0; i < rows; i++) if (out.rank[i] === 0) sessions += out.impressions[i];
-    return { ...out, sessions };
+    for (let i = 0; i < rank.length; i++) if (rank[i] === 0) sessions += impressions[i];
+    return { query, document, rank, distance, length, impressions, clicks, sessions };
+  }
+}
+
+/**
+ * PBM's (`distance` false: distance 0) or UBM's counts of the slots `slots` (a SELECT with columns
+ * f: file, s: session, q, d, k: 0-based rank, c: 0/1) as DuckDB SQL, columns q, d, k, dist, n (INTEGER),
+ * imp, clk (DOUBLE). A session's length and the rank of its last click above a slot come from window
+ * functions over the session; DuckDB's hash aggregation into the count rows is most of the cost.
+ */
+export function slotCountsSql(slots: string, distance: boolean): string {
+  const last = distance ? 'coalesce(max(CASE WHEN c = 1 THEN k END) OVER (PARTITION BY f, s ORDER BY k ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), -1)' : 'k - 1';
+  return `SELECT q, d, k, CAST(k - last - 1 AS INTEGER) AS dist, CAST(n AS INTEGER) AS n, CAST(count(*) AS DOUBLE) AS imp, CAST(sum(c) AS DOUBLE) AS clk
+      FROM (SELECT q, d, k, c, count(*) OVER (PARTITION BY f, s) AS n, ${last} AS last FROM (${slots}))
+      GROUP BY q, d, k, dist, n`;
+}
+
+/** The slots of a log for counting: the file is DuckDB's `file_index` (an integer), not its name. */
+function slotsFromSql(input: string, roles: Roles): string {
+  return `SELECT clicklab_file_index AS f, ${identifier(roles.session)} AS s, CAST(${identifier(roles.query)} AS INTEGER) AS q, CAST(${identifier(roles.item)} AS INTEGER) AS d,
+    CAST(${identifier(roles.position)} AS INTEGER) - 1 AS k, CAST(${identifier(roles.click)} > 0 AS INTEGER) AS c FROM ${logSourceSql(input)}`;
+}
+
+/** The typed array under a DuckDB INTEGER or DOUBLE vector without NULLs (the node-api keeps it as a private field), or null. */
+function vectorItems(vector: DuckDBVector): Int32Array | Float64Array | null {
+  const items = (vector as unknown as { readonly items?: unknown }).items;
+  return items instanceof Int32Array || items instanceof Float64Array ? items : null;
+}
+
+/** Numeric result columns gathered chunk by chunk into typed arrays (copied whole, not value by value). */
+class ColumnReader {
+  private readonly columns: (Int32Array | Float64Array)[][];
+  rows = 0;
+
+  constructor(count: number) {
+    this.columns = Array.from({ length: count }, () => []);
+  }
+
+  add(chunk: DuckDBDataChunk): void {
+    const n = chunk.rowCount;
+    for (let col = 0; col < this.columns.length; col++) {
+      const vector = chunk.getColumnVector(col);
+      const items = vectorItems(vector);
+      if (items !== null && items.length >= n) {
+        this.columns[col].push(items.slice(0, n));
+      } else {
+        const copy = new Float64Array(n);
+        for (let i = 0; i < n; i++) copy[i] = Number(vector.getItem(i));
+        this.columns[col].push(copy);
+      }
+    }
+    this.rows += n;
+  }
+
+  int32(col: number): Int32Array {
+    const out = new Int32Array(this.rows);
+    let at = 0;
+    for (const part of this.columns[col]) {
+      out.set(part, at);
+      at += part.length;
+    }
+    return out;
+  }
+
+  float64(col: number): Float64Array {
+    const out = new Float64Array(this.rows);
+    let at = 0;
+    for (const part of this.columns[col]) {
+      out.set(part, at);
+      at += part.length;
+    }
+    return out;
   }
 }
 

@@ -56,6 +56,7 @@ export interface RawSlotCounts {
  * impressions): what held-out counts need, scored with the training model's parameters (0.5 for those).
  */
 export function numberPairs(raw: RawSlotCounts, pairsOf?: SlotCounts): SlotCounts & { readonly unseen: number } {
+  if (pairsOf === undefined && sortedByPair(raw)) return numberSortedPairs(raw);
   const ids = new Map<number, Map<number, number>>();
   const pairQuery: number[] = [];
   const pairDocument: number[] = [];
@@ -93,6 +94,34 @@ export function numberPairs(raw: RawSlotCounts, pairsOf?: SlotCounts): SlotCount
     listLength: longest,
     unseen,
   };
+}
+
+/** Whether raw counts come ordered by (query, document), as the engine returns them. */
+function sortedByPair(raw: RawSlotCounts): boolean {
+  const { query, document } = raw;
+  for (let i = 1; i < query.length; i++) if (query[i] < query[i - 1] || (query[i] === query[i - 1] && document[i] < document[i - 1])) return false;
+  return true;
+}
+
+/** `numberPairs` of counts ordered by (query, document): one linear scan, pairs numbered in that order. */
+function numberSortedPairs(raw: RawSlotCounts): SlotCounts & { readonly unseen: number } {
+  const n = raw.query.length;
+  const pair = new Int32Array(n);
+  let pairs = 0;
+  let longest = 0;
+  for (let i = 0; i < n; i++) {
+    if (i > 0 && (raw.query[i] !== raw.query[i - 1] || raw.document[i] !== raw.document[i - 1])) pairs++;
+    pair[i] = pairs;
+    if (raw.length[i] > longest) longest = raw.length[i];
+  }
+  if (n > 0) pairs++;
+  const pairQuery = new Int32Array(pairs);
+  const pairDocument = new Int32Array(pairs);
+  for (let i = 0; i < n; i++) {
+    pairQuery[pair[i]] = raw.query[i];
+    pairDocument[pair[i]] = raw.document[i];
+  }
+  return { pair, rank: raw.rank, distance: raw.distance, length: raw.length, impressions: raw.impressions, clicks: raw.clicks, pairQuery, pairDocument, listLength: longest, unseen: 0 };
 }
 
 /**
@@ -165,28 +194,40 @@ export function fitFromCounts(counts: SlotCounts, options: CountFitOptions): Fit
   if (model === null) throw new ConfigError('model', `expected one of ${COUNT_MODELS.join(', ')} to fit from counts, found ${JSON.stringify(options.model)}`);
   const ubm = options.model === 'ubm';
   const { pair, rank, distance, impressions, clicks } = counts;
+  const rows = pair.length;
+  // Per row once: its examination cell and skips; the denominators (impressions per pair and per cell) do not change between iterations.
+  const cellOf = new Int32Array(rows);
+  const skipsOf = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) {
+    const k = rank[i];
+    if (k >= L || (ubm && distance[i] >= L)) throw new RangeError(`counts at rank ${k + 1} (distance ${distance[i]}); the model has parameters for ${L} ranks`);
+    cellOf[i] = ubm ? k * L + distance[i] : k;
+    skipsOf[i] = impressions[i] - clicks[i];
+  }
   const attr = model.attractiveness;
   const exam = model.examination;
+  attr.clear();
+  exam.clear();
+  for (let i = 0; i < rows; i++) {
+    attr.denominator[pair[i]] += impressions[i];
+    exam.denominator[cellOf[i]] += impressions[i];
+  }
+  const a = attr.value;
+  const g = exam.value;
+  const aNum = attr.numerator;
+  const gNum = exam.numerator;
   for (let it = 1; it <= options.iterations; it++) {
-    attr.clear();
-    exam.clear();
-    const a = attr.value;
-    const g = exam.value;
-    const aNum = attr.numerator;
-    const aDen = attr.denominator;
-    const gNum = exam.numerator;
-    const gDen = exam.denominator;
-    for (let i = 0; i < pair.length; i++) {
+    aNum.fill(0);
+    gNum.fill(0);
+    for (let i = 0; i < rows; i++) {
       const p = pair[i];
-      const cell = ubm ? rank[i] * L + distance[i] : rank[i];
+      const cell = cellOf[i];
       const alpha = a[p];
       const gamma = g[cell];
-      const skips = impressions[i] - clicks[i];
-      const skip = 1 - gamma * alpha;
-      aNum[p] += clicks[i] + (skips * ((1 - gamma) * alpha)) / skip;
-      gNum[cell] += clicks[i] + (skips * ((1 - alpha) * gamma)) / skip;
-      aDen[p] += impressions[i];
-      gDen[cell] += impressions[i];
+      const c = clicks[i];
+      const ratio = skipsOf[i] / (1 - gamma * alpha);
+      aNum[p] += c + ratio * ((1 - gamma) * alpha);
+      gNum[cell] += c + ratio * ((1 - alpha) * gamma);
     }
     attr.finish();
     exam.finish();
