@@ -4,20 +4,25 @@ import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { ConfigError } from '../core/errors.js';
 import { stderrProgress } from '../core/progress.js';
 import { parseColumnMapping } from '../data/convert.js';
+import { emitCountsSql, SQL_DIALECTS, type SqlDialect } from '../data/counts-sql.js';
 import { joinTrainTest, readLogInput, type LogInputOptions } from '../data/log-input.js';
 import { engineFitJson, fitClickModel, fitWithEngine, formatEngineFitReport, FittedWorld, formatFitReport, FITTED_MODEL_TYPES, fittedModelName, type FittedModelType } from '../fitting/index.js';
 import { guardOutput } from './checks.js';
-import { choice, count, num, quietOption, requiredText, seedOption, text, withOptions } from './options.js';
+import { choice, count, flag, num, quietOption, seedOption, text, withOptions } from './options.js';
 
 interface FitArgs {
   model: FittedModelType;
-  log: string;
+  log?: string;
+  counts?: string;
+  emitSql: boolean;
+  sqlDialect: SqlDialect;
+  sqlOut?: string;
   testLog?: string;
   columns?: string;
   ids?: 'integer' | 'text';
   engine?: 'memory' | 'duckdb';
   memoryLimit: string;
-  out: string;
+  out?: string;
   testFraction: number;
   iterations: number;
   listLength?: number;
@@ -32,31 +37,62 @@ export const fitCommand = {
   builder: (yargs: Argv) =>
     withOptions(yargs, {
       model: { ...choice(FITTED_MODEL_TYPES, 'required', 'click model to fit (cascade: cm)'), coerce: fittedModelName },
-      log: requiredText('click log: .csv, .jsonl, .arrow or .parquet (columns session, query, item_id, position, click)'),
+      log: text(undefined, 'click log: .csv, .jsonl, .arrow or .parquet (columns session, query, item_id, position, click); with --engine duckdb also a folder of partitions or a glob'),
+      counts: text(
+        undefined,
+        'fit PBM or UBM from a counts table another engine wrote from --emit-sql (Parquet or CSV with a header: query, document, position, distance, session_length, impressions, clicks; a file, folder or glob) instead of --log',
+      ),
+      'emit-sql': flag('print the aggregation of --log into PBM/UBM counts as portable SQL (Spark SQL, Trino, BigQuery) and exit; see docs/spark-sql.md'),
+      'sql-dialect': choice(SQL_DIALECTS, 'spark', '--emit-sql: how the script reads the log and writes the counts (the aggregation query itself is the same)'),
+      'sql-out': text(undefined, '--emit-sql: where the script writes the counts table (Spark: a folder; DuckDB: a Parquet file); none: the SELECT alone'),
       'test-log': text(undefined, 'a second log to evaluate on (train on --log, test on this; --test-fraction is then not used); read as --log is'),
       columns: text(undefined, 'a generic query/document/position/click table: its columns by role, e.g. query=qid,document=url,position=rank,click=clicked,session= (empty: no session column)'),
       ids: choice(['integer', 'text'] as const, undefined, 'text: query/document ids are any text (URLs, hashes), encoded as dense indices'),
       engine: choice(['memory', 'duckdb'] as const, undefined, 'duckdb: out of core, PBM and UBM fitted from GROUP BY counts (default for a folder or a glob; memory otherwise)'),
       'memory-limit': text('1GB', "duckdb: DuckDB's memory limit (it spills to a temporary folder beyond it)"),
-      out: requiredText('where to save the fitted model and its logged rankings (JSON)'),
+      out: text(undefined, 'where to save the fitted model and its logged rankings (JSON); required unless --emit-sql'),
       'test-fraction': num(0.25, 'fraction of sessions held out for evaluation (seeded)'),
       iterations: count(50, 'EM iterations (PyClick’s default)'),
       'list-length': count(undefined, 'ranks the model has parameters for (default: the longest session); longer sessions are an error'),
       seed: seedOption('seed of the train/test split'),
       quiet: quietOption(),
     }).check((argv) => {
+      if (argv.emitSql) {
+        if (argv.log === undefined) throw new ConfigError('--log', 'expected the log to aggregate with --emit-sql');
+      } else {
+        if (argv.out === undefined) throw new ConfigError('--out', 'expected where to save the fitted model');
+        if ((argv.log === undefined) === (argv.counts === undefined)) throw new ConfigError('--log', 'expected either a log (--log) or a counts table (--counts)');
+      }
       const f = argv.testFraction as number;
       if (!(f >= 0 && f < 1)) throw new ConfigError('--test-fraction', `expected a number in [0, 1), found ${f}`);
       return true;
     }) as unknown as Argv<FitArgs>,
   handler: async (args: ArgumentsCamelCase<FitArgs>) => {
     const progress = stderrProgress({ quiet: args.quiet });
-    guardOutput(args.out, { kind: 'file', inputs: [['--log', args.log], ...(args.testLog === undefined ? [] : [['--test-log', args.testLog] as [string, string]])] });
-    if ((args.engine ?? (isFolderOrGlob(args.log) ? 'duckdb' : 'memory')) === 'duckdb') {
+    if (args.emitSql) {
+      if (args.model !== 'pbm' && args.model !== 'ubm') throw new ConfigError('--model', `expected pbm or ubm with --emit-sql (the counts the SQL computes), found '${args.model}'`);
+      const columns = args.columns === undefined ? undefined : parseColumnMapping(args.columns);
+      const log = args.log!;
+      // The DuckDB spelling of the source comes from the engine (loaded only here).
+      const duckdbSource = args.sqlDialect === 'duckdb' ? (await import('../data/engine.js')).logSourceSql(log) : undefined;
+      const format = /\.(csv|tsv)(\.gz|\.zst)?$|\*\.csv/i.test(log) ? 'csv' : 'parquet';
+      process.stdout.write(emitCountsSql({ model: args.model, dialect: args.sqlDialect, log, columns, out: args.sqlOut, duckdbSource, format }));
+      return;
+    }
+    const out = args.out!;
+    const logs: [string, string][] = [
+      ...(args.log === undefined ? [] : [['--log', args.log] as [string, string]]),
+      ...(args.counts === undefined ? [] : [['--counts', args.counts] as [string, string]]),
+      ...(args.testLog === undefined ? [] : [['--test-log', args.testLog] as [string, string]]),
+    ];
+    guardOutput(out, { kind: 'file', inputs: logs });
+    if (args.counts !== undefined || (args.engine ?? (isFolderOrGlob(args.log!) ? 'duckdb' : 'memory')) === 'duckdb') {
       if (args.ids === 'text') throw new ConfigError('--ids', 'expected integer ids with --engine duckdb (text ids are read in memory), found text');
+      if (args.counts !== undefined && args.engine === 'memory') throw new ConfigError('--engine', 'expected --engine duckdb (or none) with --counts, found memory');
       const report = await fitWithEngine({
         model: args.model,
         log: args.log,
+        counts: args.counts,
         testLog: args.testLog,
         iterations: args.iterations,
         listLength: args.listLength,
@@ -64,16 +100,17 @@ export const fitCommand = {
         memoryLimit: args.memoryLimit,
         progress,
       });
-      const source = args.testLog === undefined ? args.log : `${args.log} (test: ${args.testLog})`;
-      writeFileAtomic(args.out, `${JSON.stringify(engineFitJson(report, args.log))}\n`);
-      process.stdout.write(`${formatEngineFitReport(report, source)}\n\nfitted parameters written to ${args.out} (clicklab/fitted-counts@1; not a world for simulate --world)\n`);
+      const trained = args.counts ?? args.log!;
+      const source = args.testLog === undefined ? trained : `${trained} (test: ${args.testLog})`;
+      writeFileAtomic(out, `${JSON.stringify(engineFitJson(report, trained))}\n`);
+      process.stdout.write(`${formatEngineFitReport(report, source)}\n\nfitted parameters written to ${out} (clicklab/fitted-counts@1; not a world for simulate --world)\n`);
       return;
     }
     const input: LogInputOptions = { columns: args.columns === undefined ? undefined : parseColumnMapping(args.columns), ids: args.ids };
-    const train = await readLogInput(args.log, input);
+    const train = await readLogInput(args.log!, input);
     const joined = args.testLog === undefined ? null : joinTrainTest(train, await readLogInput(args.testLog, input));
     const { log } = (joined ?? train).logged;
-    const source = joined ? `${args.log} (test: ${args.testLog})` : args.log;
+    const source = joined ? `${args.log} (test: ${args.testLog})` : args.log!;
     const report = fitClickModel(log, {
       model: args.model,
       iterations: args.iterations,
@@ -84,8 +121,8 @@ export const fitCommand = {
       source,
       progress,
     });
-    await FittedWorld.fromFit(report, args.log).save(args.out);
-    process.stdout.write(`${formatFitReport(report, source)}\n\nfitted model written to ${args.out}\n`);
+    await FittedWorld.fromFit(report, args.log!).save(out);
+    process.stdout.write(`${formatFitReport(report, source)}\n\nfitted model written to ${out}\n`);
   },
 };
 

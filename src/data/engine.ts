@@ -63,26 +63,26 @@ function identifier(name: string): string {
 }
 
 /** The DuckDB table function that reads `input`: a file, a folder of partitions (Parquet, or else CSV) or a glob. */
-export function logSourceSql(input: string): string {
+export function logSourceSql(input: string, option = '--log'): string {
   let pattern = input;
   if (!GLOB.test(input)) {
     let isFolder: boolean;
     try {
       isFolder = statSync(input).isDirectory();
     } catch {
-      throw new ConfigError('--log', `expected a file, a folder of partitions or a glob, found no file or folder '${input}'`);
+      throw new ConfigError(option, `expected a file, a folder of partitions or a glob, found no file or folder '${input}'`);
     }
     if (isFolder) {
       const files = readdirSync(input, { recursive: true }).map(String);
       const parquet = files.some((f) => /\.parquet$/i.test(f));
-      if (!parquet && !files.some((f) => CSV.test(f))) throw new ConfigError('--log', `expected Parquet or CSV partitions in the folder '${input}', found none`);
+      if (!parquet && !files.some((f) => CSV.test(f))) throw new ConfigError(option, `expected Parquet or CSV partitions in the folder '${input}', found none`);
       pattern = join(input, '**', parquet ? '*.parquet' : '*.csv*');
     }
   }
   if (/\.parquet$/i.test(pattern)) return `(SELECT *, file_index AS clicklab_file_index FROM read_parquet(${literal(pattern)}, filename = true, union_by_name = true))`;
   if (CSV.test(pattern) || pattern.endsWith('*.csv*'))
     return `(SELECT *, file_index AS clicklab_file_index FROM read_csv(${literal(pattern)}, header = true, comment = '#', filename = true, union_by_name = true))`;
-  throw new ConfigError('--log', `expected a .parquet, .csv or .csv.gz file, a folder of partitions or a glob of those, found '${input}'`);
+  throw new ConfigError(option, `expected a .parquet, .csv or .csv.gz file, a folder of partitions or a glob of those, found '${input}'`);
 }
 
 const CSV = /\.(csv|tsv)(\.gz|\.zst)?$/i;
@@ -195,7 +195,27 @@ export class LogEngine {
     progress.start(`aggregating ${input}`, 0);
     // Rows come back ordered by (query, document): pairs are then numbered by one linear scan
     // (numberPairs) and EM reads the per-pair parameters in order.
-    const result = await this.connection.stream(`${slotCountsSql(slotsFromSql(input, roles), options.distance)} ORDER BY q, d`);
+    return this.readCounts(`${slotCountsSql(slotsFromSql(input, roles), options.distance)} ORDER BY q, d, k, dist, n`, progress);
+  }
+
+  /**
+   * A counts table another engine wrote from `clicklab fit --emit-sql` (Parquet or CSV; a file, a
+   * folder of partitions or a glob; columns as data/counts-sql.ts documents), as `slotCounts` returns
+   * counts. Rows with the same key are summed; `distance: false` (PBM) sums over the distance too.
+   */
+  async countsTable(input: string, options: { readonly distance: boolean; readonly progress?: Progress }): Promise<SlotCountColumns> {
+    const progress = options.progress ?? silentProgress;
+    progress.start(`reading counts ${input}`, 0);
+    const dist = options.distance ? 'CAST(distance AS INTEGER)' : '0';
+    return this.readCounts(
+      `SELECT CAST(query AS INTEGER) AS q, CAST(document AS INTEGER) AS d, CAST(position AS INTEGER) - 1 AS k, ${dist} AS dist, CAST(session_length AS INTEGER) AS n,
+        CAST(sum(impressions) AS DOUBLE) AS imp, CAST(sum(clicks) AS DOUBLE) AS clk FROM ${logSourceSql(input, '--counts')} GROUP BY q, d, k, dist, n ORDER BY q, d, k, dist, n`,
+      progress,
+    );
+  }
+
+  private async readCounts(sql: string, progress: Progress): Promise<SlotCountColumns> {
+    const result = await this.connection.stream(sql);
     const reader = new ColumnReader(7);
     for (;;) {
       const chunk = await result.fetchChunk();

@@ -16,7 +16,10 @@ import type { FittedUbm } from './ubm.js';
 
 export interface EngineFitOptions extends EngineOptions {
   readonly model: string;
-  readonly log: string;
+  /** The training log (a file, a folder of partitions or a glob); or, instead, `counts`. */
+  readonly log?: string;
+  /** A counts table written by another engine from `clicklab fit --emit-sql` (data/counts-sql.ts), fitted instead of a log. */
+  readonly counts?: string;
   readonly testLog?: string;
   readonly iterations: number;
   readonly listLength?: number;
@@ -58,11 +61,13 @@ export async function fitWithEngine(options: EngineFitOptions): Promise<EngineFi
   try {
     const distance = model === 'ubm';
     let t = performance.now();
-    const raw = await engine.slotCounts(options.log, { columns: options.columns, distance, progress });
+    if ((options.log === undefined) === (options.counts === undefined)) throw new ConfigError('--log', 'expected either a log (--log) or a counts table (--counts) to fit');
+    const raw =
+      options.counts !== undefined ? await engine.countsTable(options.counts, { distance, progress }) : await engine.slotCounts(options.log!, { columns: options.columns, distance, progress });
     const train = numberPairs(raw);
     const aggregate = (performance.now() - t) / 1000;
     progress.log(
-      `aggregated ${options.log}: ${raw.sessions} sessions into ${train.pair.length} count rows, ${train.pairQuery.length} pairs in ${aggregate.toFixed(2)} s (${rate(raw.sessions, aggregate)})`,
+      `${options.counts !== undefined ? 'read counts' : 'aggregated'} ${options.counts ?? options.log}: ${raw.sessions} sessions into ${train.pair.length} count rows, ${train.pairQuery.length} pairs in ${aggregate.toFixed(2)} s (${rate(raw.sessions, aggregate)})`,
     );
     t = performance.now();
     progress.start(`fitting ${model} on counts of ${raw.sessions} sessions`, options.iterations);

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomStream } from '../../src/core/random.js';
 import type { ClickLog } from '../../src/core/types.js';
 import { writeClickLog } from '../../src/data/click-log-io.js';
+import { portableCountsQuery } from '../../src/data/counts-sql.js';
 import { LogEngine } from '../../src/data/engine.js';
 import { concatChunks } from '../../src/data/log-concat.js';
 import { evaluateSlotCounts, fitFromCounts, numberPairs } from '../../src/fitting/counts.js';
@@ -107,6 +108,44 @@ describe('LogEngine (DuckDB)', () => {
     const saved = JSON.parse(readFileSync(join(dir, 'ubm.json'), 'utf8'));
     expect(saved).toMatchObject({ format: 'clicklab/fitted-counts@1', model: 'ubm', listLength: 5 });
   });
+
+  for (const model of ['pbm', 'ubm'] as const) {
+    it(`${model}: the SQL of fit --emit-sql, run in DuckDB, writes the engine's counts, and fit --counts (Parquet or CSV) equals fit --log`, async () => {
+      const cli = (args: string[]) => execFileSync('node', [resolve('dist/cli/main.js'), 'fit', '--model', model, ...args], { encoding: 'utf8' });
+      const table = join(dir, `${model}-counts.parquet`);
+      const sql = cli(['--emit-sql', '--sql-dialect', 'duckdb', '--log', join(dir, 'pq'), '--sql-out', table]);
+      expect(sql).toContain(portableCountsQuery(model));
+      const spark = cli(['--emit-sql', '--log', join(dir, 'pq'), '--sql-out', '/counts']);
+      expect(spark).toContain(portableCountsQuery(model));
+      expect(spark).toContain('input_file_name()');
+      expect(spark).toContain("INSERT OVERWRITE DIRECTORY '/counts' USING parquet");
+      for (const statement of sql.split(/;\n/).filter((t) => t.replace(/--.*$/gm, '').trim() !== '')) await engine.run(statement);
+      const distance = model === 'ubm';
+      const ours = await engine.slotCounts(join(dir, 'pq'), { distance });
+      const theirs = await engine.countsTable(table, { distance });
+      expect(theirs).toEqual(ours);
+      // The same table as CSV partitions in a folder (what a Spark job with header=true writes).
+      mkdirSync(join(dir, `${model}-csv`));
+      await engine.run(`COPY (SELECT * FROM '${table}' WHERE query % 2 = 0) TO '${join(dir, `${model}-csv`, 'part-0.csv')}' (HEADER)`);
+      await engine.run(`COPY (SELECT * FROM '${table}' WHERE query % 2 = 1) TO '${join(dir, `${model}-csv`, 'part-1.csv')}' (HEADER)`);
+      expect(await engine.countsTable(join(dir, `${model}-csv`), { distance })).toEqual(ours);
+      const params = (args: string[]) => {
+        const out = join(dir, `${model}-${args[0].slice(2)}-${args[1].length}.json`);
+        const text = cli([...args, '--iterations', '5', '--out', out, '--quiet']);
+        return { text: text.replace(/of \S+:/, 'of X:').replace(/aggregation [^,]+, 5 EM iterations [^,]+, test [^\n]+/, ''), saved: JSON.parse(readFileSync(out, 'utf8')) };
+      };
+      const fromLog = params(['--log', join(dir, 'pq')]);
+      const fromCounts = params(['--counts', table]);
+      const fromCsv = params(['--counts', join(dir, `${model}-csv`)]);
+      for (const other of [fromCounts, fromCsv]) {
+        expect(other.saved.pairs).toEqual(fromLog.saved.pairs);
+        expect(other.saved.parameters).toEqual(fromLog.saved.parameters);
+        expect(other.saved.fit.train).toEqual(fromLog.saved.fit.train);
+        const table = (text: string) => text.slice(text.indexOf('measure'), text.indexOf('fitted parameters written'));
+        expect(table(other.text)).toBe(table(fromLog.text));
+      }
+    });
+  }
 
   it('names a missing input and an unknown file type', async () => {
     await expect(engine.slotCounts(join(dir, 'nothing'), { distance: false })).rejects.toThrow('found no file or folder');
