@@ -77,7 +77,10 @@ export const opeCommand = {
         undefined,
         "with --log or --protocol obd: the evaluation policy's action distribution from a file instead of --policy/--evaluate's: .npy (float64/float32, shape (rounds, actions, positions) of the log, OBP's action_dist) or .parquet (columns round, action, position (0-based), prob)",
       ),
-      'export-action-dist': text(undefined, "with --log: also write the action distribution evaluated to this .npy file (float64, rounds × actions × positions, OBP's layout)"),
+      'export-action-dist': text(
+        undefined,
+        "with --log or --protocol obd: also write the action distribution evaluated (one per row of the log it is evaluated on) to this .npy file (float64, rounds × actions × positions, OBP's layout)",
+      ),
       'random-log': text(undefined, "obd: the campaign's uniform-random log (Open Bandit CSV, plain or gzip) instead of the shipped sample; with --bts-log"),
       'bts-log': text(undefined, "obd: the campaign's Bernoulli TS log instead of the shipped sample; with --random-log"),
       prior: text(
@@ -120,7 +123,8 @@ export const opeCommand = {
       ],
     });
     if (args.exportActionDist !== undefined) {
-      if (args.log === undefined) throw new ConfigError('--export-action-dist', 'expected --log (the action distribution exported is the one evaluated on that log)');
+      if (args.log === undefined && args.protocol !== 'obd')
+        throw new ConfigError('--export-action-dist', 'expected --log or --protocol obd (the action distribution exported is the one evaluated on the log)');
       guardOutput(args.exportActionDist, {
         kind: 'file',
         option: '--export-action-dist',
@@ -129,6 +133,8 @@ export const opeCommand = {
           ['--prior', args.prior],
           ['--truth-log', args.truthLog],
           ['--action-dist', args.actionDist],
+          ['--random-log', args.randomLog],
+          ['--bts-log', args.btsLog],
         ],
       });
     }
@@ -206,6 +212,10 @@ async function evaluate(args: OpeArgs, progress: Progress): Promise<{ text: stri
       btsLog: args.btsLog,
       priors: args.prior === undefined ? undefined : { ...(await readPriors(args.prior, args.campaign)), source: args.prior },
       actionDistFile: args.actionDist,
+      onActionDist:
+        args.exportActionDist === undefined
+          ? undefined
+          : (d) => writeActionDistributionNpy(args.exportActionDist!, { rounds: d.values.length / (d.numActions * d.numPositions), actions: d.numActions, positions: d.numPositions }, d.values),
       btsActionDist: args.btsActionDist,
       draws: args.draws,
       resamples: args.resamples,

@@ -168,11 +168,17 @@ describe('clicklab ope --action-dist / --export-action-dist / --random-log --bts
   it('--protocol obd with the shipped files as --random-log/--bts-log prints the default run’s numbers', () => {
     const common = ['--resamples', '50', '--draws', '5000'];
     const shipped = run([...common, '--out', join(dir, 'p1')]);
-    const named = run([...common, '--random-log', randomMen, '--bts-log', btsMen, '--out', join(dir, 'p2')]);
+    const exported = join(dir, 'obd-export.npy');
+    const named = run([...common, '--random-log', randomMen, '--bts-log', btsMen, '--export-action-dist', exported, '--out', join(dir, 'p2')]);
     expect(shipped.status).toBe(0);
     expect(named.status).toBe(0);
     const table = (s: string) => s.slice(s.indexOf('estimator'), s.indexOf('wall time'));
     expect(table(named.stdout)).toBe(table(shipped.stdout));
+    // The protocol's π_e exported (per row of the random log) and read back gives the same table.
+    const back = run([...common, '--action-dist', exported, '--out', join(dir, 'p4')]);
+    expect(back.status).toBe(0);
+    expect(back.stdout).toContain(`action distribution: ${exported}`);
+    expect(table(back.stdout)).toBe(table(shipped.stdout));
     const only = run([...common, '--random-log', randomMen, '--out', join(dir, 'p3')]);
     expect(only.status).toBe(1);
     expect(only.stderr.trim()).toBe("clicklab: --bts-log: expected both the campaign's random log and its BTS log, found only one");

@@ -48,6 +48,8 @@ export interface OpenBanditProtocolOptions extends Omit<OpenBanditLogEstimateOpt
   readonly priors?: BetaPriors & { readonly source: string };
   /** π_e from a file in OBP's layout (rounds × actions × positions of the logging log) instead of the built-in ones. */
   readonly actionDistFile?: string;
+  /** Called with π_e per round (OBP's rounds × actions × positions of the logging log) before the estimates, e.g. to export it. */
+  readonly onActionDist?: (actionDist: ActionArray) => void;
 }
 
 export interface OpeTableRow {
@@ -184,6 +186,11 @@ export async function runOpenBanditProtocol(options: OpenBanditProtocolOptions =
     perItemPosition = policyActionDistribution(log, 'uniform', draws, seed);
   }
   const groundTruth = mean(truthLog.reward);
+  if (options.onActionDist !== undefined) {
+    const perRound = roundActionDistribution(perItemPosition, log.reward.length, log.numItems, log.numPositions, log.source);
+    options.onActionDist(perRound);
+    perItemPosition = perRound.values;
+  }
   const table = estimateOnOpenBanditLog(log, perItemPosition, { ...options, seed, lambda, level, resamples, groundTruth });
   let clicks = 0;
   for (let i = 0; i < log.reward.length; i++) clicks += log.reward[i];
