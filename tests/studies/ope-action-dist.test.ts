@@ -125,9 +125,7 @@ describe('clicklab ope --action-dist / --export-action-dist / --random-log --bts
   });
 
   it('refuses a wrong shape, sums other than 1 and NaN with a one-line error naming the file, round and position (exit 1)', () => {
-    const good = readFileSync(join(dir, 'bts-export.npy'));
-    const offset = parseNpyHeader(good, 'good.npy').dataOffset;
-    const values = new Float64Array(good.buffer.slice(good.byteOffset + offset, good.byteOffset + good.length));
+    const values = new Float64Array(10_000 * 34 * 3).fill(1 / 34);
     const cases: [string, Buffer, RegExp][] = [
       [
         'shape.npy',
