@@ -5,10 +5,11 @@ import path from 'node:path';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { ConfigError } from '../core/errors.js';
 import { stderrProgress, type Progress } from '../core/progress.js';
+import { readActionDistribution, writeActionDistributionNpy } from '../data/action-dist.js';
 import { loadOpenBanditPriors, readOpenBanditLog, type OpenBanditCampaign, type OpenBanditPolicy } from '../data/open-bandit.js';
 import type { SlateClickModel } from '../simulation/slate-world.js';
 import { formatComparisonTable, runEstimatorComparison } from '../studies/ope/estimator-comparison.js';
-import { estimateOnOpenBanditLog, formatOpeTable, policyActionDistribution, runOpenBanditProtocol } from '../studies/ope/open-bandit-protocol.js';
+import { estimateOnOpenBanditLog, formatOpeTable, policyActionDistribution, roundActionDistribution, runOpenBanditProtocol } from '../studies/ope/open-bandit-protocol.js';
 import { mean } from '../evaluation/statistics.js';
 import { guardOutput, namingFlags } from './checks.js';
 import { choice, count, num, numbers, quietOption, seedOption, text, withOptions } from './options.js';
@@ -16,6 +17,10 @@ import { choice, count, num, numbers, quietOption, seedOption, text, withOptions
 interface OpeArgs {
   protocol: 'obd' | 'simulated';
   log?: string;
+  actionDist?: string;
+  exportActionDist?: string;
+  randomLog?: string;
+  btsLog?: string;
   policy: 'uniform' | 'bts';
   prior?: string;
   truthLog?: string;
@@ -61,10 +66,27 @@ export const opeCommand = {
   describe: 'Off-policy evaluation: every estimator with bootstrap intervals, on the Open Bandit protocol, on an Open Bandit-format log, or compared on simulated logs with known truth',
   builder: (yargs: Argv) =>
     withOptions(yargs, {
-      protocol: choice(['obd', 'simulated'] as const, 'obd', 'obd: the Open Bandit protocol on the shipped sample; simulated: bias/variance/MSE of every estimator over seeds (ignored with --log)'),
+      protocol: choice(
+        ['obd', 'simulated'] as const,
+        'obd',
+        'obd: the Open Bandit protocol on the shipped sample (or --random-log/--bts-log); simulated: bias/variance/MSE of every estimator over seeds (ignored with --log)',
+      ),
       log: text(undefined, 'an Open Bandit-format log (.csv or .csv.gz) to evaluate --policy on'),
       policy: choice(['uniform', 'bts'] as const, 'bts', 'with --log: the evaluation policy (bts: Bernoulli TS from --prior, by Monte Carlo)'),
-      prior: text(undefined, 'with --log --policy bts: a JSON file {"alpha": [...], "beta": [...]}, or with them under the --campaign name (default: the shipped ZOZOTOWN priors of --campaign)'),
+      'action-dist': text(
+        undefined,
+        "with --log or --protocol obd: the evaluation policy's action distribution from a file instead of --policy/--evaluate's: .npy (float64/float32, shape (rounds, actions, positions) of the log, OBP's action_dist) or .parquet (columns round, action, position (0-based), prob)",
+      ),
+      'export-action-dist': text(
+        undefined,
+        "with --log or --protocol obd: also write the action distribution evaluated (one per row of the log it is evaluated on) to this .npy file (float64, rounds × actions × positions, OBP's layout)",
+      ),
+      'random-log': text(undefined, "obd: the campaign's uniform-random log (Open Bandit CSV, plain or gzip) instead of the shipped sample; with --bts-log"),
+      'bts-log': text(undefined, "obd: the campaign's Bernoulli TS log instead of the shipped sample; with --random-log"),
+      prior: text(
+        undefined,
+        'with --policy bts (--log) or evaluating bts (obd): a JSON file {"alpha": [...], "beta": [...]}, or with them under the --campaign name (default: the shipped ZOZOTOWN priors of --campaign)',
+      ),
       'truth-log': text(undefined, "with --log: the evaluated policy's own log; its CTR is the ground truth for relative errors"),
       campaign: choice(['men', 'women'] as const, 'men'),
       evaluate: choice(['bts', 'random'] as const, 'bts', 'obd: the evaluated policy (bts from the random log, or random from the bts log)'),
@@ -95,8 +117,27 @@ export const opeCommand = {
         ['--log', args.log],
         ['--prior', args.prior],
         ['--truth-log', args.truthLog],
+        ['--action-dist', args.actionDist],
+        ['--random-log', args.randomLog],
+        ['--bts-log', args.btsLog],
       ],
     });
+    if (args.exportActionDist !== undefined) {
+      if (args.log === undefined && args.protocol !== 'obd')
+        throw new ConfigError('--export-action-dist', 'expected --log or --protocol obd (the action distribution exported is the one evaluated on the log)');
+      guardOutput(args.exportActionDist, {
+        kind: 'file',
+        option: '--export-action-dist',
+        inputs: [
+          ['--log', args.log],
+          ['--prior', args.prior],
+          ['--truth-log', args.truthLog],
+          ['--action-dist', args.actionDist],
+          ['--random-log', args.randomLog],
+          ['--bts-log', args.btsLog],
+        ],
+      });
+    }
     // Every option is checked by the work itself: the folder is created only once it succeeded.
     const { text, result, warnings } = await namingFlags(OPE_FLAGS, () => evaluate(args, progress));
     // One line per estimator that one round dominates (README, "Guarantees": the rule and its threshold).
@@ -121,6 +162,10 @@ const OPE_FLAGS = {
   clickModel: '--click-model',
   evaluate: '--evaluate',
   campaign: '--campaign',
+  randomLog: '--random-log',
+  btsLog: '--bts-log',
+  prior: '--prior',
+  actionDist: '--action-dist',
 };
 
 /** What the flags ask for, nothing written yet: the table as text, and the result for results.json. */
@@ -129,12 +174,22 @@ async function evaluate(args: OpeArgs, progress: Progress): Promise<{ text: stri
   let result: unknown;
   const warnings: string[] = [];
   if (args.log !== undefined) {
+    if (args.randomLog !== undefined || args.btsLog !== undefined) throw new ConfigError(args.randomLog !== undefined ? '--random-log' : '--bts-log', 'expected with --protocol obd, not with --log');
     const log = await readOpenBanditLog(args.log);
-    const priors = args.policy === 'bts' ? (args.prior !== undefined ? await readPriors(args.prior, args.campaign) : await loadOpenBanditPriors(args.campaign)) : null;
-    const perItemPosition = policyActionDistribution(log, priors ? { ...priors, field: '--prior', source: args.log } : 'uniform', args.draws, args.seed);
+    const shape = { rounds: log.reward.length, actions: log.numItems, positions: log.numPositions };
+    let dist: Float64Array;
+    if (args.actionDist !== undefined) {
+      dist = await readActionDistribution(args.actionDist, shape);
+    } else {
+      const priors = args.policy === 'bts' ? (args.prior !== undefined ? await readPriors(args.prior, args.campaign) : await loadOpenBanditPriors(args.campaign)) : null;
+      dist = policyActionDistribution(log, priors ? { ...priors, field: '--prior', source: args.log } : 'uniform', args.draws, args.seed);
+    }
+    const actionDist = roundActionDistribution(dist, shape.rounds, shape.actions, shape.positions, args.log);
+    if (args.exportActionDist !== undefined) writeActionDistributionNpy(args.exportActionDist, shape, actionDist.values);
+    const policy = args.actionDist === undefined ? args.policy : args.actionDist;
     const groundTruth = args.truthLog === undefined ? undefined : mean((await readOpenBanditLog(args.truthLog)).reward);
     progress.start('estimators', 8);
-    const table = estimateOnOpenBanditLog(log, perItemPosition, {
+    const table = estimateOnOpenBanditLog(log, actionDist.values, {
       resamples: args.resamples,
       level: args.level,
       lambda: args.lambda,
@@ -145,14 +200,22 @@ async function evaluate(args: OpeArgs, progress: Progress): Promise<{ text: stri
     });
     progress.finish();
     for (const row of table) if (row.warning !== null) warnings.push(row.warning);
-    result = { log: args.log, policy: args.policy, rows: log.reward.length, loggingValue: mean(log.reward), groundTruth: groundTruth ?? null, table };
-    text = `${args.policy} evaluated on ${args.log} (${log.reward.length} rows, logged CTR ${mean(log.reward).toFixed(5)}${groundTruth === undefined ? '' : `, ground truth ${groundTruth.toFixed(5)}`})\n\n${formatOpeTable(table, args.level)}`;
+    result = { log: args.log, policy, actionDist: args.actionDist ?? null, rows: log.reward.length, loggingValue: mean(log.reward), groundTruth: groundTruth ?? null, table };
+    text = `${policy} evaluated on ${args.log} (${log.reward.length} rows, logged CTR ${mean(log.reward).toFixed(5)}${groundTruth === undefined ? '' : `, ground truth ${groundTruth.toFixed(5)}`})\n\n${formatOpeTable(table, args.level)}`;
   } else if (args.protocol === 'obd') {
     progress.start('estimators', 8);
     const r = await runOpenBanditProtocol({
       onEstimator: (done, _, name) => progress.update(done, name),
       campaign: args.campaign,
       evaluate: args.evaluate,
+      randomLog: args.randomLog,
+      btsLog: args.btsLog,
+      priors: args.prior === undefined ? undefined : { ...(await readPriors(args.prior, args.campaign)), source: args.prior },
+      actionDistFile: args.actionDist,
+      onActionDist:
+        args.exportActionDist === undefined
+          ? undefined
+          : (d) => writeActionDistributionNpy(args.exportActionDist!, { rounds: d.values.length / (d.numActions * d.numPositions), actions: d.numActions, positions: d.numPositions }, d.values),
       btsActionDist: args.btsActionDist,
       draws: args.draws,
       resamples: args.resamples,
@@ -164,7 +227,8 @@ async function evaluate(args: OpeArgs, progress: Progress): Promise<{ text: stri
     progress.finish();
     for (const row of r.table) if (row.warning !== null) warnings.push(row.warning);
     result = r;
-    text = `Open Bandit protocol, ${r.campaign}: ${r.evaluated} (action distribution: ${r.actionDist}) evaluated on the ${r.logging} log (${r.rows} rows, ${r.clicks} clicks); on-policy CTR of ${r.evaluated} ${r.groundTruth.toFixed(5)}, of ${r.logging} ${r.loggingValue.toFixed(5)}\n\n${formatOpeTable(r.table, r.level)}`;
+    const logs = args.randomLog === undefined ? '' : ` ${r.loggingLog}`;
+    text = `Open Bandit protocol, ${r.campaign}: ${r.evaluated} (action distribution: ${r.actionDist === 'file' ? args.actionDist : r.actionDist}) evaluated on the ${r.logging} log${logs} (${r.rows} rows, ${r.clicks} clicks); on-policy CTR of ${r.evaluated} ${r.groundTruth.toFixed(5)}, of ${r.logging} ${r.loggingValue.toFixed(5)}\n\n${formatOpeTable(r.table, r.level)}`;
   } else {
     const total = args.sizes.length * args.seeds;
     progress.start('replicates', total);

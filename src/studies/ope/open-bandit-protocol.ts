@@ -8,12 +8,19 @@
  *   as OBP computes it (`compute_batch_action_dist`); the same for every row (it has no context).
  * - The random policy evaluated on the BTS log: π_e(a at k) = 1/#items.
  *
+ * - Any other π_e from a file (`actionDistFile`, OBP's rounds × actions × positions layout, see
+ *   data/action-dist.ts), per round.
+ *
+ * The logs are the shipped sample of the campaign, or any campaign's random and BTS logs named by
+ * `randomLog` and `btsLog` (both, or neither).
+ *
  * The reward model of DM and the DR family is a cross-fitted logistic regression on the logging
  * log: intercept, item, position, the four hashed user features (one-hot) and the user's affinity
  * to the item.
  */
 import { ConfigError } from '../../core/errors.js';
-import { loadOpenBanditPriors, loadOpenBanditSample, type OpenBanditCampaign, type OpenBanditLog, type OpenBanditPolicy } from '../../data/open-bandit.js';
+import { readActionDistribution } from '../../data/action-dist.js';
+import { type BetaPriors, loadOpenBanditPriors, loadOpenBanditSample, readOpenBanditLog, type OpenBanditCampaign, type OpenBanditLog, type OpenBanditPolicy } from '../../data/open-bandit.js';
 import { type ActionArray, type OffPolicyInputs, type WeightDiagnostics, weightWarning } from '../../evaluation/off-policy.js';
 import { standardEstimators } from '../../evaluation/registry.js';
 import { crossFitRewardModel, oneHotRewardFeatures, type RewardFeatures } from '../../evaluation/reward-model.js';
@@ -33,6 +40,16 @@ export interface OpenBanditProtocolOptions extends Omit<OpenBanditLogEstimateOpt
   readonly btsActionDist?: 'prior' | 'empirical';
   /** Monte Carlo draws of Bernoulli TS's slate for π_e (default 100,000, as OBP). */
   readonly draws?: number;
+  /** The campaign's uniform-random log (Open Bandit CSV, plain or gzip) instead of the shipped sample; with `btsLog`. */
+  readonly randomLog?: string;
+  /** The campaign's Bernoulli TS log instead of the shipped sample; with `randomLog`. */
+  readonly btsLog?: string;
+  /** Beta priors of Bernoulli TS (one per item; `source` names them in errors) instead of the shipped ones of `campaign`. */
+  readonly priors?: BetaPriors & { readonly source: string };
+  /** π_e from a file in OBP's layout (rounds × actions × positions of the logging log) instead of the built-in ones. */
+  readonly actionDistFile?: string;
+  /** Called with π_e per round (OBP's rounds × actions × positions of the logging log) before the estimates, e.g. to export it. */
+  readonly onActionDist?: (actionDist: ActionArray) => void;
 }
 
 export interface OpeTableRow {
@@ -52,8 +69,11 @@ export interface OpenBanditProtocolResult {
   readonly campaign: OpenBanditCampaign;
   readonly evaluated: OpenBanditPolicy;
   readonly logging: OpenBanditPolicy;
-  /** How π_e was obtained ('uniform' for the random policy). */
-  readonly actionDist: 'prior' | 'empirical' | 'uniform';
+  /** How π_e was obtained ('uniform' for the random policy, 'file' from `actionDistFile`). */
+  readonly actionDist: 'prior' | 'empirical' | 'uniform' | 'file';
+  /** The logging and evaluated policies' log files. */
+  readonly loggingLog: string;
+  readonly evaluatedLog: string;
   readonly rows: number;
   readonly clicks: number;
   /** The evaluated policy's on-policy CTR in its own log (the ground truth). */
@@ -95,6 +115,19 @@ export function empiricalActionDistribution(log: OpenBanditLog): Float64Array {
   return counts;
 }
 
+/**
+ * OBP's (n_rounds, n_actions, len_list) array from a distribution that is either the same for every
+ * row (items × K, repeated) or already per round (rows × items × K, taken as is, not copied).
+ */
+export function roundActionDistribution(dist: Float64Array, rows: number, numActions: number, numPositions: number, source: string): ActionArray {
+  if (dist.length === numActions * numPositions) return repeatActionDistribution(dist, rows, numActions, numPositions);
+  if (dist.length === rows * numActions * numPositions) return { numActions, numPositions, values: dist };
+  throw new ConfigError(
+    'actionDist',
+    `expected ${numActions} × ${numPositions} probabilities (items × positions of ${source}) or ${rows} × ${numActions} × ${numPositions} (rounds × items × positions), found ${dist.length}`,
+  );
+}
+
 /** The same items × K distribution for every row: OBP's (n_rounds, n_actions, len_list) array. */
 export function repeatActionDistribution(perItemPosition: Float64Array, rows: number, numActions: number, numPositions: number): ActionArray {
   const values = new Float64Array(rows * numActions * numPositions);
@@ -112,7 +145,7 @@ export function openBanditRewardFeatures(log: OpenBanditLog): RewardFeatures {
   });
 }
 
-/** Runs the protocol on the shipped sample (men by default: BTS from the random log). */
+/** Runs the protocol on the shipped sample (men by default: BTS from the random log), or on the campaign logs named by `randomLog` and `btsLog`. */
 export async function runOpenBanditProtocol(options: OpenBanditProtocolOptions = {}): Promise<OpenBanditProtocolResult> {
   const campaign = options.campaign ?? 'men';
   const evaluated = options.evaluate ?? 'bts';
@@ -123,13 +156,41 @@ export async function runOpenBanditProtocol(options: OpenBanditProtocolOptions =
   const lambda = options.lambda ?? 10;
   const level = options.level ?? 0.95;
   const resamples = options.resamples ?? 10_000;
-  const [logged, truthSample] = await Promise.all([loadOpenBanditSample(logging, campaign), loadOpenBanditSample(evaluated, campaign)]);
-  const log = logged.log;
-  const perItemPosition =
-    evaluated === 'bts' && options.btsActionDist === 'empirical'
-      ? empiricalActionDistribution(truthSample.log)
-      : policyActionDistribution(log, evaluated === 'bts' ? { ...(await loadOpenBanditPriors(campaign)), field: 'priors', source: `the ${campaign} log` } : 'uniform', draws, seed);
-  const groundTruth = mean(truthSample.log.reward);
+  if ((options.randomLog === undefined) !== (options.btsLog === undefined)) {
+    throw new ConfigError(options.randomLog === undefined ? 'randomLog' : 'btsLog', "expected both the campaign's random log and its BTS log, found only one");
+  }
+  const files = options.randomLog !== undefined && options.btsLog !== undefined ? { random: options.randomLog, bts: options.btsLog } : null;
+  const load = async (policy: OpenBanditPolicy): Promise<OpenBanditLog> => (files === null ? (await loadOpenBanditSample(policy, campaign)).log : readOpenBanditLog(files[policy]));
+  const [log, truthLog] = await Promise.all([load(logging), load(evaluated)]);
+  if (truthLog.numItems !== log.numItems) {
+    throw new ConfigError(
+      evaluated === 'bts' ? 'btsLog' : 'randomLog',
+      `expected the same items in both logs of the campaign, found ${log.numItems} in ${log.source} and ${truthLog.numItems} in ${truthLog.source}`,
+    );
+  }
+  const priors = async () => options.priors ?? { ...(await loadOpenBanditPriors(campaign)), source: `the shipped ${campaign} priors` };
+  let perItemPosition: Float64Array;
+  if (options.actionDistFile !== undefined) {
+    perItemPosition = await readActionDistribution(options.actionDistFile, { rounds: log.reward.length, actions: log.numItems, positions: log.numPositions });
+  } else if (evaluated === 'bts' && options.btsActionDist === 'empirical') {
+    perItemPosition = empiricalActionDistribution(truthLog);
+  } else if (evaluated === 'bts') {
+    const p = await priors();
+    perItemPosition = policyActionDistribution(
+      log,
+      { alpha: p.alpha, beta: p.beta, field: options.priors === undefined ? 'priors' : 'prior', source: `${log.source} (priors: ${p.source})` },
+      draws,
+      seed,
+    );
+  } else {
+    perItemPosition = policyActionDistribution(log, 'uniform', draws, seed);
+  }
+  const groundTruth = mean(truthLog.reward);
+  if (options.onActionDist !== undefined) {
+    const perRound = roundActionDistribution(perItemPosition, log.reward.length, log.numItems, log.numPositions, log.source);
+    options.onActionDist(perRound);
+    perItemPosition = perRound.values;
+  }
   const table = estimateOnOpenBanditLog(log, perItemPosition, { ...options, seed, lambda, level, resamples, groundTruth });
   let clicks = 0;
   for (let i = 0; i < log.reward.length; i++) clicks += log.reward[i];
@@ -137,7 +198,9 @@ export async function runOpenBanditProtocol(options: OpenBanditProtocolOptions =
     campaign,
     evaluated,
     logging,
-    actionDist: evaluated === 'random' ? 'uniform' : (options.btsActionDist ?? 'prior'),
+    actionDist: options.actionDistFile !== undefined ? 'file' : evaluated === 'random' ? 'uniform' : (options.btsActionDist ?? 'prior'),
+    loggingLog: log.source,
+    evaluatedLog: truthLog.source,
     rows: log.reward.length,
     clicks,
     groundTruth,
@@ -166,21 +229,21 @@ export interface OpenBanditLogEstimateOptions {
 
 /**
  * Every standard estimator on an Open Bandit log for an evaluation policy that puts item a at
- * position k with probability `perItemPosition[a · K + k]` whatever the context: estimates,
+ * position k with probability `dist[a · K + k]` whatever the context (items × K), or
+ * `dist[(i · A + a) · K + k]` in round i (rows × items × K, OBP's action_dist): estimates,
  * bootstrap intervals and, given the truth, relative errors.
  */
-export function estimateOnOpenBanditLog(log: OpenBanditLog, perItemPosition: Float64Array, options: OpenBanditLogEstimateOptions = {}): OpeTableRow[] {
+export function estimateOnOpenBanditLog(log: OpenBanditLog, dist: Float64Array, options: OpenBanditLogEstimateOptions = {}): OpeTableRow[] {
   const A = log.numItems;
   const K = log.numPositions;
-  if (perItemPosition.length !== A * K) throw new ConfigError('actionDist', `expected ${A} × ${K} probabilities (items × positions of ${log.source}), found ${perItemPosition.length}`);
+  const actionDist = roundActionDistribution(dist, log.reward.length, A, K, log.source);
   const seed = options.seed ?? 1;
-  const n = log.reward.length;
   const inputs: OffPolicyInputs = {
     reward: log.reward,
     action: log.action,
     position: log.position,
     pscore: log.pscore,
-    actionDist: repeatActionDistribution(perItemPosition, n, A, K),
+    actionDist,
     estimatedRewards: crossFitRewardModel(log, openBanditRewardFeatures(log), A, K, { folds: options.folds ?? 3, l2: options.l2 ?? 1, seed }),
   };
   const truth = options.groundTruth;

@@ -194,7 +194,9 @@ function meanOf(cell: CellOutcomes<unknown>, method: string, metric: string): nu
 
 const OBD_FIELDS = ['campaign', 'evaluate', 'btsActionDist', 'draws', 'resamples', 'level', 'folds', 'l2', 'lambda'] as const;
 
-export type OpenBanditCell = Required<Omit<OpenBanditProtocolOptions, 'seed' | 'onEstimator'>> & { readonly estimators: readonly string[] };
+export type OpenBanditCell = Required<Omit<OpenBanditProtocolOptions, 'seed' | 'onEstimator' | 'randomLog' | 'btsLog' | 'priors' | 'actionDistFile' | 'onActionDist'>> & {
+  readonly estimators: readonly string[];
+};
 
 /**
  * The Open Bandit protocol on the shipped sample (`runOpenBanditProtocol`): every estimator
