@@ -40,6 +40,14 @@ export class MatrixFactorization {
     return new MatrixFactorization(numUsers, numItems, dimension, xavier(numUsers, rng.derive('users')), xavier(numItems, rng.derive('items')));
   }
 
+  /** A model with the given weights (row-major U, then V), e.g. NBPO's uniform initialisation. */
+  static fromWeights(numUsers: number, numItems: number, dimension: number, users: Float32Array, items: Float32Array): MatrixFactorization {
+    if (users.length !== numUsers * dimension || items.length !== numItems * dimension) {
+      throw new ConfigError('model.weights', `expected ${numUsers} × ${dimension} and ${numItems} × ${dimension} values, found ${users.length} and ${items.length}`);
+    }
+    return new MatrixFactorization(numUsers, numItems, dimension, users, items);
+  }
+
   get variables(): tf.Variable[] {
     return [this.userEmbedding, this.itemEmbedding];
   }
@@ -153,7 +161,7 @@ export class FactorScores {
  * Rows of `table` at `indices`, with the gradient as a scatter-add: TF.js's own gather gradient needs
  * UnsortedSegmentSum, which the wasm backend lacks; ScatterNd sums duplicate indices.
  */
-const gatherRows = tf.customGrad(((table: tf.Tensor2D, indices: tf.Tensor1D, save: tf.GradSaveFunc) => {
+export const gatherRows = tf.customGrad(((table: tf.Tensor2D, indices: tf.Tensor1D, save: tf.GradSaveFunc) => {
   save([indices]);
   return {
     value: tf.gather(table, indices),
