@@ -52,7 +52,9 @@ describe('NBPO surrogate gradient (Yu & Qin 2020)', () => {
         const { grad } = autodiff('nbpo', pos, neg);
         const p = nbpoSurrogateGradient(pos[0], pos[1], true);
         const n = nbpoSurrogateGradient(neg[0], neg[1], false);
-        [p.dR, p.dGamma, n.dR, n.dGamma].forEach((expected, k) => expect(Math.abs(grad[k] - expected)).toBeLessThan(1e-6));
+        [p.dR, p.dGamma, n.dR, n.dGamma].forEach((expected, k) => {
+          expect(Math.abs(grad[k] - expected)).toBeLessThan(1e-6);
+        });
       }
     }
   });
@@ -209,7 +211,9 @@ describe("one training step is the authors' update", () => {
       const dV = V.map((r) => r.map(() => 0));
       const dP = P.map((r) => r.map(() => 0));
       const dQ = Q.map((r) => r.map(() => 0));
-      const add = (dA: number[][], a: number, B: number[][], b: number, D: number) => dA[a].forEach((_, k) => (dA[a][k] += D * B[b][k]));
+      const add = (dA: number[][], a: number, B: number[][], b: number, D: number) => {
+        for (let k = 0; k < dA[a].length; k++) dA[a][k] += D * B[b][k];
+      };
       for (let r = 0; r < 4; r++) {
         const [u, i] = [feedback.user[r], feedback.item[r]];
         const j = u === 0 ? 2 : 0;
@@ -236,12 +240,20 @@ describe("one training step is the authors' update", () => {
       }
       const step = (A: number[][], dA: number[][], lambda: number) => A.flatMap((row, a) => row.map((x, k) => x + eta * 0.99 * (dA[a][k] - lambda * x)));
       const [users, items] = model.snapshot();
-      step(U, dU, lr).forEach((x, k) => expect(Math.abs(users[k] - x), `${learner} U[${k}]`).toBeLessThan(1e-5));
-      step(V, dV, lr).forEach((x, k) => expect(Math.abs(items[k] - x), `${learner} V[${k}]`).toBeLessThan(1e-5));
+      step(U, dU, lr).forEach((x, k) => {
+        expect(Math.abs(users[k] - x), `${learner} U[${k}]`).toBeLessThan(1e-5);
+      });
+      step(V, dV, lr).forEach((x, k) => {
+        expect(Math.abs(items[k] - x), `${learner} V[${k}]`).toBeLessThan(1e-5);
+      });
       if (flip) {
         const [pu, qi] = flip.snapshot();
-        step(P, dP, lp).forEach((x, k) => expect(Math.abs(pu[k] - x), `${learner} P[${k}]`).toBeLessThan(1e-5));
-        step(Q, dQ, lp).forEach((x, k) => expect(Math.abs(qi[k] - x), `${learner} Q[${k}]`).toBeLessThan(1e-5));
+        step(P, dP, lp).forEach((x, k) => {
+          expect(Math.abs(pu[k] - x), `${learner} P[${k}]`).toBeLessThan(1e-5);
+        });
+        step(Q, dQ, lp).forEach((x, k) => {
+          expect(Math.abs(qi[k] - x), `${learner} Q[${k}]`).toBeLessThan(1e-5);
+        });
       }
       model.dispose();
       flip?.dispose();

@@ -156,7 +156,7 @@ export function trainNbpo(feedback: ImplicitFeedback, options: NbpoTrainOptions)
   if (positives === 0) throw new ConfigError('feedback', 'expected at least one click to train on, found none');
   const perUser = new Int32Array(numUsers);
   for (let j = 0; j < positives; j++) perUser[feedback.user[j]]++;
-  const full = perUser.findIndex((n) => n === numItems);
+  const full = perUser.indexOf(numItems);
   if (full >= 0) throw new ConfigError('feedback', `user ${full} clicked every item: no unobserved item to sample`);
 
   const progress = options.progress ?? silentProgress;
