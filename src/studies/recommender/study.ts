@@ -1,9 +1,10 @@
-import { ClickLabError, ConfigError } from '../../core/errors.js';
+import { ConfigError } from '../../core/errors.js';
 import { confidenceHalfWidth, mean } from '../../evaluation/statistics.js';
 import { IMPLICIT_LEARNERS } from '../../learning/implicit/losses.js';
+import { isNbpoLearner, type NbpoLearner } from '../../learning/implicit/nbpo.js';
 import { IMPLICIT_TRAIN_DEFAULTS } from '../../learning/implicit/trainer.js';
 import type { Progress } from '../../core/progress.js';
-import { NBPO_UNAVAILABLE, runRecommenderComparison, type RecommenderDataSpec, type RecommenderLearnerConfig, type TrainingSettings } from './comparison.js';
+import { runRecommenderComparison, type RecommenderDataSpec, type RecommenderLearnerConfig, type TrainingSettings } from './comparison.js';
 import { resolveRecommenderSpec, type RecommenderSpec } from '../../simulation/recommender/simulate-log.js';
 import type { ChartRequest, StudyKind } from '../study-kind.js';
 import { array, checkKeys, integer, number, object, oneOf, string, type Json, type JsonObject } from '../../core/validate.js';
@@ -22,7 +23,12 @@ export interface RecommenderCell {
 }
 
 /** Scenario names of the library's metrics (its 'DCG (expected)' is the DCG of the true preference probabilities). */
-const metricName = (metric: string, k: number, items: 'all' | 'rare') => `${metric === 'DCG (expected)' ? 'expected-DCG' : metric}@${k}${items === 'rare' ? '-rare' : ''}`;
+const metricName = (metric: string, k: number, items: 'all' | 'rare') =>
+  metric === 'ρ corr' ? 'rho-corr' : metric === 'ρ RMSE' ? 'rho-rmse' : `${metric === 'DCG (expected)' ? 'expected-DCG' : metric}@${k}${items === 'rare' ? '-rare' : ''}`;
+/** NBPO-family fields of a learner entry (NbpoSettings), with their lower bounds. */
+const NBPO_FIELDS = ['dimension', 'flipDimension', 'learningRate', 'decay', 'l2', 'flipL2', 'batchSize', 'negatives', 'maxEpochs', 'evalEvery', 'patience'] as const;
+const NBPO_INTEGER_FIELDS: readonly string[] = ['dimension', 'flipDimension', 'batchSize', 'negatives', 'maxEpochs', 'evalEvery', 'patience'];
+const NBPO_NAMES: Record<NbpoLearner, string> = { nbpo: 'NBPO', nbpoo: 'NBPOo', bpo: 'BPO' };
 
 /**
  * Recommender learners from implicit feedback with exposure bias (`runRecommenderComparison`):
@@ -59,6 +65,8 @@ export const recommenderStudy: StudyKind<RecommenderCell> = {
     if (ks.length === 0) throw new ConfigError(at('ks'), 'expected at least one cutoff k, found []');
     const base = data.kind === 'world' ? ['DCG', 'Recall', 'MAP', 'DCG (expected)'] : ['DCG', 'Recall', 'MAP'];
     const metricNames = (['all', 'rare'] as const).flatMap((items) => base.flatMap((m) => ks.map((k) => metricName(m, k, items))));
+    // NBPO's learned flip probability against the world's true 1 − θ_i (worlds only).
+    if (data.kind === 'world' && learners.some((l) => l.learner === 'nbpo' || l.learner === 'nbpoo')) metricNames.push('rho-corr', 'rho-rmse');
     return { data, learners, settings, ks, metricNames };
   },
   methods: (spec) => spec.learners.map((l) => l.name),
@@ -139,7 +147,17 @@ function parseLearner(raw: Json, path: string): RecommenderLearnerConfig {
   const spec = typeof raw === 'string' ? { type: raw } : object(raw, path);
   checkKeys(spec, ['type', 'propensity', 'clip', 'confidence', 'label'], path);
   const learner = oneOf(spec.type, IMPLICIT_LEARNERS, `${path}.type`, undefined);
-  if (learner === 'nbpo') throw new ClickLabError(`${path}.type: ${NBPO_UNAVAILABLE}`);
+  if (isNbpoLearner(learner)) {
+    checkKeys(spec, ['type', 'label', ...NBPO_FIELDS], path);
+    const nbpo: Record<string, number> = {};
+    for (const field of NBPO_FIELDS) {
+      if (spec[field] === undefined) continue;
+      nbpo[field] = NBPO_INTEGER_FIELDS.includes(field)
+        ? integer(spec[field], `${path}.${field}`, undefined, field === 'patience' ? 0 : 1)
+        : number(spec[field], `${path}.${field}`, undefined, 0, field === 'decay' ? 1 : Infinity, field === 'learningRate' || field === 'decay');
+    }
+    return { name: spec.label !== undefined ? string(spec.label, `${path}.label`) : NBPO_NAMES[learner], learner, nbpo };
+  }
   const allowed: Record<string, readonly string[]> = { mf: ['type', 'label'], wmf: ['type', 'confidence', 'label'], relmf: ['type', 'propensity', 'clip', 'label'] };
   checkKeys(spec, allowed[learner], path);
   const propensity = oneOf(spec.propensity, ['given', 'estimated'] as const, `${path}.propensity`, 'estimated');
