@@ -130,4 +130,25 @@ describe('clicklab recommend', () => {
       rmSync(folder, { recursive: true, force: true });
     }
   });
+
+  it('train NBPO on Coat: U, V rank as any saved model, the flip factors P, Q are saved in flip/', () => {
+    const folder = mkdtempSync(path.join(tmpdir(), 'clicklab-nbpo-'));
+    const cli = path.resolve('dist/cli/main.js');
+    try {
+      const trained = execFileSync(
+        process.execPath,
+        [cli, 'recommend', 'train', '--data', 'coat', '--learner', 'nbpo', '--epochs', '2', '--dim', '8', '--flip-dim', '4', '--out', folder, '--backend', 'wasm', '--quiet'],
+        { encoding: 'utf8' },
+      );
+      expect(trained).toMatch(/nbpo kept step \d of 2/);
+      const description = JSON.parse(readFileSync(path.join(folder, 'model.json'), 'utf8'));
+      expect(description).toMatchObject({ learner: 'nbpo', dimension: 8, flip: 'flip', nbpo: { dimension: 8, flipDimension: 4, maxEpochs: 2, learningRate: 0.05, l2: 1, flipL2: 5, negatives: 4 } });
+      expect(JSON.parse(readFileSync(path.join(folder, 'flip', 'model.json'), 'utf8'))).toMatchObject({ learner: 'nbpo', dimension: 4, numUsers: 290, numItems: 300 });
+      const scored = execFileSync(process.execPath, [cli, 'recommend', 'score', '--model', folder, '--test', 'coat', '--backend', 'wasm'], { encoding: 'utf8' });
+      const allRow = (text: string) => text.split('\n').find((line) => line.startsWith('all'))!;
+      expect(allRow(scored).split(/\s+/).slice(1)).toEqual(allRow(trained).split(/\s+/).slice(1));
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
 });

@@ -145,7 +145,7 @@ function parseData(raw: JsonObject, path: string): RecommenderDataSpec {
 
 function parseLearner(raw: Json, path: string): RecommenderLearnerConfig {
   const spec = typeof raw === 'string' ? { type: raw } : object(raw, path);
-  checkKeys(spec, ['type', 'propensity', 'clip', 'confidence', 'label'], path);
+  checkKeys(spec, ['type', 'propensity', 'clip', 'confidence', 'label', ...NBPO_FIELDS], path);
   const learner = oneOf(spec.type, IMPLICIT_LEARNERS, `${path}.type`, undefined);
   if (isNbpoLearner(learner)) {
     checkKeys(spec, ['type', 'label', ...NBPO_FIELDS], path);

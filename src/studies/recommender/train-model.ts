@@ -56,7 +56,9 @@ export async function trainRecommenderModel(options: RecommenderModelOptions): P
       seed,
       ...(learner.learner === 'relmf' ? { propensity: learner.propensity, clip: learner.clip } : {}),
       ...(learner.learner === 'wmf' && learner.confidence !== undefined ? { confidence: learner.confidence } : {}),
-      ...(isNbpoLearner(learner.learner) ? { nbpo: { ...NBPO_TRAIN_DEFAULTS, ...learner.nbpo }, ...(flip ? { flip: 'flip' } : {}) } : { settings }),
+      ...(isNbpoLearner(learner.learner)
+        ? { nbpo: { ...NBPO_TRAIN_DEFAULTS, ...Object.fromEntries(Object.entries(learner.nbpo ?? {}).filter(([, v]) => v !== undefined)) }, ...(flip ? { flip: 'flip' } : {}) }
+        : { settings }),
       ...(flipRecovered ? { flipRecovery: flipRecovered } : {}),
       bestStep,
       stepsRun,
