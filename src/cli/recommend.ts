@@ -226,7 +226,7 @@ interface CompareArgs {
 
 const compareCommand = {
   command: 'compare',
-  describe: 'MF, WMF and Rel-MF (θ given / estimated, unclipped / clipped) over seeds: mean ± 95% CI of DCG/Recall/MAP@1,3,5, all and rare items',
+  describe: 'MF, WMF and Rel-MF (θ given / estimated, unclipped / clipped), or the --learner list (nbpo, nbpoo, bpo, ...), over seeds: mean ± 95% CI of DCG/Recall/MAP@1,3,5, all and rare items',
   builder: (yargs: Argv) =>
     withOptions(yargs, {
       data: text('world', 'world, coat, or an interaction-log file (with --test)'),

@@ -57,6 +57,11 @@ export class MatrixFactorization {
     return tf.tidy(() => tf.sum(tf.mul(gatherRows(this.userEmbedding as tf.Tensor2D, users), gatherRows(this.itemEmbedding as tf.Tensor2D, items)), 1) as tf.Tensor1D);
   }
 
+  /** The rows u_u and v_i of a batch of pairs (differentiable; wasm-safe gathers). */
+  rows(users: tf.Tensor1D, items: tf.Tensor1D): [tf.Tensor2D, tf.Tensor2D] {
+    return [gatherRows(this.userEmbedding as tf.Tensor2D, users), gatherRows(this.itemEmbedding as tf.Tensor2D, items)];
+  }
+
   /** A copy of the weights for scoring in JS (ranking needs only logits: σ is monotone). */
   factors(): FactorScores {
     return new FactorScores(this.numItems, this.dimension, this.userEmbedding.dataSync() as Float32Array, this.itemEmbedding.dataSync() as Float32Array);
@@ -161,7 +166,7 @@ export class FactorScores {
  * Rows of `table` at `indices`, with the gradient as a scatter-add: TF.js's own gather gradient needs
  * UnsortedSegmentSum, which the wasm backend lacks; ScatterNd sums duplicate indices.
  */
-export const gatherRows = tf.customGrad(((table: tf.Tensor2D, indices: tf.Tensor1D, save: tf.GradSaveFunc) => {
+const gatherRows = tf.customGrad(((table: tf.Tensor2D, indices: tf.Tensor1D, save: tf.GradSaveFunc) => {
   save([indices]);
   return {
     value: tf.gather(table, indices),

@@ -3,7 +3,7 @@ import { ClickLabError, ConfigError } from '../../core/errors.js';
 import { silentProgress, type Progress } from '../../core/progress.js';
 import type { RandomStream } from '../../core/random.js';
 import { clickedMatrix, type ImplicitFeedback } from './feedback.js';
-import { gatherRows, MatrixFactorization, type FactorScores } from './model.js';
+import { MatrixFactorization, type FactorScores } from './model.js';
 
 /**
  * NBPO, NBPOo and BPO (Yu & Qin, "Sampler Design for Implicit Feedback Data by Noisy-label Robust
@@ -211,15 +211,13 @@ export function trainNbpo(feedback: ImplicitFeedback, options: NbpoTrainOptions)
           const { value, grads } = tf.variableGrads(() => {
             const users = tf.concat([pu, nu]);
             const items = tf.concat([pi, ni]);
-            const U = gatherRows(model.userEmbedding as tf.Tensor2D, users);
-            const V = gatherRows(model.itemEmbedding as tf.Tensor2D, items);
+            const [U, V] = model.rows(users, items);
             const R = tf.sum(tf.mul(U, V), 1) as tf.Tensor1D;
             const squares = (m: MatrixFactorization) => tf.add(tf.sum(tf.square(m.userEmbedding)), tf.sum(tf.square(m.itemEmbedding)));
             let penalty = tf.mul(o.l2 / 2, squares(model));
             let G: tf.Tensor1D = tf.zerosLike(R);
             if (flip) {
-              const P = gatherRows(flip.userEmbedding as tf.Tensor2D, users);
-              const Q = gatherRows(flip.itemEmbedding as tf.Tensor2D, items);
+              const [P, Q] = flip.rows(users, items);
               G = tf.sum(tf.mul(P, Q), 1) as tf.Tensor1D;
               penalty = tf.add(penalty, tf.mul(o.flipL2 / 2, squares(flip)));
             }

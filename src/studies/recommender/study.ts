@@ -32,7 +32,8 @@ const NBPO_NAMES: Record<NbpoLearner, string> = { nbpo: 'NBPO', nbpoo: 'NBPOo', 
 
 /**
  * Recommender learners from implicit feedback with exposure bias (`runRecommenderComparison`):
- * MF, WMF and Rel-MF (Saito et al., WSDM 2020; clipped and unclipped) trained on the clicks of a
+ * MF, WMF, Rel-MF (Saito et al., WSDM 2020; clipped and unclipped) and BPO / NBPOo / NBPO (Yu & Qin,
+ * SIGIR 2020; learned flip probability ρ checked against 1 − θ_i on worlds) trained on the clicks of a
  * simulated MNAR world or of Coat, scored on a test set free of exposure bias, on all items and
  * on rare items (those with few training clicks), as Rel-MF's tables report them. A world is
  * simulated afresh per seed; on Coat the seed changes the validation split, initialisation and
@@ -40,7 +41,8 @@ const NBPO_NAMES: Record<NbpoLearner, string> = { nbpo: 'NBPO', nbpoo: 'NBPOo', 
  */
 export const recommenderStudy: StudyKind<RecommenderCell> = {
   name: 'recommender',
-  description: 'MF, WMF and Rel-MF trained on exposure-biased implicit feedback, scored on unbiased test ratings for all and rare items',
+  description:
+    "MF, WMF, Rel-MF, BPO, NBPOo and NBPO trained on exposure-biased implicit feedback, scored on unbiased test ratings for all and rare items (and NBPO's learned flip probability against the truth on worlds)",
   fields: RECOMMENDER_FIELDS,
   needsBackend: true,
   parse(raw, at) {
