@@ -19,8 +19,9 @@ import { initBackend, type BackendChoice } from '../learning/backend.js';
 import { IMPLICIT_LEARNERS, type ImplicitLearner } from '../learning/implicit/losses.js';
 import { MatrixFactorization } from '../learning/implicit/model.js';
 import { IMPLICIT_TRAIN_DEFAULTS } from '../learning/implicit/trainer.js';
+import { isNbpoLearner, NBPO_TRAIN_DEFAULTS } from '../learning/implicit/nbpo.js';
 import { guardOutput, namingFlags, parseJsonObject } from './checks.js';
-import { backendOption, choice, count, num, quietOption, requiredText, seedOption, text, withOptions } from './options.js';
+import { backendOption, choice, count, num, quietOption, requiredText, seedOption, text, texts, withOptions } from './options.js';
 
 interface TrainArgs {
   data: string;
@@ -34,13 +35,18 @@ interface TrainArgs {
   confidence?: number;
   seed: number;
   out: string;
-  dim: number;
-  lr: number;
-  l2: number;
-  batchSize: number;
+  dim?: number;
+  lr?: number;
+  l2?: number;
+  batchSize?: number;
   maxSteps: number;
-  evalEvery: number;
+  evalEvery?: number;
   patience: number;
+  epochs?: number;
+  flipDim?: number;
+  flipL2?: number;
+  decay?: number;
+  negatives?: number;
   backend: BackendChoice;
   quiet: boolean;
 }
@@ -70,7 +76,19 @@ const RECOMMEND_FLAGS = {
   maxSteps: '--max-steps',
   evalEvery: '--eval-every',
   patience: '--patience',
+  'train.dimension': '--dim',
+  'train.flipDimension': '--flip-dim',
+  'train.learningRate': '--lr',
+  'train.decay': '--decay',
+  'train.l2': '--l2',
+  'train.flipL2': '--flip-l2',
+  'train.batchSize': '--batch-size',
+  'train.negatives': '--negatives',
+  'train.maxEpochs': '--epochs',
+  'train.evalEvery': '--eval-every',
+  'train.patience': '--patience',
 };
+const N = NBPO_TRAIN_DEFAULTS;
 const MAX_STEPS = count(D.maxSteps);
 
 const trainCommand = {
@@ -83,19 +101,27 @@ const trainCommand = {
       'test-users': num(undefined, 'world: users in the uniform test set (default all)'),
       'test-items-per-user': count(50, 'world: uniformly random test items per user'),
       test: text(undefined, 'interaction-log data: a test log whose click column is the relevance'),
-      learner: choice(IMPLICIT_LEARNERS, 'relmf', 'mf (naive), wmf (Hu et al. 2008), relmf (Saito et al. 2020); nbpo is not implemented (see README)'),
+      learner: choice(IMPLICIT_LEARNERS, 'relmf', 'mf (naive), wmf (Hu et al. 2008), relmf (Saito et al. 2020), nbpo / nbpoo / bpo (Yu & Qin 2020)'),
       propensity: choice(['given', 'estimated'] as const, 'estimated', 'relmf: θ the data comes with (world truth, Coat propensities, log pscore) or θ̂_i = (n_i/max n)^0.5'),
       clip: num(0, 'relmf: clip M, θ ← max(θ, M) (0: unclipped)'),
       confidence: num(undefined, "wmf: α in c = 1 + α·Y (default Rel-MF's tuned weight, α = 0.0233)"),
       seed: seedOption(),
       out: requiredText('model folder (model.json + weights.bin)'),
-      dim: count(D.dimension, 'embedding dimension d'),
-      lr: num(D.learningRate, 'Adam learning rate'),
-      l2: num(D.l2, 'λ on ½‖U‖² + ½‖V‖²'),
-      'batch-size': count(D.batchSize, 'pairs per step, half clicked and half unlabeled'),
+      dim: count(undefined, `embedding dimension d (default ${D.dimension}; nbpo/nbpoo/bpo ${N.dimension})`),
+      lr: num(undefined, `learning rate: Adam (default ${D.learningRate}); nbpo/nbpoo/bpo SGD η (default ${N.learningRate})`),
+      l2: num(undefined, `λ on ½‖U‖² + ½‖V‖² (default ${D.l2}; nbpo/nbpoo/bpo λ_r, default ${N.l2})`),
+      'batch-size': count(
+        undefined,
+        `pairs per step, half clicked and half unlabeled (default ${D.batchSize}); nbpo/nbpoo/bpo: observed pairs per step, each with its negatives (default ${N.batchSize})`,
+      ),
       'max-steps': MAX_STEPS,
-      'eval-every': count(D.evalEvery, 'steps between validation looks'),
+      'eval-every': count(undefined, `steps between validation looks (default ${D.evalEvery}); nbpo/nbpoo/bpo: epochs (default ${N.evalEvery})`),
       patience: num(D.patience, 'looks without a better validation DCG@5 before stopping (0: never)'),
+      epochs: count(undefined, `nbpo/nbpoo/bpo: at most this many epochs (default ${N.maxEpochs})`),
+      'flip-dim': count(undefined, `nbpo/nbpoo: flip dimension K₁ (default ${N.flipDimension})`),
+      'flip-l2': num(undefined, `nbpo/nbpoo: λ_φ on the flip factors (default ${N.flipL2})`),
+      decay: num(undefined, `nbpo/nbpoo/bpo: η ← η·decay per epoch (default ${N.decay})`),
+      negatives: count(undefined, `nbpo/nbpoo/bpo: unobserved items drawn per observed pair (default ${N.negatives})`),
       backend: backendOption('TF.js backend'),
       quiet: quietOption(),
     }) as unknown as Argv<TrainArgs>,
@@ -117,13 +143,42 @@ const trainCommand = {
         : args.data === 'coat'
           ? { kind: 'coat' }
           : { kind: 'log', file: args.data, testFile: args.test };
-    const learner: RecommenderLearnerConfig = { name: args.learner, learner: args.learner, propensity: args.propensity, clip: args.clip, confidence: args.confidence };
-    const settings = { dimension: args.dim, learningRate: args.lr, l2: args.l2, batchSize: args.batchSize, maxSteps: args.maxSteps, evalEvery: args.evalEvery, patience: args.patience };
+    const nbpo = isNbpoLearner(args.learner)
+      ? {
+          dimension: args.dim,
+          flipDimension: args.flipDim,
+          learningRate: args.lr,
+          decay: args.decay,
+          l2: args.l2,
+          flipL2: args.flipL2,
+          batchSize: args.batchSize,
+          negatives: args.negatives,
+          maxEpochs: args.epochs,
+          evalEvery: args.evalEvery,
+          patience: args.patience,
+        }
+      : undefined;
+    const learner: RecommenderLearnerConfig = { name: args.learner, learner: args.learner, propensity: args.propensity, clip: args.clip, confidence: args.confidence, nbpo };
+    const settings = {
+      dimension: args.dim ?? D.dimension,
+      learningRate: args.lr ?? D.learningRate,
+      l2: args.l2 ?? D.l2,
+      batchSize: args.batchSize ?? D.batchSize,
+      maxSteps: args.maxSteps,
+      evalEvery: args.evalEvery ?? D.evalEvery,
+      patience: args.patience,
+    };
     const r = await namingFlags(RECOMMEND_FLAGS, () => trainRecommenderModel({ data, learner, settings, seed: args.seed, out: args.out, progress }));
     process.stdout.write(
       `${r.data.name}: ${r.data.clicks} clicks, ${r.data.numUsers} users × ${r.data.numItems} items; ${args.learner} kept step ${r.bestStep} of ${r.stepsRun} (validation IPS DCG@5 ${r.bestValidation?.toFixed(4) ?? '—'})\n`,
     );
     if (Object.keys(r.metrics).length > 0) process.stdout.write(`${formatRecommenderMetrics(r.metrics)}\n`);
+    const f = r.flipRecovery;
+    if (f) {
+      process.stdout.write(
+        `learned ρ vs true 1 − θ_i over true-positive test pairs: correlation ${f.correlation.toFixed(3)}, RMSE ${f.rmse.toFixed(3)}, mean ${f.meanLearned.toFixed(3)} vs ${f.meanTrue.toFixed(3)}\n`,
+      );
+    }
     process.stdout.write(`model written to ${args.out}\n`);
   },
 };
@@ -171,6 +226,7 @@ interface CompareArgs {
   seeds: number;
   clip: number;
   maxSteps: number;
+  learner?: string[];
   results?: string;
   backend: BackendChoice;
   quiet: boolean;
@@ -178,7 +234,7 @@ interface CompareArgs {
 
 const compareCommand = {
   command: 'compare',
-  describe: 'MF, WMF and Rel-MF (θ given / estimated, unclipped / clipped) over seeds: mean ± 95% CI of DCG/Recall/MAP@1,3,5, all and rare items',
+  describe: 'MF, WMF and Rel-MF (θ given / estimated, unclipped / clipped), or the --learner list (nbpo, nbpoo, bpo, ...), over seeds: mean ± 95% CI of DCG/Recall/MAP@1,3,5, all and rare items',
   builder: (yargs: Argv) =>
     withOptions(yargs, {
       data: text('world', 'world, coat, or an interaction-log file (with --test)'),
@@ -187,6 +243,7 @@ const compareCommand = {
       seeds: count(5, 'seeds 1..N'),
       clip: num(0.1, 'M of the clipped Rel-MF rows'),
       'max-steps': MAX_STEPS,
+      learner: texts(undefined, `learners to compare (any of ${IMPLICIT_LEARNERS.join(', ')}; repeatable; default MF, WMF and the four Rel-MF rows)`),
       results: text(undefined, 'also write the tidy per-seed rows here (JSON)'),
       backend: backendOption('TF.js backend'),
       quiet: quietOption(),
@@ -211,7 +268,8 @@ const compareCommand = {
           ? { kind: 'coat' }
           : { kind: 'log', file: args.data, testFile: args.test };
     const seeds = Array.from({ length: args.seeds }, (_, s) => s + 1);
-    const rows = await namingFlags(RECOMMEND_FLAGS, () => runRecommenderComparison({ data, learners: defaultComparisonLearners(args.clip), seeds, settings: { maxSteps: args.maxSteps }, progress }));
+    const learners = args.learner ? args.learner.map((name) => namedLearner(name, args.clip)) : defaultComparisonLearners(args.clip);
+    const rows = await namingFlags(RECOMMEND_FLAGS, () => runRecommenderComparison({ data, learners, seeds, settings: { maxSteps: args.maxSteps }, progress }));
     if (args.results) writeFileAtomic(args.results, `${JSON.stringify(rows, null, 1)}\n`);
     process.stdout.write(`${formatRecommenderSummary(summariseRecommenderComparison(rows))}\n`);
   },
@@ -219,7 +277,7 @@ const compareCommand = {
 
 export const recommendCommand = {
   command: 'recommend',
-  describe: 'Exposure-debiased recommendation from implicit feedback: MF, WMF, Rel-MF (train | score | compare)',
+  describe: 'Exposure-debiased recommendation from implicit feedback: MF, WMF, Rel-MF, NBPO, NBPOo, BPO (train | score | compare)',
   builder: (yargs: Argv) => yargs.command(trainCommand).command(scoreCommand).command(compareCommand).demandCommand(1, 'name an action: clicklab recommend train, score or compare'),
   handler: () => {},
 };
@@ -227,6 +285,14 @@ export const recommendCommand = {
 /** `--data` as a file, or undefined for the keywords world and coat. */
 function dataFile(data: string): string | undefined {
   return data === 'world' || data === 'coat' ? undefined : data;
+}
+
+/** A compare row from a learner name: Rel-MF with estimated θ, clipped at --clip. */
+function namedLearner(name: string, clip: number): RecommenderLearnerConfig {
+  const labels: Record<ImplicitLearner, string> = { mf: 'MF', wmf: 'WMF', relmf: `Rel-MF θ̂, M=${clip}`, nbpo: 'NBPO', nbpoo: 'NBPOo', bpo: 'BPO' };
+  if (!(IMPLICIT_LEARNERS as readonly string[]).includes(name)) throw new ConfigError('--learner', `expected one of ${IMPLICIT_LEARNERS.join(', ')}, found "${name}"`);
+  const learner = name as ImplicitLearner;
+  return { name: labels[learner], learner, propensity: 'estimated', clip };
 }
 
 async function testPairs(test: string): Promise<RatedPairs> {

@@ -1,3 +1,4 @@
+import { ClickLabError } from '../core/errors.js';
 import type { RandomStream } from '../core/random.js';
 import type { ClickLog, RankingData } from '../core/types.js';
 
@@ -157,7 +158,11 @@ export function labelBatches(data: RankingData, batchSize: number, lists: readon
   if (gains && gains.length !== data.labels.length) throw new RangeError(`gains has ${gains.length} values, ${data.source} ${data.labels.length} documents`);
   const gain = gains ? (row: number) => gains[row] : (row: number) => Math.pow(2, data.labels[row]) - 1;
   const usable = lists.filter((rows) => rows.some((row) => gain(row) > 0));
-  if (usable.length === 0) throw new RangeError(`${data.source}: no list with a relevant document to train on`);
+  if (usable.length === 0) {
+    throw new ClickLabError(
+      `${data.source}: no query has a relevant document (a label above 0) to train on: the logging ranker and the skyline learn from relevant documents (simulate --logger file-order needs none)`,
+    );
+  }
   return {
     listLength: Math.max(...usable.map((rows) => rows.length)),
     next(rng) {

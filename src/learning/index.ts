@@ -7,6 +7,7 @@ export * from './debiasing.js';
 export * from './implicit/feedback.js';
 export * from './implicit/losses.js';
 export * from './implicit/model.js';
+export * from './implicit/nbpo.js';
 export * from './implicit/trainer.js';
 export * from './logging-ranker.js';
 export * from './losses.js';

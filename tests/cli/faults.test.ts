@@ -108,7 +108,11 @@ describe('a write past a file-size limit (as a full disk)', () => {
     const letor = join(dir, 'irrelevant.letor');
     writeFileSync(letor, '0 qid:1 1:0.5\n0 qid:1 1:0.25\n0 qid:2 1:1\n');
     const r = run(['simulate', '--letor', letor, '--sessions', '100', '--out', out, '--quiet']);
-    expect(r.status).not.toBe(0);
+    // A user's input, not a bug: exit 1 and one line naming the file.
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      `clicklab: ${letor}: no query has a relevant document (a label above 0) to train on: the logging ranker and the skyline learn from relevant documents (simulate --logger file-order needs none)`,
+    ]);
     expect(readFileSync(out, 'utf8')).toBe('the previous file\n');
     expect(readdirSync(dir).filter((f) => f.startsWith('.keep2.csv'))).toEqual([]);
   });

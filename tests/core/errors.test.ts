@@ -17,7 +17,10 @@ describe('fileSystemError', () => {
 
   it('leaves every other error alone (bugs keep their stack trace)', () => {
     expect(fileSystemError(new TypeError('x is undefined'))).toBeUndefined();
-    expect(fileSystemError(Object.assign(new Error('odd'), { code: 'ENOENT' }))).toBeUndefined(); // no path
     expect(fileSystemError('a string')).toBeUndefined();
+  });
+
+  it('names the operation where a file-system error carries no path (a write to an open descriptor)', () => {
+    expect(fileSystemError(Object.assign(new Error('odd'), { code: 'ENOSPC', syscall: 'write' }))?.message).toBe('write failed: no space left on the device');
   });
 });

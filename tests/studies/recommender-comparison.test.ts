@@ -3,13 +3,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ClickLabError } from '../../src/core/errors.js';
 import { randomStream } from '../../src/core/random.js';
 import { initBackend } from '../../src/learning/backend.js';
 import { writeInteractionLog } from '../../src/data/interaction-log-io.js';
 import type { LoggedInteractions } from '../../src/data/interaction-log-table.js';
 import { simulateRecommenderLog } from '../../src/simulation/recommender/simulate-log.js';
-import { formatRecommenderSummary, loadRecommenderData, runRecommenderComparison, splitClicks, summariseRecommenderComparison, trainRecommender } from '../../src/studies/recommender/comparison.js';
+import { formatRecommenderSummary, loadRecommenderData, runRecommenderComparison, splitClicks, summariseRecommenderComparison } from '../../src/studies/recommender/comparison.js';
 
 await initBackend('wasm');
 
@@ -60,12 +59,6 @@ describe('recommender data', () => {
     const keys = (f: typeof clicks) => Array.from(f.user, (u, j) => u * 10 + f.item[j]);
     expect(new Set([...keys(training), ...keys(validation)]).size).toBe(50);
   });
-
-  it('NBPO refuses to run and says why', async () => {
-    const coat = await loadRecommenderData({ kind: 'coat' }, 1);
-    expect(() => trainRecommender(coat, { name: 'nbpo', learner: 'nbpo' }, {}, randomStream(1))).toThrow(ClickLabError);
-    expect(() => trainRecommender(coat, { name: 'nbpo', learner: 'nbpo' }, {}, randomStream(1))).toThrow(/not implemented/);
-  });
 });
 
 describe('runRecommenderComparison', () => {
@@ -88,6 +81,25 @@ describe('runRecommenderComparison', () => {
     expect(summary.length).toBe(2 * 2 * 4 * 3);
     expect(summary.every((s) => s.seeds === 2 && s.halfWidth >= 0)).toBe(true);
     expect(formatRecommenderSummary(summary)).toMatch(/rare items \(2 seeds, mean ± 95% CI\)/);
+  });
+
+  it('NBPO, NBPOo and BPO on a world: the ranking rows, and for NBPO/NBPOo ρ against 1 − θ_i over the true-positive test pairs', async () => {
+    const nbpo = { dimension: 8, flipDimension: 4, maxEpochs: 3, batchSize: 500 };
+    const rows = await runRecommenderComparison({
+      data: { kind: 'world' as const, spec: { users: 300, items: 60, exposure: { expectedExposures: 20 } }, testItemsPerUser: 20 },
+      learners: [
+        { name: 'NBPO', learner: 'nbpo' as const, nbpo },
+        { name: 'NBPOo', learner: 'nbpoo' as const, nbpo },
+        { name: 'BPO', learner: 'bpo' as const, nbpo },
+      ],
+      seeds: [1],
+    });
+    // Per learner 2 subsets × 4 metrics × 3 K, plus ρ corr and ρ RMSE for NBPO and NBPOo.
+    expect(rows.length).toBe(3 * 24 + 2 * 2);
+    const flip = rows.filter((r) => r.metric === 'ρ corr' || r.metric === 'ρ RMSE');
+    expect(flip.map((r) => r.learner)).toEqual(['NBPO', 'NBPO', 'NBPOo', 'NBPOo']);
+    for (const r of flip) expect(r.metric === 'ρ RMSE' ? r.value >= 0 && r.value <= 1 : Math.abs(r.value) <= 1).toBe(true);
+    expect(formatRecommenderSummary(summariseRecommenderComparison(rows))).toMatch(/ρ corr/);
   });
 });
 
@@ -114,6 +126,27 @@ describe('clicklab recommend', () => {
       expect(allRow(scored)).toHaveLength(9);
       const top = execFileSync(process.execPath, [cli, 'recommend', 'score', '--model', folder, '--users', '0,5', '--top', '3', '--backend', 'wasm'], { encoding: 'utf8' });
       expect(top.trim().split('\n')).toHaveLength(1 + 2 * 3);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  it('train NBPO on Coat: U, V rank as any saved model, the flip factors P, Q are saved in flip/', () => {
+    const folder = mkdtempSync(path.join(tmpdir(), 'clicklab-nbpo-'));
+    const cli = path.resolve('dist/cli/main.js');
+    try {
+      const trained = execFileSync(
+        process.execPath,
+        [cli, 'recommend', 'train', '--data', 'coat', '--learner', 'nbpo', '--epochs', '2', '--dim', '8', '--flip-dim', '4', '--out', folder, '--backend', 'wasm', '--quiet'],
+        { encoding: 'utf8' },
+      );
+      expect(trained).toMatch(/nbpo kept step \d of 2/);
+      const description = JSON.parse(readFileSync(path.join(folder, 'model.json'), 'utf8'));
+      expect(description).toMatchObject({ learner: 'nbpo', dimension: 8, flip: 'flip', nbpo: { dimension: 8, flipDimension: 4, maxEpochs: 2, learningRate: 0.05, l2: 1, flipL2: 5, negatives: 4 } });
+      expect(JSON.parse(readFileSync(path.join(folder, 'flip', 'model.json'), 'utf8'))).toMatchObject({ learner: 'nbpo', dimension: 4, numUsers: 290, numItems: 300 });
+      const scored = execFileSync(process.execPath, [cli, 'recommend', 'score', '--model', folder, '--test', 'coat', '--backend', 'wasm'], { encoding: 'utf8' });
+      const allRow = (text: string) => text.split('\n').find((line) => line.startsWith('all'))!;
+      expect(allRow(scored).split(/\s+/).slice(1)).toEqual(allRow(trained).split(/\s+/).slice(1));
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }

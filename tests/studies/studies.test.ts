@@ -189,11 +189,14 @@ describe('study kind "recommender": MF and Rel-MF on exposure-biased clicks', ()
   });
 
   it('names the field, what was expected and what was found in a broken file', () => {
-    expect(error({ study: 'recommender', learners: ['relmff'] })).toMatch(/learners\[0\]\.type: expected one of "mf", "wmf", "relmf", "nbpo", found "relmff" \(did you mean "relmf"\?\)/);
+    expect(error({ study: 'recommender', learners: ['relmff'] })).toMatch(
+      /learners\[0\]\.type: expected one of "mf", "wmf", "relmf", "nbpo", "nbpoo", "bpo", found "relmff" \(did you mean "relmf"\?\)/,
+    );
     expect(error({ study: 'recommender', learners: [{ type: 'mf', clip: 0.1 }] })).toMatch(/learners\[0\]\.clip: unknown field; expected one of type, label/);
     expect(error({ study: 'recommender', learners: [{ type: 'relmf', clip: 2 }] })).toMatch(/learners\[0\]\.clip: expected a number ≥ 0 and ≤ 1, found 2/);
     expect(error({ study: 'recommender', learners: [{ type: 'relmf', propensity: 'true' }] })).toMatch(/propensity: expected one of "given", "estimated", found "true"/);
-    expect(error({ study: 'recommender', learners: ['nbpo'] })).toMatch(/learners\[0\]\.type: learner "nbpo" .* is not implemented/);
+    expect(error({ study: 'recommender', learners: [{ type: 'nbpo', clip: 0.1 }] })).toMatch(/learners\[0\]\.clip: unknown field; expected one of type, label, dimension, flipDimension/);
+    expect(error({ study: 'recommender', learners: [{ type: 'nbpoo', decay: 1.5 }] })).toMatch(/learners\[0\]\.decay: expected a number > 0 and ≤ 1, found 1\.5/);
     expect(error({ study: 'recommender', learners: ['mf', 'mf'] })).toMatch(/learners\[1\]\.label: "MF" is used twice/);
     expect(error({ study: 'recommender', data: { kind: 'yahoo' } })).toMatch(/data\.kind: expected one of "world", "coat", found "yahoo"/);
     expect(error({ study: 'recommender', data: { kind: 'world', world: { user: 10 } } })).toMatch(/data\.world\.user: .*users/);

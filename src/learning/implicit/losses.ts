@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../../core/errors.js';
+import { NBPO_LEARNERS } from './nbpo.js';
 
 /**
  * Pointwise losses for implicit feedback. Every learner is one choice of per-pair weights in
@@ -18,10 +19,11 @@ import { ConfigError } from '../../core/errors.js';
  *   Y = O·R with exposure propensity θ:  a = Y/θ', b = 1 − Y/θ', N = n, θ' = max(θ, M) (M = 0: unclipped).
  *   E_O[Y/θ] = R, so E_O[L] equals the ideal loss; b can be negative (a clicked pair with θ < 1).
  */
-export const IMPLICIT_LEARNERS = ['mf', 'wmf', 'relmf', 'nbpo'] as const;
+/** Every recommender learner: the pointwise ones here, and NBPO, NBPOo and BPO (nbpo.ts). */
+export const IMPLICIT_LEARNERS = ['mf', 'wmf', 'relmf', ...NBPO_LEARNERS] as const;
 export type ImplicitLearner = (typeof IMPLICIT_LEARNERS)[number];
 
-/** A learner and its loss parameters. */
+/** A pointwise learner and its loss parameters. */
 export type ImplicitLossSpec =
   | { readonly learner: 'mf' }
   /** α ≥ 0: extra confidence on clicked pairs (c = 1 + α). */

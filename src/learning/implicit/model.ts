@@ -41,6 +41,14 @@ export class MatrixFactorization {
     return new MatrixFactorization(numUsers, numItems, dimension, xavier(numUsers, rng.derive('users')), xavier(numItems, rng.derive('items')));
   }
 
+  /** A model with the given weights (row-major U, then V), e.g. NBPO's uniform initialisation. */
+  static fromWeights(numUsers: number, numItems: number, dimension: number, users: Float32Array, items: Float32Array): MatrixFactorization {
+    if (users.length !== numUsers * dimension || items.length !== numItems * dimension) {
+      throw new ConfigError('model.weights', `expected ${numUsers} × ${dimension} and ${numItems} × ${dimension} values, found ${users.length} and ${items.length}`);
+    }
+    return new MatrixFactorization(numUsers, numItems, dimension, users, items);
+  }
+
   get variables(): tf.Variable[] {
     return [this.userEmbedding, this.itemEmbedding];
   }
@@ -48,6 +56,11 @@ export class MatrixFactorization {
   /** Logits u_u · v_i of a batch of pairs (differentiable; wasm-safe gathers). */
   logits(users: tf.Tensor1D, items: tf.Tensor1D): tf.Tensor1D {
     return tf.tidy(() => tf.sum(tf.mul(gatherRows(this.userEmbedding as tf.Tensor2D, users), gatherRows(this.itemEmbedding as tf.Tensor2D, items)), 1) as tf.Tensor1D);
+  }
+
+  /** The rows u_u and v_i of a batch of pairs (differentiable; wasm-safe gathers). */
+  rows(users: tf.Tensor1D, items: tf.Tensor1D): [tf.Tensor2D, tf.Tensor2D] {
+    return [gatherRows(this.userEmbedding as tf.Tensor2D, users), gatherRows(this.itemEmbedding as tf.Tensor2D, items)];
   }
 
   /** A copy of the weights for scoring in JS (ranking needs only logits: σ is monotone). */

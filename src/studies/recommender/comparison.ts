@@ -1,5 +1,5 @@
 import { shippedDataPath } from '../../data/shipped.js';
-import { ClickLabError, ConfigError } from '../../core/errors.js';
+import { ConfigError } from '../../core/errors.js';
 import { silentProgress, type Progress } from '../../core/progress.js';
 import { randomStream, type RandomStream } from '../../core/random.js';
 import { loadCoat } from '../../data/coat.js';
@@ -10,8 +10,10 @@ import { confidenceHalfWidth, formatMeanInterval, mean } from '../../evaluation/
 import { clickedMatrix, estimateItemExposure, ExposurePropensity, itemClickCounts, type ImplicitFeedback } from '../../learning/implicit/feedback.js';
 import type { ImplicitLearner, ImplicitLossSpec } from '../../learning/implicit/losses.js';
 import { trainImplicit, type ImplicitTrainOptions, type ImplicitTrainResult } from '../../learning/implicit/trainer.js';
+import type { MatrixFactorization } from '../../learning/implicit/model.js';
+import { flipRecovery, isNbpoLearner, trainNbpo, type NbpoTrainOptions } from '../../learning/implicit/nbpo.js';
 import { alignColumns } from '../../core/text-table.js';
-import { recommenderTestSet, resolveRecommenderSpec, simulateRecommenderLog, type RecommenderSpec } from '../../simulation/recommender/simulate-log.js';
+import { buildRecommenderWorld, recommenderTestSet, resolveRecommenderSpec, simulateRecommenderLog, type RecommenderSpec } from '../../simulation/recommender/simulate-log.js';
 
 /** Where training clicks (and a bias-free test set) come from. */
 export type RecommenderDataSpec =
@@ -31,6 +33,12 @@ export interface RecommenderData {
   readonly test?: RatedPairs;
   /** The exposure propensity the data comes with: the simulator's θ_i, Coat's propensities.ascii, a log's pscore. */
   readonly givenPropensity?: ExposurePropensity;
+  /**
+   * Worlds only: the test pairs whose world outcome R_ui is 1 (true positives) and the true flip
+   * probability of each, 1 − θ_i: a true positive goes unobserved exactly when it is not shown, and
+   * exposure is independent of preference. What NBPO's ρ_ui = σ(p_u·q_i) is checked against.
+   */
+  readonly flipTruth?: { readonly user: Int32Array; readonly item: Int32Array; readonly trueFlip: (user: number, item: number) => number };
 }
 
 export const COAT_FOLDER = shippedDataPath('coat');
@@ -91,6 +99,11 @@ export async function loadRecommenderData(spec: RecommenderDataSpec, seed: numbe
     const outcomes = rng.derive('test-outcomes');
     const preference = test.truth!.preferenceProbability;
     const relevant = Uint8Array.from(preference, (p) => (outcomes.uniform() < p ? 1 : 0));
+    const theta = buildRecommenderWorld(world, rng).exposure.probability;
+    const positives: number[] = [];
+    test.log.click.forEach((r, j) => {
+      if (r) positives.push(j);
+    });
     return {
       name: `world ${numUsers}×${numItems}`,
       numUsers,
@@ -98,6 +111,7 @@ export async function loadRecommenderData(spec: RecommenderDataSpec, seed: numbe
       clicks: clickedPairs(logged, numUsers, numItems),
       test: { user: test.log.user, item: test.log.item, relevant, preferenceProbability: preference },
       givenPropensity: itemPropensity(logged, numItems, 'world'),
+      flipTruth: { user: Int32Array.from(positives, (j) => test.log.user[j]), item: Int32Array.from(positives, (j) => test.log.item[j]), trueFlip: (_, i) => 1 - theta[i] },
     };
   }
   const logged = await readInteractionLog(spec.file);
@@ -126,24 +140,14 @@ export interface RecommenderLearnerConfig {
   readonly clip?: number;
   /** WMF: confidence α (default 1 / 0.977 − 1, Rel-MF's tuned WMF weight 0.977 on unlabeled pairs). */
   readonly confidence?: number;
+  /** NBPO, NBPOo, BPO: their own training settings (the authors' defaults, NBPO_TRAIN_DEFAULTS); `TrainingSettings` do not apply. */
+  readonly nbpo?: NbpoSettings;
 }
+
+export type NbpoSettings = Partial<Omit<NbpoTrainOptions, 'learner' | 'validate' | 'rng' | 'progress' | 'label'>>;
 
 /** Rel-MF's tuned WMF gives unlabeled pairs weight 0.977 relative to clicks: α = 1/0.977 − 1. */
 export const WMF_CONFIDENCE = 1 / 0.977252357949727 - 1;
-
-/**
- * NBPO (Yu & Qin, SIGIR 2020) is not implemented. From the paper's abstract (all that could be read
- * here, with public summaries): it is a pointwise maximum-likelihood learner (BPO) whose observed
- * labels are linked to true preferences through label-flipping probabilities (Bayes' theorem), the
- * flip probabilities are a low-rank matrix factorisation of their own, and it is trained through a
- * surrogate likelihood with a surrogate gradient to avoid vanishing gradients. The method section —
- * the exact flip parameterisation, the surrogate likelihood and its gradient, the sampler — could not
- * be read in this project (REFERENCES.md has no entry, the authors' code was not found), and those
- * are what make it NBPO: a version written from the abstract would be a different learner under
- * NBPO's name, so the learner refuses to run instead.
- */
-export const NBPO_UNAVAILABLE =
-  'learner "nbpo" (Yu & Qin, SIGIR 2020) is not implemented: its flip-probability model, surrogate likelihood and surrogate gradient could not be checked against the paper\'s method section or the authors\' code, and a guess would not be NBPO';
 
 export function lossSpecOf(config: RecommenderLearnerConfig): ImplicitLossSpec {
   switch (config.learner) {
@@ -157,9 +161,11 @@ export function lossSpecOf(config: RecommenderLearnerConfig): ImplicitLossSpec {
       return { learner: 'relmf', clip };
     }
     case 'nbpo':
-      throw new ClickLabError(NBPO_UNAVAILABLE);
+    case 'nbpoo':
+    case 'bpo':
+      throw new ConfigError('learner', `"${config.learner}" is not a pointwise learner: trainRecommender trains it with trainNbpo`);
     default:
-      throw new ConfigError('learner', `expected mf, wmf, relmf or nbpo, found "${String(config.learner)}"`);
+      throw new ConfigError('learner', `expected one of mf, wmf, relmf, nbpo, nbpoo, bpo, found "${String(config.learner)}"`);
   }
 }
 
@@ -167,6 +173,8 @@ export type TrainingSettings = Omit<ImplicitTrainOptions, 'loss' | 'propensity' 
 
 export interface TrainedRecommender {
   readonly result: ImplicitTrainResult;
+  /** NBPO and NBPOo: the flip factorisation, ρ_ui = σ(p_u · q_i); null for the others. */
+  readonly flip: MatrixFactorization | null;
   /** θ̂_i estimated from the training clicks (used by validation, and by Rel-MF when 'estimated'). */
   readonly estimatedPropensity: Float32Array;
   /** Training clicks per item (validation clicks excluded): what "rare" is measured on. */
@@ -180,9 +188,22 @@ export interface TrainedRecommender {
  * (θ̂ as propensities, whatever the learner, so every learner is chosen by the same yardstick).
  */
 export function trainRecommender(data: RecommenderData, config: RecommenderLearnerConfig, settings: TrainingSettings, rng: RandomStream, progress: Progress = silentProgress): TrainedRecommender {
-  const loss = lossSpecOf(config);
   const { training, validation } = splitClicks(data.clicks, 0.1, rng.derive('validation-split'));
   const estimated = estimateItemExposure(training);
+  const trainClicked = clickedMatrix(training);
+  const validate = ipsValidation(
+    validation,
+    (u, i) => trainClicked[u * data.numItems + i] === 1,
+    data.numItems,
+    (_, i) => estimated[i],
+    rng.derive('validation-negatives'),
+  );
+  const trained = { estimatedPropensity: estimated, itemClicks: itemClickCounts(training), trainingClicks: training };
+  if (isNbpoLearner(config.learner)) {
+    const { flip, ...result } = trainNbpo(training, { ...config.nbpo, learner: config.learner, validate, rng: rng.derive('train'), progress, label: config.name });
+    return { ...trained, result, flip };
+  }
+  const loss = lossSpecOf(config);
   let propensity: ExposurePropensity | undefined;
   if (loss.learner === 'relmf') {
     if ((config.propensity ?? 'estimated') === 'given') {
@@ -192,16 +213,8 @@ export function trainRecommender(data: RecommenderData, config: RecommenderLearn
       propensity = ExposurePropensity.perItem(estimated);
     }
   }
-  const trainClicked = clickedMatrix(training);
-  const validate = ipsValidation(
-    validation,
-    (u, i) => trainClicked[u * data.numItems + i] === 1,
-    data.numItems,
-    (_, i) => estimated[i],
-    rng.derive('validation-negatives'),
-  );
   const result = trainImplicit(training, { ...settings, loss, propensity, validate, rng: rng.derive('train'), progress, label: config.name });
-  return { result, estimatedPropensity: estimated, itemClicks: itemClickCounts(training), trainingClicks: training };
+  return { ...trained, result, flip: null };
 }
 
 /** Holds out a fraction of the clicked pairs (at least one, when there are two or more). */
@@ -222,10 +235,17 @@ export interface RecommenderComparisonRow {
   readonly learner: string;
   readonly seed: number;
   readonly items: 'all' | 'rare';
-  readonly metric: RecommenderMetric;
+  readonly metric: RecommenderMetric | FlipMetric;
+  /** The cutoff K; 0 for the flip metrics. */
   readonly k: number;
   readonly value: number;
 }
+
+/**
+ * NBPO's learned ρ_ui against the true flip probability 1 − θ_i over a world's true-positive test
+ * pairs (RecommenderData.flipTruth): Pearson correlation and RMSE.
+ */
+export type FlipMetric = 'ρ corr' | 'ρ RMSE';
 
 export interface RecommenderComparisonOptions {
   readonly data: RecommenderDataSpec;
@@ -262,6 +282,14 @@ export async function runRecommenderComparison(options: RecommenderComparisonOpt
       const trained = trainRecommender(data, config, options.settings ?? {}, randomStream(seed).derive('learner', config.name), progress);
       const scorer = trained.result.model.factors();
       trained.result.model.dispose();
+      if (trained.flip) {
+        if (data.flipTruth) {
+          const r = flipRecovery(trained.flip.factors(), data.flipTruth, data.flipTruth.trueFlip);
+          rows.push({ data: data.name, learner: config.name, seed, items: 'all', metric: 'ρ corr', k: 0, value: r.correlation });
+          rows.push({ data: data.name, learner: config.name, seed, items: 'all', metric: 'ρ RMSE', k: 0, value: r.rmse });
+        }
+        trained.flip.dispose();
+      }
       const rare = rareItems(trained.itemClicks, data.numUsers);
       for (const [items, includeItem] of [
         ['all', undefined],
@@ -280,7 +308,7 @@ export interface RecommenderSummaryRow {
   readonly data: string;
   readonly learner: string;
   readonly items: 'all' | 'rare';
-  readonly metric: RecommenderMetric;
+  readonly metric: RecommenderMetric | FlipMetric;
   readonly k: number;
   readonly mean: number;
   /** Half-width of the 95% Student-t interval over seeds. */
@@ -317,10 +345,11 @@ export function formatRecommenderSummary(summary: readonly RecommenderSummaryRow
       tables.push(`${part[0].data}, ${items} items: n/a (no ${items === 'rare' ? 'rare ' : ''}item of the test set has a relevant pair to score)`);
       continue;
     }
-    const columns = [...new Set(part.map((s) => `${s.metric}@${s.k}`))];
+    const column = (s: RecommenderSummaryRow) => (s.k === 0 ? s.metric : `${s.metric}@${s.k}`);
+    const columns = [...new Set(part.map(column))];
     const learners = [...new Set(part.map((s) => s.learner))];
-    const cell = (learner: string, column: string) => {
-      const s = part.find((p) => p.learner === learner && `${p.metric}@${p.k}` === column);
+    const cell = (learner: string, name: string) => {
+      const s = part.find((p) => p.learner === learner && column(p) === name);
       return s ? formatMeanInterval(s.mean, s.halfWidth, s.seeds, 4) : '';
     };
     const seeds = part[0].seeds;

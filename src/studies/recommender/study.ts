@@ -1,9 +1,10 @@
-import { ClickLabError, ConfigError } from '../../core/errors.js';
+import { ConfigError } from '../../core/errors.js';
 import { confidenceHalfWidth, mean } from '../../evaluation/statistics.js';
 import { IMPLICIT_LEARNERS } from '../../learning/implicit/losses.js';
+import { isNbpoLearner, type NbpoLearner } from '../../learning/implicit/nbpo.js';
 import { IMPLICIT_TRAIN_DEFAULTS } from '../../learning/implicit/trainer.js';
 import type { Progress } from '../../core/progress.js';
-import { NBPO_UNAVAILABLE, runRecommenderComparison, type RecommenderDataSpec, type RecommenderLearnerConfig, type TrainingSettings } from './comparison.js';
+import { runRecommenderComparison, type RecommenderDataSpec, type RecommenderLearnerConfig, type TrainingSettings } from './comparison.js';
 import { resolveRecommenderSpec, type RecommenderSpec } from '../../simulation/recommender/simulate-log.js';
 import type { ChartRequest, StudyKind } from '../study-kind.js';
 import { array, checkKeys, integer, number, object, oneOf, string, type Json, type JsonObject } from '../../core/validate.js';
@@ -22,11 +23,17 @@ export interface RecommenderCell {
 }
 
 /** Scenario names of the library's metrics (its 'DCG (expected)' is the DCG of the true preference probabilities). */
-const metricName = (metric: string, k: number, items: 'all' | 'rare') => `${metric === 'DCG (expected)' ? 'expected-DCG' : metric}@${k}${items === 'rare' ? '-rare' : ''}`;
+const metricName = (metric: string, k: number, items: 'all' | 'rare') =>
+  metric === 'ρ corr' ? 'rho-corr' : metric === 'ρ RMSE' ? 'rho-rmse' : `${metric === 'DCG (expected)' ? 'expected-DCG' : metric}@${k}${items === 'rare' ? '-rare' : ''}`;
+/** NBPO-family fields of a learner entry (NbpoSettings), with their lower bounds. */
+const NBPO_FIELDS = ['dimension', 'flipDimension', 'learningRate', 'decay', 'l2', 'flipL2', 'batchSize', 'negatives', 'maxEpochs', 'evalEvery', 'patience'] as const;
+const NBPO_INTEGER_FIELDS: readonly string[] = ['dimension', 'flipDimension', 'batchSize', 'negatives', 'maxEpochs', 'evalEvery', 'patience'];
+const NBPO_NAMES: Record<NbpoLearner, string> = { nbpo: 'NBPO', nbpoo: 'NBPOo', bpo: 'BPO' };
 
 /**
  * Recommender learners from implicit feedback with exposure bias (`runRecommenderComparison`):
- * MF, WMF and Rel-MF (Saito et al., WSDM 2020; clipped and unclipped) trained on the clicks of a
+ * MF, WMF, Rel-MF (Saito et al., WSDM 2020; clipped and unclipped) and BPO / NBPOo / NBPO (Yu & Qin,
+ * SIGIR 2020; learned flip probability ρ checked against 1 − θ_i on worlds) trained on the clicks of a
  * simulated MNAR world or of Coat, scored on a test set free of exposure bias, on all items and
  * on rare items (those with few training clicks), as Rel-MF's tables report them. A world is
  * simulated afresh per seed; on Coat the seed changes the validation split, initialisation and
@@ -34,7 +41,8 @@ const metricName = (metric: string, k: number, items: 'all' | 'rare') => `${metr
  */
 export const recommenderStudy: StudyKind<RecommenderCell> = {
   name: 'recommender',
-  description: 'MF, WMF and Rel-MF trained on exposure-biased implicit feedback, scored on unbiased test ratings for all and rare items',
+  description:
+    "MF, WMF, Rel-MF, BPO, NBPOo and NBPO trained on exposure-biased implicit feedback, scored on unbiased test ratings for all and rare items (and NBPO's learned flip probability against the truth on worlds)",
   fields: RECOMMENDER_FIELDS,
   needsBackend: true,
   parse(raw, at) {
@@ -59,6 +67,8 @@ export const recommenderStudy: StudyKind<RecommenderCell> = {
     if (ks.length === 0) throw new ConfigError(at('ks'), 'expected at least one cutoff k, found []');
     const base = data.kind === 'world' ? ['DCG', 'Recall', 'MAP', 'DCG (expected)'] : ['DCG', 'Recall', 'MAP'];
     const metricNames = (['all', 'rare'] as const).flatMap((items) => base.flatMap((m) => ks.map((k) => metricName(m, k, items))));
+    // NBPO's learned flip probability against the world's true 1 − θ_i (worlds only).
+    if (data.kind === 'world' && learners.some((l) => l.learner === 'nbpo' || l.learner === 'nbpoo')) metricNames.push('rho-corr', 'rho-rmse');
     return { data, learners, settings, ks, metricNames };
   },
   methods: (spec) => spec.learners.map((l) => l.name),
@@ -137,9 +147,19 @@ function parseData(raw: JsonObject, path: string): RecommenderDataSpec {
 
 function parseLearner(raw: Json, path: string): RecommenderLearnerConfig {
   const spec = typeof raw === 'string' ? { type: raw } : object(raw, path);
-  checkKeys(spec, ['type', 'propensity', 'clip', 'confidence', 'label'], path);
+  checkKeys(spec, ['type', 'propensity', 'clip', 'confidence', 'label', ...NBPO_FIELDS], path);
   const learner = oneOf(spec.type, IMPLICIT_LEARNERS, `${path}.type`, undefined);
-  if (learner === 'nbpo') throw new ClickLabError(`${path}.type: ${NBPO_UNAVAILABLE}`);
+  if (isNbpoLearner(learner)) {
+    checkKeys(spec, ['type', 'label', ...NBPO_FIELDS], path);
+    const nbpo: Record<string, number> = {};
+    for (const field of NBPO_FIELDS) {
+      if (spec[field] === undefined) continue;
+      nbpo[field] = NBPO_INTEGER_FIELDS.includes(field)
+        ? integer(spec[field], `${path}.${field}`, undefined, field === 'patience' ? 0 : 1)
+        : number(spec[field], `${path}.${field}`, undefined, 0, field === 'decay' ? 1 : Infinity, field === 'learningRate' || field === 'decay');
+    }
+    return { name: spec.label !== undefined ? string(spec.label, `${path}.label`) : NBPO_NAMES[learner], learner, nbpo };
+  }
   const allowed: Record<string, readonly string[]> = { mf: ['type', 'label'], wmf: ['type', 'confidence', 'label'], relmf: ['type', 'propensity', 'clip', 'label'] };
   checkKeys(spec, allowed[learner], path);
   const propensity = oneOf(spec.propensity, ['given', 'estimated'] as const, `${path}.propensity`, 'estimated');

@@ -1,4 +1,6 @@
+import path from 'node:path';
 import type { Progress } from '../../core/progress.js';
+import { flipRecovery, isNbpoLearner, NBPO_TRAIN_DEFAULTS } from '../../learning/implicit/nbpo.js';
 import { randomStream } from '../../core/random.js';
 import { alignColumns } from '../../core/text-table.js';
 import { rareItems, recommenderMetrics, type RecommenderMetricValue } from '../../evaluation/recommender-metrics.js';
@@ -22,6 +24,8 @@ export interface RecommenderModelResult {
   readonly bestValidation: number | null;
   /** Test metrics per item subset (all; rare items, named with their click threshold); empty without a test set. */
   readonly metrics: Record<string, RecommenderMetricValue[]>;
+  /** NBPO, NBPOo on a world: learned ρ against the true 1 − θ_i over the true-positive test pairs. */
+  readonly flipRecovery?: { correlation: number; rmse: number; meanLearned: number; meanTrue: number };
 }
 
 /**
@@ -34,20 +38,28 @@ export async function trainRecommenderModel(options: RecommenderModelOptions): P
   const data = await loadRecommenderData(options.data, seed);
   const trained = trainRecommender(data, learner, settings, randomStream(seed).derive('learner', learner.name), options.progress);
   const { model, bestStep, bestValidation, stepsRun } = trained.result;
+  const { flip } = trained;
   let metrics: Record<string, RecommenderMetricValue[]> = {};
   if (data.test) {
     const scorer = model.factors();
     const rare = rareItems(trained.itemClicks, data.numUsers);
     metrics = { all: recommenderMetrics(scorer, data.test), [`rare (≤ ${rare.threshold} clicks)`]: recommenderMetrics(scorer, data.test, { includeItem: rare.isRare }) };
   }
+  let flipRecovered: ReturnType<typeof flipRecovery> | undefined;
+  if (flip && data.flipTruth) flipRecovered = flipRecovery(flip.factors(), data.flipTruth, data.flipTruth.trueFlip);
   try {
+    // NBPO, NBPOo: the flip factorisation (P, Q) in flip/, in the same format; U, V rank.
+    if (flip) await flip.save(path.join(options.out, 'flip'), { learner: learner.learner, role: 'flip probability ρ_ui = σ(p_u · q_i)' });
     await model.save(options.out, {
       learner: learner.learner,
       data: data.name,
       seed,
       ...(learner.learner === 'relmf' ? { propensity: learner.propensity, clip: learner.clip } : {}),
       ...(learner.learner === 'wmf' && learner.confidence !== undefined ? { confidence: learner.confidence } : {}),
-      settings,
+      ...(isNbpoLearner(learner.learner)
+        ? { nbpo: { ...NBPO_TRAIN_DEFAULTS, ...Object.fromEntries(Object.entries(learner.nbpo ?? {}).filter(([, v]) => v !== undefined)) }, ...(flip ? { flip: 'flip' } : {}) }
+        : { settings }),
+      ...(flipRecovered ? { flipRecovery: flipRecovered } : {}),
       bestStep,
       stepsRun,
       bestValidation,
@@ -55,8 +67,16 @@ export async function trainRecommenderModel(options: RecommenderModelOptions): P
     });
   } finally {
     model.dispose();
+    flip?.dispose();
   }
-  return { data: { name: data.name, clicks: data.clicks.user.length, numUsers: data.numUsers, numItems: data.numItems }, bestStep, stepsRun, bestValidation: bestValidation ?? null, metrics };
+  return {
+    data: { name: data.name, clicks: data.clicks.user.length, numUsers: data.numUsers, numItems: data.numItems },
+    bestStep,
+    stepsRun,
+    bestValidation: bestValidation ?? null,
+    metrics,
+    flipRecovery: flipRecovered,
+  };
 }
 
 /**
