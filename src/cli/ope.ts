@@ -110,33 +110,19 @@ export const opeCommand = {
   handler: async (args: ArgumentsCamelCase<OpeArgs>) => {
     const progress = stderrProgress({ quiet: args.quiet });
     const started = Date.now();
-    guardOutput(args.out, {
-      kind: 'folder',
-      writes: ['results.json'],
-      inputs: [
-        ['--log', args.log],
-        ['--prior', args.prior],
-        ['--truth-log', args.truthLog],
-        ['--action-dist', args.actionDist],
-        ['--random-log', args.randomLog],
-        ['--bts-log', args.btsLog],
-      ],
-    });
+    const inputs: [string, string | undefined][] = [
+      ['--log', args.log],
+      ['--prior', args.prior],
+      ['--truth-log', args.truthLog],
+      ['--action-dist', args.actionDist],
+      ['--random-log', args.randomLog],
+      ['--bts-log', args.btsLog],
+    ];
+    guardOutput(args.out, { kind: 'folder', writes: ['results.json'], inputs });
     if (args.exportActionDist !== undefined) {
       if (args.log === undefined && args.protocol !== 'obd')
         throw new ConfigError('--export-action-dist', 'expected --log or --protocol obd (the action distribution exported is the one evaluated on the log)');
-      guardOutput(args.exportActionDist, {
-        kind: 'file',
-        option: '--export-action-dist',
-        inputs: [
-          ['--log', args.log],
-          ['--prior', args.prior],
-          ['--truth-log', args.truthLog],
-          ['--action-dist', args.actionDist],
-          ['--random-log', args.randomLog],
-          ['--bts-log', args.btsLog],
-        ],
-      });
+      guardOutput(args.exportActionDist, { kind: 'file', option: '--export-action-dist', inputs });
     }
     // Every option is checked by the work itself: the folder is created only once it succeeded.
     const { text, result, warnings } = await namingFlags(OPE_FLAGS, () => evaluate(args, progress));

@@ -126,14 +126,7 @@ const trainCommand = {
       quiet: quietOption(),
     }) as unknown as Argv<TrainArgs>,
   handler: async (args: ArgumentsCamelCase<TrainArgs>) => {
-    guardOutput(args.out, {
-      kind: 'folder',
-      writes: ['model.json', 'weights.bin'],
-      inputs: [
-        ['--data', dataFile(args.data)],
-        ['--test', args.test],
-      ],
-    });
+    guardOutput(args.out, { kind: 'folder', writes: ['model.json', 'weights.bin'], inputs: recommendInputs(args) });
     const backend = await initBackend(args.backend);
     const progress = stderrProgress({ quiet: args.quiet });
     progress.log(`backend: ${backend.name} (${backend.description})`);
@@ -249,15 +242,7 @@ const compareCommand = {
       quiet: quietOption(),
     }) as unknown as Argv<CompareArgs>,
   handler: async (args: ArgumentsCamelCase<CompareArgs>) => {
-    if (args.results !== undefined)
-      guardOutput(args.results, {
-        option: '--results',
-        kind: 'file',
-        inputs: [
-          ['--data', dataFile(args.data)],
-          ['--test', args.test],
-        ],
-      });
+    if (args.results !== undefined) guardOutput(args.results, { option: '--results', kind: 'file', inputs: recommendInputs(args) });
     const backend = await initBackend(args.backend);
     const progress = stderrProgress({ quiet: args.quiet });
     progress.log(`backend: ${backend.name} (${backend.description})`);
@@ -282,9 +267,12 @@ export const recommendCommand = {
   handler: () => {},
 };
 
-/** `--data` as a file, or undefined for the keywords world and coat. */
-function dataFile(data: string): string | undefined {
-  return data === 'world' || data === 'coat' ? undefined : data;
+/** The files `recommend` reads: `--data` (unless a keyword, world or coat) and `--test`. */
+function recommendInputs(args: { readonly data: string; readonly test?: string }): [string, string | undefined][] {
+  return [
+    ['--data', args.data === 'world' || args.data === 'coat' ? undefined : args.data],
+    ['--test', args.test],
+  ];
 }
 
 /** A compare row from a learner name: Rel-MF with estimated θ, clipped at --clip. */

@@ -284,17 +284,15 @@ class ColumnReader {
   }
 
   int32(col: number): Int32Array {
-    const out = new Int32Array(this.rows);
-    let at = 0;
-    for (const part of this.columns[col]) {
-      out.set(part, at);
-      at += part.length;
-    }
-    return out;
+    return this.joined(col, new Int32Array(this.rows));
   }
 
   float64(col: number): Float64Array {
-    const out = new Float64Array(this.rows);
+    return this.joined(col, new Float64Array(this.rows));
+  }
+
+  /** Column `col`'s chunks one after another in `out`. */
+  private joined<T extends Int32Array | Float64Array>(col: number, out: T): T {
     let at = 0;
     for (const part of this.columns[col]) {
       out.set(part, at);

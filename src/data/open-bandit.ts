@@ -59,6 +59,20 @@ const USER_FEATURES = 4;
 const FIXED = ['timestamp', 'item_id', 'position', 'click', 'propensity_score'] as const;
 
 /** Streams the lines of a file, gunzipping when its first bytes are the gzip magic (whatever its name). */
+/** The lines of a file (plain or gzip), each with a `fail` that throws a DataFormatError naming the file and line. */
+async function* numberedLines(path: string): AsyncGenerator<{ readonly line: string; readonly fail: (problem: string) => never }> {
+  let lineNumber = 0;
+  for await (const line of lines(path)) {
+    const at = ++lineNumber;
+    yield {
+      line,
+      fail: (problem: string): never => {
+        throw new DataFormatError(path, at, problem);
+      },
+    };
+  }
+}
+
 async function* lines(path: string): AsyncGenerator<string> {
   const head = Buffer.alloc(2);
   const handle = await open(path, 'r');
@@ -140,12 +154,7 @@ export async function readOpenBanditLog(path: string): Promise<OpenBanditLog> {
   const users: number[] = [];
   let affinity = new Float32Array(0);
   let rows = 0;
-  let lineNumber = 0;
-  for await (const line of lines(path)) {
-    lineNumber++;
-    const fail = (problem: string): never => {
-      throw new DataFormatError(path, lineNumber, problem);
-    };
+  for await (const { line, fail } of numberedLines(path)) {
     if (columns === null) {
       columns = headerColumns(path, line);
       index = Object.fromEntries(columns.map((c, i) => [c, i]));
@@ -228,12 +237,7 @@ export async function readOpenBanditItemContext(path: string, numItems: number):
   const codes: Map<string, number>[] = [new Map(), new Map(), new Map()];
   let columns: string[] | null = null;
   let at: number[] = [];
-  let lineNumber = 0;
-  for await (const line of lines(path)) {
-    lineNumber++;
-    const fail = (problem: string): never => {
-      throw new DataFormatError(path, lineNumber, problem);
-    };
+  for await (const { line, fail } of numberedLines(path)) {
     if (columns === null) {
       columns = headerColumns(path, line);
       const wanted = ['item_id', 'item_feature_0', 'item_feature_1', 'item_feature_2', 'item_feature_3'];

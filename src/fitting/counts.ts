@@ -12,6 +12,7 @@
  * the documents above each slot, so `evaluateSlotCounts` reports it for PBM only.
  */
 import { ClickLabError, ConfigError } from '../core/errors.js';
+import type { SlotCountColumns } from '../data/engine.js';
 import type { FitQuality } from './evaluation.js';
 import { MIN_PROBABILITY } from './parameters.js';
 import { FittedPbm } from './pbm.js';
@@ -40,15 +41,7 @@ export interface SlotCounts {
 }
 
 /** Raw counts keyed by query and document ids (what the engine's GROUP BY returns), before pairs are numbered. */
-export interface RawSlotCounts {
-  readonly query: Int32Array;
-  readonly document: Int32Array;
-  readonly rank: Int32Array;
-  readonly distance: Int32Array;
-  readonly length: Int32Array;
-  readonly impressions: Float64Array;
-  readonly clicks: Float64Array;
-}
+export type RawSlotCounts = Omit<SlotCountColumns, 'sessions'>;
 
 /**
  * Numbers the (query, document) pairs of raw counts. With `pairsOf` (the training counts), pairs are

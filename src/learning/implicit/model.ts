@@ -3,6 +3,7 @@ import { writeFileAtomic } from '../../core/files.js';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, DataFormatError } from '../../core/errors.js';
+import type { Progress } from '../../core/progress.js';
 import type { RandomStream } from '../../core/random.js';
 
 /**
@@ -174,3 +175,15 @@ const gatherRows = tf.customGrad(((table: tf.Tensor2D, indices: tf.Tensor1D, sav
     gradFunc: (dy: tf.Tensor2D, [idx]: tf.Tensor[]) => [tf.scatterND(tf.reshape(idx, [-1, 1]), dy, table.shape), tf.zerosLike(idx)],
   };
 }) as unknown as Parameters<typeof tf.customGrad>[0]) as (table: tf.Tensor2D, indices: tf.Tensor1D) => tf.Tensor2D;
+
+/** What every recommender's training loop shares: validation looks, early stopping, randomness, progress. */
+export interface ValidatedTraining {
+  readonly evalEvery?: number;
+  /** Looks without a better validation score before stopping (default 6; 0: never stop early). */
+  readonly patience?: number;
+  /** Validation score of the current weights (higher is better); without it the last step is kept. */
+  readonly validate?: (scores: FactorScores) => number;
+  readonly rng: RandomStream;
+  readonly progress?: Progress;
+  readonly label?: string;
+}

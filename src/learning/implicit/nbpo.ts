@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { ClickLabError, ConfigError } from '../../core/errors.js';
-import { silentProgress, type Progress } from '../../core/progress.js';
+import { silentProgress } from '../../core/progress.js';
 import type { RandomStream } from '../../core/random.js';
 import { clickedMatrix, type ImplicitFeedback } from './feedback.js';
-import { MatrixFactorization, type FactorScores } from './model.js';
+import { MatrixFactorization, type FactorScores, type ValidatedTraining } from './model.js';
 
 /**
  * NBPO, NBPOo and BPO (Yu & Qin, "Sampler Design for Implicit Feedback Data by Noisy-label Robust
@@ -87,7 +87,7 @@ export function nbpoObjective(learner: NbpoLearner, rPos: tf.Tensor1D, gPos: tf.
  * validation look every `evalEvery` epochs keeps the best epoch's weights and stops after `patience`
  * looks without improvement (they run 200 epochs and report every epoch).
  */
-export interface NbpoTrainOptions {
+export interface NbpoTrainOptions extends ValidatedTraining {
   readonly learner: NbpoLearner;
   /** K: preference dimension (default 50). */
   readonly dimension?: number;
@@ -106,12 +106,6 @@ export interface NbpoTrainOptions {
   /** Unobserved items drawn per observed pair (default 4). */
   readonly negatives?: number;
   readonly maxEpochs?: number;
-  readonly evalEvery?: number;
-  readonly patience?: number;
-  readonly validate?: (scores: FactorScores) => number;
-  readonly rng: RandomStream;
-  readonly progress?: Progress;
-  readonly label?: string;
 }
 
 export const NBPO_TRAIN_DEFAULTS = Object.freeze({

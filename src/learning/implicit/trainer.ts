@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { ClickLabError, ConfigError } from '../../core/errors.js';
-import { silentProgress, type Progress } from '../../core/progress.js';
+import { silentProgress } from '../../core/progress.js';
 import type { RandomStream } from '../../core/random.js';
 import { clickedMatrix, type ExposurePropensity, type ImplicitFeedback } from './feedback.js';
 import { pairWeights, weightedSquareLoss, type ImplicitLossSpec } from './losses.js';
-import { MatrixFactorization, type FactorScores } from './model.js';
+import { MatrixFactorization, type ValidatedTraining } from './model.js';
 
 /**
  * Training of matrix factorisation on implicit feedback, as the Rel-MF authors' `pointwise_trainer`:
@@ -20,7 +20,7 @@ import { MatrixFactorization, type FactorScores } from './model.js';
  * Here that look is a validation score; the best step's weights are kept and training stops after
  * `patience` looks without improvement.
  */
-export interface ImplicitTrainOptions {
+export interface ImplicitTrainOptions extends ValidatedTraining {
   readonly loss: ImplicitLossSpec;
   /** θ of every pair (Rel-MF only). */
   readonly propensity?: ExposurePropensity;
@@ -29,14 +29,6 @@ export interface ImplicitTrainOptions {
   readonly l2?: number;
   readonly batchSize?: number;
   readonly maxSteps?: number;
-  readonly evalEvery?: number;
-  /** Looks without a better validation score before stopping (default 6; 0: never stop early). */
-  readonly patience?: number;
-  /** Validation score of the current weights (higher is better); without it the last step is kept. */
-  readonly validate?: (scores: FactorScores) => number;
-  readonly rng: RandomStream;
-  readonly progress?: Progress;
-  readonly label?: string;
 }
 
 export interface ImplicitTrainResult {
