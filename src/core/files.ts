@@ -27,9 +27,15 @@ export function writeFileAtomic(file: string, content: string | Uint8Array): voi
   syncFolder(path.dirname(file));
 }
 
-/** The temporary name a file is written under before it is renamed into place (same folder, so the rename is atomic). */
-export function temporaryName(file: string): string {
-  return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+let serial = 0;
+
+/**
+ * The temporary name a file is written under before it is renamed into place: in the same folder
+ * (so the rename is atomic), hidden, with the pid and a serial (two writers of one process may
+ * target the same file).
+ */
+function temporaryName(file: string): string {
+  return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}-${serial++}.tmp`);
 }
 
 /** Flushes a folder's entries (a rename into it) to disk; a no-op where folders cannot be opened. */
@@ -52,7 +58,6 @@ export function syncFolder(folder: string): void {
 /** Temporary files not yet committed or aborted: removed when the process exits (not on SIGKILL). */
 const pending = new Set<string>();
 let exitHook = false;
-let serial = 0;
 
 function track(temporary: string): void {
   pending.add(temporary);
@@ -73,8 +78,7 @@ export class PendingFile {
   private settled = false;
 
   constructor(readonly file: string) {
-    // A serial as well as the pid: two writers of one process may target the same file.
-    this.temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}-${serial++}.tmp`);
+    this.temporary = temporaryName(file);
     track(this.temporary);
   }
 
