@@ -1,5 +1,6 @@
 import { randomStream } from '../../src/core/random.js';
 import type { RankingData } from '../../src/core/types.js';
+import type { ImplicitFeedback } from '../../src/learning/implicit/feedback.js';
 
 /**
  * A synthetic ranking world with known relevance: feature 0 carries relevance (grade 2 above 0.8,
@@ -31,4 +32,17 @@ export function syntheticWorld(numQueries: number, docsPerQuery: number, seed: n
 /** Feature column `f` of a world, as per-document scores (e.g. the logging ranker's). */
 export function featureColumn(data: RankingData, f: number): Float32Array {
   return Float32Array.from({ length: data.labels.length }, (_, i) => data.features[i * data.numFeatures + f]);
+}
+
+/** 30 users × 20 items; user u clicks items u mod 5, 5 + u mod 7 and 12 + u mod 3. */
+export function tinyFeedback(): ImplicitFeedback {
+  const users: number[] = [];
+  const items: number[] = [];
+  for (let u = 0; u < 30; u++) {
+    for (const i of [u % 5, 5 + (u % 7), 12 + (u % 3)]) {
+      users.push(u);
+      items.push(i);
+    }
+  }
+  return { numUsers: 30, numItems: 20, user: Int32Array.from(users), item: Int32Array.from(items) };
 }

@@ -7,6 +7,7 @@ import { ConfigError } from '../../src/core/errors.js';
 import { randomStream } from '../../src/core/random.js';
 import { initBackend } from '../../src/learning/backend.js';
 import { estimateItemExposure, ExposurePropensity, type ImplicitFeedback } from '../../src/learning/implicit/feedback.js';
+import { tinyFeedback } from '../helpers/synthetic.js';
 import { idealPointwiseLoss, pairWeights, weightedSquareLoss, type ImplicitLossSpec } from '../../src/learning/implicit/losses.js';
 import { MatrixFactorization } from '../../src/learning/implicit/model.js';
 import { trainImplicit } from '../../src/learning/implicit/trainer.js';
@@ -111,19 +112,6 @@ describe('exposure propensities', () => {
     expect(() => ExposurePropensity.perPair(Float32Array.from([0.1]), 2, 2)).toThrow(ConfigError);
   });
 });
-
-/** 30 users × 20 items; user u clicks items u mod 5, u mod 7 + 5 and 12 + u mod 3. */
-function tinyFeedback(): ImplicitFeedback {
-  const users: number[] = [];
-  const items: number[] = [];
-  for (let u = 0; u < 30; u++) {
-    for (const i of [u % 5, 5 + (u % 7), 12 + (u % 3)]) {
-      users.push(u);
-      items.push(i);
-    }
-  }
-  return { numUsers: 30, numItems: 20, user: Int32Array.from(users), item: Int32Array.from(items) };
-}
 
 describe('training', () => {
   it('tf.memory().numTensors does not grow with the number of steps', () => {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { randomStream } from '../../src/core/random.js';
 import { initBackend } from '../../src/learning/backend.js';
 import type { ImplicitFeedback } from '../../src/learning/implicit/feedback.js';
+import { tinyFeedback } from '../helpers/synthetic.js';
 import { flipRecovery, nbpoObjective, nbpoSurrogateGradient, trainNbpo, type NbpoLearner } from '../../src/learning/implicit/nbpo.js';
 
 await initBackend('wasm');
@@ -121,19 +122,6 @@ describe('NBPOo and BPO objectives', () => {
     expect(grad[2]).toBeCloseTo(-0.25, 6);
   });
 });
-
-/** 30 users × 20 items; user u clicks items u mod 5, 5 + u mod 7 and 12 + u mod 3. */
-function tinyFeedback(): ImplicitFeedback {
-  const users: number[] = [];
-  const items: number[] = [];
-  for (let u = 0; u < 30; u++) {
-    for (const i of [u % 5, 5 + (u % 7), 12 + (u % 3)]) {
-      users.push(u);
-      items.push(i);
-    }
-  }
-  return { numUsers: 30, numItems: 20, user: Int32Array.from(users), item: Int32Array.from(items) };
-}
 
 describe('training NBPO, NBPOo and BPO', () => {
   it('tf.memory().numTensors does not grow with the number of epochs (four variables survive; two for BPO)', () => {
