@@ -63,3 +63,4 @@ export * from './yandex-relpred.js';
 export * from './pyclick-sample.js';
 export * from './log-input.js';
 export * from './id-vocabulary.js';
+export * from './slate-sequences.js';
