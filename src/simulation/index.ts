@@ -9,3 +9,4 @@ export * from './relevance.js';
 export { fileOrderLists, SESSIONS_PER_CHUNK, simulateSearchLog, type SearchLogSpec, type SimulateSearchOptions } from './search-log/simulate.js';
 export * from './sessions.js';
 export * from './slate-world.js';
+export * from './slates/gru-slate-world.js';
