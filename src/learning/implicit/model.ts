@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ConfigError, DataFormatError } from '../../core/errors.js';
 import type { Progress } from '../../core/progress.js';
 import type { RandomStream } from '../../core/random.js';
+import { gatherRows } from '../gather-rows.js';
 
 /**
  * Matrix factorisation as in Rel-MF's code (`PointwiseRecommender`): user and item embeddings
@@ -163,18 +164,6 @@ export class FactorScores {
     return Int32Array.from(candidates.slice(0, k));
   }
 }
-
-/**
- * Rows of `table` at `indices`, with the gradient as a scatter-add: TF.js's own gather gradient needs
- * UnsortedSegmentSum, which the wasm backend lacks; ScatterNd sums duplicate indices.
- */
-const gatherRows = tf.customGrad(((table: tf.Tensor2D, indices: tf.Tensor1D, save: tf.GradSaveFunc) => {
-  save([indices]);
-  return {
-    value: tf.gather(table, indices),
-    gradFunc: (dy: tf.Tensor2D, [idx]: tf.Tensor[]) => [tf.scatterND(tf.reshape(idx, [-1, 1]), dy, table.shape), tf.zerosLike(idx)],
-  };
-}) as unknown as Parameters<typeof tf.customGrad>[0]) as (table: tf.Tensor2D, indices: tf.Tensor1D) => tf.Tensor2D;
 
 /** What every recommender's training loop shares: validation looks, early stopping, randomness, progress. */
 export interface ValidatedTraining {
