@@ -3,3 +3,4 @@ export * from './bandits/index.js';
 export * from './online.js';
 export * from './ranking.js';
 export * from './slate-policy.js';
+export * from './interleave.js';

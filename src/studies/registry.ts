@@ -3,6 +3,7 @@ import { fittingStudy } from './fitting/study.js';
 import type { StudyKind } from './study-kind.js';
 import { openBanditStudy, opeStudy } from './ope/study.js';
 import { recommenderStudy } from './recommender/study.js';
+import { slatesStudy } from './slates/study.js';
 import { ultrStudy } from './ultr/study.js';
 
 /**
@@ -17,4 +18,5 @@ export const STUDY_KINDS: Readonly<Record<string, StudyKind>> = {
   ope: opeStudy,
   'open-bandit': openBanditStudy,
   fitting: fittingStudy,
+  slates: slatesStudy,
 };

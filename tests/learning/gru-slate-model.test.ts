@@ -114,3 +114,30 @@ describe('GRU slate model: training', () => {
     model.dispose();
   });
 });
+
+describe('GRU slate model: save and load', () => {
+  it('round-trips the posterior through a model folder; a broken folder is an error naming the file', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const { saveGruSlateModel, loadGruSlateModel } = await import('../../src/learning/slates/gru-slate-io.js');
+    const { world, data } = small(16);
+    const model = new GruSlateModel({ dim: 4, hidden: 5, numItems: world.params.numItems, slots: 6, itemGroup: world.itemGroup, batchUsers: 16, seed: 4 });
+    await model.fit(inMemoryBlocks(data), { epochs: 2 });
+    const folder = mkdtempSync(path.join(tmpdir(), 'gru-slate-'));
+    saveGruSlateModel(folder, model, { data: 'test' });
+    const { model: loaded, training } = loadGruSlateModel(folder);
+    expect(training).toEqual({ data: 'test' });
+    const [a, b] = [model.variational(), loaded.variational()];
+    expect(b.map((x) => x.name)).toEqual(a.map((x) => x.name));
+    for (const [i, x] of a.entries()) {
+      expect(Array.from(b[i].mean)).toEqual(Array.from(x.mean));
+      for (const [j, s] of x.scale.entries()) expect(Math.abs(b[i].scale[j] - s)).toBeLessThan(1e-6 * s + 1e-9);
+    }
+    expect(clickLogLikelihood(loaded.posterior().mean(), data).logLik).toBeCloseTo(clickLogLikelihood(model.posterior().mean(), data).logLik, 4);
+    model.dispose();
+    loaded.dispose();
+    writeFileSync(path.join(folder, 'model.json'), '{"format": "other"}');
+    expect(() => loadGruSlateModel(folder)).toThrow(/model\.json: expected format/);
+  });
+});

@@ -52,6 +52,12 @@ export interface GruSlateModelOptions {
   readonly particles?: number;
   /** Adam learning rate (default 0.02). */
   readonly learningRate?: number;
+  /**
+   * Adam learning rate of the per-user h0 parameters (default: learningRate). Each user's h0 gets
+   * one step per epoch; 5 × learningRate was tried and fitted held-out users worse (their h0
+   * overfits their few training steps).
+   */
+  readonly h0LearningRate?: number;
   /** Users per SVI step (default 64). */
   readonly batchUsers?: number;
   readonly seed?: number | string;
@@ -158,6 +164,7 @@ export class GruSlateModel {
       initScale: options.initScale ?? 0.05,
       particles: options.particles ?? 4,
       learningRate: options.learningRate ?? 0.02,
+      h0LearningRate: options.h0LearningRate ?? options.learningRate ?? 0.02,
       batchUsers: options.batchUsers ?? 64,
       groups,
       seed: String(options.seed ?? 1),
@@ -371,7 +378,7 @@ export class GruSlateModel {
   /** Lazy Adam on one user's h0 parameters (β1 0.9, β2 0.999, ε 1e−7 as tf.train.adam). */
   private adamRow(row: number, gMean: Float32Array, gRho: Float32Array): void {
     const H = this.options.hidden;
-    const lr = this.options.learningRate;
+    const lr = this.options.h0LearningRate;
     const t = ++this.h0Steps[row];
     const c1 = 1 - 0.9 ** t;
     const c2 = 1 - 0.999 ** t;
@@ -527,42 +534,12 @@ export class GruSlateModel {
     return out;
   }
 
-  /** The posterior mean as world parameters (for greedy recommendation and evaluation). */
-  posteriorMean(): GruSlateParameters {
-    return this.parametersFrom((mean) => mean);
-  }
-
-  /** One draw from the variational posterior as world parameters (plain JS, from `rng`). */
-  posteriorSample(rng: RandomStream): GruSlateParameters {
-    return this.parametersFrom((mean, scale, name) => {
-      const r = rng.derive(name);
-      return Float32Array.from(mean, (m, i) => m + scale[i] * r.normal());
-    });
-  }
-
-  private parametersFrom(value: (mean: Float32Array, scale: Float32Array, name: string) => Float32Array): GruSlateParameters {
-    const o = this.options;
-    const v = new Map(this.variational().map((x) => [x.name, value(x.mean, x.scale, x.name)]));
-    const itemVectors = new Float32Array(o.numItems * o.dim);
-    itemVectors.set(v.get('items')!, FIRST_REAL_ITEM * o.dim);
-    return {
-      dim: o.dim,
-      hidden: o.hidden,
-      numItems: o.numItems,
-      slots: o.slots,
-      score: o.score,
-      itemVectors,
-      wIr: v.get('wIr')!,
-      wIu: v.get('wIu')!,
-      wIn: v.get('wIn')!,
-      wHr: v.get('wHr')!,
-      wHu: v.get('wHu')!,
-      wHn: v.get('wHn')!,
-      wZ: v.get('wZ')!,
-      noClickBias: v.get('noClickBias')!,
-      h0: v.get('h0')!,
-      userRows: new Map(this.rowOf),
-    };
+  /**
+   * The variational posterior as plain arrays, read once: its mean and draws from it as world
+   * parameters (for recommendation and evaluation in plain JS; later training does not change it).
+   */
+  posterior(): GruPosterior {
+    return new GruPosterior(this.options, this.variational(), new Map(this.rowOf));
   }
 
   /** The state to save: options, item groups, users with an h0, and every variational array. */
@@ -607,6 +584,70 @@ export class GruSlateModel {
     });
     model.stepCount = s.steps;
     return model;
+  }
+}
+
+/** A snapshot of q(θ, h0): its mean and draws, as `GruSlateParameters`. */
+export class GruPosterior {
+  private readonly arrays: Map<string, { mean: Float32Array; scale: Float32Array }>;
+  private readonly meanParams: GruSlateParameters;
+
+  constructor(
+    private readonly o: Resolved,
+    arrays: readonly { name: string; mean: Float32Array; scale: Float32Array }[],
+    private readonly userRows: ReadonlyMap<number, number>,
+  ) {
+    this.arrays = new Map(arrays.map((a) => [a.name, a]));
+    this.meanParams = this.build((name) => this.arrays.get(name)!.mean, this.arrays.get('h0')!.mean, userRows);
+  }
+
+  /** The posterior mean (greedy recommendation, evaluation). */
+  mean(): GruSlateParameters {
+    return this.meanParams;
+  }
+
+  /**
+   * One draw θ ~ q from `rng`. With `userId`, only that user's h0 is drawn (the parameters then
+   * know only that user), which is what one slate for one user needs.
+   */
+  sample(rng: RandomStream, userId?: number): GruSlateParameters {
+    const draw = (name: string, from = 0, to?: number) => {
+      const { mean, scale } = this.arrays.get(name)!;
+      const end = to ?? mean.length;
+      const out = new Float32Array(end - from);
+      for (let i = 0; i < out.length; i++) out[i] = mean[from + i] + scale[from + i] * rng.normal();
+      return out;
+    };
+    const H = this.o.hidden;
+    if (userId === undefined) return this.build((name) => draw(name), draw('h0'), this.userRows);
+    const row = this.userRows.get(userId);
+    // A user the model has not seen starts from the prior N(0, σ_h0²).
+    const h0 = row === undefined ? Float32Array.from({ length: H }, () => this.o.priorH0Scale * rng.normal()) : draw('h0', row * H, row * H + H);
+    return this.build((name) => draw(name), h0, new Map([[userId, 0]]));
+  }
+
+  private build(value: (name: string) => Float32Array, h0: Float32Array, userRows: ReadonlyMap<number, number>): GruSlateParameters {
+    const o = this.o;
+    const itemVectors = new Float32Array(o.numItems * o.dim);
+    itemVectors.set(value('items'), FIRST_REAL_ITEM * o.dim);
+    return {
+      dim: o.dim,
+      hidden: o.hidden,
+      numItems: o.numItems,
+      slots: o.slots,
+      score: o.score,
+      itemVectors,
+      wIr: value('wIr'),
+      wIu: value('wIu'),
+      wIn: value('wIn'),
+      wHr: value('wHr'),
+      wHu: value('wHu'),
+      wHn: value('wHn'),
+      wZ: value('wZ'),
+      noClickBias: value('noClickBias'),
+      h0,
+      userRows,
+    };
   }
 }
 

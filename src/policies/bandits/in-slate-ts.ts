@@ -2,6 +2,7 @@ import type { RandomStream } from '../../core/random.js';
 import { sampleBeta } from './beta.js';
 import { BernoulliTS, type BernoulliTSOptions } from './bernoulli-ts.js';
 import { selectTopK } from './common.js';
+import { interleaveLists } from '../interleave.js';
 
 /**
  * In-slate Thompson sampling (Eide, Leslie & Frigessi): the BernoulliTS posterior, but K
@@ -34,15 +35,6 @@ export class InSlateTS extends BernoulliTS {
       selectTopK(theta, n, K, this.listSlate, this.topScratch);
       this.lists.set(this.listSlate, s * K);
     }
-    let filled = 0;
-    for (let r = 0; r < K && filled < K; r++) {
-      for (let s = 0; s < K && filled < K; s++) {
-        const item = this.lists[s * K + r];
-        if (this.used[item]) continue;
-        this.used[item] = 1;
-        slate[filled++] = item;
-      }
-    }
-    for (let k = 0; k < K; k++) this.used[slate[k]] = 0;
+    interleaveLists(this.lists, K, K, K, slate, 0, this.used);
   }
 }
