@@ -19,6 +19,7 @@ import { createPolicy } from '../policies/bandits/factory.js';
 import { runOnline } from '../policies/online.js';
 import { opeBenchmarkRows } from './ope.js';
 import { recommenderTrainingRows } from './recommender.js';
+import { gruSlateRows } from './slates.js';
 import { fittingRows } from './fitting.js';
 import { withRatios, type BenchmarkRow } from './rows.js';
 import { realLogReadingRows } from './real-logs.js';
@@ -38,6 +39,7 @@ export async function runBenchmarks(options: BenchmarkOptions): Promise<Benchmar
   return [
     ...trainingRows(options.steps),
     ...recommenderTrainingRows(options.steps),
+    ...(await gruSlateRows(options.steps)),
     ...ultrLearnerRows(options.steps),
     ...simulationRows(options.sessions),
     ...(await parallelSimulationRows(16 * options.sessions)),

@@ -14,6 +14,7 @@ import { compareCommand } from './compare.js';
 import { runCommand } from './run.js';
 import { scoreCommand } from './score.js';
 import { simulateCommand } from './simulate.js';
+import { slatesCommand } from './slates.js';
 import { trainCommand } from './train.js';
 
 /** Exit codes: see `exitWithError`. */
@@ -40,6 +41,7 @@ const cli = yargs(hideBin(process.argv))
   .command(compareCommand)
   .command(trainCommand)
   .command(scoreCommand)
+  .command(slatesCommand)
   .demandCommand(1, 'name a command, e.g. clicklab run sim/ultr-mq2008.json')
   .strict()
   .option('debug', { type: 'boolean', default: false, describe: 'print the stack trace of an internal error (also CLICKLAB_DEBUG=1)' })

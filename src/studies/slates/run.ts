@@ -118,13 +118,12 @@ export async function runSlatesSeed(cell: SlatesCell, seed: number, onUnit: (det
     const methodRng = rng.derive('method', method);
     for (let r = 0; r < cell.rounds; r++) {
       const t = cell.loggedSteps + r;
-      // The history the policy sees: the first t steps.
-      const seen = { ...history, steps: T } as SlateSequences;
+      // The policy sees the history so far: steps ≥ t are still padding, which moves no state.
       if (method === 'random') {
         const rr = methodRng.derive('round', r);
         for (let u = 0; u < U; u++) randomSlate(rr, p.numItems, slates, u * S, S);
       } else {
-        chooseGruSlates(method === 'oracle' ? 'greedy' : (method as GruSlatePolicy), source, seen, S, methodRng.derive('round', r), slates);
+        chooseGruSlates(method === 'oracle' ? 'greedy' : (method as GruSlatePolicy), source, history, S, methodRng.derive('round', r), slates);
       }
       let clicks = 0;
       for (let u = 0; u < U; u++) {

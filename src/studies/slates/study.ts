@@ -1,7 +1,7 @@
 import { ConfigError } from '../../core/errors.js';
-import { array, checkKeys, integer, number, object, oneOf } from '../../core/validate.js';
+import { array, checkKeys, integer, type JsonObject, number, object, oneOf } from '../../core/validate.js';
 import { mean } from '../../evaluation/statistics.js';
-import { GRU_SCORES } from '../../simulation/slates/gru-slate-world.js';
+import { GRU_SCORES, type GruSlateWorldOptions } from '../../simulation/slates/gru-slate-world.js';
 import type { ChartRequest, StudyKind } from '../study-kind.js';
 import { runSlatesSeed, SLATE_METHODS, type SlatesCell } from './run.js';
 
@@ -21,25 +21,8 @@ export const slatesStudy: StudyKind<SlatesCell> = {
   fields: SLATES_FIELDS,
   needsBackend: true,
   parse(raw, at) {
-    const w = object(raw.world ?? {}, at('world'));
-    checkKeys(w, ['items', 'groups', 'users', 'dim', 'hidden', 'slots', 'score', 'groupSpread', 'itemSpread', 'weightGain', 'h0Scale', 'noClickLogit'], at('world'));
-    const items = integer(w.items, at('world.items'), 100, 2);
-    const dim = integer(w.dim, at('world.dim'), 6, 1, 64);
-    const slots = integer(w.slots, at('world.slots'), 6, 2, Math.min(64, items + 1));
-    const world = {
-      items,
-      groups: integer(w.groups, at('world.groups'), 10, 1, items),
-      users: integer(w.users, at('world.users'), 100, 1, 100_000),
-      dim,
-      hidden: integer(w.hidden, at('world.hidden'), dim, 1, 64),
-      slots,
-      score: oneOf(w.score, GRU_SCORES, at('world.score'), 'l2'),
-      groupSpread: number(w.groupSpread, at('world.groupSpread'), 0.6, 0),
-      itemSpread: number(w.itemSpread, at('world.itemSpread'), 0.25, 0),
-      weightGain: number(w.weightGain, at('world.weightGain'), 1.5, 0),
-      h0Scale: number(w.h0Scale, at('world.h0Scale'), 0.5, 0),
-      noClickLogit: number(w.noClickLogit, at('world.noClickLogit'), -1),
-    };
+    const world = parseSlateWorld(object(raw.world ?? {}, at('world')), at);
+    const slots = world.slots;
     const m = object(raw.model ?? {}, at('model'));
     checkKeys(m, ['particles', 'learningRate', 'batchUsers', 'maxScale', 'epochs', 'refitEpochs'], at('model'));
     const model = {
@@ -110,3 +93,26 @@ export const slatesStudy: StudyKind<SlatesCell> = {
     return [chart];
   },
 };
+
+/** A GRU world's options from JSON (scenario `world`, `clicklab slates train --world`), defaults filled. */
+export function parseSlateWorld(w: JsonObject, at: (field: string) => string): Required<GruSlateWorldOptions> {
+  checkKeys(w, ['items', 'groups', 'users', 'dim', 'hidden', 'slots', 'score', 'groupSpread', 'itemSpread', 'weightGain', 'h0Scale', 'noClickLogit'], at('world'));
+  const items = integer(w.items, at('world.items'), 100, 2);
+  const dim = integer(w.dim, at('world.dim'), 6, 1, 64);
+  const slots = integer(w.slots, at('world.slots'), 6, 2, Math.min(64, items + 1));
+  const world = {
+    items,
+    groups: integer(w.groups, at('world.groups'), 10, 1, items),
+    users: integer(w.users, at('world.users'), 100, 1, 100_000),
+    dim,
+    hidden: integer(w.hidden, at('world.hidden'), dim, 1, 64),
+    slots,
+    score: oneOf(w.score, GRU_SCORES, at('world.score'), 'l2'),
+    groupSpread: number(w.groupSpread, at('world.groupSpread'), 0.6, 0),
+    itemSpread: number(w.itemSpread, at('world.itemSpread'), 0.25, 0),
+    weightGain: number(w.weightGain, at('world.weightGain'), 1.5, 0),
+    h0Scale: number(w.h0Scale, at('world.h0Scale'), 0.5, 0),
+    noClickLogit: number(w.noClickLogit, at('world.noClickLogit'), -1),
+  };
+  return world;
+}
