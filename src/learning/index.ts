@@ -1,4 +1,4 @@
-/** TF.js: backends, scoring models, losses, the click learners and the recommenders. */
+/** TF.js: backends, scoring models, losses, the click learners, the recommenders and the GRU slate model. */
 export * from './backend.js';
 export * from './batches.js';
 export * from './click-learners.js';
@@ -15,5 +15,9 @@ export * from './model-io.js';
 export * from './model.js';
 export * from './objectives.js';
 export * from './propensity-estimation.js';
+export * from './slates/gru-slate-evaluation.js';
+export * from './slates/gru-slate-io.js';
+export * from './slates/gru-slate-model.js';
+export * from './slates/gru-slate-policies.js';
 export * from './trainer.js';
 export { describeAdapter, probeWebGpu, type WebGpuAdapter, type WebGpuProbe } from './webgpu.js';

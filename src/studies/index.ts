@@ -8,6 +8,8 @@ export * from './fitting/run.js';
 export * from './ope/estimator-comparison.js';
 export * from './ope/open-bandit-protocol.js';
 export * from './recommender/comparison.js';
+export * from './slates/run.js';
+export * from './slates/train.js';
 export type { CellOutcomes, ChartRequest, SeedContext, SeedOutcome, StudyKind, TableRequest } from './study-kind.js';
 export * from './ultr/prepare-data.js';
 export * from './ultr/run.js';

@@ -89,7 +89,7 @@ export interface SviReport {
   readonly seconds: number;
 }
 
-export interface FitOptions {
+export interface SviFitOptions {
   /** Passes over the data (default 1). */
   readonly epochs?: number;
   /** U, the number of users in the data, for the ELBO's scaling; counted in a first pass when absent. */
@@ -270,7 +270,7 @@ export class GruSlateModel {
    * Train by SVI on the blocks of `source` (each pass = one epoch), continuing from the current
    * posterior and optimiser state (so a refit on more data is a warm start).
    */
-  async fit(source: BlockSource, options: FitOptions = {}): Promise<SviReport> {
+  async fit(source: BlockSource, options: SviFitOptions = {}): Promise<SviReport> {
     const started = performance.now();
     const progress = options.progress ?? silentProgress;
     let users = options.users;
