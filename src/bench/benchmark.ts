@@ -17,6 +17,7 @@ import { examinationProbabilities, relativeToFirst } from '../simulation/examina
 import { simulateSessions } from '../simulation/sessions.js';
 import { createPolicy } from '../policies/bandits/factory.js';
 import { runOnline } from '../policies/online.js';
+import { coldStartRows } from './cold-start.js';
 import { opeBenchmarkRows } from './ope.js';
 import { recommenderTrainingRows } from './recommender.js';
 import { fittingRows } from './fitting.js';
@@ -40,6 +41,7 @@ export async function runBenchmarks(options: BenchmarkOptions): Promise<Benchmar
     ...recommenderTrainingRows(options.steps),
     ...ultrLearnerRows(options.steps),
     ...simulationRows(options.sessions),
+    ...coldStartRows(Math.min(options.sessions, 200_000)),
     ...(await parallelSimulationRows(16 * options.sessions)),
     ...(await clickLogRows(Math.min(options.sessions, 200_000))),
     ...(await realLogReadingRows(Math.min(options.sessions, 100_000))),
