@@ -25,14 +25,20 @@ export function npyBytes(array: NpyInput): Buffer {
   return Buffer.concat([prefix, Buffer.from(header, 'latin1'), data]);
 }
 
-/** A zip archive of `name.npy` entries; `compress` deflates them (savez_compressed) or stores them (savez). */
-export function npzBytes(arrays: Record<string, NpyInput | Buffer>, compress: boolean): Buffer {
+/**
+ * A zip archive of `name.npy` entries; `compress` deflates them (savez_compressed) or stores them (savez).
+ * `cutDeflatedAt` keeps only that many bytes of each deflated body (the headers say so, while the
+ * uncompressed size and CRC stay those of the whole array): a stream that ends early, as in a
+ * file cut off mid-entry, with a readable directory.
+ */
+export function npzBytes(arrays: Record<string, NpyInput | Buffer>, compress: boolean, cutDeflatedAt?: number): Buffer {
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];
   let offset = 0;
   for (const [name, array] of Object.entries(arrays)) {
     const raw = Buffer.isBuffer(array) ? array : npyBytes(array);
-    const body = compress ? deflateRawSync(raw) : raw;
+    const whole = compress ? deflateRawSync(raw) : raw;
+    const body = compress && cutDeflatedAt !== undefined ? whole.subarray(0, cutDeflatedAt) : whole;
     const fileName = Buffer.from(`${name}.npy`);
     const crc = crc32(raw) >>> 0;
     const local = Buffer.alloc(30);
