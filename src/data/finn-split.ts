@@ -4,9 +4,13 @@
  *
  *     finnUserPhase(userId, options?): 'train' | 'valid' | 'test'
  *     splitFinnBlock(block, options?): { train: SlateSequences, valid: FinnEvaluationView, test: FinnEvaluationView }
- *     options: { seed = 0, validFraction = 0.05, testFraction = 0.05, trainSteps = 5 }
+ *     finnTrainingBlocks(path, { blockUsers?, users?, progress?, split? }): AsyncGenerator<SlateSequences>
+ *     finnEvaluationBlocks(path, 'valid' | 'test', { blockUsers?, users?, progress?, split? }): AsyncGenerator<FinnEvaluationView>
+ *     options (split): { seed = 0, validFraction = 0.05, testFraction = 0.05, trainSteps = 5 }
  *
- * Usage (training on the training view, then scoring the test users from step 5 on):
+ * A model that takes a block source (`() => AsyncIterable<SlateSequences>`) gets the training data
+ * as `() => finnTrainingBlocks('data.npz')`. Spelled out (training on the training view, then
+ * scoring the test users from step 5 on):
  *
  *     for await (const block of finnSequenceBlocks('data.npz')) model.trainOn(splitFinnBlock(block).train);
  *     for await (const block of finnSequenceBlocks('data.npz')) {
@@ -32,6 +36,7 @@
  *   reader skips. A model that uses the user's position in time must not read those zeros as the
  *   end of the history for anything but training.
  */
+import { finnSequenceBlocks, type FinnBlockOptions } from './finn-sequences.js';
 import type { SlateSequences } from './slate-sequences.js';
 
 export type FinnPhase = 'train' | 'valid' | 'test';
@@ -141,4 +146,22 @@ export function splitFinnBlock(block: SlateSequences, options: FinnSplitOptions 
     train.slate.fill(0, (u * T + from) * S, (u + 1) * T * S);
   }
   return { train, valid: { sequences: subset(block, valid), fromStep: o.trainSteps }, test: { sequences: subset(block, test), fromStep: o.trainSteps } };
+}
+
+/** `finnSequenceBlocks` options plus the split's. */
+export interface FinnSplitReadOptions extends FinnBlockOptions {
+  readonly split?: FinnSplitOptions;
+}
+
+/** The training view of each block of `data.npz` (every user; held-out users' later steps are padding). */
+export async function* finnTrainingBlocks(path: string, options: FinnSplitReadOptions = {}): AsyncGenerator<SlateSequences, void, undefined> {
+  for await (const block of finnSequenceBlocks(path, options)) yield splitFinnBlock(block, options.split).train;
+}
+
+/** The validation or test users of each block of `data.npz`, whole histories, with the step scoring starts at; blocks without such users are skipped. */
+export async function* finnEvaluationBlocks(path: string, phase: 'valid' | 'test', options: FinnSplitReadOptions = {}): AsyncGenerator<FinnEvaluationView, void, undefined> {
+  for await (const block of finnSequenceBlocks(path, options)) {
+    const view = splitFinnBlock(block, options.split)[phase];
+    if (view.sequences.users > 0) yield view;
+  }
 }

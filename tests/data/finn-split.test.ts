@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { finnSequenceBlocks } from '../../src/data/finn-sequences.js';
-import { finnUserPhase, splitFinnBlock, type FinnPhase } from '../../src/data/finn-split.js';
+import { finnEvaluationBlocks, finnTrainingBlocks, finnUserPhase, splitFinnBlock, type FinnPhase } from '../../src/data/finn-split.js';
 import { finnArrays, finnNpz } from '../helpers/finn-writer.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'clicklab-finn-split-'));
@@ -82,5 +82,19 @@ describe('splitFinnBlock', () => {
       expect(validIds.length).toBeGreaterThan(50);
       expect(testIds.length).toBeGreaterThan(50);
     }
+  });
+
+  it('streams the training and evaluation views of a file directly', async () => {
+    const split = { seed: 7, trainSteps: 3 };
+    const manual = [];
+    for await (const block of finnSequenceBlocks(file, { blockUsers: 450 })) manual.push(splitFinnBlock(block, split));
+    const train = [];
+    for await (const b of finnTrainingBlocks(file, { blockUsers: 450, split })) train.push(b);
+    expect(train.map((b) => Array.from(b.slate))).toEqual(manual.map((m) => Array.from(m.train.slate)));
+    const test = [];
+    for await (const v of finnEvaluationBlocks(file, 'test', { blockUsers: 450, split })) test.push(v);
+    expect(test.every((v) => v.fromStep === 3 && v.sequences.users > 0)).toBe(true);
+    expect(test.flatMap((v) => Array.from(v.sequences.userId))).toEqual(manual.flatMap((m) => Array.from(m.test.sequences.userId)));
+    expect(test.flatMap((v) => Array.from(v.sequences.userId)).every((id) => finnUserPhase(id, split) === 'test')).toBe(true);
   });
 });
