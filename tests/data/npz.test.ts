@@ -119,10 +119,15 @@ describe('NpzArchive', () => {
     // 1001 rows of 7: an odd length, so that no block size divides it.
     const big = new Int32Array(1001 * 7).map((_, i) => (i * 2654435761) | 0);
     const wide = BigInt64Array.from({ length: 1001 * 3 }, (_, i) => BigInt(i) * 1_000_003n - 5n);
-    for (const compress of [false, true]) {
+    for (const [compress, zip64] of [
+      [false, false],
+      [true, false],
+      [true, true],
+      [false, true],
+    ]) {
       for (const blockRows of [1, 13, 1000, 1001, 5000]) {
-        it(`streams every row once, in order (${compress ? 'deflated' : 'stored'}, blocks of ${blockRows})`, async () => {
-          const file = write(npzBytes({ other: ARRAYS.f8, big: { descr: '<i4', shape: [1001, 7], data: big }, wide: { descr: '<i8', shape: [1001, 3], data: wide } }, compress));
+        it(`streams every row once, in order (${compress ? 'deflated' : 'stored'}${zip64 ? ', ZIP64' : ''}, blocks of ${blockRows})`, async () => {
+          const file = write(npzBytes({ other: ARRAYS.f8, big: { descr: '<i4', shape: [1001, 7], data: big }, wide: { descr: '<i8', shape: [1001, 3], data: wide } }, compress, { zip64 }));
           const got = await blocks(file, 'big', blockRows);
           expect(got.length).toBe(Math.ceil(1001 / blockRows));
           expect(got.map((b) => b.firstRow)).toEqual(got.map((_, i) => i * blockRows));
@@ -156,7 +161,7 @@ describe('NpzArchive', () => {
     it('rejects a deflated stream that ends early, naming the file and array', async () => {
       const whole = npzBytes({ big: { descr: '<i4', shape: [1001, 7], data: big } }, true);
       const compressedSize = whole.readUInt32LE(18);
-      const file = write(npzBytes({ big: { descr: '<i4', shape: [1001, 7], data: big } }, true, Math.floor(compressedSize / 2)));
+      const file = write(npzBytes({ big: { descr: '<i4', shape: [1001, 7], data: big } }, true, { cutDeflatedAt: Math.floor(compressedSize / 2) }));
       const error = await blocks(file, 'big', 64).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(DataFormatError);
       expect((error as Error).message).toContain(`${file}[big.npy]: `);
