@@ -23,6 +23,7 @@ import { recommenderTrainingRows } from './recommender.js';
 import { fittingRows } from './fitting.js';
 import { withRatios, type BenchmarkRow } from './rows.js';
 import { realLogReadingRows } from './real-logs.js';
+import { finnReadingRows } from './finn-reading.js';
 import { ultrLearnerRows } from './ultr.js';
 import { fileOrderLists, simulateSearchLog, type SearchLogSpec } from '../simulation/search-log/simulate.js';
 
@@ -45,6 +46,7 @@ export async function runBenchmarks(options: BenchmarkOptions): Promise<Benchmar
     ...(await parallelSimulationRows(16 * options.sessions)),
     ...(await clickLogRows(Math.min(options.sessions, 200_000))),
     ...(await realLogReadingRows(Math.min(options.sessions, 100_000))),
+    ...(await finnReadingRows(200_000)),
     ...banditRows(Math.max(1000, Math.round(options.sessions / 20))),
     ...fittingRows(options.sessions),
     ...(options.letorFile ? readerRows(options.letorFile) : []),
