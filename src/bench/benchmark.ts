@@ -17,12 +17,14 @@ import { examinationProbabilities, relativeToFirst } from '../simulation/examina
 import { simulateSessions } from '../simulation/sessions.js';
 import { createPolicy } from '../policies/bandits/factory.js';
 import { runOnline } from '../policies/online.js';
+import { coldStartRows } from './cold-start.js';
 import { opeBenchmarkRows } from './ope.js';
 import { recommenderTrainingRows } from './recommender.js';
 import { gruSlateRows } from './slates.js';
 import { fittingRows } from './fitting.js';
 import { withRatios, type BenchmarkRow } from './rows.js';
 import { realLogReadingRows } from './real-logs.js';
+import { finnReadingRows } from './finn-reading.js';
 import { ultrLearnerRows } from './ultr.js';
 import { fileOrderLists, simulateSearchLog, type SearchLogSpec } from '../simulation/search-log/simulate.js';
 
@@ -42,9 +44,11 @@ export async function runBenchmarks(options: BenchmarkOptions): Promise<Benchmar
     ...(await gruSlateRows(options.steps)),
     ...ultrLearnerRows(options.steps),
     ...simulationRows(options.sessions),
+    ...coldStartRows(Math.min(options.sessions, 200_000)),
     ...(await parallelSimulationRows(16 * options.sessions)),
     ...(await clickLogRows(Math.min(options.sessions, 200_000))),
     ...(await realLogReadingRows(Math.min(options.sessions, 100_000))),
+    ...(await finnReadingRows(200_000)),
     ...banditRows(Math.max(1000, Math.round(options.sessions / 20))),
     ...fittingRows(options.sessions),
     ...(options.letorFile ? readerRows(options.letorFile) : []),

@@ -26,17 +26,19 @@
  * in the shown slate is counted in `clickCounts.notInSlate` (the data has such steps) and gives no
  * clicked row either. Malformed input (a missing array, shapes that disagree, a length outside
  * [1, S] on a step with an interaction, a pad item inside the shown slots, an unknown interaction type) is a DataFormatError
- * naming the file, the array and the user row and step.
+ * naming the file, the array and the user row and step: the checks are `finnSequenceBlocks`'s
+ * (finn-sequences.ts), which this reader consumes.
  *
- * The full slate array is N·T·S ≈ 1.1 billion items: pass `users` to read a prefix of the users
- * (only that prefix of each array is inflated).
+ * The full slate array is N·T·S ≈ 1.1 billion items: the file is streamed in blocks of users, so
+ * memory is the slate log built plus one block; pass `users` to read a prefix of the users (only
+ * that prefix of each array is inflated). Models that train on the histories should stream
+ * `finnSequenceBlocks` themselves instead of building this log.
  */
 import { table as makeTable, type ColumnTable } from 'arquero';
-import { DataFormatError } from '../core/errors.js';
-import { silentProgress, type Progress } from '../core/progress.js';
+import type { Progress } from '../core/progress.js';
 import type { ClickLog } from '../core/types.js';
+import { finnSequenceBlocks } from './finn-sequences.js';
 import { grown, trimmed } from './log-schema.js';
-import { NpzArchive, type NpyArray } from './npz.js';
 
 /**
  * Slates of a recommender log, columnar: slate k occupies rows `slateOffsets[k] .. slateOffsets[k + 1] − 1`
@@ -80,72 +82,13 @@ export interface FinnSlates {
 export interface FinnReadOptions {
   /** Read only the first `users` users (default all). */
   readonly users?: number;
-  /** Reports the arrays inflated, then the users converted (default silent). */
+  /** Reports the users read (default silent). */
   readonly progress?: Progress;
 }
 
-const ARRAYS = ['userId', 'click', 'click_idx', 'slate_lengths', 'slate', 'interaction_type'] as const;
-
-/** Values of an integer array as plain numbers; anything else is an error naming the array. */
-function integers(array: NpyArray, file: string, name: string): ArrayLike<number> {
-  const { data, dtype } = array;
-  if (dtype === '<f4' || dtype === '<f8' || dtype === '|b1') {
-    throw new DataFormatError(file, null, `expected an integer array '${name}', found dtype ${dtype}`);
-  }
-  if (data instanceof BigInt64Array) {
-    const out = new Float64Array(data.length);
-    for (let i = 0; i < data.length; i++) {
-      const v = Number(data[i]);
-      if (!Number.isSafeInteger(v)) throw new DataFormatError(file, null, `expected '${name}' values within ±(2^53 − 1), found ${data[i]} at flat index ${i}`);
-      out[i] = v;
-    }
-    return out;
-  }
-  return data as ArrayLike<number>;
-}
-
-/** Reads FINN.no's `data.npz` (see the top of this file) into a slate log. */
+/** Reads FINN.no's `data.npz` (see the top of this file) into a slate log, streaming it in blocks of users (`finnSequenceBlocks`, which validates them). */
 export async function readFinnSlates(path: string, options: FinnReadOptions = {}): Promise<FinnSlates> {
-  const progress = options.progress ?? silentProgress;
-  const archive = await NpzArchive.open(path);
-  const arrays = new Map<string, NpyArray>();
-  progress.start(`inflating the arrays of ${path}`, ARRAYS.length);
-  try {
-    for (const name of ARRAYS) {
-      arrays.set(name, await archive.readArray(name, { rows: options.users }));
-      progress.update(arrays.size, name);
-    }
-  } finally {
-    await archive.close();
-  }
-  progress.finish();
-  const get = (name: (typeof ARRAYS)[number]): NpyArray => arrays.get(name)!;
-  const shapeText = (a: NpyArray): string => `(${a.shape.join(', ')})`;
-  const userShape = get('userId').shape;
-  if (userShape.length !== 1) throw new DataFormatError(path, null, `expected 'userId' of shape (N,), found ${shapeText(get('userId'))}`);
-  const n = userShape[0];
-  const slateArray = get('slate');
-  if (slateArray.shape.length !== 3 || slateArray.shape[0] !== n) {
-    throw new DataFormatError(path, null, `expected 'slate' of shape (${n}, T, S) (N from 'userId'), found ${shapeText(slateArray)}`);
-  }
-  const [, T, S] = slateArray.shape;
-  for (const name of ['click', 'click_idx', 'slate_lengths', 'interaction_type'] as const) {
-    const a = get(name);
-    if (a.shape.length !== 2 || a.shape[0] !== n || a.shape[1] !== T) {
-      throw new DataFormatError(path, null, `expected '${name}' of shape (${n}, ${T}) (as 'slate'), found ${shapeText(a)}`);
-    }
-  }
-  const userId = integers(get('userId'), path, 'userId');
-  const click = integers(get('click'), path, 'click');
-  const lengths = integers(get('slate_lengths'), path, 'slate_lengths');
-  const slate = integers(slateArray, path, 'slate');
-  const interaction = integers(get('interaction_type'), path, 'interaction_type');
-  integers(get('click_idx'), path, 'click_idx'); // checked for type; the click is placed by item (see the top)
-
-  const fail = (u: number, t: number, array: string, problem: string): never => {
-    throw new DataFormatError(path, null, `row ${u + 1} (userId ${userId[u]}), step ${t}, array '${array}': ${problem}`);
-  };
-  let capacity = Math.max(1024, n * 4);
+  let capacity = 1 << 16;
   let item = new Int32Array(capacity);
   let position = new Uint16Array(capacity);
   let clicked = new Uint8Array(capacity);
@@ -155,50 +98,43 @@ export async function readFinnSlates(path: string, options: FinnReadOptions = {}
   const slateType: number[] = [];
   let rows = 0;
   const counts = { steps: 0, clicked: 0, noClick: 0, unknownItem: 0, notInSlate: 0 };
-  progress.start('building the slate log', n);
-  for (let u = 0; u < n; u++) {
-    if ((u & 0x3fff) === 0) progress.update(u);
-    const user = userId[u];
-    if (!(user >= 0 && user <= 0x7fffffff)) fail(u, 0, 'userId', `expected a user id in [0, 2^31 − 1], found ${user}`);
-    for (let t = 0; t < T; t++) {
-      const k = u * T + t;
-      const c = click[k];
-      if (!(c >= 0 && c <= 0x7fffffff)) fail(u, t, 'click', `expected an item index ≥ 0, found ${c}`);
-      if (c === 0) continue;
-      const length = lengths[k];
-      if (!(length >= 1 && length <= S)) fail(u, t, 'slate_lengths', `expected a length in [1, ${S}] for a step with an interaction, found ${length}`);
-      const type = interaction[k];
-      if (type !== 0 && type !== 1 && type !== 2) fail(u, t, 'interaction_type', `expected 0 (undefined), 1 (search) or 2 (recommendation), found ${type}`);
-      while (rows + length > capacity) {
-        capacity *= 2;
-        item = grown(item, capacity);
-        position = grown(position, capacity);
-        clicked = grown(clicked, capacity);
+  for await (const block of finnSequenceBlocks(path, { users: options.users, progress: options.progress })) {
+    const { users, steps: T, slots: S, userId, click, slateLengths, slate, interactionType } = block;
+    for (let u = 0; u < users; u++) {
+      for (let t = 0; t < T; t++) {
+        const k = u * T + t;
+        const c = click[k];
+        if (c === 0) continue;
+        const length = slateLengths[k];
+        while (rows + length > capacity) {
+          capacity *= 2;
+          item = grown(item, capacity);
+          position = grown(position, capacity);
+          clicked = grown(clicked, capacity);
+        }
+        let found = false;
+        for (let s = 0; s < length; s++) {
+          const v = slate[k * S + s];
+          item[rows + s] = v;
+          position[rows + s] = s;
+          // Only a real item (≥ 3) is a click on a slot; the first slot holding it takes it.
+          const hit = !found && c >= 3 && v === c;
+          clicked[rows + s] = hit ? 1 : 0;
+          if (hit) found = true;
+        }
+        rows += length;
+        counts.steps++;
+        if (c === 1) counts.noClick++;
+        else if (c === 2) counts.unknownItem++;
+        else if (found) counts.clicked++;
+        else counts.notInSlate++;
+        slateOffsets.push(rows);
+        slateUser.push(userId[u]);
+        slateStep.push(t);
+        slateType.push(interactionType[k]);
       }
-      let found = false;
-      for (let s = 0; s < length; s++) {
-        const v = slate[k * S + s];
-        if (!(v >= 1 && v <= 0x7fffffff)) fail(u, t, 'slate', `expected an item index ≥ 1 in shown slot ${s} (slate_lengths is ${length}; 0 is padding), found ${v}`);
-        item[rows + s] = v;
-        position[rows + s] = s;
-        // Only a real item (≥ 3) is a click on a slot; the first slot holding it takes it.
-        const hit = !found && c >= 3 && v === c;
-        clicked[rows + s] = hit ? 1 : 0;
-        if (hit) found = true;
-      }
-      rows += length;
-      counts.steps++;
-      if (c === 1) counts.noClick++;
-      else if (c === 2) counts.unknownItem++;
-      else if (found) counts.clicked++;
-      else counts.notInSlate++;
-      slateOffsets.push(rows);
-      slateUser.push(user);
-      slateStep.push(t);
-      slateType.push(type);
     }
   }
-  progress.finish();
   return {
     slates: {
       slateOffsets: Int32Array.from(slateOffsets),

@@ -54,6 +54,8 @@ export * from './baidu-ultr.js';
 export * from './coat.js';
 export * from './convert.js';
 export * from './finn-slates.js';
+export * from './finn-sequences.js';
+export * from './finn-split.js';
 export * from './action-dist.js';
 export * from './npz.js';
 export * from './open-bandit.js';

@@ -17,6 +17,15 @@
  * Arrays are read whole, or only their first `rows` along axis 0 (`readArray(name, { rows })`):
  * a deflated entry is then inflated as a stream and the inflation stops once those rows are in,
  * so that a prefix of a multi-gigabyte array costs only its own memory.
+ *
+ * Arrays larger than memory are read in blocks of rows along axis 0 (`rowBlocks(name, blockRows)`,
+ * an async iterator): the entry is read from the file handle at its data offset (stored) or
+ * inflated as a stream (deflated), so memory is one block plus the inflater's window and chunk,
+ * whatever the array's length. Several arrays can be walked in lockstep, one iterator each:
+ *
+ *     const archive = await NpzArchive.open('data.npz');
+ *     for await (const block of archive.rowBlocks('slate', 10_000)) use(block.firstRow, block.data);
+ *     await archive.close();
  */
 import { createReadStream } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
@@ -33,6 +42,17 @@ export interface NpyArray {
   readonly shape: readonly number[];
   /** C-order values; bool arrays as Uint8Array (0/1), 64-bit integers as BigInt64Array. */
   readonly data: NpyData;
+}
+
+/** Rows `firstRow .. firstRow + shape[0] − 1` of an array (see `NpzArchive.rowBlocks`). */
+export interface NpyRowBlock extends NpyArray {
+  readonly firstRow: number;
+}
+
+/** An array's dtype and full shape, from its header alone. */
+export interface NpyInfo {
+  readonly dtype: NpyDtype;
+  readonly shape: readonly number[];
 }
 
 const DTYPES: Readonly<Record<NpyDtype, { size: number; make: (b: ArrayBuffer, n: number) => NpyData }>> = {
@@ -135,6 +155,56 @@ export class NpzArchive {
     return { dtype: header.dtype, shape, data: DTYPES[header.dtype].make(aligned, count) };
   }
 
+  /** The dtype and full shape of array `name`, reading only its header. */
+  async arrayInfo(name: string): Promise<NpyInfo> {
+    const reader = await this.entryReader(name);
+    try {
+      const { dtype, shape } = await reader.header();
+      return { dtype, shape };
+    } finally {
+      reader.close();
+    }
+  }
+
+  /**
+   * Array `name` in blocks of `blockRows` rows along axis 0 (the last block may be shorter), in
+   * order; only the first `rows` rows when given. Memory: one block plus the inflater. A stream
+   * that ends early, does not inflate or (read to its end) fails its CRC-32 is a DataFormatError
+   * naming the file and the array. Each block owns a fresh buffer, so callers may keep it.
+   */
+  async *rowBlocks(name: string, blockRows: number, options: { rows?: number } = {}): AsyncGenerator<NpyRowBlock, void, undefined> {
+    if (!Number.isInteger(blockRows) || blockRows < 1) throw new RangeError(`rowBlocks: expected blockRows to be a positive integer, found ${blockRows}`);
+    const reader = await this.entryReader(name);
+    try {
+      const header = await reader.header();
+      const where = reader.where;
+      if (header.shape.length === 0) throw new DataFormatError(where, null, 'expected an array with at least one axis to read in row blocks, found a scalar');
+      const { size, make } = DTYPES[header.dtype];
+      const perRow = header.shape.slice(1).reduce((a, b) => a * b, 1);
+      const totalRows = header.shape[0];
+      const rows = options.rows === undefined ? totalRows : Math.min(totalRows, Math.max(0, Math.floor(options.rows)));
+      for (let first = 0; first < rows; first += blockRows) {
+        const n = Math.min(blockRows, rows - first);
+        const count = n * perRow;
+        // A fresh, aligned buffer: typed arrays need their element alignment.
+        const buffer = new ArrayBuffer(count * size);
+        await reader.readInto(new Uint8Array(buffer));
+        yield { dtype: header.dtype, shape: [n, ...header.shape.slice(1)], data: make(buffer, count), firstRow: first };
+      }
+      if (rows === totalRows) reader.checkCrc();
+    } finally {
+      reader.close();
+    }
+  }
+
+  private async entryReader(name: string): Promise<EntryReader> {
+    const entry = this.entries.get(name);
+    if (entry === undefined) {
+      throw new DataFormatError(this.path, null, `expected an array '${name}' in the archive, found only ${this.names.map((n) => `'${n}'`).join(', ') || 'no arrays'}`);
+    }
+    return new EntryReader(this.path, this.handle, entry, await this.dataOffset(entry));
+  }
+
   private async dataOffset(entry: ZipEntry): Promise<number> {
     const local = Buffer.alloc(30);
     await this.handle.read(local, 0, 30, entry.localHeaderOffset);
@@ -171,6 +241,115 @@ export class NpzArchive {
     }
     if (have < n) throw new DataFormatError(this.path, null, `expected ${n} bytes in entry '${entry.name}', found ${have} (a truncated archive)`);
     return Buffer.concat(chunks, have).subarray(0, n);
+  }
+}
+
+/**
+ * Reads the uncompressed bytes of one entry in order, exactly as many as asked each time: from the
+ * file handle (stored) or through a streaming inflater (deflated), keeping a running CRC-32.
+ */
+class EntryReader {
+  readonly where: string;
+  private position = 0;
+  private crc = 0;
+  private inflated: AsyncIterator<Buffer> | undefined;
+  private close_: (() => void) | undefined;
+  private leftover: Buffer = Buffer.alloc(0);
+
+  constructor(
+    path: string,
+    private readonly handle: FileHandle,
+    private readonly entry: ZipEntry,
+    private readonly dataStart: number,
+  ) {
+    this.where = `${path}[${entry.name}]`;
+    if (entry.method === 8) {
+      const stream = createReadStream(path, { start: dataStart, end: dataStart + Math.max(0, entry.compressedSize - 1), highWaterMark: 1 << 20 });
+      const inflate = createInflateRaw();
+      stream.on('error', (error) => inflate.destroy(error));
+      stream.pipe(inflate);
+      this.inflated = inflate[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+      this.close_ = () => {
+        stream.destroy();
+        inflate.destroy();
+      };
+    }
+  }
+
+  /** Reads and parses the .npy header, and checks the entry's size against the shape. */
+  async header(): Promise<NpyHeader> {
+    const first = Buffer.alloc(Math.min(this.entry.size, 12));
+    await this.readInto(first);
+    let bytes: Uint8Array = first;
+    if (first.length >= 12 && first[6] >= 1 && first[6] <= 3) {
+      const start = first[6] === 1 ? 10 : 12;
+      const headerLength = first[6] === 1 ? first.readUInt16LE(8) : first.readUInt32LE(8);
+      const rest = Buffer.alloc(Math.max(0, Math.min(start + headerLength, this.entry.size) - first.length));
+      await this.readInto(rest);
+      bytes = Buffer.concat([first, rest]);
+    }
+    const header = parseNpyHeader(bytes, this.where);
+    const count = header.shape.reduce((a, b) => a * b, 1);
+    const expected = count * DTYPES[header.dtype].size;
+    if (header.dataOffset + expected !== this.entry.size) {
+      throw new DataFormatError(
+        this.where,
+        null,
+        `expected ${this.entry.size - header.dataOffset} data bytes for shape (${header.shape.join(', ')}) of ${header.dtype} to be ${expected}, found a mismatch (truncated or padded array)`,
+      );
+    }
+    return header;
+  }
+
+  /** Fills `target` with the next bytes of the entry. */
+  async readInto(target: Uint8Array): Promise<void> {
+    let filled = 0;
+    if (this.inflated === undefined) {
+      while (filled < target.length) {
+        const { bytesRead } = await this.handle.read(target, filled, target.length - filled, this.dataStart + this.position);
+        if (bytesRead === 0) this.truncated(this.position);
+        filled += bytesRead;
+        this.position += bytesRead;
+      }
+    } else {
+      while (filled < target.length) {
+        if (this.leftover.length === 0) {
+          let next: IteratorResult<Buffer>;
+          try {
+            next = await this.inflated.next();
+          } catch (error) {
+            throw new DataFormatError(
+              this.where,
+              null,
+              `expected deflated data, found data that does not inflate after ${this.position} bytes (${(error as Error).message}; a truncated or corrupt archive)`,
+            );
+          }
+          if (next.done) this.truncated(this.position);
+          this.leftover = (next as IteratorYieldResult<Buffer>).value;
+        }
+        const take = Math.min(this.leftover.length, target.length - filled);
+        target.set(this.leftover.subarray(0, take), filled);
+        this.leftover = this.leftover.subarray(take);
+        filled += take;
+        this.position += take;
+      }
+    }
+    this.crc = crc32(target, this.crc) >>> 0;
+  }
+
+  /** After the last byte: the CRC-32 over the entry must match the central directory's. */
+  checkCrc(): void {
+    if (this.position === this.entry.size && this.crc !== this.entry.crc) {
+      throw new DataFormatError(this.where, null, 'expected the CRC-32 of the zip entry to match its data, found a mismatch (a corrupt archive)');
+    }
+  }
+
+  close(): void {
+    this.close_?.();
+  }
+
+  private truncated(at: number): never {
+    throw new DataFormatError(this.where, null, `expected ${this.entry.size} bytes, found the entry ends after ${at} (a truncated archive)`);
   }
 }
 

@@ -38,34 +38,21 @@ export function simulatePbmRows(
     for (let i = offsets[q]; i < offsets[q + 1]; i++) threshold[i] = scaledKappa[i - offsets[q]] * relevance[documents[i]];
   }
 
+  if (orderRng === null && truth === undefined) {
+    // The common case, on its own, in blocks of sessions: see plainPbmBlock.
+    const state = clickRng.getState();
+    for (let s = 0, row = 0; s < numSessions; s += BLOCK_SESSIONS) {
+      row = plainPbmBlock(state, sessionQuery, offsets, documents, threshold, document, position, click, s, Math.min(numSessions, s + BLOCK_SESSIONS), row);
+    }
+    clickRng.setState(state);
+    return;
+  }
   const state = clickRng.getState();
   let a = state[0];
   let b = state[1];
   let c = state[2];
   let d = state[3];
   let row = 0;
-  if (orderRng === null && truth === undefined) {
-    // The common case, on its own: no branch in the loop.
-    for (let s = 0; s < numSessions; s++) {
-      const q = sessionQuery[s];
-      const from = offsets[q];
-      const to = offsets[q + 1];
-      for (let i = from; i < to; i++, row++) {
-        // sfc32, as in RandomStream.nextUint32.
-        const t = (((a + b) | 0) + d) | 0;
-        d = (d + 1) | 0;
-        a = b ^ (b >>> 9);
-        b = (c + (c << 3)) | 0;
-        c = (c << 21) | (c >>> 11);
-        c = (c + t) | 0;
-        document[row] = documents[i];
-        position[row] = i - from;
-        click[row] = t >>> 0 < threshold[i] ? 1 : 0;
-      }
-    }
-    clickRng.setState(Int32Array.of(a, b, c, d));
-    return;
-  }
   const shuffle = orderRng !== null;
   for (let s = 0; s < numSessions; s++) {
     const q = sessionQuery[s];
@@ -104,4 +91,55 @@ export function simulatePbmRows(
     }
   }
   clickRng.setState(Int32Array.of(a, b, c, d));
+}
+
+/**
+ * Sessions per call of plainPbmBlock. The loop lives in a small function called once per block,
+ * not inline in one long loop, for V8: a long loop is compiled on the fly (on-stack replacement)
+ * without type feedback for the code after it, which then deoptimises on exit, so every call of a
+ * fresh process ran the slow tiers (3–4M sessions/s for its first ~1.4M sessions). Called per
+ * block, the function is optimised whole after a few blocks and stays so.
+ */
+const BLOCK_SESSIONS = 1024;
+
+/** PBM rows of sessions [from, to) without shuffle or truth, from row `row`; steps the sfc32 `state` in place; returns the next row. */
+function plainPbmBlock(
+  state: Int32Array,
+  sessionQuery: Int32Array,
+  offsets: Int32Array,
+  documents: Int32Array,
+  threshold: Float64Array,
+  document: Int32Array,
+  position: Uint16Array,
+  click: Uint8Array,
+  from: number,
+  to: number,
+  row: number,
+): number {
+  let a = state[0];
+  let b = state[1];
+  let c = state[2];
+  let d = state[3];
+  for (let s = from; s < to; s++) {
+    const q = sessionQuery[s];
+    const first = offsets[q];
+    const end = offsets[q + 1];
+    for (let i = first; i < end; i++, row++) {
+      // sfc32, as in RandomStream.nextUint32.
+      const t = (((a + b) | 0) + d) | 0;
+      d = (d + 1) | 0;
+      a = b ^ (b >>> 9);
+      b = (c + (c << 3)) | 0;
+      c = (c << 21) | (c >>> 11);
+      c = (c + t) | 0;
+      document[row] = documents[i];
+      position[row] = i - first;
+      click[row] = t >>> 0 < threshold[i] ? 1 : 0;
+    }
+  }
+  state[0] = a;
+  state[1] = b;
+  state[2] = c;
+  state[3] = d;
+  return row;
 }

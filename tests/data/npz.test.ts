@@ -104,4 +104,84 @@ describe('NpzArchive', () => {
     const file = write(bytes);
     expect((await failure(file)).message).toContain('expected the CRC-32 of the zip entry to match its data');
   });
+
+  describe('rowBlocks', () => {
+    async function blocks(file: string, name: string, blockRows: number, rows?: number) {
+      const archive = await NpzArchive.open(file);
+      try {
+        const out = [];
+        for await (const block of archive.rowBlocks(name, blockRows, { rows })) out.push(block);
+        return out;
+      } finally {
+        await archive.close();
+      }
+    }
+    // 1001 rows of 7: an odd length, so that no block size divides it.
+    const big = new Int32Array(1001 * 7).map((_, i) => (i * 2654435761) | 0);
+    const wide = BigInt64Array.from({ length: 1001 * 3 }, (_, i) => BigInt(i) * 1_000_003n - 5n);
+    for (const [compress, zip64] of [
+      [false, false],
+      [true, false],
+      [true, true],
+      [false, true],
+    ]) {
+      for (const blockRows of [1, 13, 1000, 1001, 5000]) {
+        it(`streams every row once, in order (${compress ? 'deflated' : 'stored'}${zip64 ? ', ZIP64' : ''}, blocks of ${blockRows})`, async () => {
+          const file = write(npzBytes({ other: ARRAYS.f8, big: { descr: '<i4', shape: [1001, 7], data: big }, wide: { descr: '<i8', shape: [1001, 3], data: wide } }, compress, { zip64 }));
+          const got = await blocks(file, 'big', blockRows);
+          expect(got.length).toBe(Math.ceil(1001 / blockRows));
+          expect(got.map((b) => b.firstRow)).toEqual(got.map((_, i) => i * blockRows));
+          expect(got.at(-1)!.shape).toEqual([1001 - (got.length - 1) * blockRows, 7]);
+          const joined = new Int32Array(1001 * 7);
+          let at = 0;
+          for (const b of got) {
+            expect(b.dtype).toBe('<i4');
+            joined.set(b.data as Int32Array, at);
+            at += b.data.length;
+          }
+          expect(at).toBe(big.length);
+          expect(joined).toEqual(big);
+          const wideBlocks = await blocks(file, 'wide', blockRows);
+          const values = wideBlocks.flatMap((b) => Array.from(b.data as BigInt64Array));
+          expect(values).toEqual(Array.from(wide));
+        });
+      }
+    }
+
+    it('stops after the first rows when asked, and gives the header alone', async () => {
+      const file = write(npzBytes({ big: { descr: '<i4', shape: [1001, 7], data: big } }, true));
+      const got = await blocks(file, 'big', 100, 250);
+      expect(got.map((b) => b.shape[0])).toEqual([100, 100, 50]);
+      expect(Array.from(got[2].data as Int32Array)).toEqual(Array.from(big.subarray(200 * 7, 250 * 7)));
+      const archive = await NpzArchive.open(file);
+      expect(await archive.arrayInfo('big')).toEqual({ dtype: '<i4', shape: [1001, 7] });
+      await archive.close();
+    });
+
+    it('rejects a deflated stream that ends early, naming the file and array', async () => {
+      const whole = npzBytes({ big: { descr: '<i4', shape: [1001, 7], data: big } }, true);
+      const compressedSize = whole.readUInt32LE(18);
+      const file = write(npzBytes({ big: { descr: '<i4', shape: [1001, 7], data: big } }, true, { cutDeflatedAt: Math.floor(compressedSize / 2) }));
+      const error = await blocks(file, 'big', 64).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(DataFormatError);
+      expect((error as Error).message).toContain(`${file}[big.npy]: `);
+      expect((error as Error).message).toMatch(/truncated/);
+    });
+
+    it('rejects a stored entry whose data was altered, by its CRC-32 at the end', async () => {
+      const bytes = npzBytes({ x: ARRAYS.i4 }, false);
+      bytes[bytes.indexOf(Buffer.from('x.npy')) + 5 + 128 + 4] ^= 0xff;
+      const file = write(bytes);
+      const error = await blocks(file, 'x', 3).catch((e: unknown) => e);
+      expect((error as Error).message).toBe(`${file}[x.npy]: expected the CRC-32 of the zip entry to match its data, found a mismatch (a corrupt archive)`);
+    });
+
+    it('rejects a Fortran-order array and data that does not fill the shape, before any block', async () => {
+      const fortran = write(npzBytes({ x: { descr: '<i4', shape: [2, 2], data: Int32Array.of(1, 2, 3, 4), fortranOrder: true } }, true));
+      await expect(blocks(fortran, 'x', 1)).rejects.toThrow(`${fortran}[x.npy]: expected a C-order array, found fortran_order True`);
+      const short = write(npzBytes({ x: npyBytes({ descr: '<i4', shape: [3], data: Int32Array.of(1, 2) }) }, false));
+      await expect(blocks(short, 'x', 1)).rejects.toThrow('expected 8 data bytes for shape (3) of <i4 to be 12');
+      await expect(blocks(short, 'y', 1)).rejects.toThrow(`${short}: expected an array 'y' in the archive, found only 'x'`);
+    });
+  });
 });
