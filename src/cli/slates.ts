@@ -8,6 +8,11 @@ import { guardOutput, parseJsonObject } from './checks.js';
 import { backendOption, count, num, quietOption, requiredText, seedOption, text, withOptions } from './options.js';
 
 interface TrainArgs {
+  data: string;
+  itemsFile?: string;
+  blockUsers: number;
+  users?: number;
+  dim: number;
   world: string;
   steps: number;
   minSlateLength?: number;
@@ -31,9 +36,14 @@ interface EvaluateArgs {
 
 const trainCommand = {
   command: 'train',
-  describe: 'Train the GRU slate model (Eide et al. 2022) by SVI on logged slates of a simulated GRU world and save it to a folder',
+  describe: "Train the GRU slate model (Eide et al. 2022) by SVI on FINN.no's data.npz (streamed) or on logged slates of a simulated GRU world, and save it to a folder",
   builder: (yargs: Argv) =>
     withOptions(yargs, {
+      data: text('world', "world (simulated, see --world) or a FINN.no data.npz (streamed; the authors' 5%/5% user split)"),
+      'items-file': text(undefined, 'FINN: itemattr.npz with the item categories (default: next to data.npz)'),
+      'block-users': count(10_000, 'FINN: users read per block'),
+      users: count(undefined, 'FINN: read only the first this many users'),
+      dim: count(25, 'FINN: d = H of the model'),
       world: text('{}', 'GRU world as JSON: items, groups, users, dim, hidden, slots, score (l2|dot), groupSpread, itemSpread, weightGain, h0Scale, noClickLogit'),
       steps: count(20, 'random logged slates per user (FINN: 20)'),
       'min-slate-length': count(undefined, 'shortest logged slate, no-click slot included (default slots − 2, at least 2)'),
@@ -49,11 +59,18 @@ const trainCommand = {
       quiet: quietOption(),
     }) as unknown as Argv<TrainArgs>,
   handler: async (args: ArgumentsCamelCase<TrainArgs>) => {
-    guardOutput(args.out, { kind: 'folder', writes: ['model.json', 'weights.bin'] });
-    const world = parseSlateWorld(parseJsonObject(args.world, '--world') as JsonObject, (field) => `--${field}`);
+    guardOutput(args.out, { kind: 'folder', writes: ['model.json', 'weights.bin'], inputs: [['--data', args.data === 'world' ? undefined : args.data]] });
     const backend = await initBackend(args.backend);
     const progress = stderrProgress({ quiet: args.quiet });
     progress.log(`backend: ${backend.name} (${backend.description})`);
+    const train = { epochs: args.epochs, learningRate: args.lr, particles: args.particles, batchUsers: args.batchUsers, out: args.out };
+    if (args.data !== 'world') {
+      const finn = { kind: 'finn' as const, file: args.data, itemsFile: args.itemsFile, blockUsers: args.blockUsers, users: args.users, dim: args.dim };
+      const r = await trainGruSlates({ data: finn, ...train }, progress);
+      process.stdout.write(`${r.users} users; ${r.steps} SVI steps in ${r.seconds.toFixed(1)} s, ELBO per user ${r.elboPerUser.toFixed(2)}\nmodel written to ${args.out}\n`);
+      return;
+    }
+    const world = parseSlateWorld(parseJsonObject(args.world, '--world') as JsonObject, (field) => `--${field}`);
     const data = {
       kind: 'world' as const,
       world,
@@ -63,7 +80,7 @@ const trainCommand = {
       testFraction: args.testFraction,
       trainSteps: args.trainSteps,
     };
-    const r = await trainGruSlates({ data, epochs: args.epochs, learningRate: args.lr, particles: args.particles, batchUsers: args.batchUsers, out: args.out }, progress);
+    const r = await trainGruSlates({ data, ...train }, progress);
     process.stdout.write(
       `${r.users} training users; ${r.steps} SVI steps in ${r.seconds.toFixed(1)} s (${(r.steps / r.seconds).toFixed(1)} steps/s), ELBO per user ${r.elboPerUser.toFixed(2)}\nmodel written to ${args.out}\n`,
     );

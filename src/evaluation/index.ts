@@ -8,3 +8,4 @@ export * from './registry.js';
 export * from './reward-model.js';
 export * from './slate-estimators.js';
 export * from './statistics.js';
+export * from './gru-slate-quality.js';

@@ -15,7 +15,6 @@ export * from './model-io.js';
 export * from './model.js';
 export * from './objectives.js';
 export * from './propensity-estimation.js';
-export * from './slates/gru-slate-evaluation.js';
 export * from './slates/gru-slate-io.js';
 export * from './slates/gru-slate-model.js';
 export * from './slates/gru-slate-policies.js';

@@ -1,7 +1,10 @@
-import { ConfigError } from '../../core/errors.js';
+import path from 'node:path';
+import { ConfigError, DataFormatError } from '../../core/errors.js';
+import { finnSequenceBlocks, readFinnItemCategories } from '../../data/finn-sequences.js';
+import { finnEvaluationBlocks, finnTrainingBlocks } from '../../data/finn-split.js';
 import { silentProgress, type Progress } from '../../core/progress.js';
 import { randomStream } from '../../core/random.js';
-import { gruSlateQuality, PopularityClickModel, type SlateQuality, splitTestUsers } from '../../learning/slates/gru-slate-evaluation.js';
+import { fitPopularity, gruSlateQuality, popularityQuality, type SlateQuality, splitTestUsers } from '../../evaluation/gru-slate-quality.js';
 import { loadGruSlateModel, saveGruSlateModel } from '../../learning/slates/gru-slate-io.js';
 import { GruSlateModel, inMemoryBlocks } from '../../learning/slates/gru-slate-model.js';
 import { createGruSlateWorld, type GruSlateWorldOptions, simulateLoggedSequences } from '../../simulation/slates/gru-slate-world.js';
@@ -21,8 +24,24 @@ export interface SimulatedSlateData {
   readonly trainSteps: number;
 }
 
+/**
+ * FINN.no's `data.npz`, streamed in blocks of users (`finnTrainingBlocks`), with the authors'
+ * split (5% validation, 5% test users, their first 5 steps in training); item groups are the
+ * categories of `itemattr.npz` (default: next to data.npz).
+ */
+export interface FinnSlateData {
+  readonly kind: 'finn';
+  readonly file: string;
+  readonly itemsFile?: string;
+  readonly blockUsers: number;
+  /** Read only the first `users` users. */
+  readonly users?: number;
+  /** d = H of the model (the authors': 25). */
+  readonly dim: number;
+}
+
 export interface GruSlateTrainSpec {
-  readonly data: SimulatedSlateData;
+  readonly data: SimulatedSlateData | FinnSlateData;
   readonly epochs: number;
   readonly learningRate: number;
   readonly particles: number;
@@ -38,6 +57,7 @@ function simulated(data: SimulatedSlateData) {
 
 /** Train a GRU slate model by SVI on the training split and save it to `spec.out`. */
 export async function trainGruSlates(spec: GruSlateTrainSpec, progress: Progress = silentProgress): Promise<{ steps: number; elboPerUser: number; seconds: number; users: number }> {
+  if (spec.data.kind === 'finn') return trainOnFinn(spec, spec.data, progress);
   const { world, train } = simulated(spec.data);
   const p = world.params;
   const model = new GruSlateModel({
@@ -61,6 +81,36 @@ export async function trainGruSlates(spec: GruSlateTrainSpec, progress: Progress
   }
 }
 
+async function trainOnFinn(spec: GruSlateTrainSpec, data: FinnSlateData, progress: Progress): Promise<{ steps: number; elboPerUser: number; seconds: number; users: number }> {
+  const itemGroup = await readFinnItemCategories(data.itemsFile ?? path.join(path.dirname(data.file), 'itemattr.npz'));
+  // The first block says how many users the read covers and how many slots a slate has.
+  let shape: { totalUsers: number; slots: number } | undefined;
+  for await (const block of finnSequenceBlocks(data.file, { blockUsers: 1 })) {
+    shape = block;
+    break; // closes the reader
+  }
+  if (!shape) throw new DataFormatError(data.file, null, 'no users');
+  const totalUsers = data.users === undefined ? shape.totalUsers : Math.min(data.users, shape.totalUsers);
+  const model = new GruSlateModel({
+    dim: data.dim,
+    numItems: itemGroup.length,
+    slots: shape.slots,
+    itemGroup,
+    learningRate: spec.learningRate,
+    particles: spec.particles,
+    batchUsers: spec.batchUsers,
+    seed: 1,
+  });
+  try {
+    const read = { blockUsers: data.blockUsers, users: data.users, progress: undefined };
+    const report = await model.fit(() => finnTrainingBlocks(data.file, read), { epochs: spec.epochs, users: totalUsers, progress });
+    saveGruSlateModel(spec.out, model, { data, epochs: spec.epochs, steps: report.steps, elboPerUser: report.elboPerUser, seconds: report.seconds });
+    return { steps: report.steps, elboPerUser: report.elboPerUser, seconds: report.seconds, users: totalUsers };
+  } finally {
+    model.dispose();
+  }
+}
+
 export interface GruSlateEvaluation {
   readonly fitted: SlateQuality;
   readonly popularity: SlateQuality;
@@ -78,15 +128,39 @@ export interface GruSlateEvaluation {
 export async function evaluateGruSlates(folder: string, k: number): Promise<GruSlateEvaluation> {
   const { model, training } = loadGruSlateModel(folder);
   try {
-    const data = training.data as SimulatedSlateData | undefined;
-    if (data?.kind !== 'world') throw new ConfigError(`${folder}/model.json: training.data`, 'expected the simulated-world spec the model was trained on');
+    const data = training.data as SimulatedSlateData | FinnSlateData | undefined;
+    if (data?.kind === 'finn') return await evaluateOnFinn(model, data, k);
+    if (data?.kind !== 'world') throw new ConfigError(`${folder}/model.json: training.data`, 'expected the data spec the model was trained on (kind "world" or "finn")');
     const { world, train, test } = simulated(data);
     const o = { fromStep: data.trainSteps, k };
-    const popularity = (await PopularityClickModel.fit(inMemoryBlocks(train), world.params.numItems, world.params.slots)).quality(test, o);
+    const popularity = popularityQuality(await fitPopularity(inMemoryBlocks(train)), test, o);
     return { fitted: gruSlateQuality(model.posterior().mean(), test, o), popularity, truth: gruSlateQuality(world.params, test, o), k, testUsers: test.users };
   } finally {
     model.dispose();
   }
+}
+
+/** The model and popularity on FINN.no's test users (after their training steps), streamed block by block. */
+async function evaluateOnFinn(model: GruSlateModel, data: FinnSlateData, k: number): Promise<GruSlateEvaluation> {
+  const read = { blockUsers: data.blockUsers, users: data.users };
+  const popularity = await fitPopularity(() => finnTrainingBlocks(data.file, read));
+  const mean = model.posterior().mean();
+  const sums = { fitted: [0, 0, 0, 0], popularity: [0, 0, 0, 0] };
+  const add = (acc: number[], q: SlateQuality) => {
+    if (q.steps > 0) acc[0] += q.logLikPerStep * q.steps;
+    if (q.clicks > 0) acc[1] += q.hitRate * q.clicks;
+    acc[2] += q.steps;
+    acc[3] += q.clicks;
+  };
+  let testUsers = 0;
+  for await (const view of finnEvaluationBlocks(data.file, 'test', read)) {
+    const o = { fromStep: view.fromStep, k };
+    add(sums.fitted, gruSlateQuality(mean, view.sequences, o));
+    add(sums.popularity, popularityQuality(popularity, view.sequences, o));
+    testUsers += view.sequences.users;
+  }
+  const quality = ([ll, hits, steps, clicks]: number[]): SlateQuality => ({ logLikPerStep: ll / steps, hitRate: hits / clicks, steps, clicks });
+  return { fitted: quality(sums.fitted), popularity: quality(sums.popularity), truth: null, k, testUsers };
 }
 
 /** The evaluation as a small table. */

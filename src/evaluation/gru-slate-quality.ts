@@ -1,8 +1,8 @@
-import { ConfigError } from '../../core/errors.js';
-import type { RandomStream } from '../../core/random.js';
-import { FIRST_REAL_ITEM, NO_CLICK_ITEM, type SlateSequences } from '../../data/slate-sequences.js';
-import { clickLogLikelihood, gruStep, type GruSlateParameters, initialState, isObservedStep, itemScore, outputOf } from '../../simulation/slates/gru-slate-world.js';
-import type { BlockSource } from './gru-slate-model.js';
+import { ConfigError } from '../core/errors.js';
+import type { RandomStream } from '../core/random.js';
+import { FIRST_REAL_ITEM, type SlateSequences } from '../data/slate-sequences.js';
+import { hitRateAt, PopularityBaseline, slateLogLikelihood } from './slate-sequence-metrics.js';
+import { clickLogLikelihood, gruStep, type GruSlateParameters, initialState, itemScore, outputOf } from '../simulation/slates/gru-slate-world.js';
 
 /**
  * Held-out quality of slate click models on logged data, as Eide et al. report it: the click
@@ -47,72 +47,21 @@ export function gruSlateQuality(p: GruSlateParameters, data: SlateSequences, opt
 }
 
 /**
- * The popularity baseline as a click model: P(no click | len) = (n₀(len) + 1)/(n(len) + 2), and a
- * click goes to shown item i with probability ∝ c_i + 1 (c_i: training clicks on i). It ranks all
- * items by c_i (ties: lower index first) for the hit rate.
+ * The popularity baseline's held-out quality with the same definitions: its slot probabilities
+ * and top k from `evaluation/slate-sequence-metrics.ts` (π₀ for the no-click slot, shown items
+ * ∝ training clicks + 1; the k most clicked items).
  */
-export class PopularityClickModel {
-  private constructor(
-    readonly clicks: Float64Array,
-    private readonly noClicks: Float64Array,
-    private readonly shown: Float64Array,
-  ) {}
+export function popularityQuality(popularity: PopularityBaseline, data: SlateSequences, options: { fromStep: number; k: number }): SlateQuality {
+  const ll = slateLogLikelihood(popularity.slateProbabilities(data), data, { fromStep: options.fromStep });
+  const hits = hitRateAt(popularity.topK(options.k), options.k, data, { fromStep: options.fromStep });
+  return { logLikPerStep: ll.value, hitRate: hits.value, steps: ll.steps, clicks: hits.steps };
+}
 
-  static async fit(source: BlockSource, numItems: number, slots: number): Promise<PopularityClickModel> {
-    const clicks = new Float64Array(numItems);
-    const noClicks = new Float64Array(slots + 1);
-    const shown = new Float64Array(slots + 1);
-    for await (const block of source()) {
-      for (let at = 0; at < block.users * block.steps; at++) {
-        const c = block.click[at];
-        if (!isObservedStep(c)) continue;
-        if (c >= numItems) throw new ConfigError('data', `clicked item ${c} is beyond ${numItems} items`);
-        const len = block.slateLengths[at];
-        shown[len]++;
-        if (c === NO_CLICK_ITEM) noClicks[len]++;
-        else if (c >= FIRST_REAL_ITEM) clicks[c]++;
-      }
-    }
-    return new PopularityClickModel(clicks, noClicks, shown);
-  }
-
-  quality(data: SlateSequences, options: { fromStep: number; k: number }): SlateQuality {
-    const { steps: T, slots: S } = data;
-    const n = this.clicks.length;
-    let logLik = 0;
-    let steps = 0;
-    let hits = 0;
-    let clicks = 0;
-    for (let u = 0; u < data.users; u++) {
-      for (let t = options.fromStep; t < T; t++) {
-        const at = u * T + t;
-        const c = data.click[at];
-        if (!isObservedStep(c)) continue;
-        const len = data.slateLengths[at];
-        const pNoClick = (this.noClicks[len] + 1) / (this.shown[len] + 2);
-        steps++;
-        if (c === NO_CLICK_ITEM) {
-          logLik += Math.log(pNoClick);
-          continue;
-        }
-        let total = 0;
-        for (let k = 0; k < len; k++) {
-          const item = data.slate[at * S + k];
-          if (item >= FIRST_REAL_ITEM) total += item < n ? this.clicks[item] + 1 : 1;
-        }
-        const own = c < n ? this.clicks[c] + 1 : 1;
-        logLik += Math.log(1 - pNoClick) + Math.log(own / total);
-        clicks++;
-        let better = 0;
-        for (let i = FIRST_REAL_ITEM; i < n && better < options.k; i++) {
-          const ci = this.clicks[i] + 1;
-          if (ci > own || (ci === own && i < c)) better++;
-        }
-        if (better < options.k) hits++;
-      }
-    }
-    return { logLikPerStep: steps > 0 ? logLik / steps : Number.NaN, hitRate: clicks > 0 ? hits / clicks : Number.NaN, steps, clicks };
-  }
+/** Popularity counted over the training views of a block source. */
+export async function fitPopularity(source: () => AsyncIterable<SlateSequences>): Promise<PopularityBaseline> {
+  const popularity = new PopularityBaseline();
+  for await (const block of source()) popularity.add(block);
+  return popularity;
 }
 
 /**
