@@ -65,7 +65,7 @@ const trainCommand = {
     progress.log(`backend: ${backend.name} (${backend.description})`);
     const train = { epochs: args.epochs, learningRate: args.lr, particles: args.particles, batchUsers: args.batchUsers, out: args.out };
     if (args.data !== 'world') {
-      const finn = { kind: 'finn' as const, file: args.data, itemsFile: args.itemsFile, blockUsers: args.blockUsers, users: args.users, dim: args.dim };
+      const finn = { kind: 'finn' as const, file: args.data, itemsFile: args.itemsFile, blockUsers: args.blockUsers, users: args.users, dim: args.dim, seed: args.seed };
       const r = await trainGruSlates({ data: finn, ...train }, progress);
       process.stdout.write(`${r.users} users; ${r.steps} SVI steps in ${r.seconds.toFixed(1)} s, ELBO per user ${r.elboPerUser.toFixed(2)}\nmodel written to ${args.out}\n`);
       return;

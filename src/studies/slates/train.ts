@@ -38,6 +38,8 @@ export interface FinnSlateData {
   readonly users?: number;
   /** d = H of the model (the authors': 25). */
   readonly dim: number;
+  /** Seeds the model's initial values and SVI noise. */
+  readonly seed: number;
 }
 
 export interface GruSlateTrainSpec {
@@ -99,7 +101,7 @@ async function trainOnFinn(spec: GruSlateTrainSpec, data: FinnSlateData, progres
     learningRate: spec.learningRate,
     particles: spec.particles,
     batchUsers: spec.batchUsers,
-    seed: 1,
+    seed: data.seed,
   });
   try {
     const read = { blockUsers: data.blockUsers, users: data.users, progress: undefined };
