@@ -84,7 +84,6 @@ export async function trainGruSlates(spec: GruSlateTrainSpec, progress: Progress
 }
 
 async function trainOnFinn(spec: GruSlateTrainSpec, data: FinnSlateData, progress: Progress): Promise<{ steps: number; elboPerUser: number; seconds: number; users: number }> {
-  const itemGroup = await readFinnItemCategories(data.itemsFile ?? path.join(path.dirname(data.file), 'itemattr.npz'));
   // The first block says how many users the read covers and how many slots a slate has.
   let shape: { totalUsers: number; slots: number } | undefined;
   for await (const block of finnSequenceBlocks(data.file, { blockUsers: 1 })) {
@@ -92,6 +91,8 @@ async function trainOnFinn(spec: GruSlateTrainSpec, data: FinnSlateData, progres
     break; // closes the reader
   }
   if (!shape) throw new DataFormatError(data.file, null, 'no users');
+  // Read after data.npz's first block, so that a missing data file is named before its neighbour.
+  const itemGroup = await readFinnItemCategories(data.itemsFile ?? path.join(path.dirname(data.file), 'itemattr.npz'));
   const totalUsers = data.users === undefined ? shape.totalUsers : Math.min(data.users, shape.totalUsers);
   const model = new GruSlateModel({
     dim: data.dim,
