@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBDataChunk, type DuckDBVector } from '@duckdb/node-api';
 import { ConfigError } from '../core/errors.js';
 import { silentProgress, type Progress } from '../core/progress.js';
+import { randomStream } from '../core/random.js';
 import type { ClickLog } from '../core/types.js';
 import type { ClickLogColumnMapping } from './click-log-table.js';
 
@@ -49,6 +50,23 @@ export interface SlotCountColumns {
   readonly clicks: Float64Array;
   /** Sessions counted. */
   readonly sessions: number;
+}
+
+/** A click log's shape as `LogEngine.clickSummary` counts it. */
+export interface ClickLogSummary {
+  readonly sessions: number;
+  readonly rows: number;
+  readonly clicks: number;
+  /** Results of the longest session. */
+  readonly longest: number;
+  /** Sessions with at least one click. */
+  readonly clicked: number;
+  /** Sessions of two or more results with both a clicked and an unclicked one. */
+  readonly contrasted: number;
+  readonly minQuery: number;
+  readonly maxQuery: number;
+  readonly minItem: number;
+  readonly maxItem: number;
 }
 
 const GLOB = /[*?[]/;
@@ -144,11 +162,16 @@ export class LogEngine {
    * The log as ClickLog batches of whole sessions, in (file, session, rank) order, each batch about
    * `batchRows` rows (default 2^20): memory stays bounded by a batch and DuckDB's limit, whatever the log's length.
    */
-  async *batches(input: string, options: EngineLogOptions & { readonly batchRows?: number } = {}): AsyncGenerator<ClickLog> {
+  async *batches(input: string, options: EngineLogOptions & { readonly batchRows?: number; readonly shuffleSeed?: number } = {}): AsyncGenerator<ClickLog> {
     const roles = rolesOf(options.columns);
     const progress = options.progress ?? silentProgress;
     const batchRows = options.batchRows ?? 1 << 20;
-    const result = await this.connection.stream(`SELECT f, s, q, d, k, c FROM (${slotsSql(input, roles)}) ORDER BY f, s, k`);
+    // A shuffle seed orders the sessions of each file by a hash of (session, seed) instead of by id: the
+    // same sort DuckDB does anyway, so a seeded random session order within a partition costs nothing more.
+    const seed = options.shuffleSeed;
+    if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 31)) throw new RangeError(`shuffleSeed: expected an integer in [0, 2^31), found ${seed}`);
+    const order = seed === undefined ? 'f, s, k' : `f, hash(s, ${seed}), s, k`;
+    const result = await this.connection.stream(`SELECT f, s, q, d, k, c FROM (${slotsSql(input, roles)}) ORDER BY ${order}`);
     let builder = new BatchBuilder(batchRows);
     let rows = 0;
     progress.start(`reading ${input}`, 0);
@@ -182,6 +205,56 @@ export class LogEngine {
     }
     progress.finish();
     if (builder.rows > 0) yield builder.finish();
+  }
+
+  /**
+   * Epoch `epoch` of a log given as its `files` (`files(input)`), for a training stream: the files in
+   * a random order seeded by (seed, epoch), each file's sessions in a random order seeded by (seed,
+   * epoch, file) (a hash of the session id, so the order is that of the file's sort, at no extra
+   * cost), as batches of whole sessions (about `batchRows` rows). Memory: one batch and DuckDB's limit.
+   */
+  async *shuffledBatches(files: readonly string[], epoch: number, seed: number | string, options: EngineLogOptions & { readonly batchRows?: number } = {}): AsyncGenerator<ClickLog> {
+    const rng = randomStream(seed).derive('epoch', epoch);
+    const order = rng.shuffle(Array.from(files, (_, i) => i));
+    for (const i of order) {
+      yield* this.batches(files[i], { ...options, shuffleSeed: rng.derive('file', i).int(2 ** 31) });
+    }
+  }
+
+  /**
+   * The files a log input names, in path order: the file itself, a folder's Parquet (or else CSV)
+   * partitions, or the files a glob matches (DuckDB's glob). Streaming learners read them one at a time.
+   */
+  async files(input: string, option = '--log'): Promise<string[]> {
+    const source = logSourceSql(input, option);
+    const pattern = /read_(?:parquet|csv)\('((?:[^']|'')*)'/.exec(source)![1].replaceAll("''", "'");
+    const reader = await this.connection.runAndReadAll(`SELECT file FROM glob(${literal(pattern)}) ORDER BY file`);
+    const files = reader.getRows().map((row) => String(row[0]));
+    if (files.length === 0) throw new ConfigError(option, `expected at least one file matching '${input}', found none`);
+    return files;
+  }
+
+  /**
+   * What a learner must know of a click log before training (one pass, a GROUP BY by session):
+   * sessions, rows, clicks, the longest session, sessions with a click, sessions that show both a
+   * clicked and an unclicked document, and the range of query and item ids.
+   */
+  async clickSummary(input: string, options: EngineLogOptions = {}): Promise<ClickLogSummary> {
+    const roles = rolesOf(options.columns);
+    const [sessions, rows, clicks, longest, clicked, contrasted, minQuery, maxQuery, minItem, maxItem] = await this.numbers(
+      `SELECT count(*), coalesce(sum(n), 0), coalesce(sum(clicks), 0), coalesce(max(n), 0), count(*) FILTER (WHERE clicks > 0),
+        count(*) FILTER (WHERE n >= 2 AND clicks > 0 AND clicks < n), coalesce(min(minq), 0), coalesce(max(maxq), 0), coalesce(min(mind), 0), coalesce(max(maxd), 0)
+       FROM (SELECT f, s, count(*) AS n, sum(c) AS clicks, min(q) AS minq, max(q) AS maxq, min(d) AS mind, max(d) AS maxd FROM (${slotsFromSql(input, roles)}) GROUP BY f, s)`,
+    );
+    return { sessions, rows, clicks, longest, clicked, contrasted, minQuery, maxQuery, minItem, maxItem };
+  }
+
+  /** The first row (in file and session order) whose query or item id lies outside [0, queries) or [0, items), or null. */
+  async firstRowOutside(input: string, queries: number, items: number, options: EngineLogOptions = {}): Promise<{ file: string; session: number; query: number; item: number } | null> {
+    const roles = rolesOf(options.columns);
+    const reader = await this.connection.runAndReadAll(`SELECT f, s, q, d FROM (${slotsSql(input, roles)}) WHERE q < 0 OR q >= ${queries} OR d < 0 OR d >= ${items} ORDER BY f, s, k LIMIT 1`);
+    const row = reader.getRows()[0];
+    return row === undefined ? null : { file: String(row[0]), session: Number(row[1]), query: Number(row[2]), item: Number(row[3]) };
   }
 
   /**

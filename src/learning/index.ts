@@ -15,5 +15,6 @@ export * from './model-io.js';
 export * from './model.js';
 export * from './objectives.js';
 export * from './propensity-estimation.js';
+export * from './streamed-batches.js';
 export * from './trainer.js';
 export { describeAdapter, probeWebGpu, type WebGpuAdapter, type WebGpuProbe } from './webgpu.js';
