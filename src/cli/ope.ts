@@ -1,4 +1,4 @@
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { writeFileAtomic } from '../core/files.js';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -6,7 +6,7 @@ import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { ConfigError } from '../core/errors.js';
 import { stderrProgress, type Progress } from '../core/progress.js';
 import { readActionDistribution, writeActionDistributionNpy } from '../data/action-dist.js';
-import { LogEngine } from '../data/engine.js';
+import { isPartitionedLog, LogEngine } from '../data/engine.js';
 import { loadOpenBanditPriors, OPEN_BANDIT_POSITIONS, openBanditRowBatches, readOpenBanditLog, type OpenBanditCampaign, type OpenBanditPolicy } from '../data/open-bandit.js';
 import { estimateOnOpenBanditStream, type StreamedPolicy } from '../studies/ope/streamed-log.js';
 import type { SlateClickModel } from '../simulation/slate-world.js';
@@ -169,7 +169,7 @@ async function evaluate(args: OpeArgs, progress: Progress): Promise<{ text: stri
   const warnings: string[] = [];
   if (args.log !== undefined) {
     if (args.randomLog !== undefined || args.btsLog !== undefined) throw new ConfigError(args.randomLog !== undefined ? '--random-log' : '--bts-log', 'expected with --protocol obd, not with --log');
-    if (args.stream || isPartitioned(args.log)) return evaluateStreamed(args as OpeArgs & { log: string }, progress);
+    if (args.stream || isPartitionedLog(args.log)) return evaluateStreamed(args as OpeArgs & { log: string }, progress);
     const log = await readOpenBanditLog(args.log);
     const shape = { rounds: log.reward.length, actions: log.numItems, positions: log.numPositions };
     let dist: Float64Array;
@@ -241,16 +241,6 @@ async function evaluate(args: OpeArgs, progress: Progress): Promise<{ text: stri
     text = `Simulated slate world (${args.clickModel}): true value of the evaluation policy ${r.truth.toFixed(5)} per slot, of the logging policy ${r.loggingValue.toFixed(5)}; ${args.seeds} logs per size\n\n${formatComparisonTable(r)}`;
   }
   return { text, result, warnings };
-}
-
-/** A log input that only streams: a folder of partitions or a glob. */
-function isPartitioned(input: string): boolean {
-  if (/[*?[]/.test(input)) return true;
-  try {
-    return statSync(input).isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 /** `ope --log` on a streamed log (studies/ope/streamed-log.ts): the reward-free estimators with Poisson-bootstrap intervals. */

@@ -52,6 +52,18 @@ export interface SlotCountColumns {
   readonly sessions: number;
 }
 
+/** An interaction log reduced to what the implicit recommenders read (`LogEngine.interactionPairs`). */
+export interface InteractionPairs {
+  readonly rows: number;
+  readonly maxUser: number;
+  readonly maxItem: number;
+  /** The distinct clicked pairs, in order of first appearance. */
+  readonly user: Int32Array;
+  readonly item: Int32Array;
+  /** θ_i per item from the pscore column (0 for an item never logged), or null without one. */
+  readonly theta: Float32Array | null;
+}
+
 /** A click log's shape as `LogEngine.clickSummary` counts it. */
 export interface ClickLogSummary {
   readonly sessions: number;
@@ -70,6 +82,16 @@ export interface ClickLogSummary {
 }
 
 const GLOB = /[*?[]/;
+
+/** Whether a log input is one only the engine reads (and the streaming paths stream): a folder of partitions or a glob. */
+export function isPartitionedLog(input: string): boolean {
+  if (GLOB.test(input)) return true;
+  try {
+    return statSync(input).isDirectory();
+  } catch {
+    return false;
+  }
+}
 
 /** SQL string literal. */
 function literal(text: string): string {
@@ -222,6 +244,86 @@ export class LogEngine {
   }
 
   /**
+   * What a recommender learns from an interaction log (`user_id`, `item_id`, `click`[, `pscore`];
+   * also `user`, `item`, `reward`), in one pass that keeps no row: the distinct clicked (user, item)
+   * pairs in order of first appearance (files in path order, each in its row order), the largest
+   * ids, and with a pscore column θ_i per item (the first pscore of the item's rows; every other row
+   * of the item must agree within 1e-6). Memory: the clicked pairs and the items, not the rows.
+   */
+  async interactionPairs(input: string, option = '--data'): Promise<InteractionPairs> {
+    const files = await this.files(input, option);
+    const users: number[] = [];
+    const items: number[] = [];
+    const seen = new Map<number, Set<number>>();
+    const theta: number[] = [];
+    let maxUser = -1;
+    let maxItem = -1;
+    let rows = 0;
+    let hasPscore: boolean | null = null;
+    for (const file of files) {
+      const source = logSourceSql(file, option);
+      const names = (await this.connection.runAndReadAll(`SELECT * FROM ${source} LIMIT 0`)).columnNames();
+      const pick = (...candidates: string[]) => candidates.find((c) => names.includes(c));
+      const user = pick('user_id', 'user');
+      const item = pick('item_id', 'item');
+      const click = pick('click', 'reward');
+      if (user === undefined || item === undefined || click === undefined) {
+        throw new ConfigError(file, `expected the interaction-log columns user_id, item_id and click (or user, item, reward), found ${names.filter((n) => !n.startsWith('clicklab_')).join(', ')}`);
+      }
+      const pscore = names.includes('pscore');
+      if (hasPscore !== null && hasPscore !== pscore) throw new ConfigError(file, `expected every file ${hasPscore ? 'with' : 'without'} a pscore column, as ${files[0]}`);
+      hasPscore = pscore;
+      // A plain scan keeps the file's row order (DuckDB preserves insertion order), which first appearance needs.
+      const result = await this.connection.stream(
+        `SELECT CAST(${identifier(user)} AS DOUBLE), CAST(${identifier(item)} AS DOUBLE), CAST(${identifier(click)} AS DOUBLE), ${pscore ? 'CAST(pscore AS DOUBLE)' : '1.0'} FROM ${source}`,
+      );
+      let row = 0;
+      for (;;) {
+        const chunk = await result.fetchChunk();
+        if (chunk === null || chunk.rowCount === 0) break;
+        const [u, i, c, p] = [0, 1, 2, 3].map((k) => chunk.getColumnVector(k));
+        for (let r = 0; r < chunk.rowCount; r++, row++) {
+          const uu = u.getItem(r) as number;
+          const ii = i.getItem(r) as number;
+          const cc = c.getItem(r) as number;
+          const pp = p.getItem(r) as number;
+          const fail = (problem: string): never => {
+            throw new ConfigError(file, `row ${row + 1}: ${problem}`);
+          };
+          if (!(Number.isInteger(uu) && uu >= 0 && uu < 2 ** 31)) fail(`expected a user id in [0, 2^31 − 1], found ${uu}`);
+          if (!(Number.isInteger(ii) && ii >= 0 && ii < 2 ** 31)) fail(`expected an item id in [0, 2^31 − 1], found ${ii}`);
+          if (cc !== 0 && cc !== 1) fail(`expected a click of 0 or 1, found ${cc}`);
+          if (pscore) {
+            if (!(pp > 0 && pp <= 1)) fail(`expected a pscore in (0, 1], found ${pp}`);
+            if (theta[ii] === undefined) theta[ii] = pp;
+            else if (Math.abs(theta[ii] - pp) > 1e-6) fail(`expected one exposure propensity per item, found ${theta[ii]} and ${pp} for item ${ii}: use estimated propensities`);
+          }
+          if (uu > maxUser) maxUser = uu;
+          if (ii > maxItem) maxItem = ii;
+          if (cc === 1) {
+            let clicked = seen.get(uu);
+            if (clicked === undefined) seen.set(uu, (clicked = new Set()));
+            if (!clicked.has(ii)) {
+              clicked.add(ii);
+              users.push(uu);
+              items.push(ii);
+            }
+          }
+        }
+      }
+      rows += row;
+    }
+    return {
+      rows,
+      maxUser,
+      maxItem,
+      user: Int32Array.from(users),
+      item: Int32Array.from(items),
+      theta: hasPscore ? Float32Array.from({ length: maxItem + 1 }, (_, i) => theta[i] ?? 0) : null,
+    };
+  }
+
+  /**
    * The files a log input names, in path order: the file itself, a folder's Parquet (or else CSV)
    * partitions, or the files a glob matches (DuckDB's glob). Streaming learners read them one at a time.
    */
@@ -235,11 +337,36 @@ export class LogEngine {
   }
 
   /**
-   * What a learner must know of a click log before training (one pass, a GROUP BY by session):
+   * What a learner must know of a click log before training (one pass, a GROUP BY by session; given
+   * the log's files, one per file, so that memory follows the largest partition, not the log):
    * sessions, rows, clicks, the longest session, sessions with a click, sessions that show both a
    * clicked and an unclicked document, and the range of query and item ids.
    */
-  async clickSummary(input: string, options: EngineLogOptions = {}): Promise<ClickLogSummary> {
+  async clickSummary(input: string | readonly string[], options: EngineLogOptions = {}): Promise<ClickLogSummary> {
+    if (typeof input !== 'string') {
+      // One GROUP BY per file: the hash table holds a partition's sessions, not the log's.
+      let total: ClickLogSummary | null = null;
+      for (const file of input) {
+        const part = await this.clickSummary(file, options);
+        if (total === null || total.sessions === 0) total = part;
+        else if (part.sessions > 0) {
+          total = {
+            sessions: total.sessions + part.sessions,
+            rows: total.rows + part.rows,
+            clicks: total.clicks + part.clicks,
+            longest: Math.max(total.longest, part.longest),
+            clicked: total.clicked + part.clicked,
+            contrasted: total.contrasted + part.contrasted,
+            minQuery: Math.min(total.minQuery, part.minQuery),
+            maxQuery: Math.max(total.maxQuery, part.maxQuery),
+            minItem: Math.min(total.minItem, part.minItem),
+            maxItem: Math.max(total.maxItem, part.maxItem),
+          };
+        }
+      }
+      if (total === null) throw new ConfigError('--log', 'expected at least one file, found none');
+      return total;
+    }
     const roles = rolesOf(options.columns);
     const [sessions, rows, clicks, longest, clicked, contrasted, minQuery, maxQuery, minItem, maxItem] = await this.numbers(
       `SELECT count(*), coalesce(sum(n), 0), coalesce(sum(clicks), 0), coalesce(max(n), 0), count(*) FILTER (WHERE clicks > 0),

@@ -3,9 +3,8 @@ import { ConfigError } from '../../core/errors.js';
 import type { Progress } from '../../core/progress.js';
 import { randomStream } from '../../core/random.js';
 import type { ClickLog, RankingData } from '../../core/types.js';
-import { statSync } from 'node:fs';
 import { clickLogFormatOf, readClickLog, readClickLogOrigin } from '../../data/click-log-io.js';
-import { LogEngine } from '../../data/engine.js';
+import { isPartitionedLog, LogEngine } from '../../data/engine.js';
 import { checkLogOrigin, letorOrigin, type LogOrigin } from '../../data/log-format.js';
 import { readLetorFileSync } from '../../data/letor.js';
 import { dropQueriesWithoutRelevant, featureStats, normalizeFeatures } from '../../data/normalize.js';
@@ -173,7 +172,7 @@ async function loadClicks(source: ClickSource, seed: number): Promise<LoadedClic
   }
   // The log's ids must index these rows: a log that records other data is refused before any loading.
   const expected = 'dataset' in source.data ? { dataset: source.data.dataset, fold: source.data.fold, split: 'train' } : { dataset: letorOrigin(source.data.train) };
-  const streamed = source.stream?.always === true || isPartitioned(source.log) ? (source.stream ?? {}) : null;
+  const streamed = source.stream?.always === true || isPartitionedLog(source.log) ? (source.stream ?? {}) : null;
   let engine: LogEngine | null = null;
   let files: string[] = [source.log];
   if (streamed !== null) {
@@ -185,16 +184,6 @@ async function loadClicks(source: ClickSource, seed: number): Promise<LoadedClic
   } catch (error) {
     engine?.close();
     throw error;
-  }
-}
-
-/** A log input that only the engine reads: a folder of partitions or a glob. */
-function isPartitioned(input: string): boolean {
-  if (/[*?[]/.test(input)) return true;
-  try {
-    return statSync(input).isDirectory();
-  } catch {
-    return false;
   }
 }
 
@@ -234,7 +223,7 @@ async function loadLogClicks(
     for (let s = 0; s + 1 < log.sessionOffsets.length; s++) longest = Math.max(longest, log.sessionOffsets[s + 1] - log.sessionOffsets[s]);
     sessions = log.sessionQuery.length;
   } else {
-    const summary = await engine.clickSummary(source.log);
+    const summary = await engine.clickSummary(files);
     const numQueries = train.queryOffsets.length - 1;
     const outside = await engine.firstRowOutside(source.log, numQueries, train.labels.length);
     if (outside !== null) {
