@@ -203,24 +203,22 @@ export class LogEngine {
       const chunk: DuckDBDataChunk | null = await result.fetchChunk();
       if (chunk === null || chunk.rowCount === 0) break;
       const f = chunk.getColumnVector(0);
-      const s = chunk.getColumnVector(1);
-      const q = chunk.getColumnVector(2);
-      const d = chunk.getColumnVector(3);
-      const k = chunk.getColumnVector(4);
-      const c = chunk.getColumnVector(5);
+      // The numeric columns as the typed arrays under DuckDB's vectors where it exposes them (a value
+      // read per row through getItem costs more than the rest of the loop).
+      const [s, q, d, k, c] = [1, 2, 3, 4, 5].map((col) => numericColumn(chunk.getColumnVector(col), chunk.rowCount));
       for (let i = 0; i < chunk.rowCount; i++) {
         const file = f.getItem(i) as string;
-        const session = s.getItem(i) as number;
+        const session = s[i];
         if (session !== prevS || file !== prevF) {
           if (builder.rows >= batchRows) {
             yield builder.finish();
             builder = new BatchBuilder(batchRows);
           }
-          builder.startSession(q.getItem(i) as number);
+          builder.startSession(q[i]);
           prevF = file;
           prevS = session;
         }
-        builder.add(d.getItem(i) as number, k.getItem(i) as number, c.getItem(i) as number);
+        builder.add(d[i], k[i], c[i]);
       }
       rows += chunk.rowCount;
       progress.update(rows);
@@ -456,6 +454,13 @@ function slotsFromSql(input: string, roles: Roles): string {
 function vectorItems(vector: DuckDBVector): Int32Array | Float64Array | null {
   const items = (vector as unknown as { readonly items?: unknown }).items;
   return items instanceof Int32Array || items instanceof Float64Array ? items : null;
+}
+
+/** A numeric vector's values: its typed array where the node-api keeps one, else read value by value. */
+function numericColumn(vector: DuckDBVector, rows: number): ArrayLike<number> {
+  const items = vectorItems(vector);
+  if (items !== null && items.length >= rows) return items;
+  return Float64Array.from({ length: rows }, (_, i) => Number(vector.getItem(i)));
 }
 
 /** Numeric result columns gathered chunk by chunk into typed arrays (copied whole, not value by value). */
