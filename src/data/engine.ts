@@ -143,7 +143,7 @@ function rolesOf(columns: ClickLogColumnMapping | undefined): Roles {
 
 /** The log as (f: file, s: session, q, d, k: 0-based rank, c: 0/1). */
 function slotsSql(input: string, roles: Roles): string {
-  return `SELECT filename AS f, CAST(${identifier(roles.session)} AS DOUBLE) AS s, CAST(${identifier(roles.query)} AS INTEGER) AS q, CAST(${identifier(roles.item)} AS INTEGER) AS d,
+  return `SELECT filename AS f, CAST(clicklab_file_index AS INTEGER) AS fi, CAST(${identifier(roles.session)} AS DOUBLE) AS s, CAST(${identifier(roles.query)} AS INTEGER) AS q, CAST(${identifier(roles.item)} AS INTEGER) AS d,
     CAST(${identifier(roles.position)} AS INTEGER) - 1 AS k, CAST(${identifier(roles.click)} > 0 AS INTEGER) AS c FROM ${logSourceSql(input)}`;
 }
 
@@ -193,21 +193,21 @@ export class LogEngine {
     const seed = options.shuffleSeed;
     if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 31)) throw new RangeError(`shuffleSeed: expected an integer in [0, 2^31), found ${seed}`);
     const order = seed === undefined ? 'f, s, k' : `f, hash(s, ${seed}), s, k`;
-    const result = await this.connection.stream(`SELECT f, s, q, d, k, c FROM (${slotsSql(input, roles)}) ORDER BY ${order}`);
+    // Rows come in file-name order; a file is told apart by its integer index (no string per row).
+    const result = await this.connection.stream(`SELECT fi, s, q, d, k, c FROM (${slotsSql(input, roles)}) ORDER BY ${order}`);
     let builder = new BatchBuilder(batchRows);
     let rows = 0;
     progress.start(`reading ${input}`, 0);
-    let prevF: string | null = null;
+    let prevF = -1;
     let prevS = Number.NaN;
     for (;;) {
       const chunk: DuckDBDataChunk | null = await result.fetchChunk();
       if (chunk === null || chunk.rowCount === 0) break;
-      const f = chunk.getColumnVector(0);
-      // The numeric columns as the typed arrays under DuckDB's vectors where it exposes them (a value
-      // read per row through getItem costs more than the rest of the loop).
-      const [s, q, d, k, c] = [1, 2, 3, 4, 5].map((col) => numericColumn(chunk.getColumnVector(col), chunk.rowCount));
+      // The columns as the typed arrays under DuckDB's vectors where it exposes them (a value read per
+      // row through getItem costs more than the rest of the loop).
+      const [f, s, q, d, k, c] = [0, 1, 2, 3, 4, 5].map((col) => numericColumn(chunk.getColumnVector(col), chunk.rowCount));
       for (let i = 0; i < chunk.rowCount; i++) {
-        const file = f.getItem(i) as string;
+        const file = f[i];
         const session = s[i];
         if (session !== prevS || file !== prevF) {
           if (builder.rows >= batchRows) {
