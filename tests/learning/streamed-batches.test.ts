@@ -156,6 +156,21 @@ describe('train --log on a partitioned log (streamed)', () => {
     expect(one.validation).not.toBeNull();
   });
 
+  it('the doubly robust learner streams: its ρ from one pass, then two seeded streams (regression model, ranker)', async () => {
+    const dr = (out: string) =>
+      trainModel({
+        ...options(join(dir, 'parts'), out, { bufferSessions: 300 }),
+        learner: { type: 'doubly-robust' },
+        clicks: { log: join(dir, 'parts'), data: { dataset: 'mq2008', fold: 1 }, clickModel: { type: 'pbm' } as never, stream: { bufferSessions: 300 } },
+        training: { steps: 30, batchSize: 32, learningRate: 0.05, clipNorm: 5, evalEvery: 10 },
+      });
+    const a = await dr('dr-a');
+    await dr('dr-b');
+    expect(a.validation).not.toBeNull();
+    expect(readFileSync(join(dir, 'dr-a', 'weights.bin'))).toEqual(readFileSync(join(dir, 'dr-b', 'weights.bin')));
+    expect(JSON.parse(readFileSync(join(dir, 'dr-a', 'model.json'), 'utf8')).learner.alpha).toHaveLength(10);
+  });
+
   it('refuses a log whose item ids are not rows of the data, naming the file and session', async () => {
     const bad = join(dir, 'bad');
     mkdirSync(bad);
