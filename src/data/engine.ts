@@ -200,9 +200,20 @@ export class LogEngine {
     progress.start(`reading ${input}`, 0);
     let prevF = -1;
     let prevS = Number.NaN;
+    // The next chunk is asked for before this one is read, so DuckDB decodes it while JS works (e.g.
+    // while a streamed learner trains on the sessions already read).
+    // A consumer that stops early (training ends mid-epoch) leaves the request pending: its failure
+    // once the engine closes is nobody's error.
+    const ask = (): Promise<DuckDBDataChunk | null> => {
+      const request = result.fetchChunk();
+      request.catch(() => {});
+      return request;
+    };
+    let next = ask();
     for (;;) {
-      const chunk: DuckDBDataChunk | null = await result.fetchChunk();
+      const chunk: DuckDBDataChunk | null = await next;
       if (chunk === null || chunk.rowCount === 0) break;
+      next = ask();
       // The columns as the typed arrays under DuckDB's vectors where it exposes them (a value read per
       // row through getItem costs more than the rest of the loop).
       const [f, s, q, d, k, c] = [0, 1, 2, 3, 4, 5].map((col) => numericColumn(chunk.getColumnVector(col), chunk.rowCount));
