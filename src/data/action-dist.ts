@@ -130,7 +130,7 @@ export class NpyRounds {
   /** Rounds first .. first + count − 1, rounds × actions × positions as float64, checked. */
   async read(first: number, count: number): Promise<Float64Array> {
     if (first + count > this.shape.rounds) {
-      throw new DataFormatError(this.file, null, `expected one round per row of the log, found ${this.shape.rounds} rounds for a log of more than ${first + count - 1} rows`);
+      throw new DataFormatError(this.file, null, `expected one round per row of the log, found ${this.shape.rounds} rounds for a log of at least ${first + count} rows`);
     }
     const per = this.shape.actions * this.shape.positions;
     const raw = this.width === 8 ? new Float64Array(count * per) : new Float32Array(count * per);

@@ -1,4 +1,8 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { writeActionDistributionNpy } from '../../src/data/action-dist.js';
 import { randomStream } from '../../src/core/random.js';
 import { loadOpenBanditPriors, loadOpenBanditSample, openBanditPath } from '../../src/data/open-bandit.js';
 import { InverseProbabilityWeighting, SelfNormalizedIPW } from '../../src/evaluation/estimators.js';
@@ -47,6 +51,25 @@ describe('streamed off-policy estimates', () => {
     const small = await run(1000);
     expect(small).toBe(await run(100_000));
     expect(JSON.parse(small).rows).toBe(20_000);
+  });
+
+  it('read a per-round .npy action distribution a slice at a time: the estimates of the same π_e given per item', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clicklab-stream-npy-'));
+    try {
+      const A = 34;
+      const perItem = Float64Array.from({ length: A * 3 }, (_, j) => (Math.floor(j / 3) % 2 === 0 ? 1.5 : 0.5) / A);
+      const npy = join(dir, 'pi.npy');
+      writeActionDistributionNpy(npy, { rounds: 10_000, actions: A, positions: 3 }, repeatActionDistribution(perItem, 10_000, A, 3).values);
+      const options = { resamples: 50, batchRows: 999 };
+      const fromFile = await estimateOnOpenBanditStream([menRandom], { npy }, options);
+      const given = await estimateOnOpenBanditStream([menRandom], { perItemPosition: () => perItem }, options);
+      expect(fromFile).toEqual(given);
+      await expect(estimateOnOpenBanditStream([menRandom, menRandom], { npy }, options)).rejects.toThrow(
+        /pi\.npy: expected one round per row of the log, found 10000 rounds for a log of at least 10999 rows/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('draw Poisson(1) counts: mean 1, variance 1, P(0) = e^-1, from (seed, row, replicate) alone', () => {
