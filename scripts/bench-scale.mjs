@@ -1,4 +1,6 @@
 // `npm run bench:scale [-- SESSIONS [PARTITIONS]]`: out-of-core fitting end to end (not part of `npm test`).
+// `npm run bench:scale -- train [SESSIONS...] [--steps N]`: a ULTR learner trained from memory and streamed (scale-train.mjs).
+// `npm run bench:scale -- ope [ROWS...] [--resamples R]`: `ope --log` streamed over Open Bandit-shaped logs (scale-ope.mjs).
 // Generates a partitioned Parquet (zstd) click log with DuckDB: Zipf-like query frequencies over a long
 // tail of queries (so distinct pairs grow with the log), top 10, three rankings per query, PBM clicks
 // (γ_k = 1 / (k + 1), α from a hash of the pair). Then fits PBM and UBM with `fitWithEngine`
@@ -10,6 +12,11 @@ import { join } from 'node:path';
 
 const here = new URL('.', import.meta.url).pathname;
 const dist = join(here, '..', 'dist');
+
+if (process.argv[2] === 'train' || process.argv[2] === 'ope') {
+  await import(join(here, `scale-${process.argv[2]}.mjs`));
+  process.exit(0);
+}
 
 if (process.argv[2] === '--child') {
   const [, , , model, log] = process.argv;

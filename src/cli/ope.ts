@@ -6,17 +6,21 @@ import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { ConfigError } from '../core/errors.js';
 import { stderrProgress, type Progress } from '../core/progress.js';
 import { readActionDistribution, writeActionDistributionNpy } from '../data/action-dist.js';
-import { loadOpenBanditPriors, readOpenBanditLog, type OpenBanditCampaign, type OpenBanditPolicy } from '../data/open-bandit.js';
+import { isPartitionedLog, LogEngine } from '../data/engine.js';
+import { loadOpenBanditPriors, OPEN_BANDIT_POSITIONS, openBanditRowBatches, readOpenBanditLog, type OpenBanditCampaign, type OpenBanditPolicy } from '../data/open-bandit.js';
+import { estimateOnOpenBanditStream, type StreamedPolicy } from '../studies/ope/streamed-log.js';
 import type { SlateClickModel } from '../simulation/slate-world.js';
 import { formatComparisonTable, runEstimatorComparison } from '../studies/ope/estimator-comparison.js';
 import { estimateOnOpenBanditLog, formatOpeTable, policyActionDistribution, roundActionDistribution, runOpenBanditProtocol } from '../studies/ope/open-bandit-protocol.js';
 import { mean } from '../evaluation/statistics.js';
 import { guardOutput, namingFlags } from './checks.js';
-import { choice, count, num, numbers, quietOption, seedOption, text, withOptions } from './options.js';
+import { choice, count, flag, num, numbers, quietOption, seedOption, text, withOptions } from './options.js';
 
 interface OpeArgs {
   protocol: 'obd' | 'simulated';
   log?: string;
+  stream: boolean;
+  batchRows: number;
   actionDist?: string;
   exportActionDist?: string;
   randomLog?: string;
@@ -71,7 +75,11 @@ export const opeCommand = {
         'obd',
         'obd: the Open Bandit protocol on the shipped sample (or --random-log/--bts-log); simulated: bias/variance/MSE of every estimator over seeds (ignored with --log)',
       ),
-      log: text(undefined, 'an Open Bandit-format log (.csv or .csv.gz) to evaluate --policy on'),
+      log: text(undefined, 'an Open Bandit-format log (.csv or .csv.gz) to evaluate --policy on, or a folder or glob of them (streamed)'),
+      stream: flag(
+        'with --log: stream the log a batch of rows at a time (a folder or glob always streams): IPW, clipped IPW and SNIPW with Poisson-bootstrap intervals, memory independent of its length (docs/streaming.md)',
+      ),
+      'batch-rows': count(8192, 'streamed log: rows per batch (the results do not depend on it)'),
       policy: choice(['uniform', 'bts'] as const, 'bts', 'with --log: the evaluation policy (bts: Bernoulli TS from --prior, by Monte Carlo)'),
       'action-dist': text(
         undefined,
@@ -161,6 +169,7 @@ async function evaluate(args: OpeArgs, progress: Progress): Promise<{ text: stri
   const warnings: string[] = [];
   if (args.log !== undefined) {
     if (args.randomLog !== undefined || args.btsLog !== undefined) throw new ConfigError(args.randomLog !== undefined ? '--random-log' : '--bts-log', 'expected with --protocol obd, not with --log');
+    if (args.stream || isPartitionedLog(args.log)) return evaluateStreamed(args as OpeArgs & { log: string }, progress);
     const log = await readOpenBanditLog(args.log);
     const shape = { rounds: log.reward.length, actions: log.numItems, positions: log.numPositions };
     let dist: Float64Array;
@@ -231,5 +240,65 @@ async function evaluate(args: OpeArgs, progress: Progress): Promise<{ text: stri
     result = r;
     text = `Simulated slate world (${args.clickModel}): true value of the evaluation policy ${r.truth.toFixed(5)} per slot, of the logging policy ${r.loggingValue.toFixed(5)}; ${args.seeds} logs per size\n\n${formatComparisonTable(r)}`;
   }
+  return { text, result, warnings };
+}
+
+/** `ope --log` on a streamed log (studies/ope/streamed-log.ts): the reward-free estimators with Poisson-bootstrap intervals. */
+async function evaluateStreamed(args: OpeArgs & { log: string }, progress: Progress): Promise<{ text: string; result: unknown; warnings: string[] }> {
+  if (args.randomLog !== undefined || args.btsLog !== undefined) throw new ConfigError(args.randomLog !== undefined ? '--random-log' : '--bts-log', 'expected with --protocol obd, not with --log');
+  if (args.exportActionDist !== undefined) {
+    throw new ConfigError('--export-action-dist', 'expected a log read into memory: a streamed log (--stream, a folder or a glob) is too large to write its rounds × actions × positions array');
+  }
+  const engine = await LogEngine.open({ threads: 1, memoryLimit: '256MB' });
+  let files: string[];
+  try {
+    files = await engine.files(args.log);
+  } finally {
+    engine.close();
+  }
+  const priors = args.actionDist === undefined && args.policy === 'bts' ? (args.prior !== undefined ? await readPriors(args.prior, args.campaign) : await loadOpenBanditPriors(args.campaign)) : null;
+  const policy: StreamedPolicy =
+    args.actionDist !== undefined
+      ? { npy: args.actionDist }
+      : {
+          perItemPosition: (numItems) =>
+            policyActionDistribution({ numItems, numPositions: OPEN_BANDIT_POSITIONS }, priors ? { ...priors, field: '--prior', source: args.log } : 'uniform', args.draws, args.seed),
+        };
+  let groundTruth: number | undefined;
+  if (args.truthLog !== undefined) {
+    let sum = 0;
+    let rows = 0;
+    for await (const batch of openBanditRowBatches(args.truthLog, args.batchRows)) {
+      for (let i = 0; i < batch.reward.length; i++) sum += batch.reward[i];
+      rows += batch.reward.length;
+    }
+    groundTruth = sum / rows;
+  }
+  const r = await estimateOnOpenBanditStream(files, policy, {
+    resamples: args.resamples,
+    level: args.level,
+    lambda: args.lambda,
+    seed: args.seed,
+    batchRows: args.batchRows,
+    groundTruth,
+    progress,
+  });
+  const name = args.actionDist ?? args.policy;
+  const loggingValue = r.clicks / r.rows;
+  const warnings = r.table.flatMap((row) => (row.warning === null ? [] : [row.warning]));
+  const result = {
+    log: args.log,
+    files: files.length,
+    streamed: { batchRows: args.batchRows, bootstrap: 'poisson' },
+    policy: name,
+    actionDist: args.actionDist ?? null,
+    rows: r.rows,
+    loggingValue,
+    groundTruth: groundTruth ?? null,
+    table: r.table,
+  };
+  const text =
+    `${name} evaluated on ${args.log} (streamed: ${files.length} file${files.length === 1 ? '' : 's'}, ${r.rows} rows, logged CTR ${loggingValue.toFixed(5)}${groundTruth === undefined ? '' : `, ground truth ${groundTruth.toFixed(5)}`}); ` +
+    `Poisson-bootstrap intervals; DM and the DR family need the reward model, fitted in memory only\n\n${formatOpeTable(r.table, args.level)}`;
   return { text, result, warnings };
 }

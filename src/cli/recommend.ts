@@ -21,10 +21,11 @@ import { MatrixFactorization } from '../learning/implicit/model.js';
 import { IMPLICIT_TRAIN_DEFAULTS } from '../learning/implicit/trainer.js';
 import { isNbpoLearner, NBPO_TRAIN_DEFAULTS } from '../learning/implicit/nbpo.js';
 import { guardOutput, namingFlags, parseJsonObject } from './checks.js';
-import { backendOption, choice, count, num, quietOption, requiredText, seedOption, text, texts, withOptions } from './options.js';
+import { backendOption, choice, count, flag, num, quietOption, requiredText, seedOption, text, texts, withOptions } from './options.js';
 
 interface TrainArgs {
   data: string;
+  stream: boolean;
   world: string;
   testUsers?: number;
   testItemsPerUser: number;
@@ -96,7 +97,11 @@ const trainCommand = {
   describe: 'Train a recommender on implicit feedback (world, coat or an interaction log), print its test metrics and save it to a folder',
   builder: (yargs: Argv) =>
     withOptions(yargs, {
-      data: text('world', 'world (simulated, see --world), coat (shipped), or an interaction-log file (user_id, item_id, click[, pscore])'),
+      data: text(
+        'world',
+        'world (simulated, see --world), coat (shipped), or an interaction log (user_id, item_id, click[, pscore]): a file, or a folder of Parquet/CSV partitions or a glob (streamed)',
+      ),
+      stream: flag('interaction-log data: reduce the log to its clicked pairs in one streamed pass (DuckDB) instead of reading it into memory; a folder or glob always streams'),
       world: text('{}', 'simulated world as JSON (as simulate --recommender); default 2000 users × 500 items, 100 exposures, mean preference 0.1'),
       'test-users': num(undefined, 'world: users in the uniform test set (default all)'),
       'test-items-per-user': count(50, 'world: uniformly random test items per user'),
@@ -126,6 +131,7 @@ const trainCommand = {
       quiet: quietOption(),
     }) as unknown as Argv<TrainArgs>,
   handler: async (args: ArgumentsCamelCase<TrainArgs>) => {
+    if (args.stream && (args.data === 'world' || args.data === 'coat')) throw new ConfigError('--stream', `expected --data to be an interaction log, found ${args.data}`);
     guardOutput(args.out, { kind: 'folder', writes: ['model.json', 'weights.bin'], inputs: recommendInputs(args) });
     const backend = await initBackend(args.backend);
     const progress = stderrProgress({ quiet: args.quiet });
@@ -135,7 +141,7 @@ const trainCommand = {
         ? { kind: 'world', spec: parseJsonObject(args.world, '--world') as RecommenderSpec, testUsers: args.testUsers, testItemsPerUser: args.testItemsPerUser }
         : args.data === 'coat'
           ? { kind: 'coat' }
-          : { kind: 'log', file: args.data, testFile: args.test };
+          : { kind: 'log', file: args.data, testFile: args.test, stream: args.stream };
     const nbpo = isNbpoLearner(args.learner)
       ? {
           dimension: args.dim,

@@ -10,12 +10,15 @@ import { DEFAULT_EM_ITERATIONS } from '../fitting/fit.js';
 import { FITTED_MODEL_TYPES, fittedModelName, type FittedModelType } from '../fitting/registry.js';
 import type { ClickModelSpec } from '../simulation/click-models/index.js';
 import { guardOutput, namingFlags, parseSpec } from './checks.js';
-import { choice, count, numbers, num, quietOption, backendOption, requiredText, seedOption, text, withOptions } from './options.js';
+import { choice, count, flag, numbers, num, quietOption, backendOption, requiredText, seedOption, text, withOptions } from './options.js';
 
 interface TrainArgs {
   learner: ClickLearnerType;
   out: string;
   log?: string;
+  stream: boolean;
+  shuffleBuffer?: number;
+  memoryLimit?: string;
   scenario?: string;
   seed: number;
   dataset: string;
@@ -49,7 +52,13 @@ export const trainCommand = {
     withOptions(yargs, {
       learner: choice(CLICK_LEARNER_TYPES, 'required', 'the learner'),
       out: requiredText('model folder to write (model.json + weights.bin)'),
-      log: text(undefined, 'click log (.csv, .jsonl, .arrow, .parquet) whose item_id are rows of the training split (as `clicklab simulate` writes)'),
+      log: text(
+        undefined,
+        'click log whose item_id are rows of the training split (as `clicklab simulate` writes): a .csv, .jsonl, .arrow or .parquet file (read into memory), or a folder of Parquet/CSV partitions or a glob (streamed)',
+      ),
+      stream: flag('with --log FILE: stream the file through DuckDB and a shuffle buffer instead of reading it into memory (a folder or glob always streams; see docs/streaming.md)'),
+      'shuffle-buffer': count(undefined, 'streamed log: sessions in the shuffle buffer (default 100000); batches are correlated within its window'),
+      'memory-limit': text(undefined, "streamed log: DuckDB's memory limit (default 1GB)"),
       scenario: text(undefined, 'instead of --log: simulate the click log of this scenario file for --seed (its data set, logger and click model)'),
       seed: seedOption('seed of the simulated log, the initial weights and the batches'),
       dataset: text('mq2008', 'shipped data set the log indexes (with --log)'),
@@ -97,6 +106,13 @@ export const trainCommand = {
       if (args.learner === 'affine' || args.learner === 'doubly-robust')
         throw new ConfigError('--click-model', `${args.learner} on a log file needs the click model's α and β: --click-model trust-bias (or pbm, or a JSON spec)`);
     }
+    for (const [flagName, value] of [
+      ['--stream', args.stream || undefined],
+      ['--shuffle-buffer', args.shuffleBuffer],
+      ['--memory-limit', args.memoryLimit],
+    ] as const) {
+      if (value !== undefined && args.log === undefined) throw new ConfigError(flagName, 'expected with --log (a streamed click log), not with --scenario');
+    }
     if (args.dataset !== 'mq2008') throw new ConfigError('--dataset', `expected "mq2008" (other sets: --train/--validation), found "${args.dataset}"`);
     const clicks: ClickSource = args.scenario
       ? { scenario: loadSingleCell(args.scenario, 'ultr', 'train', { fold: args.fold }) as Scenario, file: args.scenario, seed: args.seed }
@@ -104,6 +120,9 @@ export const trainCommand = {
           log: args.log!,
           data: args.train ? { train: args.train, validation: args.validation!, normalization: args.normalization } : { dataset: 'mq2008', fold: args.fold ?? 1 },
           clickModel: args.clickModel === undefined ? undefined : (parseSpec(args.clickModel, '--click-model') as unknown as ClickModelSpec),
+          ...(args.stream || args.shuffleBuffer !== undefined || args.memoryLimit !== undefined
+            ? { stream: { always: args.stream, bufferSessions: args.shuffleBuffer, memoryLimit: args.memoryLimit } }
+            : {}),
         };
     guardOutput(args.out, {
       kind: 'folder',

@@ -19,7 +19,7 @@
  * and Σ_action π = 1 within 1e-6 at every (round, position); the first bad round and position
  * (0-based) and the sum found are named.
  */
-import { open } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetSchema, type FileMetaData } from 'hyparquet';
 import { ConfigError, DataFormatError } from '../core/errors.js';
@@ -51,12 +51,13 @@ export async function readActionDistribution(file: string, shape: ActionDistShap
 }
 
 /** Throws a one-line error at the first value outside [0, 1] (or not finite), or the first (round, position) whose sum over actions is not 1. */
-export function checkActionDistribution(file: string, values: Float64Array, shape: ActionDistShape): void {
+export function checkActionDistribution(file: string, values: Float64Array, shape: ActionDistShape, firstRound = 0): void {
   const { rounds: n, actions: A, positions: K } = shape;
   const sums = new Float64Array(K);
-  for (let i = 0; i < n; i++) {
+  for (let r = 0; r < n; r++) {
+    const i = firstRound + r;
     sums.fill(0);
-    const base = i * A * K;
+    const base = r * A * K;
     for (let a = 0; a < A; a++) {
       for (let k = 0; k < K; k++) {
         const p = values[base + a * K + k];
@@ -75,6 +76,78 @@ export function checkActionDistribution(file: string, values: Float64Array, shap
         );
       }
     }
+  }
+}
+
+/**
+ * A `.npy` action distribution read a slice of rounds at a time (C order: a round's values are
+ * contiguous), for logs too large to hold it: the header and size are checked on `open`, each slice
+ * as `readActionDistribution` checks the whole (its rounds numbered in the whole file).
+ */
+export class NpyRounds {
+  private constructor(
+    private readonly file: string,
+    private readonly handle: FileHandle,
+    private readonly shape: ActionDistShape,
+    private readonly dataOffset: number,
+    private readonly width: 4 | 8,
+  ) {}
+
+  /** Opens `file`; `shape.rounds` null takes the file's (the caller checks it against the log's rows at the end). */
+  static async open(file: string, shape: Omit<ActionDistShape, 'rounds'> & { readonly rounds: number | null }): Promise<NpyRounds> {
+    await refuseFolderInput(file);
+    if (extname(file).toLowerCase() !== '.npy') throw new ConfigError('--action-dist', `expected a .npy file to read a slice of rounds at a time (a streamed log), found '${file}'`);
+    const handle = await open(file, 'r');
+    try {
+      const { size: fileSize } = await handle.stat();
+      const head = Buffer.alloc(Math.min(fileSize, 1 << 16));
+      await handle.read(head, 0, head.length, 0);
+      const header = parseNpyHeader(head, file);
+      if (header.dtype !== '<f8' && header.dtype !== '<f4') throw new DataFormatError(file, null, `expected a float64 or float32 array, found dtype ${header.dtype} (expected ${LAYOUTS})`);
+      const found = header.shape;
+      const full = { ...shape, rounds: shape.rounds ?? (found.length === 3 ? found[0] : -1) };
+      if (found.length !== 3 || found[0] !== full.rounds || found[1] !== shape.actions || found[2] !== shape.positions) {
+        const expected = shape.rounds === null ? `(rounds, ${shape.actions}, ${shape.positions})` : shapeText(full);
+        throw new DataFormatError(file, null, `expected shape ${expected} (the log's rows × items × positions), found (${found.join(', ')}${found.length === 1 ? ',' : ''})`);
+      }
+      const width = header.dtype === '<f8' ? 8 : 4;
+      const count = full.rounds * shape.actions * shape.positions;
+      if (fileSize !== header.dataOffset + count * width) {
+        throw new DataFormatError(file, null, `expected ${count * width} data bytes for shape ${shapeText(full)} of ${header.dtype}, found ${fileSize - header.dataOffset} (truncated or padded)`);
+      }
+      return new NpyRounds(file, handle, full, header.dataOffset, width);
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+  }
+
+  /** Rounds in the file. */
+  get rounds(): number {
+    return this.shape.rounds;
+  }
+
+  /** Rounds first .. first + count − 1, rounds × actions × positions as float64, checked. */
+  async read(first: number, count: number): Promise<Float64Array> {
+    if (first + count > this.shape.rounds) {
+      throw new DataFormatError(this.file, null, `expected one round per row of the log, found ${this.shape.rounds} rounds for a log of at least ${first + count} rows`);
+    }
+    const per = this.shape.actions * this.shape.positions;
+    const raw = this.width === 8 ? new Float64Array(count * per) : new Float32Array(count * per);
+    const bytes = new Uint8Array(raw.buffer);
+    const start = this.dataOffset + first * per * this.width;
+    for (let at = 0; at < bytes.length; ) {
+      const { bytesRead } = await this.handle.read(bytes, at, bytes.length - at, start + at);
+      if (bytesRead === 0) throw new DataFormatError(this.file, null, `expected ${bytes.length} data bytes at round ${first}, found the file ends`);
+      at += bytesRead;
+    }
+    const values = raw instanceof Float64Array ? raw : Float64Array.from(raw);
+    checkActionDistribution(this.file, values, { ...this.shape, rounds: count }, first);
+    return values;
+  }
+
+  async close(): Promise<void> {
+    await this.handle.close();
   }
 }
 

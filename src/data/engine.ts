@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBDataChunk, type DuckDBVector } from '@duckdb/node-api';
 import { ConfigError } from '../core/errors.js';
 import { silentProgress, type Progress } from '../core/progress.js';
+import { randomStream } from '../core/random.js';
 import type { ClickLog } from '../core/types.js';
 import type { ClickLogColumnMapping } from './click-log-table.js';
 
@@ -51,7 +52,46 @@ export interface SlotCountColumns {
   readonly sessions: number;
 }
 
+/** An interaction log reduced to what the implicit recommenders read (`LogEngine.interactionPairs`). */
+export interface InteractionPairs {
+  readonly rows: number;
+  readonly maxUser: number;
+  readonly maxItem: number;
+  /** The distinct clicked pairs, in order of first appearance. */
+  readonly user: Int32Array;
+  readonly item: Int32Array;
+  /** θ_i per item from the pscore column (0 for an item never logged), or null without one. */
+  readonly theta: Float32Array | null;
+}
+
+/** A click log's shape as `LogEngine.clickSummary` counts it. */
+export interface ClickLogSummary {
+  readonly sessions: number;
+  readonly rows: number;
+  readonly clicks: number;
+  /** Results of the longest session. */
+  readonly longest: number;
+  /** Sessions with at least one click. */
+  readonly clicked: number;
+  /** Sessions of two or more results with both a clicked and an unclicked one. */
+  readonly contrasted: number;
+  readonly minQuery: number;
+  readonly maxQuery: number;
+  readonly minItem: number;
+  readonly maxItem: number;
+}
+
 const GLOB = /[*?[]/;
+
+/** Whether a log input is one only the engine reads (and the streaming paths stream): a folder of partitions or a glob. */
+export function isPartitionedLog(input: string): boolean {
+  if (GLOB.test(input)) return true;
+  try {
+    return statSync(input).isDirectory();
+  } catch {
+    return false;
+  }
+}
 
 /** SQL string literal. */
 function literal(text: string): string {
@@ -103,7 +143,7 @@ function rolesOf(columns: ClickLogColumnMapping | undefined): Roles {
 
 /** The log as (f: file, s: session, q, d, k: 0-based rank, c: 0/1). */
 function slotsSql(input: string, roles: Roles): string {
-  return `SELECT filename AS f, CAST(${identifier(roles.session)} AS DOUBLE) AS s, CAST(${identifier(roles.query)} AS INTEGER) AS q, CAST(${identifier(roles.item)} AS INTEGER) AS d,
+  return `SELECT filename AS f, CAST(clicklab_file_index AS INTEGER) AS fi, CAST(${identifier(roles.session)} AS DOUBLE) AS s, CAST(${identifier(roles.query)} AS INTEGER) AS q, CAST(${identifier(roles.item)} AS INTEGER) AS d,
     CAST(${identifier(roles.position)} AS INTEGER) - 1 AS k, CAST(${identifier(roles.click)} > 0 AS INTEGER) AS c FROM ${logSourceSql(input)}`;
 }
 
@@ -144,44 +184,213 @@ export class LogEngine {
    * The log as ClickLog batches of whole sessions, in (file, session, rank) order, each batch about
    * `batchRows` rows (default 2^20): memory stays bounded by a batch and DuckDB's limit, whatever the log's length.
    */
-  async *batches(input: string, options: EngineLogOptions & { readonly batchRows?: number } = {}): AsyncGenerator<ClickLog> {
+  async *batches(input: string, options: EngineLogOptions & { readonly batchRows?: number; readonly shuffleSeed?: number } = {}): AsyncGenerator<ClickLog> {
     const roles = rolesOf(options.columns);
     const progress = options.progress ?? silentProgress;
     const batchRows = options.batchRows ?? 1 << 20;
-    const result = await this.connection.stream(`SELECT f, s, q, d, k, c FROM (${slotsSql(input, roles)}) ORDER BY f, s, k`);
+    // A shuffle seed orders the sessions of each file by a hash of (session, seed) instead of by id: the
+    // same sort DuckDB does anyway, so a seeded random session order within a partition costs nothing more.
+    const seed = options.shuffleSeed;
+    if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 31)) throw new RangeError(`shuffleSeed: expected an integer in [0, 2^31), found ${seed}`);
+    const order = seed === undefined ? 'f, s, k' : `f, hash(s, ${seed}), s, k`;
+    // Rows come in file-name order; a file is told apart by its integer index (no string per row).
+    const result = await this.connection.stream(`SELECT fi, s, q, d, k, c FROM (${slotsSql(input, roles)}) ORDER BY ${order}`);
     let builder = new BatchBuilder(batchRows);
     let rows = 0;
     progress.start(`reading ${input}`, 0);
-    let prevF: string | null = null;
+    let prevF = -1;
     let prevS = Number.NaN;
+    // The next chunk is asked for before this one is read, so DuckDB decodes it while JS works (e.g.
+    // while a streamed learner trains on the sessions already read).
+    // A consumer that stops early (training ends mid-epoch) leaves the request pending: its failure
+    // once the engine closes is nobody's error.
+    const ask = (): Promise<DuckDBDataChunk | null> => {
+      const request = result.fetchChunk();
+      request.catch(() => {});
+      return request;
+    };
+    let next = ask();
     for (;;) {
-      const chunk: DuckDBDataChunk | null = await result.fetchChunk();
+      const chunk: DuckDBDataChunk | null = await next;
       if (chunk === null || chunk.rowCount === 0) break;
-      const f = chunk.getColumnVector(0);
-      const s = chunk.getColumnVector(1);
-      const q = chunk.getColumnVector(2);
-      const d = chunk.getColumnVector(3);
-      const k = chunk.getColumnVector(4);
-      const c = chunk.getColumnVector(5);
+      next = ask();
+      // The columns as the typed arrays under DuckDB's vectors where it exposes them (a value read per
+      // row through getItem costs more than the rest of the loop).
+      const [f, s, q, d, k, c] = [0, 1, 2, 3, 4, 5].map((col) => numericColumn(chunk.getColumnVector(col), chunk.rowCount));
       for (let i = 0; i < chunk.rowCount; i++) {
-        const file = f.getItem(i) as string;
-        const session = s.getItem(i) as number;
+        const file = f[i];
+        const session = s[i];
         if (session !== prevS || file !== prevF) {
           if (builder.rows >= batchRows) {
             yield builder.finish();
             builder = new BatchBuilder(batchRows);
           }
-          builder.startSession(q.getItem(i) as number);
+          builder.startSession(q[i]);
           prevF = file;
           prevS = session;
         }
-        builder.add(d.getItem(i) as number, k.getItem(i) as number, c.getItem(i) as number);
+        builder.add(d[i], k[i], c[i]);
       }
       rows += chunk.rowCount;
       progress.update(rows);
     }
     progress.finish();
     if (builder.rows > 0) yield builder.finish();
+  }
+
+  /**
+   * Epoch `epoch` of a log given as its `files` (`files(input)`), for a training stream: the files in
+   * a random order seeded by (seed, epoch), each file's sessions in a random order seeded by (seed,
+   * epoch, file) (a hash of the session id, so the order is that of the file's sort, at no extra
+   * cost), as batches of whole sessions (about `batchRows` rows). Memory: one batch and DuckDB's limit.
+   */
+  async *shuffledBatches(files: readonly string[], epoch: number, seed: number | string, options: EngineLogOptions & { readonly batchRows?: number } = {}): AsyncGenerator<ClickLog> {
+    const rng = randomStream(seed).derive('epoch', epoch);
+    const order = rng.shuffle(Array.from(files, (_, i) => i));
+    for (const i of order) {
+      yield* this.batches(files[i], { ...options, shuffleSeed: rng.derive('file', i).int(2 ** 31) });
+    }
+  }
+
+  /**
+   * What a recommender learns from an interaction log (`user_id`, `item_id`, `click`[, `pscore`];
+   * also `user`, `item`, `reward`), in one pass that keeps no row: the distinct clicked (user, item)
+   * pairs in order of first appearance (files in path order, each in its row order), the largest
+   * ids, and with a pscore column θ_i per item (the first pscore of the item's rows; every other row
+   * of the item must agree within 1e-6). Memory: the clicked pairs and the items, not the rows.
+   */
+  async interactionPairs(input: string, option = '--data'): Promise<InteractionPairs> {
+    const files = await this.files(input, option);
+    const users: number[] = [];
+    const items: number[] = [];
+    const seen = new Map<number, Set<number>>();
+    const theta: number[] = [];
+    let maxUser = -1;
+    let maxItem = -1;
+    let rows = 0;
+    let hasPscore: boolean | null = null;
+    for (const file of files) {
+      const source = logSourceSql(file, option);
+      const names = (await this.connection.runAndReadAll(`SELECT * FROM ${source} LIMIT 0`)).columnNames();
+      const pick = (...candidates: string[]) => candidates.find((c) => names.includes(c));
+      const user = pick('user_id', 'user');
+      const item = pick('item_id', 'item');
+      const click = pick('click', 'reward');
+      if (user === undefined || item === undefined || click === undefined) {
+        throw new ConfigError(file, `expected the interaction-log columns user_id, item_id and click (or user, item, reward), found ${names.filter((n) => !n.startsWith('clicklab_')).join(', ')}`);
+      }
+      const pscore = names.includes('pscore');
+      if (hasPscore !== null && hasPscore !== pscore) throw new ConfigError(file, `expected every file ${hasPscore ? 'with' : 'without'} a pscore column, as ${files[0]}`);
+      hasPscore = pscore;
+      // A plain scan keeps the file's row order (DuckDB preserves insertion order), which first appearance needs.
+      const result = await this.connection.stream(
+        `SELECT CAST(${identifier(user)} AS DOUBLE), CAST(${identifier(item)} AS DOUBLE), CAST(${identifier(click)} AS DOUBLE), ${pscore ? 'CAST(pscore AS DOUBLE)' : '1.0'} FROM ${source}`,
+      );
+      let row = 0;
+      for (;;) {
+        const chunk = await result.fetchChunk();
+        if (chunk === null || chunk.rowCount === 0) break;
+        const [u, i, c, p] = [0, 1, 2, 3].map((k) => chunk.getColumnVector(k));
+        for (let r = 0; r < chunk.rowCount; r++, row++) {
+          const uu = u.getItem(r) as number;
+          const ii = i.getItem(r) as number;
+          const cc = c.getItem(r) as number;
+          const pp = p.getItem(r) as number;
+          const fail = (problem: string): never => {
+            throw new ConfigError(file, `row ${row + 1}: ${problem}`);
+          };
+          if (!(Number.isInteger(uu) && uu >= 0 && uu < 2 ** 31)) fail(`expected a user id in [0, 2^31 − 1], found ${uu}`);
+          if (!(Number.isInteger(ii) && ii >= 0 && ii < 2 ** 31)) fail(`expected an item id in [0, 2^31 − 1], found ${ii}`);
+          if (cc !== 0 && cc !== 1) fail(`expected a click of 0 or 1, found ${cc}`);
+          if (pscore) {
+            if (!(pp > 0 && pp <= 1)) fail(`expected a pscore in (0, 1], found ${pp}`);
+            if (theta[ii] === undefined) theta[ii] = pp;
+            else if (Math.abs(theta[ii] - pp) > 1e-6) fail(`expected one exposure propensity per item, found ${theta[ii]} and ${pp} for item ${ii}: use estimated propensities`);
+          }
+          if (uu > maxUser) maxUser = uu;
+          if (ii > maxItem) maxItem = ii;
+          if (cc === 1) {
+            let clicked = seen.get(uu);
+            if (clicked === undefined) seen.set(uu, (clicked = new Set()));
+            if (!clicked.has(ii)) {
+              clicked.add(ii);
+              users.push(uu);
+              items.push(ii);
+            }
+          }
+        }
+      }
+      rows += row;
+    }
+    return {
+      rows,
+      maxUser,
+      maxItem,
+      user: Int32Array.from(users),
+      item: Int32Array.from(items),
+      theta: hasPscore ? Float32Array.from({ length: maxItem + 1 }, (_, i) => theta[i] ?? 0) : null,
+    };
+  }
+
+  /**
+   * The files a log input names, in path order: the file itself, a folder's Parquet (or else CSV)
+   * partitions, or the files a glob matches (DuckDB's glob). Streaming learners read them one at a time.
+   */
+  async files(input: string, option = '--log'): Promise<string[]> {
+    const source = logSourceSql(input, option);
+    const pattern = /read_(?:parquet|csv)\('((?:[^']|'')*)'/.exec(source)![1].replaceAll("''", "'");
+    const reader = await this.connection.runAndReadAll(`SELECT file FROM glob(${literal(pattern)}) ORDER BY file`);
+    const files = reader.getRows().map((row) => String(row[0]));
+    if (files.length === 0) throw new ConfigError(option, `expected at least one file matching '${input}', found none`);
+    return files;
+  }
+
+  /**
+   * What a learner must know of a click log before training (one pass, a GROUP BY by session; given
+   * the log's files, one per file, so that memory follows the largest partition, not the log):
+   * sessions, rows, clicks, the longest session, sessions with a click, sessions that show both a
+   * clicked and an unclicked document, and the range of query and item ids.
+   */
+  async clickSummary(input: string | readonly string[], options: EngineLogOptions = {}): Promise<ClickLogSummary> {
+    if (typeof input !== 'string') {
+      // One GROUP BY per file: the hash table holds a partition's sessions, not the log's.
+      let total: ClickLogSummary | null = null;
+      for (const file of input) {
+        const part = await this.clickSummary(file, options);
+        if (total === null || total.sessions === 0) total = part;
+        else if (part.sessions > 0) {
+          total = {
+            sessions: total.sessions + part.sessions,
+            rows: total.rows + part.rows,
+            clicks: total.clicks + part.clicks,
+            longest: Math.max(total.longest, part.longest),
+            clicked: total.clicked + part.clicked,
+            contrasted: total.contrasted + part.contrasted,
+            minQuery: Math.min(total.minQuery, part.minQuery),
+            maxQuery: Math.max(total.maxQuery, part.maxQuery),
+            minItem: Math.min(total.minItem, part.minItem),
+            maxItem: Math.max(total.maxItem, part.maxItem),
+          };
+        }
+      }
+      if (total === null) throw new ConfigError('--log', 'expected at least one file, found none');
+      return total;
+    }
+    const roles = rolesOf(options.columns);
+    const [sessions, rows, clicks, longest, clicked, contrasted, minQuery, maxQuery, minItem, maxItem] = await this.numbers(
+      `SELECT count(*), coalesce(sum(n), 0), coalesce(sum(clicks), 0), coalesce(max(n), 0), count(*) FILTER (WHERE clicks > 0),
+        count(*) FILTER (WHERE n >= 2 AND clicks > 0 AND clicks < n), coalesce(min(minq), 0), coalesce(max(maxq), 0), coalesce(min(mind), 0), coalesce(max(maxd), 0)
+       FROM (SELECT f, s, count(*) AS n, sum(c) AS clicks, min(q) AS minq, max(q) AS maxq, min(d) AS mind, max(d) AS maxd FROM (${slotsFromSql(input, roles)}) GROUP BY f, s)`,
+    );
+    return { sessions, rows, clicks, longest, clicked, contrasted, minQuery, maxQuery, minItem, maxItem };
+  }
+
+  /** The first row (in file and session order) whose query or item id lies outside [0, queries) or [0, items), or null. */
+  async firstRowOutside(input: string, queries: number, items: number, options: EngineLogOptions = {}): Promise<{ file: string; session: number; query: number; item: number } | null> {
+    const roles = rolesOf(options.columns);
+    const reader = await this.connection.runAndReadAll(`SELECT f, s, q, d FROM (${slotsSql(input, roles)}) WHERE q < 0 OR q >= ${queries} OR d < 0 OR d >= ${items} ORDER BY f, s, k LIMIT 1`);
+    const row = reader.getRows()[0];
+    return row === undefined ? null : { file: String(row[0]), session: Number(row[1]), query: Number(row[2]), item: Number(row[3]) };
   }
 
   /**
@@ -256,6 +465,13 @@ function slotsFromSql(input: string, roles: Roles): string {
 function vectorItems(vector: DuckDBVector): Int32Array | Float64Array | null {
   const items = (vector as unknown as { readonly items?: unknown }).items;
   return items instanceof Int32Array || items instanceof Float64Array ? items : null;
+}
+
+/** A numeric vector's values: its typed array where the node-api keeps one, else read value by value. */
+function numericColumn(vector: DuckDBVector, rows: number): ArrayLike<number> {
+  const items = vectorItems(vector);
+  if (items !== null && items.length >= rows) return items;
+  return Float64Array.from({ length: rows }, (_, i) => Number(vector.getItem(i)));
 }
 
 /** Numeric result columns gathered chunk by chunk into typed arrays (copied whole, not value by value). */

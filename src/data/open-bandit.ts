@@ -134,6 +134,81 @@ function shown(text: string): string {
   return `'${text.length > 40 ? `${text.slice(0, 40)}...` : text}'`;
 }
 
+/** The columns of an Open Bandit log that the weight-based estimators read, for a batch of its rows. */
+export interface OpenBanditRowBatch {
+  readonly numItems: number;
+  readonly action: Int32Array;
+  /** 0-based. */
+  readonly position: Int32Array;
+  readonly reward: Uint8Array;
+  readonly pscore: Float64Array;
+}
+
+/**
+ * An Open Bandit log (`.csv` or `.csv.gz`) as batches of about `batchRows` rows, in file order, with
+ * memory bounded by a batch: the item, position, click and propensity of every row, checked as
+ * `readOpenBanditLog` checks them (the header, the number of fields, and these four columns, with
+ * the same one-line errors naming the file and line). The columns it does not return (timestamp,
+ * user features, affinities) are not parsed.
+ */
+export async function* openBanditRowBatches(path: string, batchRows = 1 << 16): AsyncGenerator<OpenBanditRowBatch> {
+  await refuseFolderInput(path);
+  let columns: string[] | null = null;
+  let index: Record<string, number> = {};
+  let numItems = 0;
+  let action = new Int32Array(batchRows);
+  let position = new Int32Array(batchRows);
+  let reward = new Uint8Array(batchRows);
+  let pscore = new Float64Array(batchRows);
+  let rows = 0;
+  let total = 0;
+  for await (const { line, fail } of numberedLines(path)) {
+    if (columns === null) {
+      columns = headerColumns(path, line);
+      index = Object.fromEntries(columns.map((c, i) => [c, i]));
+      const missing: string[] = FIXED.filter((c) => index[c] === undefined);
+      for (let j = 0; j < USER_FEATURES; j++) if (index[`user_feature_${j}`] === undefined) missing.push(`user_feature_${j}`);
+      while (index[`user-item_affinity_${numItems}`] !== undefined) numItems++;
+      if (numItems === 0) missing.push('user-item_affinity_0 .. user-item_affinity_{K-1} (one per item)');
+      if (missing.length > 0) fail(`expected the Open Bandit Dataset columns ${missing.join(', ')}, missing; found columns: ${columns.map((c) => `'${c}'`).join(', ')}`);
+      continue;
+    }
+    if (line.length === 0) fail('expected a data row, found an empty line');
+    if (line.includes('"')) fail('expected unquoted fields (the Open Bandit Dataset has no quotes), found a quote');
+    const fields = line.split(',');
+    if (fields.length !== columns.length) fail(`expected ${columns.length} fields (as in the header), found ${fields.length}`);
+    const item = parseNumber(fields[index.item_id]);
+    if (!(Number.isInteger(item) && item >= 0 && item < numItems)) {
+      fail(`expected an integer item id in [0, ${numItems - 1}] (one per affinity column) in column 'item_id', found ${shown(fields[index.item_id])}`);
+    }
+    const pos = parseNumber(fields[index.position]);
+    if (!(Number.isInteger(pos) && pos >= 1 && pos <= OPEN_BANDIT_POSITIONS)) {
+      fail(`expected a position 1, 2 or 3 in column 'position', found ${shown(fields[index.position])}`);
+    }
+    const click = parseNumber(fields[index.click]);
+    if (click !== 0 && click !== 1) fail(`expected 0 or 1 in column 'click', found ${shown(fields[index.click])}`);
+    const p = parseNumber(fields[index.propensity_score]);
+    if (!(p > 0 && p <= 1)) fail(`expected a probability in (0, 1] in column 'propensity_score', found ${shown(fields[index.propensity_score])}`);
+    action[rows] = item;
+    position[rows] = pos - 1;
+    reward[rows] = click;
+    pscore[rows] = p;
+    rows++;
+    if (rows === batchRows) {
+      yield { numItems, action, position, reward, pscore };
+      total += rows;
+      rows = 0;
+      action = new Int32Array(batchRows);
+      position = new Int32Array(batchRows);
+      reward = new Uint8Array(batchRows);
+      pscore = new Float64Array(batchRows);
+    }
+  }
+  if (columns === null) throw new DataFormatError(path, null, 'expected a header line, found an empty file');
+  if (total + rows === 0) throw new DataFormatError(path, null, 'expected data rows (rounds) after the header, found only the header');
+  if (rows > 0) yield { numItems, action: action.slice(0, rows), position: position.slice(0, rows), reward: reward.slice(0, rows), pscore: pscore.slice(0, rows) };
+}
+
 /**
  * Reads an Open Bandit Dataset log (`men.csv`, `.csv.gz`, ...). The number of items is the number
  * of `user-item_affinity_*` columns; `item_id` must lie below it.

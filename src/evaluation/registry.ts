@@ -28,6 +28,14 @@ export function standardEstimators(lambda: number): PolicyValueEstimator<OffPoli
   ];
 }
 
+/**
+ * The standard estimators that need no reward model (IPW, clipped IPW, SNIPW), at one λ: what a
+ * streamed log is estimated with while the reward model is fitted in memory only.
+ */
+export function rewardFreeEstimators(lambda: number): PolicyValueEstimator<OffPolicyInputs>[] {
+  return standardEstimators(lambda).filter((e) => e instanceof InverseProbabilityWeighting || e instanceof SelfNormalizedIPW);
+}
+
 /** The six slate estimators, in OBP's order. */
 export function allSlateEstimators(): SlateEstimator[] {
   return [

@@ -40,15 +40,18 @@ export interface BatchSource {
   next(rng: RandomStream): ListBatch;
 }
 
-interface PickedList {
+/** One list of a batch: its document rows and the label of each slot. */
+export interface PickedList {
   readonly rows: ArrayLike<number>;
   readonly label: (slot: number) => number;
   /** The log rows behind the slots (click batches), for per-row slot values. */
   readonly logStart?: number;
+  /** The list's own ρ per slot (streamed sessions), instead of `ClickBatchOptions.treatment` from `logStart`. */
+  readonly treatment?: ArrayLike<number>;
 }
 
 /** Lay out picked lists, padded to the longest of them. */
-function fillBatch(data: RankingData, lists: PickedList[], extra?: ClickBatchOptions): ListBatch {
+export function fillBatch(data: RankingData, lists: PickedList[], extra?: ClickBatchOptions): ListBatch {
   const f = data.numFeatures;
   const numLists = lists.length;
   let listLength = 0;
@@ -62,10 +65,10 @@ function fillBatch(data: RankingData, lists: PickedList[], extra?: ClickBatchOpt
   const documentSlots = new Int32Array(numDocuments);
   const mask = new Float32Array(numLists * listLength);
   const labels = new Float32Array(numLists * listLength);
-  const treatment = extra?.treatment ? new Float32Array(numLists * listLength) : undefined;
+  const treatment = extra?.treatment || lists[0]?.treatment ? new Float32Array(numLists * listLength) : undefined;
   const regression = extra?.regression ? new Float32Array(numLists * listLength) : undefined;
   let row = 0;
-  lists.forEach(({ rows, label, logStart }, i) => {
+  lists.forEach(({ rows, label, logStart, treatment: own }, i) => {
     for (let j = 0; j < rows.length; j++, row++) {
       const slot = i * listLength + j;
       features.set(data.features.subarray(rows[j] * f, rows[j] * f + f), row * f);
@@ -73,7 +76,7 @@ function fillBatch(data: RankingData, lists: PickedList[], extra?: ClickBatchOpt
       documentSlots[row] = slot;
       mask[slot] = 1;
       labels[slot] = label(j);
-      if (treatment) treatment[slot] = extra!.treatment![logStart! + j];
+      if (treatment) treatment[slot] = own === undefined ? extra!.treatment![logStart! + j] : own[j];
       if (regression) regression[slot] = extra!.regression![rows[j]];
     }
   });

@@ -6,7 +6,8 @@ import { clickModelLabels } from './click-model-labels.js';
 import { affineObjective, affineRegressionObjective, doublyRobustObjective, expectedTreatment, pairwiseDebiasObjective, regressionEmObjective } from './debiasing.js';
 import type { ScoringModel } from './model.js';
 import { dlaObjective, ipsObjective, listwiseObjective, type Objective } from './objectives.js';
-import { train, type TrainingHistory, type TrainOptions } from './trainer.js';
+import { streamedClickBatches, type StreamedBatchOptions } from './streamed-batches.js';
+import { train, trainFromAsyncSource, type TrainingHistory, type TrainOptions } from './trainer.js';
 
 /** Every learner that trains a ranker from a click log. */
 export const CLICK_LEARNER_TYPES = ['naive', 'ips', 'clipped-ips', 'dla', 'regression-em', 'pairwise-debias', 'affine', 'doubly-robust', 'click-model'] as const;
@@ -74,6 +75,21 @@ export function checkClickSignal(spec: ClickLearnerSpec, data: RankingData, log:
     for (let r = from; r < from + length; r++) clicked += log.click[r];
     if (clicked > 0 && clicked < length) contrasted++;
   }
+  checkSignalCounts(spec, { sessions, clicks, listLength, contrasted }, source);
+}
+
+/**
+ * The checks of `checkClickSignal` that need only counts (a streamed log's `LogEngine.clickSummary`):
+ * some click, a session to contrast for the learners that compare within sessions, propensities.
+ */
+export function checkSignalCounts(
+  spec: ClickLearnerSpec,
+  counts: { readonly sessions: number; readonly clicks: number; readonly listLength: number; readonly contrasted: number },
+  source = 'log',
+): void {
+  const { sessions, clicks, listLength, contrasted } = counts;
+  if (sessions < 1) throw new ConfigError(source, 'expected at least one session, found none');
+  if (clicks === 0) throw new ConfigError(source, `no click in ${sessions} sessions: learner ${spec.type} learns from clicks, so there is nothing to train on`);
   if (COMPARES_WITHIN_SESSIONS.has(spec.type) && contrasted === 0) {
     throw new ConfigError(
       source,
@@ -155,6 +171,84 @@ export function trainFromClicks(model: ScoringModel, spec: ClickLearnerSpec, dat
   const history = train(model, objective, clickBatches(data, log, options.batchSize, { allSessions: true, treatment, regression }), { ...options, label });
   objective.dispose();
   return { history, regressionHistory };
+}
+
+/** A click log too large for memory, as the streaming learners read it (the engine's, or any source of blocks of whole sessions). */
+export interface ClickStream {
+  /** Sessions, clicks, the longest session and the sessions to contrast (`LogEngine.clickSummary`). */
+  readonly summary: { readonly sessions: number; readonly clicks: number; readonly longest: number; readonly contrasted: number; readonly maxQuery: number };
+  /** Epoch `epoch`'s blocks of whole sessions, in that epoch's (seeded) order. */
+  epoch(epoch: number): AsyncIterable<ClickLog>;
+}
+
+export interface StreamTrainOptions extends ClickTrainOptions {
+  /** Sessions in the shuffle buffer (default DEFAULT_SHUFFLE_BUFFER). */
+  readonly bufferSessions?: number;
+}
+
+/**
+ * `trainFromClicks` on a log streamed through a shuffle buffer (learning/streamed-batches.ts, which
+ * says what the buffer does to the independence of batches): memory holds the buffer, a block and
+ * what the learner keeps per document, never the log. Every learner but the click-model baseline
+ * (whose EM fit needs the sessions in memory: fit the click model with `clicklab fit --engine duckdb`).
+ * The doubly robust learner reads the log once more, first, for its expected treatment ρ (per
+ * document and query, not per row).
+ */
+export async function trainFromClickStream(model: ScoringModel, spec: ClickLearnerSpec, data: RankingData, stream: ClickStream, options: StreamTrainOptions): Promise<ClickTrainResult> {
+  const source = options.source ?? 'log';
+  if (spec.type === 'click-model') {
+    throw new ConfigError(source, 'learner click-model fits its click model on the sessions in memory, so it does not stream: give it a log that fits in memory (one file)');
+  }
+  const { summary } = stream;
+  const listLength = summary.longest;
+  checkSignalCounts(spec, { sessions: summary.sessions, clicks: summary.clicks, listLength, contrasted: summary.contrasted }, source);
+  const label = options.label ?? spec.type;
+  const batches = (extra: Omit<StreamedBatchOptions, 'listLength' | 'bufferSessions' | 'source'>) =>
+    streamedClickBatches(data, (e) => stream.epoch(e), options.batchSize, { ...extra, listLength, bufferSessions: options.bufferSessions, source });
+  if (spec.type !== 'doubly-robust') {
+    const objective = makeClickObjective(spec, listLength);
+    try {
+      const history = await trainFromAsyncSource(model, objective, batches({ allSessions: usesAllSessions(spec.type) }), { ...options, label });
+      const used = spec.type === 'ips' || spec.type === 'clipped-ips' ? Array.from(spec.propensities!) : undefined;
+      return { history, propensities: used ?? objective.learnedPropensities?.() };
+    } finally {
+      objective.dispose();
+    }
+  }
+  const { alpha, beta } = affineParameters(spec);
+  const regressionModel = model.copy();
+  const regressionObjective = affineRegressionObjective(alpha, beta);
+  let regressionHistory: TrainingHistory;
+  let regression: Float32Array;
+  try {
+    regressionHistory = await trainFromAsyncSource(regressionModel, regressionObjective, batches({ allSessions: true }), {
+      ...options,
+      rng: options.rng.derive('regression'),
+      label: `${label} (regression model)`,
+    });
+    const scores = regressionModel.scoreArray(data.features);
+    regression = Float32Array.from(scores, (s) => 1 / (1 + Math.exp(-s)));
+  } finally {
+    regressionObjective.dispose();
+    regressionModel.dispose();
+  }
+  // ρ(d) = Σ over the sessions showing d of α at its rank / sessions of d's query: as expectedTreatment, in one pass.
+  const alphaSum = new Float64Array(data.labels.length);
+  const sessionsOfQuery = new Float64Array(summary.maxQuery + 1);
+  for await (const block of stream.epoch(-1)) {
+    for (let s = 0; s < block.sessionQuery.length; s++) {
+      sessionsOfQuery[block.sessionQuery[s]]++;
+      for (let r = block.sessionOffsets[s]; r < block.sessionOffsets[s + 1]; r++) alphaSum[block.document[r]] += alpha[Math.min(block.position[r], alpha.length - 1)];
+    }
+  }
+  const treatment = (query: number, documents: Int32Array) => Float32Array.from(documents, (d) => alphaSum[d] / sessionsOfQuery[query]);
+  const objective = doublyRobustObjective(alpha, beta);
+  try {
+    const history = await trainFromAsyncSource(model, objective, batches({ allSessions: true, treatment, regression }), { ...options, label });
+    return { history, regressionHistory };
+  } finally {
+    objective.dispose();
+  }
 }
 
 function affineParameters(spec: ClickLearnerSpec): { alpha: ArrayLike<number>; beta: ArrayLike<number> } {

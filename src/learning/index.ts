@@ -18,5 +18,6 @@ export * from './propensity-estimation.js';
 export * from './slates/gru-slate-io.js';
 export * from './slates/gru-slate-model.js';
 export * from './slates/gru-slate-policies.js';
+export * from './streamed-batches.js';
 export * from './trainer.js';
 export { describeAdapter, probeWebGpu, type WebGpuAdapter, type WebGpuProbe } from './webgpu.js';

@@ -41,7 +41,40 @@ export interface TrainingHistory {
 
 /** Minibatch training of `model` under `objective` on batches from `source`, with Adagrad. */
 export function train(model: Scorer, objective: Objective, source: BatchSource, options: TrainOptions): TrainingHistory {
-  const { steps, evalEvery, validate, rng } = options;
+  const loop = trainingLoop(model, objective, options);
+  try {
+    let state = loop.next();
+    while (!state.done) state = loop.next(source.next(options.rng));
+    return state.value;
+  } finally {
+    loop.return(undefined as never);
+  }
+}
+
+/**
+ * `train` on batches that arrive asynchronously (a click log streamed from disk through a shuffle
+ * buffer, learning/streamed-batches.ts): the same loop, step for step, so the same batches give the same model.
+ */
+export async function trainFromAsyncSource(model: Scorer, objective: Objective, source: AsyncBatchSource, options: TrainOptions): Promise<TrainingHistory> {
+  const loop = trainingLoop(model, objective, options);
+  try {
+    let state = loop.next();
+    while (!state.done) state = loop.next(await source.next(options.rng));
+    return state.value;
+  } finally {
+    loop.return(undefined as never);
+  }
+}
+
+/** Draws training batches asynchronously (see `BatchSource`). */
+export interface AsyncBatchSource {
+  readonly listLength: number;
+  next(rng: RandomStream): Promise<ListBatch>;
+}
+
+/** The training loop, which asks for each step's batch by yielding (so that sync and async sources drive the same code). */
+function* trainingLoop(model: Scorer, objective: Objective, options: TrainOptions): Generator<void, TrainingHistory, ListBatch> {
+  const { steps, evalEvery, validate } = options;
   const progress = options.progress ?? silentProgress;
   if (tf.getBackend() === 'webgpu') {
     // Checkpoints and validation read tensors synchronously, which WebGPU in Node cannot do.
@@ -66,7 +99,7 @@ export function train(model: Scorer, objective: Objective, source: BatchSource, 
   let stoppedAt = steps;
   let sinceBest = 0;
   for (let step = 1; step <= steps; step++) {
-    const batch = source.next(rng);
+    const batch: ListBatch = yield;
     const lossValue = trainingStep.run(batch);
     const loss = lossValue.dataSync()[0];
     lossValue.dispose();

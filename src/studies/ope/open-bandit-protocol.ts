@@ -91,7 +91,7 @@ export interface OpenBanditProtocolResult {
  * Carlo over `draws` slates.
  */
 export function policyActionDistribution(
-  log: OpenBanditLog,
+  log: Pick<OpenBanditLog, 'numItems' | 'numPositions'>,
   policy: 'uniform' | { readonly alpha: Float64Array; readonly beta: Float64Array; readonly field: string; readonly source: string },
   draws: number,
   seed: number,

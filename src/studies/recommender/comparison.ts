@@ -1,4 +1,5 @@
 import { shippedDataPath } from '../../data/shipped.js';
+import { isPartitionedLog, LogEngine, type InteractionPairs } from '../../data/engine.js';
 import { ConfigError } from '../../core/errors.js';
 import { silentProgress, type Progress } from '../../core/progress.js';
 import { randomStream, type RandomStream } from '../../core/random.js';
@@ -22,7 +23,17 @@ export type RecommenderDataSpec =
   /** Coat (datasets/coat by default), binarised as Rel-MF does: rating ≥ 4 is relevant. */
   | { readonly kind: 'coat'; readonly folder?: string }
   /** An interaction-log file (user_id, item_id, click[, pscore]) and optionally a test log whose click is the relevance. */
-  | { readonly kind: 'log'; readonly file: string; readonly testFile?: string };
+  | {
+      readonly kind: 'log';
+      readonly file: string;
+      readonly testFile?: string;
+      /**
+       * Reduce the log to its distinct clicked pairs (and θ per item) in one streamed pass through the
+       * engine instead of reading it into memory (`LogEngine.interactionPairs`): the same data, so the
+       * same model. A folder of partitions or a glob always streams. The test log is read into memory.
+       */
+      readonly stream?: boolean;
+    };
 
 export interface RecommenderData {
   readonly name: string;
@@ -114,9 +125,31 @@ export async function loadRecommenderData(spec: RecommenderDataSpec, seed: numbe
       flipTruth: { user: Int32Array.from(positives, (j) => test.log.user[j]), item: Int32Array.from(positives, (j) => test.log.item[j]), trueFlip: (_, i) => 1 - theta[i] },
     };
   }
+  const maxId = (a: Int32Array) => a.reduce((m, v) => Math.max(m, v), -1);
+  if (spec.stream === true || isPartitionedLog(spec.file)) {
+    const engine = await LogEngine.open();
+    let pairs: InteractionPairs;
+    try {
+      pairs = await engine.interactionPairs(spec.file);
+    } finally {
+      engine.close();
+    }
+    const test = spec.testFile ? await readInteractionLog(spec.testFile) : undefined;
+    const numUsers = Math.max(pairs.maxUser, test ? maxId(test.log.user) : -1) + 1;
+    const numItems = Math.max(pairs.maxItem, test ? maxId(test.log.item) : -1) + 1;
+    const theta = pairs.theta === null ? null : new Float32Array(numItems);
+    if (theta !== null) theta.set(pairs.theta!);
+    return {
+      name: spec.file,
+      numUsers,
+      numItems,
+      clicks: { numUsers, numItems, user: pairs.user, item: pairs.item },
+      test: test ? { user: test.log.user, item: test.log.item, relevant: test.log.click } : undefined,
+      givenPropensity: theta === null ? undefined : ExposurePropensity.perItem(theta),
+    };
+  }
   const logged = await readInteractionLog(spec.file);
   const test = spec.testFile ? await readInteractionLog(spec.testFile) : undefined;
-  const maxId = (a: Int32Array) => a.reduce((m, v) => Math.max(m, v), -1);
   const numUsers = Math.max(maxId(logged.log.user), test ? maxId(test.log.user) : -1) + 1;
   const numItems = Math.max(maxId(logged.log.item), test ? maxId(test.log.item) : -1) + 1;
   return {
@@ -360,6 +393,7 @@ export function formatRecommenderSummary(summary: readonly RecommenderSummaryRow
 }
 
 /** Distinct clicked pairs of a log (a pair clicked twice counts once). */
+
 function clickedPairs(logged: LoggedInteractions, numUsers: number, numItems: number): ImplicitFeedback {
   const seen = new Set<number>();
   const users: number[] = [];
