@@ -48,7 +48,11 @@ export const fitCommand = {
       'test-log': text(undefined, 'a second log to evaluate on (train on --log, test on this; --test-fraction is then not used); read as --log is'),
       columns: text(undefined, 'a generic query/document/position/click table: its columns by role, e.g. query=qid,document=url,position=rank,click=clicked,session= (empty: no session column)'),
       ids: choice(['integer', 'text'] as const, undefined, 'text: query/document ids are any text (URLs, hashes), encoded as dense indices'),
-      engine: choice(['memory', 'duckdb'] as const, undefined, 'duckdb: out of core, PBM and UBM fitted from GROUP BY counts (default for a folder or a glob; memory otherwise)'),
+      engine: choice(
+        ['memory', 'duckdb'] as const,
+        undefined,
+        'duckdb: out of core, fitted from GROUP BY counts (PBM, UBM) or distinct session groups (the cascade family) (default for a folder or a glob; memory otherwise)',
+      ),
       'memory-limit': text('1GB', "duckdb: DuckDB's memory limit (it spills to a temporary folder beyond it)"),
       out: text(undefined, 'where to save the fitted model and its logged rankings (JSON); required unless --emit-sql'),
       'test-fraction': num(0.25, 'fraction of sessions held out for evaluation (seeded)'),

@@ -14,7 +14,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBDataChunk, type DuckDBVector } from '@duckdb/node-api';
-import { ConfigError } from '../core/errors.js';
+import { ClickLabError, ConfigError } from '../core/errors.js';
 import { silentProgress, type Progress } from '../core/progress.js';
 import type { ClickLog } from '../core/types.js';
 import type { ClickLogColumnMapping } from './click-log-table.js';
@@ -199,6 +199,38 @@ export class LogEngine {
   }
 
   /**
+   * The cascade family's sufficient statistics (DCM, DBN, SDBN, CCM, CM: their E-step needs the whole
+   * session): the log's distinct (query, ranking, click pattern) groups, each with how many sessions
+   * it stands for, by two GROUP BYs (slots into sessions, sessions into groups). The groups come back
+   * as a `ClickLog` (one session per group, positions 0 .. n − 1) and `weight` per group, ordered by
+   * (query, ranking, click pattern), so the result and every sum over it are the same on every run.
+   * A session whose ranks are not 0, 1, …, n − 1 or that shows more than 53 results (the click
+   * pattern is a bit mask held exactly in a double) is an error naming the log.
+   */
+  async sessionGroups(input: string, options: EngineLogOptions = {}): Promise<SessionGroups> {
+    const roles = rolesOf(options.columns);
+    const progress = options.progress ?? silentProgress;
+    progress.start(`grouping sessions of ${input}`, 0);
+    const result = await this.connection.stream(sessionGroupsSql(slotsFromSql(input, roles)));
+    const out = new GroupsBuilder();
+    let rows = 0;
+    for (;;) {
+      const chunk = await result.fetchChunk();
+      if (chunk === null || chunk.rowCount === 0) break;
+      const n = chunk.rowCount;
+      const [q, w, mask, len, d] = [0, 1, 2, 3, 4].map((col) => numericColumn(chunk.getColumnVector(col), n));
+      for (let i = 0; i < n; i++) {
+        if (mask[i] < 0) throw new ClickLabError(`${input}: a session of query ${q[i]} has ranks that are not 1, 2, …, n in order, or more than 53 results; expected whole sessions ranked from 1`);
+        out.add(q[i], w[i], mask[i], len[i], d[i]);
+      }
+      rows += n;
+      progress.update(rows, `${out.groups} groups of ${out.sessions} sessions`);
+    }
+    progress.finish();
+    return out.finish();
+  }
+
+  /**
    * A counts table another engine wrote from `clicklab fit --emit-sql` (Parquet or CSV; a file, a
    * folder of partitions or a glob; columns as data/counts-sql.ts documents), as `slotCounts` returns
    * counts. Rows with the same key are summed; `distance: false` (PBM) sums over the distance too.
@@ -246,6 +278,23 @@ export function slotCountsSql(slots: string, distance: boolean): string {
       GROUP BY q, d, k, dist, n`;
 }
 
+/**
+ * The distinct (query, ranking, click pattern) groups of the slots `slots` (columns f, s, q, d, k, c as
+ * in `slotCountsSql`), one row per slot of each group in rank order: q, w (sessions in the group),
+ * mask (clicks as bits, bit k for rank k; −1 for a session whose ranks are not 0 .. n − 1), n, d.
+ * The groups are sorted by their key (each key is unique, so the order is total and runs agree);
+ * the unnest keeps each group's slots together and in rank order, as DuckDB keeps a projection's
+ * row order under its ORDER BY.
+ */
+export function sessionGroupsSql(slots: string): string {
+  return `WITH sessions AS (
+      SELECT min(q) AS q, list(d ORDER BY k) AS docs,
+        CASE WHEN min(k) = 0 AND max(k) = count(*) - 1 AND max(k) < 53 THEN sum(CAST(c AS BIGINT) << k) ELSE -1 END AS mask
+      FROM (${slots}) GROUP BY f, s),
+    groups AS (SELECT q, docs, mask, count(*) AS w FROM sessions GROUP BY q, docs, mask ORDER BY q, docs, mask)
+    SELECT q, CAST(w AS DOUBLE) AS w, CAST(mask AS DOUBLE) AS mask, CAST(len(docs) AS INTEGER) AS n, unnest(docs) AS d FROM groups`;
+}
+
 /** The slots of a log for counting: the file is DuckDB's `file_index` (an integer), not its name. */
 function slotsFromSql(input: string, roles: Roles): string {
   return `SELECT clicklab_file_index AS f, ${identifier(roles.session)} AS s, CAST(${identifier(roles.query)} AS INTEGER) AS q, CAST(${identifier(roles.item)} AS INTEGER) AS d,
@@ -256,6 +305,95 @@ function slotsFromSql(input: string, roles: Roles): string {
 function vectorItems(vector: DuckDBVector): Int32Array | Float64Array | null {
   const items = (vector as unknown as { readonly items?: unknown }).items;
   return items instanceof Int32Array || items instanceof Float64Array ? items : null;
+}
+
+/** A numeric column of a chunk as a typed array (the vector's own, or copied value by value). */
+function numericColumn(vector: DuckDBVector, n: number): Int32Array | Float64Array {
+  const items = vectorItems(vector);
+  if (items !== null && items.length >= n) return items;
+  const copy = new Float64Array(n);
+  for (let i = 0; i < n; i++) copy[i] = Number(vector.getItem(i));
+  return copy;
+}
+
+/** The cascade family's counts: distinct sessions and how many times each occurred (`LogEngine.sessionGroups`). */
+export interface SessionGroups {
+  /** One session per group, positions 0 .. n − 1. */
+  readonly log: ClickLog;
+  /** Sessions in each group. */
+  readonly weight: Float64Array;
+  /** Sessions counted (the sum of the weights). */
+  readonly sessions: number;
+}
+
+/** Builds `SessionGroups` from the rows of `sessionGroupsSql`, in growable typed arrays. */
+class GroupsBuilder {
+  private query = new Int32Array(1 << 16);
+  private offsets = new Int32Array((1 << 16) + 1);
+  private weight = new Float64Array(1 << 16);
+  private document = new Int32Array(1 << 18);
+  private click = new Uint8Array(1 << 18);
+  private position = new Uint16Array(1 << 18);
+  groups = 0;
+  sessions = 0;
+  private rows = 0;
+  /** Slots of the current group still to come. */
+  private left = 0;
+  private rank = 0;
+  private mask = 0;
+
+  add(q: number, w: number, mask: number, n: number, d: number): void {
+    if (this.left === 0) {
+      if (this.groups + 1 >= this.query.length) {
+        this.query = grown(this.query, Int32Array);
+        this.weight = grown(this.weight, Float64Array);
+        this.offsets = grown(this.offsets, Int32Array);
+      }
+      this.query[this.groups] = q;
+      this.weight[this.groups] = w;
+      this.offsets[this.groups] = this.rows;
+      this.groups++;
+      this.sessions += w;
+      this.left = n;
+      this.rank = 0;
+      this.mask = mask;
+    }
+    if (this.rows >= this.document.length) {
+      this.document = grown(this.document, Int32Array);
+      this.click = grown(this.click, Uint8Array);
+      this.position = grown(this.position, Uint16Array);
+    }
+    this.document[this.rows] = d;
+    // Bit k of a mask below 2^53: floor(mask / 2^k) mod 2, exact in doubles.
+    this.click[this.rows] = Math.floor(this.mask / 2 ** this.rank) % 2;
+    this.position[this.rows] = this.rank;
+    this.rows++;
+    this.rank++;
+    this.left--;
+  }
+
+  finish(): SessionGroups {
+    const g = this.groups;
+    const offsets = this.offsets.slice(0, g + 1);
+    offsets[g] = this.rows;
+    return {
+      log: {
+        sessionQuery: this.query.slice(0, g),
+        sessionOffsets: offsets,
+        document: this.document.slice(0, this.rows),
+        position: this.position.slice(0, this.rows),
+        click: this.click.slice(0, this.rows),
+      },
+      weight: this.weight.slice(0, g),
+      sessions: this.sessions,
+    };
+  }
+}
+
+function grown<T extends Int32Array | Float64Array | Uint8Array | Uint16Array>(values: T, Type: { new (n: number): T }): T {
+  const out = new Type(2 * values.length);
+  out.set(values);
+  return out;
 }
 
 /** Numeric result columns gathered chunk by chunk into typed arrays (copied whole, not value by value). */
