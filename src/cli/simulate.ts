@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { ConfigError } from '../core/errors.js';
 import { stderrProgress, type Progress } from '../core/progress.js';
@@ -57,7 +58,7 @@ export const simulateCommand = {
       out: LOG_FILE_OUT,
       world: text(
         'search',
-        'search: ranked lists of a LETOR data set; zipf: a synthetic web-search world with power-law query frequencies (Baidu-ULTR-shaped, see --zipf); recommender: users × items with exposure bias; or FILE.json, a model saved by `clicklab fit` (its logged rankings and fitted clicks)',
+        'search: ranked lists of a LETOR data set; zipf: a synthetic web-search world with power-law query frequencies (Baidu-ULTR-shaped, see --zipf); recommender: users × items with exposure bias; or FILE.json or a FOLDER (a Parquet world), a model saved by `clicklab fit` (its logged rankings and fitted clicks)',
       ),
       zipf: text(
         '{}',
@@ -144,7 +145,8 @@ export const simulateCommand = {
  * how it is written.
  */
 async function simulateFittedWorld(args: SimulateArgs, progress: Progress): Promise<void> {
-  if (!args.world.toLowerCase().endsWith('.json')) throw new ConfigError('--world', `expected search, recommender or a fitted model file (.json from clicklab fit), found "${args.world}"`);
+  if (!args.world.toLowerCase().endsWith('.json') && !isFolder(args.world))
+    throw new ConfigError('--world', `expected search, zipf, recommender, a fitted model file (.json from clicklab fit) or a Parquet world's folder, found "${args.world}"`);
   const world = await FittedWorld.load(args.world);
   const sink = await openClickLogSink(args.out, { truth: args.truth, sessions: args.sessions, field: '--out' });
   const rng = randomStream(args.seed);
@@ -214,6 +216,14 @@ async function simulateRecommender(args: SimulateArgs, progress: Progress): Prom
     await writeInteractionLog(args.testOut, test, { truth: args.truth });
   }
   process.stdout.write(`${params.users} users × ${params.items} items (seed ${args.seed}) written to ${args.out}${args.testOut ? `, test set to ${args.testOut}` : ''}\n`);
+}
+
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** Runs `work`, which writes to `sink`; on a failure the sink is given up (no partial file, a previous one untouched). */

@@ -13,8 +13,9 @@
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DuckDBInstance, type DuckDBConnection, type DuckDBDataChunk, type DuckDBVector } from '@duckdb/node-api';
+import { DOUBLE, DuckDBDataChunk, DuckDBInstance, FLOAT, INTEGER, type DuckDBConnection, type DuckDBVector } from '@duckdb/node-api';
 import { ClickLabError, ConfigError } from '../core/errors.js';
+import { PendingFile } from '../core/files.js';
 import { silentProgress, type Progress } from '../core/progress.js';
 import type { ClickLog } from '../core/types.js';
 import type { ClickLogColumnMapping } from './click-log-table.js';
@@ -52,6 +53,17 @@ export interface SlotCountColumns {
 }
 
 const GLOB = /[*?[]/;
+
+/** A column for `writeParquetColumns`. */
+export interface ParquetColumn {
+  readonly name: string;
+  readonly type: 'INTEGER' | 'FLOAT' | 'DOUBLE';
+  readonly values: Int32Array | Float32Array | Float64Array | Uint8Array | Uint16Array;
+}
+
+/** DuckDB's vector size: the most rows a data chunk holds. */
+const CHUNK_ROWS = 2048;
+let tableSerial = 0;
 
 /** SQL string literal. */
 function literal(text: string): string {
@@ -101,12 +113,6 @@ function rolesOf(columns: ClickLogColumnMapping | undefined): Roles {
   return { session: c.session ?? 'session', query: c.query ?? 'query', item: c.item ?? 'item_id', position: c.position ?? 'position', click: c.click ?? 'click' };
 }
 
-/** The log as (f: file, s: session, q, d, k: 0-based rank, c: 0/1). */
-function slotsSql(input: string, roles: Roles): string {
-  return `SELECT filename AS f, CAST(${identifier(roles.session)} AS DOUBLE) AS s, CAST(${identifier(roles.query)} AS INTEGER) AS q, CAST(${identifier(roles.item)} AS INTEGER) AS d,
-    CAST(${identifier(roles.position)} AS INTEGER) - 1 AS k, CAST(${identifier(roles.click)} > 0 AS INTEGER) AS c FROM ${logSourceSql(input)}`;
-}
-
 /** An in-process DuckDB for click logs (`close` it: that ends DuckDB and removes its default temporary folder). */
 export class LogEngine {
   private constructor(
@@ -148,37 +154,33 @@ export class LogEngine {
     const roles = rolesOf(options.columns);
     const progress = options.progress ?? silentProgress;
     const batchRows = options.batchRows ?? 1 << 20;
-    const result = await this.connection.stream(`SELECT f, s, q, d, k, c FROM (${slotsSql(input, roles)}) ORDER BY f, s, k`);
+    // Numeric columns only (the file as DuckDB's file index), read as typed arrays a chunk at a time.
+    const result = await this.connection.stream(`SELECT CAST(f AS INTEGER), CAST(s AS DOUBLE), q, d, CAST(k AS INTEGER), c FROM (${slotsFromSql(input, roles)}) ORDER BY f, s, k`);
     let builder = new BatchBuilder(batchRows);
     let rows = 0;
     progress.start(`reading ${input}`, 0);
-    let prevF: string | null = null;
+    let prevF = -1;
     let prevS = Number.NaN;
+    const started = performance.now();
     for (;;) {
       const chunk: DuckDBDataChunk | null = await result.fetchChunk();
       if (chunk === null || chunk.rowCount === 0) break;
-      const f = chunk.getColumnVector(0);
-      const s = chunk.getColumnVector(1);
-      const q = chunk.getColumnVector(2);
-      const d = chunk.getColumnVector(3);
-      const k = chunk.getColumnVector(4);
-      const c = chunk.getColumnVector(5);
-      for (let i = 0; i < chunk.rowCount; i++) {
-        const file = f.getItem(i) as string;
-        const session = s.getItem(i) as number;
-        if (session !== prevS || file !== prevF) {
+      const n = chunk.rowCount;
+      const [f, s, q, d, k, c] = [0, 1, 2, 3, 4, 5].map((col) => numericColumn(chunk.getColumnVector(col), n));
+      for (let i = 0; i < n; i++) {
+        if (s[i] !== prevS || f[i] !== prevF) {
           if (builder.rows >= batchRows) {
             yield builder.finish();
             builder = new BatchBuilder(batchRows);
           }
-          builder.startSession(q.getItem(i) as number);
-          prevF = file;
-          prevS = session;
+          builder.startSession(q[i]);
+          prevF = f[i];
+          prevS = s[i];
         }
-        builder.add(d.getItem(i) as number, k.getItem(i) as number, c.getItem(i) as number);
+        builder.add(d[i], k[i], c[i]);
       }
-      rows += chunk.rowCount;
-      progress.update(rows);
+      rows += n;
+      progress.update(rows, `${Math.round(rows / Math.max((performance.now() - started) / 1000, 1e-9)).toLocaleString('en-US')} rows/s`);
     }
     progress.finish();
     if (builder.rows > 0) yield builder.finish();
@@ -244,6 +246,54 @@ export class LogEngine {
         CAST(sum(impressions) AS DOUBLE) AS imp, CAST(sum(clicks) AS DOUBLE) AS clk FROM ${logSourceSql(input, '--counts')} GROUP BY q, d, k, dist, n ORDER BY q, d, k, dist, n`,
       progress,
     );
+  }
+
+  /**
+   * Writes typed-array columns of one length as a zstd Parquet file, atomically (a temporary name in
+   * the same folder, then a rename): appended to a DuckDB table in data chunks, then COPY. DuckDB
+   * rather than hyparquet-writer here because hyparquet-writer has no zstd (snappy only) and
+   * hyparquet cannot read zstd back (scripts/bench-parquet-io.mjs measures both).
+   */
+  async writeParquetColumns(path: string, columns: readonly ParquetColumn[]): Promise<void> {
+    const n = columns[0]?.values.length ?? 0;
+    for (const c of columns) if (c.values.length !== n) throw new RangeError(`writeParquetColumns: column ${c.name} has ${c.values.length} values, expected ${n}`);
+    const table = `clicklab_columns_${tableSerial++}`;
+    const types = columns.map((c) => (c.type === 'INTEGER' ? INTEGER : c.type === 'FLOAT' ? FLOAT : DOUBLE));
+    await this.connection.run(`CREATE TEMPORARY TABLE ${table} (${columns.map((c) => `${identifier(c.name)} ${c.type}`).join(', ')})`);
+    const pending = new PendingFile(path);
+    try {
+      const appender = await this.connection.createAppender(table);
+      for (let at = 0; at < n; at += CHUNK_ROWS) {
+        const m = Math.min(CHUNK_ROWS, n - at);
+        const chunk = DuckDBDataChunk.create(types, m);
+        columns.forEach((c, j) => {
+          chunk.setColumnValues(j, Array.from(c.values.subarray(at, at + m)));
+        });
+        appender.appendDataChunk(chunk);
+      }
+      appender.closeSync();
+      await this.connection.run(`COPY ${table} TO ${literal(pending.temporary)} (FORMAT parquet, COMPRESSION zstd)`);
+      await pending.commit();
+    } catch (error) {
+      await pending.abort();
+      throw error;
+    } finally {
+      await this.connection.run(`DROP TABLE IF EXISTS ${table}`);
+    }
+  }
+
+  /** Numeric columns of a Parquet file (or glob) as typed arrays, in file order: INTEGER columns as Int32Array, the others as Float64Array. */
+  async readParquetColumns(path: string, columns: readonly { readonly name: string; readonly type: 'INTEGER' | 'DOUBLE' }[]): Promise<(Int32Array | Float64Array)[]> {
+    const select = columns.map((c) => `CAST(${identifier(c.name)} AS ${c.type})`).join(', ');
+    // In file order: DuckDB keeps a scan's row order (preserve_insertion_order, on by default).
+    const result = await this.connection.stream(`SELECT ${select} FROM read_parquet(${literal(path)})`);
+    const reader = new ColumnReader(columns.length);
+    for (;;) {
+      const chunk = await result.fetchChunk();
+      if (chunk === null || chunk.rowCount === 0) break;
+      reader.add(chunk);
+    }
+    return columns.map((c, j) => (c.type === 'INTEGER' ? reader.int32(j) : reader.float64(j)));
   }
 
   private async readCounts(sql: string, progress: Progress): Promise<SlotCountColumns> {

@@ -102,7 +102,7 @@ export class FittedCcm extends CascadeFamilyModel {
     return plainSimulator(new ClickChainSimulator(this.tau.value[0], this.tau.value[1], this.tau.value[2]));
   }
 
-  static restore(attractiveness: ArrayLike<number>, parameters: { tau: number[] }, listLength: number): FittedCcm {
+  static restore(attractiveness: ArrayLike<number>, parameters: { tau: ArrayLike<number> }, listLength: number): FittedCcm {
     const model = new FittedCcm(attractiveness.length, listLength);
     model.attractiveness.value.set(attractiveness);
     model.tau.value.set(parameters.tau);

@@ -19,6 +19,7 @@ import type { IndexedLog } from './sessions.js';
  */
 export class FittedDbn extends CascadeFamilyModel {
   readonly type: 'dbn' | 'sdbn';
+  readonly pairParameters = ['satisfaction'] as const;
   /** σ per pair. */
   readonly satisfaction: ProbabilityParameters;
   /** γ (one value); fixed at 1 for SDBN. */
@@ -90,7 +91,7 @@ export class FittedDbn extends CascadeFamilyModel {
     return { clickModel: model, prepare: (pairs, start, n) => model.prepare(pairs, start, n) };
   }
 
-  static restore(attractiveness: ArrayLike<number>, parameters: { gamma: number; satisfaction: number[] }, listLength: number, simplified: boolean): FittedDbn {
+  static restore(attractiveness: ArrayLike<number>, parameters: { gamma: number; satisfaction: ArrayLike<number> }, listLength: number, simplified: boolean): FittedDbn {
     const model = new FittedDbn(attractiveness.length, listLength, simplified);
     model.attractiveness.value.set(attractiveness);
     model.satisfaction.value.set(parameters.satisfaction);

@@ -63,7 +63,7 @@ export class FittedDcm extends CascadeFamilyModel {
     return plainSimulator(new DependentClickModel(this.lambda.value));
   }
 
-  static restore(attractiveness: ArrayLike<number>, parameters: { lambda: number[] }): FittedDcm {
+  static restore(attractiveness: ArrayLike<number>, parameters: { lambda: ArrayLike<number> }): FittedDcm {
     const model = new FittedDcm(attractiveness.length, parameters.lambda.length);
     model.attractiveness.value.set(attractiveness);
     model.lambda.value.set(parameters.lambda);

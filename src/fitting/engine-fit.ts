@@ -14,7 +14,8 @@ import type { EngineOptions } from '../data/engine.js';
 import { COUNT_MODELS, type CountModel, evaluateSlotCounts, fitFromCounts, numberPairs } from './counts.js';
 import { evaluateClickModel, type FitQuality } from './evaluation.js';
 import { FITTED_MODEL_TYPES, fittedModelName, type FittedClickModel, type FittedModelType } from './registry.js';
-import { evaluateOnGroups, fitOnGroups, type IndexedGroups, indexGroups } from './session-groups.js';
+import { evaluateOnGroups, fitOnGroups, type IndexedGroups, indexGroups, onGroupPairs, rankingsOfGroups } from './session-groups.js';
+import { FittedWorld } from './world.js';
 
 export interface EngineFitOptions extends EngineOptions {
   readonly model: string;
@@ -29,6 +30,8 @@ export interface EngineFitOptions extends EngineOptions {
   readonly progress?: Progress;
   /** UBM: score it on session groups too, for its per-rank perplexity (default true; one more GROUP BY per log). */
   readonly perplexity?: boolean;
+  /** Also build the fitted world (the training log's distinct rankings with their sessions; PBM: one more GROUP BY), to save for `clicklab simulate --world`. */
+  readonly world?: boolean;
 }
 
 export interface EngineFitReport {
@@ -47,6 +50,22 @@ export interface EngineFitReport {
   readonly testQuality: FitQuality | null;
   /** Test impressions whose pair is not in the training log (α = 0.5). */
   readonly unseenTestSlots: number;
+  /** With `world`: the fitted world. */
+  readonly world?: FittedWorld;
+}
+
+/** The world of an engine fit: the model over the groups' pairs and the training log's rankings. */
+function worldOf(model: FittedClickModel, groups: IndexedGroups, source: string, report: Omit<EngineFitReport, 'world'>): FittedWorld {
+  const rankings = rankingsOfGroups(groups);
+  return new FittedWorld(model, groups.log.pairQuery, groups.log.pairDocument, rankings.offsets, rankings.pairs, rankings.sessions, source, {
+    iterations: report.iterations,
+    seconds: report.seconds.fit,
+    trainSessions: report.trainSessions,
+    testSessions: report.testSessions,
+    unseenTestSlots: report.unseenTestSlots,
+    train: report.trainQuality,
+    test: report.testQuality,
+  });
 }
 
 function rate(n: number, seconds: number): string {
@@ -104,17 +123,22 @@ async function fitCounted(engine: Engine, model: CountModel, options: EngineFitO
     testQuality = evaluateSlotCounts(fitted, test);
   }
   trainQuality = evaluateSlotCounts(fitted, train);
-  if (model === 'ubm' && options.perplexity !== false && options.log !== undefined) {
+  let groups: IndexedGroups | null = null;
+  const wantsPerplexity = model === 'ubm' && options.perplexity !== false && options.log !== undefined;
+  if (options.world && options.log === undefined) throw new ConfigError('--out', 'expected --log to save a world (a counts table has no rankings): save the parameters as .json');
+  if (wantsPerplexity || options.world) {
+    const trainGroups = await engine.sessionGroups(options.log!, { columns: options.columns, progress });
+    const testGroups = wantsPerplexity && options.testLog !== undefined ? await engine.sessionGroups(options.testLog, { columns: options.columns, progress }) : undefined;
+    groups = indexGroups(trainGroups, testGroups, options.log);
+  }
+  if (wantsPerplexity && groups !== null) {
     // The session groups of both logs, scored with the fitted parameters: the same log-likelihood, and the perplexity.
-    const trainGroups = await engine.sessionGroups(options.log, { columns: options.columns, progress });
-    const testGroups = options.testLog === undefined ? undefined : await engine.sessionGroups(options.testLog, { columns: options.columns, progress });
-    const groups = indexGroups(trainGroups, testGroups, options.log);
     // The log-likelihood stays the counts' (the same up to rounding; so fit --counts and fit --log agree on it), the perplexity is the groups'.
     const withPerplexity = (counts: FitQuality, fromGroups: FitQuality): FitQuality => ({ ...counts, perplexityAtRank: fromGroups.perplexityAtRank, perplexity: fromGroups.perplexity });
     trainQuality = withPerplexity(trainQuality, evaluateOnGroups(fitted, train, groups, groups.train));
     if (testQuality !== null) testQuality = withPerplexity(testQuality, evaluateOnGroups(fitted, train, groups, groups.test));
   }
-  return {
+  const report = {
     model: fitted,
     trainSessions: raw.sessions,
     testSessions: testQuality?.sessions ?? 0,
@@ -128,6 +152,7 @@ async function fitCounted(engine: Engine, model: CountModel, options: EngineFitO
     testQuality,
     unseenTestSlots: unseen,
   };
+  return options.world && groups !== null ? { ...report, world: worldOf(onGroupPairs(fitted, train, groups), groups, options.log!, report) } : report;
 }
 
 /** The cascade family (and any other model): EM on the distinct (query, ranking, click pattern) groups, each weighted by its sessions. */
@@ -154,7 +179,7 @@ async function fitGrouped(engine: Engine, model: FittedModelType, options: Engin
   t = performance.now();
   const trainQuality = evaluateClickModel(fitted, groups.log, groups.train);
   const testQuality = groups.test.length > 0 ? evaluateClickModel(fitted, groups.log, groups.test) : null;
-  return {
+  const report = {
     model: fitted,
     trainSessions: trainGroups.sessions,
     testSessions: testQuality?.sessions ?? 0,
@@ -168,6 +193,7 @@ async function fitGrouped(engine: Engine, model: FittedModelType, options: Engin
     testQuality,
     unseenTestSlots: unseenGroupSlots(groups),
   };
+  return options.world ? { ...report, world: worldOf(fitted, groups, options.log!, report) } : report;
 }
 
 /** Test slots (counted with their groups' weights) whose pair occurs in no training group. */

@@ -80,7 +80,7 @@ export class FittedPbm implements FittableClickModel {
     return plainSimulator(new PositionBasedModel(this.examination.value));
   }
 
-  static restore(attractiveness: ArrayLike<number>, parameters: { examination: number[] }): FittedPbm {
+  static restore(attractiveness: ArrayLike<number>, parameters: { examination: ArrayLike<number> }): FittedPbm {
     const model = new FittedPbm(attractiveness.length, parameters.examination.length);
     model.attractiveness.value.set(attractiveness);
     model.examination.value.set(parameters.examination);

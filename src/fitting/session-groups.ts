@@ -142,6 +142,11 @@ export function sessionGroupsOfLog(log: IndexedLog, sessions: Int32Array): { rea
  * value) if the model has none.
  */
 export function evaluateOnGroups(model: FittedPbm | FittedUbm, pairs: { readonly pairQuery: Int32Array; readonly pairDocument: Int32Array }, groups: IndexedGroups, sessions: Int32Array): FitQuality {
+  return evaluateClickModel(onGroupPairs(model, pairs, groups), groups.log, sessions);
+}
+
+/** The same PBM or UBM over the groups' pair ids: α looked up by (query, document) (0.5 where the model has none), the rank parameters as fitted. */
+export function onGroupPairs(model: FittedPbm | FittedUbm, pairs: { readonly pairQuery: Int32Array; readonly pairDocument: Int32Array }, groups: IndexedGroups): FittedPbm | FittedUbm {
   const lookup = pairLookup(pairs.pairQuery, pairs.pairDocument);
   const a = model.attractiveness.value;
   const attractiveness = new Float64Array(groups.log.pairQuery.length);
@@ -149,9 +154,37 @@ export function evaluateOnGroups(model: FittedPbm | FittedUbm, pairs: { readonly
     const id = lookup(groups.log.pairQuery[p], groups.log.pairDocument[p]);
     attractiveness[p] = id < 0 ? 0.5 : a[id];
   }
-  // The same model over the groups' pair ids: α remapped, the rank parameters as fitted.
-  const remapped = model.type === 'pbm' ? FittedPbm.restore(attractiveness, { examination: model.examination.toArray() }) : FittedUbm.restore(attractiveness, { gamma: model.table() });
-  return evaluateClickModel(remapped, groups.log, sessions);
+  return model.type === 'pbm' ? FittedPbm.restore(attractiveness, { examination: model.examination.value }) : FittedUbm.restore(attractiveness, { gamma: model.table() });
+}
+
+/**
+ * The distinct rankings of the training groups with their sessions, for a fitted world: groups come
+ * ordered by (query, ranking, click pattern), so one ranking's groups are consecutive and merge by
+ * one scan.
+ */
+export function rankingsOfGroups(groups: IndexedGroups): { readonly offsets: Int32Array; readonly pairs: Int32Array; readonly sessions: Float64Array } {
+  const { offsets, pair, weight } = groups.log;
+  const starts: number[] = [];
+  const sessions: number[] = [];
+  let previous = -1;
+  for (const g of groups.train) {
+    const n = offsets[g + 1] - offsets[g];
+    let same = previous >= 0 && offsets[previous + 1] - offsets[previous] === n;
+    for (let k = 0; same && k < n; k++) same = pair[offsets[g] + k] === pair[offsets[previous] + k];
+    if (same) sessions[sessions.length - 1] += weight[g];
+    else {
+      starts.push(g);
+      sessions.push(weight[g]);
+    }
+    previous = g;
+  }
+  const out = new Int32Array(starts.reduce((sum, g) => sum + offsets[g + 1] - offsets[g], 0));
+  const rankingOffsets = new Int32Array(starts.length + 1);
+  starts.forEach((g, r) => {
+    out.set(pair.subarray(offsets[g], offsets[g + 1]), rankingOffsets[r]);
+    rankingOffsets[r + 1] = rankingOffsets[r] + offsets[g + 1] - offsets[g];
+  });
+  return { offsets: rankingOffsets, pairs: out, sessions: Float64Array.from(sessions) };
 }
 
 /** The id of (q, d) among the pairs (−1 if absent), by binary search over the pairs sorted by (query, document). */

@@ -6,12 +6,12 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomStream } from '../../src/core/random.js';
 import type { ClickLog } from '../../src/core/types.js';
-import { writeClickLog } from '../../src/data/click-log-io.js';
+import { readClickLog, writeClickLog } from '../../src/data/click-log-io.js';
 import { portableCountsQuery } from '../../src/data/counts-sql.js';
 import { LogEngine } from '../../src/data/engine.js';
 import { concatChunks } from '../../src/data/log-concat.js';
 import { evaluateSlotCounts, fitFromCounts, numberPairs } from '../../src/fitting/counts.js';
-import { fitClickModel, fitWithEngine } from '../../src/fitting/index.js';
+import { fitClickModel, fitWithEngine, FittedWorld } from '../../src/fitting/index.js';
 import { UserBrowsingModel } from '../../src/simulation/click-models/index.js';
 import { simulateSessions } from '../../src/simulation/sessions.js';
 
@@ -159,6 +159,34 @@ describe('LogEngine (DuckDB)', () => {
     expect(out).toMatch(new RegExp(`log-likelihood +${report.trainQuality.logLikelihood.toFixed(4)}\\n`));
     expect(JSON.parse(readFileSync(join(dir, 'dbn.json'), 'utf8'))).toMatchObject({ model: 'dbn', parameters: { gamma: expect.closeTo(report.model.parameters().gamma as number, 9) } });
   });
+
+  for (const model of ['pbm', 'dbn'] as const) {
+    it(`clicklab fit --model ${model} --out FOLDER saves a Parquet world of the training log's rankings, which simulate --world drives`, async () => {
+      const world = join(dir, `${model}-world`);
+      const cli = (args: string[]) => execFileSync('node', [resolve('dist/cli/main.js'), ...args], { encoding: 'utf8' });
+      expect(cli(['fit', '--model', model, '--log', join(dir, 'pq'), '--iterations', '5', '--out', world, '--quiet'])).toContain(`fitted world written to ${world}`);
+      const loaded = await FittedWorld.load(world);
+      // Each session of the log shows one of the 3 lists in a shuffled order: the world's rankings and their sessions, counted independently.
+      const rankings = new Map<string, number>();
+      for (let s = 0; s < whole.sessionQuery.length; s++) {
+        const key = `${whole.sessionQuery[s]}|${whole.document.subarray(whole.sessionOffsets[s], whole.sessionOffsets[s + 1])}`;
+        rankings.set(key, (rankings.get(key) ?? 0) + 1);
+      }
+      const ours = new Map<string, number>();
+      for (let r = 0; r < loaded.rankingSessions.length; r++) {
+        const pairs = Array.from(loaded.rankingPairs.subarray(loaded.rankingOffsets[r], loaded.rankingOffsets[r + 1]));
+        ours.set(`${loaded.pairQuery[pairs[0]]}|${pairs.map((p) => loaded.pairDocument[p])}`, loaded.rankingSessions[r]);
+      }
+      expect(ours).toEqual(rankings);
+      expect(loaded.model.type).toBe(model);
+      const out = join(dir, `${model}-simulated.csv`);
+      cli(['simulate', '--world', world, '--out', out, '--sessions', '300', '--seed', '2', '--quiet']);
+      const simulated = (await readClickLog(out)).log;
+      const direct = loaded.simulate(300, randomStream(2).derive('sessions', 0)).log;
+      expect(Array.from(simulated.click)).toEqual(Array.from(direct.click));
+      expect(Array.from(simulated.document)).toEqual(Array.from(direct.document));
+    });
+  }
 
   for (const model of ['pbm', 'ubm'] as const) {
     it(`${model}: the SQL of fit --emit-sql, run in DuckDB, writes the engine's counts, and fit --counts (Parquet or CSV) equals fit --log`, async () => {
