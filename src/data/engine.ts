@@ -213,7 +213,8 @@ export class LogEngine {
     const roles = rolesOf(options.columns);
     const progress = options.progress ?? silentProgress;
     progress.start(`grouping sessions of ${input}`, 0);
-    const result = await this.connection.stream(sessionGroupsSql(slotsFromSql(input, roles)));
+    const stop = ticking(progress);
+    const result = await this.connection.stream(sessionGroupsSql(slotsFromSql(input, roles))).finally(stop);
     const out = new GroupsBuilder();
     let rows = 0;
     for (;;) {
@@ -297,7 +298,8 @@ export class LogEngine {
   }
 
   private async readCounts(sql: string, progress: Progress): Promise<SlotCountColumns> {
-    const result = await this.connection.stream(sql);
+    const stop = ticking(progress);
+    const result = await this.connection.stream(sql).finally(stop);
     const reader = new ColumnReader(7);
     for (;;) {
       const chunk = await result.fetchChunk();
@@ -349,6 +351,17 @@ export function sessionGroupsSql(slots: string): string {
 function slotsFromSql(input: string, roles: Roles): string {
   return `SELECT clicklab_file_index AS f, ${identifier(roles.session)} AS s, CAST(${identifier(roles.query)} AS INTEGER) AS q, CAST(${identifier(roles.item)} AS INTEGER) AS d,
     CAST(${identifier(roles.position)} AS INTEGER) - 1 AS k, CAST(${identifier(roles.click)} > 0 AS INTEGER) AS c FROM ${logSourceSql(input)}`;
+}
+
+/**
+ * Keeps the progress line alive (its clock running) while DuckDB reads and aggregates before the
+ * first result rows come back: the node-api reports no progress of a running query. Returns the
+ * function that stops it (safe to call more than once).
+ */
+function ticking(progress: Progress): () => void {
+  const timer = setInterval(() => progress.update(0, 'DuckDB reading and aggregating'), 500);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 /** The typed array under a DuckDB INTEGER or DOUBLE vector without NULLs (the node-api keeps it as a private field), or null. */
