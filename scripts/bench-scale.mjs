@@ -78,9 +78,18 @@ try {
   const loadAfterGenerate = load();
   const rows = [['step', 'sessions', 'seconds', 'sessions/s', 'count rows', 'pairs', 'peak RSS MB']];
   rows.push(['generate (clicklab simulate --world zipf, 2 processes)', String(sessions), generate.toFixed(1), Math.round(sessions / generate).toLocaleString('en-US'), '-', '-', '-']);
+  const widths = [64, 9, 8, 11, 11, 9, 12];
+  const print = (row) => console.log(row.map((v, j) => (j === 0 ? v.padEnd(widths[j]) : v.padStart(widths[j]))).join('  '));
+  rows.forEach(print);
   for (const model of ['pbm', 'ubm', 'dbn']) {
-    const r = JSON.parse(execFileSync(process.execPath, [join(here, 'bench-scale.mjs'), '--child', model, dir], { encoding: 'utf8', maxBuffer: 1 << 20 }));
-    rows.push([
+    let r;
+    try {
+      r = JSON.parse(execFileSync(process.execPath, [join(here, 'bench-scale.mjs'), '--child', model, dir], { encoding: 'utf8', maxBuffer: 1 << 20, stdio: ['ignore', 'pipe', 'pipe'] }));
+    } catch (error) {
+      print([`fit ${model}: failed (${String(error.stderr ?? error.message).match(/Error[^\n]*/)?.[0] ?? 'see stderr'})`, String(sessions), '-', '-', '-', '-', '-']);
+      continue;
+    }
+    print([
       `fit ${model} end to end (aggregate ${r.aggregate.toFixed(1)} s + 50 EM ${r.fit.toFixed(1)} s; evaluation ${r.evaluate.toFixed(1)} s apart)`,
       String(r.sessions),
       r.seconds.toFixed(1),
@@ -90,8 +99,6 @@ try {
       r.maxRssMB.toFixed(0),
     ]);
   }
-  const widths = rows[0].map((_, j) => Math.max(...rows.map((row) => row[j].length)));
-  for (const row of rows) console.log(row.map((v, j) => (j === 0 ? v.padEnd(widths[j]) : v.padStart(widths[j]))).join('  '));
   console.log(`${partitions} partitions, zipf world of ${sessions} queries; load average after generating ${loadAfterGenerate}, at the end ${load()} (uptime: 1, 5, 15 min)`);
 } finally {
   rmSync(dir, { recursive: true, force: true });

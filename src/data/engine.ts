@@ -61,6 +61,9 @@ export interface ParquetColumn {
   readonly values: Int32Array | Float32Array | Float64Array | Uint8Array | Uint16Array;
 }
 
+/** Rows of a log grouped into sessions in one pass under the default 1 GB memory limit (measured: 10⁷ rows in one pass fit, 10⁸ ran out of it). */
+const ROWS_PER_GROUPING_PASS = 10_000_000;
+
 /** DuckDB's vector size: the most rows a data chunk holds. */
 const CHUNK_ROWS = 2048;
 let tableSerial = 0;
@@ -205,31 +208,39 @@ export class LogEngine {
    * session): the log's distinct (query, ranking, click pattern) groups, each with how many sessions
    * it stands for, by two GROUP BYs (slots into sessions, sessions into groups). The groups come back
    * as a `ClickLog` (one session per group, positions 0 .. n − 1) and `weight` per group, ordered by
-   * (query, ranking, click pattern), so the result and every sum over it are the same on every run.
+   * (query, ranking, click pattern) within each pass (`passes`: default one per ROWS_PER_GROUPING_PASS
+   * rows of the log), so the result and every sum over it are the same on every run.
    * A session whose ranks are not 0, 1, …, n − 1 or that shows more than 53 results (the click
    * pattern is a bit mask held exactly in a double) is an error naming the log.
    */
-  async sessionGroups(input: string, options: EngineLogOptions = {}): Promise<SessionGroups> {
+  async sessionGroups(input: string, options: EngineLogOptions & { readonly passes?: number } = {}): Promise<SessionGroups> {
     const roles = rolesOf(options.columns);
     const progress = options.progress ?? silentProgress;
-    progress.start(`grouping sessions of ${input}`, 0);
-    const stop = ticking(progress);
-    const result = await this.connection.stream(sessionGroupsSql(slotsFromSql(input, roles))).finally(stop);
+    const slots = slotsFromSql(input, roles);
+    // DuckDB's list() states do not spill: a log far beyond the memory limit is grouped in passes, each
+    // over the sessions of one hash partition of the queries (a session and all its groups land in one).
+    const passes = options.passes ?? Math.max(1, Math.ceil((await this.numbers(`SELECT count(*) FROM (${slots})`))[0] / ROWS_PER_GROUPING_PASS));
     const out = new GroupsBuilder();
     let rows = 0;
-    for (;;) {
-      const chunk = await result.fetchChunk();
-      if (chunk === null || chunk.rowCount === 0) break;
-      const n = chunk.rowCount;
-      const [q, w, mask, len, d] = [0, 1, 2, 3, 4].map((col) => numericColumn(chunk.getColumnVector(col), n));
-      for (let i = 0; i < n; i++) {
-        if (mask[i] < 0) throw new ClickLabError(`${input}: a session of query ${q[i]} has ranks that are not 1, 2, …, n in order, or more than 53 results; expected whole sessions ranked from 1`);
-        out.add(q[i], w[i], mask[i], len[i], d[i]);
+    for (let pass = 0; pass < passes; pass++) {
+      progress.start(`grouping sessions of ${input}${passes > 1 ? ` (pass ${pass + 1} of ${passes})` : ''}`, 0);
+      const part = passes === 1 ? slots : `SELECT * FROM (${slots}) WHERE hash(q) % ${passes} = ${pass}`;
+      const stop = ticking(progress);
+      const result = await this.connection.stream(sessionGroupsSql(part)).finally(stop);
+      for (;;) {
+        const chunk = await result.fetchChunk();
+        if (chunk === null || chunk.rowCount === 0) break;
+        const n = chunk.rowCount;
+        const [q, w, mask, len, d] = [0, 1, 2, 3, 4].map((col) => numericColumn(chunk.getColumnVector(col), n));
+        for (let i = 0; i < n; i++) {
+          if (mask[i] < 0) throw new ClickLabError(`${input}: a session of query ${q[i]} has ranks that are not 1, 2, …, n in order, or more than 53 results; expected whole sessions ranked from 1`);
+          out.add(q[i], w[i], mask[i], len[i], d[i]);
+        }
+        rows += n;
+        progress.update(rows, `${out.groups} groups of ${out.sessions} sessions`);
       }
-      rows += n;
-      progress.update(rows, `${out.groups} groups of ${out.sessions} sessions`);
+      progress.finish();
     }
-    progress.finish();
     return out.finish();
   }
 

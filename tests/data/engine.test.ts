@@ -101,6 +101,17 @@ describe('LogEngine (DuckDB)', () => {
     const n = groups.weight.length;
     expect(n).toBeLessThan(2100);
     expect(await engine.sessionGroups(join(dir, 'csv', '*.csv.gz'))).toEqual(groups);
+    // In three passes (hash partitions of the queries): the same groups, in another order.
+    const passes = await engine.sessionGroups(join(dir, 'pq'), { passes: 3 });
+    const keyed = (g: typeof groups) =>
+      new Map(
+        Array.from(g.weight, (w, i) => [
+          `${g.log.sessionQuery[i]}|${g.log.document.subarray(g.log.sessionOffsets[i], g.log.sessionOffsets[i + 1])}|${g.log.click.subarray(g.log.sessionOffsets[i], g.log.sessionOffsets[i + 1])}`,
+          w,
+        ]),
+      );
+    expect(passes.weight.length).toBe(n);
+    expect(keyed(passes)).toEqual(keyed(groups));
     // Independently: every session of the log, keyed by its query, documents and clicks, counted in memory.
     const counted = new Map<string, number>();
     for (let s = 0; s < whole.sessionQuery.length; s++) {

@@ -1,5 +1,10 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { randomStream } from '../../src/core/random.js';
+import { readClickLog } from '../../src/data/click-log-io.js';
 import { type ClickModelSpec, createClickModel } from '../../src/simulation/click-models/index.js';
 import { resolveZipfWorld, simulateZipfSessions, zipfAttractiveness } from '../../src/simulation/search-log/zipf-world.js';
 
@@ -30,6 +35,31 @@ describe('the zipf search world', () => {
       }
       expect(a.propensity[0]).toBeCloseTo(1 / 3, 6);
     }
+  });
+
+  it('clicklab simulate --world zipf writes partitions of one world: the same pairs have the same attractiveness in each', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clicklab-zipf-'));
+    const zipf = JSON.stringify({ queries: 500, exponent: 1.2, seed: 7 });
+    const parts = [0, 1].map((seed) => {
+      const out = join(dir, `part-${seed}.parquet`);
+      execFileSync(process.execPath, [resolve('dist/cli/main.js'), 'simulate', '--world', 'zipf', '--zipf', zipf, '--sessions', '2000', '--seed', String(seed), '--out', out, '--truth', '--quiet']);
+      return out;
+    });
+    const [a, b] = await Promise.all(parts.map((file) => readClickLog(file, { truth: true })));
+    expect(a.log.sessionQuery.length).toBe(2000);
+    expect(Array.from(a.log.click)).not.toEqual(Array.from(b.log.click));
+    const world = resolveZipfWorld({ queries: 500, exponent: 1.2, seed: 7 }, cutoff, '--zipf');
+    for (const { log, truth } of [a, b]) {
+      for (let s = 0; s < 200; s++) {
+        const q = log.sessionQuery[s];
+        for (let row = log.sessionOffsets[s]; row < log.sessionOffsets[s + 1]; row++)
+          expect(truth!.relevanceProbability[row]).toBeCloseTo(zipfAttractiveness(world, q, log.document[row] - q * world.candidates), 6);
+      }
+    }
+    expect(() => execFileSync(process.execPath, [resolve('dist/cli/main.js'), 'simulate', '--world', 'zipf', '--zipf', '{"queries": -1}', '--out', join(dir, 'x.parquet')], { stdio: 'pipe' })).toThrow(
+      /--zipf: "queries": expected an integer ≥ 1, found -1/,
+    );
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('names a bad spec', () => {
