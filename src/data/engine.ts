@@ -61,6 +61,9 @@ export interface ParquetColumn {
   readonly values: Int32Array | Float32Array | Float64Array | Uint8Array | Uint16Array;
 }
 
+/** Rows of a log counted in one pass (`slotCounts`): 10⁷ rows are counted in memory under the default 1 GB limit. */
+const ROWS_PER_PASS = 10_000_000;
+
 /** Rows of a log grouped into sessions in one pass under the default 1 GB memory limit (measured: 10⁷ rows in one pass fit, 10⁸ ran out of it). */
 const ROWS_PER_GROUPING_PASS = 10_000_000;
 
@@ -194,13 +197,38 @@ export class LogEngine {
    * GROUP BY: impressions and clicks per (query, document, rank, [distance to the last click above,]
    * session length).
    */
-  async slotCounts(input: string, options: EngineLogOptions & { readonly distance: boolean }): Promise<SlotCountColumns> {
+  async slotCounts(input: string, options: EngineLogOptions & { readonly distance: boolean; readonly passes?: number }): Promise<SlotCountColumns> {
     const roles = rolesOf(options.columns);
     const progress = options.progress ?? silentProgress;
-    progress.start(`aggregating ${input}`, 0);
-    // Rows come back ordered by (query, document): pairs are then numbered by one linear scan
-    // (numberPairs) and EM reads the per-pair parameters in order.
-    return this.readCounts(`${slotCountsSql(slotsFromSql(input, roles), options.distance)} ORDER BY q, d, k, dist, n`, progress);
+    const slots = slotsFromSql(input, roles);
+    // Beyond DuckDB's memory the window over sessions spills and slows down several times (10⁸ rows:
+    // 25× the time of 10⁷), so a long log is counted in passes over ranges of query ids, each about
+    // ROWS_PER_PASS rows: a query's sessions and counts are all in one pass, and the ranges come in
+    // order, so the rows still come back ordered by (query, document).
+    const passes = options.passes ?? Math.max(1, Math.ceil((await this.numbers(`SELECT count(*) FROM (${slots})`))[0] / ROWS_PER_PASS));
+    const bounds = passes === 1 ? [] : await this.quantiles(`SELECT q FROM (${slots})`, passes);
+    const sql = bounds.map((_, i) => {
+      const lo = i === 0 ? '' : `q >= ${bounds[i - 1]}`;
+      const hi = i === bounds.length ? '' : `q < ${bounds[i]}`;
+      return [lo, hi].filter((c) => c !== '').join(' AND ');
+    });
+    const ranges = passes === 1 ? [''] : [...sql, `q >= ${bounds[bounds.length - 1]}`];
+    const reader = new ColumnReader(7);
+    for (const [i, range] of ranges.entries()) {
+      progress.start(`aggregating ${input}${ranges.length > 1 ? ` (pass ${i + 1} of ${ranges.length})` : ''}`, 0);
+      const part = range === '' ? slots : `SELECT * FROM (${slots}) WHERE ${range}`;
+      // Rows come back ordered by (query, document): pairs are then numbered by one linear scan
+      // (numberPairs) and EM reads the per-pair parameters in order.
+      await this.readInto(reader, `${slotCountsSql(part, options.distance)} ORDER BY q, d, k, dist, n`, progress);
+    }
+    return countsOf(reader, progress);
+  }
+
+  /** `parts` − 1 increasing cut points of the single column of `sql` at its quantiles (repeats dropped), for passes over ranges. */
+  private async quantiles(sql: string, parts: number): Promise<number[]> {
+    const columns = Array.from({ length: parts - 1 }, (_, i) => `approx_quantile(q, ${(i + 1) / parts})`).join(', ');
+    const cuts = await this.numbers(`SELECT ${columns} FROM (${sql})`);
+    return cuts.filter((v, i) => i === 0 || v > cuts[i - 1]);
   }
 
   /**
@@ -309,23 +337,33 @@ export class LogEngine {
   }
 
   private async readCounts(sql: string, progress: Progress): Promise<SlotCountColumns> {
+    const reader = new ColumnReader(7);
+    await this.readInto(reader, sql, progress);
+    return countsOf(reader, progress);
+  }
+
+  /** The rows of `sql` added to `reader`. */
+  private async readInto(reader: ColumnReader, sql: string, progress: Progress): Promise<void> {
     const stop = ticking(progress);
     const result = await this.connection.stream(sql).finally(stop);
-    const reader = new ColumnReader(7);
     for (;;) {
       const chunk = await result.fetchChunk();
       if (chunk === null || chunk.rowCount === 0) break;
       reader.add(chunk);
       progress.update(reader.rows);
     }
-    const [query, document, rank, distance, length] = [0, 1, 2, 3, 4].map((i) => reader.int32(i));
-    const impressions = reader.float64(5);
-    const clicks = reader.float64(6);
-    progress.finish();
-    let sessions = 0;
-    for (let i = 0; i < rank.length; i++) if (rank[i] === 0) sessions += impressions[i];
-    return { query, document, rank, distance, length, impressions, clicks, sessions };
   }
+}
+
+/** Counts (columns q, d, k, dist, n, imp, clk) gathered by a reader, as `SlotCountColumns`. */
+function countsOf(reader: ColumnReader, progress: Progress): SlotCountColumns {
+  const [query, document, rank, distance, length] = [0, 1, 2, 3, 4].map((i) => reader.int32(i));
+  const impressions = reader.float64(5);
+  const clicks = reader.float64(6);
+  progress.finish();
+  let sessions = 0;
+  for (let i = 0; i < rank.length; i++) if (rank[i] === 0) sessions += impressions[i];
+  return { query, document, rank, distance, length, impressions, clicks, sessions };
 }
 
 /**

@@ -85,6 +85,8 @@ describe('LogEngine (DuckDB)', () => {
       expect(train.pairQuery.length).toBe(reference.size);
       for (let p = 0; p < train.pairQuery.length; p++) expect(fitted.attractiveness.value[p]).toBeCloseTo(reference.get(`${train.pairQuery[p]}/${train.pairDocument[p]}`)!, 9);
       expect(Array.from(fitted.examination.value)).toEqual(Array.from((report.model as typeof fitted).examination.value, (v) => expect.closeTo(v, 9)));
+      // Counted in passes over ranges of queries: the same rows in the same order.
+      expect(await engine.slotCounts(join(dir, 'pq'), { distance: model === 'ubm', passes: 3 })).toEqual(await engine.slotCounts(join(dir, 'pq'), { distance: model === 'ubm' }));
       const testRaw = await engine.slotCounts(join(dir, 'csv', '*.csv.gz'), { distance: model === 'ubm' });
       expect(testRaw.sessions).toBe(2100);
       const test = numberPairs(testRaw, train);
