@@ -1,17 +1,27 @@
 // `npm run bench:scale [-- SESSIONS [PARTITIONS]]`: out-of-core fitting end to end (not part of `npm test`).
 // `npm run bench:scale -- train [SESSIONS...] [--steps N]`: a ULTR learner trained from memory and streamed (scale-train.mjs).
 // `npm run bench:scale -- ope [ROWS...] [--resamples R]`: `ope --log` streamed over Open Bandit-shaped logs (scale-ope.mjs).
-// Generates a partitioned Parquet (zstd) click log with DuckDB: Zipf-like query frequencies over a long
-// tail of queries (so distinct pairs grow with the log), top 10, three rankings per query, PBM clicks
-// (γ_k = 1 / (k + 1), α from a hash of the pair). Then fits PBM and UBM with `fitWithEngine`
-// (GROUP BY counts + 50 EM iterations), each in a fresh process, and prints sessions/s and peak RSS.
-import { execFileSync } from 'node:child_process';
+// 1. Generates a Baidu-ULTR-shaped partitioned Parquet log with `clicklab simulate --world zipf`: power-law
+//    query frequencies (exponent 1) over as many queries as sessions, so most queries are in the long tail and
+//    distinct (query, document) pairs grow with the log; top 10 of 12 documents per query in 3 rotations; PBM
+//    clicks. One process per partition (same world, --seed = partition), two at a time.
+// 2. Fits PBM, UBM and DBN with `fitWithEngine` (GROUP BY + 50 EM iterations), each in a fresh child process:
+//    seconds end to end (read + aggregate + EM, then the evaluation on the training log apart), sessions/s,
+//    and the child's peak RSS (process.resourceUsage().maxRSS: DuckDB's native memory included).
+// 3. Runs scripts/bench-parquet-io.mjs (hyparquet against DuckDB on a 1M-session log) unless --no-io.
+// The load average (`uptime`) is printed with the table: the 2 cores are shared, so compare within one run.
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 
 const here = new URL('.', import.meta.url).pathname;
 const dist = join(here, '..', 'dist');
+const load = () =>
+  loadavg()
+    .map((v) => v.toFixed(2))
+    .join(' ');
 
 if (process.argv[2] === 'train' || process.argv[2] === 'ope') {
   await import(join(here, `scale-${process.argv[2]}.mjs`));
@@ -22,11 +32,12 @@ if (process.argv[2] === '--child') {
   const [, , , model, log] = process.argv;
   const { fitWithEngine } = await import(join(dist, 'fitting', 'index.js'));
   const started = performance.now();
-  const report = await fitWithEngine({ model, log, iterations: 50, memoryLimit: '1GB' });
+  const report = await fitWithEngine({ model, log, iterations: 50, memoryLimit: '1GB', perplexity: false });
   const seconds = (performance.now() - started) / 1000;
   process.stdout.write(
     JSON.stringify({
-      seconds,
+      seconds: seconds - report.seconds.test,
+      evaluate: report.seconds.test,
       aggregate: report.seconds.aggregate,
       fit: report.seconds.fit,
       sessions: report.trainSessions,
@@ -38,35 +49,55 @@ if (process.argv[2] === '--child') {
   process.exit(0);
 }
 
-const sessions = Number(process.argv[2] ?? 10_000_000);
-const partitions = Number(process.argv[3] ?? Math.max(1, Math.round(sessions / 1_000_000)));
-const queries = Math.max(1000, Math.round(sessions / 2));
+const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const sessions = Number(args[0] ?? 10_000_000);
+const partitions = Number(args[1] ?? Math.max(1, Math.round(sessions / 1_000_000)));
 const dir = mkdtempSync(join(tmpdir(), 'clicklab-bench-scale-'));
+const cli = join(dist, 'cli', 'main.js');
 try {
-  const { DuckDBInstance } = await import('@duckdb/node-api');
-  const db = await DuckDBInstance.create(':memory:', { memory_limit: '1GB', temp_directory: join(dir, 'tmp') });
-  const c = await db.connect();
   const started = performance.now();
   const per = Math.ceil(sessions / partitions);
-  for (let p = 0; p < partitions; p++) {
-    const n = Math.min(per, sessions - p * per);
-    await c.run(`SELECT setseed(${(p + 1) / (partitions + 2)})`);
-    await c.run(`COPY (
-      WITH s AS (SELECT i AS session, CAST(floor(pow(random(), 2.5) * ${queries}) AS INTEGER) AS query, CAST(i % 3 AS INTEGER) AS ranking FROM range(${n}) t(i)),
-      r AS (SELECT session, query, k, query * 16 + (k + ranking) % 10 AS item_id FROM s, range(10) u(k))
-      SELECT session, query, CAST(item_id AS INTEGER) AS item_id, CAST(k + 1 AS INTEGER) AS position,
-        CAST(random() < (1.0 / (k + 1)) * (0.05 + 0.9 * ((hash(item_id) % 1000) / 1000.0)) AS INTEGER) AS click
-      FROM r ORDER BY session, position) TO '${join(dir, `part-${String(p).padStart(4, '0')}.parquet`)}' (FORMAT parquet, COMPRESSION zstd)`);
+  const zipf = JSON.stringify({ queries: sessions, exponent: 1 });
+  const run = promisify(execFile);
+  for (let p = 0; p < partitions; p += 2) {
+    const batch = [p, p + 1].filter((i) => i < partitions);
+    await Promise.all(
+      batch.map((i) =>
+        run(process.execPath, [
+          cli,
+          'simulate',
+          '--world',
+          'zipf',
+          '--zipf',
+          zipf,
+          '--sessions',
+          String(Math.min(per, sessions - i * per)),
+          '--seed',
+          String(i),
+          '--out',
+          join(dir, `part-${String(i).padStart(4, '0')}.parquet`),
+          '--quiet',
+        ]),
+      ),
+    );
   }
   const generate = (performance.now() - started) / 1000;
-  c.closeSync();
-  db.closeSync();
+  const loadAfterGenerate = load();
   const rows = [['step', 'sessions', 'seconds', 'sessions/s', 'count rows', 'pairs', 'peak RSS MB']];
-  rows.push(['generate (DuckDB, zstd Parquet)', String(sessions), generate.toFixed(1), Math.round(sessions / generate).toLocaleString('en-US'), '-', '-', '-']);
-  for (const model of ['pbm', 'ubm']) {
-    const r = JSON.parse(execFileSync(process.execPath, [join(here, 'bench-scale.mjs'), '--child', model, dir], { encoding: 'utf8', maxBuffer: 1 << 20 }));
-    rows.push([
-      `fit ${model} end to end (aggregate ${r.aggregate.toFixed(1)} s + 50 EM ${r.fit.toFixed(1)} s)`,
+  rows.push(['generate (clicklab simulate --world zipf, 2 processes)', String(sessions), generate.toFixed(1), Math.round(sessions / generate).toLocaleString('en-US'), '-', '-', '-']);
+  const widths = [64, 9, 8, 11, 11, 9, 12];
+  const print = (row) => console.log(row.map((v, j) => (j === 0 ? v.padEnd(widths[j]) : v.padStart(widths[j]))).join('  '));
+  rows.forEach(print);
+  for (const model of ['pbm', 'ubm', 'dbn']) {
+    let r;
+    try {
+      r = JSON.parse(execFileSync(process.execPath, [join(here, 'bench-scale.mjs'), '--child', model, dir], { encoding: 'utf8', maxBuffer: 1 << 20, stdio: ['ignore', 'pipe', 'pipe'] }));
+    } catch (error) {
+      print([`fit ${model}: failed (${String(error.stderr ?? error.message).match(/Error[^\n]*/)?.[0] ?? 'see stderr'})`, String(sessions), '-', '-', '-', '-', '-']);
+      continue;
+    }
+    print([
+      `fit ${model} end to end (aggregate ${r.aggregate.toFixed(1)} s + 50 EM ${r.fit.toFixed(1)} s; evaluation ${r.evaluate.toFixed(1)} s apart)`,
       String(r.sessions),
       r.seconds.toFixed(1),
       Math.round(r.sessions / r.seconds).toLocaleString('en-US'),
@@ -75,13 +106,8 @@ try {
       r.maxRssMB.toFixed(0),
     ]);
   }
-  const widths = rows[0].map((_, j) => Math.max(...rows.map((row) => row[j].length)));
-  for (const row of rows) console.log(row.map((v, j) => (j === 0 ? v.padEnd(widths[j]) : v.padStart(widths[j]))).join('  '));
-  console.log(
-    `${partitions} partitions, ${queries} queries; load average ${loadavg()
-      .map((v) => v.toFixed(2))
-      .join(' ')}`,
-  );
+  console.log(`${partitions} partitions, zipf world of ${sessions} queries; load average after generating ${loadAfterGenerate}, at the end ${load()} (uptime: 1, 5, 15 min)`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
+if (!process.argv.includes('--no-io')) execFileSync(process.execPath, [join(here, 'bench-parquet-io.mjs')], { stdio: 'inherit' });

@@ -48,9 +48,16 @@ export const fitCommand = {
       'test-log': text(undefined, 'a second log to evaluate on (train on --log, test on this; --test-fraction is then not used); read as --log is'),
       columns: text(undefined, 'a generic query/document/position/click table: its columns by role, e.g. query=qid,document=url,position=rank,click=clicked,session= (empty: no session column)'),
       ids: choice(['integer', 'text'] as const, undefined, 'text: query/document ids are any text (URLs, hashes), encoded as dense indices'),
-      engine: choice(['memory', 'duckdb'] as const, undefined, 'duckdb: out of core, PBM and UBM fitted from GROUP BY counts (default for a folder or a glob; memory otherwise)'),
+      engine: choice(
+        ['memory', 'duckdb'] as const,
+        undefined,
+        'duckdb: out of core, fitted from GROUP BY counts (PBM, UBM) or distinct session groups (the cascade family) (default for a folder or a glob; memory otherwise)',
+      ),
       'memory-limit': text('1GB', "duckdb: DuckDB's memory limit (it spills to a temporary folder beyond it)"),
-      out: text(undefined, 'where to save the fitted model and its logged rankings (JSON); required unless --emit-sql'),
+      out: text(
+        undefined,
+        'where to save the fitted model and its logged rankings: FILE.json, or a FOLDER for a Parquet world (zstd; scales to 10⁸ pairs; with --engine duckdb .json saves the parameters only); required unless --emit-sql',
+      ),
       'test-fraction': num(0.25, 'fraction of sessions held out for evaluation (seeded)'),
       iterations: count(50, 'EM iterations (PyClick’s default)'),
       'list-length': count(undefined, 'ranks the model has parameters for (default: the longest session); longer sessions are an error'),
@@ -85,7 +92,9 @@ export const fitCommand = {
       ...(args.counts === undefined ? [] : [['--counts', args.counts] as [string, string]]),
       ...(args.testLog === undefined ? [] : [['--test-log', args.testLog] as [string, string]]),
     ];
-    guardOutput(out, { kind: 'file', inputs: logs });
+    // --out FILE.json: one JSON; any other name: a Parquet world (a folder), which scales past JSON's limit.
+    const asJson = out.toLowerCase().endsWith('.json');
+    guardOutput(out, { kind: asJson ? 'file' : 'folder', inputs: logs });
     if (args.counts !== undefined || (args.engine ?? (isFolderOrGlob(args.log!) ? 'duckdb' : 'memory')) === 'duckdb') {
       if (args.ids === 'text') throw new ConfigError('--ids', 'expected integer ids with --engine duckdb (text ids are read in memory), found text');
       if (args.counts !== undefined && args.engine === 'memory') throw new ConfigError('--engine', 'expected --engine duckdb (or none) with --counts, found memory');
@@ -99,11 +108,19 @@ export const fitCommand = {
         columns: args.columns === undefined ? undefined : parseColumnMapping(args.columns),
         memoryLimit: args.memoryLimit,
         progress,
+        world: !asJson,
       });
       const trained = args.counts ?? args.log!;
       const source = args.testLog === undefined ? trained : `${trained} (test: ${args.testLog})`;
-      writeFileAtomic(out, `${JSON.stringify(engineFitJson(report, trained))}\n`);
-      process.stdout.write(`${formatEngineFitReport(report, source)}\n\nfitted parameters written to ${out} (clicklab/fitted-counts@1; not a world for simulate --world)\n`);
+      if (report.world) {
+        await report.world.saveParquet(out);
+        process.stdout.write(`${formatEngineFitReport(report, source)}\n\nfitted world written to ${out} (a Parquet world for simulate --world)\n`);
+      } else {
+        writeFileAtomic(out, `${JSON.stringify(engineFitJson(report, trained))}\n`);
+        process.stdout.write(
+          `${formatEngineFitReport(report, source)}\n\nfitted parameters written to ${out} (clicklab/fitted-counts@1; give a folder instead of .json for a world that simulate --world reads)\n`,
+        );
+      }
       return;
     }
     const input: LogInputOptions = { columns: args.columns === undefined ? undefined : parseColumnMapping(args.columns), ids: args.ids };

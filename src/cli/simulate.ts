@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { ConfigError } from '../core/errors.js';
 import { stderrProgress, type Progress } from '../core/progress.js';
@@ -7,6 +8,7 @@ import { loadRankingDataset, openClickLogSink, openInteractionLogSink, letorOrig
 import type { LoggedClicks } from '../data/click-log-table.js';
 import { recommenderTestSet, resolveRecommenderSpec, simulateRecommenderLog, type RecommenderSpec } from '../simulation/recommender/simulate-log.js';
 import { fileOrderLists, SESSIONS_PER_CHUNK, simulateSearchLog } from '../simulation/search-log/simulate.js';
+import { resolveZipfWorld, simulateZipfSessions, type ZipfWorldSpec } from '../simulation/search-log/zipf-world.js';
 import { loggingRankerLists } from '../learning/logging-ranker.js';
 import { FittedWorld } from '../fitting/world.js';
 import { initBackend, type BackendChoice } from '../learning/backend.js';
@@ -35,9 +37,10 @@ interface SimulateArgs {
   sessions: number;
   seed: number;
   workers: number;
-  /** `search`, `recommender`, or the path of a fitted click model (JSON from `clicklab fit`). */
+  /** `search`, `zipf`, `recommender`, or the path of a fitted click model (JSON from `clicklab fit`). */
   world: string;
   recommender: string;
+  zipf: string;
   testOut?: string;
   testUsers: number;
   testItemsPerUser: number;
@@ -55,7 +58,11 @@ export const simulateCommand = {
       out: LOG_FILE_OUT,
       world: text(
         'search',
-        'search: ranked lists of a LETOR data set; recommender: users × items with exposure bias; or FILE.json, a model saved by `clicklab fit` (its logged rankings and fitted clicks)',
+        'search: ranked lists of a LETOR data set; zipf: a synthetic web-search world with power-law query frequencies (Baidu-ULTR-shaped, see --zipf); recommender: users × items with exposure bias; or FILE.json or a FOLDER (a Parquet world), a model saved by `clicklab fit` (its logged rankings and fitted clicks)',
+      ),
+      zipf: text(
+        '{}',
+        'zipf world as JSON: {"queries" (default 1e6), "exponent" (of the query frequencies, default 1), "candidates" (documents per query, default cutoff + 2), "rankings" (rotations shown, default 3), "seed" (of the world, default 1; --seed draws the sessions)}',
       ),
       recommender: text(
         '{}',
@@ -94,6 +101,7 @@ export const simulateCommand = {
     guardOutput(args.out, { kind: 'file', inputs });
     if (args.testOut !== undefined) guardOutput(args.testOut, { option: '--test-out', kind: 'file', inputs: [...inputs, ['--out', args.out]] });
     if (args.world === 'recommender') return simulateRecommender(args, progress);
+    if (args.world === 'zipf') return simulateZipfWorld(args, progress);
     if (args.world !== 'search') return simulateFittedWorld(args, progress);
     const data = loadWorld(args);
     const maxGrade = data.labels.reduce((max, y) => Math.max(max, y), 1);
@@ -137,7 +145,8 @@ export const simulateCommand = {
  * how it is written.
  */
 async function simulateFittedWorld(args: SimulateArgs, progress: Progress): Promise<void> {
-  if (!args.world.toLowerCase().endsWith('.json')) throw new ConfigError('--world', `expected search, recommender or a fitted model file (.json from clicklab fit), found "${args.world}"`);
+  if (!args.world.toLowerCase().endsWith('.json') && !isFolder(args.world))
+    throw new ConfigError('--world', `expected search, zipf, recommender, a fitted model file (.json from clicklab fit) or a Parquet world's folder, found "${args.world}"`);
   const world = await FittedWorld.load(args.world);
   const sink = await openClickLogSink(args.out, { truth: args.truth, sessions: args.sessions, field: '--out' });
   const rng = randomStream(args.seed);
@@ -155,6 +164,32 @@ async function simulateFittedWorld(args: SimulateArgs, progress: Progress): Prom
   await sink.close();
   progress.finish();
   process.stdout.write(`${args.sessions} sessions (${world.model.type} fitted to ${world.source}, seed ${args.seed}) written to ${args.out}\n`);
+}
+
+/**
+ * A log of the synthetic power-law search world (simulation/search-log/zipf-world.ts), in chunks of
+ * SESSIONS_PER_CHUNK sessions, each from its own derived stream. Partitions of one log are runs with
+ * the same --zipf (the same world) and different --seed.
+ */
+async function simulateZipfWorld(args: SimulateArgs, progress: Progress): Promise<void> {
+  const world = resolveZipfWorld(parseJsonObject(args.zipf, '--zipf') as Partial<ZipfWorldSpec>, args.cutoff, '--zipf');
+  const spec = clickModelSpec(args);
+  const clickModel = createClickModel(spec, args.cutoff, 'click-model');
+  const sink = await openClickLogSink(args.out, { truth: args.truth, sessions: args.sessions, field: '--out' });
+  const rng = randomStream(args.seed);
+  progress.start(`simulating ${clickModel.name} sessions on a zipf world of ${world.queries} queries`, args.sessions);
+  await aborting(sink, async () => {
+    for (let chunk = 0, done = 0; done < args.sessions; chunk++) {
+      const n = Math.min(SESSIONS_PER_CHUNK, args.sessions - done);
+      const simulated = simulateZipfSessions(world, clickModel, args.cutoff, n, rng.derive('sessions', chunk));
+      await sink.write(args.truth ? simulated : { log: simulated.log, propensity: simulated.propensity });
+      done += n;
+      progress.update(done);
+    }
+  });
+  await sink.close();
+  progress.finish();
+  process.stdout.write(`${args.sessions} sessions (${clickModel.name} on a zipf world of ${world.queries} queries, seed ${args.seed}) written to ${args.out}\n`);
 }
 
 /**
@@ -181,6 +216,14 @@ async function simulateRecommender(args: SimulateArgs, progress: Progress): Prom
     await writeInteractionLog(args.testOut, test, { truth: args.truth });
   }
   process.stdout.write(`${params.users} users × ${params.items} items (seed ${args.seed}) written to ${args.out}${args.testOut ? `, test set to ${args.testOut}` : ''}\n`);
+}
+
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** Runs `work`, which writes to `sink`; on a failure the sink is given up (no partial file, a previous one untouched). */

@@ -13,8 +13,9 @@
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DuckDBInstance, type DuckDBConnection, type DuckDBDataChunk, type DuckDBVector } from '@duckdb/node-api';
-import { ConfigError } from '../core/errors.js';
+import { DOUBLE, DuckDBDataChunk, DuckDBInstance, FLOAT, INTEGER, type DuckDBConnection, type DuckDBVector } from '@duckdb/node-api';
+import { ClickLabError, ConfigError } from '../core/errors.js';
+import { PendingFile } from '../core/files.js';
 import { silentProgress, type Progress } from '../core/progress.js';
 import { randomStream } from '../core/random.js';
 import type { ClickLog } from '../core/types.js';
@@ -92,6 +93,20 @@ export function isPartitionedLog(input: string): boolean {
     return false;
   }
 }
+
+/** A column for `writeParquetColumns`. */
+export interface ParquetColumn {
+  readonly name: string;
+  readonly type: 'INTEGER' | 'FLOAT' | 'DOUBLE';
+  readonly values: Int32Array | Float32Array | Float64Array | Uint8Array | Uint16Array;
+}
+
+/** Rows of a log grouped into sessions in one pass under the default 1 GB memory limit (measured: 10⁷ rows in one pass fit, 10⁸ ran out of it). */
+const ROWS_PER_GROUPING_PASS = 10_000_000;
+
+/** DuckDB's vector size: the most rows a data chunk holds. */
+const CHUNK_ROWS = 2048;
+let tableSerial = 0;
 
 /** SQL string literal. */
 function literal(text: string): string {
@@ -210,29 +225,29 @@ export class LogEngine {
       return request;
     };
     let next = ask();
+    const started = performance.now();
     for (;;) {
       const chunk: DuckDBDataChunk | null = await next;
       if (chunk === null || chunk.rowCount === 0) break;
       next = ask();
+      const n = chunk.rowCount;
       // The columns as the typed arrays under DuckDB's vectors where it exposes them (a value read per
       // row through getItem costs more than the rest of the loop).
-      const [f, s, q, d, k, c] = [0, 1, 2, 3, 4, 5].map((col) => numericColumn(chunk.getColumnVector(col), chunk.rowCount));
-      for (let i = 0; i < chunk.rowCount; i++) {
-        const file = f[i];
-        const session = s[i];
-        if (session !== prevS || file !== prevF) {
+      const [f, s, q, d, k, c] = [0, 1, 2, 3, 4, 5].map((col) => numericColumn(chunk.getColumnVector(col), n));
+      for (let i = 0; i < n; i++) {
+        if (s[i] !== prevS || f[i] !== prevF) {
           if (builder.rows >= batchRows) {
             yield builder.finish();
             builder = new BatchBuilder(batchRows);
           }
           builder.startSession(q[i]);
-          prevF = file;
-          prevS = session;
+          prevF = f[i];
+          prevS = s[i];
         }
         builder.add(d[i], k[i], c[i]);
       }
-      rows += chunk.rowCount;
-      progress.update(rows);
+      rows += n;
+      progress.update(rows, `${Math.round(rows / Math.max((performance.now() - started) / 1000, 1e-9)).toLocaleString('en-US')} rows/s`);
     }
     progress.finish();
     if (builder.rows > 0) yield builder.finish();
@@ -398,13 +413,79 @@ export class LogEngine {
    * GROUP BY: impressions and clicks per (query, document, rank, [distance to the last click above,]
    * session length).
    */
-  async slotCounts(input: string, options: EngineLogOptions & { readonly distance: boolean }): Promise<SlotCountColumns> {
+  async slotCounts(input: string, options: EngineLogOptions & { readonly distance: boolean; readonly passes?: number }): Promise<SlotCountColumns> {
     const roles = rolesOf(options.columns);
     const progress = options.progress ?? silentProgress;
-    progress.start(`aggregating ${input}`, 0);
-    // Rows come back ordered by (query, document): pairs are then numbered by one linear scan
-    // (numberPairs) and EM reads the per-pair parameters in order.
-    return this.readCounts(`${slotCountsSql(slotsFromSql(input, roles), options.distance)} ORDER BY q, d, k, dist, n`, progress);
+    const slots = slotsFromSql(input, roles);
+    // `passes` > 1 counts the log in passes over ranges of query ids: a query's sessions and counts
+    // are all in one pass, and the ranges come in order, so the rows still come back ordered by
+    // (query, document). Each pass holds less in DuckDB but scans the whole log again: at 10⁸ rows
+    // (10M sessions) 10 passes took 135 s against one pass's 106 s (docs/scale.md), so one is the default.
+    const passes = options.passes ?? 1;
+    const bounds = passes === 1 ? [] : await this.quantiles(`SELECT q FROM (${slots})`, passes);
+    const sql = bounds.map((_, i) => {
+      const lo = i === 0 ? '' : `q >= ${bounds[i - 1]}`;
+      const hi = i === bounds.length ? '' : `q < ${bounds[i]}`;
+      return [lo, hi].filter((c) => c !== '').join(' AND ');
+    });
+    const ranges = passes === 1 ? [''] : [...sql, `q >= ${bounds[bounds.length - 1]}`];
+    const reader = new ColumnReader(7);
+    for (const [i, range] of ranges.entries()) {
+      progress.start(`aggregating ${input}${ranges.length > 1 ? ` (pass ${i + 1} of ${ranges.length})` : ''}`, 0);
+      const part = range === '' ? slots : `SELECT * FROM (${slots}) WHERE ${range}`;
+      // Rows come back ordered by (query, document): pairs are then numbered by one linear scan
+      // (numberPairs) and EM reads the per-pair parameters in order.
+      await this.readInto(reader, `${slotCountsSql(part, options.distance)} ORDER BY q, d, k, dist, n`, progress);
+    }
+    return countsOf(reader, progress);
+  }
+
+  /** `parts` − 1 increasing cut points of the single column of `sql` at its quantiles (repeats dropped), for passes over ranges. */
+  private async quantiles(sql: string, parts: number): Promise<number[]> {
+    const columns = Array.from({ length: parts - 1 }, (_, i) => `approx_quantile(q, ${(i + 1) / parts})`).join(', ');
+    const cuts = await this.numbers(`SELECT ${columns} FROM (${sql})`);
+    return cuts.filter((v, i) => i === 0 || v > cuts[i - 1]);
+  }
+
+  /**
+   * The cascade family's sufficient statistics (DCM, DBN, SDBN, CCM, CM: their E-step needs the whole
+   * session): the log's distinct (query, ranking, click pattern) groups, each with how many sessions
+   * it stands for, by two GROUP BYs (slots into sessions, sessions into groups). The groups come back
+   * as a `ClickLog` (one session per group, positions 0 .. n − 1) and `weight` per group, ordered by
+   * (query, ranking, click pattern) within each pass (`passes`: default one per ROWS_PER_GROUPING_PASS
+   * rows of the log), so the result and every sum over it are the same on every run.
+   * A session whose ranks are not 0, 1, …, n − 1 or that shows more than 53 results (the click
+   * pattern is a bit mask held exactly in a double) is an error naming the log.
+   */
+  async sessionGroups(input: string, options: EngineLogOptions & { readonly passes?: number } = {}): Promise<SessionGroups> {
+    const roles = rolesOf(options.columns);
+    const progress = options.progress ?? silentProgress;
+    const slots = slotsFromSql(input, roles);
+    // DuckDB's list() states do not spill: a log far beyond the memory limit is grouped in passes, each
+    // over the sessions of one hash partition of the queries (a session and all its groups land in one).
+    const passes = options.passes ?? Math.max(1, Math.ceil((await this.numbers(`SELECT count(*) FROM (${slots})`))[0] / ROWS_PER_GROUPING_PASS));
+    const out = new GroupsBuilder();
+    let rows = 0;
+    for (let pass = 0; pass < passes; pass++) {
+      progress.start(`grouping sessions of ${input}${passes > 1 ? ` (pass ${pass + 1} of ${passes})` : ''}`, 0);
+      const part = passes === 1 ? slots : `SELECT * FROM (${slots}) WHERE hash(q) % ${passes} = ${pass}`;
+      const stop = ticking(progress);
+      const result = await this.connection.stream(sessionGroupsSql(part)).finally(stop);
+      for (;;) {
+        const chunk = await result.fetchChunk();
+        if (chunk === null || chunk.rowCount === 0) break;
+        const n = chunk.rowCount;
+        const [q, w, mask, len, d] = [0, 1, 2, 3, 4].map((col) => numericColumn(chunk.getColumnVector(col), n));
+        for (let i = 0; i < n; i++) {
+          if (mask[i] < 0) throw new ClickLabError(`${input}: a session of query ${q[i]} has ranks that are not 1, 2, …, n in order, or more than 53 results; expected whole sessions ranked from 1`);
+          out.add(q[i], w[i], mask[i], len[i], d[i]);
+        }
+        rows += n;
+        progress.update(rows, `${out.groups} groups of ${out.sessions} sessions`);
+      }
+      progress.finish();
+    }
+    return out.finish();
   }
 
   /**
@@ -423,23 +504,82 @@ export class LogEngine {
     );
   }
 
+  /**
+   * Writes typed-array columns of one length as a zstd Parquet file, atomically (a temporary name in
+   * the same folder, then a rename): appended to a DuckDB table in data chunks, then COPY. DuckDB
+   * rather than hyparquet-writer here because hyparquet-writer has no zstd (snappy only) and
+   * hyparquet cannot read zstd back (scripts/bench-parquet-io.mjs measures both).
+   */
+  async writeParquetColumns(path: string, columns: readonly ParquetColumn[]): Promise<void> {
+    const n = columns[0]?.values.length ?? 0;
+    for (const c of columns) if (c.values.length !== n) throw new RangeError(`writeParquetColumns: column ${c.name} has ${c.values.length} values, expected ${n}`);
+    const table = `clicklab_columns_${tableSerial++}`;
+    const types = columns.map((c) => (c.type === 'INTEGER' ? INTEGER : c.type === 'FLOAT' ? FLOAT : DOUBLE));
+    await this.connection.run(`CREATE TEMPORARY TABLE ${table} (${columns.map((c) => `${identifier(c.name)} ${c.type}`).join(', ')})`);
+    const pending = new PendingFile(path);
+    try {
+      const appender = await this.connection.createAppender(table);
+      for (let at = 0; at < n; at += CHUNK_ROWS) {
+        const m = Math.min(CHUNK_ROWS, n - at);
+        const chunk = DuckDBDataChunk.create(types, m);
+        columns.forEach((c, j) => {
+          chunk.setColumnValues(j, Array.from(c.values.subarray(at, at + m)));
+        });
+        appender.appendDataChunk(chunk);
+      }
+      appender.closeSync();
+      await this.connection.run(`COPY ${table} TO ${literal(pending.temporary)} (FORMAT parquet, COMPRESSION zstd)`);
+      await pending.commit();
+    } catch (error) {
+      await pending.abort();
+      throw error;
+    } finally {
+      await this.connection.run(`DROP TABLE IF EXISTS ${table}`);
+    }
+  }
+
+  /** Numeric columns of a Parquet file (or glob) as typed arrays, in file order: INTEGER columns as Int32Array, the others as Float64Array. */
+  async readParquetColumns(path: string, columns: readonly { readonly name: string; readonly type: 'INTEGER' | 'DOUBLE' }[]): Promise<(Int32Array | Float64Array)[]> {
+    const select = columns.map((c) => `CAST(${identifier(c.name)} AS ${c.type})`).join(', ');
+    // In file order: DuckDB keeps a scan's row order (preserve_insertion_order, on by default).
+    const result = await this.connection.stream(`SELECT ${select} FROM read_parquet(${literal(path)})`);
+    const reader = new ColumnReader(columns.length);
+    for (;;) {
+      const chunk = await result.fetchChunk();
+      if (chunk === null || chunk.rowCount === 0) break;
+      reader.add(chunk);
+    }
+    return columns.map((c, j) => (c.type === 'INTEGER' ? reader.int32(j) : reader.float64(j)));
+  }
+
   private async readCounts(sql: string, progress: Progress): Promise<SlotCountColumns> {
-    const result = await this.connection.stream(sql);
     const reader = new ColumnReader(7);
+    await this.readInto(reader, sql, progress);
+    return countsOf(reader, progress);
+  }
+
+  /** The rows of `sql` added to `reader`. */
+  private async readInto(reader: ColumnReader, sql: string, progress: Progress): Promise<void> {
+    const stop = ticking(progress);
+    const result = await this.connection.stream(sql).finally(stop);
     for (;;) {
       const chunk = await result.fetchChunk();
       if (chunk === null || chunk.rowCount === 0) break;
       reader.add(chunk);
       progress.update(reader.rows);
     }
-    const [query, document, rank, distance, length] = [0, 1, 2, 3, 4].map((i) => reader.int32(i));
-    const impressions = reader.float64(5);
-    const clicks = reader.float64(6);
-    progress.finish();
-    let sessions = 0;
-    for (let i = 0; i < rank.length; i++) if (rank[i] === 0) sessions += impressions[i];
-    return { query, document, rank, distance, length, impressions, clicks, sessions };
   }
+}
+
+/** Counts (columns q, d, k, dist, n, imp, clk) gathered by a reader, as `SlotCountColumns`. */
+function countsOf(reader: ColumnReader, progress: Progress): SlotCountColumns {
+  const [query, document, rank, distance, length] = [0, 1, 2, 3, 4].map((i) => reader.int32(i));
+  const impressions = reader.float64(5);
+  const clicks = reader.float64(6);
+  progress.finish();
+  let sessions = 0;
+  for (let i = 0; i < rank.length; i++) if (rank[i] === 0) sessions += impressions[i];
+  return { query, document, rank, distance, length, impressions, clicks, sessions };
 }
 
 /**
@@ -455,10 +595,38 @@ export function slotCountsSql(slots: string, distance: boolean): string {
       GROUP BY q, d, k, dist, n`;
 }
 
+/**
+ * The distinct (query, ranking, click pattern) groups of the slots `slots` (columns f, s, q, d, k, c as
+ * in `slotCountsSql`), one row per slot of each group in rank order: q, w (sessions in the group),
+ * mask (clicks as bits, bit k for rank k; −1 for a session whose ranks are not 0 .. n − 1), n, d.
+ * The groups are sorted by their key (each key is unique, so the order is total and runs agree);
+ * the unnest keeps each group's slots together and in rank order, as DuckDB keeps a projection's
+ * row order under its ORDER BY.
+ */
+export function sessionGroupsSql(slots: string): string {
+  return `WITH sessions AS (
+      SELECT min(q) AS q, list(d ORDER BY k) AS docs,
+        CASE WHEN min(k) = 0 AND max(k) = count(*) - 1 AND max(k) < 53 THEN sum(CAST(c AS BIGINT) << k) ELSE -1 END AS mask
+      FROM (${slots}) GROUP BY f, s),
+    groups AS (SELECT q, docs, mask, count(*) AS w FROM sessions GROUP BY q, docs, mask ORDER BY q, docs, mask)
+    SELECT q, CAST(w AS DOUBLE) AS w, CAST(mask AS DOUBLE) AS mask, CAST(len(docs) AS INTEGER) AS n, unnest(docs) AS d FROM groups`;
+}
+
 /** The slots of a log for counting: the file is DuckDB's `file_index` (an integer), not its name. */
 function slotsFromSql(input: string, roles: Roles): string {
   return `SELECT clicklab_file_index AS f, ${identifier(roles.session)} AS s, CAST(${identifier(roles.query)} AS INTEGER) AS q, CAST(${identifier(roles.item)} AS INTEGER) AS d,
     CAST(${identifier(roles.position)} AS INTEGER) - 1 AS k, CAST(${identifier(roles.click)} > 0 AS INTEGER) AS c FROM ${logSourceSql(input)}`;
+}
+
+/**
+ * Keeps the progress line alive (its clock running) while DuckDB reads and aggregates before the
+ * first result rows come back: the node-api reports no progress of a running query. Returns the
+ * function that stops it (safe to call more than once).
+ */
+function ticking(progress: Progress): () => void {
+  const timer = setInterval(() => progress.update(0, 'DuckDB reading and aggregating'), 500);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 /** The typed array under a DuckDB INTEGER or DOUBLE vector without NULLs (the node-api keeps it as a private field), or null. */
@@ -467,11 +635,93 @@ function vectorItems(vector: DuckDBVector): Int32Array | Float64Array | null {
   return items instanceof Int32Array || items instanceof Float64Array ? items : null;
 }
 
-/** A numeric vector's values: its typed array where the node-api keeps one, else read value by value. */
-function numericColumn(vector: DuckDBVector, rows: number): ArrayLike<number> {
+/** A numeric column of a chunk as a typed array (the vector's own, or copied value by value). */
+function numericColumn(vector: DuckDBVector, n: number): Int32Array | Float64Array {
   const items = vectorItems(vector);
-  if (items !== null && items.length >= rows) return items;
-  return Float64Array.from({ length: rows }, (_, i) => Number(vector.getItem(i)));
+  if (items !== null && items.length >= n) return items;
+  const copy = new Float64Array(n);
+  for (let i = 0; i < n; i++) copy[i] = Number(vector.getItem(i));
+  return copy;
+}
+
+/** The cascade family's counts: distinct sessions and how many times each occurred (`LogEngine.sessionGroups`). */
+export interface SessionGroups {
+  /** One session per group, positions 0 .. n − 1. */
+  readonly log: ClickLog;
+  /** Sessions in each group. */
+  readonly weight: Float64Array;
+  /** Sessions counted (the sum of the weights). */
+  readonly sessions: number;
+}
+
+/** Builds `SessionGroups` from the rows of `sessionGroupsSql`, in growable typed arrays. */
+class GroupsBuilder {
+  private query = new Int32Array(1 << 16);
+  private offsets = new Int32Array((1 << 16) + 1);
+  private weight = new Float64Array(1 << 16);
+  private document = new Int32Array(1 << 18);
+  private click = new Uint8Array(1 << 18);
+  private position = new Uint16Array(1 << 18);
+  groups = 0;
+  sessions = 0;
+  private rows = 0;
+  /** Slots of the current group still to come. */
+  private left = 0;
+  private rank = 0;
+  private mask = 0;
+
+  add(q: number, w: number, mask: number, n: number, d: number): void {
+    if (this.left === 0) {
+      if (this.groups + 1 >= this.query.length) {
+        this.query = grown(this.query, Int32Array);
+        this.weight = grown(this.weight, Float64Array);
+        this.offsets = grown(this.offsets, Int32Array);
+      }
+      this.query[this.groups] = q;
+      this.weight[this.groups] = w;
+      this.offsets[this.groups] = this.rows;
+      this.groups++;
+      this.sessions += w;
+      this.left = n;
+      this.rank = 0;
+      this.mask = mask;
+    }
+    if (this.rows >= this.document.length) {
+      this.document = grown(this.document, Int32Array);
+      this.click = grown(this.click, Uint8Array);
+      this.position = grown(this.position, Uint16Array);
+    }
+    this.document[this.rows] = d;
+    // Bit k of a mask below 2^53: floor(mask / 2^k) mod 2, exact in doubles.
+    this.click[this.rows] = Math.floor(this.mask / 2 ** this.rank) % 2;
+    this.position[this.rows] = this.rank;
+    this.rows++;
+    this.rank++;
+    this.left--;
+  }
+
+  finish(): SessionGroups {
+    const g = this.groups;
+    const offsets = this.offsets.slice(0, g + 1);
+    offsets[g] = this.rows;
+    return {
+      log: {
+        sessionQuery: this.query.slice(0, g),
+        sessionOffsets: offsets,
+        document: this.document.slice(0, this.rows),
+        position: this.position.slice(0, this.rows),
+        click: this.click.slice(0, this.rows),
+      },
+      weight: this.weight.slice(0, g),
+      sessions: this.sessions,
+    };
+  }
+}
+
+function grown<T extends Int32Array | Float64Array | Uint8Array | Uint16Array>(values: T, Type: { new (n: number): T }): T {
+  const out = new Type(2 * values.length);
+  out.set(values);
+  return out;
 }
 
 /** Numeric result columns gathered chunk by chunk into typed arrays (copied whole, not value by value). */

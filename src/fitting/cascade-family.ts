@@ -45,8 +45,8 @@ export abstract class CascadeFamilyModel implements FittableClickModel {
   protected abstract continuation(log: IndexedLog, start: number, n: number): void;
   /** Clears the subclass's counts. */
   protected abstract clearOwn(): void;
-  /** Adds the session's expected counts to the subclass's parameters (l = last click, −1 if none). */
-  protected abstract accumulate(log: IndexedLog, start: number, n: number, l: number): void;
+  /** Adds the session's expected counts, times its weight w (`IndexedLog.weight`), to the subclass's parameters (l = last click, −1 if none). */
+  protected abstract accumulate(log: IndexedLog, start: number, n: number, l: number, w: number): void;
   /** Finishes the subclass's M-step. */
   protected abstract finishOwn(): void;
   abstract parameters(): FittedParameters;
@@ -60,9 +60,10 @@ export abstract class CascadeFamilyModel implements FittableClickModel {
     const aNum = attr.numerator;
     const aDen = attr.denominator;
     const e = this.examined;
-    const { offsets, pair, click } = log;
+    const { offsets, pair, click, weight } = log;
     for (let i = 0; i < sessions.length; i++) {
       const s = sessions[i];
+      const w = weight === undefined ? 1 : weight[s];
       const start = offsets[s];
       const n = offsets[s + 1] - start;
       const l = lastClickRank(click, start, n);
@@ -70,10 +71,10 @@ export abstract class CascadeFamilyModel implements FittableClickModel {
       this.tailPosterior(log, start, n, l);
       for (let k = 0; k < n; k++) {
         const p = pair[start + k];
-        aNum[p] += k <= l ? click[start + k] : (1 - e[k]) * a[p];
-        aDen[p] += 1;
+        aNum[p] += w * (k <= l ? click[start + k] : (1 - e[k]) * a[p]);
+        aDen[p] += w;
       }
-      this.accumulate(log, start, n, l);
+      this.accumulate(log, start, n, l, w);
     }
     attr.finish();
     this.finishOwn();

@@ -46,7 +46,7 @@ export class FittedCcm extends CascadeFamilyModel {
     this.tau.clear();
   }
 
-  protected accumulate(log: IndexedLog, start: number, n: number, l: number): void {
+  protected accumulate(log: IndexedLog, start: number, n: number, l: number, w: number): void {
     const a = this.attractiveness.value;
     const aNum = this.attractiveness.numerator;
     const aDen = this.attractiveness.denominator;
@@ -57,18 +57,18 @@ export class FittedCcm extends CascadeFamilyModel {
     const e = this.examined;
     for (let k = 0; k < l; k++) {
       if (!log.click[start + k]) {
-        num[0] += 1;
-        den[0] += 1;
+        num[0] += w;
+        den[0] += w;
         continue;
       }
       const p = log.pair[start + k];
       const relevant = (a[p] * tau3) / this.afterClick[k];
-      aNum[p] += relevant;
-      aDen[p] += 1;
-      num[2] += relevant;
-      den[2] += relevant;
-      num[1] += 1 - relevant;
-      den[1] += 1 - relevant;
+      aNum[p] += w * relevant;
+      aDen[p] += w;
+      num[2] += w * relevant;
+      den[2] += w * relevant;
+      num[1] += w * (1 - relevant);
+      den[1] += w * (1 - relevant);
     }
     if (l >= 0) {
       const p = log.pair[start + l];
@@ -77,16 +77,16 @@ export class FittedCcm extends CascadeFamilyModel {
       const c = this.afterClick[l];
       const z = 1 - c + c * q;
       const relevant = (alpha * (1 - tau3 + tau3 * q)) / z;
-      aNum[p] += relevant;
-      aDen[p] += 1;
-      num[2] += (alpha * tau3 * q) / z;
-      den[2] += relevant;
-      num[1] += ((1 - alpha) * tau2 * q) / z;
-      den[1] += ((1 - alpha) * (1 - tau2 + tau2 * q)) / z;
+      aNum[p] += w * relevant;
+      aDen[p] += w;
+      num[2] += w * ((alpha * tau3 * q) / z);
+      den[2] += w * relevant;
+      num[1] += w * (((1 - alpha) * tau2 * q) / z);
+      den[1] += w * (((1 - alpha) * (1 - tau2 + tau2 * q)) / z);
     }
     for (let r = l + 1; r < n; r++) {
-      num[0] += e[r + 1];
-      den[0] += e[r];
+      num[0] += w * e[r + 1];
+      den[0] += w * e[r];
     }
   }
 
@@ -102,7 +102,7 @@ export class FittedCcm extends CascadeFamilyModel {
     return plainSimulator(new ClickChainSimulator(this.tau.value[0], this.tau.value[1], this.tau.value[2]));
   }
 
-  static restore(attractiveness: ArrayLike<number>, parameters: { tau: number[] }, listLength: number): FittedCcm {
+  static restore(attractiveness: ArrayLike<number>, parameters: { tau: ArrayLike<number> }, listLength: number): FittedCcm {
     const model = new FittedCcm(attractiveness.length, listLength);
     model.attractiveness.value.set(attractiveness);
     model.tau.value.set(parameters.tau);

@@ -25,14 +25,15 @@ export class FittedCascade extends CascadeFamilyModel {
   override iterate(log: IndexedLog, sessions: Int32Array): void {
     const attr = this.attractiveness;
     attr.clear();
-    const { offsets, pair, click } = log;
+    const { offsets, pair, click, weight } = log;
     for (let i = 0; i < sessions.length; i++) {
       const s = sessions[i];
+      const w = weight === undefined ? 1 : weight[s];
       const start = offsets[s];
       const end = offsets[s + 1];
       for (let row = start; row < end; row++) {
-        attr.numerator[pair[row]] += click[row];
-        attr.denominator[pair[row]] += 1;
+        attr.numerator[pair[row]] += w * click[row];
+        attr.denominator[pair[row]] += w;
         if (click[row]) break;
       }
     }

@@ -19,6 +19,7 @@ import type { IndexedLog } from './sessions.js';
  */
 export class FittedDbn extends CascadeFamilyModel {
   readonly type: 'dbn' | 'sdbn';
+  readonly pairParameters = ['satisfaction'] as const;
   /** σ per pair. */
   readonly satisfaction: ProbabilityParameters;
   /** γ (one value); fixed at 1 for SDBN. */
@@ -50,21 +51,21 @@ export class FittedDbn extends CascadeFamilyModel {
     this.continuationParameter.clear();
   }
 
-  protected accumulate(log: IndexedLog, start: number, n: number, l: number): void {
+  protected accumulate(log: IndexedLog, start: number, n: number, l: number, w: number): void {
     const sNum = this.satisfaction.numerator;
     const sDen = this.satisfaction.denominator;
     const q = this.tailNoClick;
     const e = this.examined;
     const gamma = this.continuationParameter.value[0];
-    for (let k = 0; k < l; k++) if (log.click[start + k]) sDen[log.pair[start + k]] += 1;
+    for (let k = 0; k < l; k++) if (log.click[start + k]) sDen[log.pair[start + k]] += w;
     let successes = 0;
     let trials = 0;
     if (l >= 0) {
       const p = log.pair[start + l];
       const sigma = this.satisfaction.value[p];
       const noClickBelow = 1 - gamma * (1 - sigma) * (1 - q[l + 1]);
-      sNum[p] += sigma / noClickBelow;
-      sDen[p] += 1;
+      sNum[p] += (w * sigma) / noClickBelow;
+      sDen[p] += w;
       successes += l + e[l + 1];
       trials += l + ((1 - sigma) * (1 - gamma + gamma * q[l + 1])) / noClickBelow;
     }
@@ -72,8 +73,8 @@ export class FittedDbn extends CascadeFamilyModel {
       successes += e[r + 1];
       trials += e[r];
     }
-    this.continuationParameter.numerator[0] += successes;
-    this.continuationParameter.denominator[0] += trials;
+    this.continuationParameter.numerator[0] += w * successes;
+    this.continuationParameter.denominator[0] += w * trials;
   }
 
   protected finishOwn(): void {
@@ -90,7 +91,7 @@ export class FittedDbn extends CascadeFamilyModel {
     return { clickModel: model, prepare: (pairs, start, n) => model.prepare(pairs, start, n) };
   }
 
-  static restore(attractiveness: ArrayLike<number>, parameters: { gamma: number; satisfaction: number[] }, listLength: number, simplified: boolean): FittedDbn {
+  static restore(attractiveness: ArrayLike<number>, parameters: { gamma: number; satisfaction: ArrayLike<number> }, listLength: number, simplified: boolean): FittedDbn {
     const model = new FittedDbn(attractiveness.length, listLength, simplified);
     model.attractiveness.value.set(attractiveness);
     model.satisfaction.value.set(parameters.satisfaction);

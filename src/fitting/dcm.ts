@@ -36,18 +36,18 @@ export class FittedDcm extends CascadeFamilyModel {
     this.lambda.clear();
   }
 
-  protected accumulate(log: IndexedLog, start: number, _n: number, l: number): void {
+  protected accumulate(log: IndexedLog, start: number, _n: number, l: number, w: number): void {
     const num = this.lambda.numerator;
     const den = this.lambda.denominator;
     for (let k = 0; k < l; k++) {
       if (log.click[start + k]) {
-        num[k] += 1;
-        den[k] += 1;
+        num[k] += w;
+        den[k] += w;
       }
     }
     if (l >= 0) {
-      num[l] += this.examined[l + 1];
-      den[l] += 1;
+      num[l] += w * this.examined[l + 1];
+      den[l] += w;
     }
   }
 
@@ -63,7 +63,7 @@ export class FittedDcm extends CascadeFamilyModel {
     return plainSimulator(new DependentClickModel(this.lambda.value));
   }
 
-  static restore(attractiveness: ArrayLike<number>, parameters: { lambda: number[] }): FittedDcm {
+  static restore(attractiveness: ArrayLike<number>, parameters: { lambda: ArrayLike<number> }): FittedDcm {
     const model = new FittedDcm(attractiveness.length, parameters.lambda.length);
     model.attractiveness.value.set(attractiveness);
     model.lambda.value.set(parameters.lambda);

@@ -1,8 +1,10 @@
 /**
  * `clicklab fit --engine duckdb`: a click model fitted out of core. The training log (a file, a
- * folder of partitions or a glob) reduces to PBM's or UBM's sufficient statistics by one GROUP BY in
- * DuckDB (data/engine.ts), EM runs on the counts (counts.ts), and the test log, if any, is scored
- * from its own counts. Memory holds the counts and the parameters, never the sessions.
+ * folder of partitions or a glob) reduces to the model's sufficient statistics by GROUP BYs in
+ * DuckDB (data/engine.ts): PBM's and UBM's per-slot counts (EM in counts.ts), the cascade family's
+ * distinct (query, ranking, click pattern) groups with their session counts (EM in
+ * session-groups.ts). The test log, if any, is scored from its own counts or groups. Memory holds
+ * the counts or groups and the parameters, never the sessions.
  */
 import { ConfigError } from '../core/errors.js';
 import { alignColumns } from '../core/text-table.js';
@@ -10,9 +12,10 @@ import { silentProgress, type Progress } from '../core/progress.js';
 import type { ClickLogColumnMapping } from '../data/click-log-table.js';
 import type { EngineOptions } from '../data/engine.js';
 import { COUNT_MODELS, type CountModel, evaluateSlotCounts, fitFromCounts, numberPairs } from './counts.js';
-import type { FitQuality } from './evaluation.js';
-import type { FittedPbm } from './pbm.js';
-import type { FittedUbm } from './ubm.js';
+import { evaluateClickModel, type FitQuality } from './evaluation.js';
+import { FITTED_MODEL_TYPES, fittedModelName, type FittedClickModel, type FittedModelType } from './registry.js';
+import { evaluateOnGroups, fitOnGroups, type IndexedGroups, indexGroups, onGroupPairs, rankingsOfGroups } from './session-groups.js';
+import { FittedWorld } from './world.js';
 
 export interface EngineFitOptions extends EngineOptions {
   readonly model: string;
@@ -25,13 +28,17 @@ export interface EngineFitOptions extends EngineOptions {
   readonly listLength?: number;
   readonly columns?: ClickLogColumnMapping;
   readonly progress?: Progress;
+  /** UBM: score it on session groups too, for its per-rank perplexity (default true; one more GROUP BY per log). */
+  readonly perplexity?: boolean;
+  /** Also build the fitted world (the training log's distinct rankings with their sessions; PBM: one more GROUP BY), to save for `clicklab simulate --world`. */
+  readonly world?: boolean;
 }
 
 export interface EngineFitReport {
-  readonly model: FittedPbm | FittedUbm;
+  readonly model: FittedClickModel;
   readonly trainSessions: number;
   readonly testSessions: number;
-  /** Rows of the training counts (distinct (query, document, rank, [distance,] length)). */
+  /** Rows of the training counts (PBM, UBM: distinct (query, document, rank, [distance,] length); the cascade family: distinct (query, ranking, clicks) groups). */
   readonly countRows: number;
   readonly pairs: number;
   /** Query and document of each pair id of the model. */
@@ -43,67 +50,160 @@ export interface EngineFitReport {
   readonly testQuality: FitQuality | null;
   /** Test impressions whose pair is not in the training log (α = 0.5). */
   readonly unseenTestSlots: number;
+  /** With `world`: the fitted world. */
+  readonly world?: FittedWorld;
+}
+
+/** The world of an engine fit: the model over the groups' pairs and the training log's rankings. */
+function worldOf(model: FittedClickModel, groups: IndexedGroups, source: string, report: Omit<EngineFitReport, 'world'>): FittedWorld {
+  const rankings = rankingsOfGroups(groups);
+  return new FittedWorld(model, groups.log.pairQuery, groups.log.pairDocument, rankings.offsets, rankings.pairs, rankings.sessions, source, {
+    iterations: report.iterations,
+    seconds: report.seconds.fit,
+    trainSessions: report.trainSessions,
+    testSessions: report.testSessions,
+    unseenTestSlots: report.unseenTestSlots,
+    train: report.trainQuality,
+    test: report.testQuality,
+  });
 }
 
 function rate(n: number, seconds: number): string {
   return `${Math.round(n / Math.max(seconds, 1e-9)).toLocaleString('en-US')} sessions/s`;
 }
 
-/** Fits PBM or UBM on counts aggregated by the engine (see the top of this file). */
+/** Fits a click model on the engine's sufficient statistics (see the top of this file). */
 export async function fitWithEngine(options: EngineFitOptions): Promise<EngineFitReport> {
-  const model = options.model as CountModel;
-  if (!COUNT_MODELS.includes(model))
-    throw new ConfigError('--model', `expected one of ${COUNT_MODELS.join(', ')} with --engine duckdb (the cascade family is fitted in memory), found '${options.model}'`);
-  const progress = options.progress ?? silentProgress;
+  const type = fittedModelName(options.model);
+  if (!FITTED_MODEL_TYPES.includes(type as FittedModelType)) throw new ConfigError('--model', `expected one of ${FITTED_MODEL_TYPES.join(', ')}, found '${options.model}'`);
+  if ((options.log === undefined) === (options.counts === undefined)) throw new ConfigError('--log', 'expected either a log (--log) or a counts table (--counts) to fit');
+  const counted = COUNT_MODELS.includes(type as CountModel);
+  if (!counted && options.counts !== undefined)
+    throw new ConfigError('--counts', `expected --model pbm or ubm with a counts table (the cascade family needs whole sessions: give --log), found '${options.model}'`);
   // Loaded on use: DuckDB's native binding stays out of every other command's start-up.
   const { LogEngine } = await import('../data/engine.js');
   const engine = await LogEngine.open(options);
   try {
-    const distance = model === 'ubm';
-    let t = performance.now();
-    if ((options.log === undefined) === (options.counts === undefined)) throw new ConfigError('--log', 'expected either a log (--log) or a counts table (--counts) to fit');
-    const raw =
-      options.counts !== undefined ? await engine.countsTable(options.counts, { distance, progress }) : await engine.slotCounts(options.log!, { columns: options.columns, distance, progress });
-    const train = numberPairs(raw);
-    const aggregate = (performance.now() - t) / 1000;
-    progress.log(
-      `${options.counts !== undefined ? 'read counts' : 'aggregated'} ${options.counts ?? options.log}: ${raw.sessions} sessions into ${train.pair.length} count rows, ${train.pairQuery.length} pairs in ${aggregate.toFixed(2)} s (${rate(raw.sessions, aggregate)})`,
-    );
-    t = performance.now();
-    progress.start(`fitting ${model} on counts of ${raw.sessions} sessions`, options.iterations);
-    const fitted = fitFromCounts(train, {
-      model,
-      iterations: options.iterations,
-      listLength: options.listLength,
-      onIteration: (i) => progress.update(i, rate(raw.sessions * i, (performance.now() - t) / 1000)),
-    });
-    const fit = (performance.now() - t) / 1000;
-    progress.finish();
-    t = performance.now();
-    let testQuality: FitQuality | null = null;
-    let unseen = 0;
-    if (options.testLog !== undefined) {
-      const test = numberPairs(await engine.slotCounts(options.testLog, { columns: options.columns, distance, progress }), train);
-      unseen = test.unseen;
-      testQuality = evaluateSlotCounts(fitted, test);
-    }
-    return {
-      model: fitted,
-      trainSessions: raw.sessions,
-      testSessions: testQuality?.sessions ?? 0,
-      countRows: train.pair.length,
-      pairs: train.pairQuery.length,
-      pairQuery: train.pairQuery,
-      pairDocument: train.pairDocument,
-      iterations: options.iterations,
-      seconds: { aggregate, fit, test: (performance.now() - t) / 1000 },
-      trainQuality: evaluateSlotCounts(fitted, train),
-      testQuality,
-      unseenTestSlots: unseen,
-    };
+    return counted ? await fitCounted(engine, type as CountModel, options) : await fitGrouped(engine, type as FittedModelType, options);
   } finally {
     engine.close();
   }
+}
+
+type Engine = import('../data/engine.js').LogEngine;
+
+/** PBM and UBM: EM on slot counts; UBM's quality (its per-rank perplexity needs the documents above each slot) on session groups. */
+async function fitCounted(engine: Engine, model: CountModel, options: EngineFitOptions): Promise<EngineFitReport> {
+  const progress = options.progress ?? silentProgress;
+  const distance = model === 'ubm';
+  let t = performance.now();
+  const raw = options.counts !== undefined ? await engine.countsTable(options.counts, { distance, progress }) : await engine.slotCounts(options.log!, { columns: options.columns, distance, progress });
+  const train = numberPairs(raw);
+  const aggregate = (performance.now() - t) / 1000;
+  progress.log(
+    `${options.counts !== undefined ? 'read counts' : 'aggregated'} ${options.counts ?? options.log}: ${raw.sessions} sessions into ${train.pair.length} count rows, ${train.pairQuery.length} pairs in ${aggregate.toFixed(2)} s (${rate(raw.sessions, aggregate)})`,
+  );
+  t = performance.now();
+  progress.start(`fitting ${model} on counts of ${raw.sessions} sessions`, options.iterations);
+  const fitted = fitFromCounts(train, {
+    model,
+    iterations: options.iterations,
+    listLength: options.listLength,
+    onIteration: (i) => progress.update(i, rate(raw.sessions * i, (performance.now() - t) / 1000)),
+  });
+  const fit = (performance.now() - t) / 1000;
+  progress.finish();
+  t = performance.now();
+  let trainQuality: FitQuality;
+  let testQuality: FitQuality | null = null;
+  let unseen = 0;
+  if (options.testLog !== undefined) {
+    const test = numberPairs(await engine.slotCounts(options.testLog, { columns: options.columns, distance, progress }), train);
+    unseen = test.unseen;
+    testQuality = evaluateSlotCounts(fitted, test);
+  }
+  trainQuality = evaluateSlotCounts(fitted, train);
+  let groups: IndexedGroups | null = null;
+  const wantsPerplexity = model === 'ubm' && options.perplexity !== false && options.log !== undefined;
+  if (options.world && options.log === undefined) throw new ConfigError('--out', 'expected --log to save a world (a counts table has no rankings): save the parameters as .json');
+  if (wantsPerplexity || options.world) {
+    const trainGroups = await engine.sessionGroups(options.log!, { columns: options.columns, progress });
+    const testGroups = wantsPerplexity && options.testLog !== undefined ? await engine.sessionGroups(options.testLog, { columns: options.columns, progress }) : undefined;
+    groups = indexGroups(trainGroups, testGroups, options.log);
+  }
+  if (wantsPerplexity && groups !== null) {
+    // The session groups of both logs, scored with the fitted parameters: the same log-likelihood, and the perplexity.
+    // The log-likelihood stays the counts' (the same up to rounding; so fit --counts and fit --log agree on it), the perplexity is the groups'.
+    const withPerplexity = (counts: FitQuality, fromGroups: FitQuality): FitQuality => ({ ...counts, perplexityAtRank: fromGroups.perplexityAtRank, perplexity: fromGroups.perplexity });
+    trainQuality = withPerplexity(trainQuality, evaluateOnGroups(fitted, train, groups, groups.train));
+    if (testQuality !== null) testQuality = withPerplexity(testQuality, evaluateOnGroups(fitted, train, groups, groups.test));
+  }
+  const report = {
+    model: fitted,
+    trainSessions: raw.sessions,
+    testSessions: testQuality?.sessions ?? 0,
+    countRows: train.pair.length,
+    pairs: train.pairQuery.length,
+    pairQuery: train.pairQuery,
+    pairDocument: train.pairDocument,
+    iterations: options.iterations,
+    seconds: { aggregate, fit, test: (performance.now() - t) / 1000 },
+    trainQuality,
+    testQuality,
+    unseenTestSlots: unseen,
+  };
+  return options.world && groups !== null ? { ...report, world: worldOf(onGroupPairs(fitted, train, groups), groups, options.log!, report) } : report;
+}
+
+/** The cascade family (and any other model): EM on the distinct (query, ranking, click pattern) groups, each weighted by its sessions. */
+async function fitGrouped(engine: Engine, model: FittedModelType, options: EngineFitOptions): Promise<EngineFitReport> {
+  const progress = options.progress ?? silentProgress;
+  let t = performance.now();
+  const trainGroups = await engine.sessionGroups(options.log!, { columns: options.columns, progress });
+  const testGroups = options.testLog === undefined ? undefined : await engine.sessionGroups(options.testLog, { columns: options.columns, progress });
+  const groups = indexGroups(trainGroups, testGroups, options.log);
+  const aggregate = (performance.now() - t) / 1000;
+  progress.log(
+    `grouped ${options.log}: ${trainGroups.sessions} sessions into ${groups.train.length} distinct (query, ranking, clicks) groups, ${groups.log.pairQuery.length} pairs in ${aggregate.toFixed(2)} s (${rate(trainGroups.sessions, aggregate)})`,
+  );
+  t = performance.now();
+  progress.start(`fitting ${model} on ${groups.train.length} groups of ${trainGroups.sessions} sessions`, options.iterations);
+  const fitted = fitOnGroups(groups, {
+    model,
+    iterations: options.iterations,
+    listLength: options.listLength,
+    onIteration: (i) => progress.update(i, rate(trainGroups.sessions * i, (performance.now() - t) / 1000)),
+  });
+  const fit = (performance.now() - t) / 1000;
+  progress.finish();
+  t = performance.now();
+  const trainQuality = evaluateClickModel(fitted, groups.log, groups.train);
+  const testQuality = groups.test.length > 0 ? evaluateClickModel(fitted, groups.log, groups.test) : null;
+  const report = {
+    model: fitted,
+    trainSessions: trainGroups.sessions,
+    testSessions: testQuality?.sessions ?? 0,
+    countRows: groups.train.length,
+    pairs: groups.log.pairQuery.length,
+    pairQuery: groups.log.pairQuery,
+    pairDocument: groups.log.pairDocument,
+    iterations: fitted.closedForm ? 1 : options.iterations,
+    seconds: { aggregate, fit, test: (performance.now() - t) / 1000 },
+    trainQuality,
+    testQuality,
+    unseenTestSlots: unseenGroupSlots(groups),
+  };
+  return options.world ? { ...report, world: worldOf(fitted, groups, options.log!, report) } : report;
+}
+
+/** Test slots (counted with their groups' weights) whose pair occurs in no training group. */
+function unseenGroupSlots(groups: IndexedGroups): number {
+  const { offsets, pair, weight } = groups.log;
+  const seen = new Uint8Array(groups.log.pairQuery.length);
+  for (const g of groups.train) for (let row = offsets[g]; row < offsets[g + 1]; row++) seen[pair[row]] = 1;
+  let unseen = 0;
+  for (const g of groups.test) for (let row = offsets[g]; row < offsets[g + 1]; row++) unseen += weight[g] * (1 - seen[pair[row]]);
+  return unseen;
 }
 
 /** The JSON `clicklab fit --engine duckdb` saves: the model's parameters per pair and per rank (not yet a world for `simulate`). */
@@ -119,7 +219,7 @@ export function engineFitJson(report: EngineFitReport, source: string): Record<s
   };
 }
 
-/** The quality table of an engine fit (the layout of `formatFitReport`; UBM's per-rank perplexity needs the sessions and is not given). */
+/** The quality table of an engine fit (the layout of `formatFitReport`). */
 export function formatEngineFitReport(report: EngineFitReport, source: string): string {
   const qualities = [report.trainQuality, ...(report.testQuality ? [report.testQuality] : [])];
   const number = (v: number) => (Number.isNaN(v) ? 'n/a' : v.toFixed(4));
@@ -132,10 +232,12 @@ export function formatEngineFitReport(report: EngineFitReport, source: string): 
   ];
   const s = report.seconds;
   return [
-    `${report.model.type} fitted from counts (DuckDB GROUP BY) of ${source}: ${report.trainSessions} training sessions, ${report.testSessions} test sessions, ${report.pairs} (query, document) pairs, ${report.countRows} count rows; aggregation ${s.aggregate.toFixed(2)} s, ${report.iterations} EM iterations ${s.fit.toFixed(2)} s, test ${s.test.toFixed(2)} s`,
+    `${report.model.type} fitted from ${COUNT_MODELS.includes(report.model.type as CountModel) ? 'counts' : 'session groups'} (DuckDB GROUP BY) of ${source}: ${report.trainSessions} training sessions, ${report.testSessions} test sessions, ${report.pairs} (query, document) pairs, ${report.countRows} count rows; aggregation ${s.aggregate.toFixed(2)} s, ${report.iterations} EM iterations ${s.fit.toFixed(2)} s, test ${s.test.toFixed(2)} s`,
     '',
     alignColumns(rows),
     ...(report.testQuality ? ['', `test slots whose pair is not in the training log (α = 0.5): ${report.unseenTestSlots}`] : []),
-    ...(report.model.type === 'ubm' ? ['', "UBM's perplexity needs the documents above each slot, which the counts do not keep: not reported (n/a) with --engine duckdb"] : []),
+    ...(report.model.type === 'ubm' && Number.isNaN(report.trainQuality.perplexity)
+      ? ['', "UBM's perplexity needs the documents above each slot, which the counts do not keep: not reported (n/a) without session groups"]
+      : []),
   ].join('\n');
 }

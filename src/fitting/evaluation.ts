@@ -35,30 +35,35 @@ export function evaluateClickModel(model: FittableClickModel, log: IndexedLog, s
   const shown = new Float64Array(L);
   const simulator = model.simulator();
   const a = model.attractiveness.value;
+  const weight = log.weight;
   let logLikelihood = 0;
+  let total = 0;
   for (let i = 0; i < sessions.length; i++) {
     const s = sessions[i];
+    // A weighted session (a group of identical sessions) counts as that many sessions.
+    const w = weight === undefined ? 1 : weight[s];
+    total += w;
     const start = log.offsets[s];
     const n = log.offsets[s + 1] - start;
     if (n > L) throw new RangeError(`session ${s} shows ${n} results; the model has parameters for ${L} ranks`);
     model.conditionalClickProbabilities(log, s, conditional);
     let sessionSum = 0;
     for (let k = 0; k < n; k++) sessionSum += Math.log(Math.max(conditional[k], MIN_PROBABILITY));
-    logLikelihood += sessionSum / n;
+    logLikelihood += (w * sessionSum) / n;
     for (let k = 0; k < n; k++) attractiveness[k] = a[log.pair[start + k]];
     simulator.prepare(log.pair, start, n);
     simulator.clickModel.clickProbabilities(attractiveness, n, full);
     for (let k = 0; k < n; k++) {
       const p = log.click[start + k] ? full[k] : 1 - full[k];
-      log2Sum[k] += Math.log2(Math.max(p, MIN_PROBABILITY));
-      shown[k] += 1;
+      log2Sum[k] += w * Math.log2(Math.max(p, MIN_PROBABILITY));
+      shown[k] += w;
     }
   }
   const ranks = shownRanks(shown);
   const perplexityAtRank = Array.from({ length: ranks }, (_, k) => 2 ** (-log2Sum[k] / shown[k]));
   return {
-    sessions: sessions.length,
-    logLikelihood: logLikelihood / sessions.length,
+    sessions: total,
+    logLikelihood: logLikelihood / total,
     perplexityAtRank,
     perplexity: perplexityAtRank.reduce((sum, p) => sum + p, 0) / ranks,
   };

@@ -15,3 +15,4 @@ export { FITTED_WORLD_FORMAT, FittedWorld, type FittedWorldJson } from './world.
 export { formatFitReport } from './report.js';
 export * from './counts.js';
 export { engineFitJson, fitWithEngine, formatEngineFitReport, type EngineFitOptions, type EngineFitReport } from './engine-fit.js';
+export { evaluateOnGroups, fitOnGroups, indexGroups, sessionGroupsOfLog, type GroupFitOptions, type IndexedGroups, type WeightedSessions } from './session-groups.js';

@@ -30,6 +30,8 @@ export interface FittableClickModel {
   conditionalClickProbabilities(log: IndexedLog, s: number, out: Float64Array): void;
   /** The model's other parameters, for JSON. */
   parameters(): FittedParameters;
+  /** The names among `parameters()` that hold one value per pair (DBN's satisfaction): a Parquet world stores them beside the attractiveness. */
+  readonly pairParameters?: readonly string[];
   /** A simulator of this model's sessions, built on clicklab's click-model simulators. */
   simulator(): FittedSimulator;
 }
@@ -67,7 +69,7 @@ export interface SavedParameters {
   readonly listLength: number;
   readonly numPairs: number;
   /** `parameters[name]`: an array of `length` probabilities. */
-  probabilities(name: string, length: number): number[];
+  probabilities(name: string, length: number): ArrayLike<number>;
   /** `parameters[name]`: one probability. */
   probability(name: string): number;
   /** `parameters[name]`: a `size` × `size` table of probabilities. */

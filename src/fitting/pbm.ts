@@ -37,25 +37,26 @@ export class FittedPbm implements FittableClickModel {
     const aDen = attr.denominator;
     const gNum = exam.numerator;
     const gDen = exam.denominator;
-    const { offsets, pair, click } = log;
+    const { offsets, pair, click, weight } = log;
     for (let i = 0; i < sessions.length; i++) {
       const s = sessions[i];
+      const w = weight === undefined ? 1 : weight[s];
       const start = offsets[s];
       const n = offsets[s + 1] - start;
       for (let k = 0; k < n; k++) {
         const p = pair[start + k];
         if (click[start + k]) {
-          aNum[p] += 1;
-          gNum[k] += 1;
+          aNum[p] += w;
+          gNum[k] += w;
         } else {
           const alpha = a[p];
           const gamma = g[k];
           const skip = 1 - gamma * alpha;
-          aNum[p] += ((1 - gamma) * alpha) / skip;
-          gNum[k] += ((1 - alpha) * gamma) / skip;
+          aNum[p] += (w * ((1 - gamma) * alpha)) / skip;
+          gNum[k] += (w * ((1 - alpha) * gamma)) / skip;
         }
-        aDen[p] += 1;
-        gDen[k] += 1;
+        aDen[p] += w;
+        gDen[k] += w;
       }
     }
     attr.finish();
@@ -79,7 +80,7 @@ export class FittedPbm implements FittableClickModel {
     return plainSimulator(new PositionBasedModel(this.examination.value));
   }
 
-  static restore(attractiveness: ArrayLike<number>, parameters: { examination: number[] }): FittedPbm {
+  static restore(attractiveness: ArrayLike<number>, parameters: { examination: ArrayLike<number> }): FittedPbm {
     const model = new FittedPbm(attractiveness.length, parameters.examination.length);
     model.attractiveness.value.set(attractiveness);
     model.examination.value.set(parameters.examination);

@@ -20,6 +20,13 @@ export interface IndexedLog {
   readonly pairDocument: Int32Array;
   /** The longest session (the number of ranks a model needs). */
   readonly longestSession: number;
+  /**
+   * How many identical sessions each one stands for (the engine's distinct (query, ranking, click
+   * pattern) groups, `sessionGroups` in data/engine.ts); absent: every session counts once. Every
+   * EM sum and every evaluation sum multiplies a session's terms by it, so a weighted group gives the
+   * same fit as its sessions repeated.
+   */
+  readonly weight?: Float64Array;
 }
 
 /**

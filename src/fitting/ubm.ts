@@ -40,9 +40,10 @@ export class FittedUbm implements FittableClickModel {
     const gNum = exam.numerator;
     const gDen = exam.denominator;
     const L = this.listLength;
-    const { offsets, pair, click } = log;
+    const { offsets, pair, click, weight } = log;
     for (let i = 0; i < sessions.length; i++) {
       const s = sessions[i];
+      const w = weight === undefined ? 1 : weight[s];
       const start = offsets[s];
       const n = offsets[s + 1] - start;
       let last = -1;
@@ -50,18 +51,18 @@ export class FittedUbm implements FittableClickModel {
         const p = pair[start + k];
         const cell = k * L + (k - last - 1);
         if (click[start + k]) {
-          aNum[p] += 1;
-          gNum[cell] += 1;
+          aNum[p] += w;
+          gNum[cell] += w;
           last = k;
         } else {
           const alpha = a[p];
           const gamma = g[cell];
           const skip = 1 - gamma * alpha;
-          aNum[p] += ((1 - gamma) * alpha) / skip;
-          gNum[cell] += ((1 - alpha) * gamma) / skip;
+          aNum[p] += (w * ((1 - gamma) * alpha)) / skip;
+          gNum[cell] += (w * ((1 - alpha) * gamma)) / skip;
         }
-        aDen[p] += 1;
-        gDen[cell] += 1;
+        aDen[p] += w;
+        gDen[cell] += w;
       }
     }
     attr.finish();

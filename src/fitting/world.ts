@@ -1,5 +1,7 @@
+import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from '../core/files.js';
+import { basename, dirname, join } from 'node:path';
+import { syncFolder, writeFailure, writeFileAtomic } from '../core/files.js';
 import { DataFormatError } from '../core/errors.js';
 import type { RandomStream } from '../core/random.js';
 import type { ClickLog, ClickLogTruth } from '../core/types.js';
@@ -11,6 +13,8 @@ import { FITTED_MODEL_TYPES, fitterOf, type FittedClickModel, type FittedModelTy
 import type { IndexedLog } from './sessions.js';
 
 export const FITTED_WORLD_FORMAT = 'clicklab/fitted-click-model@1';
+/** The `format` of a Parquet world's `world.json` (`FittedWorld.saveParquet`). */
+export const PARQUET_WORLD_FORMAT = 'clicklab/fitted-world-parquet@1';
 
 /** The JSON a fit saves: the model, the logged rankings with their frequencies, and the fit's quality. */
 export interface FittedWorldJson {
@@ -70,22 +74,32 @@ export class FittedWorld {
    */
   private loggingPropensities(): Float32Array {
     const L = this.model.listLength;
-    const perQuery = new Map<number, number>();
-    const perSlot = new Map<number, number>(); // key pair · L + position
+    const R = this.rankingSessions.length;
     const queryOf = (r: number) => this.pairQuery[this.rankingPairs[this.rankingOffsets[r]]];
-    for (let r = 0; r < this.rankingSessions.length; r++) {
-      const n = this.rankingSessions[r];
-      perQuery.set(queryOf(r), (perQuery.get(queryOf(r)) ?? 0) + n);
-      for (let i = this.rankingOffsets[r]; i < this.rankingOffsets[r + 1]; i++) {
-        const key = this.rankingPairs[i] * L + (i - this.rankingOffsets[r]);
-        perSlot.set(key, (perSlot.get(key) ?? 0) + n);
-      }
-    }
+    // Each query's rankings as one block (in ranking order within it), so the per-slot sums live in a
+    // map of one query's slots at a time: memory stays small for a world of 10⁷ rankings.
+    const order = Int32Array.from({ length: R }, (_, r) => r).sort((x, y) => queryOf(x) - queryOf(y) || x - y);
     const out = new Float32Array(this.rankingPairs.length);
-    for (let r = 0; r < this.rankingSessions.length; r++) {
-      for (let i = this.rankingOffsets[r]; i < this.rankingOffsets[r + 1]; i++) {
-        out[i] = perSlot.get(this.rankingPairs[i] * L + (i - this.rankingOffsets[r]))! / perQuery.get(queryOf(r))!;
+    const perSlot = new Map<number, number>(); // key pair · L + position
+    for (let b = 0; b < R; ) {
+      const q = queryOf(order[b]);
+      let e = b;
+      let perQuery = 0;
+      perSlot.clear();
+      for (; e < R && queryOf(order[e]) === q; e++) {
+        const r = order[e];
+        const n = this.rankingSessions[r];
+        perQuery += n;
+        for (let i = this.rankingOffsets[r]; i < this.rankingOffsets[r + 1]; i++) {
+          const key = this.rankingPairs[i] * L + (i - this.rankingOffsets[r]);
+          perSlot.set(key, (perSlot.get(key) ?? 0) + n);
+        }
       }
+      for (let j = b; j < e; j++) {
+        const r = order[j];
+        for (let i = this.rankingOffsets[r]; i < this.rankingOffsets[r + 1]; i++) out[i] = perSlot.get(this.rankingPairs[i] * L + (i - this.rankingOffsets[r]))! / perQuery;
+      }
+      b = e;
     }
     return out;
   }
@@ -117,11 +131,142 @@ export class FittedWorld {
     };
   }
 
+  /**
+   * Saves the world: as one JSON file (`path` ending in .json), or else as a Parquet world, a folder
+   * (`saveParquet`) that scales past the JSON's limit of about 10M rankings (V8's longest string).
+   */
   async save(path: string): Promise<void> {
+    if (!path.toLowerCase().endsWith('.json')) return this.saveParquet(path);
     writeFileAtomic(path, `${JSON.stringify(this.toJSON())}\n`);
   }
 
+  /**
+   * The world as a folder: `world.json` (the model's name, list length, its parameters other than
+   * per pair, the fit's quality), `pairs.parquet` (query, document, attractiveness and any per-pair
+   * parameter such as DBN's satisfaction), `rankings.parquet` (ranking, pair: each ranking's pairs in
+   * rank order) and `ranking-sessions.parquet` (sessions per ranking), zstd, written by DuckDB. The
+   * folder is written under a temporary name beside it and renamed into place (a previous world
+   * there is replaced only once the new one is complete).
+   */
+  async saveParquet(folder: string): Promise<void> {
+    const { LogEngine } = await import('../data/engine.js');
+    const temporary = join(dirname(folder), `.${basename(folder)}.${process.pid}-${Date.now()}.tmp`);
+    mkdirSync(temporary);
+    const engine = await LogEngine.open({ threads: 1 });
+    try {
+      const json = this.toParts();
+      const pairColumns = Object.entries(json.pairParameters).map(([name, values]) => ({ name, type: 'DOUBLE' as const, values }));
+      await engine.writeParquetColumns(join(temporary, 'pairs.parquet'), [
+        { name: 'query', type: 'INTEGER', values: this.pairQuery },
+        { name: 'document', type: 'INTEGER', values: this.pairDocument },
+        { name: 'attractiveness', type: 'DOUBLE', values: this.model.attractiveness.value },
+        ...pairColumns,
+      ]);
+      const rankingOf = new Int32Array(this.rankingPairs.length);
+      for (let r = 0; r < this.rankingSessions.length; r++) rankingOf.fill(r, this.rankingOffsets[r], this.rankingOffsets[r + 1]);
+      await engine.writeParquetColumns(join(temporary, 'rankings.parquet'), [
+        { name: 'ranking', type: 'INTEGER', values: rankingOf },
+        { name: 'pair', type: 'INTEGER', values: this.rankingPairs },
+      ]);
+      await engine.writeParquetColumns(join(temporary, 'ranking-sessions.parquet'), [{ name: 'sessions', type: 'DOUBLE', values: this.rankingSessions }]);
+      const { pairParameters, ...meta } = json;
+      writeFileAtomic(join(temporary, 'world.json'), `${JSON.stringify({ ...meta, pairParameters: Object.keys(pairParameters) })}\n`);
+    } catch (error) {
+      rmSync(temporary, { recursive: true, force: true });
+      throw writeFailure(folder, error);
+    } finally {
+      engine.close();
+    }
+    replaceFolder(temporary, folder);
+  }
+
+  /** The world's metadata for `world.json`, and its per-pair parameters (arrays of one value per pair) apart. */
+  private toParts(): Omit<ParquetWorldJson, 'pairParameters'> & { readonly pairParameters: Record<string, Float64Array> } {
+    const numPairs = this.pairQuery.length;
+    const parameters: Record<string, number | number[] | number[][]> = {};
+    const pairParameters: Record<string, Float64Array> = {};
+    const perPair = new Set(this.model.pairParameters ?? []);
+    for (const [name, value] of Object.entries(this.model.parameters())) {
+      if (perPair.has(name) && Array.isArray(value) && value.length === numPairs) pairParameters[name] = Float64Array.from(value as number[]);
+      else parameters[name] = value as number | number[] | number[][];
+    }
+    return {
+      format: PARQUET_WORLD_FORMAT,
+      model: this.model.type,
+      listLength: this.model.listLength,
+      source: this.source,
+      numPairs,
+      numRankings: this.rankingSessions.length,
+      parameters,
+      pairParameters,
+      ...(this.fit ? { fit: this.fit } : {}),
+    };
+  }
+
+  /** A world saved by `saveParquet`, read column by column into typed arrays (never one JSON string), with `fromJSON`'s checks. */
+  static async loadParquet(folder: string): Promise<FittedWorld> {
+    let meta: ParquetWorldJson;
+    try {
+      meta = JSON.parse(await readFile(join(folder, 'world.json'), 'utf8'));
+    } catch (error) {
+      throw new DataFormatError(join(folder, 'world.json'), null, `expected a Parquet world's metadata (JSON, "format": "${PARQUET_WORLD_FORMAT}"): ${(error as Error).message}`);
+    }
+    if (meta?.format !== PARQUET_WORLD_FORMAT) throw new DataFormatError(join(folder, 'world.json'), null, `expected "format": "${PARQUET_WORLD_FORMAT}", found ${JSON.stringify(meta?.format)}`);
+    const names = Array.isArray(meta.pairParameters) ? meta.pairParameters.map(String) : [];
+    const { LogEngine } = await import('../data/engine.js');
+    const engine = await LogEngine.open({ threads: 1 });
+    try {
+      const read = async (file: string, columns: { name: string; type: 'INTEGER' | 'DOUBLE' }[]) => {
+        try {
+          return await engine.readParquetColumns(join(folder, file), columns);
+        } catch (error) {
+          throw new DataFormatError(join(folder, file), null, `expected the Parquet world's ${file} with columns ${columns.map((c) => c.name).join(', ')}: ${(error as Error).message.split('\n')[0]}`);
+        }
+      };
+      const [query, document, attractiveness, ...perPair] = await read('pairs.parquet', [
+        { name: 'query', type: 'INTEGER' },
+        { name: 'document', type: 'INTEGER' },
+        { name: 'attractiveness', type: 'DOUBLE' },
+        ...names.map((name) => ({ name, type: 'DOUBLE' as const })),
+      ]);
+      const [ranking, pairs] = await read('rankings.parquet', [
+        { name: 'ranking', type: 'INTEGER' },
+        { name: 'pair', type: 'INTEGER' },
+      ]);
+      const [sessions] = await read('ranking-sessions.parquet', [{ name: 'sessions', type: 'DOUBLE' }]);
+      const offsets = new Int32Array(sessions.length + 1);
+      for (let i = 0; i < ranking.length; i++) {
+        const r = ranking[i];
+        if (!(r >= 0 && r < sessions.length) || (i > 0 && r < ranking[i - 1]))
+          throw new DataFormatError(join(folder, 'rankings.parquet'), null, `row ${i}: expected rankings in order, numbered below ${sessions.length}, found ${r}`);
+        offsets[r + 1] = i + 1;
+      }
+      for (let r = 1; r <= sessions.length; r++) if (offsets[r] < offsets[r - 1]) offsets[r] = offsets[r - 1];
+      const parameters: Record<string, unknown> = { ...meta.parameters };
+      names.forEach((name, j) => {
+        parameters[name] = perPair[j];
+      });
+      return FittedWorld.fromJSON(
+        {
+          format: FITTED_WORLD_FORMAT,
+          model: meta.model,
+          listLength: meta.listLength,
+          source: meta.source,
+          pairs: { query, document, attractiveness },
+          parameters,
+          rankings: { offsets, pairs, sessions },
+          ...(meta.fit ? { fit: meta.fit } : {}),
+        },
+        folder,
+      );
+    } finally {
+      engine.close();
+    }
+  }
+
+  /** A world saved by `save`: a JSON file, or a Parquet world's folder. */
   static async load(path: string): Promise<FittedWorld> {
+    if (isFolder(path)) return FittedWorld.loadParquet(path);
     let json: unknown;
     try {
       json = JSON.parse(await readFile(path, 'utf8'));
@@ -167,7 +312,7 @@ export class FittedWorld {
       probabilities(name, length) {
         const values = probabilities(p[name], `parameters.${name}`, fail);
         if (values.length !== length) fail(`"parameters.${name}": expected ${length} values, found ${values.length}`);
-        return Array.from(values);
+        return values;
       },
       probability(name) {
         const value = p[name];
@@ -232,6 +377,44 @@ export class FittedWorld {
   }
 }
 
+/** A Parquet world's metadata (`world.json` in its folder). */
+export interface ParquetWorldJson {
+  readonly format: typeof PARQUET_WORLD_FORMAT;
+  readonly model: FittedModelType;
+  readonly listLength: number;
+  readonly source: string;
+  readonly numPairs: number;
+  readonly numRankings: number;
+  /** The parameters other than per pair. */
+  readonly parameters: FittedParameters;
+  /** The names of the per-pair parameters, columns of pairs.parquet beside attractiveness. */
+  readonly pairParameters: readonly string[];
+  readonly fit?: FittedWorldJson['fit'];
+}
+
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Renames the complete folder `temporary` to `folder`, replacing a previous one (moved aside first, removed after). */
+function replaceFolder(temporary: string, folder: string): void {
+  const aside = existsSync(folder) ? `${temporary}.old` : null;
+  try {
+    if (aside) renameSync(folder, aside);
+    renameSync(temporary, folder);
+  } catch (error) {
+    if (aside && !existsSync(folder)) renameSync(aside, folder);
+    rmSync(temporary, { recursive: true, force: true });
+    throw writeFailure(folder, error);
+  }
+  if (aside) rmSync(aside, { recursive: true, force: true });
+  syncFolder(dirname(folder));
+}
+
 /** The first index i with cumulative[i] > x (the last one if none, against rounding at the top). */
 function upperBound(cumulative: Float64Array, x: number): number {
   let lo = 0;
@@ -268,6 +451,8 @@ function distinctRankings(log: IndexedLog): { offsets: Int32Array; pairs: Int32A
 }
 
 function integers(values: unknown, name: string, fail: (problem: string) => never): Int32Array {
+  // A Parquet world's columns come as Int32Array: integers already.
+  if (values instanceof Int32Array) return values;
   if (!Array.isArray(values)) fail(`"${name}": expected an array of integers`);
   const out = new Int32Array((values as unknown[]).length);
   (values as unknown[]).forEach((v, i) => {
@@ -278,6 +463,10 @@ function integers(values: unknown, name: string, fail: (problem: string) => neve
 }
 
 function probabilities(values: unknown, name: string, fail: (problem: string) => never): Float64Array {
+  if (values instanceof Float64Array) {
+    for (let i = 0; i < values.length; i++) if (!(values[i] >= 0 && values[i] <= 1)) fail(`"${name}[${i}]": expected a probability in [0, 1], found ${values[i]}`);
+    return values;
+  }
   if (!Array.isArray(values)) fail(`"${name}": expected an array of probabilities`);
   const out = new Float64Array((values as unknown[]).length);
   (values as unknown[]).forEach((v, i) => {

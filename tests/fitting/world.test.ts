@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -34,6 +34,28 @@ describe('fitted worlds', () => {
     expect(world.rankingSessions.reduce((s, n) => s + n, 0)).toBe(20_000);
     expect(world.rankingSessions.length).toBe(Q);
   });
+
+  for (const model of ['dbn', 'ubm'] as const) {
+    it(`${model}: save as a Parquet world (a folder) and load back: the same JSON, and byte-identical simulated sessions`, async () => {
+      const log = simulatedLog(new DynamicBayesianNetworkModel(0.85, 'attractiveness'), 5000);
+      const world = FittedWorld.fromFit(fitClickModel(log, { model, iterations: 5 }), 'memory');
+      const dir = mkdtempSync(path.join(tmpdir(), 'clicklab-parquet-world-'));
+      const folder = path.join(dir, 'world');
+      await world.save(folder);
+      expect(readdirSync(folder).sort()).toEqual(['pairs.parquet', 'ranking-sessions.parquet', 'rankings.parquet', 'world.json']);
+      // Saved again over the first: replaced whole, nothing left beside it.
+      await world.save(folder);
+      expect(readdirSync(dir)).toEqual(['world']);
+      const back = await FittedWorld.load(folder);
+      expect(back.toJSON()).toEqual(world.toJSON());
+      const a = world.simulate(3000, randomStream('parquet-world'));
+      const b = back.simulate(3000, randomStream('parquet-world'));
+      for (const key of ['sessionQuery', 'sessionOffsets', 'document', 'position', 'click'] as const) expect(Buffer.from(b.log[key].buffer).equals(Buffer.from(a.log[key].buffer))).toBe(true);
+      expect(Buffer.from(b.propensity!.buffer).equals(Buffer.from(a.propensity!.buffer))).toBe(true);
+      expect(Buffer.from(b.truth.examinationProbability.buffer).equals(Buffer.from(a.truth.examinationProbability.buffer))).toBe(true);
+      rmSync(dir, { recursive: true, force: true });
+    });
+  }
 
   it('simulate logged rankings by frequency, and clicks at the fitted model’s rates', () => {
     const log = simulatedLog(new PositionBasedModel(Float64Array.from(EYE_TRACKING_PROFILE)), 20_000);
