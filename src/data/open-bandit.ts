@@ -134,6 +134,31 @@ function shown(text: string): string {
   return `'${text.length > 40 ? `${text.slice(0, 40)}...` : text}'`;
 }
 
+/** A data row's fields and its checked logged action: item, 1-based position, click and propensity. */
+function loggedRow(
+  line: string,
+  numColumns: number,
+  index: Record<string, number>,
+  numItems: number,
+  fail: (problem: string) => never,
+): { fields: string[]; item: number; pos: number; click: number; p: number } {
+  if (line.length === 0) fail('expected a data row, found an empty line');
+  if (line.includes('"')) fail('expected unquoted fields (the Open Bandit Dataset has no quotes), found a quote');
+  const fields = line.split(',');
+  if (fields.length !== numColumns) fail(`expected ${numColumns} fields (as in the header), found ${fields.length}`);
+  const item = parseNumber(fields[index.item_id]);
+  if (!(Number.isInteger(item) && item >= 0 && item < numItems)) {
+    fail(`expected an integer item id in [0, ${numItems - 1}] (one per affinity column) in column 'item_id', found ${shown(fields[index.item_id])}`);
+  }
+  const pos = parseNumber(fields[index.position]);
+  if (!(Number.isInteger(pos) && pos >= 1 && pos <= OPEN_BANDIT_POSITIONS)) fail(`expected a position 1, 2 or 3 in column 'position', found ${shown(fields[index.position])}`);
+  const click = parseNumber(fields[index.click]);
+  if (click !== 0 && click !== 1) fail(`expected 0 or 1 in column 'click', found ${shown(fields[index.click])}`);
+  const p = parseNumber(fields[index.propensity_score]);
+  if (!(p > 0 && p <= 1)) fail(`expected a probability in (0, 1] in column 'propensity_score', found ${shown(fields[index.propensity_score])}`);
+  return { fields, item, pos, click, p };
+}
+
 /** The columns of an Open Bandit log that the weight-based estimators read, for a batch of its rows. */
 export interface OpenBanditRowBatch {
   readonly numItems: number;
@@ -173,22 +198,7 @@ export async function* openBanditRowBatches(path: string, batchRows = 1 << 16): 
       if (missing.length > 0) fail(`expected the Open Bandit Dataset columns ${missing.join(', ')}, missing; found columns: ${columns.map((c) => `'${c}'`).join(', ')}`);
       continue;
     }
-    if (line.length === 0) fail('expected a data row, found an empty line');
-    if (line.includes('"')) fail('expected unquoted fields (the Open Bandit Dataset has no quotes), found a quote');
-    const fields = line.split(',');
-    if (fields.length !== columns.length) fail(`expected ${columns.length} fields (as in the header), found ${fields.length}`);
-    const item = parseNumber(fields[index.item_id]);
-    if (!(Number.isInteger(item) && item >= 0 && item < numItems)) {
-      fail(`expected an integer item id in [0, ${numItems - 1}] (one per affinity column) in column 'item_id', found ${shown(fields[index.item_id])}`);
-    }
-    const pos = parseNumber(fields[index.position]);
-    if (!(Number.isInteger(pos) && pos >= 1 && pos <= OPEN_BANDIT_POSITIONS)) {
-      fail(`expected a position 1, 2 or 3 in column 'position', found ${shown(fields[index.position])}`);
-    }
-    const click = parseNumber(fields[index.click]);
-    if (click !== 0 && click !== 1) fail(`expected 0 or 1 in column 'click', found ${shown(fields[index.click])}`);
-    const p = parseNumber(fields[index.propensity_score]);
-    if (!(p > 0 && p <= 1)) fail(`expected a probability in (0, 1] in column 'propensity_score', found ${shown(fields[index.propensity_score])}`);
+    const { item, pos, click, p } = loggedRow(line, columns.length, index, numItems, fail);
     action[rows] = item;
     position[rows] = pos - 1;
     reward[rows] = click;
@@ -243,24 +253,9 @@ export async function readOpenBanditLog(path: string): Promise<OpenBanditLog> {
       affinity = new Float32Array(1024 * numItems);
       continue;
     }
-    if (line.length === 0) fail('expected a data row, found an empty line');
-    if (line.includes('"')) fail('expected unquoted fields (the Open Bandit Dataset has no quotes), found a quote');
-    const fields = line.split(',');
-    if (fields.length !== columns.length) fail(`expected ${columns.length} fields (as in the header), found ${fields.length}`);
+    const { fields, item, pos, click, p } = loggedRow(line, columns.length, index, numItems, fail);
     const t = parseTimestamp(fields[index.timestamp]);
     if (Number.isNaN(t)) fail(`expected a timestamp like '2019-11-24 00:03:13.442536+00:00' in column 'timestamp', found ${shown(fields[index.timestamp])}`);
-    const item = parseNumber(fields[index.item_id]);
-    if (!(Number.isInteger(item) && item >= 0 && item < numItems)) {
-      fail(`expected an integer item id in [0, ${numItems - 1}] (one per affinity column) in column 'item_id', found ${shown(fields[index.item_id])}`);
-    }
-    const pos = parseNumber(fields[index.position]);
-    if (!(Number.isInteger(pos) && pos >= 1 && pos <= OPEN_BANDIT_POSITIONS)) {
-      fail(`expected a position 1, 2 or 3 in column 'position', found ${shown(fields[index.position])}`);
-    }
-    const click = parseNumber(fields[index.click]);
-    if (click !== 0 && click !== 1) fail(`expected 0 or 1 in column 'click', found ${shown(fields[index.click])}`);
-    const p = parseNumber(fields[index.propensity_score]);
-    if (!(p > 0 && p <= 1)) fail(`expected a probability in (0, 1] in column 'propensity_score', found ${shown(fields[index.propensity_score])}`);
     for (let j = 0; j < USER_FEATURES; j++) {
       const value = fields[userAt[j]];
       if (value.length === 0) fail(`expected a hashed value in column 'user_feature_${j}', found an empty field`);
