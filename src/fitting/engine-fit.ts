@@ -10,7 +10,7 @@ import { ConfigError } from '../core/errors.js';
 import { alignColumns } from '../core/text-table.js';
 import { silentProgress, type Progress } from '../core/progress.js';
 import type { ClickLogColumnMapping } from '../data/click-log-table.js';
-import type { EngineOptions } from '../data/engine.js';
+import type { EngineOptions, SlotCountColumns } from '../data/engine.js';
 import { COUNT_MODELS, type CountModel, evaluateSlotCounts, fitFromCounts, numberPairs } from './counts.js';
 import { evaluateClickModel, type FitQuality } from './evaluation.js';
 import { FITTED_MODEL_TYPES, fittedModelName, type FittedClickModel, type FittedModelType } from './registry.js';
@@ -98,6 +98,7 @@ async function fitCounted(engine: Engine, model: CountModel, options: EngineFitO
   const distance = model === 'ubm';
   let t = performance.now();
   const raw = options.counts !== undefined ? await engine.countsTable(options.counts, { distance, progress }) : await engine.slotCounts(options.log!, { columns: options.columns, distance, progress });
+  if (options.counts !== undefined && distance) refusePbmCountsForUbm(raw, options.counts);
   const train = numberPairs(raw);
   const aggregate = (performance.now() - t) / 1000;
   progress.log(
@@ -240,4 +241,24 @@ export function formatEngineFitReport(report: EngineFitReport, source: string): 
       ? ['', "UBM's perplexity needs the documents above each slot, which the counts do not keep: not reported (n/a) without session groups"]
       : []),
   ].join('\n');
+}
+
+/**
+ * PBM's counts carry distance 0 everywhere; UBM's have distance > 0 below any unclicked result
+ * (distance = rank − last click above − 1). A UBM fit from PBM's counts would run and be wrong,
+ * so counts with distance 0 at every rank below the first are refused.
+ */
+function refusePbmCountsForUbm(counts: SlotCountColumns, file: string): void {
+  let below = false;
+  for (let i = 0; i < counts.rank.length; i++) {
+    if (counts.rank[i] === 0) continue;
+    if (counts.distance[i] !== 0) return;
+    below = true;
+  }
+  if (below) {
+    throw new ConfigError(
+      '--counts',
+      `${file}: every slot below the first has distance 0, as in PBM's counts (or a log where every result above every slot was clicked): emit UBM's counts with fit --emit-sql --model ubm`,
+    );
+  }
 }

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -248,6 +248,18 @@ describe('LogEngine (DuckDB)', () => {
       }
     });
   }
+
+  it("refuses to fit UBM from PBM's counts (distance 0 at every rank below the first), in one line", async () => {
+    const table = join(dir, 'pbm-counts-for-ubm.parquet');
+    const sql = execFileSync('node', [resolve('dist/cli/main.js'), 'fit', '--model', 'pbm', '--emit-sql', '--sql-dialect', 'duckdb', '--log', join(dir, 'pq'), '--sql-out', table], {
+      encoding: 'utf8',
+    });
+    for (const statement of sql.split(/;\n/).filter((t) => t.replace(/--.*$/gm, '').trim() !== '')) await engine.run(statement);
+    const run = spawnSync('node', [resolve('dist/cli/main.js'), 'fit', '--model', 'ubm', '--counts', table, '--out', join(dir, 'never.json'), '--quiet'], { encoding: 'utf8' });
+    expect(run.status).toBe(1);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toContain("every slot below the first has distance 0, as in PBM's counts");
+  });
 
   it('names a log whose sessions are not ranked 1 .. n when grouping them', async () => {
     const gap = join(dir, 'gap.csv');
