@@ -116,7 +116,19 @@ export const fitCommand = {
         await report.world.saveParquet(out);
         process.stdout.write(`${formatEngineFitReport(report, source)}\n\nfitted world written to ${out} (a Parquet world for simulate --world)\n`);
       } else {
-        writeFileAtomic(out, `${JSON.stringify(engineFitJson(report, trained))}\n`);
+        let text: string;
+        try {
+          text = JSON.stringify(engineFitJson(report, trained));
+        } catch (error) {
+          // V8 caps a string near 512 MB: about 10⁷ pairs of parameters as JSON.
+          if (!(error instanceof RangeError)) throw error;
+          process.stdout.write(`${formatEngineFitReport(report, source)}\n`);
+          throw new ConfigError(
+            '--out',
+            `the parameters of ${report.pairQuery.length.toLocaleString('en-US')} pairs do not fit in one JSON string (V8's limit, about 512 MB): give a folder instead of ${out} to save them as Parquet`,
+          );
+        }
+        writeFileAtomic(out, `${text}\n`);
         process.stdout.write(
           `${formatEngineFitReport(report, source)}\n\nfitted parameters written to ${out} (clicklab/fitted-counts@1; give a folder instead of .json for a world that simulate --world reads)\n`,
         );
