@@ -134,6 +134,19 @@ function shown(text: string): string {
   return `'${text.length > 40 ? `${text.slice(0, 40)}...` : text}'`;
 }
 
+/** The header's columns, their indices, and the number of items (affinity columns); missing columns fail in one line. */
+function loggedHeader(path: string, line: string, fail: (problem: string) => never): { columns: string[]; index: Record<string, number>; numItems: number } {
+  const columns = headerColumns(path, line);
+  const index: Record<string, number> = Object.fromEntries(columns.map((c, i) => [c, i]));
+  const missing: string[] = FIXED.filter((c) => index[c] === undefined);
+  for (let j = 0; j < USER_FEATURES; j++) if (index[`user_feature_${j}`] === undefined) missing.push(`user_feature_${j}`);
+  let numItems = 0;
+  while (index[`user-item_affinity_${numItems}`] !== undefined) numItems++;
+  if (numItems === 0) missing.push('user-item_affinity_0 .. user-item_affinity_{K-1} (one per item)');
+  if (missing.length > 0) fail(`expected the Open Bandit Dataset columns ${missing.join(', ')}, missing; found columns: ${columns.map((c) => `'${c}'`).join(', ')}`);
+  return { columns, index, numItems };
+}
+
 /** A data row's fields and its checked logged action: item, 1-based position, click and propensity. */
 function loggedRow(
   line: string,
@@ -189,13 +202,7 @@ export async function* openBanditRowBatches(path: string, batchRows = 1 << 16): 
   let total = 0;
   for await (const { line, fail } of numberedLines(path)) {
     if (columns === null) {
-      columns = headerColumns(path, line);
-      index = Object.fromEntries(columns.map((c, i) => [c, i]));
-      const missing: string[] = FIXED.filter((c) => index[c] === undefined);
-      for (let j = 0; j < USER_FEATURES; j++) if (index[`user_feature_${j}`] === undefined) missing.push(`user_feature_${j}`);
-      while (index[`user-item_affinity_${numItems}`] !== undefined) numItems++;
-      if (numItems === 0) missing.push('user-item_affinity_0 .. user-item_affinity_{K-1} (one per item)');
-      if (missing.length > 0) fail(`expected the Open Bandit Dataset columns ${missing.join(', ')}, missing; found columns: ${columns.map((c) => `'${c}'`).join(', ')}`);
+      ({ columns, index, numItems } = loggedHeader(path, line, fail));
       continue;
     }
     const { item, pos, click, p } = loggedRow(line, columns.length, index, numItems, fail);
@@ -241,13 +248,7 @@ export async function readOpenBanditLog(path: string): Promise<OpenBanditLog> {
   let rows = 0;
   for await (const { line, fail } of numberedLines(path)) {
     if (columns === null) {
-      columns = headerColumns(path, line);
-      index = Object.fromEntries(columns.map((c, i) => [c, i]));
-      const missing: string[] = FIXED.filter((c) => index[c] === undefined);
-      for (let j = 0; j < USER_FEATURES; j++) if (index[`user_feature_${j}`] === undefined) missing.push(`user_feature_${j}`);
-      while (index[`user-item_affinity_${numItems}`] !== undefined) numItems++;
-      if (numItems === 0) missing.push('user-item_affinity_0 .. user-item_affinity_{K-1} (one per item)');
-      if (missing.length > 0) fail(`expected the Open Bandit Dataset columns ${missing.join(', ')}, missing; found columns: ${columns.map((c) => `'${c}'`).join(', ')}`);
+      ({ columns, index, numItems } = loggedHeader(path, line, fail));
       affinityAt = Int32Array.from({ length: numItems }, (_, a) => index[`user-item_affinity_${a}`]);
       for (let j = 0; j < USER_FEATURES; j++) userAt.push(index[`user_feature_${j}`]);
       affinity = new Float32Array(1024 * numItems);
