@@ -143,8 +143,7 @@ export function trainFromClicks(model: ScoringModel, spec: ClickLearnerSpec, dat
     const objective = makeClickObjective(spec, listLength);
     try {
       const history = train(model, objective, clickBatches(data, log, options.batchSize, { allSessions }), { ...options, label });
-      const used = spec.type === 'ips' || spec.type === 'clipped-ips' ? Array.from(spec.propensities!) : undefined;
-      return { history, propensities: used ?? objective.learnedPropensities?.() };
+      return { history, propensities: propensitiesOf(spec, objective) };
     } finally {
       objective.dispose();
     }
@@ -160,8 +159,7 @@ export function trainFromClicks(model: ScoringModel, spec: ClickLearnerSpec, dat
       rng: options.rng.derive('regression'),
       label: `${label} (regression model)`,
     });
-    const scores = regressionModel.scoreArray(data.features);
-    regression = Float32Array.from(scores, (s) => 1 / (1 + Math.exp(-s)));
+    regression = clickProbabilities(regressionModel, data);
   } finally {
     regressionObjective.dispose();
     regressionModel.dispose();
@@ -209,8 +207,7 @@ export async function trainFromClickStream(model: ScoringModel, spec: ClickLearn
     const objective = makeClickObjective(spec, listLength);
     try {
       const history = await trainFromAsyncSource(model, objective, batches({ allSessions: usesAllSessions(spec.type) }), { ...options, label });
-      const used = spec.type === 'ips' || spec.type === 'clipped-ips' ? Array.from(spec.propensities!) : undefined;
-      return { history, propensities: used ?? objective.learnedPropensities?.() };
+      return { history, propensities: propensitiesOf(spec, objective) };
     } finally {
       objective.dispose();
     }
@@ -226,8 +223,7 @@ export async function trainFromClickStream(model: ScoringModel, spec: ClickLearn
       rng: options.rng.derive('regression'),
       label: `${label} (regression model)`,
     });
-    const scores = regressionModel.scoreArray(data.features);
-    regression = Float32Array.from(scores, (s) => 1 / (1 + Math.exp(-s)));
+    regression = clickProbabilities(regressionModel, data);
   } finally {
     regressionObjective.dispose();
     regressionModel.dispose();
@@ -249,6 +245,16 @@ export async function trainFromClickStream(model: ScoringModel, spec: ClickLearn
   } finally {
     objective.dispose();
   }
+}
+
+/** The propensities a single-stage learner used: the given ones (IPS), or those it learned (DLA and kin). */
+function propensitiesOf(spec: ClickLearnerSpec, objective: Objective): number[] | undefined {
+  return spec.type === 'ips' || spec.type === 'clipped-ips' ? Array.from(spec.propensities!) : objective.learnedPropensities?.();
+}
+
+/** The doubly robust learner's regression model as P(R = 1) per document: σ(score). */
+function clickProbabilities(regressionModel: ScoringModel, data: RankingData): Float32Array {
+  return Float32Array.from(regressionModel.scoreArray(data.features), (s) => 1 / (1 + Math.exp(-s)));
 }
 
 function affineParameters(spec: ClickLearnerSpec): { alpha: ArrayLike<number>; beta: ArrayLike<number> } {
