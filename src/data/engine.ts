@@ -37,22 +37,6 @@ export interface EngineLogOptions {
   readonly progress?: Progress;
 }
 
-/** PBM's and UBM's sufficient statistics by (query, document, rank, distance, length): what fitting/counts.ts calls raw counts. */
-export interface SlotCountColumns {
-  readonly query: Int32Array;
-  readonly document: Int32Array;
-  /** 0-based rank. */
-  readonly rank: Int32Array;
-  /** Rank minus the 0-based rank of the last click above, minus 1 (the rank itself when no click is above); 0 when not asked for. */
-  readonly distance: Int32Array;
-  /** Results of the session. */
-  readonly length: Int32Array;
-  readonly impressions: Float64Array;
-  readonly clicks: Float64Array;
-  /** Sessions counted. */
-  readonly sessions: number;
-}
-
 /** An interaction log reduced to what the implicit recommenders read (`LogEngine.interactionPairs`). */
 export interface InteractionPairs {
   readonly rows: number;
@@ -409,45 +393,6 @@ export class LogEngine {
   }
 
   /**
-   * PBM's (`distance: false`) or UBM's (`distance: true`) sufficient statistics of the log by one
-   * GROUP BY: impressions and clicks per (query, document, rank, [distance to the last click above,]
-   * session length).
-   */
-  async slotCounts(input: string, options: EngineLogOptions & { readonly distance: boolean; readonly passes?: number }): Promise<SlotCountColumns> {
-    const roles = rolesOf(options.columns);
-    const progress = options.progress ?? silentProgress;
-    const slots = slotsFromSql(input, roles);
-    // `passes` > 1 counts the log in passes over ranges of query ids: a query's sessions and counts
-    // are all in one pass, and the ranges come in order, so the rows still come back ordered by
-    // (query, document). Each pass holds less in DuckDB but scans the whole log again: at 10⁸ rows
-    // (10M sessions) 10 passes took 135 s against one pass's 106 s (docs/scale.md), so one is the default.
-    const passes = options.passes ?? 1;
-    const bounds = passes === 1 ? [] : await this.quantiles(`SELECT q FROM (${slots})`, passes);
-    const sql = bounds.map((_, i) => {
-      const lo = i === 0 ? '' : `q >= ${bounds[i - 1]}`;
-      const hi = i === bounds.length ? '' : `q < ${bounds[i]}`;
-      return [lo, hi].filter((c) => c !== '').join(' AND ');
-    });
-    const ranges = passes === 1 ? [''] : [...sql, `q >= ${bounds[bounds.length - 1]}`];
-    const reader = new ColumnReader(7);
-    for (const [i, range] of ranges.entries()) {
-      progress.start(`aggregating ${input}${ranges.length > 1 ? ` (pass ${i + 1} of ${ranges.length})` : ''}`, 0);
-      const part = range === '' ? slots : `SELECT * FROM (${slots}) WHERE ${range}`;
-      // Rows come back ordered by (query, document): pairs are then numbered by one linear scan
-      // (numberPairs) and EM reads the per-pair parameters in order.
-      await this.readInto(reader, `${slotCountsSql(part, options.distance)} ORDER BY q, d, k, dist, n`, progress);
-    }
-    return countsOf(reader, progress);
-  }
-
-  /** `parts` − 1 increasing cut points of the single column of `sql` at its quantiles (repeats dropped), for passes over ranges. */
-  private async quantiles(sql: string, parts: number): Promise<number[]> {
-    const columns = Array.from({ length: parts - 1 }, (_, i) => `approx_quantile(q, ${(i + 1) / parts})`).join(', ');
-    const cuts = await this.numbers(`SELECT ${columns} FROM (${sql})`);
-    return cuts.filter((v, i) => i === 0 || v > cuts[i - 1]);
-  }
-
-  /**
    * The cascade family's sufficient statistics (DCM, DBN, SDBN, CCM, CM: their E-step needs the whole
    * session): the log's distinct (query, ranking, click pattern) groups, each with how many sessions
    * it stands for, by two GROUP BYs (slots into sessions, sessions into groups). The groups come back
@@ -489,22 +434,6 @@ export class LogEngine {
   }
 
   /**
-   * A counts table another engine wrote from `clicklab fit --emit-sql` (Parquet or CSV; a file, a
-   * folder of partitions or a glob; columns as data/counts-sql.ts documents), as `slotCounts` returns
-   * counts. Rows with the same key are summed; `distance: false` (PBM) sums over the distance too.
-   */
-  async countsTable(input: string, options: { readonly distance: boolean; readonly progress?: Progress }): Promise<SlotCountColumns> {
-    const progress = options.progress ?? silentProgress;
-    progress.start(`reading counts ${input}`, 0);
-    const dist = options.distance ? 'CAST(distance AS INTEGER)' : '0';
-    return this.readCounts(
-      `SELECT CAST(query AS INTEGER) AS q, CAST(document AS INTEGER) AS d, CAST(position AS INTEGER) - 1 AS k, ${dist} AS dist, CAST(session_length AS INTEGER) AS n,
-        CAST(sum(impressions) AS DOUBLE) AS imp, CAST(sum(clicks) AS DOUBLE) AS clk FROM ${logSourceSql(input, '--counts')} GROUP BY q, d, k, dist, n ORDER BY q, d, k, dist, n`,
-      progress,
-    );
-  }
-
-  /**
    * Writes typed-array columns of one length as a zstd Parquet file, atomically (a temporary name in
    * the same folder, then a rename): appended to a DuckDB table in data chunks, then COPY. DuckDB
    * rather than hyparquet-writer here because hyparquet-writer has no zstd (snappy only) and
@@ -542,24 +471,15 @@ export class LogEngine {
   async readParquetColumns(path: string, columns: readonly { readonly name: string; readonly type: 'INTEGER' | 'DOUBLE' }[]): Promise<(Int32Array | Float64Array)[]> {
     const select = columns.map((c) => `CAST(${identifier(c.name)} AS ${c.type})`).join(', ');
     // In file order: DuckDB keeps a scan's row order (preserve_insertion_order, on by default).
-    const result = await this.connection.stream(`SELECT ${select} FROM read_parquet(${literal(path)})`);
-    const reader = new ColumnReader(columns.length);
-    for (;;) {
-      const chunk = await result.fetchChunk();
-      if (chunk === null || chunk.rowCount === 0) break;
-      reader.add(chunk);
-    }
-    return columns.map((c, j) => (c.type === 'INTEGER' ? reader.int32(j) : reader.float64(j)));
+    return this.columns(
+      `SELECT ${select} FROM read_parquet(${literal(path)})`,
+      columns.map((c) => c.type),
+    );
   }
 
-  private async readCounts(sql: string, progress: Progress): Promise<SlotCountColumns> {
-    const reader = new ColumnReader(7);
-    await this.readInto(reader, sql, progress);
-    return countsOf(reader, progress);
-  }
-
-  /** The rows of `sql` added to `reader`. */
-  private async readInto(reader: ColumnReader, sql: string, progress: Progress): Promise<void> {
+  /** The rows of `sql` as typed arrays, one per column: INTEGER columns as Int32Array, the others as Float64Array (`progress`: rows as they come). */
+  async columns(sql: string, types: readonly ('INTEGER' | 'DOUBLE')[], progress: Progress = silentProgress): Promise<(Int32Array | Float64Array)[]> {
+    const reader = new ColumnReader(types.length);
     const stop = ticking(progress);
     const result = await this.connection.stream(sql).finally(stop);
     for (;;) {
@@ -568,40 +488,8 @@ export class LogEngine {
       reader.add(chunk);
       progress.update(reader.rows);
     }
+    return types.map((type, j) => (type === 'INTEGER' ? reader.int32(j) : reader.float64(j)));
   }
-}
-
-/** Counts (columns q, d, k, dist, n, imp, clk) gathered by a reader, as `SlotCountColumns`. */
-function countsOf(reader: ColumnReader, progress: Progress): SlotCountColumns {
-  const [query, document, rank, distance, length] = [0, 1, 2, 3, 4].map((i) => reader.int32(i));
-  const impressions = reader.float64(5);
-  const clicks = reader.float64(6);
-  progress.finish();
-  let sessions = 0;
-  for (let i = 0; i < rank.length; i++) if (rank[i] === 0) sessions += impressions[i];
-  return { query, document, rank, distance, length, impressions, clicks, sessions };
-}
-
-/**
- * PBM's (`distance` false: distance 0) or UBM's counts of the slots `slots` (a SELECT with columns
- * f: file, s: session, q, d, k: 0-based rank, c: 0/1) as DuckDB SQL, columns q, d, k, dist, n (INTEGER),
- * imp, clk (DOUBLE). UBM's rank of the last click above a slot, and its session length, come from
- * window functions over the session. PBM needs only the length: a GROUP BY per session joined back,
- * which reads the log twice but measured faster than the window (3M sessions, 2 threads, 1 GB:
- * 6.0–6.3 s against 7.8–8.0 s, the same counts; at 10M sessions 33 s against 32–36 s, within the
- * noise). DuckDB's hash aggregation into the count rows is most of the cost either way.
- */
-export function slotCountsSql(slots: string, distance: boolean): string {
-  const counts = 'CAST(n AS INTEGER) AS n, CAST(count(*) AS DOUBLE) AS imp, CAST(sum(c) AS DOUBLE) AS clk';
-  if (!distance) {
-    return `SELECT q, d, k, CAST(0 AS INTEGER) AS dist, ${counts}
-      FROM (${slots}) JOIN (SELECT f, s, count(*) AS n FROM (${slots}) GROUP BY f, s) USING (f, s)
-      GROUP BY q, d, k, dist, n`;
-  }
-  const last = 'coalesce(max(CASE WHEN c = 1 THEN k END) OVER (PARTITION BY f, s ORDER BY k ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), -1)';
-  return `SELECT q, d, k, CAST(k - last - 1 AS INTEGER) AS dist, ${counts}
-      FROM (SELECT q, d, k, c, count(*) OVER (PARTITION BY f, s) AS n, ${last} AS last FROM (${slots}))
-      GROUP BY q, d, k, dist, n`;
 }
 
 /**
@@ -621,6 +509,11 @@ export function sessionGroupsSql(slots: string): string {
     SELECT q, CAST(w AS DOUBLE) AS w, CAST(mask AS DOUBLE) AS mask, CAST(len(docs) AS INTEGER) AS n, unnest(docs) AS d FROM groups`;
 }
 
+/** The slots of a log (columns named by role, default clicklab's) as (f: file index, s: session, q, d, k: 0-based rank, c: 0/1). */
+export function slotsOfLog(input: string, columns?: ClickLogColumnMapping): string {
+  return slotsFromSql(input, rolesOf(columns));
+}
+
 /** The slots of a log for counting: the file is DuckDB's `file_index` (an integer), not its name. */
 function slotsFromSql(input: string, roles: Roles): string {
   return `SELECT clicklab_file_index AS f, ${identifier(roles.session)} AS s, CAST(${identifier(roles.query)} AS INTEGER) AS q, CAST(${identifier(roles.item)} AS INTEGER) AS d,
@@ -632,7 +525,7 @@ function slotsFromSql(input: string, roles: Roles): string {
  * first result rows come back: the node-api reports no progress of a running query. Returns the
  * function that stops it (safe to call more than once).
  */
-function ticking(progress: Progress): () => void {
+export function ticking(progress: Progress): () => void {
   const timer = setInterval(() => progress.update(0, 'DuckDB reading and aggregating'), 500);
   timer.unref();
   return () => clearInterval(timer);

@@ -6,13 +6,14 @@
  *   α numerator += clicks + (impressions − clicks) · (1 − γ) α / (1 − γ α),   denominator += impressions,
  *   γ numerator += clicks + (impressions − clicks) · (1 − α) γ / (1 − γ α),   denominator += impressions.
  * The list length is kept in the key only for the log-likelihood, whose per-session mean over ranks
- * weighs a slot by 1 / (the session's length). Counts come from a GROUP BY in the engine
- * (data/engine.ts) or, for logs in memory, from `slotCountsOfLog`. PBM's per-rank perplexity
+ * weighs a slot by 1 / (the session's length). Counts come from GROUP BYs in the engine, grouped
+ * into classes of pairs with equal counts (data/count-classes.ts: a class is one α, its γ sums
+ * weighted by its size), or, for logs in memory, from `slotCountsOfLog`. PBM's per-rank perplexity
  * follows from the same counts (its click probability at a rank needs nothing above it); UBM's needs
  * the documents above each slot, so `evaluateSlotCounts` reports it for PBM only.
  */
 import { ClickLabError, ConfigError } from '../core/errors.js';
-import type { SlotCountColumns } from '../data/engine.js';
+import type { ClassCountColumns } from '../data/count-classes.js';
 import type { FitQuality } from './evaluation.js';
 import { MIN_PROBABILITY } from './parameters.js';
 import { FittedPbm } from './pbm.js';
@@ -23,8 +24,13 @@ import { FittedUbm } from './ubm.js';
 export const COUNT_MODELS = ['pbm', 'ubm'] as const;
 export type CountModel = (typeof COUNT_MODELS)[number];
 
-/** Counts per (pair, rank, distance, length), one row each; pairs are dense ids into `pairQuery` / `pairDocument`. */
+/**
+ * Counts per (pair, rank, distance, length), one row each. A "pair" is a (query, document) pair or,
+ * out of core, a class of pairs with the same counts (data/count-classes.ts), which `multiplicity`
+ * says how many pairs stand for: EM gives every pair of a class the same α.
+ */
 export interface SlotCounts {
+  /** The row's pair (or class) id; negative or ≥ the model's pairs in held-out counts: a pair the model has not seen (α = 0.5). */
   readonly pair: Int32Array;
   /** 0-based rank. */
   readonly rank: Int32Array;
@@ -32,89 +38,22 @@ export interface SlotCounts {
   readonly distance: Int32Array;
   /** The number of results of the sessions counted in this row. */
   readonly length: Int32Array;
+  /** Of one pair of the id (with a multiplicity) or of all the row counts. */
   readonly impressions: Float64Array;
   readonly clicks: Float64Array;
-  readonly pairQuery: Int32Array;
-  readonly pairDocument: Int32Array;
+  /** Pairs each id stands for (absent: one each). */
+  readonly multiplicity?: Float64Array;
+  /** Pair ids: every `pair` of training counts is below it. */
+  readonly pairs: number;
   /** Ranks the model needs: the longest list counted. */
   readonly listLength: number;
 }
 
-/** Raw counts keyed by query and document ids (what the engine's GROUP BY returns), before pairs are numbered. */
-export type RawSlotCounts = Omit<SlotCountColumns, 'sessions'>;
-
-/**
- * Numbers the (query, document) pairs of raw counts. With `pairsOf` (the training counts), pairs are
- * looked up there and a pair it lacks gets an id ≥ its number of pairs (`unseen` counts its
- * impressions): what held-out counts need, scored with the training model's parameters (0.5 for those).
- */
-export function numberPairs(raw: RawSlotCounts, pairsOf?: SlotCounts): SlotCounts & { readonly unseen: number } {
-  if (pairsOf === undefined && sortedByPair(raw)) return numberSortedPairs(raw);
-  const ids = new Map<number, Map<number, number>>();
-  const pairQuery: number[] = [];
-  const pairDocument: number[] = [];
-  const add = (q: number, d: number): number => {
-    let byDoc = ids.get(q);
-    if (byDoc === undefined) ids.set(q, (byDoc = new Map()));
-    let id = byDoc.get(d);
-    if (id === undefined) {
-      id = pairQuery.length;
-      byDoc.set(d, id);
-      pairQuery.push(q);
-      pairDocument.push(d);
-    }
-    return id;
-  };
-  if (pairsOf) for (let p = 0; p < pairsOf.pairQuery.length; p++) add(pairsOf.pairQuery[p], pairsOf.pairDocument[p]);
-  const known = pairQuery.length;
-  const pair = new Int32Array(raw.query.length);
+/** Counts the engine grouped into pair classes (data/count-classes.ts), as `SlotCounts`: each class one id. */
+export function classSlotCounts(counts: ClassCountColumns & { readonly multiplicity?: Float64Array }, classes: number): SlotCounts {
   let longest = 0;
-  let unseen = 0;
-  for (let i = 0; i < pair.length; i++) {
-    pair[i] = add(raw.query[i], raw.document[i]);
-    if (pairsOf && pair[i] >= known) unseen += raw.impressions[i];
-    if (raw.length[i] > longest) longest = raw.length[i];
-  }
-  return {
-    pair,
-    rank: raw.rank,
-    distance: raw.distance,
-    length: raw.length,
-    impressions: raw.impressions,
-    clicks: raw.clicks,
-    pairQuery: Int32Array.from(pairQuery),
-    pairDocument: Int32Array.from(pairDocument),
-    listLength: longest,
-    unseen,
-  };
-}
-
-/** Whether raw counts come ordered by (query, document), as the engine returns them. */
-function sortedByPair(raw: RawSlotCounts): boolean {
-  const { query, document } = raw;
-  for (let i = 1; i < query.length; i++) if (query[i] < query[i - 1] || (query[i] === query[i - 1] && document[i] < document[i - 1])) return false;
-  return true;
-}
-
-/** `numberPairs` of counts ordered by (query, document): one linear scan, pairs numbered in that order. */
-function numberSortedPairs(raw: RawSlotCounts): SlotCounts & { readonly unseen: number } {
-  const n = raw.query.length;
-  const pair = new Int32Array(n);
-  let pairs = 0;
-  let longest = 0;
-  for (let i = 0; i < n; i++) {
-    if (i > 0 && (raw.query[i] !== raw.query[i - 1] || raw.document[i] !== raw.document[i - 1])) pairs++;
-    pair[i] = pairs;
-    if (raw.length[i] > longest) longest = raw.length[i];
-  }
-  if (n > 0) pairs++;
-  const pairQuery = new Int32Array(pairs);
-  const pairDocument = new Int32Array(pairs);
-  for (let i = 0; i < n; i++) {
-    pairQuery[pair[i]] = raw.query[i];
-    pairDocument[pair[i]] = raw.document[i];
-  }
-  return { pair, rank: raw.rank, distance: raw.distance, length: raw.length, impressions: raw.impressions, clicks: raw.clicks, pairQuery, pairDocument, listLength: longest, unseen: 0 };
+  for (let i = 0; i < counts.length.length; i++) if (counts.length[i] > longest) longest = counts.length[i];
+  return { ...counts, pair: counts.pairClass, pairs: classes, listLength: longest };
 }
 
 /**
@@ -163,8 +102,7 @@ export function slotCountsOfLog(log: IndexedLog, sessions: Int32Array, model: Co
     length: Int32Array.from(length),
     impressions: Float64Array.from(impressions),
     clicks: Float64Array.from(clicks),
-    pairQuery: log.pairQuery,
-    pairDocument: log.pairDocument,
+    pairs: log.pairQuery.length,
     listLength: log.longestSession,
   };
 }
@@ -183,19 +121,23 @@ export function fitFromCounts(counts: SlotCounts, options: CountFitOptions): Fit
   const L = options.listLength ?? counts.listLength;
   if (counts.listLength > L) throw new ClickLabError(`the counts hold lists of ${counts.listLength} results, beyond the model's list length of ${L} ranks`);
   if (!Number.isInteger(options.iterations) || options.iterations < 1) throw new ConfigError('iterations', `expected an integer ≥ 1, found ${options.iterations}`);
-  const model = options.model === 'pbm' ? new FittedPbm(counts.pairQuery.length, L) : options.model === 'ubm' ? new FittedUbm(counts.pairQuery.length, L) : null;
+  const model = options.model === 'pbm' ? new FittedPbm(counts.pairs, L) : options.model === 'ubm' ? new FittedUbm(counts.pairs, L) : null;
   if (model === null) throw new ConfigError('model', `expected one of ${COUNT_MODELS.join(', ')} to fit from counts, found ${JSON.stringify(options.model)}`);
   const ubm = options.model === 'ubm';
-  const { pair, rank, distance, impressions, clicks } = counts;
+  const { pair, rank, distance, impressions, clicks, multiplicity } = counts;
   const rows = pair.length;
-  // Per row once: its examination cell and skips; the denominators (impressions per pair and per cell) do not change between iterations.
+  // Per row once: its examination cell, skips and weight (the pairs it stands for); the denominators
+  // (impressions per pair and per cell) do not change between iterations.
   const cellOf = new Int32Array(rows);
   const skipsOf = new Float64Array(rows);
+  const weightOf = new Float64Array(rows);
   for (let i = 0; i < rows; i++) {
     const k = rank[i];
     if (k >= L || (ubm && distance[i] >= L)) throw new RangeError(`counts at rank ${k + 1} (distance ${distance[i]}); the model has parameters for ${L} ranks`);
+    if (pair[i] < 0 || pair[i] >= counts.pairs) throw new RangeError(`counts of pair ${pair[i]}; training counts number their pairs 0 .. ${counts.pairs - 1}`);
     cellOf[i] = ubm ? k * L + distance[i] : k;
     skipsOf[i] = impressions[i] - clicks[i];
+    weightOf[i] = multiplicity === undefined ? 1 : multiplicity[pair[i]];
   }
   const attr = model.attractiveness;
   const exam = model.examination;
@@ -203,7 +145,7 @@ export function fitFromCounts(counts: SlotCounts, options: CountFitOptions): Fit
   exam.clear();
   for (let i = 0; i < rows; i++) {
     attr.denominator[pair[i]] += impressions[i];
-    exam.denominator[cellOf[i]] += impressions[i];
+    exam.denominator[cellOf[i]] += weightOf[i] * impressions[i];
   }
   const a = attr.value;
   const g = exam.value;
@@ -220,7 +162,7 @@ export function fitFromCounts(counts: SlotCounts, options: CountFitOptions): Fit
       const c = clicks[i];
       const ratio = skipsOf[i] / (1 - gamma * alpha);
       aNum[p] += c + ratio * ((1 - gamma) * alpha);
-      gNum[cell] += c + ratio * ((1 - alpha) * gamma);
+      gNum[cell] += weightOf[i] * (c + ratio * ((1 - alpha) * gamma));
     }
     attr.finish();
     exam.finish();
@@ -247,14 +189,15 @@ export function evaluateSlotCounts(model: FittedPbm | FittedUbm, counts: SlotCou
     const k = counts.rank[i];
     if (k >= L) throw new RangeError(`counts at rank ${k + 1}; the model has parameters for ${L} ranks`);
     const p = counts.pair[i];
-    const alpha = p < a.length ? a[p] : 0.5;
+    const w = counts.multiplicity === undefined ? 1 : counts.multiplicity[p];
+    const alpha = p >= 0 && p < a.length ? a[p] : 0.5;
     const c = g[ubm ? k * L + counts.distance[i] : k] * alpha;
-    const clicks = counts.clicks[i];
-    const skips = counts.impressions[i] - clicks;
+    const clicks = w * counts.clicks[i];
+    const skips = w * counts.impressions[i] - clicks;
     logLikelihood += (clicks * Math.log(Math.max(c, MIN_PROBABILITY)) + skips * Math.log(Math.max(1 - c, MIN_PROBABILITY))) / counts.length[i];
-    if (k === 0) sessions += counts.impressions[i];
+    if (k === 0) sessions += w * counts.impressions[i];
     log2Sum[k] += clicks * Math.log2(Math.max(c, MIN_PROBABILITY)) + skips * Math.log2(Math.max(1 - c, MIN_PROBABILITY));
-    shown[k] += counts.impressions[i];
+    shown[k] += w * counts.impressions[i];
   }
   let ranks = L;
   while (ranks > 0 && shown[ranks - 1] === 0) ranks--;
@@ -266,4 +209,12 @@ export function evaluateSlotCounts(model: FittedPbm | FittedUbm, counts: SlotCou
     perplexity: ubm ? Number.NaN : perplexityAtRank.reduce((sum, v) => sum + v, 0) / ranks,
     perplexityFromCounts: !ubm,
   };
+}
+
+/** A PBM or UBM fitted on pair classes as a model per pair: pair p gets the α of its class `pairClass[p]`. */
+export function onPairs(model: FittedPbm | FittedUbm, pairClass: Int32Array): FittedPbm | FittedUbm {
+  const a = model.attractiveness.value;
+  const attractiveness = new Float64Array(pairClass.length);
+  for (let p = 0; p < pairClass.length; p++) attractiveness[p] = a[pairClass[p]];
+  return model.type === 'pbm' ? FittedPbm.restore(attractiveness, { examination: model.examination.value }) : FittedUbm.restore(attractiveness, { gamma: model.table() });
 }

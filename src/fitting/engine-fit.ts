@@ -10,8 +10,8 @@ import { ConfigError } from '../core/errors.js';
 import { alignColumns } from '../core/text-table.js';
 import { silentProgress, type Progress } from '../core/progress.js';
 import type { ClickLogColumnMapping } from '../data/click-log-table.js';
-import type { EngineOptions, SlotCountColumns } from '../data/engine.js';
-import { COUNT_MODELS, type CountModel, evaluateSlotCounts, fitFromCounts, numberPairs } from './counts.js';
+import type { EngineOptions } from '../data/engine.js';
+import { classSlotCounts, COUNT_MODELS, type CountModel, evaluateSlotCounts, fitFromCounts, onPairs } from './counts.js';
 import { evaluateClickModel, type FitQuality } from './evaluation.js';
 import { FITTED_MODEL_TYPES, fittedModelName, type FittedClickModel, type FittedModelType } from './registry.js';
 import { evaluateOnGroups, fitOnGroups, type IndexedGroups, indexGroups, onGroupPairs, rankingsOfGroups } from './session-groups.js';
@@ -30,6 +30,12 @@ export interface EngineFitOptions extends EngineOptions {
   readonly progress?: Progress;
   /** UBM: score it on session groups too, for its per-rank perplexity (default true; one more GROUP BY per log). */
   readonly perplexity?: boolean;
+  /**
+   * PBM, UBM: give the model per (query, document) pair (default true). False keeps it per class of
+   * pairs with equal counts (`report.classes` α's; data/count-classes.ts), with no per-pair array: memory then
+   * independent of the number of pairs.
+   */
+  readonly pairs?: boolean;
   /** Also build the fitted world (the training log's distinct rankings with their sessions; PBM: one more GROUP BY), to save for `clicklab simulate --world`. */
   readonly world?: boolean;
 }
@@ -41,7 +47,9 @@ export interface EngineFitReport {
   /** Rows of the training counts (PBM, UBM: distinct (query, document, rank, [distance,] length); the cascade family: distinct (query, ranking, clicks) groups). */
   readonly countRows: number;
   readonly pairs: number;
-  /** Query and document of each pair id of the model. */
+  /** PBM, UBM: classes of pairs with equal counts, on which EM ran (the cascade family: the pairs). */
+  readonly classes: number;
+  /** Query and document of each pair id of the model (empty with `pairs: false`). */
   readonly pairQuery: Int32Array;
   readonly pairDocument: Int32Array;
   readonly iterations: number;
@@ -92,41 +100,55 @@ export async function fitWithEngine(options: EngineFitOptions): Promise<EngineFi
 
 type Engine = import('../data/engine.js').LogEngine;
 
-/** PBM and UBM: EM on slot counts; UBM's quality (its per-rank perplexity needs the documents above each slot) on session groups. */
+/** PBM and UBM: EM on the classes of pairs with equal counts; UBM's quality (its per-rank perplexity needs the documents above each slot) on session groups. */
 async function fitCounted(engine: Engine, model: CountModel, options: EngineFitOptions): Promise<EngineFitReport> {
   const progress = options.progress ?? silentProgress;
   const distance = model === 'ubm';
+  const { PairClasses } = await import('../data/count-classes.js');
   let t = performance.now();
-  const raw = options.counts !== undefined ? await engine.countsTable(options.counts, { distance, progress }) : await engine.slotCounts(options.log!, { columns: options.columns, distance, progress });
-  if (options.counts !== undefined && distance) refusePbmCountsForUbm(raw, options.counts);
-  const train = numberPairs(raw);
+  const classes =
+    options.counts !== undefined
+      ? await PairClasses.ofCountsTable(engine, options.counts, { distance, progress })
+      : await PairClasses.ofLog(engine, options.log!, { distance, columns: options.columns, progress });
+  if (options.counts !== undefined && distance && (await classes.distanceAlwaysZero())) {
+    throw new ConfigError(
+      '--counts',
+      `${options.counts}: every slot below the first has distance 0, as in PBM's counts (or a log where every result above every slot was clicked): emit UBM's counts with fit --emit-sql --model ubm`,
+    );
+  }
+  const counted = await classes.counts();
+  const train = classSlotCounts(counted, classes.classes);
   const aggregate = (performance.now() - t) / 1000;
+  const sessions = counted.sessions;
   progress.log(
-    `${options.counts !== undefined ? 'read counts' : 'aggregated'} ${options.counts ?? options.log}: ${raw.sessions} sessions into ${train.pair.length} count rows, ${train.pairQuery.length} pairs in ${aggregate.toFixed(2)} s (${rate(raw.sessions, aggregate)})`,
+    `${options.counts !== undefined ? 'read counts' : 'aggregated'} ${options.counts ?? options.log}: ${sessions} sessions, ${classes.pairs} pairs in ${classes.classes} classes of equal counts (${train.pair.length} count rows) in ${aggregate.toFixed(2)} s (${rate(sessions, aggregate)})`,
   );
   t = performance.now();
-  progress.start(`fitting ${model} on counts of ${raw.sessions} sessions`, options.iterations);
-  const fitted = fitFromCounts(train, {
+  progress.start(`fitting ${model} on counts of ${sessions} sessions`, options.iterations);
+  const onClasses = fitFromCounts(train, {
     model,
     iterations: options.iterations,
     listLength: options.listLength,
-    onIteration: (i) => progress.update(i, rate(raw.sessions * i, (performance.now() - t) / 1000)),
+    onIteration: (i) => progress.update(i, rate(sessions * i, (performance.now() - t) / 1000)),
   });
   const fit = (performance.now() - t) / 1000;
   progress.finish();
   t = performance.now();
-  let trainQuality: FitQuality;
+  let trainQuality: FitQuality = evaluateSlotCounts(onClasses, train);
   let testQuality: FitQuality | null = null;
   let unseen = 0;
   if (options.testLog !== undefined) {
-    const test = numberPairs(await engine.slotCounts(options.testLog, { columns: options.columns, distance, progress }), train);
-    unseen = test.unseen;
-    testQuality = evaluateSlotCounts(fitted, test);
+    const test = classSlotCounts(await classes.heldOut(options.testLog, { columns: options.columns, progress }), classes.classes);
+    for (let i = 0; i < test.pair.length; i++) if (test.pair[i] < 0) unseen += test.impressions[i];
+    testQuality = evaluateSlotCounts(onClasses, test);
   }
-  trainQuality = evaluateSlotCounts(fitted, train);
-  let groups: IndexedGroups | null = null;
-  const wantsPerplexity = model === 'ubm' && options.perplexity !== false && options.log !== undefined;
   if (options.world && options.log === undefined) throw new ConfigError('--out', 'expected --log to save a world (a counts table has no rankings): save the parameters as .json');
+  const wantsPerplexity = model === 'ubm' && options.perplexity !== false && options.log !== undefined;
+  // The per-pair parameters (each pair its class's α), for a world, a parameters file or the groups' perplexity.
+  const pairList = options.pairs !== false || options.world || wantsPerplexity ? await classes.pairList() : null;
+  const fitted = pairList === null ? onClasses : onPairs(onClasses, pairList.pairClass);
+  const pairs = { pairQuery: pairList?.query ?? new Int32Array(0), pairDocument: pairList?.document ?? new Int32Array(0) };
+  let groups: IndexedGroups | null = null;
   if (wantsPerplexity || options.world) {
     const trainGroups = await engine.sessionGroups(options.log!, { columns: options.columns, progress });
     const testGroups = wantsPerplexity && options.testLog !== undefined ? await engine.sessionGroups(options.testLog, { columns: options.columns, progress }) : undefined;
@@ -136,24 +158,25 @@ async function fitCounted(engine: Engine, model: CountModel, options: EngineFitO
     // The session groups of both logs, scored with the fitted parameters: the same log-likelihood, and the perplexity.
     // The log-likelihood stays the counts' (the same up to rounding; so fit --counts and fit --log agree on it), the perplexity is the groups'.
     const withPerplexity = (counts: FitQuality, fromGroups: FitQuality): FitQuality => ({ ...counts, perplexityAtRank: fromGroups.perplexityAtRank, perplexity: fromGroups.perplexity });
-    trainQuality = withPerplexity(trainQuality, evaluateOnGroups(fitted, train, groups, groups.train));
-    if (testQuality !== null) testQuality = withPerplexity(testQuality, evaluateOnGroups(fitted, train, groups, groups.test));
+    trainQuality = withPerplexity(trainQuality, evaluateOnGroups(fitted, pairs, groups, groups.train));
+    if (testQuality !== null) testQuality = withPerplexity(testQuality, evaluateOnGroups(fitted, pairs, groups, groups.test));
   }
+  await classes.drop();
   const report = {
     model: fitted,
-    trainSessions: raw.sessions,
+    trainSessions: sessions,
     testSessions: testQuality?.sessions ?? 0,
     countRows: train.pair.length,
-    pairs: train.pairQuery.length,
-    pairQuery: train.pairQuery,
-    pairDocument: train.pairDocument,
+    pairs: classes.pairs,
+    classes: classes.classes,
+    ...pairs,
     iterations: options.iterations,
     seconds: { aggregate, fit, test: (performance.now() - t) / 1000 },
     trainQuality,
     testQuality,
     unseenTestSlots: unseen,
   };
-  return options.world && groups !== null ? { ...report, world: worldOf(onGroupPairs(fitted, train, groups), groups, options.log!, report) } : report;
+  return options.world && groups !== null ? { ...report, world: worldOf(onGroupPairs(fitted, pairs, groups), groups, options.log!, report) } : report;
 }
 
 /** The cascade family (and any other model): EM on the distinct (query, ranking, click pattern) groups, each weighted by its sessions. */
@@ -186,6 +209,7 @@ async function fitGrouped(engine: Engine, model: FittedModelType, options: Engin
     testSessions: testQuality?.sessions ?? 0,
     countRows: groups.train.length,
     pairs: groups.log.pairQuery.length,
+    classes: groups.log.pairQuery.length,
     pairQuery: groups.log.pairQuery,
     pairDocument: groups.log.pairDocument,
     iterations: fitted.closedForm ? 1 : options.iterations,
@@ -241,24 +265,4 @@ export function formatEngineFitReport(report: EngineFitReport, source: string): 
       ? ['', "UBM's perplexity needs the documents above each slot, which the counts do not keep: not reported (n/a) without session groups"]
       : []),
   ].join('\n');
-}
-
-/**
- * PBM's counts carry distance 0 everywhere; UBM's have distance > 0 below any unclicked result
- * (distance = rank − last click above − 1). A UBM fit from PBM's counts would run and be wrong,
- * so counts with distance 0 at every rank below the first are refused.
- */
-function refusePbmCountsForUbm(counts: SlotCountColumns, file: string): void {
-  let below = false;
-  for (let i = 0; i < counts.rank.length; i++) {
-    if (counts.rank[i] === 0) continue;
-    if (counts.distance[i] !== 0) return;
-    below = true;
-  }
-  if (below) {
-    throw new ConfigError(
-      '--counts',
-      `${file}: every slot below the first has distance 0, as in PBM's counts (or a log where every result above every slot was clicked): emit UBM's counts with fit --emit-sql --model ubm`,
-    );
-  }
 }

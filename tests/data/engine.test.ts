@@ -8,9 +8,10 @@ import { randomStream } from '../../src/core/random.js';
 import type { ClickLog } from '../../src/core/types.js';
 import { readClickLog, writeClickLog } from '../../src/data/click-log-io.js';
 import { portableCountsQuery } from '../../src/data/counts-sql.js';
+import { PairClasses } from '../../src/data/count-classes.js';
 import { LogEngine } from '../../src/data/engine.js';
 import { concatChunks } from '../../src/data/log-concat.js';
-import { evaluateSlotCounts, fitFromCounts, numberPairs } from '../../src/fitting/counts.js';
+import { classSlotCounts, evaluateSlotCounts, fitFromCounts, onPairs } from '../../src/fitting/counts.js';
 import { fitClickModel, fitWithEngine, FittedWorld } from '../../src/fitting/index.js';
 import { UserBrowsingModel } from '../../src/simulation/click-models/index.js';
 import { simulateSessions } from '../../src/simulation/sessions.js';
@@ -74,28 +75,71 @@ describe('LogEngine (DuckDB)', () => {
     sameLog(concatChunks(batches.map((log) => ({ log }))).log, whole);
   });
 
+  /** PBM or UBM fitted on the engine's pair classes of `train`, as a model per pair, with the classes' counts. */
+  async function fitOnClasses(model: 'pbm' | 'ubm', train: string, iterations: number) {
+    const classes = await PairClasses.ofLog(engine, train, { distance: model === 'ubm' });
+    const counts = classSlotCounts(await classes.counts(), classes.classes);
+    const onClasses = fitFromCounts(counts, { model, iterations });
+    const pairs = await classes.pairList();
+    return { classes, counts, onClasses, pairs, fitted: onPairs(onClasses, pairs.pairClass) };
+  }
+
   for (const model of ['pbm', 'ubm'] as const) {
-    it(`${model} fitted on GROUP BY counts equals EM on the sessions (1e-9), train on the Parquet folder, test on the CSV glob`, async () => {
-      const train = numberPairs(await engine.slotCounts(join(dir, 'pq'), { distance: model === 'ubm' }));
-      const fitted = fitFromCounts(train, { model, iterations: 25 });
+    it(`${model} fitted on classes of pairs with equal counts equals EM on the sessions (1e-9), train on the Parquet folder, test on the CSV glob`, async () => {
+      const { classes, counts, onClasses, pairs, fitted } = await fitOnClasses(model, join(dir, 'pq'), 25);
       // Session EM on the same log in memory (the CSV copy as the test log: the same sessions).
       const joined = concatChunks([{ log: whole }, { log: whole }]).log;
       const report = fitClickModel(joined, { model, iterations: 25, testFrom: whole.sessionQuery.length });
       const reference = new Map(Array.from(report.log.pairQuery, (q, p) => [`${q}/${report.log.pairDocument[p]}`, report.model.attractiveness.value[p]]));
-      expect(train.pairQuery.length).toBe(reference.size);
-      for (let p = 0; p < train.pairQuery.length; p++) expect(fitted.attractiveness.value[p]).toBeCloseTo(reference.get(`${train.pairQuery[p]}/${train.pairDocument[p]}`)!, 9);
+      expect(pairs.query.length).toBe(reference.size);
+      expect(classes.pairs).toBe(reference.size);
+      expect(counts.multiplicity!.reduce((a, b) => a + b, 0)).toBe(classes.pairs);
+      for (let p = 0; p < pairs.query.length; p++) expect(fitted.attractiveness.value[p]).toBeCloseTo(reference.get(`${pairs.query[p]}/${pairs.document[p]}`)!, 9);
       expect(Array.from(fitted.examination.value)).toEqual(Array.from((report.model as typeof fitted).examination.value, (v) => expect.closeTo(v, 9)));
-      // Counted in passes over ranges of queries: the same rows in the same order.
-      expect(await engine.slotCounts(join(dir, 'pq'), { distance: model === 'ubm', passes: 3 })).toEqual(await engine.slotCounts(join(dir, 'pq'), { distance: model === 'ubm' }));
-      const testRaw = await engine.slotCounts(join(dir, 'csv', '*.csv.gz'), { distance: model === 'ubm' });
-      expect(testRaw.sessions).toBe(2100);
-      const test = numberPairs(testRaw, train);
-      expect(test.unseen).toBe(0);
-      const quality = evaluateSlotCounts(fitted, test);
+      const train = evaluateSlotCounts(onClasses, counts);
+      expect(train.sessions).toBe(2100);
+      expect(train.logLikelihood).toBeCloseTo(report.trainQuality.logLikelihood, 9);
+      const test = classSlotCounts(await classes.heldOut(join(dir, 'csv', '*.csv.gz')), classes.classes);
+      expect(Array.from(test.pair).every((c) => c >= 0)).toBe(true);
+      const quality = evaluateSlotCounts(onClasses, test);
+      expect(quality.sessions).toBe(2100);
       expect(quality.logLikelihood).toBeCloseTo(report.testQuality!.logLikelihood, 9);
       if (model === 'pbm') expect(quality.perplexityAtRank).toEqual(report.testQuality!.perplexityAtRank.map((v) => expect.closeTo(v, 9)));
+      await classes.drop();
     });
   }
+
+  it('PBM on a log whose sessions all have one length (no join back to the sessions): twin pairs share a class, equal to EM on the sessions; held-out pairs not in training have α = 0.5', async () => {
+    const simulate = (documents: number, seed: string) =>
+      simulateSessions(
+        { offsets: Int32Array.of(0, 4, 8, 12), documents: Int32Array.from({ length: 12 }, (_, i) => documents + (i % 9)) },
+        {
+          numSessions: 3000,
+          clickModel: new UserBrowsingModel(ubmTable),
+          relevance: Float32Array.from({ length: 12 }, (_, i) => 0.1 + 0.06 * i),
+          rng: randomStream(seed),
+          intervention: 'shuffle',
+          truth: false,
+        },
+      ).log;
+    // The log twice, the second time under other query ids: each pair has a twin with the same counts.
+    const once = simulate(200, 'engine-equal');
+    const log = concatChunks([{ log: once }, { log: { ...once, sessionQuery: once.sessionQuery.map((q) => q + 1000) } }]).log;
+    const heldOut = simulate(300, 'engine-equal-test');
+    await writeClickLog(join(dir, 'equal.parquet'), { log });
+    await writeClickLog(join(dir, 'equal-test.parquet'), { log: heldOut });
+    const { classes, counts, onClasses, pairs, fitted } = await fitOnClasses('pbm', join(dir, 'equal.parquet'), 20);
+    expect(Array.from(counts.length).every((n) => n === 4)).toBe(true);
+    expect(classes.classes * 2).toBe(classes.pairs);
+    const report = fitClickModel(concatChunks([{ log }, { log: heldOut }]).log, { model: 'pbm', iterations: 20, testFrom: log.sessionQuery.length });
+    const reference = new Map(Array.from(report.log.pairQuery, (q, p) => [`${q}/${report.log.pairDocument[p]}`, report.model.attractiveness.value[p]]));
+    for (let p = 0; p < pairs.query.length; p++) expect(fitted.attractiveness.value[p]).toBeCloseTo(reference.get(`${pairs.query[p]}/${pairs.document[p]}`)!, 9);
+    expect(evaluateSlotCounts(onClasses, counts).logLikelihood).toBeCloseTo(report.trainQuality.logLikelihood, 9);
+    const test = classSlotCounts(await classes.heldOut(join(dir, 'equal-test.parquet')), classes.classes);
+    expect(Array.from(test.pair).every((c) => c === -1)).toBe(true);
+    expect(evaluateSlotCounts(onClasses, test).logLikelihood).toBeCloseTo(report.testQuality!.logLikelihood, 9);
+    await classes.drop();
+  });
 
   it('groups the sessions into distinct (query, ranking, clicks) with their counts, the same from Parquet and gzipped CSV', async () => {
     const groups = await engine.sessionGroups(join(dir, 'pq'));
@@ -213,14 +257,18 @@ describe('LogEngine (DuckDB)', () => {
       expect(spark).toContain("INSERT OVERWRITE DIRECTORY '/counts' USING parquet");
       for (const statement of sql.split(/;\n/).filter((t) => t.replace(/--.*$/gm, '').trim() !== '')) await engine.run(statement);
       const distance = model === 'ubm';
-      const ours = await engine.slotCounts(join(dir, 'pq'), { distance });
-      const theirs = await engine.countsTable(table, { distance });
-      expect(theirs).toEqual(ours);
-      // The same table as CSV partitions in a folder (what a Spark job with header=true writes).
+      // The same classes and counts from the log and from the table the SQL wrote (Parquet, or CSV partitions in a folder as a Spark job with header=true writes).
+      const classesOf = async (classes: PairClasses) => {
+        const result = { counts: await classes.counts(), pairs: await classes.pairList() };
+        await classes.drop();
+        return result;
+      };
+      const ours = await classesOf(await PairClasses.ofLog(engine, join(dir, 'pq'), { distance }));
+      expect(await classesOf(await PairClasses.ofCountsTable(engine, table, { distance }))).toEqual(ours);
       mkdirSync(join(dir, `${model}-csv`));
       await engine.run(`COPY (SELECT * FROM '${table}' WHERE query % 2 = 0) TO '${join(dir, `${model}-csv`, 'part-0.csv')}' (HEADER)`);
       await engine.run(`COPY (SELECT * FROM '${table}' WHERE query % 2 = 1) TO '${join(dir, `${model}-csv`, 'part-1.csv')}' (HEADER)`);
-      expect(await engine.countsTable(join(dir, `${model}-csv`), { distance })).toEqual(ours);
+      expect(await classesOf(await PairClasses.ofCountsTable(engine, join(dir, `${model}-csv`), { distance }))).toEqual(ours);
       const params = (args: string[]) => {
         const out = join(dir, `${model}-${args[0].slice(2)}-${args[1].length}.json`);
         const text = cli([...args, '--iterations', '5', '--out', out, '--quiet']);
@@ -268,7 +316,7 @@ describe('LogEngine (DuckDB)', () => {
   });
 
   it('names a missing input and an unknown file type', async () => {
-    await expect(engine.slotCounts(join(dir, 'nothing'), { distance: false })).rejects.toThrow('found no file or folder');
-    await expect(engine.slotCounts(join(dir, 'x.json'), { distance: false })).rejects.toThrow();
+    await expect(PairClasses.ofLog(engine, join(dir, 'nothing'), { distance: false })).rejects.toThrow('found no file or folder');
+    await expect(PairClasses.ofLog(engine, join(dir, 'x.json'), { distance: false })).rejects.toThrow();
   });
 });

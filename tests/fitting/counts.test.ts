@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { randomStream } from '../../src/core/random.js';
-import { evaluateSlotCounts, fitFromCounts, numberPairs, slotCountsOfLog } from '../../src/fitting/counts.js';
+import { evaluateSlotCounts, fitFromCounts, slotCountsOfLog } from '../../src/fitting/counts.js';
 import { fitClickModel } from '../../src/fitting/index.js';
 import { UserBrowsingModel } from '../../src/simulation/click-models/index.js';
 import { simulateSessions } from '../../src/simulation/sessions.js';
@@ -44,27 +44,32 @@ describe('EM on sufficient statistics equals EM on sessions', () => {
     });
   }
 
-  it('numbers pairs from raw counts, held-out pairs after the training pairs (α = 0.5)', () => {
-    const raw = (query: number[], document: number[]) => ({
-      query: Int32Array.from(query),
-      document: Int32Array.from(document),
-      rank: Int32Array.from(query.map(() => 0)),
-      distance: new Int32Array(query.length),
-      length: Int32Array.from(query.map(() => 1)),
-      impressions: Float64Array.from(query.map(() => 2)),
-      clicks: Float64Array.from(query.map(() => 1)),
+  it('pairs with equal counts merged into one id with a multiplicity give the same parameters and log-likelihood; a pair id −1 scores with α = 0.5', () => {
+    // Two pairs per count pattern: pairs 0 and 1 alike, pairs 2 and 3 alike; two ranks, sessions of length 2.
+    const rows = (pair: number[], impressions: number[], clicks: number[], rank: number[]) => ({
+      pair: Int32Array.from(pair),
+      rank: Int32Array.from(rank),
+      distance: new Int32Array(pair.length),
+      length: Int32Array.from(pair.map(() => 2)),
+      impressions: Float64Array.from(impressions),
+      clicks: Float64Array.from(clicks),
+      listLength: 2,
     });
-    const train = numberPairs(raw([5, 5, 7], [1, 2, 1]));
-    expect(Array.from(train.pair)).toEqual([0, 1, 2]);
-    expect([train.listLength, train.unseen]).toEqual([1, 0]);
-    const test = numberPairs(raw([7, 9], [1, 1]), train);
-    expect(Array.from(test.pair)).toEqual([2, 3]);
-    expect(test.unseen).toBe(2);
-    const model = fitFromCounts(train, { model: 'pbm', iterations: 5 });
-    // One session per row with one result; the unseen pair scores with α = 0.5.
-    const g = model.examination.value[0];
-    const a = model.attractiveness.value[2];
-    const expected = (Math.log(g * a) + Math.log(1 - g * a) + Math.log(g * 0.5) + Math.log(1 - g * 0.5)) / 4;
-    expect(evaluateSlotCounts(model, test).logLikelihood).toBeCloseTo(expected, 12);
+    const full = { ...rows([0, 0, 1, 1, 2, 3], [10, 6, 10, 6, 8, 8], [4, 1, 4, 1, 2, 2], [0, 1, 0, 1, 0, 0]), pairs: 4 };
+    const merged = { ...rows([0, 0, 1], [10, 6, 8], [4, 1, 2], [0, 1, 0]), pairs: 2, multiplicity: Float64Array.of(2, 2) };
+    const a = fitFromCounts(full, { model: 'pbm', iterations: 7 });
+    const b = fitFromCounts(merged, { model: 'pbm', iterations: 7 });
+    expect(Array.from(b.examination.value)).toEqual(Array.from(a.examination.value, (v) => expect.closeTo(v, 12)));
+    expect([b.attractiveness.value[0], b.attractiveness.value[1]]).toEqual([expect.closeTo(a.attractiveness.value[0], 12), expect.closeTo(a.attractiveness.value[2], 12)]);
+    const qa = evaluateSlotCounts(a, full);
+    const qb = evaluateSlotCounts(b, merged);
+    expect(qb.sessions).toBe(qa.sessions);
+    expect(qb.logLikelihood).toBeCloseTo(qa.logLikelihood, 12);
+    expect(qb.perplexityAtRank).toEqual(qa.perplexityAtRank.map((v) => expect.closeTo(v, 12)));
+    // Held-out counts: pair −1 is one the model has not seen (two sessions of length 2 at rank 0: the sum over slots / 2, / 2 sessions).
+    const g = b.examination.value[0];
+    const test = { ...rows([-1], [2], [1], [0]), listLength: 1, pairs: 2 };
+    expect(evaluateSlotCounts(b, test).logLikelihood).toBeCloseTo((Math.log(g * 0.5) + Math.log(1 - g * 0.5)) / 2 / 2, 12);
+    expect(() => fitFromCounts(test, { model: 'pbm', iterations: 1 })).toThrow('training counts number their pairs 0 .. 1');
   });
 });

@@ -1,0 +1,209 @@
+/**
+ * PBM's and UBM's sufficient statistics out of core, compressed into classes of pairs.
+ *
+ * PBM's E-step treats each slot on its own given its pair and rank (UBM: and the distance to the
+ * last click above), so a log reduces to its cells: impressions and clicks per (query, document,
+ * rank, distance, session length). The attractiveness of a pair is then re-estimated from that
+ * pair's cells and the rank parameters alone: pairs with the same cells (the same counts at the same
+ * ranks) have the same α at every EM iteration. In a long-tailed log most pairs are seen a few times,
+ * so there are few distinct cell patterns: at 10M sessions, 20.8M pairs fall into 245k classes.
+ * EM runs on one representative per class, weighted by the class's size — the same sums, so the
+ * same parameters and log-likelihood (to rounding) — and the per-pair parameters are never held.
+ *
+ * In DuckDB, all spillable GROUP BYs and joins (no list aggregates, which do not spill):
+ *   cells    the slots grouped by (query, document, rank, distance, session length);
+ *   pairs    one row per pair with a 128-bit hash of its set of cells (two XORs of a nonlinear
+ *            per-cell hash: a cell set is unordered and each rank appears once in it); the chance
+ *            that two different cell sets share both 64-bit halves is below 10⁻²⁰ at 10⁸ classes;
+ *   classes  the pairs grouped by that hash, numbered in order of their first (query, document).
+ * The session length only enters the log-likelihood (a slot weighs 1 / its session's length): when
+ * every session has the same length (one GROUP BY per session tells) it is a constant and the cells
+ * need no join back to the sessions. UBM's distance needs the clicks above each slot: the sessions'
+ * click masks (a GROUP BY per session) joined back to the slots, measured faster than a window over
+ * the sessions (5M sessions: 31 s against 56 s, docs/scale.md).
+ */
+import { ClickLabError, ConfigError } from '../core/errors.js';
+import { silentProgress, type Progress } from '../core/progress.js';
+import type { ClickLogColumnMapping } from './click-log-table.js';
+import { type LogEngine, logSourceSql, slotsOfLog, ticking } from './engine.js';
+
+/** Counts per (class, rank, distance, length), ordered by those. */
+export interface ClassCountColumns {
+  /** The class of the row's pairs (0-based); in held-out counts −1 for pairs not in the training log. */
+  readonly pairClass: Int32Array;
+  /** 0-based rank. */
+  readonly rank: Int32Array;
+  /** UBM: rank − (0-based rank of the last click above, −1 if none) − 1; PBM: 0. */
+  readonly distance: Int32Array;
+  /** Results of the sessions counted in the row. */
+  readonly length: Int32Array;
+  /** Training classes: one pair's impressions and clicks (each pair of the class has the same); held-out: the sums over its pairs. */
+  readonly impressions: Float64Array;
+  readonly clicks: Float64Array;
+  /** Sessions counted (impressions at rank 0). */
+  readonly sessions: number;
+}
+
+export interface PairClassOptions {
+  /** Key the cells by UBM's distance to the last click above (default PBM's: none). */
+  readonly distance: boolean;
+  readonly columns?: ClickLogColumnMapping;
+  readonly progress?: Progress;
+}
+
+let serial = 0;
+
+/** The top bit of a non-negative BIGINT (−1 for 0), exactly: log2 in double is exact below 2^40, so the top 23 bits go apart. */
+function topBit(x: string): string {
+  return `(CASE WHEN ${x} = 0 THEN -1 WHEN ${x} < 1099511627776 THEN CAST(floor(log2(${x})) AS INTEGER) ELSE 40 + CAST(floor(log2(${x} >> 40)) AS INTEGER) END)`;
+}
+
+/** UBM's masks hold clicks as bits of a BIGINT. */
+const MAX_UBM_RANKS = 62;
+
+/** A training log reduced to pair classes in DuckDB temporary tables (drop them with `drop`). */
+export class PairClasses {
+  private constructor(
+    private readonly engine: LogEngine,
+    private readonly table: string,
+    private readonly options: PairClassOptions,
+    /** Distinct pairs of the training log. */
+    readonly pairs: number,
+    readonly classes: number,
+  ) {}
+
+  /** The classes of a log (a file, a folder of partitions or a glob). */
+  static async ofLog(engine: LogEngine, input: string, options: PairClassOptions): Promise<PairClasses> {
+    const table = `clicklab_classes_${serial++}`;
+    await cellsOfLog(engine, `${table}_cells`, input, options);
+    return PairClasses.grouped(engine, table, options);
+  }
+
+  /**
+   * The classes of a counts table another engine wrote from `clicklab fit --emit-sql` (Parquet or CSV;
+   * a file, a folder or a glob; columns as data/counts-sql.ts documents). Rows with the same key are
+   * summed; PBM sums over the distance too.
+   */
+  static async ofCountsTable(engine: LogEngine, input: string, options: PairClassOptions): Promise<PairClasses> {
+    const table = `clicklab_classes_${serial++}`;
+    const progress = options.progress ?? silentProgress;
+    progress.start(`reading counts ${input}`, 0);
+    const dist = options.distance ? 'CAST(distance AS INTEGER)' : '0';
+    await engine.run(`CREATE TEMPORARY TABLE ${table}_cells AS
+      SELECT CAST(query AS INTEGER) AS q, CAST(document AS INTEGER) AS d, CAST(position AS INTEGER) - 1 AS k, ${dist} AS dist, CAST(session_length AS INTEGER) AS n,
+        CAST(sum(impressions) AS BIGINT) AS imp, CAST(sum(clicks) AS BIGINT) AS clk
+      FROM ${logSourceSql(input, '--counts')} GROUP BY q, d, k, dist, n`);
+    progress.finish();
+    return PairClasses.grouped(engine, table, options);
+  }
+
+  private static async grouped(engine: LogEngine, table: string, options: PairClassOptions): Promise<PairClasses> {
+    const progress = options.progress ?? silentProgress;
+    progress.start('grouping pairs by their counts', 0);
+    const cell = 'hash(xor(hash(xor(hash(xor(hash(CAST(k AS UBIGINT) * 65536 + CAST(dist AS UBIGINT)), CAST(n AS UBIGINT))), CAST(imp AS UBIGINT))), CAST(clk AS UBIGINT)))';
+    await engine.run(`CREATE TEMPORARY TABLE ${table}_pairs AS
+      SELECT q, d, bit_xor(h) AS h1, bit_xor(hash(xor(h, CAST(6364136223846793005 AS UBIGINT)))) AS h2
+      FROM (SELECT q, d, ${cell} AS h FROM ${table}_cells) GROUP BY q, d`);
+    await engine.run(`CREATE TEMPORARY TABLE ${table} AS
+      SELECT CAST(row_number() OVER (ORDER BY first) - 1 AS INTEGER) AS class, h1, h2, first, w
+      FROM (SELECT h1, h2, min(CAST(q AS BIGINT) * 4294967296 + d) AS first, count(*) AS w FROM ${table}_pairs GROUP BY h1, h2)`);
+    const [pairs, classes] = await engine.numbers(`SELECT CAST(sum(w) AS DOUBLE), CAST(count(*) AS DOUBLE) FROM ${table}`);
+    progress.finish();
+    return new PairClasses(engine, table, options, pairs ?? 0, classes);
+  }
+
+  /** Training counts: one row per cell of each class's first pair, and how many pairs each class stands for. */
+  async counts(): Promise<ClassCountColumns & { readonly multiplicity: Float64Array }> {
+    const t = this.table;
+    const counts = await this.readCounts(
+      `SELECT c.class, e.k, e.dist, e.n, CAST(e.imp AS DOUBLE), CAST(e.clk AS DOUBLE)
+       FROM ${t}_cells e JOIN ${t} c ON CAST(e.q AS BIGINT) * 4294967296 + e.d = c.first ORDER BY c.class, e.k, e.dist, e.n`,
+    );
+    const [multiplicity] = await this.engine.columns(`SELECT CAST(w AS DOUBLE) FROM ${t} ORDER BY class`, ['DOUBLE']);
+    let sessions = 0;
+    for (let i = 0; i < counts.rank.length; i++) if (counts.rank[i] === 0) sessions += counts.impressions[i] * multiplicity[counts.pairClass[i]];
+    return { ...counts, sessions, multiplicity: multiplicity as Float64Array };
+  }
+
+  /** A held-out log's counts summed per (training class, rank, distance, length); pairs not in the training log in class −1. */
+  async heldOut(input: string, options: { readonly columns?: ClickLogColumnMapping; readonly progress?: Progress } = {}): Promise<ClassCountColumns> {
+    const t = this.table;
+    const test = `${t}_test_${serial++}`;
+    await cellsOfLog(this.engine, test, input, { ...this.options, ...options });
+    try {
+      const counts = await this.readCounts(
+        `SELECT coalesce(c.class, -1) AS cl, e.k, e.dist, e.n, CAST(sum(e.imp) AS DOUBLE), CAST(sum(e.clk) AS DOUBLE)
+         FROM ${test} e LEFT JOIN ${t}_pairs p USING (q, d) LEFT JOIN ${t} c USING (h1, h2)
+         GROUP BY cl, e.k, e.dist, e.n ORDER BY cl, e.k, e.dist, e.n`,
+      );
+      let sessions = 0;
+      for (let i = 0; i < counts.rank.length; i++) if (counts.rank[i] === 0) sessions += counts.impressions[i];
+      return { ...counts, sessions };
+    } finally {
+      await this.engine.run(`DROP TABLE IF EXISTS ${test}`);
+    }
+  }
+
+  /** Every training pair with its class, ordered by (query, document): what per-pair outputs (a world, a parameters file) need. */
+  async pairList(): Promise<{ readonly query: Int32Array; readonly document: Int32Array; readonly pairClass: Int32Array }> {
+    const t = this.table;
+    const [query, document, pairClass] = await this.engine.columns(`SELECT p.q, p.d, c.class FROM ${t}_pairs p JOIN ${t} c USING (h1, h2) ORDER BY p.q, p.d`, ['INTEGER', 'INTEGER', 'INTEGER']);
+    return { query: query as Int32Array, document: document as Int32Array, pairClass: pairClass as Int32Array };
+  }
+
+  /** Whether every cell below rank 1 has distance 0 (PBM's counts, or a log where every result above every slot was clicked). */
+  async distanceAlwaysZero(): Promise<boolean> {
+    const [below, nonzero] = await this.engine.numbers(`SELECT count(*) FILTER (WHERE k > 0), count(*) FILTER (WHERE k > 0 AND dist <> 0) FROM ${this.table}_cells`);
+    return below > 0 && nonzero === 0;
+  }
+
+  async drop(): Promise<void> {
+    for (const suffix of ['', '_pairs', '_cells']) await this.engine.run(`DROP TABLE IF EXISTS ${this.table}${suffix}`);
+  }
+
+  private async readCounts(sql: string): Promise<Omit<ClassCountColumns, 'sessions'>> {
+    const [pairClass, rank, distance, length, impressions, clicks] = await this.engine.columns(sql, ['INTEGER', 'INTEGER', 'INTEGER', 'INTEGER', 'DOUBLE', 'DOUBLE']);
+    return {
+      pairClass: pairClass as Int32Array,
+      rank: rank as Int32Array,
+      distance: distance as Int32Array,
+      length: length as Int32Array,
+      impressions: impressions as Float64Array,
+      clicks: clicks as Float64Array,
+    };
+  }
+}
+
+/** The cells of a log into the temporary table `table`: (q, d, k, dist, n, imp, clk). */
+async function cellsOfLog(engine: LogEngine, table: string, input: string, options: PairClassOptions): Promise<void> {
+  const progress = options.progress ?? silentProgress;
+  const slots = slotsOfLog(input, options.columns);
+  const sessions = `SELECT f, s, count(*) AS n${options.distance ? ', max(k) AS top, sum(CAST(c AS BIGINT) << k) AS mask' : ''} FROM (${slots}) GROUP BY f, s`;
+  const counts = 'CAST(count(*) AS BIGINT) AS imp, CAST(sum(c) AS BIGINT) AS clk';
+  progress.start(`aggregating ${input}`, 0);
+  const stop = ticking(progress);
+  try {
+    if (options.distance) {
+      const [top] = await engine.numbers(`SELECT max(k) FROM (${slots})`);
+      if (top >= MAX_UBM_RANKS) throw new ConfigError('--log', `${input}: a session shows a result at rank ${top + 1}; UBM's counts take up to ${MAX_UBM_RANKS} ranks`);
+      const above = '(mask & ((CAST(1 AS BIGINT) << k) - 1))';
+      await engine.run(`CREATE TEMPORARY TABLE ${table} AS
+        SELECT q, d, k, CAST(k - ${topBit(above)} - 1 AS INTEGER) AS dist, CAST(n AS INTEGER) AS n, ${counts}
+        FROM (${slots}) JOIN (${sessions}) USING (f, s) GROUP BY q, d, k, dist, n`);
+    } else {
+      const lengths = await engine.columns(`SELECT CAST(n AS INTEGER) FROM (${sessions}) GROUP BY n`, ['INTEGER']);
+      const single = lengths[0].length === 1 ? lengths[0][0] : null;
+      // One length for every session (a top-10 log): a constant, no join back to the sessions.
+      await engine.run(
+        single !== null
+          ? `CREATE TEMPORARY TABLE ${table} AS SELECT q, d, k, 0 AS dist, ${single} AS n, ${counts} FROM (${slots}) GROUP BY q, d, k`
+          : `CREATE TEMPORARY TABLE ${table} AS SELECT q, d, k, 0 AS dist, CAST(n AS INTEGER) AS n, ${counts} FROM (${slots}) JOIN (${sessions}) USING (f, s) GROUP BY q, d, k, n`,
+      );
+    }
+    const [negative] = await engine.numbers(`SELECT count(*) FROM ${table} WHERE k < 0`);
+    if (negative > 0) throw new ClickLabError(`${input}: positions below 1; expected 1-based positions`);
+  } finally {
+    stop();
+    progress.finish();
+  }
+}
