@@ -1,17 +1,19 @@
 // `npm run bench:scale [-- SESSIONS [PARTITIONS]]`: out-of-core fitting end to end (not part of `npm test`).
 // `npm run bench:scale -- train [SESSIONS...] [--steps N]`: a ULTR learner trained from memory and streamed (scale-train.mjs).
 // `npm run bench:scale -- ope [ROWS...] [--resamples R]`: `ope --log` streamed over Open Bandit-shaped logs (scale-ope.mjs).
+// `npm run bench:scale -- --log DIR`: steps 2 and 3 on a log generated before (same layout), without generating.
 // 1. Generates a Baidu-ULTR-shaped partitioned Parquet log with `clicklab simulate --world zipf`: power-law
 //    query frequencies (exponent 1) over as many queries as sessions, so most queries are in the long tail and
 //    distinct (query, document) pairs grow with the log; top 10 of 12 documents per query in 3 rotations; PBM
 //    clicks. One process per partition (same world, --seed = partition), two at a time.
-// 2. Fits PBM, UBM and DBN with `fitWithEngine` (GROUP BY + 50 EM iterations), each in a fresh child process:
+// 2. Scans the log once in DuckDB (count and sum of clicks: the floor for anything that reads it), then fits PBM,
+//    UBM and DBN with `fitWithEngine` (GROUP BY + 50 EM iterations), each in a fresh child process:
 //    seconds end to end (read + aggregate + EM, then the evaluation on the training log apart), sessions/s,
 //    and the child's peak RSS (process.resourceUsage().maxRSS: DuckDB's native memory included).
 // 3. Runs scripts/bench-parquet-io.mjs (hyparquet against DuckDB on a 1M-session log) unless --no-io.
 // The load average (`uptime`) is printed with the table: the 2 cores are shared, so compare within one run.
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -28,11 +30,24 @@ if (process.argv[2] === 'train' || process.argv[2] === 'ope') {
   process.exit(0);
 }
 
+if (process.argv[2] === '--scan') {
+  const { LogEngine } = await import(join(dist, 'data', 'engine.js'));
+  const engine = await LogEngine.open({ memoryLimit: '1GB' });
+  const started = performance.now();
+  const [rows, clicks, sessions] = await engine.numbers(
+    `SELECT count(*), sum(click), count(*) FILTER (WHERE position = 1) FROM ${(await import(join(dist, 'data', 'engine.js'))).logSourceSql(process.argv[3])}`,
+  );
+  process.stdout.write(JSON.stringify({ seconds: (performance.now() - started) / 1000, rows, clicks, sessions, maxRssMB: process.resourceUsage().maxRSS / 1024 }));
+  engine.close();
+  process.exit(0);
+}
+
 if (process.argv[2] === '--child') {
   const [, , , model, log] = process.argv;
   const { fitWithEngine } = await import(join(dist, 'fitting', 'index.js'));
   const started = performance.now();
-  const report = await fitWithEngine({ model, log, iterations: 50, memoryLimit: '1GB', perplexity: false });
+  // pairs: false keeps PBM's and UBM's model per class of pairs with equal counts: nothing per pair in memory.
+  const report = await fitWithEngine({ model, log, iterations: 50, memoryLimit: '1GB', perplexity: false, pairs: false });
   const seconds = (performance.now() - started) / 1000;
   process.stdout.write(
     JSON.stringify({
@@ -42,6 +57,7 @@ if (process.argv[2] === '--child') {
       fit: report.seconds.fit,
       sessions: report.trainSessions,
       pairs: report.pairs,
+      classes: report.classes,
       rows: report.countRows,
       maxRssMB: process.resourceUsage().maxRSS / 1024,
     }),
@@ -49,43 +65,59 @@ if (process.argv[2] === '--child') {
   process.exit(0);
 }
 
-const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
-const sessions = Number(args[0] ?? 10_000_000);
-const partitions = Number(args[1] ?? Math.max(1, Math.round(sessions / 1_000_000)));
-const dir = mkdtempSync(join(tmpdir(), 'clicklab-bench-scale-'));
+const given = process.argv.indexOf('--log');
+const args = process.argv.slice(2).filter((a, i) => !a.startsWith('--') && (given < 0 || i + 2 !== given + 1));
+let sessions = Number(args[0] ?? 10_000_000);
+let partitions = Number(args[1] ?? Math.max(1, Math.round(sessions / 1_000_000)));
+const dir = given >= 0 ? process.argv[given + 1] : mkdtempSync(join(tmpdir(), 'clicklab-bench-scale-'));
 const cli = join(dist, 'cli', 'main.js');
 try {
   const started = performance.now();
-  const per = Math.ceil(sessions / partitions);
-  const zipf = JSON.stringify({ queries: sessions, exponent: 1 });
-  const run = promisify(execFile);
-  for (let p = 0; p < partitions; p += 2) {
-    const batch = [p, p + 1].filter((i) => i < partitions);
-    await Promise.all(
-      batch.map((i) =>
-        run(process.execPath, [
-          cli,
-          'simulate',
-          '--world',
-          'zipf',
-          '--zipf',
-          zipf,
-          '--sessions',
-          String(Math.min(per, sessions - i * per)),
-          '--seed',
-          String(i),
-          '--out',
-          join(dir, `part-${String(i).padStart(4, '0')}.parquet`),
-          '--quiet',
-        ]),
-      ),
-    );
+  if (given < 0) {
+    const per = Math.ceil(sessions / partitions);
+    const zipf = JSON.stringify({ queries: sessions, exponent: 1 });
+    const run = promisify(execFile);
+    for (let p = 0; p < partitions; p += 2) {
+      const batch = [p, p + 1].filter((i) => i < partitions);
+      await Promise.all(
+        batch.map((i) =>
+          run(process.execPath, [
+            cli,
+            'simulate',
+            '--world',
+            'zipf',
+            '--zipf',
+            zipf,
+            '--sessions',
+            String(Math.min(per, sessions - i * per)),
+            '--seed',
+            String(i),
+            '--out',
+            join(dir, `part-${String(i).padStart(4, '0')}.parquet`),
+            '--quiet',
+          ]),
+        ),
+      );
+    }
   }
   const generate = (performance.now() - started) / 1000;
   const loadAfterGenerate = load();
-  const rows = [['step', 'sessions', 'seconds', 'sessions/s', 'count rows', 'pairs', 'peak RSS MB']];
-  rows.push(['generate (clicklab simulate --world zipf, 2 processes)', String(sessions), generate.toFixed(1), Math.round(sessions / generate).toLocaleString('en-US'), '-', '-', '-']);
-  const widths = [64, 9, 8, 11, 11, 9, 12];
+  const rows = [['step', 'sessions', 'seconds', 'sessions/s', 'count rows', 'pairs', 'classes', 'peak RSS MB']];
+  if (given < 0)
+    rows.push(['generate (clicklab simulate --world zipf, 2 processes)', String(sessions), generate.toFixed(1), Math.round(sessions / generate).toLocaleString('en-US'), '-', '-', '-', '-']);
+  const scan = JSON.parse(execFileSync(process.execPath, [join(here, 'bench-scale.mjs'), '--scan', dir], { encoding: 'utf8' }));
+  if (given >= 0) [sessions, partitions] = [scan.sessions, readdirSync(dir).filter((f) => f.endsWith('.parquet')).length];
+  rows.push([
+    'scan in DuckDB (count, sum of clicks: the floor)',
+    String(scan.sessions),
+    scan.seconds.toFixed(1),
+    Math.round(scan.sessions / scan.seconds).toLocaleString('en-US'),
+    '-',
+    '-',
+    '-',
+    scan.maxRssMB.toFixed(0),
+  ]);
+  const widths = [64, 9, 8, 11, 11, 10, 9, 12];
   const print = (row) => console.log(row.map((v, j) => (j === 0 ? v.padEnd(widths[j]) : v.padStart(widths[j]))).join('  '));
   rows.forEach(print);
   for (const model of ['pbm', 'ubm', 'dbn']) {
@@ -93,7 +125,7 @@ try {
     try {
       r = JSON.parse(execFileSync(process.execPath, [join(here, 'bench-scale.mjs'), '--child', model, dir], { encoding: 'utf8', maxBuffer: 1 << 20, stdio: ['ignore', 'pipe', 'pipe'] }));
     } catch (error) {
-      print([`fit ${model}: failed (${String(error.stderr ?? error.message).match(/Error[^\n]*/)?.[0] ?? 'see stderr'})`, String(sessions), '-', '-', '-', '-', '-']);
+      print([`fit ${model}: failed (${String(error.stderr ?? error.message).match(/Error[^\n]*/)?.[0] ?? 'see stderr'})`, String(sessions), '-', '-', '-', '-', '-', '-']);
       continue;
     }
     print([
@@ -103,11 +135,12 @@ try {
       Math.round(r.sessions / r.seconds).toLocaleString('en-US'),
       String(r.rows),
       String(r.pairs),
+      String(r.classes),
       r.maxRssMB.toFixed(0),
     ]);
   }
   console.log(`${partitions} partitions, zipf world of ${sessions} queries; load average after generating ${loadAfterGenerate}, at the end ${load()} (uptime: 1, 5, 15 min)`);
 } finally {
-  rmSync(dir, { recursive: true, force: true });
+  if (given < 0) rmSync(dir, { recursive: true, force: true });
 }
 if (!process.argv.includes('--no-io')) execFileSync(process.execPath, [join(here, 'bench-parquet-io.mjs')], { stdio: 'inherit' });

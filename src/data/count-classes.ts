@@ -11,18 +11,22 @@
  * same parameters and log-likelihood (to rounding) — and the per-pair parameters are never held.
  *
  * In DuckDB, all spillable GROUP BYs and joins (no list aggregates, which do not spill):
- *   cells    the slots grouped by (query, document, rank, distance, session length);
- *   pairs    one row per pair with a 128-bit hash of its set of cells (two XORs of a nonlinear
- *            per-cell hash: a cell set is unordered and each rank appears once in it); the chance
- *            that two different cell sets share both 64-bit halves is below 10⁻²⁰ at 10⁸ classes;
- *   classes  the pairs grouped by that hash, numbered in order of their first (query, document).
+ *   pairs    one row per pair with a 128-bit hash of its cells, computed from the slots in one
+ *            GROUP BY (query, document): a pair's cells are the multiset of its slots' (rank,
+ *            distance, length, click), hashed as the sum of a nonlinear hash of each (a multiset
+ *            hash, two independent 64-bit ones summed in HUGEINT). The chance that two different
+ *            cell sets share both is about 2^-128 per pair of classes. Grouping the slots by (query,
+ *            document, rank, ...) first would cost a second aggregation as large as the log's pairs;
+ *   classes  the pairs grouped by that hash, numbered in order of their first (query, document);
+ *   cells    of each class's first pair only (the other slots filtered out by a semi-join), read
+ *            into memory for EM.
  * The session length only enters the log-likelihood (a slot weighs 1 / its session's length): when
  * every session has the same length (one GROUP BY per session tells) it is a constant and the cells
  * need no join back to the sessions. UBM's distance needs the clicks above each slot: the sessions'
  * click masks (a GROUP BY per session) joined back to the slots, measured faster than a window over
  * the sessions (5M sessions: 31 s against 56 s, docs/scale.md).
  */
-import { ClickLabError, ConfigError } from '../core/errors.js';
+import { ConfigError } from '../core/errors.js';
 import { silentProgress, type Progress } from '../core/progress.js';
 import type { ClickLogColumnMapping } from './click-log-table.js';
 import { type LogEngine, logSourceSql, slotsOfLog, ticking } from './engine.js';
@@ -61,11 +65,26 @@ function topBit(x: string): string {
 /** UBM's masks hold clicks as bits of a BIGINT. */
 const MAX_UBM_RANKS = 62;
 
+/** A log or counts table as SQL over its slots or cells. */
+interface CountSource {
+  /** (q, d, h1, h2): each pair with the two halves of its cells' hash. */
+  readonly pairs: string;
+  /** (q, d, k, dist, n, imp, clk): the cells, of the slots (or counts) where `filter` holds. */
+  cells(filter?: string): string;
+}
+
+/** One slot's hash (rank, distance, length, click `c`); the second half of the pair hash re-hashes it with a constant. */
+function slotHash(c: string, second: boolean): string {
+  const first = `hash(xor(hash(xor(hash(CAST(k AS UBIGINT) * 65536 + CAST(dist AS UBIGINT)), CAST(n AS UBIGINT))), CAST(${c} AS UBIGINT)))`;
+  return `CAST(${second ? `hash(xor(${first}, CAST(6364136223846793005 AS UBIGINT)))` : first} AS HUGEINT)`;
+}
+
 /** A training log reduced to pair classes in DuckDB temporary tables (drop them with `drop`). */
 export class PairClasses {
   private constructor(
     private readonly engine: LogEngine,
     private readonly table: string,
+    private readonly source: CountSource,
     private readonly options: PairClassOptions,
     /** Distinct pairs of the training log. */
     readonly pairs: number,
@@ -74,9 +93,7 @@ export class PairClasses {
 
   /** The classes of a log (a file, a folder of partitions or a glob). */
   static async ofLog(engine: LogEngine, input: string, options: PairClassOptions): Promise<PairClasses> {
-    const table = `clicklab_classes_${serial++}`;
-    await cellsOfLog(engine, `${table}_cells`, input, options);
-    return PairClasses.grouped(engine, table, options);
+    return PairClasses.grouped(engine, input, await logSource(engine, input, options), options);
   }
 
   /**
@@ -85,39 +102,43 @@ export class PairClasses {
    * summed; PBM sums over the distance too.
    */
   static async ofCountsTable(engine: LogEngine, input: string, options: PairClassOptions): Promise<PairClasses> {
-    const table = `clicklab_classes_${serial++}`;
-    const progress = options.progress ?? silentProgress;
-    progress.start(`reading counts ${input}`, 0);
     const dist = options.distance ? 'CAST(distance AS INTEGER)' : '0';
-    await engine.run(`CREATE TEMPORARY TABLE ${table}_cells AS
-      SELECT CAST(query AS INTEGER) AS q, CAST(document AS INTEGER) AS d, CAST(position AS INTEGER) - 1 AS k, ${dist} AS dist, CAST(session_length AS INTEGER) AS n,
-        CAST(sum(impressions) AS BIGINT) AS imp, CAST(sum(clicks) AS BIGINT) AS clk
-      FROM ${logSourceSql(input, '--counts')} GROUP BY q, d, k, dist, n`);
-    progress.finish();
-    return PairClasses.grouped(engine, table, options);
+    const source = logSourceSql(input, '--counts');
+    const cells = (filter?: string) => `SELECT q, d, k, dist, n, CAST(sum(impressions) AS BIGINT) AS imp, CAST(sum(clicks) AS BIGINT) AS clk
+      FROM (SELECT CAST(query AS INTEGER) AS q, CAST(document AS INTEGER) AS d, CAST(position AS INTEGER) - 1 AS k, ${dist} AS dist, CAST(session_length AS INTEGER) AS n, impressions, clicks FROM ${source})
+      ${filter === undefined ? '' : `WHERE ${filter}`} GROUP BY q, d, k, dist, n`;
+    // A cell of imp slots, clk of them clicked, hashes as those slots would: the same classes as from the log.
+    const hashOf = (second: boolean) => `sum(clk * ${slotHash('1', second)} + (imp - clk) * ${slotHash('0', second)})`;
+    const pairs = `SELECT q, d, ${hashOf(false)} AS h1, ${hashOf(true)} AS h2 FROM (${cells()}) GROUP BY q, d`;
+    return PairClasses.grouped(engine, input, { pairs, cells }, options);
   }
 
-  private static async grouped(engine: LogEngine, table: string, options: PairClassOptions): Promise<PairClasses> {
+  private static async grouped(engine: LogEngine, input: string, source: CountSource, options: PairClassOptions): Promise<PairClasses> {
+    const table = `clicklab_classes_${serial++}`;
     const progress = options.progress ?? silentProgress;
-    progress.start('grouping pairs by their counts', 0);
-    const cell = 'hash(xor(hash(xor(hash(xor(hash(CAST(k AS UBIGINT) * 65536 + CAST(dist AS UBIGINT)), CAST(n AS UBIGINT))), CAST(imp AS UBIGINT))), CAST(clk AS UBIGINT)))';
-    await engine.run(`CREATE TEMPORARY TABLE ${table}_pairs AS
-      SELECT q, d, bit_xor(h) AS h1, bit_xor(hash(xor(h, CAST(6364136223846793005 AS UBIGINT)))) AS h2
-      FROM (SELECT q, d, ${cell} AS h FROM ${table}_cells) GROUP BY q, d`);
-    await engine.run(`CREATE TEMPORARY TABLE ${table} AS
-      SELECT CAST(row_number() OVER (ORDER BY first) - 1 AS INTEGER) AS class, h1, h2, first, w
-      FROM (SELECT h1, h2, min(CAST(q AS BIGINT) * 4294967296 + d) AS first, count(*) AS w FROM ${table}_pairs GROUP BY h1, h2)`);
+    progress.start(`aggregating ${input} into pairs`, 0);
+    const stop = ticking(progress);
+    try {
+      await engine.run(`CREATE TEMPORARY TABLE ${table}_pairs AS ${source.pairs}`);
+      await engine.run(`CREATE TEMPORARY TABLE ${table} AS
+        SELECT CAST(row_number() OVER (ORDER BY first) - 1 AS INTEGER) AS class, h1, h2, first, w
+        FROM (SELECT h1, h2, min(${pairKey()}) AS first, count(*) AS w FROM ${table}_pairs GROUP BY h1, h2)`);
+    } finally {
+      stop();
+      progress.finish();
+    }
     const [pairs, classes] = await engine.numbers(`SELECT CAST(sum(w) AS DOUBLE), CAST(count(*) AS DOUBLE) FROM ${table}`);
-    progress.finish();
-    return new PairClasses(engine, table, options, pairs ?? 0, classes);
+    return new PairClasses(engine, table, source, options, pairs ?? 0, classes);
   }
 
   /** Training counts: one row per cell of each class's first pair, and how many pairs each class stands for. */
   async counts(): Promise<ClassCountColumns & { readonly multiplicity: Float64Array }> {
     const t = this.table;
+    // The cells of the classes' first pairs only: the slots of other pairs are filtered out before any grouping.
     const counts = await this.readCounts(
       `SELECT c.class, e.k, e.dist, e.n, CAST(e.imp AS DOUBLE), CAST(e.clk AS DOUBLE)
-       FROM ${t}_cells e JOIN ${t} c ON CAST(e.q AS BIGINT) * 4294967296 + e.d = c.first ORDER BY c.class, e.k, e.dist, e.n`,
+       FROM (${this.source.cells(`${pairKey()} IN (SELECT first FROM ${t})`)}) e JOIN ${t} c ON ${pairKey('e')} = c.first
+       ORDER BY c.class, e.k, e.dist, e.n`,
     );
     const [multiplicity] = await this.engine.columns(`SELECT CAST(w AS DOUBLE) FROM ${t} ORDER BY class`, ['DOUBLE']);
     let sessions = 0;
@@ -128,20 +149,19 @@ export class PairClasses {
   /** A held-out log's counts summed per (training class, rank, distance, length); pairs not in the training log in class −1. */
   async heldOut(input: string, options: { readonly columns?: ClickLogColumnMapping; readonly progress?: Progress } = {}): Promise<ClassCountColumns> {
     const t = this.table;
-    const test = `${t}_test_${serial++}`;
-    await cellsOfLog(this.engine, test, input, { ...this.options, ...options });
-    try {
-      const counts = await this.readCounts(
-        `SELECT coalesce(c.class, -1) AS cl, e.k, e.dist, e.n, CAST(sum(e.imp) AS DOUBLE), CAST(sum(e.clk) AS DOUBLE)
-         FROM ${test} e LEFT JOIN ${t}_pairs p USING (q, d) LEFT JOIN ${t} c USING (h1, h2)
-         GROUP BY cl, e.k, e.dist, e.n ORDER BY cl, e.k, e.dist, e.n`,
-      );
-      let sessions = 0;
-      for (let i = 0; i < counts.rank.length; i++) if (counts.rank[i] === 0) sessions += counts.impressions[i];
-      return { ...counts, sessions };
-    } finally {
-      await this.engine.run(`DROP TABLE IF EXISTS ${test}`);
-    }
+    const progress = options.progress ?? this.options.progress ?? silentProgress;
+    const test = await logSource(this.engine, input, { ...this.options, ...options });
+    progress.start(`aggregating ${input} by training class`, 0);
+    const counts = await this.readCounts(
+      `SELECT coalesce(c.class, -1) AS cl, e.k, e.dist, e.n, CAST(sum(e.imp) AS DOUBLE), CAST(sum(e.clk) AS DOUBLE)
+       FROM (${test.cells()}) e LEFT JOIN ${t}_pairs p USING (q, d) LEFT JOIN ${t} c USING (h1, h2)
+       GROUP BY cl, e.k, e.dist, e.n ORDER BY cl, e.k, e.dist, e.n`,
+      progress,
+    );
+    progress.finish();
+    let sessions = 0;
+    for (let i = 0; i < counts.rank.length; i++) if (counts.rank[i] === 0) sessions += counts.impressions[i];
+    return { ...counts, sessions };
   }
 
   /** Every training pair with its class, ordered by (query, document): what per-pair outputs (a world, a parameters file) need. */
@@ -153,16 +173,16 @@ export class PairClasses {
 
   /** Whether every cell below rank 1 has distance 0 (PBM's counts, or a log where every result above every slot was clicked). */
   async distanceAlwaysZero(): Promise<boolean> {
-    const [below, nonzero] = await this.engine.numbers(`SELECT count(*) FILTER (WHERE k > 0), count(*) FILTER (WHERE k > 0 AND dist <> 0) FROM ${this.table}_cells`);
+    const [below, nonzero] = await this.engine.numbers(`SELECT count(*) FILTER (WHERE k > 0), count(*) FILTER (WHERE k > 0 AND dist <> 0) FROM (${this.source.cells()})`);
     return below > 0 && nonzero === 0;
   }
 
   async drop(): Promise<void> {
-    for (const suffix of ['', '_pairs', '_cells']) await this.engine.run(`DROP TABLE IF EXISTS ${this.table}${suffix}`);
+    for (const suffix of ['', '_pairs']) await this.engine.run(`DROP TABLE IF EXISTS ${this.table}${suffix}`);
   }
 
-  private async readCounts(sql: string): Promise<Omit<ClassCountColumns, 'sessions'>> {
-    const [pairClass, rank, distance, length, impressions, clicks] = await this.engine.columns(sql, ['INTEGER', 'INTEGER', 'INTEGER', 'INTEGER', 'DOUBLE', 'DOUBLE']);
+  private async readCounts(sql: string, progress?: Progress): Promise<Omit<ClassCountColumns, 'sessions'>> {
+    const [pairClass, rank, distance, length, impressions, clicks] = await this.engine.columns(sql, ['INTEGER', 'INTEGER', 'INTEGER', 'INTEGER', 'DOUBLE', 'DOUBLE'], progress);
     return {
       pairClass: pairClass as Int32Array,
       rank: rank as Int32Array,
@@ -174,36 +194,45 @@ export class PairClasses {
   }
 }
 
-/** The cells of a log into the temporary table `table`: (q, d, k, dist, n, imp, clk). */
-async function cellsOfLog(engine: LogEngine, table: string, input: string, options: PairClassOptions): Promise<void> {
-  const progress = options.progress ?? silentProgress;
+/** A pair (columns q, d of `table`) as one BIGINT (query and document are 32-bit integers), for the classes' first pairs. */
+function pairKey(table?: string): string {
+  const at = table === undefined ? '' : `${table}.`;
+  return `(CAST(${at}q AS BIGINT) * 4294967296 + ${at}d)`;
+}
+
+/**
+ * A log as a count source: its slots with their distance and session length, grouped into pairs or
+ * cells. Checks the ranks (UBM's click masks hold 62) and finds whether every session has one length
+ * (then a constant: no join back to the sessions for PBM).
+ */
+async function logSource(engine: LogEngine, input: string, options: PairClassOptions): Promise<CountSource> {
   const slots = slotsOfLog(input, options.columns);
-  const sessions = `SELECT f, s, count(*) AS n${options.distance ? ', max(k) AS top, sum(CAST(c AS BIGINT) << k) AS mask' : ''} FROM (${slots}) GROUP BY f, s`;
-  const counts = 'CAST(count(*) AS BIGINT) AS imp, CAST(sum(c) AS BIGINT) AS clk';
-  progress.start(`aggregating ${input}`, 0);
-  const stop = ticking(progress);
-  try {
-    if (options.distance) {
-      const [top] = await engine.numbers(`SELECT max(k) FROM (${slots})`);
-      if (top >= MAX_UBM_RANKS) throw new ConfigError('--log', `${input}: a session shows a result at rank ${top + 1}; UBM's counts take up to ${MAX_UBM_RANKS} ranks`);
-      const above = '(mask & ((CAST(1 AS BIGINT) << k) - 1))';
-      await engine.run(`CREATE TEMPORARY TABLE ${table} AS
-        SELECT q, d, k, CAST(k - ${topBit(above)} - 1 AS INTEGER) AS dist, CAST(n AS INTEGER) AS n, ${counts}
-        FROM (${slots}) JOIN (${sessions}) USING (f, s) GROUP BY q, d, k, dist, n`);
-    } else {
-      const lengths = await engine.columns(`SELECT CAST(n AS INTEGER) FROM (${sessions}) GROUP BY n`, ['INTEGER']);
-      const single = lengths[0].length === 1 ? lengths[0][0] : null;
-      // One length for every session (a top-10 log): a constant, no join back to the sessions.
-      await engine.run(
-        single !== null
-          ? `CREATE TEMPORARY TABLE ${table} AS SELECT q, d, k, 0 AS dist, ${single} AS n, ${counts} FROM (${slots}) GROUP BY q, d, k`
-          : `CREATE TEMPORARY TABLE ${table} AS SELECT q, d, k, 0 AS dist, CAST(n AS INTEGER) AS n, ${counts} FROM (${slots}) JOIN (${sessions}) USING (f, s) GROUP BY q, d, k, n`,
-      );
-    }
-    const [negative] = await engine.numbers(`SELECT count(*) FROM ${table} WHERE k < 0`);
-    if (negative > 0) throw new ClickLabError(`${input}: positions below 1; expected 1-based positions`);
-  } finally {
-    stop();
-    progress.finish();
+  const sessions = `SELECT f, s, count(*) AS n${options.distance ? ', sum(CAST(c AS BIGINT) << k) AS mask' : ''} FROM (${slots}) GROUP BY f, s`;
+  const where = (filter?: string) => (filter === undefined ? '' : `WHERE ${filter}`);
+  // One pass over the sessions: the lengths they have and their lowest and highest rank.
+  const [lengths, lows, tops] = await engine.columns(`SELECT CAST(n AS INTEGER), min(lo), max(hi) FROM (SELECT count(*) AS n, min(k) AS lo, max(k) AS hi FROM (${slots}) GROUP BY f, s) GROUP BY n`, [
+    'INTEGER',
+    'INTEGER',
+    'INTEGER',
+  ]);
+  if (Math.min(...lows) < 0) throw new ConfigError('--log', `${input}: a position below 1; expected 1-based positions`);
+  const top = Math.max(...tops);
+  let marked: (filter?: string) => string;
+  if (options.distance) {
+    if (top >= MAX_UBM_RANKS) throw new ConfigError('--log', `${input}: a session shows a result at rank ${top + 1}; UBM's counts take up to ${MAX_UBM_RANKS} ranks`);
+    const above = '(mask & ((CAST(1 AS BIGINT) << k) - 1))';
+    marked = (filter) => `SELECT q, d, k, CAST(k - ${topBit(above)} - 1 AS INTEGER) AS dist, CAST(n AS INTEGER) AS n, c
+      FROM (SELECT * FROM (${slots}) ${where(filter)}) JOIN (${sessions}) USING (f, s)`;
+  } else {
+    const single = lengths.length === 1 ? lengths[0] : null;
+    // One length for every session (a top-10 log): a constant, no join back to the sessions.
+    marked = (filter) =>
+      single !== null
+        ? `SELECT q, d, k, 0 AS dist, ${single} AS n, c FROM (${slots}) ${where(filter)}`
+        : `SELECT q, d, k, 0 AS dist, CAST(n AS INTEGER) AS n, c FROM (SELECT * FROM (${slots}) ${where(filter)}) JOIN (${sessions}) USING (f, s)`;
   }
+  return {
+    pairs: `SELECT q, d, sum(${slotHash('c', false)}) AS h1, sum(${slotHash('c', true)}) AS h2 FROM (${marked()}) GROUP BY q, d`,
+    cells: (filter) => `SELECT q, d, k, dist, n, CAST(count(*) AS BIGINT) AS imp, CAST(sum(c) AS BIGINT) AS clk FROM (${marked(filter)}) GROUP BY q, d, k, dist, n`,
+  };
 }

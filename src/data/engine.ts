@@ -2,8 +2,9 @@
  * The embedded analytical engine for click logs: an in-process DuckDB (`@duckdb/node-api`) that
  * reads a log given as a file (Parquet, CSV, gzipped CSV), a folder of partitions or a glob, out of
  * core (`memory_limit`, spilling to a temporary folder), and hands it over either as a stream of
- * clicklab `ClickLog` batches (bounded memory: whole sessions, about `batchRows` rows each) or as the
- * sufficient statistics of PBM and UBM, computed by a GROUP BY (see fitting/counts.ts).
+ * clicklab `ClickLog` batches (bounded memory: whole sessions, about `batchRows` rows each), as the
+ * cascade family's distinct session groups, or as query results for the modules that aggregate in SQL
+ * (data/count-classes.ts: PBM's and UBM's counts).
  *
  * The log has clicklab's click-log columns (`session`, `query`, `item_id`, 1-based `position`,
  * `click`) or others named by role (`columns`). Sessions are told apart by file and session id, so

@@ -1,10 +1,11 @@
 /**
  * `clicklab fit --engine duckdb`: a click model fitted out of core. The training log (a file, a
  * folder of partitions or a glob) reduces to the model's sufficient statistics by GROUP BYs in
- * DuckDB (data/engine.ts): PBM's and UBM's per-slot counts (EM in counts.ts), the cascade family's
- * distinct (query, ranking, click pattern) groups with their session counts (EM in
- * session-groups.ts). The test log, if any, is scored from its own counts or groups. Memory holds
- * the counts or groups and the parameters, never the sessions.
+ * DuckDB: PBM's and UBM's per-slot counts grouped into classes of pairs with equal counts
+ * (data/count-classes.ts; EM in counts.ts), the cascade family's distinct (query, ranking, click
+ * pattern) groups with their session counts (data/engine.ts; EM in session-groups.ts). The test
+ * log, if any, is scored from its own counts (per training class) or groups. Memory holds the
+ * classes or groups and the parameters, never the sessions; per-pair parameters only when asked for.
  */
 import { ConfigError } from '../core/errors.js';
 import { alignColumns } from '../core/text-table.js';
@@ -257,7 +258,7 @@ export function formatEngineFitReport(report: EngineFitReport, source: string): 
   ];
   const s = report.seconds;
   return [
-    `${report.model.type} fitted from ${COUNT_MODELS.includes(report.model.type as CountModel) ? 'counts' : 'session groups'} (DuckDB GROUP BY) of ${source}: ${report.trainSessions} training sessions, ${report.testSessions} test sessions, ${report.pairs} (query, document) pairs, ${report.countRows} count rows; aggregation ${s.aggregate.toFixed(2)} s, ${report.iterations} EM iterations ${s.fit.toFixed(2)} s, test ${s.test.toFixed(2)} s`,
+    `${report.model.type} fitted from ${COUNT_MODELS.includes(report.model.type as CountModel) ? 'counts' : 'session groups'} (DuckDB GROUP BY) of ${source}: ${report.trainSessions} training sessions, ${report.testSessions} test sessions, ${report.pairs} (query, document) pairs${report.classes < report.pairs ? ` in ${report.classes} classes of equal counts` : ''}, ${report.countRows} count rows; aggregation ${s.aggregate.toFixed(2)} s, ${report.iterations} EM iterations ${s.fit.toFixed(2)} s, test ${s.test.toFixed(2)} s`,
     '',
     alignColumns(rows),
     ...(report.testQuality ? ['', `test slots whose pair is not in the training log (α = 0.5): ${report.unseenTestSlots}`] : []),
