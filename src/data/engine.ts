@@ -8,18 +8,19 @@
  * The log has clicklab's click-log columns (`session`, `query`, `item_id`, 1-based `position`,
  * `click`) or others named by role (`columns`). Sessions are told apart by file and session id, so
  * partitions that each number their sessions from 0 (what `clicklab simulate` writes) do not collide.
- * Query and document ids must be integers in [0, 2^31 − 1] (text ids are not read here yet).
+ * Query and document ids are integers in [0, 2^31 − 1], or text numbered in DuckDB (`ids`, engine-ids.ts).
  */
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DOUBLE, DuckDBDataChunk, DuckDBInstance, FLOAT, INTEGER, type DuckDBConnection, type DuckDBVector } from '@duckdb/node-api';
+import { DOUBLE, DuckDBDataChunk, DuckDBInstance, FLOAT, INTEGER, VARCHAR, type DuckDBConnection, type DuckDBVector } from '@duckdb/node-api';
 import { ClickLabError, ConfigError } from '../core/errors.js';
 import { PendingFile } from '../core/files.js';
 import { silentProgress, type Progress } from '../core/progress.js';
 import { randomStream } from '../core/random.js';
 import type { ClickLog } from '../core/types.js';
 import type { ClickLogColumnMapping } from './click-log-table.js';
+import { type EngineIds, type IdColumns, idSql, TextIds } from './engine-ids.js';
 
 export interface EngineOptions {
   /** DuckDB's memory limit (default '1GB'); beyond it, sorts and aggregations spill to `tempDirectory`. */
@@ -35,6 +36,8 @@ export interface EngineLogOptions {
   readonly columns?: ClickLogColumnMapping;
   /** Reports rows (batches) or the stages of an aggregation (default silent). */
   readonly progress?: Progress;
+  /** Query and document ids: 'integer' (default), 'text', or 'auto' (text where the column is not an integer type); see engine-ids.ts. */
+  readonly ids?: EngineIds;
 }
 
 /** PBM's and UBM's sufficient statistics by (query, document, rank, distance, length): what fitting/counts.ts calls raw counts. */
@@ -95,11 +98,9 @@ export function isPartitionedLog(input: string): boolean {
 }
 
 /** A column for `writeParquetColumns`. */
-export interface ParquetColumn {
-  readonly name: string;
-  readonly type: 'INTEGER' | 'FLOAT' | 'DOUBLE';
-  readonly values: Int32Array | Float32Array | Float64Array | Uint8Array | Uint16Array;
-}
+export type ParquetColumn =
+  | { readonly name: string; readonly type: 'INTEGER' | 'FLOAT' | 'DOUBLE'; readonly values: Int32Array | Float32Array | Float64Array | Uint8Array | Uint16Array }
+  | { readonly name: string; readonly type: 'VARCHAR'; readonly values: readonly string[] };
 
 /** Rows of a log grouped into sessions in one pass under the default 1 GB memory limit (measured: 10⁷ rows in one pass fit, 10⁸ ran out of it). */
 const ROWS_PER_GROUPING_PASS = 10_000_000;
@@ -142,10 +143,8 @@ export function logSourceSql(input: string, option = '--log'): string {
 
 const CSV = /\.(csv|tsv)(\.gz|\.zst)?$/i;
 
-interface Roles {
+interface Roles extends IdColumns {
   readonly session: string;
-  readonly query: string;
-  readonly item: string;
   readonly position: string;
   readonly click: string;
 }
@@ -158,8 +157,9 @@ function rolesOf(columns: ClickLogColumnMapping | undefined): Roles {
 
 /** The log as (f: file, s: session, q, d, k: 0-based rank, c: 0/1). */
 function slotsSql(input: string, roles: Roles): string {
-  return `SELECT filename AS f, CAST(clicklab_file_index AS INTEGER) AS fi, CAST(${identifier(roles.session)} AS DOUBLE) AS s, CAST(${identifier(roles.query)} AS INTEGER) AS q, CAST(${identifier(roles.item)} AS INTEGER) AS d,
-    CAST(${identifier(roles.position)} AS INTEGER) - 1 AS k, CAST(${identifier(roles.click)} > 0 AS INTEGER) AS c FROM ${logSourceSql(input)}`;
+  const ids = idSql(logSourceSql(input), roles);
+  return `SELECT filename AS f, CAST(clicklab_file_index AS INTEGER) AS fi, CAST(${identifier(roles.session)} AS DOUBLE) AS s, ${ids.query} AS q, ${ids.item} AS d,
+    CAST(${identifier(roles.position)} AS INTEGER) - 1 AS k, CAST(${identifier(roles.click)} > 0 AS INTEGER) AS c FROM ${ids.from}`;
 }
 
 /** An in-process DuckDB for click logs (`close` it: that ends DuckDB and removes its default temporary folder). */
@@ -168,7 +168,23 @@ export class LogEngine {
     private readonly instance: DuckDBInstance,
     private readonly connection: DuckDBConnection,
     private readonly ownTemp: string | null,
-  ) {}
+  ) {
+    this.textIds = new TextIds(connection);
+  }
+
+  /** The dictionaries of text query and document ids (engine-ids.ts). */
+  private readonly textIds: TextIds;
+
+  /** A log's column roles, its id columns checked (and with text ids, numbered in the engine's dictionaries). */
+  private async rolesFor(input: string, options: EngineLogOptions): Promise<Roles> {
+    const roles = rolesOf(options.columns);
+    return { ...roles, ...(await this.textIds.prepare(input, logSourceSql(input), roles, options.ids)) };
+  }
+
+  /** The text behind each id of the logs read with text ids so far (index = id; null for integer ids). */
+  async idTexts(): Promise<{ readonly query: string[] | null; readonly item: string[] | null }> {
+    return this.textIds.texts();
+  }
 
   static async open(options: EngineOptions = {}): Promise<LogEngine> {
     const ownTemp = options.tempDirectory === undefined ? mkdtempSync(join(tmpdir(), 'clicklab-duckdb-')) : null;
@@ -200,7 +216,7 @@ export class LogEngine {
    * `batchRows` rows (default 2^20): memory stays bounded by a batch and DuckDB's limit, whatever the log's length.
    */
   async *batches(input: string, options: EngineLogOptions & { readonly batchRows?: number; readonly shuffleSeed?: number } = {}): AsyncGenerator<ClickLog> {
-    const roles = rolesOf(options.columns);
+    const roles = await this.rolesFor(input, options);
     const progress = options.progress ?? silentProgress;
     const batchRows = options.batchRows ?? 1 << 20;
     // A shuffle seed orders the sessions of each file by a hash of (session, seed) instead of by id: the
@@ -391,7 +407,7 @@ export class LogEngine {
       if (total === null) throw new ConfigError('--log', 'expected at least one file, found none');
       return total;
     }
-    const roles = rolesOf(options.columns);
+    const roles = await this.rolesFor(input, options);
     const [sessions, rows, clicks, longest, clicked, contrasted, minQuery, maxQuery, minItem, maxItem] = await this.numbers(
       `SELECT count(*), coalesce(sum(n), 0), coalesce(sum(clicks), 0), coalesce(max(n), 0), count(*) FILTER (WHERE clicks > 0),
         count(*) FILTER (WHERE n >= 2 AND clicks > 0 AND clicks < n), coalesce(min(minq), 0), coalesce(max(maxq), 0), coalesce(min(mind), 0), coalesce(max(maxd), 0)
@@ -402,7 +418,7 @@ export class LogEngine {
 
   /** The first row (in file and session order) whose query or item id lies outside [0, queries) or [0, items), or null. */
   async firstRowOutside(input: string, queries: number, items: number, options: EngineLogOptions = {}): Promise<{ file: string; session: number; query: number; item: number } | null> {
-    const roles = rolesOf(options.columns);
+    const roles = await this.rolesFor(input, options);
     const reader = await this.connection.runAndReadAll(`SELECT f, s, q, d FROM (${slotsSql(input, roles)}) WHERE q < 0 OR q >= ${queries} OR d < 0 OR d >= ${items} ORDER BY f, s, k LIMIT 1`);
     const row = reader.getRows()[0];
     return row === undefined ? null : { file: String(row[0]), session: Number(row[1]), query: Number(row[2]), item: Number(row[3]) };
@@ -414,7 +430,7 @@ export class LogEngine {
    * session length).
    */
   async slotCounts(input: string, options: EngineLogOptions & { readonly distance: boolean; readonly passes?: number }): Promise<SlotCountColumns> {
-    const roles = rolesOf(options.columns);
+    const roles = await this.rolesFor(input, options);
     const progress = options.progress ?? silentProgress;
     const slots = slotsFromSql(input, roles);
     // `passes` > 1 counts the log in passes over ranges of query ids: a query's sessions and counts
@@ -458,7 +474,7 @@ export class LogEngine {
    * pattern is a bit mask held exactly in a double) is an error naming the log.
    */
   async sessionGroups(input: string, options: EngineLogOptions & { readonly passes?: number } = {}): Promise<SessionGroups> {
-    const roles = rolesOf(options.columns);
+    const roles = await this.rolesFor(input, options);
     const progress = options.progress ?? silentProgress;
     const slots = slotsFromSql(input, roles);
     // DuckDB's list() states do not spill: a log far beyond the memory limit is grouped in passes, each
@@ -514,7 +530,7 @@ export class LogEngine {
     const n = columns[0]?.values.length ?? 0;
     for (const c of columns) if (c.values.length !== n) throw new RangeError(`writeParquetColumns: column ${c.name} has ${c.values.length} values, expected ${n}`);
     const table = `clicklab_columns_${tableSerial++}`;
-    const types = columns.map((c) => (c.type === 'INTEGER' ? INTEGER : c.type === 'FLOAT' ? FLOAT : DOUBLE));
+    const types = columns.map((c) => (c.type === 'INTEGER' ? INTEGER : c.type === 'FLOAT' ? FLOAT : c.type === 'VARCHAR' ? VARCHAR : DOUBLE));
     await this.connection.run(`CREATE TEMPORARY TABLE ${table} (${columns.map((c) => `${identifier(c.name)} ${c.type}`).join(', ')})`);
     const pending = new PendingFile(path);
     try {
@@ -523,7 +539,7 @@ export class LogEngine {
         const m = Math.min(CHUNK_ROWS, n - at);
         const chunk = DuckDBDataChunk.create(types, m);
         columns.forEach((c, j) => {
-          chunk.setColumnValues(j, Array.from(c.values.subarray(at, at + m)));
+          chunk.setColumnValues(j, c.type === 'VARCHAR' ? c.values.slice(at, at + m) : Array.from(c.values.subarray(at, at + m)));
         });
         appender.appendDataChunk(chunk);
       }
@@ -550,6 +566,18 @@ export class LogEngine {
       reader.add(chunk);
     }
     return columns.map((c, j) => (c.type === 'INTEGER' ? reader.int32(j) : reader.float64(j)));
+  }
+
+  /** A text column of a Parquet file as strings, in file order (a world's text ids). */
+  async readParquetText(path: string, column: string): Promise<string[]> {
+    const result = await this.connection.stream(`SELECT CAST(${identifier(column)} AS VARCHAR) FROM read_parquet(${literal(path)})`);
+    const out: string[] = [];
+    for (;;) {
+      const chunk = await result.fetchChunk();
+      if (chunk === null || chunk.rowCount === 0) break;
+      for (const v of chunk.getColumnValues(0)) out.push(String(v));
+    }
+    return out;
   }
 
   private async readCounts(sql: string, progress: Progress): Promise<SlotCountColumns> {
@@ -623,8 +651,9 @@ export function sessionGroupsSql(slots: string): string {
 
 /** The slots of a log for counting: the file is DuckDB's `file_index` (an integer), not its name. */
 function slotsFromSql(input: string, roles: Roles): string {
-  return `SELECT clicklab_file_index AS f, ${identifier(roles.session)} AS s, CAST(${identifier(roles.query)} AS INTEGER) AS q, CAST(${identifier(roles.item)} AS INTEGER) AS d,
-    CAST(${identifier(roles.position)} AS INTEGER) - 1 AS k, CAST(${identifier(roles.click)} > 0 AS INTEGER) AS c FROM ${logSourceSql(input)}`;
+  const ids = idSql(logSourceSql(input), roles);
+  return `SELECT clicklab_file_index AS f, ${identifier(roles.session)} AS s, ${ids.query} AS q, ${ids.item} AS d,
+    CAST(${identifier(roles.position)} AS INTEGER) - 1 AS k, CAST(${identifier(roles.click)} > 0 AS INTEGER) AS c FROM ${ids.from}`;
 }
 
 /**

@@ -4,18 +4,21 @@
  * DuckDB (data/engine.ts): PBM's and UBM's per-slot counts (EM in counts.ts), the cascade family's
  * distinct (query, ranking, click pattern) groups with their session counts (EM in
  * session-groups.ts). The test log, if any, is scored from its own counts or groups. Memory holds
- * the counts or groups and the parameters, never the sessions.
+ * the counts or groups and the parameters, never the sessions. Text query or document ids are
+ * numbered in DuckDB (data/engine-ids.ts; the test log through the training log's dictionary) and
+ * the report, the JSON and the world give them back as text.
  */
 import { ConfigError } from '../core/errors.js';
 import { alignColumns } from '../core/text-table.js';
 import { silentProgress, type Progress } from '../core/progress.js';
 import type { ClickLogColumnMapping } from '../data/click-log-table.js';
 import type { EngineOptions, SlotCountColumns } from '../data/engine.js';
+import type { EngineIds } from '../data/engine-ids.js';
 import { COUNT_MODELS, type CountModel, evaluateSlotCounts, fitFromCounts, numberPairs } from './counts.js';
 import { evaluateClickModel, type FitQuality } from './evaluation.js';
 import { FITTED_MODEL_TYPES, fittedModelName, type FittedClickModel, type FittedModelType } from './registry.js';
 import { evaluateOnGroups, fitOnGroups, type IndexedGroups, indexGroups, onGroupPairs, rankingsOfGroups } from './session-groups.js';
-import { FittedWorld } from './world.js';
+import { FittedWorld, type WorldTextIds } from './world.js';
 
 export interface EngineFitOptions extends EngineOptions {
   readonly model: string;
@@ -27,6 +30,8 @@ export interface EngineFitOptions extends EngineOptions {
   readonly iterations: number;
   readonly listLength?: number;
   readonly columns?: ClickLogColumnMapping;
+  /** Query and document ids (default 'auto': text where a column is not an integer type; see data/engine-ids.ts). */
+  readonly ids?: EngineIds;
   readonly progress?: Progress;
   /** UBM: score it on session groups too, for its per-rank perplexity (default true; one more GROUP BY per log). */
   readonly perplexity?: boolean;
@@ -44,6 +49,8 @@ export interface EngineFitReport {
   /** Query and document of each pair id of the model. */
   readonly pairQuery: Int32Array;
   readonly pairDocument: Int32Array;
+  /** The text of each query and document id where the log's ids are text (index = id). */
+  readonly textIds: WorldTextIds;
   readonly iterations: number;
   readonly seconds: { readonly aggregate: number; readonly fit: number; readonly test: number };
   readonly trainQuality: FitQuality;
@@ -57,15 +64,25 @@ export interface EngineFitReport {
 /** The world of an engine fit: the model over the groups' pairs and the training log's rankings. */
 function worldOf(model: FittedClickModel, groups: IndexedGroups, source: string, report: Omit<EngineFitReport, 'world'>): FittedWorld {
   const rankings = rankingsOfGroups(groups);
-  return new FittedWorld(model, groups.log.pairQuery, groups.log.pairDocument, rankings.offsets, rankings.pairs, rankings.sessions, source, {
-    iterations: report.iterations,
-    seconds: report.seconds.fit,
-    trainSessions: report.trainSessions,
-    testSessions: report.testSessions,
-    unseenTestSlots: report.unseenTestSlots,
-    train: report.trainQuality,
-    test: report.testQuality,
-  });
+  return new FittedWorld(
+    model,
+    groups.log.pairQuery,
+    groups.log.pairDocument,
+    rankings.offsets,
+    rankings.pairs,
+    rankings.sessions,
+    source,
+    {
+      iterations: report.iterations,
+      seconds: report.seconds.fit,
+      trainSessions: report.trainSessions,
+      testSessions: report.testSessions,
+      unseenTestSlots: report.unseenTestSlots,
+      train: report.trainQuality,
+      test: report.testQuality,
+    },
+    report.textIds,
+  );
 }
 
 function rate(n: number, seconds: number): string {
@@ -92,12 +109,22 @@ export async function fitWithEngine(options: EngineFitOptions): Promise<EngineFi
 
 type Engine = import('../data/engine.js').LogEngine;
 
+function logOptions(options: EngineFitOptions) {
+  return { columns: options.columns, ids: options.ids ?? 'auto', progress: options.progress };
+}
+
+/** The text behind the ids of the logs read (data/engine-ids.ts). */
+async function textIdsOf(engine: Engine): Promise<WorldTextIds> {
+  const { query, item } = await engine.idTexts();
+  return { query, document: item };
+}
+
 /** PBM and UBM: EM on slot counts; UBM's quality (its per-rank perplexity needs the documents above each slot) on session groups. */
 async function fitCounted(engine: Engine, model: CountModel, options: EngineFitOptions): Promise<EngineFitReport> {
   const progress = options.progress ?? silentProgress;
   const distance = model === 'ubm';
   let t = performance.now();
-  const raw = options.counts !== undefined ? await engine.countsTable(options.counts, { distance, progress }) : await engine.slotCounts(options.log!, { columns: options.columns, distance, progress });
+  const raw = options.counts !== undefined ? await engine.countsTable(options.counts, { distance, progress }) : await engine.slotCounts(options.log!, { ...logOptions(options), distance });
   if (options.counts !== undefined && distance) refusePbmCountsForUbm(raw, options.counts);
   const train = numberPairs(raw);
   const aggregate = (performance.now() - t) / 1000;
@@ -119,7 +146,7 @@ async function fitCounted(engine: Engine, model: CountModel, options: EngineFitO
   let testQuality: FitQuality | null = null;
   let unseen = 0;
   if (options.testLog !== undefined) {
-    const test = numberPairs(await engine.slotCounts(options.testLog, { columns: options.columns, distance, progress }), train);
+    const test = numberPairs(await engine.slotCounts(options.testLog, { ...logOptions(options), distance }), train);
     unseen = test.unseen;
     testQuality = evaluateSlotCounts(fitted, test);
   }
@@ -128,8 +155,8 @@ async function fitCounted(engine: Engine, model: CountModel, options: EngineFitO
   const wantsPerplexity = model === 'ubm' && options.perplexity !== false && options.log !== undefined;
   if (options.world && options.log === undefined) throw new ConfigError('--out', 'expected --log to save a world (a counts table has no rankings): save the parameters as .json');
   if (wantsPerplexity || options.world) {
-    const trainGroups = await engine.sessionGroups(options.log!, { columns: options.columns, progress });
-    const testGroups = wantsPerplexity && options.testLog !== undefined ? await engine.sessionGroups(options.testLog, { columns: options.columns, progress }) : undefined;
+    const trainGroups = await engine.sessionGroups(options.log!, logOptions(options));
+    const testGroups = wantsPerplexity && options.testLog !== undefined ? await engine.sessionGroups(options.testLog, logOptions(options)) : undefined;
     groups = indexGroups(trainGroups, testGroups, options.log);
   }
   if (wantsPerplexity && groups !== null) {
@@ -147,6 +174,7 @@ async function fitCounted(engine: Engine, model: CountModel, options: EngineFitO
     pairs: train.pairQuery.length,
     pairQuery: train.pairQuery,
     pairDocument: train.pairDocument,
+    textIds: await textIdsOf(engine),
     iterations: options.iterations,
     seconds: { aggregate, fit, test: (performance.now() - t) / 1000 },
     trainQuality,
@@ -160,8 +188,8 @@ async function fitCounted(engine: Engine, model: CountModel, options: EngineFitO
 async function fitGrouped(engine: Engine, model: FittedModelType, options: EngineFitOptions): Promise<EngineFitReport> {
   const progress = options.progress ?? silentProgress;
   let t = performance.now();
-  const trainGroups = await engine.sessionGroups(options.log!, { columns: options.columns, progress });
-  const testGroups = options.testLog === undefined ? undefined : await engine.sessionGroups(options.testLog, { columns: options.columns, progress });
+  const trainGroups = await engine.sessionGroups(options.log!, logOptions(options));
+  const testGroups = options.testLog === undefined ? undefined : await engine.sessionGroups(options.testLog, logOptions(options));
   const groups = indexGroups(trainGroups, testGroups, options.log);
   const aggregate = (performance.now() - t) / 1000;
   progress.log(
@@ -188,6 +216,7 @@ async function fitGrouped(engine: Engine, model: FittedModelType, options: Engin
     pairs: groups.log.pairQuery.length,
     pairQuery: groups.log.pairQuery,
     pairDocument: groups.log.pairDocument,
+    textIds: await textIdsOf(engine),
     iterations: fitted.closedForm ? 1 : options.iterations,
     seconds: { aggregate, fit, test: (performance.now() - t) / 1000 },
     trainQuality,
@@ -207,14 +236,15 @@ function unseenGroupSlots(groups: IndexedGroups): number {
   return unseen;
 }
 
-/** The JSON `clicklab fit --engine duckdb` saves: the model's parameters per pair and per rank (not yet a world for `simulate`). */
+/** The JSON `clicklab fit --engine duckdb` saves: the model's parameters per pair (by their text where the ids are text) and per rank (not yet a world for `simulate`). */
 export function engineFitJson(report: EngineFitReport, source: string): Record<string, unknown> {
+  const texts = (ids: Int32Array, text: readonly string[] | null) => (text ? Array.from(ids, (i) => text[i]) : Array.from(ids));
   return {
     format: 'clicklab/fitted-counts@1',
     model: report.model.type,
     listLength: report.model.listLength,
     source,
-    pairs: { query: Array.from(report.pairQuery), document: Array.from(report.pairDocument), attractiveness: report.model.attractiveness.toArray() },
+    pairs: { query: texts(report.pairQuery, report.textIds.query), document: texts(report.pairDocument, report.textIds.document), attractiveness: report.model.attractiveness.toArray() },
     parameters: report.model.parameters(),
     fit: { iterations: report.iterations, seconds: report.seconds, trainSessions: report.trainSessions, testSessions: report.testSessions, train: report.trainQuality, test: report.testQuality },
   };
