@@ -22,6 +22,8 @@ export interface IdColumns {
   readonly query: string;
   readonly item: string;
   readonly dictionaries?: { readonly query?: string; readonly item?: string };
+  /** Columns a CSV source reads as VARCHAR (with `ids: 'text'`). */
+  readonly textColumns?: readonly string[];
 }
 
 const ROLES = ['query', 'item'] as const;

@@ -118,8 +118,12 @@ function identifier(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
-/** The DuckDB table function that reads `input`: a file, a folder of partitions (Parquet, or else CSV) or a glob. */
-export function logSourceSql(input: string, option = '--log'): string {
+/**
+ * The DuckDB table function that reads `input`: a file, a folder of partitions (Parquet, or else CSV) or a glob.
+ * CSV columns named in `text` are read as VARCHAR (DuckDB's sniffer would take a column of numbers
+ * in its first 20,480 rows for integers and fail on a text id after them).
+ */
+export function logSourceSql(input: string, option = '--log', text: readonly string[] = []): string {
   let pattern = input;
   if (!GLOB.test(input)) {
     let isFolder: boolean;
@@ -137,7 +141,7 @@ export function logSourceSql(input: string, option = '--log'): string {
   }
   if (/\.parquet$/i.test(pattern)) return `(SELECT *, file_index AS clicklab_file_index FROM read_parquet(${literal(pattern)}, filename = true, union_by_name = true))`;
   if (CSV.test(pattern) || pattern.endsWith('*.csv*'))
-    return `(SELECT *, file_index AS clicklab_file_index FROM read_csv(${literal(pattern)}, header = true, comment = '#', filename = true, union_by_name = true))`;
+    return `(SELECT *, file_index AS clicklab_file_index FROM read_csv(${literal(pattern)}, header = true, comment = '#', filename = true, union_by_name = true${text.length > 0 ? `, types = {${text.map((c) => `${literal(c)}: 'VARCHAR'`).join(', ')}}` : ''}))`;
   throw new ConfigError(option, `expected a .parquet, .csv or .csv.gz file, a folder of partitions or a glob of those, found '${input}'`);
 }
 
@@ -157,7 +161,7 @@ function rolesOf(columns: ClickLogColumnMapping | undefined): Roles {
 
 /** The log as (f: file, s: session, q, d, k: 0-based rank, c: 0/1). */
 function slotsSql(input: string, roles: Roles): string {
-  const ids = idSql(logSourceSql(input), roles);
+  const ids = idSql(logSourceSql(input, '--log', roles.textColumns), roles);
   return `SELECT filename AS f, CAST(clicklab_file_index AS INTEGER) AS fi, CAST(${identifier(roles.session)} AS DOUBLE) AS s, ${ids.query} AS q, ${ids.item} AS d,
     CAST(${identifier(roles.position)} AS INTEGER) - 1 AS k, CAST(${identifier(roles.click)} > 0 AS INTEGER) AS c FROM ${ids.from}`;
 }
@@ -178,7 +182,9 @@ export class LogEngine {
   /** A log's column roles, its id columns checked (and with text ids, numbered in the engine's dictionaries). */
   private async rolesFor(input: string, options: EngineLogOptions): Promise<Roles> {
     const roles = rolesOf(options.columns);
-    return { ...roles, ...(await this.textIds.prepare(input, logSourceSql(input), roles, options.ids)) };
+    // --ids text: CSV id columns read as VARCHAR, whatever DuckDB's sniffer makes of them.
+    const columns: Roles = options.ids === 'text' ? { ...roles, textColumns: [roles.query, roles.item] } : roles;
+    return { ...columns, ...(await this.textIds.prepare(input, logSourceSql(input, '--log', columns.textColumns), columns, options.ids)) };
   }
 
   /** The text behind each id of the logs read with text ids so far (index = id; null for integer ids). */
@@ -651,7 +657,7 @@ export function sessionGroupsSql(slots: string): string {
 
 /** The slots of a log for counting: the file is DuckDB's `file_index` (an integer), not its name. */
 function slotsFromSql(input: string, roles: Roles): string {
-  const ids = idSql(logSourceSql(input), roles);
+  const ids = idSql(logSourceSql(input, '--log', roles.textColumns), roles);
   return `SELECT clicklab_file_index AS f, ${identifier(roles.session)} AS s, ${ids.query} AS q, ${ids.item} AS d,
     CAST(${identifier(roles.position)} AS INTEGER) - 1 AS k, CAST(${identifier(roles.click)} > 0 AS INTEGER) AS c FROM ${ids.from}`;
 }

@@ -102,12 +102,25 @@ export async function fitWithEngine(options: EngineFitOptions): Promise<EngineFi
   const engine = await LogEngine.open(options);
   try {
     return counted ? await fitCounted(engine, type as CountModel, options) : await fitGrouped(engine, type as FittedModelType, options);
+  } catch (error) {
+    throw textIdHint(error, options);
   } finally {
     engine.close();
   }
 }
 
 type Engine = import('../data/engine.js').LogEngine;
+
+/**
+ * DuckDB's error for a CSV whose sniffed sample (its first 20,480 rows) showed a column of numbers
+ * and a later row text, as one line that says to read the ids as text; any other error as it is.
+ */
+function textIdHint(error: unknown, options: EngineFitOptions): unknown {
+  const m = /CSV Error on Line: (\d+)[\s\S]*?converting column "([^"]*)"\. Could not convert string "([^"]*)" to '(\w+)'/.exec(error instanceof Error ? error.message : '');
+  if (m === null || options.ids === 'text') return error;
+  const file = /\n\s*file = ([^\n]+)/.exec((error as Error).message)?.[1] ?? options.log ?? '--log';
+  return new ConfigError(`${file}:${m[1]}`, `column '${m[2]}' has '${m[3]}' where DuckDB's sample of the file showed ${m[4]}; if the ids are text, give --ids text`);
+}
 
 function logOptions(options: EngineFitOptions) {
   return { columns: options.columns, ids: options.ids ?? 'auto', progress: options.progress };

@@ -163,5 +163,20 @@ describe('text ids in the engine', () => {
     });
     expect(run.status).toBe(1);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    // A text id after the rows DuckDB's sniffer samples: one line that says --ids text, which then reads it.
+    const late = join(dir, 'late.csv');
+    writeFileSync(late, HEADER + Array.from({ length: 30_000 }, (_, i) => `${i},${i % 100},${i % 7},1,${i % 2}\n`).join('') + '30000,abc,x,1,1\n');
+    await expect(fitWithEngine({ model: 'pbm', log: late, iterations: 1, threads: 1 })).rejects.toThrow(
+      `${late}:30002: column 'query' has 'abc' where DuckDB's sample of the file showed BIGINT; if the ids are text, give --ids text`,
+    );
+    expect((await fitWithEngine({ model: 'pbm', log: late, ids: 'text', iterations: 1, threads: 1 })).textIds.query).toHaveLength(101);
+  });
+
+  it('refuses a text test log after an integer training log', async () => {
+    const integer = join(dir, 'integer.csv');
+    writeFileSync(integer, `${HEADER}0,1,5,1,0\n0,1,6,2,1\n`);
+    await expect(fitWithEngine({ model: 'pbm', log: integer, testLog: join(dir, 'test.csv'), iterations: 1, threads: 1 })).rejects.toThrow(
+      `${join(dir, 'test.csv')}: column 'query' holds text ids (VARCHAR) where the log read before had integer ids`,
+    );
   });
 });
