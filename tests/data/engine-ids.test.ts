@@ -93,6 +93,25 @@ describe('text ids in the engine', () => {
     expect(Math.max(...folder.test.document)).toBe(12);
   });
 
+  it("streams batches with the dense ids, whose text is the log's", async () => {
+    const own = await LogEngine.open({ memoryLimit: '256MB', threads: 1 });
+    try {
+      const queries: string[] = [];
+      const documents: string[] = [];
+      for await (const batch of own.batches(join(dir, 'train'), { ids: 'auto', batchRows: 500 })) {
+        const texts = await own.idTexts();
+        for (const q of batch.sessionQuery) queries.push(texts.query![q]);
+        for (const d of batch.document) documents.push(texts.item![d]);
+      }
+      // Files in path order: train/more/part-1.csv, then train/part-0.csv.
+      const expected = [parts[1], parts[0]];
+      expect(queries).toEqual(expected.flatMap((log) => Array.from(log.sessionQuery, (q) => QUERIES[q])));
+      expect(documents).toEqual(expected.flatMap((log) => Array.from(log.document, (d) => DOCUMENTS[d])));
+    } finally {
+      own.close();
+    }
+  });
+
   for (const [model, log] of [
     ['pbm', 'train'],
     ['ubm', 'train/**/*.csv'],
