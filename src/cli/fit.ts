@@ -47,7 +47,11 @@ export const fitCommand = {
       'sql-out': text(undefined, '--emit-sql: where the script writes the counts table (Spark: a folder; DuckDB: a Parquet file); none: the SELECT alone'),
       'test-log': text(undefined, 'a second log to evaluate on (train on --log, test on this; --test-fraction is then not used); read as --log is'),
       columns: text(undefined, 'a generic query/document/position/click table: its columns by role, e.g. query=qid,document=url,position=rank,click=clicked,session= (empty: no session column)'),
-      ids: choice(['integer', 'text'] as const, undefined, 'text: query/document ids are any text (URLs, hashes), encoded as dense indices'),
+      ids: choice(
+        ['integer', 'text'] as const,
+        undefined,
+        'text: query/document ids are any text (URLs, hashes), encoded as dense indices and saved as text (with --engine duckdb, the default for a column that is not an integer type)',
+      ),
       engine: choice(
         ['memory', 'duckdb'] as const,
         undefined,
@@ -96,7 +100,6 @@ export const fitCommand = {
     const asJson = out.toLowerCase().endsWith('.json');
     guardOutput(out, { kind: asJson ? 'file' : 'folder', inputs: logs });
     if (args.counts !== undefined || (args.engine ?? (isFolderOrGlob(args.log!) ? 'duckdb' : 'memory')) === 'duckdb') {
-      if (args.ids === 'text') throw new ConfigError('--ids', 'expected integer ids with --engine duckdb (text ids are read in memory), found text');
       if (args.counts !== undefined && args.engine === 'memory') throw new ConfigError('--engine', 'expected --engine duckdb (or none) with --counts, found memory');
       const report = await fitWithEngine({
         model: args.model,
@@ -106,6 +109,8 @@ export const fitCommand = {
         iterations: args.iterations,
         listLength: args.listLength,
         columns: args.columns === undefined ? undefined : parseColumnMapping(args.columns),
+        // Without --ids, a column that is not an integer type is read as text ids.
+        ids: args.ids ?? 'auto',
         memoryLimit: args.memoryLimit,
         progress,
         world: !asJson,
@@ -138,7 +143,8 @@ export const fitCommand = {
     const input: LogInputOptions = { columns: args.columns === undefined ? undefined : parseColumnMapping(args.columns), ids: args.ids };
     const train = await readLogInput(args.log!, input);
     const joined = args.testLog === undefined ? null : joinTrainTest(train, await readLogInput(args.testLog, input));
-    const { log } = (joined ?? train).logged;
+    const read = joined ?? train;
+    const { log } = read.logged;
     const source = joined ? `${args.log} (test: ${args.testLog})` : args.log!;
     const report = fitClickModel(log, {
       model: args.model,
@@ -150,7 +156,8 @@ export const fitCommand = {
       source,
       progress,
     });
-    await FittedWorld.fromFit(report, args.log!).save(out);
+    const textIds = read.queryIds || read.itemIds ? { query: read.queryIds, document: read.itemIds } : undefined;
+    await FittedWorld.fromFit(report, args.log!, textIds).save(out);
     process.stdout.write(`${formatFitReport(report, source)}\n\nfitted model written to ${out}\n`);
   },
 };

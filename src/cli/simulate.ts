@@ -6,6 +6,7 @@ import { randomStream } from '../core/random.js';
 import type { RankingData } from '../core/types.js';
 import { loadRankingDataset, openClickLogSink, openInteractionLogSink, letorOrigin, readLetorFileSync, writeInteractionLog, type LogOrigin, type LogSink } from '../data/index.js';
 import type { LoggedClicks } from '../data/click-log-table.js';
+import { writeIdTexts } from '../data/id-vocabulary.js';
 import { recommenderTestSet, resolveRecommenderSpec, simulateRecommenderLog, type RecommenderSpec } from '../simulation/recommender/simulate-log.js';
 import { fileOrderLists, SESSIONS_PER_CHUNK, simulateSearchLog } from '../simulation/search-log/simulate.js';
 import { resolveZipfWorld, simulateZipfSessions, type ZipfWorldSpec } from '../simulation/search-log/zipf-world.js';
@@ -163,7 +164,9 @@ async function simulateFittedWorld(args: SimulateArgs, progress: Progress): Prom
   });
   await sink.close();
   progress.finish();
-  process.stdout.write(`${args.sessions} sessions (${world.model.type} fitted to ${world.source}, seed ${args.seed}) written to ${args.out}\n`);
+  // A world fitted on text ids logs their dense indices: the text of each, as `clicklab convert --ids text` writes it.
+  const idFiles = writeIdTexts(args.out, world.textIds);
+  process.stdout.write(`${args.sessions} sessions (${world.model.type} fitted to ${world.source}, seed ${args.seed}) written to ${args.out}\n${idFiles.map((f) => `  ids: ${f}\n`).join('')}`);
 }
 
 /**

@@ -8,7 +8,7 @@
  * id of index k): `OUT.query-ids.txt` and `OUT.item-ids.txt`.
  */
 import { ConfigError } from '../core/errors.js';
-import { writeFileAtomic } from '../core/files.js';
+import { writeIdTexts } from './id-vocabulary.js';
 import type { Progress } from '../core/progress.js';
 import { readBaiduUltrClicks } from './baidu-ultr.js';
 import { readGenericClickLog, writeClickLog, clickLogFormatOf, type ClickLogFormat } from './click-log-io.js';
@@ -135,16 +135,7 @@ export async function convertClickLog(input: string, out: string, options: Conve
       throw new ConfigError('--format', `expected one of ${CONVERT_FORMATS.join(', ')}, found '${String(options.format)}'`);
   }
   await writeClickLog(out, replayed.logged);
-  const idFiles: string[] = [];
-  for (const [ids, suffix] of [
-    [replayed.queryIds, 'query-ids.txt'],
-    [replayed.itemIds, 'item-ids.txt'],
-  ] as const) {
-    if (ids === null) continue;
-    const file = `${out}.${suffix}`;
-    writeFileAtomic(file, ids.length === 0 ? '' : `${ids.join('\n')}\n`);
-    idFiles.push(file);
-  }
+  const idFiles = writeIdTexts(out, { query: replayed.queryIds, document: replayed.itemIds });
   const { log } = replayed.logged;
   return { sessions: log.sessionQuery.length, rows: log.document.length, clicks: sumClicks(log.click), idFiles, notes };
 }

@@ -28,8 +28,7 @@
  */
 import { ConfigError } from '../core/errors.js';
 import { silentProgress, type Progress } from '../core/progress.js';
-import type { ClickLogColumnMapping } from './click-log-table.js';
-import { type LogEngine, logSourceSql, slotsOfLog, ticking } from './engine.js';
+import { type EngineLogOptions, type LogEngine, logSourceSql, ticking } from './engine.js';
 
 /** Counts per (class, rank, distance, length), ordered by those. */
 export interface ClassCountColumns {
@@ -48,11 +47,9 @@ export interface ClassCountColumns {
   readonly sessions: number;
 }
 
-export interface PairClassOptions {
+export interface PairClassOptions extends EngineLogOptions {
   /** Key the cells by UBM's distance to the last click above (default PBM's: none). */
   readonly distance: boolean;
-  readonly columns?: ClickLogColumnMapping;
-  readonly progress?: Progress;
 }
 
 let serial = 0;
@@ -147,7 +144,7 @@ export class PairClasses {
   }
 
   /** A held-out log's counts summed per (training class, rank, distance, length); pairs not in the training log in class −1. */
-  async heldOut(input: string, options: { readonly columns?: ClickLogColumnMapping; readonly progress?: Progress } = {}): Promise<ClassCountColumns> {
+  async heldOut(input: string, options: EngineLogOptions = {}): Promise<ClassCountColumns> {
     const t = this.table;
     const progress = options.progress ?? this.options.progress ?? silentProgress;
     const test = await logSource(this.engine, input, { ...this.options, ...options });
@@ -206,7 +203,7 @@ function pairKey(table?: string): string {
  * (then a constant: no join back to the sessions for PBM).
  */
 async function logSource(engine: LogEngine, input: string, options: PairClassOptions): Promise<CountSource> {
-  const slots = slotsOfLog(input, options.columns);
+  const slots = await engine.slots(input, options);
   const sessions = `SELECT f, s, count(*) AS n${options.distance ? ', sum(CAST(c AS BIGINT) << k) AS mask' : ''} FROM (${slots}) GROUP BY f, s`;
   const where = (filter?: string) => (filter === undefined ? '' : `WHERE ${filter}`);
   // One pass over the sessions: the lengths they have and their lowest and highest rank.

@@ -9,18 +9,19 @@
  * The log has clicklab's click-log columns (`session`, `query`, `item_id`, 1-based `position`,
  * `click`) or others named by role (`columns`). Sessions are told apart by file and session id, so
  * partitions that each number their sessions from 0 (what `clicklab simulate` writes) do not collide.
- * Query and document ids must be integers in [0, 2^31 − 1] (text ids are not read here yet).
+ * Query and document ids are integers in [0, 2^31 − 1], or text numbered in DuckDB (`ids`, engine-ids.ts).
  */
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DOUBLE, DuckDBDataChunk, DuckDBInstance, FLOAT, INTEGER, type DuckDBConnection, type DuckDBVector } from '@duckdb/node-api';
+import { DOUBLE, DuckDBDataChunk, DuckDBInstance, FLOAT, INTEGER, VARCHAR, type DuckDBConnection, type DuckDBVector } from '@duckdb/node-api';
 import { ClickLabError, ConfigError } from '../core/errors.js';
 import { PendingFile } from '../core/files.js';
 import { silentProgress, type Progress } from '../core/progress.js';
 import { randomStream } from '../core/random.js';
 import type { ClickLog } from '../core/types.js';
 import type { ClickLogColumnMapping } from './click-log-table.js';
+import { type EngineIds, type IdColumns, idSql, TextIds } from './engine-ids.js';
 
 export interface EngineOptions {
   /** DuckDB's memory limit (default '1GB'); beyond it, sorts and aggregations spill to `tempDirectory`. */
@@ -36,6 +37,8 @@ export interface EngineLogOptions {
   readonly columns?: ClickLogColumnMapping;
   /** Reports rows (batches) or the stages of an aggregation (default silent). */
   readonly progress?: Progress;
+  /** Query and document ids: 'integer' (default), 'text', or 'auto' (text where the column is not an integer type); see engine-ids.ts. */
+  readonly ids?: EngineIds;
 }
 
 /** An interaction log reduced to what the implicit recommenders read (`LogEngine.interactionPairs`). */
@@ -80,11 +83,9 @@ export function isPartitionedLog(input: string): boolean {
 }
 
 /** A column for `writeParquetColumns`. */
-export interface ParquetColumn {
-  readonly name: string;
-  readonly type: 'INTEGER' | 'FLOAT' | 'DOUBLE';
-  readonly values: Int32Array | Float32Array | Float64Array | Uint8Array | Uint16Array;
-}
+export type ParquetColumn =
+  | { readonly name: string; readonly type: 'INTEGER' | 'FLOAT' | 'DOUBLE'; readonly values: Int32Array | Float32Array | Float64Array | Uint8Array | Uint16Array }
+  | { readonly name: string; readonly type: 'VARCHAR'; readonly values: readonly string[] };
 
 /** Rows of a log grouped into sessions in one pass under the default 1 GB memory limit (measured: 10⁷ rows in one pass fit, 10⁸ ran out of it). */
 const ROWS_PER_GROUPING_PASS = 10_000_000;
@@ -102,8 +103,12 @@ function identifier(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
-/** The DuckDB table function that reads `input`: a file, a folder of partitions (Parquet, or else CSV) or a glob. */
-export function logSourceSql(input: string, option = '--log'): string {
+/**
+ * The DuckDB table function that reads `input`: a file, a folder of partitions (Parquet, or else CSV) or a glob.
+ * CSV columns named in `text` are read as VARCHAR (DuckDB's sniffer would take a column of numbers
+ * in its first 20,480 rows for integers and fail on a text id after them).
+ */
+export function logSourceSql(input: string, option = '--log', text: readonly string[] = []): string {
   let pattern = input;
   if (!GLOB.test(input)) {
     let isFolder: boolean;
@@ -121,16 +126,14 @@ export function logSourceSql(input: string, option = '--log'): string {
   }
   if (/\.parquet$/i.test(pattern)) return `(SELECT *, file_index AS clicklab_file_index FROM read_parquet(${literal(pattern)}, filename = true, union_by_name = true))`;
   if (CSV.test(pattern) || pattern.endsWith('*.csv*'))
-    return `(SELECT *, file_index AS clicklab_file_index FROM read_csv(${literal(pattern)}, header = true, comment = '#', filename = true, union_by_name = true))`;
+    return `(SELECT *, file_index AS clicklab_file_index FROM read_csv(${literal(pattern)}, header = true, comment = '#', filename = true, union_by_name = true${text.length > 0 ? `, types = {${text.map((c) => `${literal(c)}: 'VARCHAR'`).join(', ')}}` : ''}))`;
   throw new ConfigError(option, `expected a .parquet, .csv or .csv.gz file, a folder of partitions or a glob of those, found '${input}'`);
 }
 
 const CSV = /\.(csv|tsv)(\.gz|\.zst)?$/i;
 
-interface Roles {
+interface Roles extends IdColumns {
   readonly session: string;
-  readonly query: string;
-  readonly item: string;
   readonly position: string;
   readonly click: string;
 }
@@ -143,8 +146,9 @@ function rolesOf(columns: ClickLogColumnMapping | undefined): Roles {
 
 /** The log as (f: file, s: session, q, d, k: 0-based rank, c: 0/1). */
 function slotsSql(input: string, roles: Roles): string {
-  return `SELECT filename AS f, CAST(clicklab_file_index AS INTEGER) AS fi, CAST(${identifier(roles.session)} AS DOUBLE) AS s, CAST(${identifier(roles.query)} AS INTEGER) AS q, CAST(${identifier(roles.item)} AS INTEGER) AS d,
-    CAST(${identifier(roles.position)} AS INTEGER) - 1 AS k, CAST(${identifier(roles.click)} > 0 AS INTEGER) AS c FROM ${logSourceSql(input)}`;
+  const ids = idSql(logSourceSql(input, '--log', roles.textColumns), roles);
+  return `SELECT filename AS f, CAST(clicklab_file_index AS INTEGER) AS fi, CAST(${identifier(roles.session)} AS DOUBLE) AS s, ${ids.query} AS q, ${ids.item} AS d,
+    CAST(${identifier(roles.position)} AS INTEGER) - 1 AS k, CAST(${identifier(roles.click)} > 0 AS INTEGER) AS c FROM ${ids.from}`;
 }
 
 /** An in-process DuckDB for click logs (`close` it: that ends DuckDB and removes its default temporary folder). */
@@ -153,7 +157,33 @@ export class LogEngine {
     private readonly instance: DuckDBInstance,
     private readonly connection: DuckDBConnection,
     private readonly ownTemp: string | null,
-  ) {}
+  ) {
+    this.textIds = new TextIds(connection);
+  }
+
+  /** The dictionaries of text query and document ids (engine-ids.ts). */
+  private readonly textIds: TextIds;
+
+  /** A log's column roles, its id columns checked (and with text ids, numbered in the engine's dictionaries). */
+  private async rolesFor(input: string, options: EngineLogOptions): Promise<Roles> {
+    const roles = rolesOf(options.columns);
+    // --ids text: CSV id columns read as VARCHAR, whatever DuckDB's sniffer makes of them.
+    const columns: Roles = options.ids === 'text' ? { ...roles, textColumns: [roles.query, roles.item] } : roles;
+    return { ...columns, ...(await this.textIds.prepare(input, logSourceSql(input, '--log', columns.textColumns), columns, options.ids)) };
+  }
+
+  /**
+   * The slots of a log as SQL: (f: file index, s: session, q, d: dense ids, k: 0-based rank, c: 0/1),
+   * text ids numbered through the engine's dictionaries (data/engine-ids.ts).
+   */
+  async slots(input: string, options: EngineLogOptions = {}): Promise<string> {
+    return slotsFromSql(input, await this.rolesFor(input, options));
+  }
+
+  /** The text behind each id of the logs read with text ids so far (index = id; null for integer ids). */
+  async idTexts(): Promise<{ readonly query: string[] | null; readonly item: string[] | null }> {
+    return this.textIds.texts();
+  }
 
   static async open(options: EngineOptions = {}): Promise<LogEngine> {
     const ownTemp = options.tempDirectory === undefined ? mkdtempSync(join(tmpdir(), 'clicklab-duckdb-')) : null;
@@ -185,7 +215,7 @@ export class LogEngine {
    * `batchRows` rows (default 2^20): memory stays bounded by a batch and DuckDB's limit, whatever the log's length.
    */
   async *batches(input: string, options: EngineLogOptions & { readonly batchRows?: number; readonly shuffleSeed?: number } = {}): AsyncGenerator<ClickLog> {
-    const roles = rolesOf(options.columns);
+    const roles = await this.rolesFor(input, options);
     const progress = options.progress ?? silentProgress;
     const batchRows = options.batchRows ?? 1 << 20;
     // A shuffle seed orders the sessions of each file by a hash of (session, seed) instead of by id: the
@@ -376,7 +406,7 @@ export class LogEngine {
       if (total === null) throw new ConfigError('--log', 'expected at least one file, found none');
       return total;
     }
-    const roles = rolesOf(options.columns);
+    const roles = await this.rolesFor(input, options);
     const [sessions, rows, clicks, longest, clicked, contrasted, minQuery, maxQuery, minItem, maxItem] = await this.numbers(
       `SELECT count(*), coalesce(sum(n), 0), coalesce(sum(clicks), 0), coalesce(max(n), 0), count(*) FILTER (WHERE clicks > 0),
         count(*) FILTER (WHERE n >= 2 AND clicks > 0 AND clicks < n), coalesce(min(minq), 0), coalesce(max(maxq), 0), coalesce(min(mind), 0), coalesce(max(maxd), 0)
@@ -387,7 +417,7 @@ export class LogEngine {
 
   /** The first row (in file and session order) whose query or item id lies outside [0, queries) or [0, items), or null. */
   async firstRowOutside(input: string, queries: number, items: number, options: EngineLogOptions = {}): Promise<{ file: string; session: number; query: number; item: number } | null> {
-    const roles = rolesOf(options.columns);
+    const roles = await this.rolesFor(input, options);
     const reader = await this.connection.runAndReadAll(`SELECT f, s, q, d FROM (${slotsSql(input, roles)}) WHERE q < 0 OR q >= ${queries} OR d < 0 OR d >= ${items} ORDER BY f, s, k LIMIT 1`);
     const row = reader.getRows()[0];
     return row === undefined ? null : { file: String(row[0]), session: Number(row[1]), query: Number(row[2]), item: Number(row[3]) };
@@ -404,7 +434,7 @@ export class LogEngine {
    * pattern is a bit mask held exactly in a double) is an error naming the log.
    */
   async sessionGroups(input: string, options: EngineLogOptions & { readonly passes?: number } = {}): Promise<SessionGroups> {
-    const roles = rolesOf(options.columns);
+    const roles = await this.rolesFor(input, options);
     const progress = options.progress ?? silentProgress;
     const slots = slotsFromSql(input, roles);
     // DuckDB's list() states do not spill: a log far beyond the memory limit is grouped in passes, each
@@ -444,7 +474,7 @@ export class LogEngine {
     const n = columns[0]?.values.length ?? 0;
     for (const c of columns) if (c.values.length !== n) throw new RangeError(`writeParquetColumns: column ${c.name} has ${c.values.length} values, expected ${n}`);
     const table = `clicklab_columns_${tableSerial++}`;
-    const types = columns.map((c) => (c.type === 'INTEGER' ? INTEGER : c.type === 'FLOAT' ? FLOAT : DOUBLE));
+    const types = columns.map((c) => (c.type === 'INTEGER' ? INTEGER : c.type === 'FLOAT' ? FLOAT : c.type === 'VARCHAR' ? VARCHAR : DOUBLE));
     await this.connection.run(`CREATE TEMPORARY TABLE ${table} (${columns.map((c) => `${identifier(c.name)} ${c.type}`).join(', ')})`);
     const pending = new PendingFile(path);
     try {
@@ -453,7 +483,7 @@ export class LogEngine {
         const m = Math.min(CHUNK_ROWS, n - at);
         const chunk = DuckDBDataChunk.create(types, m);
         columns.forEach((c, j) => {
-          chunk.setColumnValues(j, Array.from(c.values.subarray(at, at + m)));
+          chunk.setColumnValues(j, c.type === 'VARCHAR' ? c.values.slice(at, at + m) : Array.from(c.values.subarray(at, at + m)));
         });
         appender.appendDataChunk(chunk);
       }
@@ -476,6 +506,18 @@ export class LogEngine {
       `SELECT ${select} FROM read_parquet(${literal(path)})`,
       columns.map((c) => c.type),
     );
+  }
+
+  /** A text column of a Parquet file as strings, in file order (a world's text ids). */
+  async readParquetText(path: string, column: string): Promise<string[]> {
+    const result = await this.connection.stream(`SELECT CAST(${identifier(column)} AS VARCHAR) FROM read_parquet(${literal(path)})`);
+    const out: string[] = [];
+    for (;;) {
+      const chunk = await result.fetchChunk();
+      if (chunk === null || chunk.rowCount === 0) break;
+      for (const v of chunk.getColumnValues(0)) out.push(String(v));
+    }
+    return out;
   }
 
   /** The rows of `sql` as typed arrays, one per column: INTEGER columns as Int32Array, the others as Float64Array (`progress`: rows as they come). */
@@ -510,15 +552,11 @@ export function sessionGroupsSql(slots: string): string {
     SELECT q, CAST(w AS DOUBLE) AS w, CAST(mask AS DOUBLE) AS mask, CAST(len(docs) AS INTEGER) AS n, unnest(docs) AS d FROM groups`;
 }
 
-/** The slots of a log (columns named by role, default clicklab's) as (f: file index, s: session, q, d, k: 0-based rank, c: 0/1). */
-export function slotsOfLog(input: string, columns?: ClickLogColumnMapping): string {
-  return slotsFromSql(input, rolesOf(columns));
-}
-
 /** The slots of a log for counting: the file is DuckDB's `file_index` (an integer), not its name. */
 function slotsFromSql(input: string, roles: Roles): string {
-  return `SELECT clicklab_file_index AS f, ${identifier(roles.session)} AS s, CAST(${identifier(roles.query)} AS INTEGER) AS q, CAST(${identifier(roles.item)} AS INTEGER) AS d,
-    CAST(${identifier(roles.position)} AS INTEGER) - 1 AS k, CAST(${identifier(roles.click)} > 0 AS INTEGER) AS c FROM ${logSourceSql(input)}`;
+  const ids = idSql(logSourceSql(input, '--log', roles.textColumns), roles);
+  return `SELECT clicklab_file_index AS f, ${identifier(roles.session)} AS s, ${ids.query} AS q, ${ids.item} AS d,
+    CAST(${identifier(roles.position)} AS INTEGER) - 1 AS k, CAST(${identifier(roles.click)} > 0 AS INTEGER) AS c FROM ${ids.from}`;
 }
 
 /**

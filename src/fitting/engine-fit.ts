@@ -6,17 +6,20 @@
  * pattern) groups with their session counts (data/engine.ts; EM in session-groups.ts). The test
  * log, if any, is scored from its own counts (per training class) or groups. Memory holds the
  * classes or groups and the parameters, never the sessions; per-pair parameters only when asked for.
+ * Text query or document ids are numbered in DuckDB (data/engine-ids.ts; the test log through the
+ * training log's dictionary) and the report, the JSON and the world give them back as text.
  */
 import { ConfigError } from '../core/errors.js';
 import { alignColumns } from '../core/text-table.js';
 import { silentProgress, type Progress } from '../core/progress.js';
 import type { ClickLogColumnMapping } from '../data/click-log-table.js';
 import type { EngineOptions } from '../data/engine.js';
+import type { EngineIds } from '../data/engine-ids.js';
 import { classSlotCounts, COUNT_MODELS, type CountModel, evaluateSlotCounts, fitFromCounts, onPairs } from './counts.js';
 import { evaluateClickModel, type FitQuality } from './evaluation.js';
 import { FITTED_MODEL_TYPES, fittedModelName, type FittedClickModel, type FittedModelType } from './registry.js';
 import { evaluateOnGroups, fitOnGroups, type IndexedGroups, indexGroups, onGroupPairs, rankingsOfGroups } from './session-groups.js';
-import { FittedWorld } from './world.js';
+import { FittedWorld, type WorldTextIds } from './world.js';
 
 export interface EngineFitOptions extends EngineOptions {
   readonly model: string;
@@ -28,6 +31,8 @@ export interface EngineFitOptions extends EngineOptions {
   readonly iterations: number;
   readonly listLength?: number;
   readonly columns?: ClickLogColumnMapping;
+  /** Query and document ids (default 'auto': text where a column is not an integer type; see data/engine-ids.ts). */
+  readonly ids?: EngineIds;
   readonly progress?: Progress;
   /** UBM: score it on session groups too, for its per-rank perplexity (default true; one more GROUP BY per log). */
   readonly perplexity?: boolean;
@@ -53,6 +58,8 @@ export interface EngineFitReport {
   /** Query and document of each pair id of the model (empty with `pairs: false`). */
   readonly pairQuery: Int32Array;
   readonly pairDocument: Int32Array;
+  /** The text of each query and document id where the log's ids are text (index = id). */
+  readonly textIds: WorldTextIds;
   readonly iterations: number;
   readonly seconds: { readonly aggregate: number; readonly fit: number; readonly test: number };
   readonly trainQuality: FitQuality;
@@ -66,15 +73,25 @@ export interface EngineFitReport {
 /** The world of an engine fit: the model over the groups' pairs and the training log's rankings. */
 function worldOf(model: FittedClickModel, groups: IndexedGroups, source: string, report: Omit<EngineFitReport, 'world'>): FittedWorld {
   const rankings = rankingsOfGroups(groups);
-  return new FittedWorld(model, groups.log.pairQuery, groups.log.pairDocument, rankings.offsets, rankings.pairs, rankings.sessions, source, {
-    iterations: report.iterations,
-    seconds: report.seconds.fit,
-    trainSessions: report.trainSessions,
-    testSessions: report.testSessions,
-    unseenTestSlots: report.unseenTestSlots,
-    train: report.trainQuality,
-    test: report.testQuality,
-  });
+  return new FittedWorld(
+    model,
+    groups.log.pairQuery,
+    groups.log.pairDocument,
+    rankings.offsets,
+    rankings.pairs,
+    rankings.sessions,
+    source,
+    {
+      iterations: report.iterations,
+      seconds: report.seconds.fit,
+      trainSessions: report.trainSessions,
+      testSessions: report.testSessions,
+      unseenTestSlots: report.unseenTestSlots,
+      train: report.trainQuality,
+      test: report.testQuality,
+    },
+    report.textIds,
+  );
 }
 
 function rate(n: number, seconds: number): string {
@@ -94,12 +111,35 @@ export async function fitWithEngine(options: EngineFitOptions): Promise<EngineFi
   const engine = await LogEngine.open(options);
   try {
     return counted ? await fitCounted(engine, type as CountModel, options) : await fitGrouped(engine, type as FittedModelType, options);
+  } catch (error) {
+    throw textIdHint(error, options);
   } finally {
     engine.close();
   }
 }
 
 type Engine = import('../data/engine.js').LogEngine;
+
+/**
+ * DuckDB's error for a CSV whose sniffed sample (its first 20,480 rows) showed a column of numbers
+ * and a later row text, as one line that says to read the ids as text; any other error as it is.
+ */
+function textIdHint(error: unknown, options: EngineFitOptions): unknown {
+  const m = /CSV Error on Line: (\d+)[\s\S]*?converting column "([^"]*)"\. Could not convert string "([^"]*)" to '(\w+)'/.exec(error instanceof Error ? error.message : '');
+  if (m === null || options.ids === 'text') return error;
+  const file = /\n\s*file = ([^\n]+)/.exec((error as Error).message)?.[1] ?? options.log ?? '--log';
+  return new ConfigError(`${file}:${m[1]}`, `column '${m[2]}' has '${m[3]}' where DuckDB's sample of the file showed ${m[4]}; if the ids are text, give --ids text`);
+}
+
+function logOptions(options: EngineFitOptions) {
+  return { columns: options.columns, ids: options.ids ?? 'auto', progress: options.progress };
+}
+
+/** The text behind the ids of the logs read (data/engine-ids.ts). */
+async function textIdsOf(engine: Engine): Promise<WorldTextIds> {
+  const { query, item } = await engine.idTexts();
+  return { query, document: item };
+}
 
 /** PBM and UBM: EM on the classes of pairs with equal counts; UBM's quality (its per-rank perplexity needs the documents above each slot) on session groups. */
 async function fitCounted(engine: Engine, model: CountModel, options: EngineFitOptions): Promise<EngineFitReport> {
@@ -110,7 +150,7 @@ async function fitCounted(engine: Engine, model: CountModel, options: EngineFitO
   const classes =
     options.counts !== undefined
       ? await PairClasses.ofCountsTable(engine, options.counts, { distance, progress })
-      : await PairClasses.ofLog(engine, options.log!, { distance, columns: options.columns, progress });
+      : await PairClasses.ofLog(engine, options.log!, { ...logOptions(options), distance });
   if (options.counts !== undefined && distance && (await classes.distanceAlwaysZero())) {
     throw new ConfigError(
       '--counts',
@@ -139,7 +179,7 @@ async function fitCounted(engine: Engine, model: CountModel, options: EngineFitO
   let testQuality: FitQuality | null = null;
   let unseen = 0;
   if (options.testLog !== undefined) {
-    const test = classSlotCounts(await classes.heldOut(options.testLog, { columns: options.columns, progress }), classes.classes);
+    const test = classSlotCounts(await classes.heldOut(options.testLog, logOptions(options)), classes.classes);
     for (let i = 0; i < test.pair.length; i++) if (test.pair[i] < 0) unseen += test.impressions[i];
     testQuality = evaluateSlotCounts(onClasses, test);
   }
@@ -151,8 +191,8 @@ async function fitCounted(engine: Engine, model: CountModel, options: EngineFitO
   const pairs = { pairQuery: pairList?.query ?? new Int32Array(0), pairDocument: pairList?.document ?? new Int32Array(0) };
   let groups: IndexedGroups | null = null;
   if (wantsPerplexity || options.world) {
-    const trainGroups = await engine.sessionGroups(options.log!, { columns: options.columns, progress });
-    const testGroups = wantsPerplexity && options.testLog !== undefined ? await engine.sessionGroups(options.testLog, { columns: options.columns, progress }) : undefined;
+    const trainGroups = await engine.sessionGroups(options.log!, logOptions(options));
+    const testGroups = wantsPerplexity && options.testLog !== undefined ? await engine.sessionGroups(options.testLog, logOptions(options)) : undefined;
     groups = indexGroups(trainGroups, testGroups, options.log);
   }
   if (wantsPerplexity && groups !== null) {
@@ -171,6 +211,7 @@ async function fitCounted(engine: Engine, model: CountModel, options: EngineFitO
     pairs: classes.pairs,
     classes: classes.classes,
     ...pairs,
+    textIds: await textIdsOf(engine),
     iterations: options.iterations,
     seconds: { aggregate, fit, test: (performance.now() - t) / 1000 },
     trainQuality,
@@ -184,8 +225,8 @@ async function fitCounted(engine: Engine, model: CountModel, options: EngineFitO
 async function fitGrouped(engine: Engine, model: FittedModelType, options: EngineFitOptions): Promise<EngineFitReport> {
   const progress = options.progress ?? silentProgress;
   let t = performance.now();
-  const trainGroups = await engine.sessionGroups(options.log!, { columns: options.columns, progress });
-  const testGroups = options.testLog === undefined ? undefined : await engine.sessionGroups(options.testLog, { columns: options.columns, progress });
+  const trainGroups = await engine.sessionGroups(options.log!, logOptions(options));
+  const testGroups = options.testLog === undefined ? undefined : await engine.sessionGroups(options.testLog, logOptions(options));
   const groups = indexGroups(trainGroups, testGroups, options.log);
   const aggregate = (performance.now() - t) / 1000;
   progress.log(
@@ -213,6 +254,7 @@ async function fitGrouped(engine: Engine, model: FittedModelType, options: Engin
     classes: groups.log.pairQuery.length,
     pairQuery: groups.log.pairQuery,
     pairDocument: groups.log.pairDocument,
+    textIds: await textIdsOf(engine),
     iterations: fitted.closedForm ? 1 : options.iterations,
     seconds: { aggregate, fit, test: (performance.now() - t) / 1000 },
     trainQuality,
@@ -232,14 +274,15 @@ function unseenGroupSlots(groups: IndexedGroups): number {
   return unseen;
 }
 
-/** The JSON `clicklab fit --engine duckdb` saves: the model's parameters per pair and per rank (not yet a world for `simulate`). */
+/** The JSON `clicklab fit --engine duckdb` saves: the model's parameters per pair (by their text where the ids are text) and per rank (not yet a world for `simulate`). */
 export function engineFitJson(report: EngineFitReport, source: string): Record<string, unknown> {
+  const texts = (ids: Int32Array, text: readonly string[] | null) => (text ? Array.from(ids, (i) => text[i]) : Array.from(ids));
   return {
     format: 'clicklab/fitted-counts@1',
     model: report.model.type,
     listLength: report.model.listLength,
     source,
-    pairs: { query: Array.from(report.pairQuery), document: Array.from(report.pairDocument), attractiveness: report.model.attractiveness.toArray() },
+    pairs: { query: texts(report.pairQuery, report.textIds.query), document: texts(report.pairDocument, report.textIds.document), attractiveness: report.model.attractiveness.toArray() },
     parameters: report.model.parameters(),
     fit: { iterations: report.iterations, seconds: report.seconds, trainSessions: report.trainSessions, testSessions: report.testSessions, train: report.trainQuality, test: report.testQuality },
   };

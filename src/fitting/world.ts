@@ -6,6 +6,8 @@ import { DataFormatError } from '../core/errors.js';
 import type { RandomStream } from '../core/random.js';
 import type { ClickLog, ClickLogTruth } from '../core/types.js';
 import type { LoggedClicks } from '../data/click-log-table.js';
+import type { ParquetColumn } from '../data/engine.js';
+import { IdVocabulary } from '../data/id-vocabulary.js';
 import type { FitQuality } from './evaluation.js';
 import type { FitReport } from './fit.js';
 import type { FittedParameters, SavedParameters } from './model.js';
@@ -16,14 +18,23 @@ export const FITTED_WORLD_FORMAT = 'clicklab/fitted-click-model@1';
 /** The `format` of a Parquet world's `world.json` (`FittedWorld.saveParquet`). */
 export const PARQUET_WORLD_FORMAT = 'clicklab/fitted-world-parquet@1';
 
+/**
+ * The text behind the dense query and document ids of a log read with text ids (index = id), or null
+ * where the ids are the log's own integers. A saved world writes a pair's text, not its index.
+ */
+export interface WorldTextIds {
+  readonly query: readonly string[] | null;
+  readonly document: readonly string[] | null;
+}
+
 /** The JSON a fit saves: the model, the logged rankings with their frequencies, and the fit's quality. */
 export interface FittedWorldJson {
   readonly format: typeof FITTED_WORLD_FORMAT;
   readonly model: FittedModelType;
   readonly listLength: number;
   readonly source: string;
-  /** One entry per (query, document) pair, with its attractiveness (0.5 for pairs seen only in the test sessions). */
-  readonly pairs: { readonly query: number[]; readonly document: number[]; readonly attractiveness: number[] };
+  /** One entry per (query, document) pair, with its attractiveness (0.5 for pairs seen only in the test sessions); query and document are text for a log with text ids. */
+  readonly pairs: { readonly query: number[] | string[]; readonly document: number[] | string[]; readonly attractiveness: number[] };
   /** The model's other parameters (PBM `examination`, DCM `lambda`, DBN `gamma` and per-pair `satisfaction`, UBM `gamma` table, CCM `tau` = [τ1, τ2, τ3]). */
   readonly parameters: FittedParameters;
   /** The distinct logged rankings (as pair indices): ranking i is `pairs[offsets[i] .. offsets[i + 1] − 1]`, logged in `sessions[i]` sessions. */
@@ -59,6 +70,7 @@ export class FittedWorld {
     readonly rankingSessions: Float64Array,
     readonly source: string,
     readonly fit?: FittedWorldJson['fit'],
+    readonly textIds?: WorldTextIds,
   ) {
     this.cumulative = new Float64Array(rankingSessions.length);
     let total = 0;
@@ -105,17 +117,33 @@ export class FittedWorld {
   }
 
   /** The world of a fit: every distinct ranking of the log (training and test sessions) with its frequency. */
-  static fromFit(report: FitReport, source: string): FittedWorld {
+  static fromFit(report: FitReport, source: string, textIds?: WorldTextIds): FittedWorld {
     const rankings = distinctRankings(report.log);
-    return new FittedWorld(report.model, report.log.pairQuery, report.log.pairDocument, rankings.offsets, rankings.pairs, rankings.sessions, source, {
-      iterations: report.iterations,
-      seconds: report.fitSeconds,
-      trainSessions: report.train.length,
-      testSessions: report.test.length,
-      unseenTestSlots: report.unseenTestSlots,
-      train: report.trainQuality,
-      test: report.testQuality,
-    });
+    return new FittedWorld(
+      report.model,
+      report.log.pairQuery,
+      report.log.pairDocument,
+      rankings.offsets,
+      rankings.pairs,
+      rankings.sessions,
+      source,
+      {
+        iterations: report.iterations,
+        seconds: report.fitSeconds,
+        trainSessions: report.train.length,
+        testSessions: report.test.length,
+        unseenTestSlots: report.unseenTestSlots,
+        train: report.trainQuality,
+        test: report.testQuality,
+      },
+      textIds,
+    );
+  }
+
+  /** Each pair's query and document: its text where the ids are text, else its integer id. */
+  pairIds(): { readonly query: number[] | string[]; readonly document: number[] | string[] } {
+    const texts = (ids: Int32Array, text: readonly string[] | null | undefined) => (text ? Array.from(ids, (i) => text[i]) : Array.from(ids));
+    return { query: texts(this.pairQuery, this.textIds?.query), document: texts(this.pairDocument, this.textIds?.document) };
   }
 
   toJSON(): FittedWorldJson {
@@ -124,7 +152,7 @@ export class FittedWorld {
       model: this.model.type,
       listLength: this.model.listLength,
       source: this.source,
-      pairs: { query: Array.from(this.pairQuery), document: Array.from(this.pairDocument), attractiveness: this.model.attractiveness.toArray() },
+      pairs: { ...this.pairIds(), attractiveness: this.model.attractiveness.toArray() },
       parameters: this.model.parameters(),
       rankings: { offsets: Array.from(this.rankingOffsets), pairs: Array.from(this.rankingPairs), sessions: Array.from(this.rankingSessions) },
       ...(this.fit ? { fit: this.fit } : {}),
@@ -156,9 +184,13 @@ export class FittedWorld {
     try {
       const json = this.toParts();
       const pairColumns = Object.entries(json.pairParameters).map(([name, values]) => ({ name, type: 'DOUBLE' as const, values }));
+      const { query, document } = this.pairIds();
+      // Text ids as VARCHAR columns (the pair's text), integer ids as INTEGER.
+      const idColumn = (name: string, ids: Int32Array, text: number[] | string[]): ParquetColumn =>
+        this.textIds?.[name as keyof WorldTextIds] ? { name, type: 'VARCHAR', values: text as string[] } : { name, type: 'INTEGER', values: ids };
       await engine.writeParquetColumns(join(temporary, 'pairs.parquet'), [
-        { name: 'query', type: 'INTEGER', values: this.pairQuery },
-        { name: 'document', type: 'INTEGER', values: this.pairDocument },
+        idColumn('query', this.pairQuery, query),
+        idColumn('document', this.pairDocument, document),
         { name: 'attractiveness', type: 'DOUBLE', values: this.model.attractiveness.value },
         ...pairColumns,
       ]);
@@ -195,6 +227,7 @@ export class FittedWorld {
       model: this.model.type,
       listLength: this.model.listLength,
       source: this.source,
+      ...(this.textIds?.query || this.textIds?.document ? { textIds: (['query', 'document'] as const).filter((c) => this.textIds?.[c]) } : {}),
       numPairs,
       numRankings: this.rankingSessions.length,
       parameters,
@@ -223,12 +256,18 @@ export class FittedWorld {
           throw new DataFormatError(join(folder, file), null, `expected the Parquet world's ${file} with columns ${columns.map((c) => c.name).join(', ')}: ${(error as Error).message.split('\n')[0]}`);
         }
       };
-      const [query, document, attractiveness, ...perPair] = await read('pairs.parquet', [
-        { name: 'query', type: 'INTEGER' },
-        { name: 'document', type: 'INTEGER' },
+      // Text ids come back as strings (numbered again by fromJSON), integer ids as Int32Array.
+      const textIds = Array.isArray(meta.textIds) ? meta.textIds.map(String) : [];
+      const idColumns = ['query', 'document'].filter((c) => !textIds.includes(c));
+      const [attractiveness, ...rest] = await read('pairs.parquet', [
         { name: 'attractiveness', type: 'DOUBLE' },
         ...names.map((name) => ({ name, type: 'DOUBLE' as const })),
+        ...idColumns.map((name) => ({ name, type: 'INTEGER' as const })),
       ]);
+      const perPair = rest.slice(0, names.length);
+      const ids: Record<string, Int32Array | Float64Array | string[]> = Object.fromEntries(idColumns.map((c, j) => [c, rest[names.length + j]]));
+      for (const c of textIds) ids[c] = await engine.readParquetText(join(folder, 'pairs.parquet'), c);
+      const [query, document] = [ids.query, ids.document];
       const [ranking, pairs] = await read('rankings.parquet', [
         { name: 'ranking', type: 'INTEGER' },
         { name: 'pair', type: 'INTEGER' },
@@ -287,8 +326,8 @@ export class FittedWorld {
     if (!FITTED_MODEL_TYPES.includes(w.model)) fail(`"model": expected one of ${FITTED_MODEL_TYPES.join(', ')}, found ${JSON.stringify(w.model)}`);
     if (!Number.isInteger(w.listLength) || w.listLength < 1) fail(`"listLength": expected an integer ≥ 1, found ${JSON.stringify(w.listLength)}`);
     const L = w.listLength;
-    const query = integers(w.pairs?.query, 'pairs.query', fail);
-    const document = integers(w.pairs?.document, 'pairs.document', fail);
+    const [query, queryTexts] = ids(w.pairs?.query, 'pairs.query', fail);
+    const [document, documentTexts] = ids(w.pairs?.document, 'pairs.document', fail);
     const attractiveness = probabilities(w.pairs?.attractiveness, 'pairs.attractiveness', fail);
     const numPairs = query.length;
     if (document.length !== numPairs || attractiveness.length !== numPairs)
@@ -330,7 +369,8 @@ export class FittedWorld {
       },
     };
     const model = fitterOf(w.model)!.restore(attractiveness, saved);
-    return new FittedWorld(model, query, document, offsets, pairs, sessions, w.source ?? file, w.fit);
+    const textIds = queryTexts || documentTexts ? { query: queryTexts, document: documentTexts } : undefined;
+    return new FittedWorld(model, query, document, offsets, pairs, sessions, w.source ?? file, w.fit, textIds);
   }
 
   /**
@@ -383,6 +423,8 @@ export interface ParquetWorldJson {
   readonly model: FittedModelType;
   readonly listLength: number;
   readonly source: string;
+  /** The id columns of pairs.parquet that hold text (VARCHAR), if any. */
+  readonly textIds?: readonly ('query' | 'document')[];
   readonly numPairs: number;
   readonly numRankings: number;
   /** The parameters other than per pair. */
@@ -448,6 +490,14 @@ function distinctRankings(log: IndexedLog): { offsets: Int32Array; pairs: Int32A
     offsets.push(pairs.length);
   }
   return { offsets: Int32Array.from(offsets), pairs: Int32Array.from(pairs), sessions: Float64Array.from(sessions) };
+}
+
+/** A pair column of integer ids, or of text ids numbered in order of first appearance (with the text of each number). */
+function ids(values: unknown, name: string, fail: (problem: string) => never): [Int32Array, string[] | null] {
+  if (!Array.isArray(values) || typeof values[0] !== 'string') return [integers(values, name, fail), null];
+  const vocabulary = new IdVocabulary();
+  const out = Int32Array.from(values as unknown[], (v, i) => (typeof v === 'string' ? vocabulary.encode(v) : fail(`"${name}[${i}]": expected text ids throughout, found ${JSON.stringify(v)}`)));
+  return [out, vocabulary.ids];
 }
 
 function integers(values: unknown, name: string, fail: (problem: string) => never): Int32Array {
