@@ -10,7 +10,7 @@
 import { ConfigError } from '../core/errors.js';
 import { writeFileAtomic } from '../core/files.js';
 import type { Progress } from '../core/progress.js';
-import { readBaiduUltrClicks } from './baidu-ultr.js';
+import { readBaiduUltrInput } from './baidu-ultr-input.js';
 import { readGenericClickLog, writeClickLog, clickLogFormatOf, type ClickLogFormat } from './click-log-io.js';
 import type { ClickLogColumnMapping } from './click-log-table.js';
 import { readFinnSlates, slateLogToClickLog } from './finn-slates.js';
@@ -117,7 +117,8 @@ export async function convertClickLog(input: string, out: string, options: Conve
       break;
     }
     case 'baidu-ultr':
-      replayed = await readBaiduUltrClicks(input, { progress: options.progress });
+      // The displayed time is not a click-log column: not parsed.
+      replayed = await readBaiduUltrInput(input, { displayedTime: false, progress: options.progress });
       break;
     case 'finn': {
       const { slates, clickCounts: c } = await readFinnSlates(input, { users: options.users, progress: options.progress });
