@@ -18,6 +18,7 @@ import type { BaiduUltrClickLog } from './baidu-ultr.js';
 import { BaiduSessionBuilder, collectBaiduUltrBatches, DEFAULT_BATCH_ROWS, newVocabularies, type BaiduUltrBatch, type BaiduUltrBatchOptions } from './baidu-ultr-sessions.js';
 import { describeValue } from './tokenizer.js';
 import { identifier, literal, LogEngine, numericColumn } from './engine.js';
+import { HashedIds } from './hashed-ids.js';
 
 export interface BaiduUltrParquetOptions extends BaiduUltrBatchOptions {
   /** An open engine to read with (default: one opened for the read and closed after). */
@@ -25,7 +26,10 @@ export interface BaiduUltrParquetOptions extends BaiduUltrBatchOptions {
   readonly progress?: Progress;
 }
 
-/** The SQL that reads one file as document rows: r (the file's row, 0-based), q (query id as text), lengths, then p, c, u, t per document. */
+/**
+ * The SQL that reads one file as document rows: r (the file's row, 0-based), q (query id as text),
+ * n and the list lengths, then p, c, u, t per document.
+ */
 async function documentSql(engine: LogEngine, file: string, withTime: boolean): Promise<{ sql: string; list: boolean; url: boolean; time: boolean }> {
   const source = `read_parquet(${literal(file)}, file_row_number = true)`;
   let schema: unknown[][];
@@ -42,6 +46,8 @@ async function documentSql(engine: LogEngine, file: string, withTime: boolean): 
   }
   const list = types.get('position')!.endsWith('[]');
   const url = types.has('url_md5');
+  if (list && url && !types.get('url_md5')!.endsWith('[]'))
+    throw new DataFormatError(file, null, `expected a list column 'url_md5' (one value per document, as 'position'), found type ${types.get('url_md5')}`);
   const time = withTime && types.has('displayed_time');
   const n = types.has('n');
   // A missing or non-numeric value becomes NaN (or −1 for a list length), which the checks reject with the row's number.
@@ -85,23 +91,40 @@ async function documentSql(engine: LogEngine, file: string, withTime: boolean): 
 }
 
 /**
+ * The rows of `sql` (documentSql) as numbers but for q and u: columns r, q, n, np, nc, nu, nt, p, c,
+ * u, t, then e (1 where the document id is missing or empty) and the id's 128-bit hash in four
+ * 32-bit parts (DuckDB's hash of the id and of the id reversed), by which JS looks ids up without
+ * decoding u, but for ids it has not seen yet.
+ */
+function hashedRowsSql(sql: string): string {
+  const parts = (h: string) => `CAST(${h} >> 32 AS DOUBLE), CAST(${h} & 4294967295 AS DOUBLE)`;
+  return `SELECT r, q, n, np, nc, nu, nt, p, c, u, t, CAST(u IS NULL OR u = '' AS DOUBLE) AS e, ${parts('ha')}, ${parts('hb')}
+    FROM (SELECT *, hash(u) AS ha, hash(reverse(u)) AS hb FROM (${sql}))`;
+}
+
+/**
  * The sessions of Baidu-ULTR Parquet copies as batches of whole sessions (about `batchRows` rows
- * each): memory is a batch, DuckDB's chunks and the id vocabularies, whatever the length of the log.
+ * each, at most a DuckDB chunk of 2048 more): memory is a batch, DuckDB's chunks and the id
+ * vocabularies, whatever the length of the log.
+ *
+ * A JS string and a Map lookup per displayed document cost more than the rest of the reading
+ * (measured: docs/baidu-ultr.md), so DuckDB hashes the document ids and JS looks the hashes up
+ * (hashed-ids.ts), decoding an id's text only the first time it is seen.
  */
 export async function* baiduUltrParquetBatches(input: string, options: BaiduUltrParquetOptions = {}): AsyncGenerator<BaiduUltrBatch> {
   const engine = options.engine ?? (await LogEngine.open());
-  const builder = new BaiduSessionBuilder(options.vocabularies ?? newVocabularies(), options.displayedTime ?? true);
+  const vocabularies = options.vocabularies ?? newVocabularies();
+  const builder = new BaiduSessionBuilder(vocabularies, options.displayedTime ?? true);
   const batchRows = options.batchRows ?? DEFAULT_BATCH_ROWS;
   const progress = options.progress ?? silentProgress;
+  const seen = new HashedIds();
   try {
     for (const file of await engine.files(input)) {
       progress.start(`reading ${file}`, 0);
       const { sql, list, url, time } = await documentSql(engine, file, builder.withTime);
-      const reader = new SessionReader(file, builder, list, url, time);
-      let chunks: AsyncGenerator<DuckDBDataChunk>;
+      const reader = new SessionReader(file, builder, list, url ? seen : null, time);
       try {
-        chunks = engine.chunks(sql);
-        for await (const chunk of chunks) {
+        for await (const chunk of engine.chunks(hashedRowsSql(sql))) {
           reader.add(chunk);
           if (builder.rows >= batchRows) yield builder.take();
           progress.update(reader.rows);
@@ -131,12 +154,15 @@ class SessionReader {
   private inSession = false;
   private sessionRow = -1;
   private query = '';
+  /** Ids first seen in the current session: the text, then the four hash parts. */
+  private readonly unseen: (string | number)[] = [];
 
   constructor(
     private readonly file: string,
     private readonly builder: BaiduSessionBuilder,
     private readonly list: boolean,
-    private readonly url: boolean,
+    /** The vocabulary index of each document id hash seen so far, or null without a url_md5 column. */
+    private readonly seen: HashedIds | null,
     private readonly time: boolean,
   ) {}
 
@@ -148,23 +174,31 @@ class SessionReader {
     if (!this.inSession) return;
     this.inSession = false;
     this.builder.end((problem) => this.fail(this.sessionRow, problem));
+    const unseen = this.unseen;
+    for (let j = 0; j < unseen.length; j += 5) {
+      const [a, b, c, d] = unseen.slice(j + 1, j + 5) as number[];
+      if (this.seen!.get(a, b, c, d) < 0) this.seen!.set(a, b, c, d, this.builder.vocabularies.documents.encode(unseen[j] as string));
+    }
+    unseen.length = 0;
   }
 
   add(chunk: DuckDBDataChunk): void {
     const m = chunk.rowCount;
-    const [r, , n, np, nc, nu, nt, p, c, , t] = Array.from({ length: 11 }, (_, col) => (col === 1 || col === 9 ? null : numericColumn(chunk.getColumnVector(col), m)));
+    const column = (col: number) => numericColumn(chunk.getColumnVector(col), m);
+    const [r, n, np, nc, nu, nt, p, c, t, e, h0, h1, h2, h3] = [0, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15].map(column);
     const q = chunk.getColumnVector(1);
     const u = chunk.getColumnVector(9);
+    const seen = this.seen;
     const where = (k: number) => (this.list ? `[${k}]` : '');
     let k = 0; // the document's index within its row's lists
     for (let i = 0; i < m; i++) {
-      const row = r![i];
+      const row = r[i];
       const newSession = this.list ? row !== this.sessionRow : (q.getItem(i) as string | null) !== this.query || !this.inSession;
       if (newSession) {
         this.endSession();
         const query = q.getItem(i) as string | null;
         if (query === null || query.length === 0) this.fail(row, `expected a query id (text or integer) in 'query_id', found ${describeValue(query)}`);
-        if (this.list) this.checkLists(row, np![i], nc![i], nu![i], nt![i], n![i]);
+        if (this.list) this.checkLists(row, np[i], nc[i], nu![i], nt![i], n![i]);
         this.builder.begin(query);
         this.query = query;
         this.inSession = true;
@@ -173,18 +207,24 @@ class SessionReader {
       } else {
         k++;
       }
-      const position = p![i];
+      const position = p[i];
       if (!(Number.isInteger(position) && position >= 1 && position <= MAX_LIST_LENGTH)) this.fail(row, `expected a position in [1, ${MAX_LIST_LENGTH}] in 'position${where(k)}', found ${position}`);
-      const click = c![i];
+      const click = c[i];
       if (click !== 0 && click !== 1) this.fail(row, `expected 0 or 1 in 'click${where(k)}', found ${click}`);
+      let document = -1;
       let id: string | null = null;
-      if (this.url) {
-        id = u.getItem(i) as string | null;
-        if (id === null || id.length === 0) this.fail(row, `expected a document id (text) in 'url_md5${where(k)}', found ${describeValue(id)}`);
+      if (seen !== null) {
+        if (e[i] === 1) this.fail(row, `expected a document id (text) in 'url_md5${where(k)}', found ${describeValue(u.getItem(i))}`);
+        document = seen.get(h0[i], h1[i], h2[i], h3[i]);
+        if (document < 0) {
+          // First sight: the text goes to the builder, which encodes it in position order (as the in-memory reader), and the hash is stored once the session ends.
+          id = u.getItem(i) as string;
+          this.unseen.push(id, h0[i], h1[i], h2[i], h3[i]);
+        }
       }
-      const seconds = t![i];
+      const seconds = t[i];
       if (this.time && !(seconds >= 0)) this.fail(row, `expected a time ≥ 0 in 'displayed_time${where(k)}', found ${seconds}`);
-      this.builder.add(position, id, click, seconds);
+      this.builder.add(position, id, click, seconds, document);
     }
     this.rows += m;
   }
@@ -193,7 +233,7 @@ class SessionReader {
   private checkLists(row: number, np: number, nc: number, nu: number, nt: number, n: number): void {
     if (np < 0) this.fail(row, "expected a list in 'position', found nothing");
     const lengths: [string, number][] = [['click', nc]];
-    if (this.url) lengths.push(['url_md5', nu]);
+    if (this.seen !== null) lengths.push(['url_md5', nu]);
     if (this.time) lengths.push(['displayed_time', nt]);
     for (const [column, length] of lengths) {
       if (length < 0) this.fail(row, `expected a list in '${column}' (one value per document), found nothing`);

@@ -33,6 +33,7 @@ import { silentProgress, type Progress } from '../core/progress.js';
 import { MAX_LIST_LENGTH } from '../core/types.js';
 import type { BaiduUltrClickLog } from './baidu-ultr.js';
 import { BaiduSessionBuilder, collectBaiduUltrBatches, DEFAULT_BATCH_ROWS, newVocabularies, type BaiduUltrBatch, type BaiduUltrBatchOptions } from './baidu-ultr-sessions.js';
+import { ByteIds } from './byte-ids.js';
 import { isGlob, LogEngine } from './engine.js';
 
 const TAB = 9;
@@ -83,9 +84,10 @@ export async function* baiduUltrRawBatches(input: string, options: BaiduUltrBatc
   const builder = new BaiduSessionBuilder(options.vocabularies ?? newVocabularies(), options.displayedTime ?? true);
   const batchRows = options.batchRows ?? DEFAULT_BATCH_ROWS;
   const progress = options.progress ?? silentProgress;
+  const ids = new ByteIds();
   for (const file of files) {
     progress.start(`reading ${file}`, 0);
-    const parser = new RawParser(file, builder);
+    const parser = new RawParser(file, builder, ids);
     const source = createReadStream(file, { highWaterMark: CHUNK_BYTES });
     const stream = /\.gz$/i.test(file) ? source.pipe(createGunzip({ chunkSize: CHUNK_BYTES })) : source;
     // A source error (a missing file) reaches the gunzip stream's iterator only this way.
@@ -126,9 +128,14 @@ class RawParser {
   private inSession = false;
   private sessionLine = 0;
 
+  /** Document ids first seen in the current session. */
+  private readonly unseen: string[] = [];
+
   constructor(
     private readonly file: string,
     private readonly builder: BaiduSessionBuilder,
+    /** The vocabulary index of every document id seen in this read, by its bytes. */
+    private readonly ids: ByteIds,
   ) {}
 
   /**
@@ -158,6 +165,11 @@ class RawParser {
     this.builder.end((problem) => {
       throw new DataFormatError(this.file, this.sessionLine, problem);
     });
+    for (const url of this.unseen) {
+      const bytes = Buffer.from(url, 'latin1');
+      if (this.ids.get(bytes, 0, bytes.length) < 0) this.ids.set(bytes, 0, bytes.length, this.builder.vocabularies.documents.encode(url));
+    }
+    this.unseen.length = 0;
   }
 
   private fail(problem: string): never {
@@ -225,6 +237,14 @@ class RawParser {
       time = timeEnd > timeStart ? Number(b.toString('latin1', timeStart, timeEnd)) : Number.NaN;
       if (!(time >= 0 && time < Number.POSITIVE_INFINITY)) this.fail(`expected a displayed time ≥ 0 (seconds) in field 11, found '${b.toString('latin1', timeStart, timeEnd)}'`);
     }
-    this.builder.add(position, b.toString('latin1', t1 + 1, t2), click, time);
+    const known = this.ids.get(b, t1 + 1, t2);
+    if (known >= 0) {
+      this.builder.add(position, null, click, time, known);
+    } else {
+      // First sight: the builder encodes the text in position order (as the other readers), and the bytes are stored once the session ends.
+      const url = b.toString('latin1', t1 + 1, t2);
+      this.unseen.push(url);
+      this.builder.add(position, url, click, time);
+    }
   }
 }

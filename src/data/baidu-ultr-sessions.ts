@@ -48,6 +48,7 @@ export class BaiduSessionBuilder {
   private readonly pendingUrl: (string | null)[] = [];
   private readonly pendingClick: number[] = [];
   private readonly pendingTime: number[] = [];
+  private readonly pendingDocument: number[] = [];
   private readonly order: number[] = [];
   private sessionQuery: number[] = [];
   private sessionOffsets: number[] = [0];
@@ -59,7 +60,7 @@ export class BaiduSessionBuilder {
   rows = 0;
 
   constructor(
-    private readonly vocabularies: BaiduUltrVocabularies,
+    readonly vocabularies: BaiduUltrVocabularies,
     withTime: boolean,
     capacity = 1 << 12,
   ) {
@@ -80,10 +81,16 @@ export class BaiduSessionBuilder {
     this.pendingUrl.length = 0;
     this.pendingClick.length = 0;
     this.pendingTime.length = 0;
+    this.pendingDocument.length = 0;
   }
 
-  /** A document of the session: `position` an integer in [1, MAX_LIST_LENGTH], `click` 0 or 1 (the reader checks both); `url` null where the file has no document id. */
-  add(position: number, url: string | null, click: number, time: number): void {
+  /**
+   * A document of the session: `position` an integer in [1, MAX_LIST_LENGTH], `click` 0 or 1 (the
+   * reader checks both); `url` its id, or null where the file has none; or `document`, its index in
+   * the documents' vocabulary where the reader encoded it already (then `url` is not read).
+   */
+  add(position: number, url: string | null, click: number, time: number, document = -1): void {
+    this.pendingDocument.push(document);
     this.pendingPosition.push(position);
     this.pendingUrl.push(url);
     this.pendingClick.push(click);
@@ -113,7 +120,8 @@ export class BaiduSessionBuilder {
     for (let k = 0; k < n; k++) {
       const i = order[k];
       const row = this.rows + k;
-      this.document[row] = documents.encode(this.pendingUrl[i] ?? `${this.query}\t${position[i]}`);
+      const encoded = this.pendingDocument[i];
+      this.document[row] = encoded >= 0 ? encoded : documents.encode(this.pendingUrl[i] ?? `${this.query}\t${position[i]}`);
       this.position[row] = k;
       this.display[row] = position[i];
       this.click[row] = this.pendingClick[i];

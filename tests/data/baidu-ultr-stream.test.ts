@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -9,6 +9,7 @@ import { readBaiduUltrClicks } from '../../src/data/baidu-ultr.js';
 import { baiduUltrParquetBatches, readBaiduUltrParquet } from '../../src/data/baidu-ultr-parquet.js';
 import { baiduUltrRawBatches, readBaiduUltrRaw } from '../../src/data/baidu-ultr-raw.js';
 import { type BaiduUltrBatch, collectBaiduUltrBatches, newVocabularies } from '../../src/data/baidu-ultr-sessions.js';
+import { convertClickLog } from '../../src/data/convert.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'clicklab-baidu-stream-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -301,5 +302,24 @@ describe('readBaiduUltrParquet (the Parquet copies through DuckDB)', () => {
       ),
     );
     await expect(readBaiduUltrParquet(noClick)).rejects.toThrow(`${noClick}: expected the Baidu-ULTR columns 'click', missing; found columns: 'query_id', 'position'`);
+  });
+});
+
+describe('convertClickLog --format baidu-ultr', () => {
+  it('converts a folder of raw .gz partitions and a Parquet glob into the same clicklab log', async () => {
+    const folder = join(dir, 'convert-raw');
+    mkdirSync(folder);
+    writeRaw(SESSIONS.slice(0, 1), 'part-00000.gz', folder);
+    writeRaw(SESSIONS.slice(1), 'part-00001.gz', folder);
+    const parquetFolder = join(dir, 'convert-parquet');
+    mkdirSync(parquetFolder);
+    writeParquet(SESSIONS.slice(0, 3), parquetFolder);
+    writeParquet(SESSIONS.slice(3), parquetFolder);
+    const fromRaw = join(dir, 'from-raw.csv');
+    const fromParquet = join(dir, 'from-parquet.csv');
+    expect(await convertClickLog(folder, fromRaw, { format: 'baidu-ultr' })).toMatchObject({ sessions: 4, rows: 9, clicks: 3 });
+    expect(await convertClickLog(join(parquetFolder, '*.parquet'), fromParquet, { format: 'baidu-ultr' })).toMatchObject({ sessions: 4, rows: 9, clicks: 3 });
+    expect(readFileSync(fromRaw, 'utf8')).toBe(readFileSync(fromParquet, 'utf8'));
+    expect(readFileSync(`${fromRaw}.item-ids.txt`, 'utf8')).toBe('aa\nbb\ncc\nee\ndd\nff\n');
   });
 });
