@@ -8,9 +8,9 @@ import { readdirSync, statSync } from 'node:fs';
 import { ConfigError } from '../core/errors.js';
 import type { Progress } from '../core/progress.js';
 import { readBaiduUltrClicks, type BaiduUltrClickLog } from './baidu-ultr.js';
-import { readBaiduUltrParquet } from './baidu-ultr-parquet.js';
-import { readBaiduUltrRaw } from './baidu-ultr-raw.js';
-import type { BaiduUltrBatchOptions } from './baidu-ultr-sessions.js';
+import { baiduUltrParquetBatches, readBaiduUltrParquet } from './baidu-ultr-parquet.js';
+import { baiduUltrRawBatches, readBaiduUltrRaw } from './baidu-ultr-raw.js';
+import { newVocabularies, type BaiduUltrBatch, type BaiduUltrBatchOptions } from './baidu-ultr-sessions.js';
 import { isGlob } from './engine.js';
 
 export type BaiduUltrSource = 'raw' | 'parquet' | 'arrow';
@@ -45,5 +45,33 @@ export async function readBaiduUltrInput(input: string, options: Omit<BaiduUltrB
       return readBaiduUltrParquet(input, options);
     case 'arrow':
       return readBaiduUltrClicks(input, { progress: options.progress });
+  }
+}
+
+/**
+ * A Baidu-ULTR input as batches of whole sessions, by the reader its kind needs (an Arrow/Feather
+ * file is read whole by the in-memory reader and handed over as one batch).
+ */
+export async function* baiduUltrBatches(input: string, options: BaiduUltrBatchOptions & { readonly progress?: Progress } = {}): AsyncGenerator<BaiduUltrBatch> {
+  switch (baiduUltrSourceOf(input)) {
+    case 'raw':
+      yield* baiduUltrRawBatches(input, options);
+      return;
+    case 'parquet':
+      yield* baiduUltrParquetBatches(input, options);
+      return;
+    case 'arrow': {
+      const whole = await readBaiduUltrClicks(input, { progress: options.progress });
+      const { queries, documents } = options.vocabularies ?? newVocabularies();
+      // Into the caller's vocabularies: the same indices when they start empty, renumbered otherwise.
+      const queryIndex = Int32Array.from(whole.queryIds ?? [], (id) => queries.encode(id));
+      const documentIndex = Int32Array.from(whole.itemIds ?? [], (id) => documents.encode(id));
+      const log = whole.logged.log;
+      yield {
+        log: { ...log, sessionQuery: log.sessionQuery.map((q) => queryIndex[q]), document: log.document.map((d) => documentIndex[d]) },
+        displayPosition: whole.displayPosition,
+        displayedTime: options.displayedTime === false ? null : whole.displayedTime,
+      };
+    }
   }
 }

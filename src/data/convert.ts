@@ -10,8 +10,10 @@
 import { ConfigError } from '../core/errors.js';
 import { writeFileAtomic } from '../core/files.js';
 import type { Progress } from '../core/progress.js';
-import { readBaiduUltrInput } from './baidu-ultr-input.js';
+import { baiduUltrBatches } from './baidu-ultr-input.js';
+import { newVocabularies } from './baidu-ultr-sessions.js';
 import { readGenericClickLog, writeClickLog, clickLogFormatOf, type ClickLogFormat } from './click-log-io.js';
+import { openClickLogSink } from './log-sink.js';
 import type { ClickLogColumnMapping } from './click-log-table.js';
 import { readFinnSlates, slateLogToClickLog } from './finn-slates.js';
 import type { ReplayedClicks } from './replayed-log.js';
@@ -117,9 +119,7 @@ export async function convertClickLog(input: string, out: string, options: Conve
       break;
     }
     case 'baidu-ultr':
-      // The displayed time is not a click-log column: not parsed.
-      replayed = await readBaiduUltrInput(input, { displayedTime: false, progress: options.progress });
-      break;
+      return convertBaiduUltr(input, out, options);
     case 'finn': {
       const { slates, clickCounts: c } = await readFinnSlates(input, { users: options.users, progress: options.progress });
       notes.push(
@@ -136,16 +136,48 @@ export async function convertClickLog(input: string, out: string, options: Conve
       throw new ConfigError('--format', `expected one of ${CONVERT_FORMATS.join(', ')}, found '${String(options.format)}'`);
   }
   await writeClickLog(out, replayed.logged);
+  const { log } = replayed.logged;
+  return { sessions: log.sessionQuery.length, rows: log.document.length, clicks: sumClicks(log.click), idFiles: writeIdFiles(out, replayed.queryIds, replayed.itemIds), notes };
+}
+
+/** The id vocabularies next to `out`, one id per line; the files written. */
+function writeIdFiles(out: string, queryIds: readonly string[] | null, itemIds: readonly string[] | null): string[] {
   const idFiles: string[] = [];
   for (const [ids, suffix] of [
-    [replayed.queryIds, 'query-ids.txt'],
-    [replayed.itemIds, 'item-ids.txt'],
+    [queryIds, 'query-ids.txt'],
+    [itemIds, 'item-ids.txt'],
   ] as const) {
     if (ids === null) continue;
     const file = `${out}.${suffix}`;
     writeFileAtomic(file, ids.length === 0 ? '' : `${ids.join('\n')}\n`);
     idFiles.push(file);
   }
-  const { log } = replayed.logged;
-  return { sessions: log.sessionQuery.length, rows: log.document.length, clicks: sumClicks(log.click), idFiles, notes };
+  return idFiles;
+}
+
+/**
+ * Baidu-ULTR (raw .gz partitions, Parquet copies, or an Arrow file) streamed batch by batch into
+ * the output (CSV, JSON Lines and Parquet are written as they come; Arrow is written whole):
+ * memory is a batch and the id vocabularies, not the log.
+ */
+async function convertBaiduUltr(input: string, out: string, options: ConvertOptions): Promise<ConvertSummary> {
+  const vocabularies = newVocabularies();
+  const sink = await openClickLogSink(out);
+  let sessions = 0;
+  let rows = 0;
+  let clicks = 0;
+  try {
+    // The displayed time is not a click-log column: not parsed.
+    for await (const batch of baiduUltrBatches(input, { displayedTime: false, vocabularies, progress: options.progress })) {
+      await sink.write({ log: batch.log });
+      sessions += batch.log.sessionQuery.length;
+      rows += batch.log.document.length;
+      clicks += sumClicks(batch.log.click);
+    }
+    await sink.close();
+  } catch (error) {
+    await sink.abort();
+    throw error;
+  }
+  return { sessions, rows, clicks, idFiles: writeIdFiles(out, vocabularies.queries.ids, vocabularies.documents.ids), notes: [] };
 }

@@ -2,10 +2,12 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { float32, int32, list, tableFromArrays, tableToIPC, utf8 } from '@uwdata/flechette';
 import { parquetWriteBuffer, type SchemaElement } from 'hyparquet-writer';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DataFormatError } from '../../src/core/errors.js';
 import { readBaiduUltrClicks } from '../../src/data/baidu-ultr.js';
+import { baiduUltrBatches } from '../../src/data/baidu-ultr-input.js';
 import { baiduUltrParquetBatches, readBaiduUltrParquet } from '../../src/data/baidu-ultr-parquet.js';
 import { baiduUltrRawBatches, readBaiduUltrRaw } from '../../src/data/baidu-ultr-raw.js';
 import { type BaiduUltrBatch, collectBaiduUltrBatches, newVocabularies } from '../../src/data/baidu-ultr-sessions.js';
@@ -321,5 +323,28 @@ describe('convertClickLog --format baidu-ultr', () => {
     expect(await convertClickLog(join(parquetFolder, '*.parquet'), fromParquet, { format: 'baidu-ultr' })).toMatchObject({ sessions: 4, rows: 9, clicks: 3 });
     expect(readFileSync(fromRaw, 'utf8')).toBe(readFileSync(fromParquet, 'utf8'));
     expect(readFileSync(`${fromRaw}.item-ids.txt`, 'utf8')).toBe('aa\nbb\ncc\nee\ndd\nff\n');
+  });
+});
+
+describe('baiduUltrBatches', () => {
+  it('hands an Arrow file over as one batch in the caller\u2019s vocabularies, as the Parquet reader would', async () => {
+    const file = join(dir, 'sessions.feather');
+    const columns = {
+      query_id: SESSIONS.map((s) => s.qid),
+      url_md5: SESSIONS.map((s) => s.docs.map((d) => d.url)),
+      position: SESSIONS.map((s) => s.docs.map((d) => d.pos)),
+      click: SESSIONS.map((s) => s.docs.map((d) => d.click)),
+      displayed_time: SESSIONS.map((s) => s.docs.map((d) => d.time)),
+    };
+    const types = { query_id: utf8(), url_md5: list(utf8()), position: list(int32()), click: list(int32()), displayed_time: list(float32()) };
+    writeFileSync(file, tableToIPC(tableFromArrays(columns, { types }), { format: 'file' })!);
+    const vocabularies = newVocabularies();
+    vocabularies.documents.encode('zz'); // an id from an earlier read: the Arrow file's are renumbered after it
+    const batches = await all(baiduUltrBatches(file, { vocabularies }));
+    expect(batches.length).toBe(1);
+    const parquet = await readBaiduUltrParquet(writeParquet(SESSIONS));
+    expect(Array.from(batches[0].log.document, (d) => vocabularies.documents.ids[d])).toEqual(Array.from(parquet.logged.log.document, (d) => parquet.itemIds![d]));
+    expect(batches[0].log.click).toEqual(parquet.logged.log.click);
+    expect(batches[0].displayedTime).toEqual(parquet.displayedTime);
   });
 });
