@@ -92,14 +92,16 @@ async function documentSql(engine: LogEngine, file: string, withTime: boolean): 
 
 /**
  * The rows of `sql` (documentSql) as numbers but for q and u: columns r, q, n, np, nc, nu, nt, p, c,
- * u, t, then e (1 where the document id is missing or empty) and the id's 128-bit hash in four
- * 32-bit parts (DuckDB's hash of the id and of the id reversed), by which JS looks ids up without
- * decoding u, but for ids it has not seen yet.
+ * u, t, then e (1 where the document id is missing or empty), the document id's 128-bit hash in
+ * four 32-bit parts (DuckDB's hash of the id and of the id reversed) and the query id's, by which
+ * JS looks ids up without decoding q and u, but for ids it has not seen yet; qe is 1 where the query
+ * id is missing or empty.
  */
 function hashedRowsSql(sql: string): string {
   const parts = (h: string) => `CAST(${h} >> 32 AS DOUBLE), CAST(${h} & 4294967295 AS DOUBLE)`;
-  return `SELECT r, q, n, np, nc, nu, nt, p, c, u, t, CAST(u IS NULL OR u = '' AS DOUBLE) AS e, ${parts('ha')}, ${parts('hb')}
-    FROM (SELECT *, hash(u) AS ha, hash(reverse(u)) AS hb FROM (${sql}))`;
+  return `SELECT r, q, n, np, nc, nu, nt, p, c, u, t, CAST(u IS NULL OR u = '' AS DOUBLE) AS e, ${parts('ha')}, ${parts('hb')}, ${parts('qa')}, ${parts('qb')},
+      CAST(q IS NULL OR q = '' AS DOUBLE) AS qe
+    FROM (SELECT *, hash(u) AS ha, hash(reverse(u)) AS hb, hash(q) AS qa, hash(reverse(q)) AS qb FROM (${sql}))`;
 }
 
 /**
@@ -117,12 +119,13 @@ export async function* baiduUltrParquetBatches(input: string, options: BaiduUltr
   const builder = new BaiduSessionBuilder(vocabularies, options.displayedTime ?? true);
   const batchRows = options.batchRows ?? DEFAULT_BATCH_ROWS;
   const progress = options.progress ?? silentProgress;
-  const seen = new HashedIds();
+  const queries = new HashedIds();
+  const documents = new HashedIds();
   try {
     for (const file of await engine.files(input)) {
       progress.start(`reading ${file}`, 0);
       const { sql, list, url, time } = await documentSql(engine, file, builder.withTime);
-      const reader = new SessionReader(file, builder, list, url ? seen : null, time);
+      const reader = new SessionReader(file, builder, list, queries, url ? documents : null, time);
       try {
         for await (const chunk of engine.chunks(hashedRowsSql(sql))) {
           reader.add(chunk);
@@ -153,16 +156,20 @@ class SessionReader {
   rows = 0;
   private inSession = false;
   private sessionRow = -1;
-  private query = '';
-  /** Ids first seen in the current session: the text, then the four hash parts. */
-  private readonly unseen: (string | number)[] = [];
+  /** The current session's query id hash, when first seen in it (stored once the session ends), or null. */
+  private unseenQuery: number[] | null = null;
+  /** Documents first seen in the current session: their index among the session's documents, then the four hash parts. */
+  private readonly unseen: number[] = [];
+  private readonly queryHash = [0, 0, 0, 0];
 
   constructor(
     private readonly file: string,
     private readonly builder: BaiduSessionBuilder,
     private readonly list: boolean,
+    /** The vocabulary index of each query id hash seen so far. */
+    private readonly queries: HashedIds,
     /** The vocabulary index of each document id hash seen so far, or null without a url_md5 column. */
-    private readonly seen: HashedIds | null,
+    private readonly documents: HashedIds | null,
     private readonly time: boolean,
   ) {}
 
@@ -173,34 +180,47 @@ class SessionReader {
   endSession(): void {
     if (!this.inSession) return;
     this.inSession = false;
-    this.builder.end((problem) => this.fail(this.sessionRow, problem));
-    const unseen = this.unseen;
-    for (let j = 0; j < unseen.length; j += 5) {
-      const [a, b, c, d] = unseen.slice(j + 1, j + 5) as number[];
-      if (this.seen!.get(a, b, c, d) < 0) this.seen!.set(a, b, c, d, this.builder.vocabularies.documents.encode(unseen[j] as string));
+    const builder = this.builder;
+    builder.end((problem) => this.fail(this.sessionRow, problem));
+    // Ids first seen in this session got their indices from the builder (in position order, as the other readers number them).
+    const u = this.unseen;
+    for (let j = 0; j < u.length; j += 5) {
+      if (this.documents!.get(u[j + 1], u[j + 2], u[j + 3], u[j + 4]) < 0) this.documents!.set(u[j + 1], u[j + 2], u[j + 3], u[j + 4], builder.documentOf(u[j]));
     }
-    unseen.length = 0;
+    u.length = 0;
+    const q = this.unseenQuery;
+    if (q !== null && this.queries.get(q[0], q[1], q[2], q[3]) < 0) this.queries.set(q[0], q[1], q[2], q[3], builder.endedQuery);
+    this.unseenQuery = null;
   }
 
   add(chunk: DuckDBDataChunk): void {
     const m = chunk.rowCount;
     const column = (col: number) => numericColumn(chunk.getColumnVector(col), m);
-    const [r, n, np, nc, nu, nt, p, c, t, e, h0, h1, h2, h3] = [0, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15].map(column);
+    const [r, n, np, nc, nu, nt, p, c, t, e, h0, h1, h2, h3, g0, g1, g2, g3, qe] = [0, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20].map(column);
     const q = chunk.getColumnVector(1);
     const u = chunk.getColumnVector(9);
-    const seen = this.seen;
+    const documents = this.documents;
+    const hash = this.queryHash;
     const where = (k: number) => (this.list ? `[${k}]` : '');
     let k = 0; // the document's index within its row's lists
     for (let i = 0; i < m; i++) {
       const row = r[i];
-      const newSession = this.list ? row !== this.sessionRow : (q.getItem(i) as string | null) !== this.query || !this.inSession;
+      const newSession = this.list ? row !== this.sessionRow : !this.inSession || g0[i] !== hash[0] || g1[i] !== hash[1] || g2[i] !== hash[2] || g3[i] !== hash[3];
       if (newSession) {
         this.endSession();
-        const query = q.getItem(i) as string | null;
-        if (query === null || query.length === 0) this.fail(row, `expected a query id (text or integer) in 'query_id', found ${describeValue(query)}`);
-        if (this.list) this.checkLists(row, np[i], nc[i], nu![i], nt![i], n![i]);
-        this.builder.begin(query);
-        this.query = query;
+        if (qe[i] === 1) this.fail(row, `expected a query id (text or integer) in 'query_id', found ${describeValue(q.getItem(i))}`);
+        if (this.list) this.checkLists(row, np[i], nc[i], nu[i], nt[i], n[i]);
+        hash[0] = g0[i];
+        hash[1] = g1[i];
+        hash[2] = g2[i];
+        hash[3] = g3[i];
+        const known = this.queries.get(g0[i], g1[i], g2[i], g3[i]);
+        if (known >= 0) {
+          this.builder.begin(this.builder.vocabularies.queries.ids[known], known);
+        } else {
+          this.builder.begin(q.getItem(i) as string);
+          this.unseenQuery = [g0[i], g1[i], g2[i], g3[i]];
+        }
         this.inSession = true;
         this.sessionRow = row;
         k = 0;
@@ -213,13 +233,13 @@ class SessionReader {
       if (click !== 0 && click !== 1) this.fail(row, `expected 0 or 1 in 'click${where(k)}', found ${click}`);
       let document = -1;
       let id: string | null = null;
-      if (seen !== null) {
+      if (documents !== null) {
         if (e[i] === 1) this.fail(row, `expected a document id (text) in 'url_md5${where(k)}', found ${describeValue(u.getItem(i))}`);
-        document = seen.get(h0[i], h1[i], h2[i], h3[i]);
+        document = documents.get(h0[i], h1[i], h2[i], h3[i]);
         if (document < 0) {
-          // First sight: the text goes to the builder, which encodes it in position order (as the in-memory reader), and the hash is stored once the session ends.
+          // First sight: the text goes to the builder, which numbers it in position order; the hash is stored once the session ends.
           id = u.getItem(i) as string;
-          this.unseen.push(id, h0[i], h1[i], h2[i], h3[i]);
+          this.unseen.push(this.builder.pending, h0[i], h1[i], h2[i], h3[i]);
         }
       }
       const seconds = t[i];
@@ -233,7 +253,7 @@ class SessionReader {
   private checkLists(row: number, np: number, nc: number, nu: number, nt: number, n: number): void {
     if (np < 0) this.fail(row, "expected a list in 'position', found nothing");
     const lengths: [string, number][] = [['click', nc]];
-    if (this.seen !== null) lengths.push(['url_md5', nu]);
+    if (this.documents !== null) lengths.push(['url_md5', nu]);
     if (this.time) lengths.push(['displayed_time', nt]);
     for (const [column, length] of lengths) {
       if (length < 0) this.fail(row, `expected a list in '${column}' (one value per document), found nothing`);

@@ -84,10 +84,11 @@ export async function* baiduUltrRawBatches(input: string, options: BaiduUltrBatc
   const builder = new BaiduSessionBuilder(options.vocabularies ?? newVocabularies(), options.displayedTime ?? true);
   const batchRows = options.batchRows ?? DEFAULT_BATCH_ROWS;
   const progress = options.progress ?? silentProgress;
+  const queryIds = new ByteIds();
   const ids = new ByteIds();
   for (const file of files) {
     progress.start(`reading ${file}`, 0);
-    const parser = new RawParser(file, builder, ids);
+    const parser = new RawParser(file, builder, queryIds, ids);
     const source = createReadStream(file, { highWaterMark: CHUNK_BYTES });
     const stream = /\.gz$/i.test(file) ? source.pipe(createGunzip({ chunkSize: CHUNK_BYTES })) : source;
     // A source error (a missing file) reaches the gunzip stream's iterator only this way.
@@ -128,13 +129,16 @@ class RawParser {
   private inSession = false;
   private sessionLine = 0;
 
-  /** Document ids first seen in the current session. */
-  private readonly unseen: string[] = [];
+  /** Document ids first seen in the current session: index among the session's documents, then the text. */
+  private readonly unseen: (number | string)[] = [];
+  /** The current session's query id, when first seen in it, or null. */
+  private unseenQuery: string | null = null;
 
   constructor(
     private readonly file: string,
     private readonly builder: BaiduSessionBuilder,
-    /** The vocabulary index of every document id seen in this read, by its bytes. */
+    /** The vocabulary index of every query and document id seen in this read, by its bytes. */
+    private readonly queryIds: ByteIds,
     private readonly ids: ByteIds,
   ) {}
 
@@ -165,11 +169,17 @@ class RawParser {
     this.builder.end((problem) => {
       throw new DataFormatError(this.file, this.sessionLine, problem);
     });
-    for (const url of this.unseen) {
-      const bytes = Buffer.from(url, 'latin1');
-      if (this.ids.get(bytes, 0, bytes.length) < 0) this.ids.set(bytes, 0, bytes.length, this.builder.vocabularies.documents.encode(url));
+    // Ids first seen in this session got their indices from the builder (in position order, as the other readers number them).
+    for (let j = 0; j < this.unseen.length; j += 2) {
+      const bytes = Buffer.from(this.unseen[j + 1] as string, 'latin1');
+      if (this.ids.get(bytes, 0, bytes.length) < 0) this.ids.set(bytes, 0, bytes.length, this.builder.documentOf(this.unseen[j] as number));
     }
     this.unseen.length = 0;
+    if (this.unseenQuery !== null) {
+      const bytes = Buffer.from(this.unseenQuery, 'latin1');
+      if (this.queryIds.get(bytes, 0, bytes.length) < 0) this.queryIds.set(bytes, 0, bytes.length, this.builder.endedQuery);
+      this.unseenQuery = null;
+    }
   }
 
   private fail(problem: string): never {
@@ -189,7 +199,13 @@ class RawParser {
     if (t3 < 0 || t3 >= end) {
       this.endSession();
       if (t1 === start) this.fail('expected a query id in field 1 of the query line, found an empty field');
-      this.builder.begin(b.toString('latin1', start, t1));
+      const known = this.queryIds.get(b, start, t1);
+      if (known >= 0) {
+        this.builder.begin(this.builder.vocabularies.queries.ids[known], known);
+      } else {
+        this.unseenQuery = b.toString('latin1', start, t1);
+        this.builder.begin(this.unseenQuery);
+      }
       this.inSession = true;
       this.sessionLine = this.line;
       return;
@@ -243,7 +259,7 @@ class RawParser {
     } else {
       // First sight: the builder encodes the text in position order (as the other readers), and the bytes are stored once the session ends.
       const url = b.toString('latin1', t1 + 1, t2);
-      this.unseen.push(url);
+      this.unseen.push(this.builder.pending, url);
       this.builder.add(position, url, click, time);
     }
   }

@@ -75,8 +75,14 @@ export class BaiduSessionBuilder {
     return this.time !== null;
   }
 
-  begin(query: string): void {
+  /** The query index the session ended last got (`end`). */
+  endedQuery = -1;
+  private queryIndex = -1;
+
+  /** Starts a session of `query`; `queryIndex`, its index in the queries' vocabulary where the reader knows it already. */
+  begin(query: string, queryIndex = -1): void {
     this.query = query;
+    this.queryIndex = queryIndex;
     this.pendingPosition.length = 0;
     this.pendingUrl.length = 0;
     this.pendingClick.length = 0;
@@ -95,6 +101,16 @@ export class BaiduSessionBuilder {
     this.pendingUrl.push(url);
     this.pendingClick.push(click);
     this.pendingTime.push(time);
+  }
+
+  /** Documents added to the session begun last. */
+  get pending(): number {
+    return this.pendingPosition.length;
+  }
+
+  /** The document index the `k`-th document added to the session ended last got (until the next `begin`). */
+  documentOf(k: number): number {
+    return this.pendingDocument[k];
   }
 
   /** Ends the session begun last; `fail(problem)` throws the reader's error for it. */
@@ -116,12 +132,14 @@ export class BaiduSessionBuilder {
     }
     this.reserve(n);
     const { queries, documents } = this.vocabularies;
-    this.sessionQuery.push(queries.encode(this.query));
+    this.endedQuery = this.queryIndex >= 0 ? this.queryIndex : queries.encode(this.query);
+    this.sessionQuery.push(this.endedQuery);
     for (let k = 0; k < n; k++) {
       const i = order[k];
       const row = this.rows + k;
-      const encoded = this.pendingDocument[i];
-      this.document[row] = encoded >= 0 ? encoded : documents.encode(this.pendingUrl[i] ?? `${this.query}\t${position[i]}`);
+      let encoded = this.pendingDocument[i];
+      if (encoded < 0) this.pendingDocument[i] = encoded = documents.encode(this.pendingUrl[i] ?? `${this.query}\t${position[i]}`);
+      this.document[row] = encoded;
       this.position[row] = k;
       this.display[row] = position[i];
       this.click[row] = this.pendingClick[i];
