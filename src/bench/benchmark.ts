@@ -24,6 +24,7 @@ import { gruSlateRows } from './slates.js';
 import { fittingRows } from './fitting.js';
 import { withRatios, type BenchmarkRow } from './rows.js';
 import { realLogReadingRows } from './real-logs.js';
+import { baiduReadingRows } from './baidu-reading.js';
 import { finnReadingRows } from './finn-reading.js';
 import { ultrLearnerRows } from './ultr.js';
 import { fileOrderLists, simulateSearchLog, type SearchLogSpec } from '../simulation/search-log/simulate.js';
@@ -48,6 +49,7 @@ export async function runBenchmarks(options: BenchmarkOptions): Promise<Benchmar
     ...(await parallelSimulationRows(16 * options.sessions)),
     ...(await clickLogRows(Math.min(options.sessions, 200_000))),
     ...(await realLogReadingRows(Math.min(options.sessions, 100_000))),
+    ...(await baiduReadingRows(Math.min(options.sessions, 100_000))),
     ...(await finnReadingRows(200_000)),
     ...banditRows(Math.max(1000, Math.round(options.sessions / 20))),
     ...fittingRows(options.sessions),

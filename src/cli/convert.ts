@@ -19,11 +19,11 @@ export const convertCommand = {
   command: 'convert <input>',
   describe: 'Turn a real click log (Yandex, Baidu-ULTR, FINN.no slates, or a generic query/document/position/click table) into a clicklab click log',
   builder: (yargs: Argv) =>
-    withOptions(yargs.positional('input', { type: 'string', demandOption: true, describe: 'the data set file' }), {
+    withOptions(yargs.positional('input', { type: 'string', demandOption: true, describe: 'the data set file (baidu-ultr: also a folder of partitions or a glob)' }), {
       format: choice(
         CONVERT_FORMATS,
         'required',
-        "yandex: Relevance Prediction Challenge text log, raw (Q/C lines) or PyClick's example sample (detected); pyclick: PyClick's example sample; baidu-ultr: Parquet/Arrow sessions; finn: data.npz; generic: CSV, JSONL, Parquet or Arrow",
+        "yandex: Relevance Prediction Challenge text log, raw (Q/C lines) or PyClick's example sample (detected); pyclick: PyClick's example sample; baidu-ultr: the authors' raw .gz partitions or the Parquet copies (a file, a folder of partitions or a glob), or an Arrow/Feather file; finn: data.npz; generic: CSV, JSONL, Parquet or Arrow",
       ),
       out: LOG_FILE_OUT,
       columns: text(undefined, "generic: the file's columns by role, e.g. query=qid,document=url,position=rank,click=clicked,session= (empty: no session column)"),

@@ -33,6 +33,11 @@
  *
  * Arrow files must be uncompressed IPC (flechette does not decode LZ4/ZSTD record batches; pyarrow
  * writes Feather with LZ4 by default: re-save with `compression='uncompressed'`, or use Parquet).
+ *
+ * This reader holds the whole file in memory and makes a JS object per row; the Parquet copies and
+ * the authors' raw gzipped partitions stream through baidu-ultr-parquet.ts and baidu-ultr-raw.ts
+ * (a file, a folder or a glob, several times faster: docs/baidu-ultr.md). It stays for Arrow files
+ * and the annotations.
  */
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';

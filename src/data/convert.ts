@@ -10,8 +10,10 @@
 import { ConfigError } from '../core/errors.js';
 import { writeIdTexts } from './id-vocabulary.js';
 import type { Progress } from '../core/progress.js';
-import { readBaiduUltrClicks } from './baidu-ultr.js';
+import { baiduUltrBatches } from './baidu-ultr-input.js';
+import { newVocabularies } from './baidu-ultr-sessions.js';
 import { readGenericClickLog, writeClickLog, clickLogFormatOf, type ClickLogFormat } from './click-log-io.js';
+import { openClickLogSink } from './log-sink.js';
 import type { ClickLogColumnMapping } from './click-log-table.js';
 import { readFinnSlates, slateLogToClickLog } from './finn-slates.js';
 import type { ReplayedClicks } from './replayed-log.js';
@@ -117,8 +119,7 @@ export async function convertClickLog(input: string, out: string, options: Conve
       break;
     }
     case 'baidu-ultr':
-      replayed = await readBaiduUltrClicks(input, { progress: options.progress });
-      break;
+      return convertBaiduUltr(input, out, options);
     case 'finn': {
       const { slates, clickCounts: c } = await readFinnSlates(input, { users: options.users, progress: options.progress });
       notes.push(
@@ -138,4 +139,31 @@ export async function convertClickLog(input: string, out: string, options: Conve
   const idFiles = writeIdTexts(out, { query: replayed.queryIds, document: replayed.itemIds });
   const { log } = replayed.logged;
   return { sessions: log.sessionQuery.length, rows: log.document.length, clicks: sumClicks(log.click), idFiles, notes };
+}
+
+/**
+ * Baidu-ULTR (raw .gz partitions, Parquet copies, or an Arrow file) streamed batch by batch into
+ * the output (CSV, JSON Lines and Parquet are written as they come; Arrow is written whole):
+ * memory is a batch and the id vocabularies, not the log.
+ */
+async function convertBaiduUltr(input: string, out: string, options: ConvertOptions): Promise<ConvertSummary> {
+  const vocabularies = newVocabularies();
+  const sink = await openClickLogSink(out);
+  let sessions = 0;
+  let rows = 0;
+  let clicks = 0;
+  try {
+    // The displayed time is not a click-log column: not parsed.
+    for await (const batch of baiduUltrBatches(input, { displayedTime: false, vocabularies, progress: options.progress })) {
+      await sink.write({ log: batch.log });
+      sessions += batch.log.sessionQuery.length;
+      rows += batch.log.document.length;
+      clicks += sumClicks(batch.log.click);
+    }
+    await sink.close();
+  } catch (error) {
+    await sink.abort();
+    throw error;
+  }
+  return { sessions, rows, clicks, idFiles: writeIdTexts(out, { query: vocabularies.queries.ids, document: vocabularies.documents.ids }), notes: [] };
 }

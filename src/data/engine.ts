@@ -72,6 +72,11 @@ export interface ClickLogSummary {
 
 const GLOB = /[*?[]/;
 
+/** Whether a log input is a glob (its files are the ones DuckDB's glob matches). */
+export function isGlob(input: string): boolean {
+  return GLOB.test(input);
+}
+
 /** Whether a log input is one only the engine reads (and the streaming paths stream): a folder of partitions or a glob. */
 export function isPartitionedLog(input: string): boolean {
   if (GLOB.test(input)) return true;
@@ -95,11 +100,11 @@ const CHUNK_ROWS = 2048;
 let tableSerial = 0;
 
 /** SQL string literal. */
-function literal(text: string): string {
+export function literal(text: string): string {
   return `'${text.replaceAll("'", "''")}'`;
 }
 
-function identifier(name: string): string {
+export function identifier(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
@@ -369,10 +374,41 @@ export class LogEngine {
   async files(input: string, option = '--log'): Promise<string[]> {
     const source = logSourceSql(input, option);
     const pattern = /read_(?:parquet|csv)\('((?:[^']|'')*)'/.exec(source)![1].replaceAll("''", "'");
-    const reader = await this.connection.runAndReadAll(`SELECT file FROM glob(${literal(pattern)}) ORDER BY file`);
-    const files = reader.getRows().map((row) => String(row[0]));
+    const files = await this.glob(pattern);
     if (files.length === 0) throw new ConfigError(option, `expected at least one file matching '${input}', found none`);
     return files;
+  }
+
+  /** The files a glob matches, in path order (DuckDB's glob: `*`, `?`, `[...]`, `**` for any folders). */
+  async glob(pattern: string): Promise<string[]> {
+    const reader = await this.connection.runAndReadAll(`SELECT file FROM glob(${literal(pattern)}) ORDER BY file`);
+    return reader.getRows().map((row) => String(row[0]));
+  }
+
+  /** The rows of a small result (a schema, a count), as DuckDB values. */
+  async rows(sql: string): Promise<unknown[][]> {
+    return (await this.connection.runAndReadAll(sql)).getRows();
+  }
+
+  /**
+   * The result of `sql` as DuckDB data chunks, for readers that decode their own columns (see
+   * `numericColumn`); the next chunk is asked for before this one is handed over, so DuckDB reads
+   * while JS works.
+   */
+  async *chunks(sql: string): AsyncGenerator<DuckDBDataChunk> {
+    const result = await this.connection.stream(sql);
+    const ask = (): Promise<DuckDBDataChunk | null> => {
+      const request = result.fetchChunk();
+      request.catch(() => {}); // a consumer that stops early leaves it pending: its failure once the engine closes is nobody's error
+      return request;
+    };
+    let next = ask();
+    for (;;) {
+      const chunk = await next;
+      if (chunk === null || chunk.rowCount === 0) return;
+      next = ask();
+      yield chunk;
+    }
   }
 
   /**
@@ -577,7 +613,7 @@ function vectorItems(vector: DuckDBVector): Int32Array | Float64Array | null {
 }
 
 /** A numeric column of a chunk as a typed array (the vector's own, or copied value by value). */
-function numericColumn(vector: DuckDBVector, n: number): Int32Array | Float64Array {
+export function numericColumn(vector: DuckDBVector, n: number): Int32Array | Float64Array {
   const items = vectorItems(vector);
   if (items !== null && items.length >= n) return items;
   const copy = new Float64Array(n);

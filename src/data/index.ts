@@ -51,6 +51,10 @@ export {
 export { ARROW_MAX_SESSIONS, openClickLogSink, openInteractionLogSink, type LogSink } from './log-sink.js';
 export { concatChunks, concatInteractions } from './log-concat.js';
 export * from './baidu-ultr.js';
+export * from './baidu-ultr-input.js';
+export { baiduUltrParquetBatches, readBaiduUltrParquet, type BaiduUltrParquetOptions } from './baidu-ultr-parquet.js';
+export { baiduUltrRawBatches, baiduUltrRawFiles, readBaiduUltrRaw } from './baidu-ultr-raw.js';
+export { collectBaiduUltrBatches, newVocabularies, type BaiduUltrBatch, type BaiduUltrBatchOptions, type BaiduUltrVocabularies } from './baidu-ultr-sessions.js';
 export * from './coat.js';
 export * from './convert.js';
 export * from './finn-slates.js';
