@@ -66,8 +66,10 @@ const MAX_UBM_RANKS = 62;
 interface CountSource {
   /** (q, d, h1, h2): each pair with the two halves of its cells' hash. */
   readonly pairs: string;
-  /** (q, d, k, dist, n, imp, clk): the cells, of the slots (or counts) where `filter` holds. */
-  cells(filter?: string): string;
+  /** (q, d, k, dist, n, imp, clk): the cells, of the slots (or counts) of the pairs whose key is a `first` of the table `firsts` if given. */
+  cells(firsts?: string): string;
+  /** Temporary tables the SQL reads, to drop when done. */
+  readonly tables: readonly string[];
 }
 
 /** One slot's hash (rank, distance, length, click `c`); the second half of the pair hash re-hashes it with a constant. */
@@ -88,6 +90,8 @@ export class PairClasses {
     readonly classes: number,
   ) {}
 
+  private hasPairTable = false;
+
   /** The classes of a log (a file, a folder of partitions or a glob). */
   static async ofLog(engine: LogEngine, input: string, options: PairClassOptions): Promise<PairClasses> {
     return PairClasses.grouped(engine, input, await logSource(engine, input, options), options);
@@ -101,13 +105,13 @@ export class PairClasses {
   static async ofCountsTable(engine: LogEngine, input: string, options: PairClassOptions): Promise<PairClasses> {
     const dist = options.distance ? 'CAST(distance AS INTEGER)' : '0';
     const source = logSourceSql(input, '--counts');
-    const cells = (filter?: string) => `SELECT q, d, k, dist, n, CAST(sum(impressions) AS BIGINT) AS imp, CAST(sum(clicks) AS BIGINT) AS clk
-      FROM (SELECT CAST(query AS INTEGER) AS q, CAST(document AS INTEGER) AS d, CAST(position AS INTEGER) - 1 AS k, ${dist} AS dist, CAST(session_length AS INTEGER) AS n, impressions, clicks FROM ${source})
-      ${filter === undefined ? '' : `WHERE ${filter}`} GROUP BY q, d, k, dist, n`;
+    const cells = (firsts?: string) => `SELECT q, d, k, dist, n, CAST(sum(impressions) AS BIGINT) AS imp, CAST(sum(clicks) AS BIGINT) AS clk
+      FROM ${onlyFirsts(`(SELECT CAST(query AS INTEGER) AS q, CAST(document AS INTEGER) AS d, CAST(position AS INTEGER) - 1 AS k, ${dist} AS dist, CAST(session_length AS INTEGER) AS n, impressions, clicks FROM ${source})`, firsts)}
+      GROUP BY q, d, k, dist, n`;
     // A cell of imp slots, clk of them clicked, hashes as those slots would: the same classes as from the log.
     const hashOf = (second: boolean) => `sum(clk * ${slotHash('1', second)} + (imp - clk) * ${slotHash('0', second)})`;
     const pairs = `SELECT q, d, ${hashOf(false)} AS h1, ${hashOf(true)} AS h2 FROM (${cells()}) GROUP BY q, d`;
-    return PairClasses.grouped(engine, input, { pairs, cells }, options);
+    return PairClasses.grouped(engine, input, { pairs, cells, tables: [] }, options);
   }
 
   private static async grouped(engine: LogEngine, input: string, source: CountSource, options: PairClassOptions): Promise<PairClasses> {
@@ -116,10 +120,10 @@ export class PairClasses {
     progress.start(`aggregating ${input} into pairs`, 0);
     const stop = ticking(progress);
     try {
-      await engine.run(`CREATE TEMPORARY TABLE ${table}_pairs AS ${source.pairs}`);
+      // The pairs themselves are not kept (at 10M sessions 20.8M rows of 40 bytes, most of DuckDB's 1 GB): only their classes.
       await engine.run(`CREATE TEMPORARY TABLE ${table} AS
         SELECT CAST(row_number() OVER (ORDER BY first) - 1 AS INTEGER) AS class, h1, h2, first, w
-        FROM (SELECT h1, h2, min(${pairKey()}) AS first, count(*) AS w FROM ${table}_pairs GROUP BY h1, h2)`);
+        FROM (SELECT h1, h2, min(${pairKey()}) AS first, count(*) AS w FROM (${source.pairs}) GROUP BY h1, h2)`);
     } finally {
       stop();
       progress.finish();
@@ -134,7 +138,7 @@ export class PairClasses {
     // The cells of the classes' first pairs only: the slots of other pairs are filtered out before any grouping.
     const counts = await this.readCounts(
       `SELECT c.class, e.k, e.dist, e.n, CAST(e.imp AS DOUBLE), CAST(e.clk AS DOUBLE)
-       FROM (${this.source.cells(`${pairKey()} IN (SELECT first FROM ${t})`)}) e JOIN ${t} c ON ${pairKey('e')} = c.first
+       FROM (${this.source.cells(t)}) e JOIN ${t} c ON ${pairKey('e')} = c.first
        ORDER BY c.class, e.k, e.dist, e.n`,
     );
     const [multiplicity] = await this.engine.columns(`SELECT CAST(w AS DOUBLE) FROM ${t} ORDER BY class`, ['DOUBLE']);
@@ -145,26 +149,28 @@ export class PairClasses {
 
   /** A held-out log's counts summed per (training class, rank, distance, length); pairs not in the training log in class −1. */
   async heldOut(input: string, options: EngineLogOptions = {}): Promise<ClassCountColumns> {
-    const t = this.table;
     const progress = options.progress ?? this.options.progress ?? silentProgress;
     const test = await logSource(this.engine, input, { ...this.options, ...options });
-    progress.start(`aggregating ${input} by training class`, 0);
-    const counts = await this.readCounts(
-      `SELECT coalesce(c.class, -1) AS cl, e.k, e.dist, e.n, CAST(sum(e.imp) AS DOUBLE), CAST(sum(e.clk) AS DOUBLE)
-       FROM (${test.cells()}) e LEFT JOIN ${t}_pairs p USING (q, d) LEFT JOIN ${t} c USING (h1, h2)
-       GROUP BY cl, e.k, e.dist, e.n ORDER BY cl, e.k, e.dist, e.n`,
-      progress,
-    );
-    progress.finish();
-    let sessions = 0;
-    for (let i = 0; i < counts.rank.length; i++) if (counts.rank[i] === 0) sessions += counts.impressions[i];
-    return { ...counts, sessions };
+    try {
+      progress.start(`aggregating ${input} by training class`, 0);
+      const counts = await this.readCounts(
+        `SELECT coalesce(c.class, -1) AS cl, e.k, e.dist, e.n, CAST(sum(e.imp) AS DOUBLE), CAST(sum(e.clk) AS DOUBLE)
+         FROM (${test.cells()}) e LEFT JOIN ${await this.pairTable()} c USING (q, d)
+         GROUP BY cl, e.k, e.dist, e.n ORDER BY cl, e.k, e.dist, e.n`,
+        progress,
+      );
+      progress.finish();
+      let sessions = 0;
+      for (let i = 0; i < counts.rank.length; i++) if (counts.rank[i] === 0) sessions += counts.impressions[i];
+      return { ...counts, sessions };
+    } finally {
+      await dropTables(this.engine, test.tables);
+    }
   }
 
   /** Every training pair with its class, ordered by (query, document): what per-pair outputs (a world, a parameters file) need. */
   async pairList(): Promise<{ readonly query: Int32Array; readonly document: Int32Array; readonly pairClass: Int32Array }> {
-    const t = this.table;
-    const [query, document, pairClass] = await this.engine.columns(`SELECT p.q, p.d, c.class FROM ${t}_pairs p JOIN ${t} c USING (h1, h2) ORDER BY p.q, p.d`, ['INTEGER', 'INTEGER', 'INTEGER']);
+    const [query, document, pairClass] = await this.engine.columns(`SELECT q, d, class FROM ${await this.pairTable()} ORDER BY q, d`, ['INTEGER', 'INTEGER', 'INTEGER']);
     return { query: query as Int32Array, document: document as Int32Array, pairClass: pairClass as Int32Array };
   }
 
@@ -174,8 +180,22 @@ export class PairClasses {
     return below > 0 && nonzero === 0;
   }
 
+  /**
+   * The table (q, d, class) of the training pairs, made on first use: the pairs' hashes computed again
+   * (one more pass over the training log) and joined to the classes. 12 bytes per pair in DuckDB
+   * (spilled beyond its memory limit), for what needs each pair's class: held-out logs, per-pair outputs.
+   */
+  private async pairTable(): Promise<string> {
+    const name = `${this.table}_pairs`;
+    if (!this.hasPairTable) {
+      await this.engine.run(`CREATE TEMPORARY TABLE ${name} AS SELECT p.q, p.d, c.class FROM (${this.source.pairs}) p JOIN ${this.table} c USING (h1, h2)`);
+      this.hasPairTable = true;
+    }
+    return name;
+  }
+
   async drop(): Promise<void> {
-    for (const suffix of ['', '_pairs']) await this.engine.run(`DROP TABLE IF EXISTS ${this.table}${suffix}`);
+    await dropTables(this.engine, [this.table, `${this.table}_pairs`, ...this.source.tables]);
   }
 
   private async readCounts(sql: string, progress?: Progress): Promise<Omit<ClassCountColumns, 'sessions'>> {
@@ -191,6 +211,11 @@ export class PairClasses {
   }
 }
 
+/** The rows of `relation` (columns q, d) whose pair is a `first` of the table `firsts` (a semi-join), or all of them. */
+function onlyFirsts(relation: string, firsts: string | undefined): string {
+  return firsts === undefined ? relation : `(SELECT r.* FROM ${relation} AS r SEMI JOIN ${firsts} ON ${pairKey('r')} = ${firsts}.first)`;
+}
+
 /** A pair (columns q, d of `table`) as one BIGINT (query and document are 32-bit integers), for the classes' first pairs. */
 function pairKey(table?: string): string {
   const at = table === undefined ? '' : `${table}.`;
@@ -202,10 +227,14 @@ function pairKey(table?: string): string {
  * cells. Checks the ranks (UBM's click masks hold 62) and finds whether every session has one length
  * (then a constant: no join back to the sessions for PBM).
  */
+async function dropTables(engine: LogEngine, tables: readonly string[]): Promise<void> {
+  for (const table of tables) await engine.run(`DROP TABLE IF EXISTS ${table}`);
+}
+
 async function logSource(engine: LogEngine, input: string, options: PairClassOptions): Promise<CountSource> {
   const slots = await engine.slots(input, options);
+  const tables: string[] = [];
   const sessions = `SELECT f, s, count(*) AS n${options.distance ? ', sum(CAST(c AS BIGINT) << k) AS mask' : ''} FROM (${slots}) GROUP BY f, s`;
-  const where = (filter?: string) => (filter === undefined ? '' : `WHERE ${filter}`);
   // One pass over the sessions: the lengths they have and their lowest and highest rank.
   const [lengths, lows, tops] = await engine.columns(`SELECT CAST(n AS INTEGER), min(lo), max(hi) FROM (SELECT count(*) AS n, min(k) AS lo, max(k) AS hi FROM (${slots}) GROUP BY f, s) GROUP BY n`, [
     'INTEGER',
@@ -214,22 +243,27 @@ async function logSource(engine: LogEngine, input: string, options: PairClassOpt
   ]);
   if (Math.min(...lows) < 0) throw new ConfigError('--log', `${input}: a position below 1; expected 1-based positions`);
   const top = Math.max(...tops);
-  let marked: (filter?: string) => string;
+  let marked: (firsts?: string) => string;
   if (options.distance) {
     if (top >= MAX_UBM_RANKS) throw new ConfigError('--log', `${input}: a session shows a result at rank ${top + 1}; UBM's counts take up to ${MAX_UBM_RANKS} ranks`);
     const above = '(mask & ((CAST(1 AS BIGINT) << k) - 1))';
-    marked = (filter) => `SELECT q, d, k, CAST(k - ${topBit(above)} - 1 AS INTEGER) AS dist, CAST(n AS INTEGER) AS n, c
-      FROM (SELECT * FROM (${slots}) ${where(filter)}) JOIN (${sessions}) USING (f, s)`;
+    // The sessions' masks as a table: joined as a subquery, its aggregation and the pairs' ran out of DuckDB's 1 GB at 10M sessions.
+    const masks = `clicklab_sessions_${serial++}`;
+    await engine.run(`CREATE TEMPORARY TABLE ${masks} AS ${sessions}`);
+    tables.push(masks);
+    marked = (firsts) => `SELECT q, d, k, CAST(k - ${topBit(above)} - 1 AS INTEGER) AS dist, CAST(n AS INTEGER) AS n, c
+      FROM ${onlyFirsts(`(${slots})`, firsts)} JOIN ${masks} USING (f, s)`;
   } else {
     const single = lengths.length === 1 ? lengths[0] : null;
     // One length for every session (a top-10 log): a constant, no join back to the sessions.
-    marked = (filter) =>
+    marked = (firsts) =>
       single !== null
-        ? `SELECT q, d, k, 0 AS dist, ${single} AS n, c FROM (${slots}) ${where(filter)}`
-        : `SELECT q, d, k, 0 AS dist, CAST(n AS INTEGER) AS n, c FROM (SELECT * FROM (${slots}) ${where(filter)}) JOIN (${sessions}) USING (f, s)`;
+        ? `SELECT q, d, k, 0 AS dist, ${single} AS n, c FROM ${onlyFirsts(`(${slots})`, firsts)}`
+        : `SELECT q, d, k, 0 AS dist, CAST(n AS INTEGER) AS n, c FROM ${onlyFirsts(`(${slots})`, firsts)} JOIN (${sessions}) USING (f, s)`;
   }
   return {
     pairs: `SELECT q, d, sum(${slotHash('c', false)}) AS h1, sum(${slotHash('c', true)}) AS h2 FROM (${marked()}) GROUP BY q, d`,
-    cells: (filter) => `SELECT q, d, k, dist, n, CAST(count(*) AS BIGINT) AS imp, CAST(sum(c) AS BIGINT) AS clk FROM (${marked(filter)}) GROUP BY q, d, k, dist, n`,
+    cells: (firsts) => `SELECT q, d, k, dist, n, CAST(count(*) AS BIGINT) AS imp, CAST(sum(c) AS BIGINT) AS clk FROM (${marked(firsts)}) GROUP BY q, d, k, dist, n`,
+    tables,
   };
 }
