@@ -1,6 +1,6 @@
 // `npm run bench:scale [-- SESSIONS [PARTITIONS]]`: out-of-core fitting end to end (not part of `npm test`).
 // `npm run bench:scale -- train [SESSIONS...] [--steps N]`: a ULTR learner trained from memory and streamed (scale-train.mjs).
-// `npm run bench:scale -- ope [ROWS...] [--resamples R]`: `ope --log` streamed over Open Bandit-shaped logs (scale-ope.mjs).
+// `npm run bench:scale -- ope [ROWS...] [--resamples R] [--no-reward-model]`: `ope --log` streamed over Open Bandit-shaped logs (scale-ope.mjs).
 // 1. Generates a Baidu-ULTR-shaped partitioned Parquet log with `clicklab simulate --world zipf`: power-law
 //    query frequencies (exponent 1) over as many queries as sessions, so most queries are in the long tail and
 //    distinct (query, document) pairs grow with the log; top 10 of 12 documents per query in 3 rotations; PBM

@@ -4,9 +4,9 @@
 // as gzipped CSV partitions of 500,000 rows with DuckDB, then runs `clicklab ope --log DIR` (streamed,
 // BTS from the shipped priors: IPW, clipped IPW, SNIPW and, unless --no-reward-model, DM and the DR
 // family with the reward model fitted over the stream, a pass per Newton step; Poisson-bootstrap
-// intervals) in a fresh process per size and prints its wall time, passes over the log, rows/s (of
-// log rows read, over all passes), peak RSS (GNU time), the IPW and DR estimates, and the load average
-// at each row.
+// intervals) in a fresh process per size and prints its wall time, passes (over the log, or over the
+// reward model's spilled feature rows), log rows per second end to end, peak RSS (GNU time), the IPW
+// and DR estimates, and the load average at each row.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -76,7 +76,7 @@ try {
       String(resamples),
       String(passes),
       seconds.toFixed(1),
-      Math.round((result.rows * passes) / seconds).toLocaleString('en-US'),
+      Math.round(result.rows / seconds).toLocaleString('en-US'),
       peak.toFixed(0),
       interval(result.table[0]),
       interval(result.table.find((r) => r.estimator === 'dr')),
