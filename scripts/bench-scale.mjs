@@ -1,6 +1,6 @@
 // `npm run bench:scale [-- SESSIONS [PARTITIONS]]`: out-of-core fitting end to end (not part of `npm test`).
 // `npm run bench:scale -- train [SESSIONS...] [--steps N]`: a ULTR learner trained from memory and streamed (scale-train.mjs).
-// `npm run bench:scale -- ope [ROWS...] [--resamples R]`: `ope --log` streamed over Open Bandit-shaped logs (scale-ope.mjs).
+// `npm run bench:scale -- ope [ROWS...] [--resamples R] [--no-reward-model]`: `ope --log` streamed over Open Bandit-shaped logs (scale-ope.mjs).
 // `npm run bench:scale -- --log DIR [--models=pbm,ubm]`: steps 2 and 3 on a log generated before (same layout), without generating.
 // `npm run bench:scale -- text-ids [SESSIONS] [--repeats N]`: fit on text ids against integer ids, same log (scale-text-ids.mjs).
 // 1. Generates a Baidu-ULTR-shaped partitioned Parquet log with `clicklab simulate --world zipf`: power-law
@@ -121,7 +121,10 @@ try {
   const widths = [64, 9, 8, 11, 11, 10, 9, 12];
   const print = (row) => console.log(row.map((v, j) => (j === 0 ? v.padEnd(widths[j]) : v.padStart(widths[j]))).join('  '));
   rows.forEach(print);
-  const models = process.argv.find((a) => a.startsWith('--models='))?.slice('--models='.length).split(',') ?? ['pbm', 'ubm', 'dbn'];
+  const models = process.argv
+    .find((a) => a.startsWith('--models='))
+    ?.slice('--models='.length)
+    .split(',') ?? ['pbm', 'ubm', 'dbn'];
   for (const model of models) {
     let r;
     try {

@@ -1,9 +1,12 @@
-// `npm run bench:scale -- ope [ROWS...] [--resamples R]` (default 1000000 10000000 rows, R = 100):
-// generates Open Bandit-shaped logs (the men campaign's columns: 34 items, 3 positions, four hashed user
-// features, 34 affinities; uniform logging, pscore 1/34; clicks at 0.5% + item effect) as gzipped CSV
-// partitions of 500,000 rows with DuckDB, then runs `clicklab ope --log DIR` (streamed: IPW, clipped
-// IPW, SNIPW with Poisson-bootstrap intervals, BTS from the shipped priors) in a fresh process per size
-// and prints its wall time, rows/s and peak RSS (GNU time), with the load average at each row.
+// `npm run bench:scale -- ope [ROWS...] [--resamples R] [--no-reward-model]` (default 1000000 10000000
+// rows, R = 100): generates Open Bandit-shaped logs (the men campaign's columns: 34 items, 3 positions,
+// four hashed user features, 34 affinities; uniform logging, pscore 1/34; clicks at 0.5% + item effect)
+// as gzipped CSV partitions of 500,000 rows with DuckDB, then runs `clicklab ope --log DIR` (streamed,
+// BTS from the shipped priors: IPW, clipped IPW, SNIPW and, unless --no-reward-model, DM and the DR
+// family with the reward model fitted over the stream, a pass per Newton step; Poisson-bootstrap
+// intervals) in a fresh process per size and prints its wall time, passes (over the log, or over the
+// reward model's spilled feature rows), log rows per second end to end, peak RSS (GNU time), the IPW
+// and DR estimates, and the load average at each row.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -14,6 +17,9 @@ const cli = join(here, '..', 'dist', 'cli', 'main.js');
 const args = process.argv.slice(3);
 const at = args.indexOf('--resamples');
 const resamples = at < 0 ? 100 : Number(args.splice(at, 2)[1]);
+const noModel = args.indexOf('--no-reward-model');
+const rewardModel = noModel < 0;
+if (!rewardModel) args.splice(noModel, 1);
 const sizes = args.length > 0 ? args.map(Number) : [1_000_000, 10_000_000];
 const perFile = 500_000;
 const A = 34;
@@ -26,7 +32,7 @@ try {
   const { DuckDBInstance } = await import('@duckdb/node-api');
   const db = await DuckDBInstance.create(':memory:', { memory_limit: '1GB', temp_directory: join(dir, 'tmp') });
   const c = await db.connect();
-  const rows = [['run', 'rows', 'files', 'resamples', 'seconds', 'rows/s', 'peak RSS MB', 'IPW estimate [95% CI]', 'load average']];
+  const rows = [['run', 'rows', 'files', 'resamples', 'passes', 'seconds', 'rows/s', 'peak RSS MB', 'IPW estimate [95% CI]', 'DR estimate [95% CI]', 'load average']];
   const logs = [];
   for (const n of sizes) {
     const started = performance.now();
@@ -45,14 +51,15 @@ try {
         FROM (SELECT i, CAST(floor(random() * ${A}) AS INTEGER) AS item_id FROM range(${m}) t(i))) TO '${join(folder, `part-${String(f).padStart(4, '0')}.csv.gz`)}' (HEADER, COMPRESSION gzip)`);
     }
     logs.push({ n, folder, files });
-    rows.push(['generate (DuckDB, csv.gz)', String(n), String(files), '-', ((performance.now() - started) / 1000).toFixed(1), '-', '-', '-', load()]);
+    rows.push(['generate (DuckDB, csv.gz)', String(n), String(files), '-', '-', ((performance.now() - started) / 1000).toFixed(1), '-', '-', '-', '-', load()]);
   }
   c.closeSync();
   db.closeSync();
   for (const log of logs) {
     const out = join(dir, `out-${log.n}`);
     const started = performance.now();
-    const run = spawnSync('/usr/bin/time', ['-v', process.execPath, cli, 'ope', '--log', log.folder, '--policy', 'bts', '--resamples', String(resamples), '--out', out, '--quiet'], {
+    const flags = ['ope', '--log', log.folder, '--policy', 'bts', '--resamples', String(resamples), '--out', out, '--quiet', ...(rewardModel ? [] : ['--no-reward-model'])];
+    const run = spawnSync('/usr/bin/time', ['-v', process.execPath, cli, ...flags], {
       encoding: 'utf8',
       maxBuffer: 1 << 24,
     });
@@ -60,16 +67,19 @@ try {
     if (run.status !== 0) throw new Error(`ope failed: ${run.stderr}`);
     const peak = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(run.stderr)?.[1] ?? Number.NaN) / 1024;
     const result = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).result;
-    const ipw = result.table[0];
+    const interval = (r) => (r === undefined ? '-' : `${r.estimate.toFixed(5)} [${r.lower.toFixed(5)}, ${r.upper.toFixed(5)}]`);
+    const passes = result.streamed.passes;
     rows.push([
-      'ope --log DIR (streamed)',
+      `ope --log DIR (streamed${rewardModel ? ', DM/DR' : ''})`,
       String(result.rows),
       String(log.files),
       String(resamples),
+      String(passes),
       seconds.toFixed(1),
       Math.round(result.rows / seconds).toLocaleString('en-US'),
       peak.toFixed(0),
-      `${ipw.estimate.toFixed(5)} [${ipw.lower.toFixed(5)}, ${ipw.upper.toFixed(5)}]`,
+      interval(result.table[0]),
+      interval(result.table.find((r) => r.estimator === 'dr')),
       load(),
     ]);
   }

@@ -21,6 +21,8 @@ interface OpeArgs {
   log?: string;
   stream: boolean;
   batchRows: number;
+  rewardModel: boolean;
+  slates: boolean;
   actionDist?: string;
   exportActionDist?: string;
   randomLog?: string;
@@ -77,8 +79,14 @@ export const opeCommand = {
       ),
       log: text(undefined, 'an Open Bandit-format log (.csv or .csv.gz) to evaluate --policy on, or a folder or glob of them (streamed)'),
       stream: flag(
-        'with --log: stream the log a batch of rows at a time (a folder or glob always streams): IPW, clipped IPW and SNIPW with Poisson-bootstrap intervals, memory independent of its length (docs/streaming.md)',
+        'with --log: stream the log a batch of rows at a time (a folder or glob always streams): every estimator with Poisson-bootstrap intervals, memory independent of its length; the reward model of DM and the DR family takes a pass per Newton step (docs/streaming.md)',
       ),
+      'reward-model': {
+        type: 'boolean',
+        default: true,
+        describe: 'streamed log: DM and the DR family, fitting the reward model over the stream (--no-reward-model: one pass, IPW, clipped IPW and SNIPW only)',
+      },
+      slates: flag("streamed log: also the six slate estimators (SIPS, IIPS, RIPS and their self-normalised kin) on the log's slates (rows with one timestamp; docs/streaming.md)"),
       'batch-rows': count(8192, 'streamed log: rows per batch (the results do not depend on it)'),
       policy: choice(['uniform', 'bts'] as const, 'bts', 'with --log: the evaluation policy (bts: Bernoulli TS from --prior, by Monte Carlo)'),
       'action-dist': text(
@@ -170,6 +178,8 @@ async function evaluate(args: OpeArgs, progress: Progress): Promise<{ text: stri
   if (args.log !== undefined) {
     if (args.randomLog !== undefined || args.btsLog !== undefined) throw new ConfigError(args.randomLog !== undefined ? '--random-log' : '--bts-log', 'expected with --protocol obd, not with --log');
     if (args.stream || isPartitionedLog(args.log)) return evaluateStreamed(args as OpeArgs & { log: string }, progress);
+    if (args.slates) throw new ConfigError('--slates', 'expected a streamed log (--stream, a folder or a glob): the slate estimators on an Open Bandit log are streamed only');
+    if (!args.rewardModel) throw new ConfigError('--no-reward-model', 'expected a streamed log (--stream, a folder or a glob): a log read into memory always fits the reward model');
     const log = await readOpenBanditLog(args.log);
     const shape = { rounds: log.reward.length, actions: log.numItems, positions: log.numPositions };
     let dist: Float64Array;
@@ -243,7 +253,7 @@ async function evaluate(args: OpeArgs, progress: Progress): Promise<{ text: stri
   return { text, result, warnings };
 }
 
-/** `ope --log` on a streamed log (studies/ope/streamed-log.ts): the reward-free estimators with Poisson-bootstrap intervals. */
+/** `ope --log` on a streamed log (studies/ope/streamed-log.ts): the estimators with Poisson-bootstrap intervals. */
 async function evaluateStreamed(args: OpeArgs & { log: string }, progress: Progress): Promise<{ text: string; result: unknown; warnings: string[] }> {
   if (args.randomLog !== undefined || args.btsLog !== undefined) throw new ConfigError(args.randomLog !== undefined ? '--random-log' : '--bts-log', 'expected with --protocol obd, not with --log');
   if (args.exportActionDist !== undefined) {
@@ -259,7 +269,7 @@ async function evaluateStreamed(args: OpeArgs & { log: string }, progress: Progr
   const priors = args.actionDist === undefined && args.policy === 'bts' ? (args.prior !== undefined ? await readPriors(args.prior, args.campaign) : await loadOpenBanditPriors(args.campaign)) : null;
   const policy: StreamedPolicy =
     args.actionDist !== undefined
-      ? { npy: args.actionDist }
+      ? { file: args.actionDist }
       : {
           perItemPosition: (numItems) =>
             policyActionDistribution({ numItems, numPositions: OPEN_BANDIT_POSITIONS }, priors ? { ...priors, field: '--prior', source: args.log } : 'uniform', args.draws, args.seed),
@@ -280,6 +290,9 @@ async function evaluateStreamed(args: OpeArgs & { log: string }, progress: Progr
     lambda: args.lambda,
     seed: args.seed,
     batchRows: args.batchRows,
+    rewardModel: args.rewardModel,
+    folds: args.folds,
+    slates: args.slates,
     groundTruth,
     progress,
   });
@@ -289,7 +302,7 @@ async function evaluateStreamed(args: OpeArgs & { log: string }, progress: Progr
   const result = {
     log: args.log,
     files: files.length,
-    streamed: { batchRows: args.batchRows, bootstrap: 'poisson' },
+    streamed: { batchRows: args.batchRows, bootstrap: 'poisson', passes: r.passes, rewardModelIterations: r.rewardModelIterations, slates: r.slates },
     policy: name,
     actionDist: args.actionDist ?? null,
     rows: r.rows,
@@ -299,6 +312,6 @@ async function evaluateStreamed(args: OpeArgs & { log: string }, progress: Progr
   };
   const text =
     `${name} evaluated on ${args.log} (streamed: ${files.length} file${files.length === 1 ? '' : 's'}, ${r.rows} rows, logged CTR ${loggingValue.toFixed(5)}${groundTruth === undefined ? '' : `, ground truth ${groundTruth.toFixed(5)}`}); ` +
-    `Poisson-bootstrap intervals; DM and the DR family need the reward model, fitted in memory only\n\n${formatOpeTable(r.table, args.level)}`;
+    `Poisson-bootstrap intervals; ${r.passes} pass${r.passes === 1 ? '' : 'es'} over the log${r.rewardModelIterations.length === 0 ? ' (no reward model: --no-reward-model)' : ` (reward model: ${r.rewardModelIterations.join(', ')} Newton steps per fold)`}${r.slates === null ? '' : `; ${r.slates} slates`}\n\n${formatOpeTable(r.table, args.level)}`;
   return { text, result, warnings };
 }

@@ -11,8 +11,10 @@
  *   Rows may come in any order; a triple that is absent has probability 0; a triple twice is an
  *   error.
  *
- * The whole array is held in memory as float64: rounds × actions × positions × 8 bytes (8.2 MB for
- * the shipped 10,000-row men sample: 34 items × 3 positions), the array the estimators take anyway.
+ * `readActionDistribution` holds the whole array in memory as float64: rounds × actions × positions
+ * × 8 bytes (8.2 MB for the shipped 10,000-row men sample: 34 items × 3 positions), the array the
+ * estimators take anyway. A streamed log reads either layout a batch of rounds at a time
+ * (`openActionDistRounds`), with the same checks per batch.
  *
  * Checks, each a one-line `DataFormatError` naming the file: the shape equals the log's (rounds =
  * its rows, actions = its items, positions = its positions), every value is finite and in [0, 1],
@@ -21,7 +23,7 @@
  */
 import { type FileHandle, open } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetSchema, type FileMetaData } from 'hyparquet';
+import { type AsyncBuffer, asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetSchema, type FileMetaData } from 'hyparquet';
 import { ConfigError, DataFormatError } from '../core/errors.js';
 import { refuseFolderInput, writeFileAtomic } from '../core/files.js';
 import { parseNpyHeader } from './npz.js';
@@ -79,12 +81,29 @@ export function checkActionDistribution(file: string, values: Float64Array, shap
   }
 }
 
+/** An action distribution read a batch of rounds at a time (a streamed log): `.npy` or `.parquet`. */
+export interface ActionDistRounds {
+  /** Rounds first .. first + count − 1, rounds × actions × positions as float64, checked as `readActionDistribution` checks the whole. */
+  read(first: number, count: number): Promise<Float64Array>;
+  /** Once the log (`rows` rows) has been read: checks the file has no round beyond it. */
+  finish(rows: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Opens `file` (`.npy` or the long `.parquet` layout) for reading a batch of rounds at a time. */
+export async function openActionDistRounds(file: string, shape: Omit<ActionDistShape, 'rounds'>): Promise<ActionDistRounds> {
+  const ext = extname(file).toLowerCase();
+  if (ext === '.parquet') return ParquetRounds.open(file, shape);
+  if (ext === '.npy') return NpyRounds.open(file, { ...shape, rounds: null });
+  throw new ConfigError('--action-dist', `expected ${LAYOUTS}, found a file named '${file}'`);
+}
+
 /**
  * A `.npy` action distribution read a slice of rounds at a time (C order: a round's values are
  * contiguous), for logs too large to hold it: the header and size are checked on `open`, each slice
  * as `readActionDistribution` checks the whole (its rounds numbered in the whole file).
  */
-export class NpyRounds {
+export class NpyRounds implements ActionDistRounds {
   private constructor(
     private readonly file: string,
     private readonly handle: FileHandle,
@@ -146,6 +165,14 @@ export class NpyRounds {
     return values;
   }
 
+  /** Checks, once the log has been read, that the file has one round per row. */
+  finish(rows: number): Promise<void> {
+    if (this.shape.rounds !== rows) {
+      throw new ConfigError('--action-dist', `expected one round per row of the log (${rows} rows), found ${this.shape.rounds} rounds in ${this.file}`);
+    }
+    return Promise.resolve();
+  }
+
   async close(): Promise<void> {
     await this.handle.close();
   }
@@ -187,7 +214,9 @@ async function readNpy(file: string, shape: ActionDistShape): Promise<Float64Arr
 
 const PARQUET_COLUMNS = ['round', 'action', 'position', 'prob'] as const;
 
-async function readParquet(file: string, shape: ActionDistShape): Promise<Float64Array> {
+/** The Parquet file's metadata, with the long layout's columns checked. */
+async function openLongParquet(file: string): Promise<{ buffer: AsyncBuffer; metadata: FileMetaData }> {
+  await refuseFolderInput(file);
   const buffer = await asyncBufferFromFile(file);
   let metadata: FileMetaData;
   try {
@@ -204,6 +233,11 @@ async function readParquet(file: string, shape: ActionDistShape): Promise<Float6
       `expected the columns round, action, position, prob (the long layout), missing ${missing.join(', ')}; found columns ${columns.map((c) => `'${c}'`).join(', ')}`,
     );
   }
+  return { buffer, metadata };
+}
+
+async function readParquet(file: string, shape: ActionDistShape): Promise<Float64Array> {
+  const { buffer, metadata } = await openLongParquet(file);
   const { rounds: n, actions: A, positions: K } = shape;
   const values = new Float64Array(n * A * K);
   const seen = new Uint8Array(n * A * K);
@@ -237,6 +271,117 @@ async function readParquet(file: string, shape: ActionDistShape): Promise<Float6
     }
   }
   return values;
+}
+
+/** One row group of the long layout, decoded. */
+interface LongRows {
+  readonly round: Float64Array;
+  readonly action: Float64Array;
+  readonly position: Float64Array;
+  readonly prob: Float64Array;
+}
+
+/**
+ * The long Parquet layout read a batch of rounds at a time: only the row groups whose `round`
+ * statistics (min, max) overlap the batch are decoded (every group, where a file has no statistics),
+ * the last one decoded is kept for the next batch. A file written sorted by round (`COPY (... ORDER BY
+ * round)`) is thus read once over the log; one in another order is read once per batch. Each row is
+ * checked when its group is decoded (integer round ≥ 0, action and position in range), each batch's
+ * rounds as `readActionDistribution` checks the whole (values in [0, 1], sums 1, no triple twice).
+ */
+export class ParquetRounds implements ActionDistRounds {
+  private cached: { group: number; rows: LongRows } | null = null;
+
+  private constructor(
+    private readonly file: string,
+    private readonly buffer: AsyncBuffer,
+    private readonly metadata: FileMetaData,
+    private readonly shape: Omit<ActionDistShape, 'rounds'>,
+    /** Per row group: its first row in the file, its rows, and its rounds' min and max (±∞ unknown). */
+    private readonly groups: { start: number; rows: number; min: number; max: number }[],
+  ) {}
+
+  static async open(file: string, shape: Omit<ActionDistShape, 'rounds'>): Promise<ParquetRounds> {
+    const { buffer, metadata } = await openLongParquet(file);
+    let start = 0;
+    const groups = metadata.row_groups.map((group) => {
+      const column = group.columns.find((c) => c.meta_data?.path_in_schema.join('.') === 'round');
+      const stats = column?.meta_data?.statistics;
+      const bound = (v: unknown, fallback: number): number => (typeof v === 'number' || typeof v === 'bigint' ? Number(v) : fallback);
+      const entry = { start, rows: Number(group.num_rows), min: bound(stats?.min_value ?? stats?.min, -Infinity), max: bound(stats?.max_value ?? stats?.max, Infinity) };
+      start += entry.rows;
+      return entry;
+    });
+    return new ParquetRounds(file, buffer, metadata, shape, groups);
+  }
+
+  private async decode(g: number): Promise<LongRows> {
+    if (this.cached?.group === g) return this.cached.rows;
+    const { start, rows: count } = this.groups[g];
+    let objects: Record<string, unknown>[];
+    try {
+      objects = await parquetReadObjects({ file: this.buffer, metadata: this.metadata, columns: [...PARQUET_COLUMNS], rowStart: start, rowEnd: start + count });
+    } catch (error) {
+      throw new DataFormatError(this.file, null, `expected Parquet rows ${start + 1}–${start + count} to decode, found an error (${(error as Error).message})`);
+    }
+    const rows: LongRows = { round: new Float64Array(count), action: new Float64Array(count), position: new Float64Array(count), prob: new Float64Array(count) };
+    const limits = { round: Infinity, action: this.shape.actions, position: this.shape.positions };
+    objects.forEach((o, r) => {
+      for (const name of ['round', 'action', 'position'] as const) {
+        const v = o[name];
+        const x = typeof v === 'bigint' ? Number(v) : v;
+        if (!(typeof x === 'number' && Number.isInteger(x) && x >= 0 && x < limits[name])) {
+          const range = name === 'round' ? 'an integer round ≥ 0' : `an integer ${name} in [0, ${limits[name] - 1}] (the log's ${name === 'action' ? 'items' : 'positions'})`;
+          throw new DataFormatError(this.file, null, `expected ${range}, found ${String(v)} in row ${start + r + 1}`);
+        }
+        rows[name][r] = x;
+      }
+      const p = o.prob;
+      rows.prob[r] = typeof p === 'number' ? p : typeof p === 'bigint' ? Number(p) : Number.NaN;
+    });
+    this.cached = { group: g, rows };
+    return rows;
+  }
+
+  async read(first: number, count: number): Promise<Float64Array> {
+    const { actions: A, positions: K } = this.shape;
+    const values = new Float64Array(count * A * K);
+    const seen = new Uint8Array(count * A * K);
+    const last = first + count - 1;
+    for (let g = 0; g < this.groups.length; g++) {
+      if (this.groups[g].max < first || this.groups[g].min > last) continue;
+      const rows = await this.decode(g);
+      for (let r = 0; r < rows.round.length; r++) {
+        const i = rows.round[r];
+        if (i < first || i > last) continue;
+        const a = rows.action[r];
+        const k = rows.position[r];
+        const at = ((i - first) * A + a) * K + k;
+        if (seen[at] === 1) throw new DataFormatError(this.file, null, `expected each (round, action, position) once, found (${i}, ${a}, ${k}) again in row ${this.groups[g].start + r + 1}`);
+        seen[at] = 1;
+        values[at] = rows.prob[r];
+      }
+    }
+    checkActionDistribution(this.file, values, { rounds: count, actions: A, positions: K }, first);
+    return values;
+  }
+
+  async finish(rows: number): Promise<void> {
+    for (let g = 0; g < this.groups.length; g++) {
+      if (this.groups[g].max < rows) continue;
+      const decoded = await this.decode(g);
+      for (let r = 0; r < decoded.round.length; r++) {
+        if (decoded.round[r] >= rows) {
+          throw new DataFormatError(this.file, null, `expected an integer round in [0, ${rows - 1}] (one per row of the log), found ${decoded.round[r]} in row ${this.groups[g].start + r + 1}`);
+        }
+      }
+    }
+  }
+
+  close(): Promise<void> {
+    this.cached = null;
+    return Promise.resolve();
+  }
 }
 
 /** The bytes of a .npy file (format 1.0, header padded to 64 bytes) holding `values` as little-endian float64 of `shape`. */

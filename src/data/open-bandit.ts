@@ -180,39 +180,105 @@ export interface OpenBanditRowBatch {
   readonly position: Int32Array;
   readonly reward: Uint8Array;
   readonly pscore: Float64Array;
+  /** With a vocabulary: the columns the reward model and the slates read (as `OpenBanditLog`'s), else null. */
+  readonly context: {
+    readonly timestamp: Float64Array;
+    /** Row-major rows × 4 codes of the hashed user features, in the vocabulary's numbering. */
+    readonly userFeatures: Int32Array;
+    /** Row-major rows × numItems affinities. */
+    readonly affinity: Float32Array;
+  } | null;
+}
+
+/**
+ * The codes of the hashed user features over a streamed log, in order of first appearance (files in
+ * the order read, rows in file order), as `readOpenBanditLog` numbers them within one file.
+ */
+export class OpenBanditVocabulary {
+  readonly codes: Map<string, number>[] = Array.from({ length: USER_FEATURES }, () => new Map());
+
+  /** The number of codes per user-feature column so far. */
+  get cardinalities(): number[] {
+    return this.codes.map((m) => m.size);
+  }
 }
 
 /**
  * An Open Bandit log (`.csv` or `.csv.gz`) as batches of about `batchRows` rows, in file order, with
  * memory bounded by a batch: the item, position, click and propensity of every row, checked as
  * `readOpenBanditLog` checks them (the header, the number of fields, and these four columns, with
- * the same one-line errors naming the file and line). The columns it does not return (timestamp,
- * user features, affinities) are not parsed.
+ * the same one-line errors naming the file and line). With `vocabulary`, also the timestamp, the
+ * user features (coded by the vocabulary, which grows) and the affinities, checked the same way,
+ * and a batch is cut only between two timestamps (at most `batchRows` + 3 rows), so that the rows of
+ * one impression (a slate) share a batch. Otherwise the other columns are not parsed.
  */
-export async function* openBanditRowBatches(path: string, batchRows = 1 << 16): AsyncGenerator<OpenBanditRowBatch> {
+export async function* openBanditRowBatches(path: string, batchRows = 1 << 16, vocabulary?: OpenBanditVocabulary): AsyncGenerator<OpenBanditRowBatch> {
   await refuseFolderInput(path);
+  const full = vocabulary !== undefined;
+  const capacity = full ? batchRows + OPEN_BANDIT_POSITIONS : batchRows;
   let columns: string[] | null = null;
   let index: Record<string, number> = {};
   let numItems = 0;
-  let action = new Int32Array(batchRows);
-  let position = new Int32Array(batchRows);
-  let reward = new Uint8Array(batchRows);
-  let pscore = new Float64Array(batchRows);
+  let userAt: number[] = [];
+  let affinityAt: Int32Array = new Int32Array(0);
+  let action = new Int32Array(capacity);
+  let position = new Int32Array(capacity);
+  let reward = new Uint8Array(capacity);
+  let pscore = new Float64Array(capacity);
+  const timestamp = new Float64Array(full ? capacity : 0);
+  const users = new Int32Array(full ? capacity * USER_FEATURES : 0);
+  let affinity = new Float32Array(0);
   let rows = 0;
   let total = 0;
+  const batch = (count: number): OpenBanditRowBatch => ({
+    numItems,
+    action: action.slice(0, count),
+    position: position.slice(0, count),
+    reward: reward.slice(0, count),
+    pscore: pscore.slice(0, count),
+    context: full ? { timestamp: timestamp.slice(0, count), userFeatures: users.slice(0, count * USER_FEATURES), affinity: affinity.slice(0, count * numItems) } : null,
+  });
   for await (const { line, fail } of numberedLines(path)) {
     if (columns === null) {
       ({ columns, index, numItems } = loggedHeader(path, line, fail));
+      userAt = Array.from({ length: USER_FEATURES }, (_, j) => index[`user_feature_${j}`]);
+      affinityAt = Int32Array.from({ length: numItems }, (_, a) => index[`user-item_affinity_${a}`]);
+      if (full) affinity = new Float32Array(capacity * numItems);
       continue;
     }
-    const { item, pos, click, p } = loggedRow(line, columns.length, index, numItems, fail);
+    const { fields, item, pos, click, p } = loggedRow(line, columns.length, index, numItems, fail);
+    let t = 0;
+    if (full) {
+      t = parseTimestamp(fields[index.timestamp]);
+      if (Number.isNaN(t)) fail(`expected a timestamp like '2019-11-24 00:03:13.442536+00:00' in column 'timestamp', found ${shown(fields[index.timestamp])}`);
+      // Cut before this row once the batch is full and this row starts a new impression.
+      if (rows >= batchRows && (t !== timestamp[rows - 1] || rows === capacity)) {
+        yield batch(rows);
+        total += rows;
+        rows = 0;
+      }
+      timestamp[rows] = t;
+      for (let j = 0; j < USER_FEATURES; j++) {
+        const value = fields[userAt[j]];
+        if (value.length === 0) fail(`expected a hashed value in column 'user_feature_${j}', found an empty field`);
+        const codes = vocabulary.codes[j];
+        let code = codes.get(value);
+        if (code === undefined) codes.set(value, (code = codes.size));
+        users[rows * USER_FEATURES + j] = code;
+      }
+      for (let a = 0; a < numItems; a++) {
+        const v = parseNumber(fields[affinityAt[a]]);
+        if (!Number.isFinite(v)) fail(`expected a number in column 'user-item_affinity_${a}', found ${shown(fields[affinityAt[a]])}`);
+        affinity[rows * numItems + a] = v;
+      }
+    }
     action[rows] = item;
     position[rows] = pos - 1;
     reward[rows] = click;
     pscore[rows] = p;
     rows++;
-    if (rows === batchRows) {
-      yield { numItems, action, position, reward, pscore };
+    if (!full && rows === batchRows) {
+      yield { numItems, action, position, reward, pscore, context: null };
       total += rows;
       rows = 0;
       action = new Int32Array(batchRows);
@@ -223,7 +289,7 @@ export async function* openBanditRowBatches(path: string, batchRows = 1 << 16): 
   }
   if (columns === null) throw new DataFormatError(path, null, 'expected a header line, found an empty file');
   if (total + rows === 0) throw new DataFormatError(path, null, 'expected data rows (rounds) after the header, found only the header');
-  if (rows > 0) yield { numItems, action: action.slice(0, rows), position: position.slice(0, rows), reward: reward.slice(0, rows), pscore: pscore.slice(0, rows) };
+  if (rows > 0) yield batch(rows);
 }
 
 /**

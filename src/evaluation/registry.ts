@@ -30,7 +30,7 @@ export function standardEstimators(lambda: number): PolicyValueEstimator<OffPoli
 
 /**
  * The standard estimators that need no reward model (IPW, clipped IPW, SNIPW), at one λ: what a
- * streamed log is estimated with while the reward model is fitted in memory only.
+ * streamed log is estimated with in one pass, without fitting the reward model (`--no-reward-model`).
  */
 export function rewardFreeEstimators(lambda: number): PolicyValueEstimator<OffPolicyInputs>[] {
   return standardEstimators(lambda).filter((e) => e instanceof InverseProbabilityWeighting || e instanceof SelfNormalizedIPW);

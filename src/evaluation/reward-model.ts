@@ -7,7 +7,7 @@
  * prediction (which would bias DR towards the logged rewards).
  */
 import { ConfigError } from '../core/errors.js';
-import { randomStream } from '../core/random.js';
+import { rowKey, seedKey } from '../core/row-hash.js';
 import type { ActionArray } from './off-policy.js';
 
 /**
@@ -63,57 +63,66 @@ function choleskySolve(A: Float64Array, b: Float64Array, d: number): Float64Arra
 }
 
 /**
- * Fits P(r = 1) = σ(β·φ(x_i, a_i, k_i)) on the given rows by Newton's method on the penalised
- * log-likelihood Σ_i [r_i log p_i + (1 − r_i) log(1 − p_i)] − (λ/2)‖β_{1..}‖²:
- * β ← β − H⁻¹ g, g = Σ_i (p_i − r_i) φ_i + λβ, H = Σ_i p_i(1 − p_i) φ_i φ_iᵀ + λI.
+ * One Newton (IRLS) fit of P(r = 1) = σ(β·φ) on the penalised log-likelihood
+ * Σ_i [r_i log p_i + (1 − r_i) log(1 − p_i)] − (λ/2)‖β_{1..}‖², a step at a time:
+ * β ← β − H⁻¹ g, g = Σ_i (p_i − r_i) φ_i + λβ, H = Σ_i p_i(1 − p_i) φ_i φ_iᵀ + λI. `begin` clears
+ * the sums, `add` adds a row's terms at the current β, `step` takes the step. The rows may come from
+ * an array (`fitLogisticRegression`) or from a pass over a streamed log (streamed-reward-model.ts):
+ * the same rows in the same order give the same β, bit for bit.
  */
-export function fitLogisticRegression(
-  features: RewardFeatures,
-  rows: ArrayLike<number>,
-  action: ArrayLike<number>,
-  position: ArrayLike<number> | undefined,
-  reward: ArrayLike<number>,
-  options: LogisticRegressionOptions = {},
-): LogisticModel {
-  const l2 = options.l2 ?? 1;
-  const maxIterations = options.maxIterations ?? 50;
-  if (!(l2 > 0)) throw new ConfigError('l2', `expected a penalty > 0, found ${l2}`);
-  const d = features.dimension;
-  const m = features.nonZeros;
-  const n = rows.length;
-  const index = new Int32Array(n * m);
-  const value = new Float64Array(n * m);
-  for (let j = 0; j < n; j++) {
-    const i = rows[j];
-    const r = reward[i];
-    if (r !== 0 && r !== 1) throw new ConfigError(`reward[${i}]`, `expected a binary reward (0 or 1) for the logistic reward model, found ${r}`);
-    features.write(i, action[i], position === undefined ? 0 : position[i], index, value, j * m);
+export class LogisticNewton {
+  readonly weights: Float64Array;
+  /** Newton steps taken. */
+  iterations = 0;
+  /** Whether the Newton decrement fell below 1e-10. */
+  converged = false;
+  private readonly H: Float64Array;
+  private readonly g: Float64Array;
+
+  constructor(
+    readonly dimension: number,
+    private readonly l2: number,
+    private readonly maxIterations: number,
+  ) {
+    this.weights = new Float64Array(dimension);
+    this.H = new Float64Array(dimension * dimension);
+    this.g = new Float64Array(dimension);
   }
-  const beta = new Float64Array(d);
-  const H = new Float64Array(d * d);
-  const g = new Float64Array(d);
-  let iterations = 0;
-  for (; iterations < maxIterations; iterations++) {
-    H.fill(0);
-    g.fill(0);
-    for (let j = 0; j < n; j++) {
-      const o = j * m;
-      let z = 0;
-      for (let u = 0; u < m; u++) z += beta[index[o + u]] * value[o + u];
-      const p = sigmoid(z);
-      const residual = p - reward[rows[j]];
-      const w = Math.max(p * (1 - p), 1e-12);
-      for (let u = 0; u < m; u++) {
-        const iu = index[o + u];
-        const vu = value[o + u];
-        if (vu === 0) continue;
-        g[iu] += residual * vu;
-        for (let v = 0; v < m; v++) H[iu * d + index[o + v]] += w * vu * value[o + v];
-      }
+
+  /** Whether it still takes steps (not converged, under the step limit). */
+  get active(): boolean {
+    return !this.converged && this.iterations < this.maxIterations;
+  }
+
+  begin(): void {
+    this.H.fill(0);
+    this.g.fill(0);
+  }
+
+  /** Adds the terms of a row with features `index`/`value` at `offset` (m slots) and reward r. */
+  add(index: Int32Array, value: Float64Array, offset: number, m: number, reward: number): void {
+    const { weights: beta, H, g, dimension: d } = this;
+    const o = offset;
+    let z = 0;
+    for (let u = 0; u < m; u++) z += beta[index[o + u]] * value[o + u];
+    const p = sigmoid(z);
+    const residual = p - reward;
+    const w = Math.max(p * (1 - p), 1e-12);
+    for (let u = 0; u < m; u++) {
+      const iu = index[o + u];
+      const vu = value[o + u];
+      if (vu === 0) continue;
+      g[iu] += residual * vu;
+      for (let v = 0; v < m; v++) H[iu * d + index[o + v]] += w * vu * value[o + v];
     }
+  }
+
+  /** The Newton step from the rows added since `begin`. */
+  step(): void {
+    const { weights: beta, H, g, dimension: d } = this;
     // The intercept gets a negligible ridge only to keep H positive definite.
     for (let c = 0; c < d; c++) {
-      const penalty = c === 0 ? 1e-9 : l2;
+      const penalty = c === 0 ? 1e-9 : this.l2;
       g[c] += penalty * beta[c];
       H[c * d + c] += penalty;
     }
@@ -126,12 +135,55 @@ export function fitLogisticRegression(
       beta[c] -= step[c];
       decrement += gradient[c] * step[c];
     }
-    if (decrement < 1e-10) {
-      iterations++;
-      break;
-    }
+    this.iterations++;
+    if (decrement < 1e-10) this.converged = true;
   }
-  return { weights: beta, iterations };
+}
+
+/** The L2 penalty and step limit of `options`, checked. */
+export function logisticSettings(options: LogisticRegressionOptions): { l2: number; maxIterations: number } {
+  const l2 = options.l2 ?? 1;
+  if (!(l2 > 0)) throw new ConfigError('l2', `expected a penalty > 0, found ${l2}`);
+  return { l2, maxIterations: options.maxIterations ?? 50 };
+}
+
+/** Fits P(r = 1) = σ(β·φ(x_i, a_i, k_i)) on the given rows by Newton's method (`LogisticNewton`). */
+export function fitLogisticRegression(
+  features: RewardFeatures,
+  rows: ArrayLike<number>,
+  action: ArrayLike<number>,
+  position: ArrayLike<number> | undefined,
+  reward: ArrayLike<number>,
+  options: LogisticRegressionOptions = {},
+): LogisticModel {
+  const { l2, maxIterations } = logisticSettings(options);
+  const m = features.nonZeros;
+  const n = rows.length;
+  const index = new Int32Array(n * m);
+  const value = new Float64Array(n * m);
+  for (let j = 0; j < n; j++) {
+    const i = rows[j];
+    const r = reward[i];
+    if (r !== 0 && r !== 1) throw new ConfigError(`reward[${i}]`, `expected a binary reward (0 or 1) for the logistic reward model, found ${r}`);
+    features.write(i, action[i], position === undefined ? 0 : position[i], index, value, j * m);
+  }
+  const newton = new LogisticNewton(features.dimension, l2, maxIterations);
+  while (newton.active) {
+    newton.begin();
+    for (let j = 0; j < n; j++) newton.add(index, value, j * m, m, reward[rows[j]]);
+    newton.step();
+  }
+  return { weights: newton.weights, iterations: newton.iterations };
+}
+
+/**
+ * The cross-fitting fold of a group (a row, or the group id the rows share): a hash of (seed, id)
+ * modulo F, not a shuffle, so that a stream assigns the same folds as an array without holding the
+ * log (the folds' sizes are then multinomial around n/F rather than equal).
+ */
+export function crossFitFold(seed: string | number, folds: number): (group: number) => number {
+  const key = seedKey(`${seed}/cross-fit`);
+  return (group) => (folds === 1 ? 0 : rowKey(key, group) % folds);
 }
 
 /** σ(β·φ(x_row, a, k)). */
@@ -160,28 +212,20 @@ export interface RewardModelData {
 
 /**
  * Cross-fitted q̂(x_i, a, k) for every row, action and position (the shape of `actionDist`): rows
- * are dealt into F folds by a seeded shuffle; fold f's predictions come from the model fitted on
+ * (or groups) go to F folds by `crossFitFold`; fold f's predictions come from the model fitted on
  * the other F − 1 folds.
  */
 export function crossFitRewardModel(data: RewardModelData, features: RewardFeatures, numActions: number, numPositions: number, options: CrossFitOptions = {}): ActionArray {
   const folds = options.folds ?? 3;
   const n = data.reward.length;
   if (!Number.isInteger(folds) || folds < 1 || folds > n) throw new ConfigError('folds', `expected an integer in [1, ${n}] (rows), found ${folds}`);
-  // Groups (each row its own, by default) are dealt into folds in a seeded random order.
-  const groupOf = new Int32Array(n);
-  const ids = new Map<number, number>();
+  const foldOf = crossFitFold(options.seed ?? 1, folds);
+  const fold = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const id = options.groups === undefined ? i : options.groups[i];
-    let g = ids.get(id);
-    if (g === undefined) ids.set(id, (g = ids.size));
-    groupOf[i] = g;
+    if (!(Number.isInteger(id) && id >= 0)) throw new ConfigError(`groups[${i}]`, `expected a non-negative integer group id, found ${id}`);
+    fold[i] = foldOf(id);
   }
-  const order = randomStream(options.seed ?? 1)
-    .derive('cross-fit')
-    .shuffle(Int32Array.from({ length: ids.size }, (_, g) => g));
-  const foldOfGroup = new Int32Array(ids.size);
-  for (let j = 0; j < ids.size; j++) foldOfGroup[order[j]] = j % folds;
-  const fold = Int32Array.from(groupOf, (g) => foldOfGroup[g]);
   const values = new Float64Array(n * numActions * numPositions);
   const index = new Int32Array(features.nonZeros);
   const value = new Float64Array(features.nonZeros);

@@ -1,9 +1,10 @@
 /**
  * Off-policy estimates over a log that does not fit in memory: the rows arrive in batches, every
- * estimator reduces each batch to its per-row terms (the same `terms` as in memory: off-policy.ts),
- * and only sums are kept. For V̂ = mean_i d_i + (mean_i y_i, or Σ_i y_i / Σ_i w_i):
+ * estimator reduces each batch to its per-unit terms (the same `terms` as in memory: off-policy.ts;
+ * a unit is a row, or a slate whose rows all lie in one batch), and only sums are kept. For
+ * V̂ = mean_i d_i + Σ_g (mean_i y_ig, or Σ_i y_ig / Σ_i w_ig), g over the groups (1, or positions):
  *
- *     n = Σ_i 1,  D = Σ_i d_i,  Y = Σ_i y_i,  W = Σ_i w_i,
+ *     n = Σ_i 1,  D = Σ_i d_i,  Y_g = Σ_i y_ig,  W_g = Σ_i w_ig,
  *
  * added row by row in the log's order, so the estimate is the in-memory one to the last bit (and
  * does not depend on how the rows were cut into batches).
@@ -16,24 +17,15 @@
  * (`bootstrapInterval`), the interval is the (1 − level)/2 and (1 + level)/2 quantiles of the R
  * replicate values; the replicates' sizes n_b vary around n (Poisson(n)), which changes nothing to
  * first order for these smooth statistics and is the price of needing neither n in advance nor
- * a second pass. Cost: rows × R hash draws (one draw serves every estimator); memory: 4 sums × R
- * per estimator.
+ * a second pass. Cost: units × R hash draws (one draw serves every estimator); memory: 2 + 2G sums
+ * × R per estimator (G groups: 4 for row-level estimators).
  *
  * The weight diagnostics (Kish's ESS, the largest weight's share) come from Σ w and Σ w², kept
  * scaled by the largest weight seen so far so that Σ w² cannot overflow, as `weightDiagnostics`.
  */
 import { ConfigError } from '../core/errors.js';
-import { DEFAULT_BOOTSTRAP_RESAMPLES, type OffPolicyInputs, type PolicyValueEstimator, type PolicyValueInterval, quantileSorted, type WeightDiagnostics } from './off-policy.js';
-
-/** murmur3's 32-bit finaliser: a bijection of 32-bit integers that mixes every input bit into every output bit. */
-function mix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
+import { mix32, rowKey, seedKey } from '../core/row-hash.js';
+import { DEFAULT_BOOTSTRAP_RESAMPLES, type OffPolicyInputs, type PolicyValueEstimator, type PolicyValueInterval, quantileSorted, type ValueTerms, type WeightDiagnostics } from './off-policy.js';
 
 /** P(Poisson(1) ≤ k) · 2^32 for k = 0 .. 15 (beyond 15 the probability is below 2^-32 · 10^-3). */
 const POISSON_CDF: Float64Array = (() => {
@@ -47,21 +39,6 @@ const POISSON_CDF: Float64Array = (() => {
   }
   return cdf;
 })();
-
-/** A 32-bit key of a seed (a number or a string). */
-function seedKey(seed: string | number): number {
-  const text = String(seed);
-  let h = 0x9e3779b9;
-  for (let i = 0; i < text.length; i++) h = mix32(h ^ text.charCodeAt(i)) + i;
-  return mix32(h);
-}
-
-/** The key of row `row` (an integer below 2^53) under a seed key: replicate b's count is `poissonCount(rowKey, b)`. */
-function rowKey(seed: number, row: number): number {
-  const lo = row >>> 0;
-  const hi = Math.floor(row / 2 ** 32) >>> 0;
-  return mix32(mix32(seed ^ lo) ^ Math.imul(hi + 1, 0x27d4eb2f));
-}
 
 /** Poisson(1) count of a row (by its key) in replicate b, by inversion of its CDF at a hashed uniform. */
 function poissonCount(key: number, b: number): number {
@@ -86,12 +63,12 @@ export interface StreamingIntervalOptions {
   readonly seed?: string | number;
 }
 
-/** One estimator's running sums. */
+/** One estimator's running sums over `groups` groups. */
 class Sums {
   n = 0;
   direct = 0;
-  weighted = 0;
-  normalizer = 0;
+  readonly weighted: Float64Array;
+  readonly normalizer: Float64Array;
   hasDirect = false;
   hasNormalizer = false;
   hasWeights = false;
@@ -100,27 +77,35 @@ class Sums {
   s2 = 0;
   scale = 0;
   maxUnit = 0;
+  /** Per replicate: n_b, D_b, then Y_gb, W_gb per group. */
   readonly replicates: Float64Array;
 
-  constructor(resamples: number) {
-    // n_b, D_b, Y_b, W_b per replicate.
-    this.replicates = new Float64Array(4 * resamples);
+  constructor(
+    readonly groups: number,
+    resamples: number,
+  ) {
+    this.weighted = new Float64Array(groups);
+    this.normalizer = new Float64Array(groups);
+    this.replicates = new Float64Array((2 + 2 * groups) * resamples);
   }
 }
 
 /**
- * Estimates and Poisson-bootstrap intervals of `estimators` over rows given in batches (`add`), in
- * the log's order. `result()` gives, per estimator, what `estimateInterval` gives in memory.
+ * Estimates and Poisson-bootstrap intervals of several estimators from their terms, given a batch of
+ * units at a time in the log's order (`add`); `result()` gives, per estimator, what
+ * `estimateInterval` gives in memory on all the units at once.
  */
-export class StreamingOffPolicyEstimates {
+export class StreamingTermSums {
   private readonly sums: Sums[];
   private readonly level: number;
   private readonly resamples: number;
   private readonly seed: number;
-  private rows = 0;
+  private units = 0;
 
+  /** `names` name the estimators (in errors); each has at most `groups` groups. */
   constructor(
-    readonly estimators: readonly PolicyValueEstimator<OffPolicyInputs>[],
+    private readonly names: readonly string[],
+    groups: number,
     options: StreamingIntervalOptions = {},
   ) {
     this.level = options.level ?? 0.95;
@@ -128,45 +113,50 @@ export class StreamingOffPolicyEstimates {
     if (!(this.level > 0 && this.level < 1)) throw new ConfigError('level', `expected a number in (0, 1), found ${this.level}`);
     if (!Number.isInteger(this.resamples) || this.resamples < 1) throw new ConfigError('resamples', `expected an integer ≥ 1, found ${this.resamples}`);
     this.seed = seedKey(options.seed ?? 1);
-    this.sums = estimators.map(() => new Sums(this.resamples));
+    this.sums = names.map(() => new Sums(groups, this.resamples));
   }
 
-  /** Rows added so far. */
-  get rowsSeen(): number {
-    return this.rows;
+  /** Units added so far. */
+  get unitsSeen(): number {
+    return this.units;
   }
 
-  /** The next rows of the log (the estimators' inputs for these rows only). */
-  add(batch: OffPolicyInputs): void {
-    const n = batch.reward.length;
+  /** The next units' terms, one per estimator (the same units for all; unit i is unit `unitsSeen + i` of the log). */
+  add(terms: readonly ValueTerms[]): void {
+    const n = terms[0].units;
     const R = this.resamples;
-    const terms = this.estimators.map((e) => e.terms(batch));
-    for (const t of terms) if (t.groups !== 1 || t.units !== n) throw new RangeError('streaming estimates take row-level estimators (one group, one unit per row)');
+    for (let e = 0; e < terms.length; e++) {
+      if (terms[e].units !== n || terms[e].groups > this.sums[e].groups) throw new RangeError(`streamed terms: expected ${n} units and at most ${this.sums[e].groups} groups`);
+    }
     const counts = new Int32Array(R);
     for (let i = 0; i < n; i++) {
-      const key = rowKey(this.seed, this.rows + i);
+      const key = rowKey(this.seed, this.units + i);
       for (let b = 0; b < R; b++) counts[b] = poissonCount(key, b);
       for (let e = 0; e < terms.length; e++) {
         const t = terms[e];
         const s = this.sums[e];
+        const G = t.groups;
+        const stride = 2 + 2 * s.groups;
         const d = t.direct === null ? 0 : t.direct[i];
-        const y = t.weighted[i];
-        const w = t.normalizer === null ? 0 : t.normalizer[i];
         s.n++;
         s.direct += d;
-        s.weighted += y;
-        s.normalizer += w;
         s.hasDirect = t.direct !== null;
         s.hasNormalizer = t.normalizer !== null;
+        for (let g = 0; g < G; g++) {
+          s.weighted[g] += t.weighted[i * G + g];
+          s.normalizer[g] += t.normalizer === null ? 0 : t.normalizer[i * G + g];
+        }
         const reps = s.replicates;
         for (let b = 0; b < R; b++) {
           const c = counts[b];
           if (c === 0) continue;
-          const o = 4 * b;
+          const o = stride * b;
           reps[o] += c;
           reps[o + 1] += c * d;
-          reps[o + 2] += c * y;
-          reps[o + 3] += c * w;
+          for (let g = 0; g < G; g++) {
+            reps[o + 2 + 2 * g] += c * t.weighted[i * G + g];
+            reps[o + 3 + 2 * g] += c * (t.normalizer === null ? 0 : t.normalizer[i * G + g]);
+          }
         }
         if (t.unitWeights != null) {
           s.hasWeights = true;
@@ -176,7 +166,7 @@ export class StreamingOffPolicyEstimates {
             s.s1 *= ratio;
             s.s2 *= ratio * ratio;
             s.scale = v;
-            s.maxUnit = this.rows + i;
+            s.maxUnit = this.units + i;
           }
           if (s.scale > 0) {
             const u = t.unitWeights[i] / s.scale;
@@ -186,24 +176,42 @@ export class StreamingOffPolicyEstimates {
         }
       }
     }
-    this.rows += n;
+    this.units += n;
   }
 
   /** Per estimator, its estimate, weight diagnostics and Poisson-bootstrap interval. */
   result(): PolicyValueInterval[] {
-    if (this.rows === 0) throw new ConfigError('log', 'expected at least one logged row, found none');
-    return this.estimators.map((estimator, e) => {
+    if (this.units === 0) throw new ConfigError('log', 'expected at least one logged row, found none');
+    return this.names.map((name, e) => {
       const s = this.sums[e];
-      const value = (n: number, d: number, y: number, w: number) => (s.hasDirect ? d / n : 0) + (s.hasNormalizer ? (w > 0 ? y / w : 0) : y / n);
-      const estimate = value(s.n, s.direct, s.weighted, s.normalizer);
-      if (!Number.isFinite(estimate)) throw new ConfigError(estimator.name, `the estimate is ${estimate}: the importance weights or rewards overflow (check pscore for probabilities near 0)`);
+      const G = s.groups;
+      // As valueOfTerms: the direct mean, then each group's mean or ratio, added in this order.
+      const value = (sums: Float64Array, o: number): number => {
+        const n = sums[o];
+        let total = s.hasDirect ? sums[o + 1] / n : 0;
+        for (let g = 0; g < G; g++) {
+          const y = sums[o + 2 + 2 * g];
+          const w = sums[o + 3 + 2 * g];
+          total += s.hasNormalizer ? (w > 0 ? y / w : 0) : y / n;
+        }
+        return total;
+      };
+      const full = new Float64Array(2 + 2 * G);
+      full[0] = s.n;
+      full[1] = s.direct;
+      for (let g = 0; g < G; g++) {
+        full[2 + 2 * g] = s.weighted[g];
+        full[3 + 2 * g] = s.normalizer[g];
+      }
+      const estimate = value(full, 0);
+      if (!Number.isFinite(estimate)) throw new ConfigError(name, `the estimate is ${estimate}: the importance weights or rewards overflow (check pscore for probabilities near 0)`);
       const values = new Float64Array(this.resamples);
       for (let b = 0; b < this.resamples; b++) {
-        const o = 4 * b;
+        const o = (2 + 2 * G) * b;
         if (s.replicates[o] === 0) {
-          throw new ConfigError('log', `Poisson-bootstrap replicate ${b + 1} drew no row (${this.rows} rows): the log is too small for a streamed interval; read it into memory`);
+          throw new ConfigError('log', `Poisson-bootstrap replicate ${b + 1} drew no unit (${this.units} units): the log is too small for a streamed interval; read it into memory`);
         }
-        values[b] = value(s.replicates[o], s.replicates[o + 1], s.replicates[o + 2], s.replicates[o + 3]);
+        values[b] = value(s.replicates, o);
       }
       values.sort();
       let sum = 0;
@@ -223,5 +231,42 @@ export class StreamingOffPolicyEstimates {
         resamples: this.resamples,
       };
     });
+  }
+}
+
+/**
+ * Estimates and Poisson-bootstrap intervals of row-level `estimators` over rows given in batches
+ * (`add`), in the log's order. `result()` gives, per estimator, what `estimateInterval` gives in memory.
+ */
+export class StreamingOffPolicyEstimates {
+  private readonly sums: StreamingTermSums;
+
+  constructor(
+    readonly estimators: readonly PolicyValueEstimator<OffPolicyInputs>[],
+    options: StreamingIntervalOptions = {},
+  ) {
+    this.sums = new StreamingTermSums(
+      estimators.map((e) => e.name),
+      1,
+      options,
+    );
+  }
+
+  /** Rows added so far. */
+  get rowsSeen(): number {
+    return this.sums.unitsSeen;
+  }
+
+  /** The next rows of the log (the estimators' inputs for these rows only). */
+  add(batch: OffPolicyInputs): void {
+    const n = batch.reward.length;
+    const terms = this.estimators.map((e) => e.terms(batch));
+    for (const t of terms) if (t.groups !== 1 || t.units !== n) throw new RangeError('streaming estimates take row-level estimators (one group, one unit per row)');
+    this.sums.add(terms);
+  }
+
+  /** Per estimator, its estimate, weight diagnostics and Poisson-bootstrap interval. */
+  result(): PolicyValueInterval[] {
+    return this.sums.result();
   }
 }

@@ -64,13 +64,30 @@ describe('clicklab ope --log DIR (streamed)', () => {
     copyFileSync(openBanditPath('random/men/men.csv.gz'), path.join(dir, 'obd', 'day-2.csv.gz'));
   });
 
-  it('estimates IPW, clipped IPW and SNIPW with Poisson-bootstrap intervals over the files, and writes results.json', () => {
+  it('estimates every standard estimator (the reward model over the stream) with Poisson-bootstrap intervals over the files, and writes results.json', () => {
     const out = path.join(dir, 'ope');
     const text = execFileSync(process.execPath, [cli, 'ope', '--log', path.join(dir, 'obd'), '--policy', 'uniform', '--resamples', '100', '--out', out, '--quiet'], { encoding: 'utf8' });
-    expect(text).toMatch(/uniform evaluated on .*obd \(streamed: 2 files, 20000 rows, logged CTR 0\.00\d{3}\); Poisson-bootstrap intervals/);
+    expect(text).toMatch(
+      /uniform evaluated on .*obd \(streamed: 2 files, 20000 rows, logged CTR 0\.00\d{3}\); Poisson-bootstrap intervals; \d+ passes over the log \(reward model: \d+, \d+, \d+ Newton steps per fold\)/,
+    );
     const result = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')).result;
-    expect(result.table.map((r: { estimator: string }) => r.estimator)).toEqual(['ipw', 'ipw (λ=10)', 'snipw']);
+    expect(result.table.map((r: { estimator: string }) => r.estimator)).toEqual(['ipw', 'ipw (λ=10)', 'snipw', 'dm', 'dr', 'sndr', 'switch-dr (λ=10)', 'dr-os (λ=10)']);
     expect(result.rows).toBe(20_000);
+    expect(result.streamed.passes).toBe(2 + Math.max(...result.streamed.rewardModelIterations));
+  });
+
+  it('--no-reward-model: one pass, IPW, clipped IPW and SNIPW; --slates adds the six slate estimators', () => {
+    const out = path.join(dir, 'ope-slates');
+    execFileSync(process.execPath, [cli, 'ope', '--log', path.join(dir, 'obd'), '--policy', 'uniform', '--resamples', '100', '--no-reward-model', '--slates', '--out', out, '--quiet'], {
+      encoding: 'utf8',
+    });
+    const result = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')).result;
+    expect(result.table.map((r: { estimator: string }) => r.estimator)).toEqual(['ipw', 'ipw (λ=10)', 'snipw', 'sips', 'iips', 'rips', 'snsips', 'sniips', 'snrips']);
+    expect(result.streamed.passes).toBe(1);
+    expect(result.streamed.slates).toBe(2 * 9989);
+    const r = spawnSync(process.execPath, [cli, 'ope', '--log', openBanditPath('random/men/men.csv.gz'), '--slates', '--out', path.join(dir, 'o3')], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toMatch(/^clicklab: --slates: expected a streamed log \(--stream, a folder or a glob\)/);
   });
 
   it('--export-action-dist on a streamed log is a one-line error', () => {

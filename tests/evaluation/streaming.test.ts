@@ -27,7 +27,7 @@ describe('streamed off-policy estimates', () => {
         pscore: log.pscore,
         actionDist: repeatActionDistribution(perItem, log.reward.length, log.numItems, log.numPositions),
       };
-      const streamed = await estimateOnOpenBanditStream([menRandom], { perItemPosition: () => perItem }, { resamples: 50, batchRows: 777 });
+      const streamed = await estimateOnOpenBanditStream([menRandom], { perItemPosition: () => perItem }, { resamples: 50, batchRows: 777, rewardModel: false });
       expect(streamed.rows).toBe(log.reward.length);
       const estimators = rewardFreeEstimators(10);
       expect(streamed.table.map((r) => r.estimator)).toEqual(estimators.map((e) => e.name));
@@ -47,7 +47,9 @@ describe('streamed off-policy estimates', () => {
 
   it('do not depend on the batch size: byte-identical results for 1,000 and 100,000 rows per batch', async () => {
     const run = async (batchRows: number) =>
-      JSON.stringify(await estimateOnOpenBanditStream([menRandom, menRandom], { perItemPosition: (A) => new Float64Array(A * 3).fill(1 / A) }, { resamples: 200, batchRows, seed: 5 }));
+      JSON.stringify(
+        await estimateOnOpenBanditStream([menRandom, menRandom], { perItemPosition: (A) => new Float64Array(A * 3).fill(1 / A) }, { resamples: 200, batchRows, seed: 5, rewardModel: false }),
+      );
     const small = await run(1000);
     expect(small).toBe(await run(100_000));
     expect(JSON.parse(small).rows).toBe(20_000);
@@ -60,11 +62,11 @@ describe('streamed off-policy estimates', () => {
       const perItem = Float64Array.from({ length: A * 3 }, (_, j) => (Math.floor(j / 3) % 2 === 0 ? 1.5 : 0.5) / A);
       const npy = join(dir, 'pi.npy');
       writeActionDistributionNpy(npy, { rounds: 10_000, actions: A, positions: 3 }, repeatActionDistribution(perItem, 10_000, A, 3).values);
-      const options = { resamples: 50, batchRows: 999 };
-      const fromFile = await estimateOnOpenBanditStream([menRandom], { npy }, options);
+      const options = { resamples: 50, batchRows: 999, rewardModel: false };
+      const fromFile = await estimateOnOpenBanditStream([menRandom], { file: npy }, options);
       const given = await estimateOnOpenBanditStream([menRandom], { perItemPosition: () => perItem }, options);
       expect(fromFile).toEqual(given);
-      await expect(estimateOnOpenBanditStream([menRandom, menRandom], { npy }, options)).rejects.toThrow(
+      await expect(estimateOnOpenBanditStream([menRandom, menRandom], { file: npy }, options)).rejects.toThrow(
         /pi\.npy: expected one round per row of the log, found 10000 rounds for a log of at least 10999 rows/,
       );
     } finally {
