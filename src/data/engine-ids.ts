@@ -51,6 +51,18 @@ export function idSql(source: string, columns: IdColumns): { readonly from: stri
   return { query: id('query'), item: id('item'), from };
 }
 
+/** The first column of `sql`'s rows as strings, in order. */
+export async function textColumn(connection: DuckDBConnection, sql: string): Promise<string[]> {
+  const result = await connection.stream(sql);
+  const out: string[] = [];
+  for (;;) {
+    const chunk = await result.fetchChunk();
+    if (chunk === null || chunk.rowCount === 0) break;
+    for (const v of chunk.getColumnValues(0)) out.push(String(v));
+  }
+  return out;
+}
+
 /** An engine's dictionaries (one per role, temporary tables of its connection) and which logs are in them. */
 export class TextIds {
   /** How each role's ids were read so far: a log with integer ids and one with text ids in one run do not mix. */
@@ -91,14 +103,7 @@ export class TextIds {
   async texts(): Promise<{ readonly query: string[] | null; readonly item: string[] | null }> {
     const read = async (role: Role): Promise<string[] | null> => {
       if (this.kind[role] !== 'text') return null;
-      const result = await this.connection.stream(`SELECT clicklab_text FROM ${tableOf(role)} ORDER BY clicklab_id`);
-      const out: string[] = [];
-      for (;;) {
-        const chunk = await result.fetchChunk();
-        if (chunk === null || chunk.rowCount === 0) break;
-        for (const v of chunk.getColumnValues(0)) out.push(String(v));
-      }
-      return out;
+      return textColumn(this.connection, `SELECT clicklab_text FROM ${tableOf(role)} ORDER BY clicklab_id`);
     };
     return { query: await read('query'), item: await read('item') };
   }

@@ -21,7 +21,7 @@ import { silentProgress, type Progress } from '../core/progress.js';
 import { randomStream } from '../core/random.js';
 import type { ClickLog } from '../core/types.js';
 import type { ClickLogColumnMapping } from './click-log-table.js';
-import { type EngineIds, type IdColumns, idSql, TextIds } from './engine-ids.js';
+import { type EngineIds, type IdColumns, idSql, TextIds, textColumn } from './engine-ids.js';
 
 export interface EngineOptions {
   /** DuckDB's memory limit (default '1GB'); beyond it, sorts and aggregations spill to `tempDirectory`. */
@@ -546,14 +546,7 @@ export class LogEngine {
 
   /** A text column of a Parquet file as strings, in file order (a world's text ids). */
   async readParquetText(path: string, column: string): Promise<string[]> {
-    const result = await this.connection.stream(`SELECT CAST(${identifier(column)} AS VARCHAR) FROM read_parquet(${literal(path)})`);
-    const out: string[] = [];
-    for (;;) {
-      const chunk = await result.fetchChunk();
-      if (chunk === null || chunk.rowCount === 0) break;
-      for (const v of chunk.getColumnValues(0)) out.push(String(v));
-    }
-    return out;
+    return textColumn(this.connection, `SELECT CAST(${identifier(column)} AS VARCHAR) FROM read_parquet(${literal(path)})`);
   }
 
   /** The rows of `sql` as typed arrays, one per column: INTEGER columns as Int32Array, the others as Float64Array (`progress`: rows as they come). */
@@ -573,7 +566,7 @@ export class LogEngine {
 
 /**
  * The distinct (query, ranking, click pattern) groups of the slots `slots` (columns f, s, q, d, k, c as
- * in `slotCountsSql`), one row per slot of each group in rank order: q, w (sessions in the group),
+ * in `slotsFromSql`), one row per slot of each group in rank order: q, w (sessions in the group),
  * mask (clicks as bits, bit k for rank k; −1 for a session whose ranks are not 0 .. n − 1), n, d.
  * The groups are sorted by their key (each key is unique, so the order is total and runs agree);
  * the unnest keeps each group's slots together and in rank order, as DuckDB keeps a projection's
