@@ -222,15 +222,15 @@ function pairKey(table?: string): string {
   return `(CAST(${at}q AS BIGINT) * 4294967296 + ${at}d)`;
 }
 
+async function dropTables(engine: LogEngine, tables: readonly string[]): Promise<void> {
+  for (const table of tables) await engine.run(`DROP TABLE IF EXISTS ${table}`);
+}
+
 /**
  * A log as a count source: its slots with their distance and session length, grouped into pairs or
  * cells. Checks the ranks (UBM's click masks hold 62) and finds whether every session has one length
  * (then a constant: no join back to the sessions for PBM).
  */
-async function dropTables(engine: LogEngine, tables: readonly string[]): Promise<void> {
-  for (const table of tables) await engine.run(`DROP TABLE IF EXISTS ${table}`);
-}
-
 async function logSource(engine: LogEngine, input: string, options: PairClassOptions): Promise<CountSource> {
   const slots = await engine.slots(input, options);
   const tables: string[] = [];
