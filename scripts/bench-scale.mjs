@@ -13,11 +13,11 @@
 //    and the child's peak RSS (process.resourceUsage().maxRSS: DuckDB's native memory included).
 // 3. Runs scripts/bench-parquet-io.mjs (hyparquet against DuckDB on a 1M-session log) unless --no-io.
 // The load average (`uptime`) is printed with the table: the 2 cores are shared, so compare within one run.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { writeZipfLog } from './zipf-log.mjs';
 
 const here = new URL('.', import.meta.url).pathname;
 const dist = join(here, '..', 'dist');
@@ -71,36 +71,9 @@ const args = process.argv.slice(2).filter((a, i) => !a.startsWith('--') && (give
 let sessions = Number(args[0] ?? 10_000_000);
 let partitions = Number(args[1] ?? Math.max(1, Math.round(sessions / 1_000_000)));
 const dir = given >= 0 ? process.argv[given + 1] : mkdtempSync(join(tmpdir(), 'clicklab-bench-scale-'));
-const cli = join(dist, 'cli', 'main.js');
 try {
   const started = performance.now();
-  if (given < 0) {
-    const per = Math.ceil(sessions / partitions);
-    const zipf = JSON.stringify({ queries: sessions, exponent: 1 });
-    const run = promisify(execFile);
-    for (let p = 0; p < partitions; p += 2) {
-      const batch = [p, p + 1].filter((i) => i < partitions);
-      await Promise.all(
-        batch.map((i) =>
-          run(process.execPath, [
-            cli,
-            'simulate',
-            '--world',
-            'zipf',
-            '--zipf',
-            zipf,
-            '--sessions',
-            String(Math.min(per, sessions - i * per)),
-            '--seed',
-            String(i),
-            '--out',
-            join(dir, `part-${String(i).padStart(4, '0')}.parquet`),
-            '--quiet',
-          ]),
-        ),
-      );
-    }
-  }
+  if (given < 0) await writeZipfLog(dist, dir, sessions, partitions);
   const generate = (performance.now() - started) / 1000;
   const loadAfterGenerate = load();
   const rows = [['step', 'sessions', 'seconds', 'sessions/s', 'count rows', 'pairs', 'classes', 'peak RSS MB']];

@@ -5,11 +5,11 @@
 //    alternating, `--repeats` times (default 2): the text fit pays the DESCRIBE, the dictionaries (a DISTINCT and
 //    a sort per column) and the join of every slot to them. Prints the aggregation and end-to-end seconds
 //    (the median of the repeats), the peak RSS and the load average (`uptime`: the 2 cores are shared).
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { writeZipfLog } from './zipf-log.mjs';
 
 const here = new URL('.', import.meta.url).pathname;
 const dist = join(here, '..', 'dist');
@@ -23,30 +23,9 @@ const repeats = at >= 0 ? Number(argv[at + 1]) : 2;
 const sessions = Number(argv.filter((a, i) => !a.startsWith('--') && argv[i - 1] !== '--repeats')[0] ?? 1_000_000);
 const dir = mkdtempSync(join(tmpdir(), 'clicklab-bench-text-ids-'));
 try {
-  const per = Math.ceil(sessions / 2);
-  const zipf = JSON.stringify({ queries: sessions, exponent: 1 });
   mkdirSync(join(dir, 'integer'));
   mkdirSync(join(dir, 'text'));
-  const run = promisify(execFile);
-  await Promise.all(
-    [0, 1].map((i) =>
-      run(process.execPath, [
-        join(dist, 'cli', 'main.js'),
-        'simulate',
-        '--world',
-        'zipf',
-        '--zipf',
-        zipf,
-        '--sessions',
-        String(Math.min(per, sessions - i * per)),
-        '--seed',
-        String(i),
-        '--out',
-        join(dir, 'integer', `part-${i}.parquet`),
-        '--quiet',
-      ]),
-    ),
-  );
+  await writeZipfLog(dist, join(dir, 'integer'), sessions, 2, (i) => `part-${i}.parquet`);
   const { LogEngine } = await import(join(dist, 'data', 'engine.js'));
   const engine = await LogEngine.open();
   for (const i of [0, 1]) {
