@@ -241,6 +241,7 @@ async function logSource(engine: LogEngine, input: string, options: PairClassOpt
     'INTEGER',
     'INTEGER',
   ]);
+  if (lengths.length === 0) throw new ConfigError('--log', `${input}: no sessions (an empty log); expected a log with at least one session`);
   if (Math.min(...lows) < 0) throw new ConfigError('--log', `${input}: a position below 1; expected 1-based positions`);
   const top = Math.max(...tops);
   let marked: (firsts?: string) => string;

@@ -153,7 +153,7 @@ function rolesOf(columns: ClickLogColumnMapping | undefined): Roles {
 function slotsSql(input: string, roles: Roles): string {
   const ids = idSql(logSourceSql(input, '--log', roles.textColumns), roles);
   return `SELECT filename AS f, CAST(clicklab_file_index AS INTEGER) AS fi, CAST(${identifier(roles.session)} AS DOUBLE) AS s, ${ids.query} AS q, ${ids.item} AS d,
-    CAST(${identifier(roles.position)} AS INTEGER) - 1 AS k, CAST(${identifier(roles.click)} > 0 AS INTEGER) AS c FROM ${ids.from}`;
+    CAST(${identifier(roles.position)} AS INTEGER) - 1 AS k, CAST(CAST(${identifier(roles.click)} AS DOUBLE) > 0 AS INTEGER) AS c FROM ${ids.from}`;
 }
 
 /** An in-process DuckDB for click logs (`close` it: that ends DuckDB and removes its default temporary folder). */
@@ -585,7 +585,7 @@ export function sessionGroupsSql(slots: string): string {
 function slotsFromSql(input: string, roles: Roles): string {
   const ids = idSql(logSourceSql(input, '--log', roles.textColumns), roles);
   return `SELECT clicklab_file_index AS f, ${identifier(roles.session)} AS s, ${ids.query} AS q, ${ids.item} AS d,
-    CAST(${identifier(roles.position)} AS INTEGER) - 1 AS k, CAST(${identifier(roles.click)} > 0 AS INTEGER) AS c FROM ${ids.from}`;
+    CAST(${identifier(roles.position)} AS INTEGER) - 1 AS k, CAST(CAST(${identifier(roles.click)} AS DOUBLE) > 0 AS INTEGER) AS c FROM ${ids.from}`;
 }
 
 /**

@@ -318,5 +318,8 @@ describe('LogEngine (DuckDB)', () => {
   it('names a missing input and an unknown file type', async () => {
     await expect(PairClasses.ofLog(engine, join(dir, 'nothing'), { distance: false })).rejects.toThrow('found no file or folder');
     await expect(PairClasses.ofLog(engine, join(dir, 'x.json'), { distance: false })).rejects.toThrow();
+    // A CSV with its header only (DuckDB reads every column as text): named as empty, not a type error.
+    writeFileSync(join(dir, 'empty.csv'), 'session,query,item_id,position,click\n');
+    await expect(PairClasses.ofLog(engine, join(dir, 'empty.csv'), { distance: true })).rejects.toThrow(`${join(dir, 'empty.csv')}: no sessions (an empty log)`);
   });
 });
