@@ -118,23 +118,8 @@ export class NpyRounds implements ActionDistRounds {
     if (extname(file).toLowerCase() !== '.npy') throw new ConfigError('--action-dist', `expected a .npy file to read a slice of rounds at a time (a streamed log), found '${file}'`);
     const handle = await open(file, 'r');
     try {
-      const { size: fileSize } = await handle.stat();
-      const head = Buffer.alloc(Math.min(fileSize, 1 << 16));
-      await handle.read(head, 0, head.length, 0);
-      const header = parseNpyHeader(head, file);
-      if (header.dtype !== '<f8' && header.dtype !== '<f4') throw new DataFormatError(file, null, `expected a float64 or float32 array, found dtype ${header.dtype} (expected ${LAYOUTS})`);
-      const found = header.shape;
-      const full = { ...shape, rounds: shape.rounds ?? (found.length === 3 ? found[0] : -1) };
-      if (found.length !== 3 || found[0] !== full.rounds || found[1] !== shape.actions || found[2] !== shape.positions) {
-        const expected = shape.rounds === null ? `(rounds, ${shape.actions}, ${shape.positions})` : shapeText(full);
-        throw new DataFormatError(file, null, `expected shape ${expected} (the log's rows × items × positions), found (${found.join(', ')}${found.length === 1 ? ',' : ''})`);
-      }
-      const width = header.dtype === '<f8' ? 8 : 4;
-      const count = full.rounds * shape.actions * shape.positions;
-      if (fileSize !== header.dataOffset + count * width) {
-        throw new DataFormatError(file, null, `expected ${count * width} data bytes for shape ${shapeText(full)} of ${header.dtype}, found ${fileSize - header.dataOffset} (truncated or padded)`);
-      }
-      return new NpyRounds(file, handle, full, header.dataOffset, width);
+      const { full, dataOffset, width } = await checkedNpyLayout(handle, file, shape);
+      return new NpyRounds(file, handle, full, dataOffset, width);
     } catch (error) {
       await handle.close();
       throw error;
@@ -182,27 +167,43 @@ function shapeText(shape: ActionDistShape): string {
   return `(${shape.rounds}, ${shape.actions}, ${shape.positions})`;
 }
 
+/**
+ * The header of an open `.npy` file checked against `shape` (rounds null: the file's): float64 or
+ * float32, rounds × actions × positions, and exactly as many data bytes; one-line errors naming the file.
+ */
+async function checkedNpyLayout(
+  handle: FileHandle,
+  file: string,
+  shape: Omit<ActionDistShape, 'rounds'> & { readonly rounds: number | null },
+): Promise<{ readonly full: ActionDistShape; readonly dataOffset: number; readonly width: 4 | 8 }> {
+  const { size: fileSize } = await handle.stat();
+  const head = Buffer.alloc(Math.min(fileSize, 1 << 16));
+  await handle.read(head, 0, head.length, 0);
+  const header = parseNpyHeader(head, file);
+  if (header.dtype !== '<f8' && header.dtype !== '<f4') throw new DataFormatError(file, null, `expected a float64 or float32 array, found dtype ${header.dtype} (expected ${LAYOUTS})`);
+  const found = header.shape;
+  const full = { ...shape, rounds: shape.rounds ?? (found.length === 3 ? found[0] : -1) };
+  if (found.length !== 3 || found[0] !== full.rounds || found[1] !== shape.actions || found[2] !== shape.positions) {
+    const expected = shape.rounds === null ? `(rounds, ${shape.actions}, ${shape.positions})` : shapeText(full);
+    throw new DataFormatError(file, null, `expected shape ${expected} (the log's rows × items × positions), found (${found.join(', ')}${found.length === 1 ? ',' : ''})`);
+  }
+  const width = header.dtype === '<f8' ? 8 : 4;
+  const count = full.rounds * shape.actions * shape.positions;
+  if (fileSize !== header.dataOffset + count * width) {
+    throw new DataFormatError(file, null, `expected ${count * width} data bytes for shape ${shapeText(full)} of ${header.dtype}, found ${fileSize - header.dataOffset} (truncated or padded)`);
+  }
+  return { full, dataOffset: header.dataOffset, width };
+}
+
 async function readNpy(file: string, shape: ActionDistShape): Promise<Float64Array> {
   const handle = await open(file, 'r');
   try {
-    const { size: fileSize } = await handle.stat();
-    const head = Buffer.alloc(Math.min(fileSize, 1 << 16));
-    await handle.read(head, 0, head.length, 0);
-    const header = parseNpyHeader(head, file);
-    if (header.dtype !== '<f8' && header.dtype !== '<f4') throw new DataFormatError(file, null, `expected a float64 or float32 array, found dtype ${header.dtype} (expected ${LAYOUTS})`);
-    const found = header.shape;
-    if (found.length !== 3 || found[0] !== shape.rounds || found[1] !== shape.actions || found[2] !== shape.positions) {
-      throw new DataFormatError(file, null, `expected shape ${shapeText(shape)} (the log's rows × items × positions), found (${found.join(', ')}${found.length === 1 ? ',' : ''})`);
-    }
+    const { dataOffset, width } = await checkedNpyLayout(handle, file, shape);
     const count = shape.rounds * shape.actions * shape.positions;
-    const width = header.dtype === '<f8' ? 8 : 4;
-    if (fileSize !== header.dataOffset + count * width) {
-      throw new DataFormatError(file, null, `expected ${count * width} data bytes for shape ${shapeText(shape)} of ${header.dtype}, found ${fileSize - header.dataOffset} (truncated or padded)`);
-    }
     const raw = width === 8 ? new Float64Array(count) : new Float32Array(count);
     const bytes = new Uint8Array(raw.buffer);
     for (let at = 0; at < bytes.length; ) {
-      const { bytesRead } = await handle.read(bytes, at, Math.min(bytes.length - at, 1 << 24), header.dataOffset + at);
+      const { bytesRead } = await handle.read(bytes, at, Math.min(bytes.length - at, 1 << 24), dataOffset + at);
       if (bytesRead === 0) throw new DataFormatError(file, null, `expected ${bytes.length} data bytes, found the file ends after ${at}`);
       at += bytesRead;
     }

@@ -8,6 +8,7 @@
 import { MAX_LIST_LENGTH, type ClickLog } from '../core/types.js';
 import type { BaiduUltrClickLog } from './baidu-ultr.js';
 import { IdVocabulary } from './id-vocabulary.js';
+import { type Growable, grown } from './log-schema.js';
 
 /** Sessions read so far, as a click log whose indices point into the read's vocabularies. */
 export interface BaiduUltrBatch {
@@ -173,11 +174,7 @@ export class BaiduSessionBuilder {
     if (this.rows + n <= this.document.length) return;
     let size = this.document.length;
     while (this.rows + n > size) size *= 2;
-    const grow = <T extends Int32Array | Uint16Array | Uint8Array | Float32Array>(a: T): T => {
-      const b = new (a.constructor as new (n: number) => T)(size);
-      b.set(a as ArrayLike<number>);
-      return b;
-    };
+    const grow = <T extends Growable>(a: T): T => grown(a, size);
     this.document = grow(this.document);
     this.position = grow(this.position);
     this.display = grow(this.display);

@@ -49,6 +49,7 @@ import { MAX_LIST_LENGTH, type ClickLog, type RankingData } from '../core/types.
 import { describeValue } from './tokenizer.js';
 import { IdVocabulary } from './id-vocabulary.js';
 import type { ReplayedClicks } from './replayed-log.js';
+import { type Growable, grown } from './log-schema.js';
 
 export interface BaiduUltrClickLog extends ReplayedClicks {
   /** The `position` each row had in the file (1-based); the log's own position is the rank within the session. */
@@ -146,11 +147,7 @@ class RowSink {
     if (this.rows + n <= this.document.length) return;
     let size = this.document.length;
     while (this.rows + n > size) size *= 2;
-    const grow = <T extends Int32Array | Uint16Array | Float32Array>(a: T): T => {
-      const b = new (a.constructor as new (n: number) => T)(size);
-      b.set(a as ArrayLike<number>);
-      return b;
-    };
+    const grow = <T extends Growable>(a: T): T => grown(a, size);
     this.document = grow(this.document);
     this.position = grow(this.position);
     this.display = grow(this.display);

@@ -22,6 +22,7 @@ import { randomStream } from '../core/random.js';
 import type { ClickLog } from '../core/types.js';
 import type { ClickLogColumnMapping } from './click-log-table.js';
 import { type EngineIds, type IdColumns, idSql, TextIds, textColumn } from './engine-ids.js';
+import { grown } from './log-schema.js';
 
 export interface EngineOptions {
   /** DuckDB's memory limit (default '1GB'); beyond it, sorts and aggregations spill to `tempDirectory`. */
@@ -643,9 +644,9 @@ class GroupsBuilder {
   add(q: number, w: number, mask: number, n: number, d: number): void {
     if (this.left === 0) {
       if (this.groups + 1 >= this.query.length) {
-        this.query = grown(this.query, Int32Array);
-        this.weight = grown(this.weight, Float64Array);
-        this.offsets = grown(this.offsets, Int32Array);
+        this.query = grown(this.query, 2 * this.query.length);
+        this.weight = grown(this.weight, 2 * this.weight.length);
+        this.offsets = grown(this.offsets, 2 * this.offsets.length);
       }
       this.query[this.groups] = q;
       this.weight[this.groups] = w;
@@ -657,9 +658,9 @@ class GroupsBuilder {
       this.mask = mask;
     }
     if (this.rows >= this.document.length) {
-      this.document = grown(this.document, Int32Array);
-      this.click = grown(this.click, Uint8Array);
-      this.position = grown(this.position, Uint16Array);
+      this.document = grown(this.document, 2 * this.document.length);
+      this.click = grown(this.click, 2 * this.click.length);
+      this.position = grown(this.position, 2 * this.position.length);
     }
     this.document[this.rows] = d;
     // Bit k of a mask below 2^53: floor(mask / 2^k) mod 2, exact in doubles.
@@ -686,12 +687,6 @@ class GroupsBuilder {
       sessions: this.sessions,
     };
   }
-}
-
-function grown<T extends Int32Array | Float64Array | Uint8Array | Uint16Array>(values: T, Type: { new (n: number): T }): T {
-  const out = new Type(2 * values.length);
-  out.set(values);
-  return out;
 }
 
 /** Numeric result columns gathered chunk by chunk into typed arrays (copied whole, not value by value). */
