@@ -6,12 +6,12 @@ import { randomStream } from '../core/random.js';
 import type { RankingData } from '../core/types.js';
 import { loadRankingDataset, openClickLogSink, openInteractionLogSink, letorOrigin, readLetorFileSync, writeInteractionLog, type LogOrigin, type LogSink } from '../data/index.js';
 import type { LoggedClicks } from '../data/click-log-table.js';
-import { writeIdTexts } from '../data/id-vocabulary.js';
 import { recommenderTestSet, resolveRecommenderSpec, simulateRecommenderLog, type RecommenderSpec } from '../simulation/recommender/simulate-log.js';
 import { fileOrderLists, SESSIONS_PER_CHUNK, simulateSearchLog } from '../simulation/search-log/simulate.js';
 import { resolveZipfWorld, simulateZipfSessions, type ZipfWorldSpec } from '../simulation/search-log/zipf-world.js';
 import { loggingRankerLists } from '../learning/logging-ranker.js';
-import { FittedWorld } from '../fitting/world.js';
+import { openWorld } from '../fitting/world.js';
+import { simulateOnRankings } from '../fitting/world-simulation.js';
 import { initBackend, type BackendChoice } from '../learning/backend.js';
 import { CLICK_MODEL_TYPES, createClickModel, type ClickModelSpec } from '../simulation/click-models/index.js';
 import { EXAMINATION_PROFILES, type ExaminationProfile } from '../simulation/examination.js';
@@ -141,32 +141,31 @@ export const simulateCommand = {
 
 /**
  * A semi-synthetic search log from a fitted world (`clicklab fit`): sessions on the logged rankings,
- * in proportion to their logged frequencies, clicked by the fitted model; in chunks of
- * SESSIONS_PER_CHUNK sessions, each from its own derived stream, so the log does not depend on
- * how it is written.
+ * in proportion to their logged frequencies, clicked by the fitted model (fitting/world-simulation.ts:
+ * a JSON world from memory, a Parquet world's folder streamed through DuckDB, the same log from both).
  */
 async function simulateFittedWorld(args: SimulateArgs, progress: Progress): Promise<void> {
   if (!args.world.toLowerCase().endsWith('.json') && !isFolder(args.world))
     throw new ConfigError('--world', `expected search, zipf, recommender, a fitted model file (.json from clicklab fit) or a Parquet world's folder, found "${args.world}"`);
-  const world = await FittedWorld.load(args.world);
-  const sink = await openClickLogSink(args.out, { truth: args.truth, sessions: args.sessions, field: '--out' });
-  const rng = randomStream(args.seed);
-  progress.start(`simulating ${world.model.type} sessions on the world fitted to ${world.source}`, args.sessions);
-  await aborting(sink, async () => {
-    for (let chunk = 0, done = 0; done < args.sessions; chunk++) {
-      const n = Math.min(SESSIONS_PER_CHUNK, args.sessions - done);
-      const simulated = world.simulate(n, rng.derive('sessions', chunk));
-      const logged: LoggedClicks = args.truth ? simulated : { log: simulated.log, propensity: simulated.propensity };
-      await sink.write(logged);
-      done += n;
-      progress.update(done);
-    }
-  });
-  await sink.close();
-  progress.finish();
-  // A world fitted on text ids logs their dense indices: the text of each, as `clicklab convert --ids text` writes it.
-  const idFiles = writeIdTexts(args.out, world.textIds);
-  process.stdout.write(`${args.sessions} sessions (${world.model.type} fitted to ${world.source}, seed ${args.seed}) written to ${args.out}\n${idFiles.map((f) => `  ids: ${f}\n`).join('')}`);
+  const world = await openWorld(args.world);
+  try {
+    const sink = await openClickLogSink(args.out, { truth: args.truth, sessions: args.sessions, field: '--out' });
+    progress.start(`simulating ${world.model} sessions on the world fitted to ${world.source}`, args.sessions);
+    await aborting(sink, () =>
+      simulateOnRankings(world, args.sessions, randomStream(args.seed).derive('sessions'), (chunk) => sink.write(args.truth ? chunk : { log: chunk.log, propensity: chunk.propensity }), {
+        truth: args.truth,
+        chunkSessions: SESSIONS_PER_CHUNK,
+        onProgress: (n) => progress.update(n),
+      }),
+    );
+    await sink.close();
+    progress.finish();
+    // A world fitted on text ids logs their dense indices: the text of each, as `clicklab convert --ids text` writes it.
+    const idFiles = await world.writeIdTexts(args.out);
+    process.stdout.write(`${args.sessions} sessions (${world.model} fitted to ${world.source}, seed ${args.seed}) written to ${args.out}\n${idFiles.map((f) => `  ids: ${f}\n`).join('')}`);
+  } finally {
+    world.close();
+  }
 }
 
 /**

@@ -11,7 +11,8 @@ export { MAX_PROBABILITY, MIN_PROBABILITY, ProbabilityParameters } from './param
 export { FittedPbm, pbmPropensities } from './pbm.js';
 export { indexClickLog, splitSessions, type IndexedLog } from './sessions.js';
 export { FittedUbm } from './ubm.js';
-export { FITTED_WORLD_FORMAT, FittedWorld, type FittedWorldJson } from './world.js';
+export { FITTED_WORLD_FORMAT, FittedWorld, type FittedWorldJson, openWorld } from './world.js';
+export { type RankingBatch, type SimulatedChunk, simulateOnRankings, type WorldRankings } from './world-simulation.js';
 export { formatFitReport } from './report.js';
 export * from './counts.js';
 export { engineFitJson, fitWithEngine, formatEngineFitReport, type EngineFitOptions, type EngineFitReport } from './engine-fit.js';

@@ -4,19 +4,20 @@ import { basename, dirname, join } from 'node:path';
 import { syncFolder, writeFailure, writeFileAtomic } from '../core/files.js';
 import { DataFormatError } from '../core/errors.js';
 import type { RandomStream } from '../core/random.js';
-import type { ClickLog, ClickLogTruth } from '../core/types.js';
+import type { ClickLogTruth } from '../core/types.js';
 import type { LoggedClicks } from '../data/click-log-table.js';
 import type { ParquetColumn } from '../data/engine.js';
-import { IdVocabulary } from '../data/id-vocabulary.js';
+import { IdVocabulary, writeIdTexts } from '../data/id-vocabulary.js';
+import { concatChunks } from '../data/log-concat.js';
 import type { FitQuality } from './evaluation.js';
 import type { FitReport } from './fit.js';
 import type { FittedParameters, SavedParameters } from './model.js';
 import { FITTED_MODEL_TYPES, fitterOf, type FittedClickModel, type FittedModelType } from './registry.js';
 import type { IndexedLog } from './sessions.js';
+import { openParquetWorld, PARQUET_WORLD_FORMAT, type ParquetWorldJson } from './parquet-world.js';
+import { type SimulatedChunk, simulateOnRankings, type WorldRankings } from './world-simulation.js';
 
 export const FITTED_WORLD_FORMAT = 'clicklab/fitted-click-model@1';
-/** The `format` of a Parquet world's `world.json` (`FittedWorld.saveParquet`). */
-export const PARQUET_WORLD_FORMAT = 'clicklab/fitted-world-parquet@1';
 
 /**
  * The text behind the dense query and document ids of a log read with text ids (index = id), or null
@@ -236,76 +237,8 @@ export class FittedWorld {
     };
   }
 
-  /** A world saved by `saveParquet`, read column by column into typed arrays (never one JSON string), with `fromJSON`'s checks. */
-  static async loadParquet(folder: string): Promise<FittedWorld> {
-    let meta: ParquetWorldJson;
-    try {
-      meta = JSON.parse(await readFile(join(folder, 'world.json'), 'utf8'));
-    } catch (error) {
-      throw new DataFormatError(join(folder, 'world.json'), null, `expected a Parquet world's metadata (JSON, "format": "${PARQUET_WORLD_FORMAT}"): ${(error as Error).message}`);
-    }
-    if (meta?.format !== PARQUET_WORLD_FORMAT) throw new DataFormatError(join(folder, 'world.json'), null, `expected "format": "${PARQUET_WORLD_FORMAT}", found ${JSON.stringify(meta?.format)}`);
-    const names = Array.isArray(meta.pairParameters) ? meta.pairParameters.map(String) : [];
-    const { LogEngine } = await import('../data/engine.js');
-    const engine = await LogEngine.open({ threads: 1 });
-    try {
-      const read = async (file: string, columns: { name: string; type: 'INTEGER' | 'DOUBLE' }[]) => {
-        try {
-          return await engine.readParquetColumns(join(folder, file), columns);
-        } catch (error) {
-          throw new DataFormatError(join(folder, file), null, `expected the Parquet world's ${file} with columns ${columns.map((c) => c.name).join(', ')}: ${(error as Error).message.split('\n')[0]}`);
-        }
-      };
-      // Text ids come back as strings (numbered again by fromJSON), integer ids as Int32Array.
-      const textIds = Array.isArray(meta.textIds) ? meta.textIds.map(String) : [];
-      const idColumns = ['query', 'document'].filter((c) => !textIds.includes(c));
-      const [attractiveness, ...rest] = await read('pairs.parquet', [
-        { name: 'attractiveness', type: 'DOUBLE' },
-        ...names.map((name) => ({ name, type: 'DOUBLE' as const })),
-        ...idColumns.map((name) => ({ name, type: 'INTEGER' as const })),
-      ]);
-      const perPair = rest.slice(0, names.length);
-      const ids: Record<string, Int32Array | Float64Array | string[]> = Object.fromEntries(idColumns.map((c, j) => [c, rest[names.length + j]]));
-      for (const c of textIds) ids[c] = await engine.readParquetText(join(folder, 'pairs.parquet'), c);
-      const [query, document] = [ids.query, ids.document];
-      const [ranking, pairs] = await read('rankings.parquet', [
-        { name: 'ranking', type: 'INTEGER' },
-        { name: 'pair', type: 'INTEGER' },
-      ]);
-      const [sessions] = await read('ranking-sessions.parquet', [{ name: 'sessions', type: 'DOUBLE' }]);
-      const offsets = new Int32Array(sessions.length + 1);
-      for (let i = 0; i < ranking.length; i++) {
-        const r = ranking[i];
-        if (!(r >= 0 && r < sessions.length) || (i > 0 && r < ranking[i - 1]))
-          throw new DataFormatError(join(folder, 'rankings.parquet'), null, `row ${i}: expected rankings in order, numbered below ${sessions.length}, found ${r}`);
-        offsets[r + 1] = i + 1;
-      }
-      for (let r = 1; r <= sessions.length; r++) if (offsets[r] < offsets[r - 1]) offsets[r] = offsets[r - 1];
-      const parameters: Record<string, unknown> = { ...meta.parameters };
-      names.forEach((name, j) => {
-        parameters[name] = perPair[j];
-      });
-      return FittedWorld.fromJSON(
-        {
-          format: FITTED_WORLD_FORMAT,
-          model: meta.model,
-          listLength: meta.listLength,
-          source: meta.source,
-          pairs: { query, document, attractiveness },
-          parameters,
-          rankings: { offsets, pairs, sessions },
-          ...(meta.fit ? { fit: meta.fit } : {}),
-        },
-        folder,
-      );
-    } finally {
-      engine.close();
-    }
-  }
-
-  /** A world saved by `save`: a JSON file, or a Parquet world's folder. */
+  /** A world saved as JSON by `save`. */
   static async load(path: string): Promise<FittedWorld> {
-    if (isFolder(path)) return FittedWorld.loadParquet(path);
     let json: unknown;
     try {
       json = JSON.parse(await readFile(path, 'utf8'));
@@ -373,65 +306,66 @@ export class FittedWorld {
     return new FittedWorld(model, query, document, offsets, pairs, sessions, w.source ?? file, w.fit, textIds);
   }
 
+  /** The world as the simulation reads it (fitting/world-simulation.ts): its rankings in batches from memory. */
+  rankings(): WorldRankings {
+    const perPair = Object.entries(this.model.parameters()).filter(([name]) => this.model.pairParameters?.includes(name));
+    const global = Object.fromEntries(Object.entries(this.model.parameters()).filter(([name]) => !this.model.pairParameters?.includes(name)));
+    const world = this;
+    return {
+      model: this.model.type,
+      listLength: this.model.listLength,
+      parameters: global,
+      totalSessions: this.cumulative[this.cumulative.length - 1],
+      file: this.source,
+      async *batches() {
+        const a = world.model.attractiveness.value;
+        for (let first = 0; first < world.rankingSessions.length; first += RANKINGS_PER_BATCH) {
+          const last = Math.min(first + RANKINGS_PER_BATCH, world.rankingSessions.length);
+          const from = world.rankingOffsets[first];
+          const pairs = world.rankingPairs.subarray(from, world.rankingOffsets[last]);
+          yield {
+            sessions: world.rankingSessions.subarray(first, last),
+            query: Int32Array.from({ length: last - first }, (_, r) => world.pairQuery[world.rankingPairs[world.rankingOffsets[first + r]]]),
+            offsets: Int32Array.from({ length: last - first + 1 }, (_, r) => world.rankingOffsets[first + r] - from),
+            document: Int32Array.from(pairs, (p) => world.pairDocument[p]),
+            propensity: world.slotPropensity.subarray(from, world.rankingOffsets[last]),
+            attractiveness: Float64Array.from(pairs, (p) => a[p]),
+            pairParameters: Object.fromEntries(perPair.map(([name, values]) => [name, Float64Array.from(pairs, (p) => (values as number[])[p])])),
+          };
+        }
+      },
+    };
+  }
+
   /**
-   * `numSessions` new sessions: each shows a logged ranking drawn in proportion to its logged
-   * frequency, and the fitted model clicks (its simulator, from `model.simulator()`). The hidden
-   * truth holds the attractiveness as the relevance probability and the simulator's examination;
-   * `propensity` (pscore) is the logged probability of the document at its position given the query.
+   * `numSessions` new sessions, in memory (`simulateOnRankings` streams them): each shows a logged
+   * ranking drawn in proportion to its logged frequency, and the fitted model clicks (its simulator,
+   * from `model.simulator()`). The hidden truth holds the attractiveness as the relevance probability
+   * and the simulator's examination; `propensity` (pscore) is the logged probability of the document
+   * at its position given the query.
    */
-  simulate(numSessions: number, rng: RandomStream): LoggedClicks & { readonly truth: ClickLogTruth } {
-    const rankingRng = rng.derive('rankings');
-    const clickRng = rng.derive('clicks');
-    const chosen = new Int32Array(numSessions);
-    const sessionOffsets = new Int32Array(numSessions + 1);
-    const total = this.cumulative[this.cumulative.length - 1];
-    for (let s = 0; s < numSessions; s++) {
-      const r = upperBound(this.cumulative, rankingRng.uniform() * total);
-      chosen[s] = r;
-      sessionOffsets[s + 1] = sessionOffsets[s] + this.rankingOffsets[r + 1] - this.rankingOffsets[r];
-    }
-    const rows = sessionOffsets[numSessions];
-    const log: ClickLog = { sessionQuery: new Int32Array(numSessions), sessionOffsets, document: new Int32Array(rows), position: new Uint16Array(rows), click: new Uint8Array(rows) };
-    const truth: ClickLogTruth = { examinationProbability: new Float32Array(rows), relevanceProbability: new Float32Array(rows), examined: new Uint8Array(rows) };
-    const simulator = this.model.simulator();
-    const a = this.model.attractiveness.value;
-    const propensity = new Float32Array(rows);
-    const out = { click: log.click, examined: truth.examined, examinationProbability: truth.examinationProbability };
-    for (let s = 0; s < numSessions; s++) {
-      const r = chosen[s];
-      const from = this.rankingOffsets[r];
-      const n = this.rankingOffsets[r + 1] - from;
-      const start = sessionOffsets[s];
-      log.sessionQuery[s] = this.pairQuery[this.rankingPairs[from]];
-      for (let k = 0; k < n; k++) {
-        const p = this.rankingPairs[from + k];
-        log.document[start + k] = this.pairDocument[p];
-        log.position[start + k] = k;
-        propensity[start + k] = this.slotPropensity[from + k];
-        truth.relevanceProbability[start + k] = a[p];
-      }
-      simulator.prepare(this.rankingPairs, from, n);
-      simulator.clickModel.simulate(truth.relevanceProbability, start, n, clickRng, out);
-    }
-    return { log, propensity, truth };
+  async simulate(numSessions: number, rng: RandomStream): Promise<LoggedClicks & { readonly propensity: Float32Array; readonly truth: ClickLogTruth }> {
+    const chunks: SimulatedChunk[] = [];
+    await simulateOnRankings(this.rankings(), numSessions, rng, async (chunk) => void chunks.push(chunk), { truth: true, chunkSessions: Math.max(1, numSessions) });
+    const { log, propensity, truth } = concatChunks(chunks);
+    return { log, propensity: propensity!, truth: truth! };
   }
 }
 
-/** A Parquet world's metadata (`world.json` in its folder). */
-export interface ParquetWorldJson {
-  readonly format: typeof PARQUET_WORLD_FORMAT;
-  readonly model: FittedModelType;
-  readonly listLength: number;
-  readonly source: string;
-  /** The id columns of pairs.parquet that hold text (VARCHAR), if any. */
-  readonly textIds?: readonly ('query' | 'document')[];
-  readonly numPairs: number;
-  readonly numRankings: number;
-  /** The parameters other than per pair. */
-  readonly parameters: FittedParameters;
-  /** The names of the per-pair parameters, columns of pairs.parquet beside attractiveness. */
-  readonly pairParameters: readonly string[];
-  readonly fit?: FittedWorldJson['fit'];
+/** Rankings per batch of an in-memory world's stream. */
+const RANKINGS_PER_BATCH = 1 << 16;
+
+/**
+ * A saved world opened for simulation (`simulateOnRankings`): a JSON world in memory, a Parquet
+ * world's folder streamed through DuckDB (fitting/parquet-world.ts). `close` when done.
+ */
+export async function openWorld(path: string): Promise<WorldRankings & { readonly source: string; writeIdTexts(out: string): Promise<string[]>; close(): void }> {
+  if (isFolder(path)) {
+    const world = await openParquetWorld(path);
+    return Object.assign(world, { source: world.meta.source });
+  }
+  const world = await FittedWorld.load(path);
+  return { ...world.rankings(), source: world.source, writeIdTexts: async (out) => writeIdTexts(out, world.textIds), close() {} };
 }
 
 function isFolder(path: string): boolean {
@@ -455,18 +389,6 @@ function replaceFolder(temporary: string, folder: string): void {
   }
   if (aside) rmSync(aside, { recursive: true, force: true });
   syncFolder(dirname(folder));
-}
-
-/** The first index i with cumulative[i] > x (the last one if none, against rounding at the top). */
-function upperBound(cumulative: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = cumulative.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (cumulative[mid] > x) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
 }
 
 /** The distinct rankings (sequences of pair ids) of a log, in order of first appearance, with their session counts. */

@@ -9,7 +9,8 @@ import { readClickLog } from '../../src/data/click-log-io.js';
 import { PairClasses } from '../../src/data/count-classes.js';
 import { LogEngine } from '../../src/data/engine.js';
 import { joinTrainTest, readLogInput } from '../../src/data/log-input.js';
-import { fitClickModel, fitWithEngine, FittedWorld } from '../../src/fitting/index.js';
+import { fitClickModel, fitWithEngine, openWorld } from '../../src/fitting/index.js';
+import { rankingsOf } from '../helpers/world-rankings.js';
 import { UserBrowsingModel } from '../../src/simulation/click-models/index.js';
 import { simulateSessions } from '../../src/simulation/sessions.js';
 
@@ -146,13 +147,21 @@ describe('text ids in the engine', () => {
     const world = report.world!;
     const pairs = world.pairIds();
     expect((pairs.query as unknown[]).every((q) => typeof q === 'string')).toBe(true);
+    const expected = await rankingsOf(world.rankings(), world.textIds);
     for (const path of [join(dir, 'world'), join(dir, 'world.json')]) {
       await world.save(path);
-      const loaded = await FittedWorld.load(path);
-      expect(loaded.pairIds()).toEqual(pairs);
-      expect(Array.from(loaded.model.attractiveness.value)).toEqual(Array.from(world.model.attractiveness.value));
-      expect(loaded.simulate(50, randomStream(3)).log.document.length).toBeGreaterThan(0);
+      const loaded = await openWorld(path);
+      try {
+        // The rankings by the text of their ids: ids written beside a log, read back.
+        const idsOf = join(dir, `ids-${path.endsWith('.json') ? 'json' : 'folder'}`);
+        await loaded.writeIdTexts(idsOf);
+        const lines = (suffix: string) => readFileSync(`${idsOf}.${suffix}`, 'utf8').split('\n').slice(0, -1);
+        expect(await rankingsOf(loaded, { query: lines('query-ids.txt'), document: lines('item-ids.txt') })).toEqual(expected);
+      } finally {
+        loaded.close();
+      }
     }
+    expect(expected.size).toBeGreaterThan(10);
     const types = await engine.numbers(`SELECT count(*) FILTER (WHERE column_type = 'VARCHAR') FROM (DESCRIBE SELECT query, document FROM '${join(dir, 'world', 'pairs.parquet')}')`);
     expect(types).toEqual([2]);
   });

@@ -12,7 +12,8 @@ import { PairClasses } from '../../src/data/count-classes.js';
 import { LogEngine } from '../../src/data/engine.js';
 import { concatChunks } from '../../src/data/log-concat.js';
 import { classSlotCounts, evaluateSlotCounts, fitFromCounts, onPairs } from '../../src/fitting/counts.js';
-import { fitClickModel, fitWithEngine, FittedWorld } from '../../src/fitting/index.js';
+import { fitClickModel, fitWithEngine, openWorld, type SimulatedChunk, simulateOnRankings } from '../../src/fitting/index.js';
+import { rankingsOf } from '../helpers/world-rankings.js';
 import { UserBrowsingModel } from '../../src/simulation/click-models/index.js';
 import { simulateSessions } from '../../src/simulation/sessions.js';
 
@@ -222,26 +223,27 @@ describe('LogEngine (DuckDB)', () => {
       const world = join(dir, `${model}-world`);
       const cli = (args: string[]) => execFileSync('node', [resolve('dist/cli/main.js'), ...args], { encoding: 'utf8' });
       expect(cli(['fit', '--model', model, '--log', join(dir, 'pq'), '--iterations', '5', '--out', world, '--quiet'])).toContain(`fitted world written to ${world}`);
-      const loaded = await FittedWorld.load(world);
-      // Each session of the log shows one of the 3 lists in a shuffled order: the world's rankings and their sessions, counted independently.
-      const rankings = new Map<string, number>();
-      for (let s = 0; s < whole.sessionQuery.length; s++) {
-        const key = `${whole.sessionQuery[s]}|${whole.document.subarray(whole.sessionOffsets[s], whole.sessionOffsets[s + 1])}`;
-        rankings.set(key, (rankings.get(key) ?? 0) + 1);
+      const loaded = await openWorld(world);
+      try {
+        // Each session of the log shows one of the 3 lists in a shuffled order: the world's rankings and their sessions, counted independently.
+        const rankings = new Map<string, number>();
+        for (let s = 0; s < whole.sessionQuery.length; s++) {
+          const key = `${whole.sessionQuery[s]}|${whole.document.subarray(whole.sessionOffsets[s], whole.sessionOffsets[s + 1])}`;
+          rankings.set(key, (rankings.get(key) ?? 0) + 1);
+        }
+        expect(await rankingsOf(loaded)).toEqual(rankings);
+        expect(loaded.model).toBe(model);
+        const out = join(dir, `${model}-simulated.csv`);
+        cli(['simulate', '--world', world, '--out', out, '--sessions', '300', '--seed', '2', '--quiet']);
+        const simulated = (await readClickLog(out)).log;
+        const chunks: SimulatedChunk[] = [];
+        await simulateOnRankings(loaded, 300, randomStream(2).derive('sessions'), async (chunk) => void chunks.push(chunk), { truth: false, chunkSessions: 100 });
+        const direct = concatChunks(chunks).log;
+        expect(Array.from(simulated.click)).toEqual(Array.from(direct.click));
+        expect(Array.from(simulated.document)).toEqual(Array.from(direct.document));
+      } finally {
+        loaded.close();
       }
-      const ours = new Map<string, number>();
-      for (let r = 0; r < loaded.rankingSessions.length; r++) {
-        const pairs = Array.from(loaded.rankingPairs.subarray(loaded.rankingOffsets[r], loaded.rankingOffsets[r + 1]));
-        ours.set(`${loaded.pairQuery[pairs[0]]}|${pairs.map((p) => loaded.pairDocument[p])}`, loaded.rankingSessions[r]);
-      }
-      expect(ours).toEqual(rankings);
-      expect(loaded.model.type).toBe(model);
-      const out = join(dir, `${model}-simulated.csv`);
-      cli(['simulate', '--world', world, '--out', out, '--sessions', '300', '--seed', '2', '--quiet']);
-      const simulated = (await readClickLog(out)).log;
-      const direct = loaded.simulate(300, randomStream(2).derive('sessions', 0)).log;
-      expect(Array.from(simulated.click)).toEqual(Array.from(direct.click));
-      expect(Array.from(simulated.document)).toEqual(Array.from(direct.document));
     });
   }
 

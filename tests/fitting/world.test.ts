@@ -1,12 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DataFormatError } from '../../src/core/errors.js';
 import { randomStream } from '../../src/core/random.js';
 import { readClickLog, writeClickLog } from '../../src/data/index.js';
-import { evaluateClickModel, fitClickModel, FittedWorld, type FittedWorldJson } from '../../src/fitting/index.js';
+import { evaluateClickModel, fitClickModel, FittedWorld, type FittedWorldJson, openWorld, simulateOnRankings, type SimulatedChunk, type WorldRankings } from '../../src/fitting/index.js';
+import { concatChunks } from '../../src/data/log-concat.js';
 import { DynamicBayesianNetworkModel, PositionBasedModel } from '../../src/simulation/click-models/index.js';
 import { EYE_TRACKING_PROFILE } from '../../src/simulation/examination.js';
 import { simulateSessions } from '../../src/simulation/sessions.js';
@@ -23,6 +24,13 @@ function simulatedLog(clickModel: PositionBasedModel | DynamicBayesianNetworkMod
   return simulateSessions(lists, { numSessions: sessions, clickModel, relevance, rng: randomStream('fit-world/log'), truth: false }).log;
 }
 
+/** Every session simulated on `world`, in one log (truth included). */
+async function simulated(world: WorldRankings, sessions: number, seed: string, bucketSessions?: number) {
+  const chunks: SimulatedChunk[] = [];
+  await simulateOnRankings(world, sessions, randomStream(seed), async (chunk) => void chunks.push(chunk), { truth: true, chunkSessions: 1000, bucketSessions });
+  return concatChunks(chunks);
+}
+
 describe('fitted worlds', () => {
   it('save to JSON and load back to the same model, with the same quality', () => {
     const log = simulatedLog(new DynamicBayesianNetworkModel(0.85, 'attractiveness'), 20_000);
@@ -36,7 +44,7 @@ describe('fitted worlds', () => {
   });
 
   for (const model of ['dbn', 'ubm'] as const) {
-    it(`${model}: save as a Parquet world (a folder) and load back: the same JSON, and byte-identical simulated sessions`, async () => {
+    it(`${model}: save as a Parquet world (a folder); streamed from it through DuckDB, the same sessions byte for byte as from memory`, async () => {
       const log = simulatedLog(new DynamicBayesianNetworkModel(0.85, 'attractiveness'), 5000);
       const world = FittedWorld.fromFit(fitClickModel(log, { model, iterations: 5 }), 'memory');
       const dir = mkdtempSync(path.join(tmpdir(), 'clicklab-parquet-world-'));
@@ -46,23 +54,75 @@ describe('fitted worlds', () => {
       // Saved again over the first: replaced whole, nothing left beside it.
       await world.save(folder);
       expect(readdirSync(dir)).toEqual(['world']);
-      const back = await FittedWorld.load(folder);
-      expect(back.toJSON()).toEqual(world.toJSON());
-      const a = world.simulate(3000, randomStream('parquet-world'));
-      const b = back.simulate(3000, randomStream('parquet-world'));
-      for (const key of ['sessionQuery', 'sessionOffsets', 'document', 'position', 'click'] as const) expect(Buffer.from(b.log[key].buffer).equals(Buffer.from(a.log[key].buffer))).toBe(true);
-      expect(Buffer.from(b.propensity!.buffer).equals(Buffer.from(a.propensity!.buffer))).toBe(true);
-      expect(Buffer.from(b.truth.examinationProbability.buffer).equals(Buffer.from(a.truth.examinationProbability.buffer))).toBe(true);
+      const back = await openWorld(folder);
+      try {
+        expect(back.model).toBe(model);
+        for (const bucketSessions of [undefined, 700]) {
+          const a = await simulated(world.rankings(), 3000, 'parquet-world', bucketSessions);
+          const b = await simulated(back, 3000, 'parquet-world', bucketSessions);
+          for (const key of ['sessionQuery', 'sessionOffsets', 'document', 'position', 'click'] as const) expect(Buffer.from(b.log[key].buffer).equals(Buffer.from(a.log[key].buffer))).toBe(true);
+          expect(Buffer.from(b.propensity!.buffer).equals(Buffer.from(a.propensity!.buffer))).toBe(true);
+          expect(Buffer.from(b.truth!.examinationProbability.buffer).equals(Buffer.from(a.truth!.examinationProbability.buffer))).toBe(true);
+          expect(Buffer.from(b.truth!.relevanceProbability.buffer).equals(Buffer.from(a.truth!.relevanceProbability.buffer))).toBe(true);
+        }
+      } finally {
+        back.close();
+      }
       rmSync(dir, { recursive: true, force: true });
     });
   }
 
-  it('simulate logged rankings by frequency, and clicks at the fitted model’s rates', () => {
+  it('refuse a Parquet world whose files do not fit together, naming the file', async () => {
+    const world = FittedWorld.fromFit(fitClickModel(simulatedLog(new PositionBasedModel(Float64Array.from(EYE_TRACKING_PROFILE)), 500), { model: 'pbm', iterations: 2 }), 'memory');
+    const dir = mkdtempSync(path.join(tmpdir(), 'clicklab-parquet-world-'));
+    const folder = path.join(dir, 'world');
+    await world.save(folder);
+    // ranking-sessions.parquet of another world with fewer rankings: rankings.parquet names rankings it does not have.
+    const small = FittedWorld.fromFit(
+      fitClickModel(
+        { sessionQuery: Int32Array.of(3), sessionOffsets: Int32Array.of(0, 2), document: Int32Array.of(1, 2), position: Uint16Array.of(0, 1), click: Uint8Array.of(1, 0) },
+        { model: 'pbm', iterations: 1, testFraction: 0 },
+      ),
+      'memory',
+    );
+    await small.save(path.join(dir, 'small'));
+    renameSync(path.join(dir, 'small', 'ranking-sessions.parquet'), path.join(folder, 'ranking-sessions.parquet'));
+    await expect(openWorld(folder)).rejects.toThrow(/rankings\.parquet: expected the rows of each ranking 0 \.\. 0 together/);
+    rmSync(path.join(folder, 'pairs.parquet'));
+    await expect(openWorld(folder)).rejects.toThrow(/pairs\.parquet: expected the Parquet world's pairs\.parquet/);
+    writeFileSync(path.join(folder, 'world.json'), '{"format": "other"}');
+    await expect(openWorld(folder)).rejects.toThrow(/world\.json: expected "format": "clicklab\/fitted-world-parquet@1"/);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("draw each session's ranking independently: spilled buckets give the logged shares and no runs of one ranking", async () => {
+    const log = simulatedLog(new PositionBasedModel(Float64Array.from(EYE_TRACKING_PROFILE)), 20_000);
+    const world = FittedWorld.fromFit(fitClickModel(log, { model: 'pbm', iterations: 3 }), 'memory');
+    const N = 50_000;
+    // 8 buckets of ~6,250 sessions, spilled to files as they fill.
+    const { log: out } = await simulated(world.rankings(), N, 'buckets', 6250);
+    expect(out.sessionQuery.length).toBe(N);
+    const again = await simulated(world.rankings(), N, 'buckets', 6250);
+    expect(Buffer.from(again.log.click.buffer).equals(Buffer.from(out.click.buffer))).toBe(true);
+    const total = world.rankingSessions.reduce((s, n) => s + n, 0);
+    const share = new Float64Array(Q);
+    for (let r = 0; r < Q; r++) share[world.pairQuery[world.rankingPairs[world.rankingOffsets[r]]]] = world.rankingSessions[r] / total;
+    const perQuery = new Float64Array(Q);
+    for (const q of out.sessionQuery) perQuery[q]++;
+    for (let q = 0; q < Q; q++) expect(Math.abs(perQuery[q] / N - share[q])).toBeLessThan(4 * Math.sqrt((share[q] * (1 - share[q])) / N));
+    // Neighbours show the same query with probability Σ p², as in independent draws (grouped sessions would give ~1).
+    let same = 0;
+    for (let s = 1; s < N; s++) same += out.sessionQuery[s] === out.sessionQuery[s - 1] ? 1 : 0;
+    const p2 = share.reduce((sum, p) => sum + p * p, 0);
+    expect(Math.abs(same / (N - 1) - p2)).toBeLessThan(4 * Math.sqrt((p2 * (1 - p2)) / (N - 1)) + 0.002);
+  });
+
+  it('simulate logged rankings by frequency, and clicks at the fitted model’s rates', async () => {
     const log = simulatedLog(new PositionBasedModel(Float64Array.from(EYE_TRACKING_PROFILE)), 20_000);
     const world = FittedWorld.fromFit(fitClickModel(log, { model: 'pbm', iterations: 10 }), 'memory');
     const N = 100_000;
-    const { log: simulated, truth } = world.simulate(N, randomStream('fit-world/simulate'));
-    expect(Array.from(world.simulate(50, randomStream('same')).log.click)).toEqual(Array.from(world.simulate(50, randomStream('same')).log.click));
+    const { log: simulated, truth } = await world.simulate(N, randomStream('fit-world/simulate'));
+    expect(Array.from((await world.simulate(50, randomStream('same'))).log.click)).toEqual(Array.from((await world.simulate(50, randomStream('same'))).log.click));
     // Expected clicks per rank: Σ_rankings P(ranking) P(C_k = 1 | ranking), from the fitted model's closed form.
     const total = world.rankingSessions.reduce((s, n) => s + n, 0);
     const expected = new Float64Array(6);
@@ -97,7 +157,7 @@ describe('fitted worlds', () => {
     }
   });
 
-  it('give each simulated slot the logged probability of its document at its position (pscore)', () => {
+  it('give each simulated slot the logged probability of its document at its position (pscore)', async () => {
     // Query 7 logged [1, 2] three times and [2, 1] once; query 8 logged [5] twice.
     const rankings = [[1, 2], [1, 2], [2, 1], [1, 2], [5], [5]];
     const queries = [7, 7, 7, 7, 8, 8];
@@ -111,7 +171,7 @@ describe('fitted worlds', () => {
       click: new Uint8Array(offsets[offsets.length - 1]),
     };
     const world = FittedWorld.fromFit(fitClickModel(log, { model: 'pbm', iterations: 1, testFraction: 0 }), 'memory');
-    const { log: simulated, propensity } = world.simulate(200, randomStream('pscore'));
+    const { log: simulated, propensity } = await world.simulate(200, randomStream('pscore'));
     const expected: Record<string, number> = { '7/1/0': 0.75, '7/2/1': 0.75, '7/2/0': 0.25, '7/1/1': 0.25, '8/5/0': 1 };
     for (let s = 0; s < 200; s++) {
       for (let row = simulated.sessionOffsets[s]; row < simulated.sessionOffsets[s + 1]; row++) {
