@@ -113,12 +113,13 @@ export const fitCommand = {
         ids: args.ids ?? 'auto',
         memoryLimit: args.memoryLimit,
         progress,
-        world: !asJson,
+        worldFolder: asJson ? undefined : out,
+        // A folder's world is written by DuckDB: per-pair parameters in memory only for a JSON file.
+        pairs: asJson,
       });
       const trained = args.counts ?? args.log!;
       const source = args.testLog === undefined ? trained : `${trained} (test: ${args.testLog})`;
-      if (report.world) {
-        await report.world.saveParquet(out);
+      if (report.savedWorld) {
         process.stdout.write(`${formatEngineFitReport(report, source)}\n\nfitted world written to ${out} (a Parquet world for simulate --world)\n`);
       } else {
         let text: string;

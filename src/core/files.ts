@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ClickLabError, DataFormatError } from './errors.js';
@@ -141,4 +141,32 @@ const WRITE_PROBLEMS: Record<string, string> = {
 export async function refuseFolderInput(file: string): Promise<void> {
   const found = await stat(file).catch(() => null);
   if (found?.isDirectory()) throw new DataFormatError(file, null, 'is a folder, expected a file');
+}
+
+/**
+ * Writes a folder atomically: `fill` writes its files into a temporary folder beside `folder`, which
+ * is then renamed into place (a previous folder there is moved aside first and removed after, so
+ * `folder` holds the old or the complete new one). On failure the temporary folder is removed and
+ * the error names `folder`.
+ */
+export async function writeFolderAtomic(folder: string, fill: (temporary: string) => Promise<void>): Promise<void> {
+  const temporary = path.join(path.dirname(folder), `.${path.basename(folder)}.${process.pid}-${Date.now()}.tmp`);
+  mkdirSync(temporary);
+  try {
+    await fill(temporary);
+  } catch (error) {
+    rmSync(temporary, { recursive: true, force: true });
+    throw writeFailure(folder, error);
+  }
+  const aside = existsSync(folder) ? `${temporary}.old` : null;
+  try {
+    if (aside) renameSync(folder, aside);
+    renameSync(temporary, folder);
+  } catch (error) {
+    if (aside && !existsSync(folder)) renameSync(aside, folder);
+    rmSync(temporary, { recursive: true, force: true });
+    throw writeFailure(folder, error);
+  }
+  if (aside) rmSync(aside, { recursive: true, force: true });
+  syncFolder(path.dirname(folder));
 }

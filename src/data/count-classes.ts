@@ -185,7 +185,7 @@ export class PairClasses {
    * (one more pass over the training log) and joined to the classes. 12 bytes per pair in DuckDB
    * (spilled beyond its memory limit), for what needs each pair's class: held-out logs, per-pair outputs.
    */
-  private async pairTable(): Promise<string> {
+  async pairTable(): Promise<string> {
     const name = `${this.table}_pairs`;
     if (!this.hasPairTable) {
       await this.engine.run(`CREATE TEMPORARY TABLE ${name} AS SELECT p.q, p.d, c.class FROM (${this.source.pairs}) p JOIN ${this.table} c USING (h1, h2)`);

@@ -99,6 +99,11 @@ export class TextIds {
     return { ...columns, dictionaries };
   }
 
+  /** The dictionary table (clicklab_text, clicklab_id) of a role read as text, or null. */
+  table(role: Role): string | null {
+    return this.kind[role] === 'text' ? tableOf(role) : null;
+  }
+
   /** The text of each id by role (index = id), or null for a role read as integers. */
   async texts(): Promise<{ readonly query: string[] | null; readonly item: string[] | null }> {
     const read = async (role: Role): Promise<string[] | null> => {

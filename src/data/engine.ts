@@ -186,6 +186,11 @@ export class LogEngine {
     return slotsFromSql(input, await this.rolesFor(input, options));
   }
 
+  /** The dictionary table (clicklab_text, clicklab_id) of a role read with text ids so far, or null: SQL can join it. */
+  idDictionary(role: 'query' | 'item'): string | null {
+    return this.textIds.table(role);
+  }
+
   /** The text behind each id of the logs read with text ids so far (index = id; null for integer ids). */
   async idTexts(): Promise<{ readonly query: string[] | null; readonly item: string[] | null }> {
     return this.textIds.texts();

@@ -19,6 +19,7 @@ import { classSlotCounts, COUNT_MODELS, type CountModel, evaluateSlotCounts, fit
 import { evaluateClickModel, type FitQuality } from './evaluation.js';
 import { FITTED_MODEL_TYPES, fittedModelName, type FittedClickModel, type FittedModelType } from './registry.js';
 import { evaluateOnGroups, fitOnGroups, type IndexedGroups, indexGroups, onGroupPairs, rankingsOfGroups } from './session-groups.js';
+import { writeCountedWorld } from './parquet-world.js';
 import { FittedWorld, type WorldTextIds } from './world.js';
 
 export interface EngineFitOptions extends EngineOptions {
@@ -42,8 +43,14 @@ export interface EngineFitOptions extends EngineOptions {
    * independent of the number of pairs.
    */
   readonly pairs?: boolean;
-  /** Also build the fitted world (the training log's distinct rankings with their sessions; PBM: one more GROUP BY), to save for `clicklab simulate --world`. */
+  /** Also build the fitted world in memory (the training log's distinct rankings with their sessions; PBM: one more GROUP BY), to save for `clicklab simulate --world`. */
   readonly world?: boolean;
+  /**
+   * Save the fitted world as a Parquet world in this folder (for `clicklab simulate --world`). PBM and
+   * UBM: written by DuckDB, nothing per pair or per ranking in memory (fitting/parquet-world.ts); the
+   * cascade family: its in-memory world, saved.
+   */
+  readonly worldFolder?: string;
 }
 
 export interface EngineFitReport {
@@ -68,6 +75,8 @@ export interface EngineFitReport {
   readonly unseenTestSlots: number;
   /** With `world`: the fitted world. */
   readonly world?: FittedWorld;
+  /** With `worldFolder`: the pairs and rankings of the world saved there. */
+  readonly savedWorld?: { readonly pairs: number; readonly rankings: number };
 }
 
 /** The world of an engine fit: the model over the groups' pairs and the training log's rankings. */
@@ -183,7 +192,8 @@ async function fitCounted(engine: Engine, model: CountModel, options: EngineFitO
     for (let i = 0; i < test.pair.length; i++) if (test.pair[i] < 0) unseen += test.impressions[i];
     testQuality = evaluateSlotCounts(onClasses, test);
   }
-  if (options.world && options.log === undefined) throw new ConfigError('--out', 'expected --log to save a world (a counts table has no rankings): save the parameters as .json');
+  if ((options.world || options.worldFolder !== undefined) && options.log === undefined)
+    throw new ConfigError('--out', 'expected --log to save a world (a counts table has no rankings): save the parameters as .json');
   const wantsPerplexity = model === 'ubm' && options.perplexity !== false && options.log !== undefined;
   // The per-pair parameters (each pair its class's α), for a world, a parameters file or the groups' perplexity.
   const pairList = options.pairs !== false || options.world || wantsPerplexity ? await classes.pairList() : null;
@@ -202,6 +212,17 @@ async function fitCounted(engine: Engine, model: CountModel, options: EngineFitO
     trainQuality = withPerplexity(trainQuality, evaluateOnGroups(fitted, pairs, groups, groups.train));
     if (testQuality !== null) testQuality = withPerplexity(testQuality, evaluateOnGroups(fitted, pairs, groups, groups.test));
   }
+  const quality = { iterations: options.iterations, seconds: fit, trainSessions: sessions, testSessions: testQuality?.sessions ?? 0, unseenTestSlots: unseen, train: trainQuality, test: testQuality };
+  const savedWorld =
+    options.worldFolder === undefined
+      ? undefined
+      : await writeCountedWorld(engine, options.worldFolder, {
+          log: options.log!,
+          logOptions: logOptions(options),
+          pairTable: await classes.pairTable(),
+          classAttractiveness: onClasses.attractiveness.value,
+          meta: { model, listLength: onClasses.listLength, source: options.log!, parameters: onClasses.parameters(), pairParameters: [], fit: quality },
+        });
   await classes.drop();
   const report = {
     model: fitted,
@@ -217,6 +238,7 @@ async function fitCounted(engine: Engine, model: CountModel, options: EngineFitO
     trainQuality,
     testQuality,
     unseenTestSlots: unseen,
+    ...(savedWorld ? { savedWorld } : {}),
   };
   return options.world && groups !== null ? { ...report, world: worldOf(onGroupPairs(fitted, pairs, groups), groups, options.log!, report) } : report;
 }
@@ -261,7 +283,11 @@ async function fitGrouped(engine: Engine, model: FittedModelType, options: Engin
     testQuality,
     unseenTestSlots: unseenGroupSlots(groups),
   };
-  return options.world ? { ...report, world: worldOf(fitted, groups, options.log!, report) } : report;
+  const world = options.world || options.worldFolder !== undefined ? worldOf(fitted, groups, options.log!, report) : undefined;
+  if (world === undefined) return report;
+  if (options.worldFolder !== undefined) await world.saveParquet(options.worldFolder);
+  const saved = options.worldFolder === undefined ? {} : { savedWorld: { pairs: world.pairQuery.length, rankings: world.rankingSessions.length } };
+  return { ...report, ...saved, ...(options.world ? { world } : {}) };
 }
 
 /** Test slots (counted with their groups' weights) whose pair occurs in no training group. */

@@ -1,5 +1,5 @@
 /**
- * A Parquet world (a folder written by `FittedWorld.saveParquet` or `writeEngineWorld`) read as a
+ * A Parquet world (a folder written by `FittedWorld.saveParquet` or `writeCountedWorld`) read as a
  * stream of ranking batches for `simulateOnRankings`, through DuckDB: the rankings joined to their
  * pairs' parameters and to the logged propensity of each slot, in ranking order. Memory holds one
  * batch, whatever the size of the world; the joins and sums spill to DuckDB's temporary folder.
@@ -10,13 +10,13 @@
  * `rankings.parquet` (ranking, pair: each ranking's rows together, in rank order) and
  * `ranking-sessions.parquet` (sessions; a ranking's index is its row).
  */
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { DataFormatError } from '../core/errors.js';
-import { PendingFile } from '../core/files.js';
-import type { LogEngine } from '../data/engine.js';
+import { ConfigError, DataFormatError } from '../core/errors.js';
+import { PendingFile, writeFileAtomic, writeFolderAtomic } from '../core/files.js';
+import type { EngineLogOptions, LogEngine } from '../data/engine.js';
 import type { FittedParameters } from './model.js';
 import { FITTED_MODEL_TYPES, type FittedModelType } from './registry.js';
 import type { RankingBatch, WorldRankings } from './world-simulation.js';
@@ -272,4 +272,81 @@ async function writeLines(engine: LogEngine, sql: string, file: string): Promise
     throw error;
   }
   return file;
+}
+
+/** What `writeCountedWorld` needs of a fit on pair classes. */
+export interface CountedWorld {
+  /** The training log (file, folder or glob) and how it was read. */
+  readonly log: string;
+  readonly logOptions: EngineLogOptions;
+  /** The engine's table (q, d, class) of the training pairs (`PairClasses.pairTable`). */
+  readonly pairTable: string;
+  /** α of each class. */
+  readonly classAttractiveness: Float64Array;
+  /** world.json's fields other than the format, counts and text ids. */
+  readonly meta: Omit<ParquetWorldJson, 'format' | 'numPairs' | 'numRankings' | 'textIds'>;
+}
+
+/** One slot's hash for a ranking's multiset hash: nonlinear in (rank, query, document), the second half re-hashed with a constant. */
+function rankingSlotHash(second: boolean): string {
+  const first = 'hash(xor(hash(xor(hash(CAST(k AS UBIGINT)), hash(q))), hash(d)))';
+  return `CAST(${second ? `hash(xor(${first}, CAST(6364136223846793005 AS UBIGINT)))` : first} AS HUGEINT)`;
+}
+
+/**
+ * A Parquet world written by DuckDB from a PBM or UBM fit on pair classes, with nothing per pair or
+ * per ranking in JavaScript: pairs.parquet is the pairs' table (ordered by query, document) joined to
+ * their classes' α; the rankings are the training log's sessions grouped by a 128-bit multiset hash
+ * of their (rank, query, document) slots (as the classes are, data/count-classes.ts), numbered in
+ * order of their first session, each written from its first session's slots. The folder is written
+ * atomically.
+ */
+export async function writeCountedWorld(engine: LogEngine, folder: string, world: CountedWorld): Promise<{ readonly pairs: number; readonly rankings: number }> {
+  const { literal } = await import('../data/engine.js');
+  const slots = await engine.slots(world.log, world.logOptions);
+  const query = engine.idDictionary('query');
+  const item = engine.idDictionary('item');
+  let counts = { pairs: 0, rankings: 0 };
+  const copy = (sql: string, file: string) => engine.run(`COPY (${sql}) TO ${literal(file)} (FORMAT parquet, COMPRESSION zstd)`);
+  try {
+    await writeFolderAtomic(folder, async (temporary) => {
+      const alphas = join(temporary, 'classes.parquet');
+      await engine.writeParquetColumns(alphas, [{ name: 'attractiveness', type: 'DOUBLE', values: world.classAttractiveness }]);
+      await engine.run(`CREATE TEMPORARY TABLE world_pair_ids AS SELECT q, d, class, CAST(row_number() OVER (ORDER BY q, d) - 1 AS INTEGER) AS pair FROM ${world.pairTable}`);
+      // Text ids written as their text (VARCHAR), integer ids as they are.
+      const text = (role: 'query' | 'item', column: string, table: string | null) =>
+        table === null
+          ? { select: `p.${column} AS ${role === 'query' ? 'query' : 'document'}`, join: '' }
+          : { select: `${role}_text.clicklab_text AS ${role === 'query' ? 'query' : 'document'}`, join: ` JOIN ${table} ${role}_text ON ${role}_text.clicklab_id = p.${column}` };
+      const [q, d] = [text('query', 'q', query), text('item', 'd', item)];
+      await copy(
+        `SELECT ${q.select}, ${d.select}, a.attractiveness FROM world_pair_ids p JOIN (SELECT CAST(file_row_number AS INTEGER) AS class, attractiveness FROM read_parquet(${literal(alphas)}, file_row_number = true)) a ON a.class = p.class${q.join}${d.join} ORDER BY p.pair`,
+        join(temporary, 'pairs.parquet'),
+      );
+      rmSync(alphas);
+      await engine.run(`CREATE TEMPORARY TABLE world_sessions AS SELECT f, s, min(q) AS q, count(*) AS n, min(k) AS lo, max(k) AS hi,
+        sum(${rankingSlotHash(false)}) AS h1, sum(${rankingSlotHash(true)}) AS h2 FROM (${slots}) GROUP BY f, s`);
+      const [gapped] = await engine.numbers('SELECT count(*) FROM world_sessions WHERE lo <> 0 OR hi <> n - 1');
+      if (gapped > 0) throw new ConfigError(world.log, `${gapped} sessions have ranks that are not 1, 2, …, n: a world's rankings need whole sessions ranked from 1`);
+      await engine.run(`CREATE TEMPORARY TABLE world_rankings AS SELECT CAST(row_number() OVER (ORDER BY first) - 1 AS INTEGER) AS ranking, first.f AS f, first.s AS s, w
+        FROM (SELECT min({'f': f, 's': s}) AS first, count(*) AS w FROM world_sessions GROUP BY q, n, h1, h2)`);
+      await engine.run('DROP TABLE world_sessions');
+      await copy(
+        `SELECT r.ranking, p.pair FROM (${slots}) x JOIN world_rankings r ON r.f = x.f AND r.s = x.s JOIN world_pair_ids p ON p.q = x.q AND p.d = x.d ORDER BY r.ranking, x.k`,
+        join(temporary, 'rankings.parquet'),
+      );
+      await copy('SELECT CAST(w AS DOUBLE) AS sessions FROM world_rankings ORDER BY ranking', join(temporary, 'ranking-sessions.parquet'));
+      const [pairs] = await engine.numbers('SELECT count(*) FROM world_pair_ids');
+      const [rankings] = await engine.numbers('SELECT count(*) FROM world_rankings');
+      counts = { pairs, rankings };
+      const textIds = [...(query === null ? [] : ['query']), ...(item === null ? [] : ['document'])];
+      const meta = { format: PARQUET_WORLD_FORMAT, ...world.meta, ...(textIds.length > 0 ? { textIds } : {}), numPairs: pairs, numRankings: rankings };
+      writeFileAtomic(join(temporary, 'world.json'), `${JSON.stringify(meta)}\n`);
+    });
+  } finally {
+    await engine.run('DROP TABLE IF EXISTS world_pair_ids');
+    await engine.run('DROP TABLE IF EXISTS world_sessions');
+    await engine.run('DROP TABLE IF EXISTS world_rankings');
+  }
+  return counts;
 }

@@ -1,7 +1,7 @@
-import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { syncFolder, writeFailure, writeFileAtomic } from '../core/files.js';
+import { join } from 'node:path';
+import { writeFileAtomic, writeFolderAtomic } from '../core/files.js';
 import { DataFormatError } from '../core/errors.js';
 import type { RandomStream } from '../core/random.js';
 import type { ClickLogTruth } from '../core/types.js';
@@ -179,38 +179,34 @@ export class FittedWorld {
    */
   async saveParquet(folder: string): Promise<void> {
     const { LogEngine } = await import('../data/engine.js');
-    const temporary = join(dirname(folder), `.${basename(folder)}.${process.pid}-${Date.now()}.tmp`);
-    mkdirSync(temporary);
     const engine = await LogEngine.open({ threads: 1 });
     try {
-      const json = this.toParts();
-      const pairColumns = Object.entries(json.pairParameters).map(([name, values]) => ({ name, type: 'DOUBLE' as const, values }));
-      const { query, document } = this.pairIds();
-      // Text ids as VARCHAR columns (the pair's text), integer ids as INTEGER.
-      const idColumn = (name: string, ids: Int32Array, text: number[] | string[]): ParquetColumn =>
-        this.textIds?.[name as keyof WorldTextIds] ? { name, type: 'VARCHAR', values: text as string[] } : { name, type: 'INTEGER', values: ids };
-      await engine.writeParquetColumns(join(temporary, 'pairs.parquet'), [
-        idColumn('query', this.pairQuery, query),
-        idColumn('document', this.pairDocument, document),
-        { name: 'attractiveness', type: 'DOUBLE', values: this.model.attractiveness.value },
-        ...pairColumns,
-      ]);
-      const rankingOf = new Int32Array(this.rankingPairs.length);
-      for (let r = 0; r < this.rankingSessions.length; r++) rankingOf.fill(r, this.rankingOffsets[r], this.rankingOffsets[r + 1]);
-      await engine.writeParquetColumns(join(temporary, 'rankings.parquet'), [
-        { name: 'ranking', type: 'INTEGER', values: rankingOf },
-        { name: 'pair', type: 'INTEGER', values: this.rankingPairs },
-      ]);
-      await engine.writeParquetColumns(join(temporary, 'ranking-sessions.parquet'), [{ name: 'sessions', type: 'DOUBLE', values: this.rankingSessions }]);
-      const { pairParameters, ...meta } = json;
-      writeFileAtomic(join(temporary, 'world.json'), `${JSON.stringify({ ...meta, pairParameters: Object.keys(pairParameters) })}\n`);
-    } catch (error) {
-      rmSync(temporary, { recursive: true, force: true });
-      throw writeFailure(folder, error);
+      await writeFolderAtomic(folder, async (temporary) => {
+        const json = this.toParts();
+        const pairColumns = Object.entries(json.pairParameters).map(([name, values]) => ({ name, type: 'DOUBLE' as const, values }));
+        const { query, document } = this.pairIds();
+        // Text ids as VARCHAR columns (the pair's text), integer ids as INTEGER.
+        const idColumn = (name: string, ids: Int32Array, text: number[] | string[]): ParquetColumn =>
+          this.textIds?.[name as keyof WorldTextIds] ? { name, type: 'VARCHAR', values: text as string[] } : { name, type: 'INTEGER', values: ids };
+        await engine.writeParquetColumns(join(temporary, 'pairs.parquet'), [
+          idColumn('query', this.pairQuery, query),
+          idColumn('document', this.pairDocument, document),
+          { name: 'attractiveness', type: 'DOUBLE', values: this.model.attractiveness.value },
+          ...pairColumns,
+        ]);
+        const rankingOf = new Int32Array(this.rankingPairs.length);
+        for (let r = 0; r < this.rankingSessions.length; r++) rankingOf.fill(r, this.rankingOffsets[r], this.rankingOffsets[r + 1]);
+        await engine.writeParquetColumns(join(temporary, 'rankings.parquet'), [
+          { name: 'ranking', type: 'INTEGER', values: rankingOf },
+          { name: 'pair', type: 'INTEGER', values: this.rankingPairs },
+        ]);
+        await engine.writeParquetColumns(join(temporary, 'ranking-sessions.parquet'), [{ name: 'sessions', type: 'DOUBLE', values: this.rankingSessions }]);
+        const { pairParameters, ...meta } = json;
+        writeFileAtomic(join(temporary, 'world.json'), `${JSON.stringify({ ...meta, pairParameters: Object.keys(pairParameters) })}\n`);
+      });
     } finally {
       engine.close();
     }
-    replaceFolder(temporary, folder);
   }
 
   /** The world's metadata for `world.json`, and its per-pair parameters (arrays of one value per pair) apart. */
@@ -374,21 +370,6 @@ function isFolder(path: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** Renames the complete folder `temporary` to `folder`, replacing a previous one (moved aside first, removed after). */
-function replaceFolder(temporary: string, folder: string): void {
-  const aside = existsSync(folder) ? `${temporary}.old` : null;
-  try {
-    if (aside) renameSync(folder, aside);
-    renameSync(temporary, folder);
-  } catch (error) {
-    if (aside && !existsSync(folder)) renameSync(aside, folder);
-    rmSync(temporary, { recursive: true, force: true });
-    throw writeFailure(folder, error);
-  }
-  if (aside) rmSync(aside, { recursive: true, force: true });
-  syncFolder(dirname(folder));
 }
 
 /** The distinct rankings (sequences of pair ids) of a log, in order of first appearance, with their session counts. */

@@ -218,6 +218,26 @@ describe('LogEngine (DuckDB)', () => {
     expect(JSON.parse(readFileSync(join(dir, 'dbn.json'), 'utf8'))).toMatchObject({ model: 'dbn', parameters: { gamma: expect.closeTo(report.model.parameters().gamma as number, 9) } });
   });
 
+  for (const model of ['pbm', 'ubm'] as const) {
+    it(`${model}: the world DuckDB writes from the pair classes holds the in-memory world's rankings, sessions and per-pair α`, async () => {
+      const folder = join(dir, `${model}-counted-world`);
+      const report = await fitWithEngine({ model, log: join(dir, 'pq'), iterations: 5, threads: 1, world: true, worldFolder: folder });
+      const memory = report.world!;
+      expect(report.savedWorld).toEqual({ pairs: memory.pairQuery.length, rankings: memory.rankingSessions.length });
+      const saved = await openWorld(folder);
+      try {
+        expect(await rankingsOf(saved)).toEqual(await rankingsOf(memory.rankings()));
+        expect(saved.parameters).toEqual(JSON.parse(JSON.stringify(memory.model.parameters())));
+      } finally {
+        saved.close();
+      }
+      const rows = await engine.rows(`SELECT query, document, attractiveness FROM '${join(folder, 'pairs.parquet')}'`);
+      const alpha = new Map(Array.from(memory.pairQuery, (q, p) => [`${q}/${memory.pairDocument[p]}`, memory.model.attractiveness.value[p]]));
+      expect(rows.length).toBe(alpha.size);
+      for (const [q, d, a] of rows) expect(a).toBe(alpha.get(`${q}/${d}`));
+    });
+  }
+
   for (const model of ['pbm', 'dbn'] as const) {
     it(`clicklab fit --model ${model} --out FOLDER saves a Parquet world of the training log's rankings, which simulate --world drives`, async () => {
       const world = join(dir, `${model}-world`);
