@@ -3,6 +3,7 @@
 // `npm run bench:scale -- ope [ROWS...] [--resamples R] [--no-reward-model]`: `ope --log` streamed over Open Bandit-shaped logs (scale-ope.mjs).
 // `npm run bench:scale -- --log DIR [--models=pbm,ubm]`: steps 2 and 3 on a log generated before (same layout), without generating.
 // `npm run bench:scale -- text-ids [SESSIONS] [--repeats N]`: fit on text ids against integer ids, same log (scale-text-ids.mjs).
+// `npm run bench:scale -- world --log DIR [--models=pbm,ubm] [--sessions N]`: fit a world out of core and simulate from it (scale-world.mjs).
 // 1. Generates a Baidu-ULTR-shaped partitioned Parquet log with `clicklab simulate --world zipf`: power-law
 //    query frequencies (exponent 1) over as many queries as sessions, so most queries are in the long tail and
 //    distinct (query, document) pairs grow with the log; top 10 of 12 documents per query in 3 rotations; PBM
@@ -26,7 +27,7 @@ const load = () =>
     .map((v) => v.toFixed(2))
     .join(' ');
 
-if (process.argv[2] === 'train' || process.argv[2] === 'ope' || process.argv[2] === 'text-ids') {
+if (['train', 'ope', 'text-ids', 'world'].includes(process.argv[2])) {
   await import(join(here, `scale-${process.argv[2]}.mjs`));
   process.exit(0);
 }

@@ -1,14 +1,21 @@
 /**
- * A Parquet world (a folder written by `FittedWorld.saveParquet` or `writeCountedWorld`) read as a
- * stream of ranking batches for `simulateOnRankings`, through DuckDB: the rankings joined to their
- * pairs' parameters and to the logged propensity of each slot, in ranking order. Memory holds one
- * batch, whatever the size of the world; the joins and sums spill to DuckDB's temporary folder.
+ * Parquet worlds: a fitted world as a folder that scales past one JSON (V8's string limit, about 10⁷
+ * rankings), written by `FittedWorld.saveParquet` (from memory) or `writeCountedWorld` (by DuckDB,
+ * from a fit on pair classes), and read back as a stream of ranking batches for
+ * `simulateOnRankings` by one sequential scan: memory holds one batch, whatever the world's size.
  *
- * Files (docs/scale.md "Fitted worlds as Parquet"): `world.json` (format, model, list length, the
- * parameters that are not per pair, the names of the per-pair ones, textIds), `pairs.parquet`
- * (query, document, attractiveness, per-pair parameters; a pair's index is its row),
- * `rankings.parquet` (ranking, pair: each ranking's rows together, in rank order) and
- * `ranking-sessions.parquet` (sessions; a ranking's index is its row).
+ * Files (docs/scale.md "Fitted worlds as Parquet"):
+ *   world.json        format, model, list length, source, the parameters that are not per pair, the
+ *                     names of the per-pair ones, `textIds`, the fit's quality;
+ *   pairs.parquet     query, document (text, for a log with text ids), attractiveness and any per-pair
+ *                     parameter: the fitted parameters per (query, document);
+ *   rankings.parquet  one row per slot of each distinct logged ranking, in rank order, rankings
+ *                     numbered 0, 1, … in file order: ranking, query, document (the ids; for text ids
+ *                     their index in the files below), sessions (the ranking's logged sessions, on each
+ *                     of its rows), propensity (the logged probability of the document at that rank
+ *                     given the query), attractiveness and the per-pair parameters — everything a
+ *                     simulation needs, so reading it takes no join and no sort;
+ *   query-ids.parquet, document-ids.parquet   (text ids only) text, row k the text of id k.
  */
 import { createWriteStream, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -22,7 +29,7 @@ import { FITTED_MODEL_TYPES, type FittedModelType } from './registry.js';
 import type { RankingBatch, WorldRankings } from './world-simulation.js';
 
 /** The `format` of a Parquet world's `world.json`. */
-export const PARQUET_WORLD_FORMAT = 'clicklab/fitted-world-parquet@1';
+export const PARQUET_WORLD_FORMAT = 'clicklab/fitted-world-parquet@2';
 
 /** A Parquet world's metadata (`world.json` in its folder). */
 export interface ParquetWorldJson {
@@ -30,13 +37,13 @@ export interface ParquetWorldJson {
   readonly model: FittedModelType;
   readonly listLength: number;
   readonly source: string;
-  /** The id columns of pairs.parquet that hold text (VARCHAR), if any. */
+  /** The id columns that are text (pairs.parquet holds the text, rankings.parquet the index in `<role>-ids.parquet`), if any. */
   readonly textIds?: readonly ('query' | 'document')[];
   readonly numPairs: number;
   readonly numRankings: number;
   /** The parameters other than per pair. */
   readonly parameters: FittedParameters;
-  /** The names of the per-pair parameters, columns of pairs.parquet beside attractiveness. */
+  /** The names of the per-pair parameters, columns of pairs.parquet and rankings.parquet beside attractiveness. */
   readonly pairParameters: readonly string[];
   readonly fit?: unknown;
 }
@@ -64,7 +71,7 @@ export async function readParquetWorldMeta(folder: string): Promise<ParquetWorld
   const fail = (problem: string): never => {
     throw new DataFormatError(file, null, problem);
   };
-  if (meta?.format !== PARQUET_WORLD_FORMAT) fail(`expected "format": "${PARQUET_WORLD_FORMAT}", found ${JSON.stringify(meta?.format)}`);
+  if (meta?.format !== PARQUET_WORLD_FORMAT) fail(`expected "format": "${PARQUET_WORLD_FORMAT}", found ${JSON.stringify(meta?.format)} (a world saved by another version: fit it again)`);
   if (!FITTED_MODEL_TYPES.includes(meta.model)) fail(`"model": expected one of ${FITTED_MODEL_TYPES.join(', ')}, found ${JSON.stringify(meta.model)}`);
   if (!Number.isInteger(meta.listLength) || meta.listLength < 1) fail(`"listLength": expected an integer ≥ 1, found ${JSON.stringify(meta.listLength)}`);
   if (typeof meta.parameters !== 'object' || meta.parameters === null) fail('"parameters": expected an object');
@@ -78,72 +85,21 @@ export async function openParquetWorld(folder: string): Promise<ParquetWorld> {
   const meta = await readParquetWorldMeta(folder);
   const { LogEngine, literal } = await import('../data/engine.js');
   const engine = await LogEngine.open();
+  const rankings = join(folder, 'rankings.parquet');
   try {
-    const file = (name: string) => `read_parquet(${literal(join(folder, name))}, file_row_number = true)`;
-    const fail = (name: string, problem: string): never => {
-      throw new DataFormatError(join(folder, name), null, problem);
-    };
-    const tried = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
-      try {
-        return await work();
-      } catch (error) {
-        if (error instanceof DataFormatError) throw error;
-        return fail(name, `expected the Parquet world's ${name}: ${(error as Error).message.split('\n')[0]}`);
-      }
-    };
-    const text = new Set(meta.textIds ?? []);
-    // Text ids are numbered in order of first appearance in pairs.parquet, as a JSON world's are.
-    for (const [role, column] of [
-      ['query', 'query'],
-      ['document', 'document'],
-    ] as const) {
-      if (!text.has(role)) continue;
-      await tried('pairs.parquet', () =>
-        engine.run(`CREATE TEMPORARY TABLE world_${role}_ids AS SELECT text, CAST(row_number() OVER (ORDER BY first) - 1 AS INTEGER) AS id
-          FROM (SELECT CAST(${column} AS VARCHAR) AS text, min(file_row_number) AS first FROM ${file('pairs.parquet')} GROUP BY ALL)`),
-      );
-    }
-    // Text ids through their numbering (a join), integer ids as they are.
-    const id = (role: 'query' | 'document') => (text.has(role) ? `${role}_ids.id` : `CAST(p.${role} AS INTEGER)`);
-    const joins = (['query', 'document'] as const)
-      .filter((role) => text.has(role))
-      .map((role) => ` JOIN world_${role}_ids ${role}_ids ON ${role}_ids.text = CAST(p.${role} AS VARCHAR)`)
-      .join('');
-    const perPair = meta.pairParameters.map((name) => `, CAST(p."${name}" AS DOUBLE) AS "${name}"`).join('');
-    await tried('pairs.parquet', () =>
-      engine.run(
-        `CREATE TEMPORARY VIEW world_pairs AS SELECT p.file_row_number AS pair, ${id('query')} AS q, ${id('document')} AS d, CAST(p.attractiveness AS DOUBLE) AS a${perPair} FROM ${file('pairs.parquet')} p${joins}`,
-      ),
-    );
-    const [numPairs] = await tried('pairs.parquet', () => engine.numbers('SELECT count(*) FROM world_pairs'));
-    const [numRankings, totalSessions, badSessions] = await tried('ranking-sessions.parquet', () =>
-      engine.numbers(`SELECT count(*), coalesce(sum(sessions), 0), count(*) FILTER (WHERE NOT (sessions > 0)) FROM ${file('ranking-sessions.parquet')}`),
-    );
-    if (numRankings === 0 || badSessions > 0)
-      fail('ranking-sessions.parquet', `expected a positive number of sessions for every ranking, and at least one ranking; found ${numRankings} rankings, ${badSessions} without a positive count`);
-    // Each ranking's rows together (position = row − its first row), numbered 0 .. R − 1, pairs within the pairs' rows.
-    await tried('rankings.parquet', () =>
-      engine.run(`CREATE TEMPORARY TABLE world_starts AS SELECT CAST(ranking AS BIGINT) AS ranking, min(file_row_number) AS start, max(file_row_number) - min(file_row_number) + 1 - count(*) AS gaps,
-        min(pair) AS lo, max(pair) AS hi FROM ${file('rankings.parquet')} GROUP BY ranking`),
-    );
-    const [ranked, gaps, lo, hi, below, above] = await engine.numbers(
-      `SELECT count(*), count(*) FILTER (WHERE gaps <> 0), coalesce(min(lo), 0), coalesce(max(hi), 0), count(*) FILTER (WHERE ranking < 0), count(*) FILTER (WHERE ranking >= ${numRankings}) FROM world_starts`,
-    );
-    if (ranked !== numRankings || gaps > 0 || below > 0 || above > 0 || lo < 0 || hi >= numPairs) {
-      fail(
-        'rankings.parquet',
-        `expected the rows of each ranking 0 .. ${numRankings - 1} together, in rank order, with pair indices below ${numPairs}; found ${ranked} rankings, ${gaps} not together, pairs from ${lo} to ${hi}`,
-      );
-    }
-    const slots = `SELECT CAST(r.ranking AS INTEGER) AS ranking, CAST(r.file_row_number - st.start AS INTEGER) AS k, p.*, l.sessions AS w
-      FROM ${file('rankings.parquet')} r JOIN world_starts st ON st.ranking = r.ranking JOIN world_pairs p ON p.pair = r.pair
-      JOIN (SELECT file_row_number AS ranking, CAST(sessions AS DOUBLE) AS sessions FROM ${file('ranking-sessions.parquet')}) l ON l.ranking = r.ranking`;
     const names = meta.pairParameters;
-    const sql = `WITH slots AS (${slots}),
-      shown AS (SELECT q, d, k, sum(w) AS n FROM slots GROUP BY q, d, k),
-      asked AS (SELECT q, sum(w) AS n FROM slots WHERE k = 0 GROUP BY q)
-      SELECT s.ranking, s.k, s.q, s.d, s.w, sh.n / ak.n, s.a${names.map((n) => `, s."${n}"`).join('')}
-      FROM slots s JOIN shown sh USING (q, d, k) JOIN asked ak USING (q) ORDER BY s.ranking, s.k`;
+    const columns = ['ranking', 'query', 'document', 'sessions', 'propensity', 'attractiveness', ...names];
+    const types = ['INTEGER', 'INTEGER', 'INTEGER', 'DOUBLE', 'DOUBLE', 'DOUBLE', ...names.map(() => 'DOUBLE')];
+    // In file order (DuckDB keeps a scan's row order): no join, no sort.
+    const sql = `SELECT ${columns.map((c, j) => `CAST("${c}" AS ${types[j]})`).join(', ')} FROM read_parquet(${literal(rankings)})`;
+    let totalSessions: number;
+    try {
+      [totalSessions] = await engine.numbers(`SELECT coalesce(sum(sessions), 0) FROM (SELECT first(sessions) AS sessions FROM read_parquet(${literal(rankings)}) GROUP BY ranking)`);
+      await engine.run(`DESCRIBE ${sql}`);
+    } catch (error) {
+      throw new DataFormatError(rankings, null, `expected the Parquet world's rankings with columns ${columns.join(', ')}: ${(error as Error).message.split('\n')[0]}`);
+    }
+    const text = new Set(meta.textIds ?? []);
     return {
       meta,
       model: meta.model,
@@ -151,7 +107,7 @@ export async function openParquetWorld(folder: string): Promise<ParquetWorld> {
       parameters: meta.parameters,
       totalSessions,
       file: folder,
-      batches: () => rankingBatches(engine, sql, names, meta.listLength),
+      batches: () => rankingBatches(engine, sql, rankings, names),
       async writeIdTexts(out) {
         const files: string[] = [];
         for (const [role, suffix] of [
@@ -159,7 +115,8 @@ export async function openParquetWorld(folder: string): Promise<ParquetWorld> {
           ['document', 'item-ids.txt'],
         ] as const) {
           if (!text.has(role)) continue;
-          files.push(await writeLines(engine, `SELECT text FROM world_${role}_ids ORDER BY id`, `${out}.${suffix}`));
+          const ids = join(folder, `${role}-ids.parquet`);
+          files.push(await writeLines(engine, `SELECT CAST(text AS VARCHAR) FROM read_parquet(${literal(ids)})`, `${out}.${suffix}`, ids));
         }
         return files;
       },
@@ -171,101 +128,105 @@ export async function openParquetWorld(folder: string): Promise<ParquetWorld> {
   }
 }
 
-/** The result rows of the world's SQL (ranking, k, q, d, w, propensity, a, per-pair...) as batches of whole rankings. */
-async function* rankingBatches(engine: LogEngine, sql: string, names: readonly string[], L: number): AsyncGenerator<RankingBatch> {
+/** rankings.parquet's rows (ranking, query, document, sessions, propensity, attractiveness, per-pair …) as batches of whole rankings, checked as they come. */
+async function* rankingBatches(engine: LogEngine, sql: string, file: string, names: readonly string[]): AsyncGenerator<RankingBatch> {
   const { numericColumn } = await import('../data/engine.js');
-  const capacity = SLOTS_PER_BATCH + L;
-  let b = new BatchBuilder(capacity, names);
+  const fail = (row: number, problem: string): never => {
+    throw new DataFormatError(file, null, `row ${row}: ${problem}`);
+  };
+  let b = new BatchBuilder(names);
   let previous = -1;
+  let row = 0;
   for await (const chunk of engine.chunks(sql)) {
     const n = chunk.rowCount;
-    const cols = Array.from({ length: 7 + names.length }, (_, j) => numericColumn(chunk.getColumnVector(j), n));
-    const [ranking, k, q, d, w, propensity, a] = cols;
-    for (let i = 0; i < n; i++) {
+    const cols = Array.from({ length: 6 + names.length }, (_, j) => numericColumn(chunk.getColumnVector(j), n));
+    const [ranking, q, d, w, propensity, a] = cols;
+    for (let i = 0; i < n; i++, row++) {
       if (ranking[i] !== previous) {
+        if (ranking[i] !== previous + 1) fail(row, `expected the rows of ranking ${previous + 1} after those of ranking ${previous} (rankings numbered 0, 1, … in order), found ranking ${ranking[i]}`);
         if (b.slots >= SLOTS_PER_BATCH) {
           yield b.finish();
-          b = new BatchBuilder(capacity, names);
+          b = new BatchBuilder(names);
         }
         previous = ranking[i];
         b.startRanking(q[i], w[i]);
-      }
-      if (k[i] !== b.slots - b.rankingStart()) throw new DataFormatError('rankings.parquet', null, `ranking ${ranking[i]}: expected ranks 0, 1, … in order, found rank ${k[i]}`);
-      b.addSlot(d[i], propensity[i], a[i], cols, 7, i);
+      } else if (w[i] !== b.currentSessions() || q[i] !== b.currentQuery()) fail(row, `ranking ${previous}: expected one query and one number of sessions on all its rows`);
+      b.addSlot(d[i], propensity[i], a[i], cols, 6, i);
     }
   }
-  if (b.rankings > 0) yield b.finish();
+  if (previous < 0) throw new DataFormatError(file, null, 'expected at least one ranking, found none');
+  yield b.finish();
 }
 
 /** A ranking batch filled row by row. */
 class BatchBuilder {
-  rankings = 0;
   slots = 0;
   private readonly sessions: number[] = [];
   private readonly query: number[] = [];
   private readonly offsets: number[] = [0];
-  private readonly document: Int32Array;
-  private readonly propensity: Float32Array;
-  private readonly attractiveness: Float64Array;
-  private readonly perPair: Float64Array[];
+  private readonly document: number[] = [];
+  private readonly propensity: number[] = [];
+  private readonly attractiveness: number[] = [];
+  private readonly perPair: number[][];
 
-  constructor(
-    capacity: number,
-    private readonly names: readonly string[],
-  ) {
-    this.document = new Int32Array(capacity);
-    this.propensity = new Float32Array(capacity);
-    this.attractiveness = new Float64Array(capacity);
-    this.perPair = names.map(() => new Float64Array(capacity));
+  constructor(private readonly names: readonly string[]) {
+    this.perPair = names.map(() => []);
   }
 
-  rankingStart(): number {
-    return this.offsets[this.rankings - 1];
+  currentSessions(): number {
+    return this.sessions[this.sessions.length - 1];
+  }
+
+  currentQuery(): number {
+    return this.query[this.query.length - 1];
   }
 
   startRanking(query: number, sessions: number): void {
-    if (this.rankings > 0) this.offsets.push(this.slots);
+    if (this.query.length > 0) this.offsets.push(this.slots);
     this.query.push(query);
     this.sessions.push(sessions);
-    this.rankings++;
   }
 
   addSlot(document: number, propensity: number, attractiveness: number, cols: ArrayLike<number>[], first: number, i: number): void {
-    const at = this.slots++;
-    this.document[at] = document;
-    this.propensity[at] = propensity;
-    this.attractiveness[at] = attractiveness;
-    for (let j = 0; j < this.perPair.length; j++) this.perPair[j][at] = cols[first + j][i];
+    this.slots++;
+    this.document.push(document);
+    this.propensity.push(propensity);
+    this.attractiveness.push(attractiveness);
+    for (let j = 0; j < this.perPair.length; j++) this.perPair[j].push(cols[first + j][i]);
   }
 
   finish(): RankingBatch {
     this.offsets.push(this.slots);
-    const n = this.slots;
     return {
       sessions: Float64Array.from(this.sessions),
       query: Int32Array.from(this.query),
       offsets: Int32Array.from(this.offsets),
-      document: this.document.subarray(0, n),
-      propensity: this.propensity.subarray(0, n),
-      attractiveness: this.attractiveness.subarray(0, n),
-      pairParameters: Object.fromEntries(this.names.map((name, j) => [name, this.perPair[j].subarray(0, n)])),
+      document: Int32Array.from(this.document),
+      propensity: Float32Array.from(this.propensity),
+      attractiveness: Float64Array.from(this.attractiveness),
+      pairParameters: Object.fromEntries(this.names.map((name, j) => [name, Float64Array.from(this.perPair[j])])),
     };
   }
 }
 
-/** The first column of `sql`'s rows, one a line, to `file` (atomically), streamed. */
-async function writeLines(engine: LogEngine, sql: string, file: string): Promise<string> {
+/** The first column of `sql`'s rows, one a line, to `file` (atomically), streamed; read failures name `input`. */
+async function writeLines(engine: LogEngine, sql: string, file: string, input: string): Promise<string> {
   const pending = new PendingFile(file);
   try {
     const stream = createWriteStream(pending.temporary);
-    for await (const chunk of engine.chunks(sql)) {
-      const vector = chunk.getColumnVector(0);
-      const lines: string[] = [];
-      for (let i = 0; i < chunk.rowCount; i++) lines.push(String(vector.getItem(i)));
-      if (!stream.write(`${lines.join('\n')}\n`)) await once(stream, 'drain');
+    try {
+      for await (const chunk of engine.chunks(sql)) {
+        const vector = chunk.getColumnVector(0);
+        const lines: string[] = [];
+        for (let i = 0; i < chunk.rowCount; i++) lines.push(String(vector.getItem(i)));
+        if (!stream.write(`${lines.join('\n')}\n`)) await once(stream, 'drain');
+      }
+    } catch (error) {
+      throw new DataFormatError(input, null, `expected the Parquet world's ids (a text column): ${(error as Error).message.split('\n')[0]}`);
+    } finally {
+      stream.end();
+      await once(stream, 'close');
     }
-    stream.end();
-    await once(stream, 'close');
     await pending.commit();
   } catch (error) {
     await pending.abort();
@@ -298,32 +259,35 @@ function rankingSlotHash(second: boolean): string {
  * per ranking in JavaScript: pairs.parquet is the pairs' table (ordered by query, document) joined to
  * their classes' α; the rankings are the training log's sessions grouped by a 128-bit multiset hash
  * of their (rank, query, document) slots (as the classes are, data/count-classes.ts), numbered in
- * order of their first session, each written from its first session's slots. The folder is written
- * atomically.
+ * order of their first session, each written from its first session's slots with its propensities
+ * (sums over the rankings of its query). The folder is written atomically.
  */
 export async function writeCountedWorld(engine: LogEngine, folder: string, world: CountedWorld): Promise<{ readonly pairs: number; readonly rankings: number }> {
   const { literal } = await import('../data/engine.js');
   const slots = await engine.slots(world.log, world.logOptions);
-  const query = engine.idDictionary('query');
-  const item = engine.idDictionary('item');
+  const dictionaries = { query: engine.idDictionary('query'), document: engine.idDictionary('item') };
   let counts = { pairs: 0, rankings: 0 };
   const copy = (sql: string, file: string) => engine.run(`COPY (${sql}) TO ${literal(file)} (FORMAT parquet, COMPRESSION zstd)`);
+  const tables = ['world_alphas', 'world_sessions', 'world_rankings', 'world_slots'];
   try {
     await writeFolderAtomic(folder, async (temporary) => {
       const alphas = join(temporary, 'classes.parquet');
       await engine.writeParquetColumns(alphas, [{ name: 'attractiveness', type: 'DOUBLE', values: world.classAttractiveness }]);
-      await engine.run(`CREATE TEMPORARY TABLE world_pair_ids AS SELECT q, d, class, CAST(row_number() OVER (ORDER BY q, d) - 1 AS INTEGER) AS pair FROM ${world.pairTable}`);
-      // Text ids written as their text (VARCHAR), integer ids as they are.
-      const text = (role: 'query' | 'item', column: string, table: string | null) =>
-        table === null
-          ? { select: `p.${column} AS ${role === 'query' ? 'query' : 'document'}`, join: '' }
-          : { select: `${role}_text.clicklab_text AS ${role === 'query' ? 'query' : 'document'}`, join: ` JOIN ${table} ${role}_text ON ${role}_text.clicklab_id = p.${column}` };
-      const [q, d] = [text('query', 'q', query), text('item', 'd', item)];
-      await copy(
-        `SELECT ${q.select}, ${d.select}, a.attractiveness FROM world_pair_ids p JOIN (SELECT CAST(file_row_number AS INTEGER) AS class, attractiveness FROM read_parquet(${literal(alphas)}, file_row_number = true)) a ON a.class = p.class${q.join}${d.join} ORDER BY p.pair`,
-        join(temporary, 'pairs.parquet'),
-      );
+      await engine.run(`CREATE TEMPORARY TABLE world_alphas AS SELECT CAST(file_row_number AS INTEGER) AS class, attractiveness FROM read_parquet(${literal(alphas)}, file_row_number = true)`);
       rmSync(alphas);
+      // pairs.parquet: text ids as their text, integer ids as they are.
+      const textOf = (role: 'query' | 'document', column: string) => {
+        const table = dictionaries[role];
+        return table === null
+          ? { select: `p.${column} AS ${role}`, join: '' }
+          : { select: `${role}_text.clicklab_text AS ${role}`, join: ` JOIN ${table} ${role}_text ON ${role}_text.clicklab_id = p.${column}` };
+      };
+      const [q, d] = [textOf('query', 'q'), textOf('document', 'd')];
+      await copy(`SELECT ${q.select}, ${d.select}, a.attractiveness FROM ${world.pairTable} p JOIN world_alphas a USING (class)${q.join}${d.join} ORDER BY p.q, p.d`, join(temporary, 'pairs.parquet'));
+      for (const role of ['query', 'document'] as const) {
+        const table = dictionaries[role];
+        if (table !== null) await copy(`SELECT clicklab_text AS text FROM ${table} ORDER BY clicklab_id`, join(temporary, `${role}-ids.parquet`));
+      }
       await engine.run(`CREATE TEMPORARY TABLE world_sessions AS SELECT f, s, min(q) AS q, count(*) AS n, min(k) AS lo, max(k) AS hi,
         sum(${rankingSlotHash(false)}) AS h1, sum(${rankingSlotHash(true)}) AS h2 FROM (${slots}) GROUP BY f, s`);
       const [gapped] = await engine.numbers('SELECT count(*) FROM world_sessions WHERE lo <> 0 OR hi <> n - 1');
@@ -331,22 +295,24 @@ export async function writeCountedWorld(engine: LogEngine, folder: string, world
       await engine.run(`CREATE TEMPORARY TABLE world_rankings AS SELECT CAST(row_number() OVER (ORDER BY first) - 1 AS INTEGER) AS ranking, first.f AS f, first.s AS s, w
         FROM (SELECT min({'f': f, 's': s}) AS first, count(*) AS w FROM world_sessions GROUP BY q, n, h1, h2)`);
       await engine.run('DROP TABLE world_sessions');
+      // Each ranking's slots, from its first session; the propensity of a slot: Σ sessions of the query's rankings with that document at that rank / Σ sessions of the query.
+      await engine.run(`CREATE TEMPORARY TABLE world_slots AS SELECT r.ranking, r.w, x.k, x.q, x.d FROM (${slots}) x JOIN world_rankings r ON r.f = x.f AND r.s = x.s`);
       await copy(
-        `SELECT r.ranking, p.pair FROM (${slots}) x JOIN world_rankings r ON r.f = x.f AND r.s = x.s JOIN world_pair_ids p ON p.q = x.q AND p.d = x.d ORDER BY r.ranking, x.k`,
+        `WITH shown AS (SELECT q, d, k, sum(w) AS n FROM world_slots GROUP BY q, d, k), asked AS (SELECT q, sum(w) AS n FROM world_slots WHERE k = 0 GROUP BY q)
+         SELECT s.ranking, s.q AS query, s.d AS document, CAST(s.w AS DOUBLE) AS sessions, CAST(sh.n / ak.n AS FLOAT) AS propensity, a.attractiveness
+         FROM world_slots s JOIN shown sh USING (q, d, k) JOIN asked ak USING (q) JOIN ${world.pairTable} p USING (q, d) JOIN world_alphas a ON a.class = p.class
+         ORDER BY s.ranking, s.k`,
         join(temporary, 'rankings.parquet'),
       );
-      await copy('SELECT CAST(w AS DOUBLE) AS sessions FROM world_rankings ORDER BY ranking', join(temporary, 'ranking-sessions.parquet'));
-      const [pairs] = await engine.numbers('SELECT count(*) FROM world_pair_ids');
+      const [pairs] = await engine.numbers(`SELECT count(*) FROM ${world.pairTable}`);
       const [rankings] = await engine.numbers('SELECT count(*) FROM world_rankings');
       counts = { pairs, rankings };
-      const textIds = [...(query === null ? [] : ['query']), ...(item === null ? [] : ['document'])];
+      const textIds = (['query', 'document'] as const).filter((role) => dictionaries[role] !== null);
       const meta = { format: PARQUET_WORLD_FORMAT, ...world.meta, ...(textIds.length > 0 ? { textIds } : {}), numPairs: pairs, numRankings: rankings };
       writeFileAtomic(join(temporary, 'world.json'), `${JSON.stringify(meta)}\n`);
     });
   } finally {
-    await engine.run('DROP TABLE IF EXISTS world_pair_ids');
-    await engine.run('DROP TABLE IF EXISTS world_sessions');
-    await engine.run('DROP TABLE IF EXISTS world_rankings');
+    for (const table of tables) await engine.run(`DROP TABLE IF EXISTS ${table}`);
   }
   return counts;
 }

@@ -170,12 +170,10 @@ export class FittedWorld {
   }
 
   /**
-   * The world as a folder: `world.json` (the model's name, list length, its parameters other than
-   * per pair, the fit's quality), `pairs.parquet` (query, document, attractiveness and any per-pair
-   * parameter such as DBN's satisfaction), `rankings.parquet` (ranking, pair: each ranking's pairs in
-   * rank order) and `ranking-sessions.parquet` (sessions per ranking), zstd, written by DuckDB. The
-   * folder is written under a temporary name beside it and renamed into place (a previous world
-   * there is replaced only once the new one is complete).
+   * The world as a Parquet world's folder (fitting/parquet-world.ts: world.json, pairs.parquet,
+   * rankings.parquet, and the text ids), zstd, written by DuckDB. The folder is written under a
+   * temporary name beside it and renamed into place (a previous world there is replaced only once
+   * the new one is complete).
    */
   async saveParquet(folder: string): Promise<void> {
     const { LogEngine } = await import('../data/engine.js');
@@ -194,13 +192,30 @@ export class FittedWorld {
           { name: 'attractiveness', type: 'DOUBLE', values: this.model.attractiveness.value },
           ...pairColumns,
         ]);
-        const rankingOf = new Int32Array(this.rankingPairs.length);
-        for (let r = 0; r < this.rankingSessions.length; r++) rankingOf.fill(r, this.rankingOffsets[r], this.rankingOffsets[r + 1]);
+        // rankings.parquet: every slot with what a simulation reads (fitting/parquet-world.ts), ids as the dense indices.
+        const slots = this.rankingPairs;
+        const rankingOf = new Int32Array(slots.length);
+        const sessions = new Float64Array(slots.length);
+        for (let r = 0; r < this.rankingSessions.length; r++) {
+          rankingOf.fill(r, this.rankingOffsets[r], this.rankingOffsets[r + 1]);
+          sessions.fill(this.rankingSessions[r], this.rankingOffsets[r], this.rankingOffsets[r + 1]);
+        }
+        const perSlot = (values: ArrayLike<number>) => Float64Array.from(slots, (p) => values[p]);
         await engine.writeParquetColumns(join(temporary, 'rankings.parquet'), [
           { name: 'ranking', type: 'INTEGER', values: rankingOf },
-          { name: 'pair', type: 'INTEGER', values: this.rankingPairs },
+          { name: 'query', type: 'INTEGER', values: Int32Array.from(slots, (p) => this.pairQuery[p]) },
+          { name: 'document', type: 'INTEGER', values: Int32Array.from(slots, (p) => this.pairDocument[p]) },
+          { name: 'sessions', type: 'DOUBLE', values: sessions },
+          { name: 'propensity', type: 'FLOAT', values: this.slotPropensity },
+          { name: 'attractiveness', type: 'DOUBLE', values: perSlot(this.model.attractiveness.value) },
+          ...Object.entries(json.pairParameters).map(([name, values]) => ({ name, type: 'DOUBLE' as const, values: perSlot(values) })),
         ]);
-        await engine.writeParquetColumns(join(temporary, 'ranking-sessions.parquet'), [{ name: 'sessions', type: 'DOUBLE', values: this.rankingSessions }]);
+        for (const [role, texts] of [
+          ['query', this.textIds?.query],
+          ['document', this.textIds?.document],
+        ] as const) {
+          if (texts) await engine.writeParquetColumns(join(temporary, `${role}-ids.parquet`), [{ name: 'text', type: 'VARCHAR', values: texts }]);
+        }
         const { pairParameters, ...meta } = json;
         writeFileAtomic(join(temporary, 'world.json'), `${JSON.stringify({ ...meta, pairParameters: Object.keys(pairParameters) })}\n`);
       });

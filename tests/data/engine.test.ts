@@ -13,7 +13,7 @@ import { LogEngine } from '../../src/data/engine.js';
 import { concatChunks } from '../../src/data/log-concat.js';
 import { classSlotCounts, evaluateSlotCounts, fitFromCounts, onPairs } from '../../src/fitting/counts.js';
 import { fitClickModel, fitWithEngine, openWorld, type SimulatedChunk, simulateOnRankings } from '../../src/fitting/index.js';
-import { rankingsOf } from '../helpers/world-rankings.js';
+import { propensitiesOf, rankingsOf } from '../helpers/world-rankings.js';
 import { UserBrowsingModel } from '../../src/simulation/click-models/index.js';
 import { simulateSessions } from '../../src/simulation/sessions.js';
 
@@ -227,6 +227,9 @@ describe('LogEngine (DuckDB)', () => {
       const saved = await openWorld(folder);
       try {
         expect(await rankingsOf(saved)).toEqual(await rankingsOf(memory.rankings()));
+        const propensities = await propensitiesOf(saved);
+        expect(propensities).toEqual(await propensitiesOf(memory.rankings()));
+        expect(new Set(propensities.values()).size).toBeGreaterThan(1);
         expect(saved.parameters).toEqual(JSON.parse(JSON.stringify(memory.model.parameters())));
       } finally {
         saved.close();

@@ -8,6 +8,8 @@ import { randomStream } from '../../src/core/random.js';
 import { readClickLog, writeClickLog } from '../../src/data/index.js';
 import { evaluateClickModel, fitClickModel, FittedWorld, type FittedWorldJson, openWorld, simulateOnRankings, type SimulatedChunk, type WorldRankings } from '../../src/fitting/index.js';
 import { concatChunks } from '../../src/data/log-concat.js';
+import { LogEngine } from '../../src/data/engine.js';
+import { rankingsOf } from '../helpers/world-rankings.js';
 import { DynamicBayesianNetworkModel, PositionBasedModel } from '../../src/simulation/click-models/index.js';
 import { EYE_TRACKING_PROFILE } from '../../src/simulation/examination.js';
 import { simulateSessions } from '../../src/simulation/sessions.js';
@@ -50,7 +52,7 @@ describe('fitted worlds', () => {
       const dir = mkdtempSync(path.join(tmpdir(), 'clicklab-parquet-world-'));
       const folder = path.join(dir, 'world');
       await world.save(folder);
-      expect(readdirSync(folder).sort()).toEqual(['pairs.parquet', 'ranking-sessions.parquet', 'rankings.parquet', 'world.json']);
+      expect(readdirSync(folder).sort()).toEqual(['pairs.parquet', 'rankings.parquet', 'world.json']);
       // Saved again over the first: replaced whole, nothing left beside it.
       await world.save(folder);
       expect(readdirSync(dir)).toEqual(['world']);
@@ -77,21 +79,19 @@ describe('fitted worlds', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'clicklab-parquet-world-'));
     const folder = path.join(dir, 'world');
     await world.save(folder);
-    // ranking-sessions.parquet of another world with fewer rankings: rankings.parquet names rankings it does not have.
-    const small = FittedWorld.fromFit(
-      fitClickModel(
-        { sessionQuery: Int32Array.of(3), sessionOffsets: Int32Array.of(0, 2), document: Int32Array.of(1, 2), position: Uint16Array.of(0, 1), click: Uint8Array.of(1, 0) },
-        { model: 'pbm', iterations: 1, testFraction: 0 },
-      ),
-      'memory',
-    );
-    await small.save(path.join(dir, 'small'));
-    renameSync(path.join(dir, 'small', 'ranking-sessions.parquet'), path.join(folder, 'ranking-sessions.parquet'));
-    await expect(openWorld(folder)).rejects.toThrow(/rankings\.parquet: expected the rows of each ranking 0 \.\. 0 together/);
-    rmSync(path.join(folder, 'pairs.parquet'));
-    await expect(openWorld(folder)).rejects.toThrow(/pairs\.parquet: expected the Parquet world's pairs\.parquet/);
+    // rankings.parquet of another world beside this world.json: rows whose ranking numbers skip.
+    const gapped = path.join(dir, 'gapped.parquet');
+    const engine = await LogEngine.open({ threads: 1 });
+    await engine.run(`COPY (SELECT CASE WHEN ranking > 0 THEN ranking + 1 ELSE ranking END AS ranking, * EXCLUDE (ranking) FROM '${path.join(folder, 'rankings.parquet')}') TO '${gapped}'`);
+    engine.close();
+    renameSync(gapped, path.join(folder, 'rankings.parquet'));
+    const opened = await openWorld(folder);
+    await expect(rankingsOf(opened)).rejects.toThrow(/rankings\.parquet: row \d+: expected the rows of ranking 1 after those of ranking 0 .*found ranking 2/);
+    opened.close();
+    rmSync(path.join(folder, 'rankings.parquet'));
+    await expect(openWorld(folder)).rejects.toThrow(/rankings\.parquet: expected the Parquet world's rankings with columns ranking, query, document, sessions, propensity, attractiveness/);
     writeFileSync(path.join(folder, 'world.json'), '{"format": "other"}');
-    await expect(openWorld(folder)).rejects.toThrow(/world\.json: expected "format": "clicklab\/fitted-world-parquet@1"/);
+    await expect(openWorld(folder)).rejects.toThrow(/world\.json: expected "format": "clicklab\/fitted-world-parquet@2"/);
     rmSync(dir, { recursive: true, force: true });
   });
 

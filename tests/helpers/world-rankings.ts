@@ -15,3 +15,14 @@ export async function rankingsOf(world: WorldRankings, ids?: { readonly query: r
   }
   return out;
 }
+
+/** Each slot's logged propensity by `query/document/rank`, read from the world's stream. */
+export async function propensitiesOf(world: WorldRankings): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for await (const batch of world.batches()) {
+    for (let r = 0; r < batch.sessions.length; r++) {
+      for (let i = batch.offsets[r]; i < batch.offsets[r + 1]; i++) out.set(`${batch.query[r]}/${batch.document[i]}/${i - batch.offsets[r]}`, batch.propensity[i]);
+    }
+  }
+  return out;
+}
