@@ -107,7 +107,7 @@ export async function openParquetWorld(folder: string): Promise<ParquetWorld> {
       parameters: meta.parameters,
       totalSessions,
       file: folder,
-      batches: () => rankingBatches(engine, sql, rankings, names),
+      batches: () => rankingBatches(engine, sql, rankings, names, meta.listLength),
       async writeIdTexts(out) {
         const files: string[] = [];
         for (const [role, suffix] of [
@@ -129,48 +129,60 @@ export async function openParquetWorld(folder: string): Promise<ParquetWorld> {
 }
 
 /** rankings.parquet's rows (ranking, query, document, sessions, propensity, attractiveness, per-pair …) as batches of whole rankings, checked as they come. */
-async function* rankingBatches(engine: LogEngine, sql: string, file: string, names: readonly string[]): AsyncGenerator<RankingBatch> {
+async function* rankingBatches(engine: LogEngine, sql: string, file: string, names: readonly string[], L: number): AsyncGenerator<RankingBatch> {
   const { numericColumn } = await import('../data/engine.js');
   const fail = (row: number, problem: string): never => {
     throw new DataFormatError(file, null, `row ${row}: ${problem}`);
   };
-  let b = new BatchBuilder(names);
+  // A batch ends at a ranking's start once it holds SLOTS_PER_BATCH slots; a ranking longer than the list is refused before it could overflow.
+  const capacity = SLOTS_PER_BATCH + L;
+  let b = new BatchBuilder(capacity, names);
   let previous = -1;
   let row = 0;
   for await (const chunk of engine.chunks(sql)) {
     const n = chunk.rowCount;
-    const cols = Array.from({ length: 6 + names.length }, (_, j) => numericColumn(chunk.getColumnVector(j), n));
-    const [ranking, q, d, w, propensity, a] = cols;
+    const [ranking, q, d, w, propensity, a, ...perPair] = Array.from({ length: 6 + names.length }, (_, j) => numericColumn(chunk.getColumnVector(j), n));
     for (let i = 0; i < n; i++, row++) {
       if (ranking[i] !== previous) {
         if (ranking[i] !== previous + 1) fail(row, `expected the rows of ranking ${previous + 1} after those of ranking ${previous} (rankings numbered 0, 1, … in order), found ranking ${ranking[i]}`);
         if (b.slots >= SLOTS_PER_BATCH) {
           yield b.finish();
-          b = new BatchBuilder(names);
+          b = new BatchBuilder(capacity, names);
         }
         previous = ranking[i];
         b.startRanking(q[i], w[i]);
       } else if (w[i] !== b.currentSessions() || q[i] !== b.currentQuery()) fail(row, `ranking ${previous}: expected one query and one number of sessions on all its rows`);
-      b.addSlot(d[i], propensity[i], a[i], cols, 6, i);
+      else if (b.currentLength() >= L) fail(row, `ranking ${previous} has more than the list length of ${L} results`);
+      const at = b.slots++;
+      b.document[at] = d[i];
+      b.propensity[at] = propensity[i];
+      b.attractiveness[at] = a[i];
+      for (let j = 0; j < perPair.length; j++) b.perPair[j][at] = perPair[j][i];
     }
   }
   if (previous < 0) throw new DataFormatError(file, null, 'expected at least one ranking, found none');
   yield b.finish();
 }
 
-/** A ranking batch filled row by row. */
+/** A ranking batch filled row by row, into typed arrays of a fixed capacity (a batch ends before it overflows). */
 class BatchBuilder {
   slots = 0;
   private readonly sessions: number[] = [];
   private readonly query: number[] = [];
   private readonly offsets: number[] = [0];
-  private readonly document: number[] = [];
-  private readonly propensity: number[] = [];
-  private readonly attractiveness: number[] = [];
-  private readonly perPair: number[][];
+  readonly document: Int32Array;
+  readonly propensity: Float32Array;
+  readonly attractiveness: Float64Array;
+  readonly perPair: Float64Array[];
 
-  constructor(private readonly names: readonly string[]) {
-    this.perPair = names.map(() => []);
+  constructor(
+    readonly capacity: number,
+    private readonly names: readonly string[],
+  ) {
+    this.document = new Int32Array(capacity);
+    this.propensity = new Float32Array(capacity);
+    this.attractiveness = new Float64Array(capacity);
+    this.perPair = names.map(() => new Float64Array(capacity));
   }
 
   currentSessions(): number {
@@ -181,30 +193,27 @@ class BatchBuilder {
     return this.query[this.query.length - 1];
   }
 
+  currentLength(): number {
+    return this.slots - this.offsets[this.offsets.length - 1];
+  }
+
   startRanking(query: number, sessions: number): void {
     if (this.query.length > 0) this.offsets.push(this.slots);
     this.query.push(query);
     this.sessions.push(sessions);
   }
 
-  addSlot(document: number, propensity: number, attractiveness: number, cols: ArrayLike<number>[], first: number, i: number): void {
-    this.slots++;
-    this.document.push(document);
-    this.propensity.push(propensity);
-    this.attractiveness.push(attractiveness);
-    for (let j = 0; j < this.perPair.length; j++) this.perPair[j].push(cols[first + j][i]);
-  }
-
   finish(): RankingBatch {
     this.offsets.push(this.slots);
+    const n = this.slots;
     return {
       sessions: Float64Array.from(this.sessions),
       query: Int32Array.from(this.query),
       offsets: Int32Array.from(this.offsets),
-      document: Int32Array.from(this.document),
-      propensity: Float32Array.from(this.propensity),
-      attractiveness: Float64Array.from(this.attractiveness),
-      pairParameters: Object.fromEntries(this.names.map((name, j) => [name, Float64Array.from(this.perPair[j])])),
+      document: this.document.subarray(0, n),
+      propensity: this.propensity.subarray(0, n),
+      attractiveness: this.attractiveness.subarray(0, n),
+      pairParameters: Object.fromEntries(this.names.map((name, j) => [name, this.perPair[j].subarray(0, n)])),
     };
   }
 }

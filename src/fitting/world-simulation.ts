@@ -289,10 +289,11 @@ class Bucket {
     return this.gather(records);
   }
 
-  /** Records of columns concatenated. */
+  /** Records of columns concatenated (one record: its columns as they are). */
   private gather(records: ArrayBufferView[][]): BucketSessions {
     const cat = <T extends Int32Array | Uint16Array | Uint8Array | Float32Array>(j: number, make: (n: number) => T): T => {
       const parts = records.map((r) => r[j] as T);
+      if (parts.length === 1) return parts[0];
       const out = make(parts.reduce((n, p) => n + p.length, 0));
       let at = 0;
       for (const p of parts) {
@@ -342,14 +343,18 @@ async function writeShuffled(all: BucketSessions, rng: RandomStream, chunkSessio
       const from = start[s];
       log.sessionQuery[i] = all.query[s];
       log.sessionOffsets[i + 1] = row + n;
-      log.document.set(all.document.subarray(from, from + n), row);
-      log.click.set(all.click.subarray(from, from + n), row);
-      propensity.set(all.propensity.subarray(from, from + n), row);
-      for (let k = 0; k < n; k++) log.position[row + k] = k;
+      for (let k = 0; k < n; k++) {
+        log.document[row + k] = all.document[from + k];
+        log.click[row + k] = all.click[from + k];
+        log.position[row + k] = k;
+        propensity[row + k] = all.propensity[from + k];
+      }
       if (truth && all.truth) {
-        truth.examinationProbability.set(all.truth.examinationProbability.subarray(from, from + n), row);
-        truth.relevanceProbability.set(all.truth.relevanceProbability.subarray(from, from + n), row);
-        truth.examined.set(all.truth.examined.subarray(from, from + n), row);
+        for (let k = 0; k < n; k++) {
+          truth.examinationProbability[row + k] = all.truth.examinationProbability[from + k];
+          truth.relevanceProbability[row + k] = all.truth.relevanceProbability[from + k];
+          truth.examined[row + k] = all.truth.examined[from + k];
+        }
       }
       row += n;
     }
