@@ -22,6 +22,7 @@ interface FitArgs {
   ids?: 'integer' | 'text';
   engine?: 'memory' | 'duckdb';
   memoryLimit: string;
+  rankPerplexity: boolean;
   out?: string;
   testFraction: number;
   iterations: number;
@@ -58,6 +59,12 @@ export const fitCommand = {
         'duckdb: out of core, fitted from GROUP BY counts (PBM, UBM) or distinct session groups (the cascade family) (default for a folder or a glob; memory otherwise)',
       ),
       'memory-limit': text('1GB', "duckdb: DuckDB's memory limit (it spills to a temporary folder beyond it)"),
+      'rank-perplexity': {
+        type: 'boolean',
+        default: true,
+        describe:
+          "duckdb, UBM: also score the log's distinct session groups for the per-rank perplexity (one more GROUP BY per log, and the groups and every pair's α in memory: --no-rank-perplexity for logs of 10⁷ sessions and more)",
+      },
       out: text(
         undefined,
         'where to save the fitted model and its logged rankings: FILE.json, or a FOLDER for a Parquet world (zstd; scales to 10⁸ pairs; with --engine duckdb .json saves the parameters only); required unless --emit-sql',
@@ -112,6 +119,7 @@ export const fitCommand = {
         // Without --ids, a column that is not an integer type is read as text ids.
         ids: args.ids ?? 'auto',
         memoryLimit: args.memoryLimit,
+        perplexity: args.rankPerplexity,
         progress,
         worldFolder: asJson ? undefined : out,
         // A folder's world is written by DuckDB: per-pair parameters in memory only for a JSON file.
