@@ -149,14 +149,28 @@ function batchSimulator(world: WorldRankings, batch: RankingBatch): FittedSimula
   const fail = (problem: string): never => {
     throw new ConfigError(world.file, problem);
   };
-  const p = world.parameters;
-  const saved: SavedParameters = {
-    listLength: world.listLength,
-    numPairs: batch.document.length,
+  const saved = savedParameters(world.parameters, world.listLength, batch.document.length, fail, batch.pairParameters);
+  return fitterOf(world.model)!.restore(batch.attractiveness, saved).simulator();
+}
+
+/**
+ * A saved model's parameters (`parameters` of a world's JSON) as its fitter reads them, each value
+ * checked as it is read (a failure names the field); per-pair parameters from `perPair` where given.
+ */
+export function savedParameters(
+  p: Readonly<Record<string, unknown>>,
+  listLength: number,
+  numPairs: number,
+  fail: (problem: string) => never,
+  perPair: Readonly<Record<string, Float64Array>> = {},
+): SavedParameters {
+  return {
+    listLength,
+    numPairs,
     probabilities(name, length) {
-      const values = batch.pairParameters[name] ?? (p[name] as number[] | undefined);
-      if (values === undefined || values.length !== length) fail(`"${name}": expected ${length} values, found ${values?.length ?? 'none'}`);
-      return values!;
+      const values = perPair[name] ?? probabilities(p[name], `parameters.${name}`, fail);
+      if (values.length !== length) fail(`"parameters.${name}": expected ${length} values, found ${values.length}`);
+      return values;
     },
     probability(name) {
       const value = p[name];
@@ -166,10 +180,28 @@ function batchSimulator(world: WorldRankings, batch: RankingBatch): FittedSimula
     squareTable(name, size) {
       const rows = p[name];
       if (!Array.isArray(rows) || rows.length !== size) fail(`"parameters.${name}": expected a ${size} × ${size} table`);
-      return rows as number[][];
+      return (rows as unknown[]).map((row, k) => {
+        const values = probabilities(row, `parameters.${name}[${k}]`, fail);
+        if (values.length !== size) fail(`"parameters.${name}[${k}]": expected ${size} values, found ${values.length}`);
+        return Array.from(values);
+      });
     },
   };
-  return fitterOf(world.model)!.restore(batch.attractiveness, saved).simulator();
+}
+
+/** An array of probabilities in [0, 1] (JSON numbers or a Float64Array), or a failure naming the first value that is not. */
+export function probabilities(values: unknown, name: string, fail: (problem: string) => never): Float64Array {
+  if (values instanceof Float64Array) {
+    for (let i = 0; i < values.length; i++) if (!(values[i] >= 0 && values[i] <= 1)) fail(`"${name}[${i}]": expected a probability in [0, 1], found ${values[i]}`);
+    return values;
+  }
+  if (!Array.isArray(values)) fail(`"${name}": expected an array of probabilities`);
+  const out = new Float64Array((values as unknown[]).length);
+  (values as unknown[]).forEach((v, i) => {
+    if (typeof v !== 'number' || !(v >= 0 && v <= 1)) fail(`"${name}[${i}]": expected a probability in [0, 1], found ${JSON.stringify(v)}`);
+    out[i] = v as number;
+  });
+  return out;
 }
 
 /** A batch's rankings have 1 to L slots and positive sessions, its probabilities lie in [0, 1]. */

@@ -11,11 +11,11 @@ import { IdVocabulary, writeIdTexts } from '../data/id-vocabulary.js';
 import { concatChunks } from '../data/log-concat.js';
 import type { FitQuality } from './evaluation.js';
 import type { FitReport } from './fit.js';
-import type { FittedParameters, SavedParameters } from './model.js';
+import type { FittedParameters } from './model.js';
 import { FITTED_MODEL_TYPES, fitterOf, type FittedClickModel, type FittedModelType } from './registry.js';
 import type { IndexedLog } from './sessions.js';
 import { openParquetWorld, PARQUET_WORLD_FORMAT, type ParquetWorldJson } from './parquet-world.js';
-import { type SimulatedChunk, simulateOnRankings, type WorldRankings } from './world-simulation.js';
+import { probabilities, savedParameters, type SimulatedChunk, simulateOnRankings, type WorldRankings } from './world-simulation.js';
 
 export const FITTED_WORLD_FORMAT = 'clicklab/fitted-click-model@1';
 
@@ -288,30 +288,7 @@ export class FittedWorld {
       if (!(sessions[i] > 0)) fail(`"rankings.sessions[${i}]": expected a positive count, found ${sessions[i]}`);
     }
     for (let i = 0; i < pairs.length; i++) if (pairs[i] < 0 || pairs[i] >= numPairs) fail(`"rankings.pairs[${i}]": expected a pair index below ${numPairs}, found ${pairs[i]}`);
-    const p = w.parameters ?? {};
-    const saved: SavedParameters = {
-      listLength: L,
-      numPairs,
-      probabilities(name, length) {
-        const values = probabilities(p[name], `parameters.${name}`, fail);
-        if (values.length !== length) fail(`"parameters.${name}": expected ${length} values, found ${values.length}`);
-        return values;
-      },
-      probability(name) {
-        const value = p[name];
-        if (typeof value !== 'number' || !(value >= 0 && value <= 1)) fail(`"parameters.${name}": expected a probability, found ${JSON.stringify(value)}`);
-        return value as number;
-      },
-      squareTable(name, size) {
-        const rows = p[name];
-        if (!Array.isArray(rows) || rows.length !== size) fail(`"parameters.${name}": expected a ${size} × ${size} table`);
-        return (rows as unknown[]).map((row, k) => {
-          const values = probabilities(row, `parameters.${name}[${k}]`, fail);
-          if (values.length !== size) fail(`"parameters.${name}[${k}]": expected ${size} values, found ${values.length}`);
-          return Array.from(values);
-        });
-      },
-    };
+    const saved = savedParameters(w.parameters ?? {}, L, numPairs, fail);
     const model = fitterOf(w.model)!.restore(attractiveness, saved);
     const textIds = queryTexts || documentTexts ? { query: queryTexts, document: documentTexts } : undefined;
     return new FittedWorld(model, query, document, offsets, pairs, sessions, w.source ?? file, w.fit, textIds);
@@ -425,20 +402,6 @@ function integers(values: unknown, name: string, fail: (problem: string) => neve
   const out = new Int32Array((values as unknown[]).length);
   (values as unknown[]).forEach((v, i) => {
     if (!Number.isInteger(v)) fail(`"${name}[${i}]": expected an integer, found ${JSON.stringify(v)}`);
-    out[i] = v as number;
-  });
-  return out;
-}
-
-function probabilities(values: unknown, name: string, fail: (problem: string) => never): Float64Array {
-  if (values instanceof Float64Array) {
-    for (let i = 0; i < values.length; i++) if (!(values[i] >= 0 && values[i] <= 1)) fail(`"${name}[${i}]": expected a probability in [0, 1], found ${values[i]}`);
-    return values;
-  }
-  if (!Array.isArray(values)) fail(`"${name}": expected an array of probabilities`);
-  const out = new Float64Array((values as unknown[]).length);
-  (values as unknown[]).forEach((v, i) => {
-    if (typeof v !== 'number' || !(v >= 0 && v <= 1)) fail(`"${name}[${i}]": expected a probability in [0, 1], found ${JSON.stringify(v)}`);
     out[i] = v as number;
   });
   return out;

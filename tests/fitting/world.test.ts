@@ -90,6 +90,12 @@ describe('fitted worlds', () => {
     opened.close();
     rmSync(path.join(folder, 'rankings.parquet'));
     await expect(openWorld(folder)).rejects.toThrow(/rankings\.parquet: expected the Parquet world's rankings with columns ranking, query, document, sessions, propensity, attractiveness/);
+    await world.save(folder);
+    const meta = JSON.parse(readFileSync(path.join(folder, 'world.json'), 'utf8'));
+    writeFileSync(path.join(folder, 'world.json'), JSON.stringify({ ...meta, parameters: { examination: [...meta.parameters.examination.slice(0, 5), 1.5] } }));
+    const badExamination = await openWorld(folder);
+    await expect(simulated(badExamination, 10, 'bad')).rejects.toThrow(/world: "parameters\.examination\[5\]": expected a probability in \[0, 1\], found 1\.5/);
+    badExamination.close();
     writeFileSync(path.join(folder, 'world.json'), '{"format": "other"}');
     await expect(openWorld(folder)).rejects.toThrow(/world\.json: expected "format": "clicklab\/fitted-world-parquet@2"/);
     rmSync(dir, { recursive: true, force: true });
