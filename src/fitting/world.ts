@@ -6,7 +6,7 @@ import { DataFormatError } from '../core/errors.js';
 import type { RandomStream } from '../core/random.js';
 import type { ClickLog, ClickLogTruth } from '../core/types.js';
 import type { LoggedClicks } from '../data/click-log-table.js';
-import type { ParquetColumn } from '../data/engine.js';
+import type { ParquetColumn } from '../data/engine-parquet.js';
 import { IdVocabulary } from '../data/id-vocabulary.js';
 import type { FitQuality } from './evaluation.js';
 import type { FitReport } from './fit.js';
