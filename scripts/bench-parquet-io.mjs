@@ -29,6 +29,7 @@ const { randomStream } = await import(join(dist, 'core', 'random.js'));
 
 /** What clicklab's Parquet writer did before DuckDB (log-format.ts's ParquetSink, hyparquet-writer 0.17). */
 async function hyparquetWrite(path, logged) {
+  CLICK_LOG.check(logged, false); // as writeClickLog checks a log before writing it (it did twice then, once now)
   const pscore = logged.propensity !== undefined;
   const columns = CLICK_LOG.columns(pscore, false);
   const schema = [{ name: 'root', num_children: columns.length }, ...columns.map(({ name, type }) => ({ name, type: type === 'float32' ? 'FLOAT' : 'INT32', repetition_type: 'REQUIRED' }))];

@@ -9,13 +9,19 @@
  * feed a running query from JS as chunks arrive (a JS table function is called once per 2048 rows
  * across threads: 10M rows took 9.4 s against 6 s for append + COPY, measured 2026-12-06).
  */
-import { DOUBLE, DuckDBDataChunk, FLOAT, INTEGER, VARCHAR, type DuckDBAppender, type DuckDBConnection, type DuckDBVector } from '@duckdb/node-api';
-import { literal } from './sql-text.js';
+import { DOUBLE, DuckDBDataChunk, FLOAT, INTEGER, UTINYINT, VARCHAR, type DuckDBAppender, type DuckDBConnection, type DuckDBVector } from '@duckdb/node-api';
+import { identifier, literal } from './sql-text.js';
 
 /** A column's name and DuckDB type. */
 export interface ParquetColumnSpec {
   readonly name: string;
+  /** Its type in the file. */
   readonly type: 'INTEGER' | 'FLOAT' | 'DOUBLE' | 'VARCHAR';
+  /**
+   * A narrower type the table holds it in, for values in [0, 255] (appended from a Uint8Array: clicks,
+   * flags), cast to `type` by the COPY: DuckDB appends a click log's rows 1.3–2× faster so.
+   */
+  readonly stored?: 'UTINYINT';
 }
 
 /** The values of one column: numbers in a typed array, or text. */
@@ -37,7 +43,7 @@ const ROW_GROUP_ROWS = 1 << 20;
 /** DuckDB's vector size: the most rows a data chunk holds. */
 const CHUNK_ROWS = 2048;
 
-const TYPES = { INTEGER, FLOAT, DOUBLE, VARCHAR };
+const TYPES = { INTEGER, FLOAT, DOUBLE, VARCHAR, UTINYINT };
 
 /**
  * Columns appended to a temporary table as they come (`append`, any number of times), then written
@@ -58,7 +64,7 @@ export class ColumnAppender {
     private readonly appender: DuckDBAppender,
   ) {
     this.chunk = DuckDBDataChunk.create(
-      columns.map((c) => TYPES[c.type]),
+      columns.map((c) => TYPES[c.stored ?? c.type]),
       CHUNK_ROWS,
     );
   }
@@ -88,7 +94,9 @@ export class ColumnAppender {
     await this.connection.run('COMMIT');
     const metadata = Object.entries(options.metadata ?? {});
     const kv = metadata.length === 0 ? '' : `, KV_METADATA {${metadata.map(([k, v]) => `${literal(k)}: ${literal(v)}`).join(', ')}}`;
-    await this.connection.run(`COPY ${this.table} TO ${literal(path)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${ROW_GROUP_ROWS}, USE_TMP_FILE false${kv})`);
+    const select = this.columns.map((c) => (c.stored === undefined ? identifier(c.name) : `CAST(${identifier(c.name)} AS ${c.type}) AS ${identifier(c.name)}`)).join(', ');
+    // In append order: DuckDB keeps a scan's order through a projection (preserve_insertion_order).
+    await this.connection.run(`COPY (SELECT ${select} FROM ${this.table}) TO ${literal(path)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${ROW_GROUP_ROWS}, USE_TMP_FILE false${kv})`);
   }
 
   /** Drops the table (and, before `copyTo`, the transaction with it). */
@@ -120,6 +128,7 @@ function exactCopy(from: ColumnArray, to: VectorItems): boolean {
   if (to instanceof Int32Array) return from instanceof Int32Array || from instanceof Uint8Array || from instanceof Uint16Array;
   if (to instanceof Float32Array) return from instanceof Float32Array || from instanceof Uint8Array || from instanceof Uint16Array;
   if (to instanceof Float64Array) return !Array.isArray(from);
+  if (to instanceof Uint8Array) return from instanceof Uint8Array;
   return false;
 }
 

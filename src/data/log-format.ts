@@ -27,7 +27,7 @@ import { asyncBufferFromFile, parquetMetadataAsync } from 'hyparquet';
 import { ClickLabError, ConfigError, DataFormatError } from '../core/errors.js';
 import { PendingFile, refuseFolderInput, writeFailure } from '../core/files.js';
 import { addColumnRows, idText, INT32_MAX, logFromTable, logToTable, type ColumnType, type FoundColumns, type LoggedRows, type LogSchema, type LogSource, type RowBuilder } from './log-schema.js';
-import type { ColumnAppender } from './engine-parquet.js';
+import type { ColumnAppender, ParquetColumnSpec } from './engine-parquet.js';
 import type { LogEngine } from './engine.js';
 import { identifier, literal } from './sql-text.js';
 import { Float32Formatter, TEXT_BLOCK_ROWS } from './text-format.js';
@@ -256,7 +256,8 @@ class ParquetSink<Log extends LoggedRows> implements ChunkSink<Log> {
     if (this.appender !== null) return this.appender;
     const { LogEngine } = await import('./engine.js');
     this.engine = await LogEngine.open();
-    this.appender = await this.engine.appendColumns(this.schema.columns(pscore, this.truth).map(({ name, type }) => ({ name, type: PARQUET_TYPES[type] })));
+    const columns = this.schema.columns(pscore, this.truth).map(({ name, type }): ParquetColumnSpec => ({ name, type: PARQUET_TYPES[type], ...(type === 'uint8' && { stored: 'UTINYINT' }) }));
+    this.appender = await this.engine.appendColumns(columns);
     return this.appender;
   }
 
@@ -348,9 +349,9 @@ export class LogWriter<Log extends LoggedRows> {
     const format = options.format ?? logFormatOf(path, schema.file);
     const truth = options.truth === true;
     if (format === 'arrow') return writeArrowLog(schema, path, logged, truth, options.origin);
-    schema.check(logged, truth); // before the file is created
+    schema.check(logged, truth); // before the file is created, and once: `append` does not check again
     const writer = new LogWriter(...(await LogWriter.openSink(schema, path, { format, truth, origin: options.origin })));
-    await writer.write(logged);
+    await writer.append(logged);
     await writer.close();
   }
 
@@ -366,9 +367,14 @@ export class LogWriter<Log extends LoggedRows> {
 
   /** Appends the rows of `chunk`, after checking that the file will read back as they are. */
   async write(chunk: Log): Promise<void> {
+    if (!this.closed) this.schema.check(chunk, this.truth);
+    await this.append(chunk);
+  }
+
+  /** Appends the rows of a checked chunk. */
+  private async append(chunk: Log): Promise<void> {
     const { schema, path } = this;
     if (this.closed) throw new Error(`${schema.writer}(${path}): write after close`);
-    schema.check(chunk, this.truth);
     const pscore = chunk.propensity !== undefined;
     this.pscore ??= pscore;
     if (pscore !== this.pscore) {
