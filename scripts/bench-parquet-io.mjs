@@ -63,12 +63,14 @@ const rowCount = log.document.length;
 const dir = mkdtempSync(join(tmpdir(), 'clicklab-bench-io-'));
 const rows = [['step', 'seconds', 'rows/s', '× hyparquet', 'MB']];
 const baseline = {};
+const failures = [];
 const time = async (label, kind, file, work) => {
   const t = performance.now();
   try {
     await work();
   } catch (error) {
-    rows.push([label, 'fails', String(error.problem ?? error.message).slice(0, 70), '-', '-']);
+    rows.push([label, 'fails', '-', '-', '-']);
+    failures.push(`${label} fails: ${String(error.problem ?? error.message).slice(0, 120)}`);
     return;
   }
   const s = (performance.now() - t) / 1000;
@@ -109,4 +111,5 @@ try {
 }
 const widths = rows[0].map((_, j) => Math.max(...rows.map((row) => row[j].length)));
 for (const row of rows) console.log(row.map((v, j) => (j === 0 ? v.padEnd(widths[j]) : v.padStart(widths[j]))).join('  '));
+for (const failure of failures) console.log(failure);
 console.log(`${sessions} sessions, ${rowCount} rows; load average ${loadBefore} → ${load()}`);

@@ -22,7 +22,7 @@ import { randomStream } from '../core/random.js';
 import type { ClickLog } from '../core/types.js';
 import type { ClickLogColumnMapping } from './click-log-table.js';
 import { type EngineIds, type IdColumns, idSql, TextIds, textColumn } from './engine-ids.js';
-import { ColumnAppender, type ParquetColumn, type ParquetColumnSpec, type ParquetCopyOptions } from './engine-parquet.js';
+import { ColumnAppender, type ParquetColumn, type ParquetColumnSpec } from './engine-parquet.js';
 import { grown } from './log-schema.js';
 import { identifier, literal } from './sql-text.js';
 
@@ -493,14 +493,14 @@ export class LogEngine {
    * hyparquet-writer here because hyparquet-writer has no zstd (snappy only) and hyparquet cannot
    * read zstd back (scripts/bench-parquet-io.mjs measures both).
    */
-  async writeParquetColumns(path: string, columns: readonly ParquetColumn[], options: ParquetCopyOptions = {}): Promise<void> {
+  async writeParquetColumns(path: string, columns: readonly ParquetColumn[]): Promise<void> {
     const n = columns[0]?.values.length ?? 0;
     for (const c of columns) if (c.values.length !== n) throw new RangeError(`writeParquetColumns: column ${c.name} has ${c.values.length} values, expected ${n}`);
     const pending = new PendingFile(path);
     const appender = await this.appendColumns(columns);
     try {
       appender.append(columns.map((c) => c.values));
-      await appender.copyTo(pending.temporary, options);
+      await appender.copyTo(pending.temporary);
       await pending.commit();
     } catch (error) {
       await pending.abort();
