@@ -17,7 +17,8 @@ import { MAX_LIST_LENGTH } from '../core/types.js';
 import type { BaiduUltrClickLog } from './baidu-ultr.js';
 import { BaiduSessionBuilder, collectBaiduUltrBatches, DEFAULT_BATCH_ROWS, newVocabularies, type BaiduUltrBatch, type BaiduUltrBatchOptions } from './baidu-ultr-sessions.js';
 import { describeValue } from './tokenizer.js';
-import { identifier, literal, LogEngine, numericColumn } from './engine.js';
+import { LogEngine, numericColumn } from './engine.js';
+import { identifier, literal } from './sql-text.js';
 import { HashedIds } from './hashed-ids.js';
 
 export interface BaiduUltrParquetOptions extends BaiduUltrBatchOptions {

@@ -4,8 +4,10 @@
  *
  * - CSV and JSON Lines are written by our own code and streamed: `LogWriter` appends chunks at
  *   constant memory, and the readers parse the file as a stream of lines (tokenizer.ts).
- * - Parquet (hyparquet-writer / hyparquet) is streamed too: each `write` becomes one or more row
- *   groups, and the reader decodes one row group at a time.
+ * - Parquet goes through DuckDB (engine-parquet.ts, loaded only for a Parquet log): the writer
+ *   appends each chunk to a DuckDB table and COPYs it out at close (zstd, row groups of 2^20 rows),
+ *   and the reader takes DuckDB's data chunks, so it reads any codec (zstd, as DuckDB, Spark and
+ *   pandas write). hyparquet reads only the footer's metadata (`readLogOrigin`).
  * - Arrow is written and read whole, from and to memory, through arquero (`toArrowIPC`, `fromArrow`).
  *
  * Every reader feeds the kind's validating builder, so the rules and messages are the same in every
@@ -19,24 +21,15 @@ import { basename, extname } from 'node:path';
 import { float32, int32, uint8, type DataType } from '@uwdata/flechette';
 import { tableFromIPC, tableToIPC } from '@uwdata/flechette';
 import { fromArrow, toArrow, type ColumnTable } from 'arquero';
-import { asyncBufferFromFile, parquetMetadataAsync, parquetSchema, parquetScan, type AsyncBuffer, type ParquetScan } from 'hyparquet';
-import { fileWriter, ParquetWriter, type SchemaElement } from 'hyparquet-writer';
-import { ConfigError, DataFormatError } from '../core/errors.js';
+import type { DuckDBDataChunk } from '@duckdb/node-api';
+// Footer metadata only (the log's mark), without loading DuckDB's native binding.
+import { asyncBufferFromFile, parquetMetadataAsync } from 'hyparquet';
+import { ClickLabError, ConfigError, DataFormatError } from '../core/errors.js';
 import { PendingFile, refuseFolderInput, writeFailure } from '../core/files.js';
-import {
-  addColumnRows,
-  idText,
-  INT32_MAX,
-  logFromTable,
-  logToTable,
-  type ColumnType,
-  type FoundColumns,
-  type LoggedRows,
-  type LogSchema,
-  type LogSource,
-  type RowBuilder,
-  type RowNumbering,
-} from './log-schema.js';
+import { addColumnRows, idText, INT32_MAX, logFromTable, logToTable, type ColumnType, type FoundColumns, type LoggedRows, type LogSchema, type LogSource, type RowBuilder } from './log-schema.js';
+import type { ColumnAppender, ParquetColumnSpec } from './engine-parquet.js';
+import type { LogEngine } from './engine.js';
+import { identifier, literal } from './sql-text.js';
 import { Float32Formatter, TEXT_BLOCK_ROWS } from './text-format.js';
 import { csvHeader, csvNumbers, csvRoles, describeValue, forEachLine, jsonObject, type CsvText, type LineFail, type LineParser } from './tokenizer.js';
 
@@ -145,9 +138,6 @@ export function logFormatOf(path: string, kind: string): LogFormat {
 // ---------------------------------------------------------------------------------------------
 // Writing
 
-/** Rows per Parquet row group, as pyarrow's default. */
-const PARQUET_ROW_GROUP = 1 << 20;
-
 /** @internal How a kind's files and writers are named in messages. */
 export interface WriterNames {
   /** 'click-log', in the message of a file name without a known extension. */
@@ -221,10 +211,17 @@ class TextSink<Log extends LoggedRows> implements ChunkSink<Log> {
   }
 }
 
-const PARQUET_TYPES: Readonly<Record<ColumnType, 'INT32' | 'FLOAT'>> = { int32: 'INT32', uint8: 'INT32', float32: 'FLOAT' };
+const PARQUET_TYPES: Readonly<Record<ColumnType, 'INTEGER' | 'FLOAT'>> = { int32: 'INTEGER', uint8: 'INTEGER', float32: 'FLOAT' };
 
+/**
+ * Parquet through DuckDB (engine-parquet.ts): each chunk's columns appended to a DuckDB table as
+ * they come (bounded memory: DuckDB's limit, beyond which the table spills to a temporary folder),
+ * then one COPY at close writes the file (zstd, row groups of 2^20 rows, the mark as key-value
+ * metadata). DuckDB is loaded at the first chunk, so that other formats never load its native binding.
+ */
 class ParquetSink<Log extends LoggedRows> implements ChunkSink<Log> {
-  private writer: ParquetWriter | null = null;
+  private engine: LogEngine | null = null;
+  private appender: ColumnAppender | null = null;
 
   constructor(
     private readonly schema: WriteSchema<Log>,
@@ -234,28 +231,40 @@ class ParquetSink<Log extends LoggedRows> implements ChunkSink<Log> {
   ) {}
 
   async write(chunk: Log, sessionBase: number, pscore: boolean): Promise<void> {
-    const data = this.schema.columnData(chunk, sessionBase, this.truth);
-    const columnData = this.schema.columns(pscore, this.truth).map(({ name }, i) => ({ name, data: data[i] }));
-    await this.start(pscore).write({ columnData, rowGroupSize: PARQUET_ROW_GROUP });
+    (await this.start(pscore)).append(this.schema.columnData(chunk, sessionBase, this.truth));
   }
 
   async close(pscore: boolean): Promise<void> {
-    await this.start(pscore).finish();
+    const appender = await this.start(pscore);
+    try {
+      await appender.copyTo(this.pending.temporary, { metadata: { [LOG_MARK]: this.mark } });
+    } catch (error) {
+      // DuckDB's errors carry no errno: what fails in a COPY of its own table is the file (a full disk, a size limit).
+      throw new ClickLabError(`${this.pending.file}: cannot write the file: ${oneLine(error)}; the previous file, if any, is untouched`);
+    }
+    this.end();
     await this.pending.commit();
   }
 
   async abort(): Promise<void> {
+    this.end();
     await this.pending.abort();
   }
 
-  /** The writer, made at the first chunk: the Parquet schema must be known before any row group. */
-  private start(pscore: boolean): ParquetWriter {
-    if (this.writer !== null) return this.writer;
-    const columns = this.schema.columns(pscore, this.truth).map(({ name, type }): SchemaElement => ({ name, type: PARQUET_TYPES[type], repetition_type: 'REQUIRED' }));
-    const schema: SchemaElement[] = [{ name: 'root', num_children: columns.length }, ...columns];
-    const kvMetadata = [{ key: LOG_MARK, value: this.mark }];
-    this.writer = new ParquetWriter({ writer: fileWriter(this.pending.temporary), schema, createdBy: 'clicklab', kvMetadata });
-    return this.writer;
+  /** The table, made at the first chunk (or at close, for an empty log): its columns are the first chunk's. */
+  private async start(pscore: boolean): Promise<ColumnAppender> {
+    if (this.appender !== null) return this.appender;
+    const { LogEngine } = await import('./engine.js');
+    this.engine = await LogEngine.open();
+    const columns = this.schema.columns(pscore, this.truth).map(({ name, type }): ParquetColumnSpec => ({ name, type: PARQUET_TYPES[type], ...(type === 'uint8' && { stored: 'UTINYINT' }) }));
+    this.appender = await this.engine.appendColumns(columns);
+    return this.appender;
+  }
+
+  /** Closes DuckDB (its in-memory table goes with it). */
+  private end(): void {
+    this.engine?.close();
+    this.engine = null;
   }
 }
 
@@ -277,8 +286,8 @@ export interface WriterClass<W extends LogWriter<LoggedRows>> {
  * Writes a log to CSV, JSON Lines or Parquet a chunk at a time, so that a log larger than memory can
  * be simulated and written piece by piece (`ClickLogWriter` and `InteractionLogWriter` are this with
  * their kind's schema). Whether the file has `pscore` is fixed by the first chunk; later chunks must
- * agree. Each Parquet `write` becomes its own row group(s) (of at most 2^20 rows), so chunks of many
- * rows (100k or more) make a compact file that reads fast. Arrow has no streaming writer (arquero
+ * agree. A Parquet file's row groups hold 2^20 rows whatever the chunks' sizes (DuckDB's COPY at
+ * close, from the table the chunks were appended to). Arrow has no streaming writer (arquero
  * and flechette encode whole tables): write Arrow files whole (`writeClickLog`, `writeInteractionLog`).
  */
 export class LogWriter<Log extends LoggedRows> {
@@ -340,9 +349,9 @@ export class LogWriter<Log extends LoggedRows> {
     const format = options.format ?? logFormatOf(path, schema.file);
     const truth = options.truth === true;
     if (format === 'arrow') return writeArrowLog(schema, path, logged, truth, options.origin);
-    schema.check(logged, truth); // before the file is created
+    schema.check(logged, truth); // before the file is created, and once: `append` does not check again
     const writer = new LogWriter(...(await LogWriter.openSink(schema, path, { format, truth, origin: options.origin })));
-    await writer.write(logged);
+    await writer.append(logged);
     await writer.close();
   }
 
@@ -358,9 +367,14 @@ export class LogWriter<Log extends LoggedRows> {
 
   /** Appends the rows of `chunk`, after checking that the file will read back as they are. */
   async write(chunk: Log): Promise<void> {
+    if (!this.closed) this.schema.check(chunk, this.truth);
+    await this.append(chunk);
+  }
+
+  /** Appends the rows of a checked chunk. */
+  private async append(chunk: Log): Promise<void> {
     const { schema, path } = this;
     if (this.closed) throw new Error(`${schema.writer}(${path}): write after close`);
-    schema.check(chunk, this.truth);
     const pscore = chunk.propensity !== undefined;
     this.pscore ??= pscore;
     if (pscore !== this.pscore) {
@@ -682,35 +696,50 @@ async function readArrow<Log extends LoggedRows, Names extends FoundColumns, Map
   return logFromTable(schema, table, source);
 }
 
-/** Decodes and validates one row group at a time, so the file's columns are never all in memory. */
+/**
+ * Reads through DuckDB (which reads any codec, zstd among them, and decodes on its own threads),
+ * a data chunk at a time, each row validated by the kind's builder as it comes; the columns come
+ * over as the typed arrays under DuckDB's vectors, so the per-row work is the validation alone.
+ */
 async function readParquet<Log extends LoggedRows, Names extends FoundColumns, Mapping>(schema: LogSchema<Log, Names, Mapping>, path: string, context: ReadContext<Mapping>): Promise<Log> {
-  const file = await asyncBufferFromFile(path); // a missing file stays a plain ENOENT
-  await checkParquetFooter(file, path);
+  await checkParquetFooter(path); // a missing file stays a plain ENOENT
   const notParquet = (error: unknown): DataFormatError => new DataFormatError(path, null, `expected a Parquet file, found data that does not decode (${oneLine(error)})`);
-  let scan: ParquetScan;
+  const [{ LogEngine }, { columnValues }] = await Promise.all([import('./engine.js'), import('./engine-parquet.js')]);
+  const engine = await LogEngine.open();
   try {
-    scan = await parquetScan({ file });
-  } catch (error) {
-    throw notParquet(error);
-  }
-  const available = parquetSchema(scan.metadata).children.map((child) => child.element.name);
-  const names = schema.resolve(available, path, context.truth, context.columns);
-  const at: RowNumbering = { file: path, unit: 'row', first: 1 };
-  const builder = schema.builder(names, at, Number(scan.metadata.num_rows));
-  const wanted = schema.roleNames(names);
-  for (const range of scan.ranges) {
-    // The values of each role's column, null for a role the file has no column for.
-    const values: (ArrayLike<unknown> | null)[] = [];
-    for (const column of wanted) {
+    const source = `read_parquet(${literal(path)})`;
+    let available: string[];
+    let rows: number;
+    try {
+      available = (await engine.rows(`SELECT column_name FROM (DESCRIBE SELECT * FROM ${source})`)).map((row) => String(row[0]));
+      rows = Number((await engine.rows(`SELECT count(*) FROM ${source}`))[0][0]);
+    } catch (error) {
+      throw notParquet(error);
+    }
+    const names = schema.resolve(available, path, context.truth, context.columns);
+    const builder = schema.builder(names, { file: path, unit: 'row', first: 1 }, rows);
+    const wanted = schema.roleNames(names);
+    const read = wanted.filter((name): name is string => name !== null);
+    if (read.length === 0) return builder.finish();
+    const chunks = engine.chunks(`SELECT ${read.map(identifier).join(', ')} FROM ${source}`);
+    for (;;) {
+      let next: IteratorResult<DuckDBDataChunk>;
       try {
-        values.push(column === null ? null : await scan.readColumn({ column, ...range }));
+        next = await chunks.next();
       } catch (error) {
         throw notParquet(error);
       }
+      if (next.done === true) break;
+      const chunk = next.value;
+      const n = chunk.rowCount;
+      let column = 0;
+      const values = wanted.map((name) => (name === null ? null : columnValues(chunk.getColumnVector(column++), n)));
+      addColumnRows(builder, wanted, values, n, context.ids);
     }
-    addColumnRows(builder, wanted, values, range.rowEnd - range.rowStart, context.ids);
+    return builder.finish();
+  } finally {
+    engine.close();
   }
-  return builder.finish();
 }
 
 /** An error's message on one line, for a message that quotes a decoder's. */
@@ -722,10 +751,20 @@ function oneLine(error: unknown): string {
 const PAR1 = 0x31524150; // 'PAR1', little-endian
 
 /** A file that does not end with Parquet's footer (a truncated one): one line that says so. */
-async function checkParquetFooter(file: AsyncBuffer, path: string): Promise<void> {
-  const n = file.byteLength;
-  const tail = n >= 12 ? new DataView(await file.slice(n - 4, n)) : null;
-  if (tail === null || tail.getUint32(0, true) !== PAR1) throw new DataFormatError(path, null, 'not a complete Parquet file (no footer): truncated?');
+async function checkParquetFooter(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  let complete = false;
+  try {
+    const { size } = await handle.stat();
+    const tail = Buffer.alloc(4);
+    if (size >= 12) {
+      await handle.read(tail, 0, 4, size - 4);
+      complete = tail.readUInt32LE(0) === PAR1;
+    }
+  } finally {
+    await handle.close();
+  }
+  if (!complete) throw new DataFormatError(path, null, 'not a complete Parquet file (no footer): truncated?');
 }
 
 /**
@@ -753,8 +792,8 @@ export async function readLogOrigin(path: string, format: LogFormat): Promise<Lo
       break;
     }
     case 'parquet': {
+      await checkParquetFooter(path);
       const file = await asyncBufferFromFile(path);
-      await checkParquetFooter(file, path);
       let metadata: Awaited<ReturnType<typeof parquetMetadataAsync>>;
       try {
         metadata = await parquetMetadataAsync(file);

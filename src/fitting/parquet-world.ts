@@ -24,6 +24,7 @@ import { once } from 'node:events';
 import { ConfigError, DataFormatError } from '../core/errors.js';
 import { PendingFile, writeFileAtomic, writeFolderAtomic } from '../core/files.js';
 import type { EngineLogOptions, LogEngine } from '../data/engine.js';
+import { literal } from '../data/sql-text.js';
 import type { FittedParameters } from './model.js';
 import { FITTED_MODEL_TYPES, type FittedModelType } from './registry.js';
 import type { RankingBatch, WorldRankings } from './world-simulation.js';
@@ -83,7 +84,7 @@ export async function readParquetWorldMeta(folder: string): Promise<ParquetWorld
 /** Opens a Parquet world for streamed simulation (a DuckDB engine of its own; `close` it). */
 export async function openParquetWorld(folder: string): Promise<ParquetWorld> {
   const meta = await readParquetWorldMeta(folder);
-  const { LogEngine, literal } = await import('../data/engine.js');
+  const { LogEngine } = await import('../data/engine.js');
   const engine = await LogEngine.open();
   const rankings = join(folder, 'rankings.parquet');
   try {
@@ -272,7 +273,6 @@ function rankingSlotHash(second: boolean): string {
  * (sums over the rankings of its query). The folder is written atomically.
  */
 export async function writeCountedWorld(engine: LogEngine, folder: string, world: CountedWorld): Promise<{ readonly pairs: number; readonly rankings: number }> {
-  const { literal } = await import('../data/engine.js');
   const slots = await engine.slots(world.log, world.logOptions);
   const dictionaries = { query: engine.idDictionary('query'), document: engine.idDictionary('item') };
   let counts = { pairs: 0, rankings: 0 };

@@ -6,7 +6,7 @@ import { DataFormatError } from '../core/errors.js';
 import type { RandomStream } from '../core/random.js';
 import type { ClickLogTruth } from '../core/types.js';
 import type { LoggedClicks } from '../data/click-log-table.js';
-import type { ParquetColumn } from '../data/engine.js';
+import type { ParquetColumn } from '../data/engine-parquet.js';
 import { IdVocabulary, writeIdTexts } from '../data/id-vocabulary.js';
 import { concatChunks } from '../data/log-concat.js';
 import type { FitQuality } from './evaluation.js';
