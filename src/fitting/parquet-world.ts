@@ -277,7 +277,13 @@ export async function writeCountedWorld(engine: LogEngine, folder: string, world
   const dictionaries = { query: engine.idDictionary('query'), document: engine.idDictionary('item') };
   let counts = { pairs: 0, rankings: 0 };
   const copy = (sql: string, file: string) => engine.run(`COPY (${sql}) TO ${literal(file)} (FORMAT parquet, COMPRESSION zstd)`);
-  const tables = ['world_alphas', 'world_sessions', 'world_rankings', 'world_slots'];
+  const tables = ['world_alphas', 'world_sessions', 'world_rankings', 'world_slots', 'world_shown', 'world_asked', 'world_next'];
+  // A table replaced by a query over it (through world_next).
+  const replaceTable = async (table: string, sql: string) => {
+    await engine.run(`CREATE TEMPORARY TABLE world_next AS ${sql}`);
+    await engine.run(`DROP TABLE ${table}`);
+    await engine.run(`ALTER TABLE world_next RENAME TO ${table}`);
+  };
   try {
     await writeFolderAtomic(folder, async (temporary) => {
       const alphas = join(temporary, 'classes.parquet');
@@ -305,12 +311,16 @@ export async function writeCountedWorld(engine: LogEngine, folder: string, world
         FROM (SELECT min({'f': f, 's': s}) AS first, count(*) AS w FROM world_sessions GROUP BY q, n, h1, h2)`);
       await engine.run('DROP TABLE world_sessions');
       // Each ranking's slots, from its first session; the propensity of a slot: Σ sessions of the query's rankings with that document at that rank / Σ sessions of the query.
+      // One join per statement, each result a table: in one statement the joins' hash tables ran out of DuckDB's 1 GB at 10M sessions.
       await engine.run(`CREATE TEMPORARY TABLE world_slots AS SELECT r.ranking, r.w, x.k, x.q, x.d FROM (${slots}) x JOIN world_rankings r ON r.f = x.f AND r.s = x.s`);
+      await engine.run('CREATE TEMPORARY TABLE world_shown AS SELECT q, d, k, sum(w) AS n FROM world_slots GROUP BY q, d, k');
+      await engine.run('CREATE TEMPORARY TABLE world_asked AS SELECT q, sum(w) AS n FROM world_slots WHERE k = 0 GROUP BY q');
+      await replaceTable('world_slots', 'SELECT s.*, sh.n AS shown FROM world_slots s JOIN world_shown sh USING (q, d, k)');
+      await replaceTable('world_slots', 'SELECT s.* EXCLUDE (shown), CAST(s.shown / ak.n AS FLOAT) AS propensity FROM world_slots s JOIN world_asked ak USING (q)');
+      await replaceTable('world_slots', `SELECT s.*, p.class FROM world_slots s JOIN ${world.pairTable} p USING (q, d)`);
       await copy(
-        `WITH shown AS (SELECT q, d, k, sum(w) AS n FROM world_slots GROUP BY q, d, k), asked AS (SELECT q, sum(w) AS n FROM world_slots WHERE k = 0 GROUP BY q)
-         SELECT s.ranking, s.q AS query, s.d AS document, CAST(s.w AS DOUBLE) AS sessions, CAST(sh.n / ak.n AS FLOAT) AS propensity, a.attractiveness
-         FROM world_slots s JOIN shown sh USING (q, d, k) JOIN asked ak USING (q) JOIN ${world.pairTable} p USING (q, d) JOIN world_alphas a ON a.class = p.class
-         ORDER BY s.ranking, s.k`,
+        `SELECT s.ranking, s.q AS query, s.d AS document, CAST(s.w AS DOUBLE) AS sessions, s.propensity, a.attractiveness
+         FROM world_slots s JOIN world_alphas a USING (class) ORDER BY s.ranking, s.k`,
         join(temporary, 'rankings.parquet'),
       );
       const [pairs] = await engine.numbers(`SELECT count(*) FROM ${world.pairTable}`);
