@@ -85,7 +85,8 @@ export async function readParquetWorldMeta(folder: string): Promise<ParquetWorld
 export async function openParquetWorld(folder: string): Promise<ParquetWorld> {
   const meta = await readParquetWorldMeta(folder);
   const { LogEngine } = await import('../data/engine.js');
-  const engine = await LogEngine.open();
+  // A sequential scan needs little of DuckDB's memory: the rest stays for the log's writer (a second engine).
+  const engine = await LogEngine.open({ memoryLimit: '256MB' });
   const rankings = join(folder, 'rankings.parquet');
   try {
     const names = meta.pairParameters;
