@@ -18,13 +18,13 @@
  *            cell sets share both is about 2^-128 per pair of classes. Grouping the slots by (query,
  *            document, rank, ...) first would cost a second aggregation as large as the log's pairs;
  *   classes  the pairs grouped by that hash, numbered in order of their first (query, document);
- *   cells    of each class's first pair only (the other slots filtered out by a semi-join), read
- *            into memory for EM.
+ *   cells    of each class's first pair only (the other slots filtered out by a join to the classes'
+ *            first pairs, which gives them their class), read into memory for EM.
  * The session length only enters the log-likelihood (a slot weighs 1 / its session's length): when
- * every session has the same length (one GROUP BY per session tells) it is a constant and the cells
- * need no join back to the sessions. UBM's distance needs the clicks above each slot: the sessions'
- * click masks (a GROUP BY per session) joined back to the slots, measured faster than a window over
- * the sessions (5M sessions: 31 s against 56 s, docs/scale.md).
+ * every session has the same length (one GROUP BY per session, kept as a table, tells) it is a
+ * constant and the cells need no join back to the sessions. UBM's distance needs the clicks above
+ * each slot: the sessions' click masks (from the same GROUP BY) joined back to the slots, measured
+ * faster than a window over the sessions (5M sessions: 31 s against 56 s, docs/scale.md).
  */
 import { ConfigError } from '../core/errors.js';
 import { silentProgress, type Progress } from '../core/progress.js';
@@ -66,8 +66,10 @@ const MAX_UBM_RANKS = 62;
 interface CountSource {
   /** (q, d, h1, h2): each pair with the two halves of its cells' hash. */
   readonly pairs: string;
-  /** (q, d, k, dist, n, imp, clk): the cells, of the slots (or counts) of the pairs whose key is a `first` of the table `firsts` if given. */
-  cells(firsts?: string): string;
+  /** (q, d, k, dist, n, imp, clk): the cells of every pair. */
+  cells(): string;
+  /** (class, k, dist, n, imp, clk): the cells of each class's first pair (`classes`: the table of `PairClasses`). */
+  firstCells(classes: string): string;
   /** Temporary tables the SQL reads, to drop when done. */
   readonly tables: readonly string[];
 }
@@ -105,13 +107,13 @@ export class PairClasses {
   static async ofCountsTable(engine: LogEngine, input: string, options: PairClassOptions): Promise<PairClasses> {
     const dist = options.distance ? 'CAST(distance AS INTEGER)' : '0';
     const source = logSourceSql(input, '--counts');
-    const cells = (firsts?: string) => `SELECT q, d, k, dist, n, CAST(sum(impressions) AS BIGINT) AS imp, CAST(sum(clicks) AS BIGINT) AS clk
-      FROM ${onlyFirsts(`(SELECT CAST(query AS INTEGER) AS q, CAST(document AS INTEGER) AS d, CAST(position AS INTEGER) - 1 AS k, ${dist} AS dist, CAST(session_length AS INTEGER) AS n, impressions, clicks FROM ${source})`, firsts)}
-      GROUP BY q, d, k, dist, n`;
+    const rows = `(SELECT CAST(query AS INTEGER) AS q, CAST(document AS INTEGER) AS d, CAST(position AS INTEGER) - 1 AS k, ${dist} AS dist, CAST(session_length AS INTEGER) AS n, impressions, clicks FROM ${source})`;
+    const summed = (from: string, key: string) => `SELECT ${key}, k, dist, n, CAST(sum(impressions) AS BIGINT) AS imp, CAST(sum(clicks) AS BIGINT) AS clk FROM ${from} GROUP BY ${key}, k, dist, n`;
+    const cells = () => summed(rows, 'q, d');
     // A cell of imp slots, clk of them clicked, hashes as those slots would: the same classes as from the log.
     const hashOf = (second: boolean) => `sum(clk * ${slotHash('1', second)} + (imp - clk) * ${slotHash('0', second)})`;
     const pairs = `SELECT q, d, ${hashOf(false)} AS h1, ${hashOf(true)} AS h2 FROM (${cells()}) GROUP BY q, d`;
-    return PairClasses.grouped(engine, input, { pairs, cells, tables: [] }, options);
+    return PairClasses.grouped(engine, input, { pairs, cells, firstCells: (classes) => summed(ofFirsts(rows, classes), 'class'), tables: [] }, options);
   }
 
   private static async grouped(engine: LogEngine, input: string, source: CountSource, options: PairClassOptions): Promise<PairClasses> {
@@ -136,11 +138,7 @@ export class PairClasses {
   async counts(): Promise<ClassCountColumns & { readonly multiplicity: Float64Array }> {
     const t = this.table;
     // The cells of the classes' first pairs only: the slots of other pairs are filtered out before any grouping.
-    const counts = await this.readCounts(
-      `SELECT c.class, e.k, e.dist, e.n, CAST(e.imp AS DOUBLE), CAST(e.clk AS DOUBLE)
-       FROM (${this.source.cells(t)}) e JOIN ${t} c ON ${pairKey('e')} = c.first
-       ORDER BY c.class, e.k, e.dist, e.n`,
-    );
+    const counts = await this.readCounts(`SELECT class, k, dist, n, CAST(imp AS DOUBLE), CAST(clk AS DOUBLE) FROM (${this.source.firstCells(t)}) ORDER BY class, k, dist, n`);
     const [multiplicity] = await this.engine.columns(`SELECT CAST(w AS DOUBLE) FROM ${t} ORDER BY class`, ['DOUBLE']);
     let sessions = 0;
     for (let i = 0; i < counts.rank.length; i++) if (counts.rank[i] === 0) sessions += counts.impressions[i] * multiplicity[counts.pairClass[i]];
@@ -211,9 +209,9 @@ export class PairClasses {
   }
 }
 
-/** The rows of `relation` (columns q, d) whose pair is a `first` of the table `firsts` (a semi-join), or all of them. */
-function onlyFirsts(relation: string, firsts: string | undefined): string {
-  return firsts === undefined ? relation : `(SELECT r.* FROM ${relation} AS r SEMI JOIN ${firsts} ON ${pairKey('r')} = ${firsts}.first)`;
+/** The rows of `relation` (columns q, d) whose pair is the first of a class of the table `classes`, with that class. */
+function ofFirsts(relation: string, classes: string): string {
+  return `(SELECT r.*, t.class FROM ${relation} AS r JOIN ${classes} AS t ON ${pairKey('r')} = t.first)`;
 }
 
 /** A pair (columns q, d of `table`) as one BIGINT (query and document are 32-bit integers), for the classes' first pairs. */
@@ -233,38 +231,43 @@ async function dropTables(engine: LogEngine, tables: readonly string[]): Promise
  */
 async function logSource(engine: LogEngine, input: string, options: PairClassOptions): Promise<CountSource> {
   const slots = await engine.slots(input, options);
+  // The lowest and highest rank (a scan of one column), then the sessions (a GROUP BY): their lengths, and for UBM the clicks as
+  // bits, kept as a table where the slots are joined back to them (UBM; PBM when the lengths differ). As narrow as it can be:
+  // DuckDB holds it while it aggregates the pairs, which spills (at 10M sessions a wider table beside it doubled PBM's time).
+  const [low, top] = await engine.numbers(`SELECT min(k), max(k) FROM (${slots})`);
+  if (low < 0) throw new ConfigError('--log', `${input}: a position below 1; expected 1-based positions`);
+  if (options.distance && top >= MAX_UBM_RANKS) throw new ConfigError('--log', `${input}: a session shows a result at rank ${top + 1}; UBM's counts take up to ${MAX_UBM_RANKS} ranks`);
+  const perSession = `SELECT f, s, CAST(count(*) AS INTEGER) AS n${options.distance ? ', sum(CAST(c AS BIGINT) << k) AS mask' : ''} FROM (${slots}) GROUP BY f, s`;
+  const sessions = `clicklab_sessions_${serial++}`;
   const tables: string[] = [];
-  const sessions = `SELECT f, s, count(*) AS n${options.distance ? ', sum(CAST(c AS BIGINT) << k) AS mask' : ''} FROM (${slots}) GROUP BY f, s`;
-  // One pass over the sessions: the lengths they have and their lowest and highest rank.
-  const [lengths, lows, tops] = await engine.columns(`SELECT CAST(n AS INTEGER), min(lo), max(hi) FROM (SELECT count(*) AS n, min(k) AS lo, max(k) AS hi FROM (${slots}) GROUP BY f, s) GROUP BY n`, [
-    'INTEGER',
-    'INTEGER',
-    'INTEGER',
-  ]);
+  const keep = async () => {
+    await engine.run(`CREATE TEMPORARY TABLE ${sessions} AS ${perSession}`);
+    tables.push(sessions);
+  };
+  if (options.distance) await keep();
+  const [lengths] = await engine.columns(`SELECT DISTINCT n FROM ${options.distance ? sessions : `(${perSession})`}`, ['INTEGER']);
   if (lengths.length === 0) throw new ConfigError('--log', `${input}: no sessions (an empty log); expected a log with at least one session`);
-  if (Math.min(...lows) < 0) throw new ConfigError('--log', `${input}: a position below 1; expected 1-based positions`);
-  const top = Math.max(...tops);
-  let marked: (firsts?: string) => string;
+  // One length for every session (a top-10 log): PBM takes it as a constant, with no join back to the sessions.
+  const single = !options.distance && lengths.length === 1 ? lengths[0] : null;
+  if (!options.distance && single === null) await keep();
+  // The slots, of the classes' first pairs only where `classes` is given: the others filtered out before any join or grouping.
+  const from = (classes?: string) => (classes === undefined ? `(${slots})` : ofFirsts(`(${slots})`, classes));
+  // The slots with their distance and length, and the class of their pair where `classes` is given.
+  let marked: (classes?: string) => string;
   if (options.distance) {
-    if (top >= MAX_UBM_RANKS) throw new ConfigError('--log', `${input}: a session shows a result at rank ${top + 1}; UBM's counts take up to ${MAX_UBM_RANKS} ranks`);
     const above = '(mask & ((CAST(1 AS BIGINT) << k) - 1))';
-    // The sessions' masks as a table: joined as a subquery, its aggregation and the pairs' ran out of DuckDB's 1 GB at 10M sessions.
-    const masks = `clicklab_sessions_${serial++}`;
-    await engine.run(`CREATE TEMPORARY TABLE ${masks} AS ${sessions}`);
-    tables.push(masks);
-    marked = (firsts) => `SELECT q, d, k, CAST(k - ${topBit(above)} - 1 AS INTEGER) AS dist, CAST(n AS INTEGER) AS n, c
-      FROM ${onlyFirsts(`(${slots})`, firsts)} JOIN ${masks} USING (f, s)`;
+    marked = (classes) => `SELECT ${classes ? 'class, ' : ''}q, d, k, CAST(k - ${topBit(above)} - 1 AS INTEGER) AS dist, n, c
+      FROM ${from(classes)} JOIN ${sessions} USING (f, s)`;
   } else {
-    const single = lengths.length === 1 ? lengths[0] : null;
-    // One length for every session (a top-10 log): a constant, no join back to the sessions.
-    marked = (firsts) =>
+    marked = (classes) =>
       single !== null
-        ? `SELECT q, d, k, 0 AS dist, ${single} AS n, c FROM ${onlyFirsts(`(${slots})`, firsts)}`
-        : `SELECT q, d, k, 0 AS dist, CAST(n AS INTEGER) AS n, c FROM ${onlyFirsts(`(${slots})`, firsts)} JOIN (${sessions}) USING (f, s)`;
+        ? `SELECT ${classes ? 'class, ' : ''}q, d, k, 0 AS dist, ${single} AS n, c FROM ${from(classes)}`
+        : `SELECT ${classes ? 'class, ' : ''}q, d, k, 0 AS dist, n, c FROM ${from(classes)} JOIN ${sessions} USING (f, s)`;
   }
   return {
     pairs: `SELECT q, d, sum(${slotHash('c', false)}) AS h1, sum(${slotHash('c', true)}) AS h2 FROM (${marked()}) GROUP BY q, d`,
-    cells: (firsts) => `SELECT q, d, k, dist, n, CAST(count(*) AS BIGINT) AS imp, CAST(sum(c) AS BIGINT) AS clk FROM (${marked(firsts)}) GROUP BY q, d, k, dist, n`,
+    cells: () => `SELECT q, d, k, dist, n, CAST(count(*) AS BIGINT) AS imp, CAST(sum(c) AS BIGINT) AS clk FROM (${marked()}) GROUP BY q, d, k, dist, n`,
+    firstCells: (classes) => `SELECT class, k, dist, n, CAST(count(*) AS BIGINT) AS imp, CAST(sum(c) AS BIGINT) AS clk FROM (${marked(classes)}) GROUP BY class, k, dist, n`,
     tables,
   };
 }

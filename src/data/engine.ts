@@ -23,7 +23,6 @@ import type { ClickLog } from '../core/types.js';
 import type { ClickLogColumnMapping } from './click-log-table.js';
 import { type EngineIds, type IdColumns, idSql, TextIds, textColumn } from './engine-ids.js';
 import { ColumnAppender, type ParquetColumn, type ParquetColumnSpec } from './engine-parquet.js';
-import { grown } from './log-schema.js';
 import { identifier, literal } from './sql-text.js';
 
 export interface EngineOptions {
@@ -89,9 +88,6 @@ export function isPartitionedLog(input: string): boolean {
     return false;
   }
 }
-
-/** Rows of a log grouped into sessions in one pass under the default 1 GB memory limit (measured: 10⁷ rows in one pass fit, 10⁸ ran out of it). */
-const ROWS_PER_GROUPING_PASS = 10_000_000;
 
 let tableSerial = 0;
 
@@ -454,42 +450,61 @@ export class LogEngine {
   /**
    * The cascade family's sufficient statistics (DCM, DBN, SDBN, CCM, CM: their E-step needs the whole
    * session): the log's distinct (query, ranking, click pattern) groups, each with how many sessions
-   * it stands for, by two GROUP BYs (slots into sessions, sessions into groups). The groups come back
-   * as a `ClickLog` (one session per group, positions 0 .. n − 1) and `weight` per group, ordered by
-   * (query, ranking, click pattern) within each pass (`passes`: default one per ROWS_PER_GROUPING_PASS
-   * rows of the log), so the result and every sum over it are the same on every run.
+   * it stands for. The groups come back as a `ClickLog` (one session per group, positions 0 .. n − 1)
+   * and `weight` per group, ordered by (query, length, hash of the ranking, click pattern), so the
+   * result and every sum over it are the same on every run (`sessionGroupsSql`).
    * A session whose ranks are not 0, 1, …, n − 1 or that shows more than 53 results (the click
    * pattern is a bit mask held exactly in a double) is an error naming the log.
    */
-  async sessionGroups(input: string, options: EngineLogOptions & { readonly passes?: number } = {}): Promise<SessionGroups> {
+  async sessionGroups(input: string, options: EngineLogOptions = {}): Promise<SessionGroups> {
     const roles = await this.rolesFor(input, options);
     const progress = options.progress ?? silentProgress;
     const slots = slotsFromSql(input, roles);
-    // DuckDB's list() states do not spill: a log far beyond the memory limit is grouped in passes, each
-    // over the sessions of one hash partition of the queries (a session and all its groups land in one).
-    const passes = options.passes ?? Math.max(1, Math.ceil((await this.numbers(`SELECT count(*) FROM (${slots})`))[0] / ROWS_PER_GROUPING_PASS));
-    const out = new GroupsBuilder();
-    let rows = 0;
-    for (let pass = 0; pass < passes; pass++) {
-      progress.start(`grouping sessions of ${input}${passes > 1 ? ` (pass ${pass + 1} of ${passes})` : ''}`, 0);
-      const part = passes === 1 ? slots : `SELECT * FROM (${slots}) WHERE hash(q) % ${passes} = ${pass}`;
-      const stop = ticking(progress);
-      const result = await this.connection.stream(sessionGroupsSql(part)).finally(stop);
+    const table = `clicklab_groups_${tableSerial++}`;
+    progress.start(`grouping sessions of ${input}`, 0);
+    const stop = ticking(progress);
+    try {
+      await this.run(sessionGroupsSql(slots, table)).finally(stop);
+      const [query, weight, mask, length] = await this.columns(`SELECT q, w, mask, n FROM ${table} ORDER BY g`, ['INTEGER', 'DOUBLE', 'DOUBLE', 'INTEGER']);
+      const groups = query.length;
+      const offsets = new Int32Array(groups + 1);
+      let sessions = 0;
+      for (let g = 0; g < groups; g++) {
+        if (mask[g] < 0) throw new ClickLabError(`${input}: a session of query ${query[g]} has ranks that are not 1, 2, …, n in order, or more than 53 results; expected whole sessions ranked from 1`);
+        offsets[g + 1] = offsets[g] + length[g];
+        sessions += weight[g];
+      }
+      const rows = offsets[groups];
+      const document = new Int32Array(rows);
+      const position = new Uint16Array(rows);
+      const click = new Uint8Array(rows);
+      // The representatives' slots in any order, each put at its group's offset plus its rank.
+      const result = await this.connection.stream(`SELECT t.g, e.k, e.d FROM (${slots}) e JOIN ${table} t ON e.f = t.rf AND e.s = t.rs`);
+      let read = 0;
       for (;;) {
         const chunk = await result.fetchChunk();
         if (chunk === null || chunk.rowCount === 0) break;
         const n = chunk.rowCount;
-        const [q, w, mask, len, d] = [0, 1, 2, 3, 4].map((col) => numericColumn(chunk.getColumnVector(col), n));
+        const [g, k, d] = [0, 1, 2].map((col) => numericColumn(chunk.getColumnVector(col), n));
         for (let i = 0; i < n; i++) {
-          if (mask[i] < 0) throw new ClickLabError(`${input}: a session of query ${q[i]} has ranks that are not 1, 2, …, n in order, or more than 53 results; expected whole sessions ranked from 1`);
-          out.add(q[i], w[i], mask[i], len[i], d[i]);
+          const at = offsets[g[i]] + k[i];
+          document[at] = d[i];
+          position[at] = k[i];
+          // Bit k of a mask below 2^53: floor(mask / 2^k) mod 2, exact in doubles.
+          click[at] = Math.floor(mask[g[i]] / POWERS_OF_TWO[k[i]]) % 2;
         }
-        rows += n;
-        progress.update(rows, `${out.groups} groups of ${out.sessions} sessions`);
+        read += n;
+        progress.update(read, `${groups} groups of ${sessions} sessions`);
       }
+      // n slots ranked from 0 to n − 1 (checked in SQL) fill every place unless two share a rank.
+      for (let g = 0; g < groups; g++)
+        for (let at = offsets[g] + 1; at < offsets[g + 1]; at++)
+          if (position[at] !== at - offsets[g]) throw new ClickLabError(`${input}: a session of query ${query[g]} shows two results at one rank; expected whole sessions ranked 1, 2, …, n`);
       progress.finish();
+      return { log: { sessionQuery: query as Int32Array, sessionOffsets: offsets, document, position, click }, weight: weight as Float64Array, sessions };
+    } finally {
+      await this.run(`DROP TABLE IF EXISTS ${table}`);
     }
-    return out.finish();
   }
 
   /**
@@ -560,21 +575,29 @@ export class LogEngine {
   }
 }
 
+/** 2^k for the ranks of a click mask. */
+const POWERS_OF_TWO = Float64Array.from({ length: 53 }, (_, k) => 2 ** k);
+
 /**
- * The distinct (query, ranking, click pattern) groups of the slots `slots` (columns f, s, q, d, k, c as
- * in `slotsFromSql`), one row per slot of each group in rank order: q, w (sessions in the group),
- * mask (clicks as bits, bit k for rank k; −1 for a session whose ranks are not 0 .. n − 1), n, d.
- * The groups are sorted by their key (each key is unique, so the order is total and runs agree);
- * the unnest keeps each group's slots together and in rank order, as DuckDB keeps a projection's
- * row order under its ORDER BY.
+ * The temporary table `table` of the distinct (query, ranking, click pattern) groups of the slots
+ * `slots` (columns f, s, q, d, k, c as in `slotsFromSql`): g (0-based, the order of the groups), q,
+ * n (results), mask (clicks as bits, bit k for rank k; −1 for a session whose ranks are not
+ * 0 .. n − 1), w (sessions in the group), and the (f, s) of one of its sessions. A session's ranking
+ * is keyed by a 128-bit multiset hash of its (rank, document) slots, two independent 64-bit hashes
+ * summed in HUGEINT (as the pair classes' cells, data/count-classes.ts): plain GROUP BYs, which
+ * spill, where `list(d ORDER BY k)` states do not (at 10M sessions they needed 10 passes over the
+ * log, each a scan). The documents are read back for the representative sessions only.
  */
-export function sessionGroupsSql(slots: string): string {
-  return `WITH sessions AS (
-      SELECT min(q) AS q, list(d ORDER BY k) AS docs,
-        CASE WHEN min(k) = 0 AND max(k) = count(*) - 1 AND max(k) < 53 THEN sum(CAST(c AS BIGINT) << k) ELSE -1 END AS mask
-      FROM (${slots}) GROUP BY f, s),
-    groups AS (SELECT q, docs, mask, count(*) AS w FROM sessions GROUP BY q, docs, mask ORDER BY q, docs, mask)
-    SELECT q, CAST(w AS DOUBLE) AS w, CAST(mask AS DOUBLE) AS mask, CAST(len(docs) AS INTEGER) AS n, unnest(docs) AS d FROM groups`;
+export function sessionGroupsSql(slots: string, table: string): string {
+  const slot = '(CAST(d AS BIGINT) * 64 + CASE WHEN k BETWEEN 0 AND 52 THEN k ELSE 63 END)';
+  return `CREATE TEMPORARY TABLE ${table} AS
+    SELECT CAST(row_number() OVER (ORDER BY q, n, h1, h2, mask) - 1 AS INTEGER) AS g, q, n, CAST(mask AS DOUBLE) AS mask, CAST(w AS DOUBLE) AS w, rf, rs
+    FROM (SELECT q, n, mask, h1, h2, count(*) AS w, min(f) AS rf, arg_min(s, f) AS rs
+      FROM (SELECT f, s, min(q) AS q, CAST(count(*) AS INTEGER) AS n,
+          CASE WHEN min(k) = 0 AND max(k) = count(*) - 1 AND max(k) < 53 THEN sum(CASE WHEN k BETWEEN 0 AND 52 THEN CAST(c AS BIGINT) << k ELSE 0 END) ELSE -1 END AS mask,
+          sum(CAST(hash(${slot}) AS HUGEINT)) AS h1, sum(CAST(hash(xor(hash(${slot}), CAST(6364136223846793005 AS UBIGINT))) AS HUGEINT)) AS h2
+        FROM (${slots}) GROUP BY f, s)
+      GROUP BY q, n, mask, h1, h2)`;
 }
 
 /** The slots of a log for counting: the file is DuckDB's `file_index` (an integer), not its name. */
@@ -618,70 +641,6 @@ export interface SessionGroups {
   readonly weight: Float64Array;
   /** Sessions counted (the sum of the weights). */
   readonly sessions: number;
-}
-
-/** Builds `SessionGroups` from the rows of `sessionGroupsSql`, in growable typed arrays. */
-class GroupsBuilder {
-  private query = new Int32Array(1 << 16);
-  private offsets = new Int32Array((1 << 16) + 1);
-  private weight = new Float64Array(1 << 16);
-  private document = new Int32Array(1 << 18);
-  private click = new Uint8Array(1 << 18);
-  private position = new Uint16Array(1 << 18);
-  groups = 0;
-  sessions = 0;
-  private rows = 0;
-  /** Slots of the current group still to come. */
-  private left = 0;
-  private rank = 0;
-  private mask = 0;
-
-  add(q: number, w: number, mask: number, n: number, d: number): void {
-    if (this.left === 0) {
-      if (this.groups + 1 >= this.query.length) {
-        this.query = grown(this.query, 2 * this.query.length);
-        this.weight = grown(this.weight, 2 * this.weight.length);
-        this.offsets = grown(this.offsets, 2 * this.offsets.length);
-      }
-      this.query[this.groups] = q;
-      this.weight[this.groups] = w;
-      this.offsets[this.groups] = this.rows;
-      this.groups++;
-      this.sessions += w;
-      this.left = n;
-      this.rank = 0;
-      this.mask = mask;
-    }
-    if (this.rows >= this.document.length) {
-      this.document = grown(this.document, 2 * this.document.length);
-      this.click = grown(this.click, 2 * this.click.length);
-      this.position = grown(this.position, 2 * this.position.length);
-    }
-    this.document[this.rows] = d;
-    // Bit k of a mask below 2^53: floor(mask / 2^k) mod 2, exact in doubles.
-    this.click[this.rows] = Math.floor(this.mask / 2 ** this.rank) % 2;
-    this.position[this.rows] = this.rank;
-    this.rows++;
-    this.rank++;
-    this.left--;
-  }
-
-  finish(): SessionGroups {
-    const g = this.groups;
-    const offsets = this.offsets.slice(0, g + 1);
-    offsets[g] = this.rows;
-    return {
-      log: {
-        sessionQuery: this.query.slice(0, g),
-        sessionOffsets: offsets,
-        document: this.document.slice(0, this.rows),
-        position: this.position.slice(0, this.rows),
-        click: this.click.slice(0, this.rows),
-      },
-      weight: this.weight.slice(0, g),
-      sessions: this.sessions,
-    };
-  }
 }
 
 /** Numeric result columns gathered chunk by chunk into typed arrays (copied whole, not value by value). */
