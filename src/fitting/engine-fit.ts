@@ -10,6 +10,7 @@
  * training log's dictionary) and the report, the JSON and the world give them back as text.
  */
 import { ConfigError } from '../core/errors.js';
+import type { PairClasses } from '../data/count-classes.js';
 import { alignColumns } from '../core/text-table.js';
 import { silentProgress, type Progress } from '../core/progress.js';
 import type { ClickLogColumnMapping } from '../data/click-log-table.js';
@@ -150,6 +151,28 @@ async function textIdsOf(engine: Engine): Promise<WorldTextIds> {
   return { query, document: item };
 }
 
+/** The training classes' counts read into memory, EM on them and their quality; the counts are dropped on return. */
+async function emOnClasses(classes: PairClasses, model: CountModel, options: EngineFitOptions, progress: Progress, started: number) {
+  const counted = await classes.counts();
+  const train = classSlotCounts(counted, classes.classes);
+  const aggregate = (performance.now() - started) / 1000;
+  const sessions = counted.sessions;
+  progress.log(
+    `${options.counts !== undefined ? 'read counts' : 'aggregated'} ${options.counts ?? options.log}: ${sessions} sessions, ${classes.pairs} pairs in ${classes.classes} classes of equal counts (${train.pair.length} count rows) in ${aggregate.toFixed(2)} s (${rate(sessions, aggregate)})`,
+  );
+  const t = performance.now();
+  progress.start(`fitting ${model} on counts of ${sessions} sessions`, options.iterations);
+  const onClasses = fitFromCounts(train, {
+    model,
+    iterations: options.iterations,
+    listLength: options.listLength,
+    onIteration: (i) => progress.update(i, rate(sessions * i, (performance.now() - t) / 1000)),
+  });
+  const fit = (performance.now() - t) / 1000;
+  progress.finish();
+  return { onClasses, sessions, countRows: train.pair.length, aggregate, fit, trainQuality: evaluateSlotCounts(onClasses, train) };
+}
+
 /** PBM and UBM: EM on the classes of pairs with equal counts; UBM's quality (its per-rank perplexity needs the documents above each slot) on session groups. */
 async function fitCounted(engine: Engine, model: CountModel, options: EngineFitOptions): Promise<EngineFitReport> {
   const progress = options.progress ?? silentProgress;
@@ -166,25 +189,10 @@ async function fitCounted(engine: Engine, model: CountModel, options: EngineFitO
       `${options.counts}: every slot below the first has distance 0, as in PBM's counts (or a log where every result above every slot was clicked): emit UBM's counts with fit --emit-sql --model ubm`,
     );
   }
-  const counted = await classes.counts();
-  const train = classSlotCounts(counted, classes.classes);
-  const aggregate = (performance.now() - t) / 1000;
-  const sessions = counted.sessions;
-  progress.log(
-    `${options.counts !== undefined ? 'read counts' : 'aggregated'} ${options.counts ?? options.log}: ${sessions} sessions, ${classes.pairs} pairs in ${classes.classes} classes of equal counts (${train.pair.length} count rows) in ${aggregate.toFixed(2)} s (${rate(sessions, aggregate)})`,
-  );
+  // The class counts live only in emOnClasses: the world written below (DuckDB) has their memory back.
+  const { onClasses, sessions, countRows, aggregate, fit, trainQuality: onCounts } = await emOnClasses(classes, model, options, progress, t);
+  let trainQuality: FitQuality = onCounts;
   t = performance.now();
-  progress.start(`fitting ${model} on counts of ${sessions} sessions`, options.iterations);
-  const onClasses = fitFromCounts(train, {
-    model,
-    iterations: options.iterations,
-    listLength: options.listLength,
-    onIteration: (i) => progress.update(i, rate(sessions * i, (performance.now() - t) / 1000)),
-  });
-  const fit = (performance.now() - t) / 1000;
-  progress.finish();
-  t = performance.now();
-  let trainQuality: FitQuality = evaluateSlotCounts(onClasses, train);
   let testQuality: FitQuality | null = null;
   let unseen = 0;
   if (options.testLog !== undefined) {
@@ -228,7 +236,7 @@ async function fitCounted(engine: Engine, model: CountModel, options: EngineFitO
     model: fitted,
     trainSessions: sessions,
     testSessions: testQuality?.sessions ?? 0,
-    countRows: train.pair.length,
+    countRows,
     pairs: classes.pairs,
     classes: classes.classes,
     ...pairs,
