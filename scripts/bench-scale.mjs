@@ -16,16 +16,13 @@
 // The load average (`uptime`) is printed with the table: the 2 cores are shared, so compare within one run.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeZipfLog } from './zipf-log.mjs';
+import { load } from './bench-load.mjs';
 
 const here = new URL('.', import.meta.url).pathname;
 const dist = join(here, '..', 'dist');
-const load = () =>
-  loadavg()
-    .map((v) => v.toFixed(2))
-    .join(' ');
 
 if (['train', 'ope', 'text-ids', 'world'].includes(process.argv[2])) {
   await import(join(here, `scale-${process.argv[2]}.mjs`));

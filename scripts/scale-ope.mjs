@@ -9,8 +9,9 @@
 // and DR estimates, and the load average at each row.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { load } from './bench-load.mjs';
 
 const here = new URL('.', import.meta.url).pathname;
 const cli = join(here, '..', 'dist', 'cli', 'main.js');
@@ -23,10 +24,6 @@ if (!rewardModel) args.splice(noModel, 1);
 const sizes = args.length > 0 ? args.map(Number) : [1_000_000, 10_000_000];
 const perFile = 500_000;
 const A = 34;
-const load = () =>
-  loadavg()
-    .map((v) => v.toFixed(2))
-    .join(' ');
 const dir = mkdtempSync(join(tmpdir(), 'clicklab-scale-ope-'));
 try {
   const { DuckDBInstance } = await import('@duckdb/node-api');

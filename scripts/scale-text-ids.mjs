@@ -7,16 +7,13 @@
 //    (the median of the repeats), the peak RSS and the load average (`uptime`: the 2 cores are shared).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeZipfLog } from './zipf-log.mjs';
+import { load } from './bench-load.mjs';
 
 const here = new URL('.', import.meta.url).pathname;
 const dist = join(here, '..', 'dist');
-const load = () =>
-  loadavg()
-    .map((v) => v.toFixed(2))
-    .join(' ');
 const argv = process.argv.slice(3);
 const at = argv.indexOf('--repeats');
 const repeats = at >= 0 ? Number(argv[at + 1]) : 2;

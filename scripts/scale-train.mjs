@@ -7,8 +7,9 @@
 // training loop, and the peak RSS of each process, with the load average at each row.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { load } from './bench-load.mjs';
 
 const here = new URL('.', import.meta.url).pathname;
 const dist = join(here, '..', 'dist');
@@ -20,10 +21,6 @@ const flag = (name, fallback) => {
   args.splice(at, 2);
   return value;
 };
-const load = () =>
-  loadavg()
-    .map((v) => v.toFixed(2))
-    .join(' ');
 
 if (args[0] === '--child') {
   const [, mode, log, steps, buffer, memoryLimit] = args;

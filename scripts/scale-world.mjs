@@ -7,15 +7,12 @@
 // Prints seconds, sessions/s, the world's pairs and rankings, peak RSS (the child's maxRSS: DuckDB included), load.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { load } from './bench-load.mjs';
 
 const here = new URL('.', import.meta.url).pathname;
 const dist = join(here, '..', 'dist');
-const load = () =>
-  loadavg()
-    .map((v) => v.toFixed(2))
-    .join(' ');
 const rss = () => process.resourceUsage().maxRSS / 1024;
 
 if (process.argv[2] === '--fit') {
