@@ -122,7 +122,7 @@ export async function fitWithEngine(options: EngineFitOptions): Promise<EngineFi
   try {
     return counted ? await fitCounted(engine, type as CountModel, options) : await fitGrouped(engine, type as FittedModelType, options);
   } catch (error) {
-    throw textIdHint(error, options);
+    throw outOfMemoryHint(textIdHint(error, options), options);
   } finally {
     engine.close();
   }
@@ -139,6 +139,13 @@ function textIdHint(error: unknown, options: EngineFitOptions): unknown {
   if (m === null || options.ids === 'text') return error;
   const file = /\n\s*file = ([^\n]+)/.exec((error as Error).message)?.[1] ?? options.log ?? '--log';
   return new ConfigError(`${file}:${m[1]}`, `column '${m[2]}' has '${m[3]}' where DuckDB's sample of the file showed ${m[4]}; if the ids are text, give --ids text`);
+}
+
+/** DuckDB's out-of-memory error (an operator that could not spill within `memory_limit`) as one line that says what to change; any other error as it is. */
+export function outOfMemoryHint(error: unknown, options: { readonly memoryLimit?: string }): unknown {
+  const m = /Out of Memory Error: ([^\n]*)/.exec(error instanceof Error ? error.message : '');
+  if (m === null) return error;
+  return new ConfigError('--memory-limit', `DuckDB ran out of its memory limit of ${options.memoryLimit ?? '1GB'} (${m[1].trim()}); give a larger --memory-limit, e.g. 4GB`);
 }
 
 function logOptions(options: EngineFitOptions) {
