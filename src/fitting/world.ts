@@ -58,7 +58,6 @@ export interface FittedWorldJson {
  * through clicklab's click-model simulators).
  */
 export class FittedWorld {
-  private readonly cumulative: Float64Array;
   /** The logger's probability of each ranking slot's document at its position, given the query (aligned with rankingPairs). */
   private readonly slotPropensity: Float32Array;
 
@@ -73,11 +72,6 @@ export class FittedWorld {
     readonly fit?: FittedWorldJson['fit'],
     readonly textIds?: WorldTextIds,
   ) {
-    this.cumulative = new Float64Array(rankingSessions.length);
-    let total = 0;
-    rankingSessions.forEach((n, i) => {
-      this.cumulative[i] = total += n;
-    });
     this.slotPropensity = this.loggingPropensities();
   }
 
@@ -303,7 +297,8 @@ export class FittedWorld {
       model: this.model.type,
       listLength: this.model.listLength,
       parameters: global,
-      totalSessions: this.cumulative[this.cumulative.length - 1],
+      // Summed in ranking order, as the simulation sums its shares.
+      totalSessions: this.rankingSessions.reduce((sum, n) => sum + n, 0),
       file: this.source,
       async *batches() {
         const a = world.model.attractiveness.value;
