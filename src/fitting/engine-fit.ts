@@ -52,6 +52,8 @@ export interface EngineFitOptions extends EngineOptions {
    * cascade family: its in-memory world, saved.
    */
   readonly worldFolder?: string;
+  /** PBM and UBM with `worldFolder`: the slots of the logged rankings per part while the world is written (default 2²²; tests use fewer). */
+  readonly worldSlotsPerPart?: number;
 }
 
 export interface EngineFitReport {
@@ -237,6 +239,7 @@ async function fitCounted(engine: Engine, model: CountModel, options: EngineFitO
           pairTable: await classes.pairTable(),
           classAttractiveness: onClasses.attractiveness.value,
           meta: { model, listLength: onClasses.listLength, source: options.log!, parameters: onClasses.parameters(), pairParameters: [], fit: quality },
+          slotsPerPart: options.worldSlotsPerPart,
         });
   await classes.drop();
   const report = {

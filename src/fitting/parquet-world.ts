@@ -17,7 +17,7 @@
  *                     simulation needs, so reading it takes no join and no sort;
  *   query-ids.parquet, document-ids.parquet   (text ids only) text, row k the text of id k.
  */
-import { createWriteStream, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -48,6 +48,9 @@ export interface ParquetWorldJson {
   readonly pairParameters: readonly string[];
   readonly fit?: unknown;
 }
+
+/** Slots of the logged rankings per part while a world is written by DuckDB (parts hold whole queries, so some hold more). */
+const SLOTS_PER_PART = 1 << 22;
 
 /** Rows (slots) per ranking batch, about. */
 const SLOTS_PER_BATCH = 1 << 18;
@@ -257,6 +260,8 @@ export interface CountedWorld {
   readonly classAttractiveness: Float64Array;
   /** world.json's fields other than the format, counts and text ids. */
   readonly meta: Omit<ParquetWorldJson, 'format' | 'numPairs' | 'numRankings' | 'textIds'>;
+  /** Slots of the logged rankings per part (default 2²²; tests use fewer to cover several parts). */
+  readonly slotsPerPart?: number;
 }
 
 /** One slot's hash for a ranking's multiset hash: nonlinear in (rank, query, document), the second half re-hashed with a constant. */
@@ -269,9 +274,12 @@ function rankingSlotHash(second: boolean): string {
  * A Parquet world written by DuckDB from a PBM or UBM fit on pair classes, with nothing per pair or
  * per ranking in JavaScript: pairs.parquet is the pairs' table (ordered by query, document) joined to
  * their classes' α; the rankings are the training log's sessions grouped by a 128-bit multiset hash
- * of their (rank, query, document) slots (as the classes are, data/count-classes.ts), numbered in
- * order of their first session, each written from its first session's slots with its propensities
- * (sums over the rankings of its query). The folder is written atomically.
+ * of their (rank, query, document) slots (as the classes are, data/count-classes.ts), each written
+ * from its first session's slots with its propensities (sums over the rankings of its query). The
+ * rankings go in parts of whole queries (query id mod the number of parts, which grows with the
+ * rankings' slots), numbered part by part and in order of their first session within a part: the
+ * sums and joins run on one part at a time, so memory does not grow with the log (a 100M-session
+ * log's rankings ran DuckDB out of memory in one piece). The folder is written atomically.
  */
 export async function writeCountedWorld(engine: LogEngine, folder: string, world: CountedWorld): Promise<{ readonly pairs: number; readonly rankings: number }> {
   const slots = await engine.slots(world.log, world.logOptions);
@@ -311,22 +319,39 @@ export async function writeCountedWorld(engine: LogEngine, folder: string, world
         sum(${rankingSlotHash(false)}) AS h1, sum(${rankingSlotHash(true)}) AS h2 FROM (${slots}) GROUP BY f, s`);
       const [gapped] = await engine.numbers('SELECT count(*) FROM world_sessions WHERE lo <> 0 OR hi <> n - 1');
       if (gapped > 0) throw new ConfigError(world.log, `${gapped} sessions have ranks that are not 1, 2, …, n: a world's rankings need whole sessions ranked from 1`);
-      await engine.run(`CREATE TEMPORARY TABLE world_rankings AS SELECT CAST(row_number() OVER (ORDER BY first) - 1 AS INTEGER) AS ranking, first.f AS f, first.s AS s, w
-        FROM (SELECT min({'f': f, 's': s}) AS first, count(*) AS w FROM world_sessions GROUP BY q, n, h1, h2)`);
+      await replaceTable('world_sessions', `SELECT min({'f': f, 's': s}) AS first, count(*) AS w, q, n FROM world_sessions GROUP BY q, n, h1, h2`);
+      // Parts of whole queries (q mod parts), a bounded number of slots each, written one after the other: the propensities' sums and the joins run a part at a time.
+      const [rankingSlots] = await engine.numbers('SELECT coalesce(sum(n), 0) FROM world_sessions');
+      const parts = Math.max(1, Math.ceil(rankingSlots / (world.slotsPerPart ?? SLOTS_PER_PART)));
+      await engine.run(`CREATE TEMPORARY TABLE world_rankings AS SELECT CAST(row_number() OVER (ORDER BY q % ${parts}, first) - 1 AS INTEGER) AS ranking,
+        CAST(q % ${parts} AS INTEGER) AS part, first.f AS f, first.s AS s, w FROM world_sessions`);
       await engine.run('DROP TABLE world_sessions');
-      // Each ranking's slots, from its first session; the propensity of a slot: Σ sessions of the query's rankings with that document at that rank / Σ sessions of the query.
-      // One join per statement, each result a table: in one statement the joins' hash tables ran out of DuckDB's 1 GB at 10M sessions.
-      await engine.run(`CREATE TEMPORARY TABLE world_slots AS SELECT r.ranking, r.w, x.k, x.q, x.d FROM (${slots}) x JOIN world_rankings r ON r.f = x.f AND r.s = x.s`);
-      await engine.run('CREATE TEMPORARY TABLE world_shown AS SELECT q, d, k, sum(w) AS n FROM world_slots GROUP BY q, d, k');
-      await engine.run('CREATE TEMPORARY TABLE world_asked AS SELECT q, sum(w) AS n FROM world_slots WHERE k = 0 GROUP BY q');
-      await replaceTable('world_slots', 'SELECT s.*, sh.n AS shown FROM world_slots s JOIN world_shown sh USING (q, d, k)');
-      await replaceTable('world_slots', 'SELECT s.* EXCLUDE (shown), CAST(s.shown / ak.n AS FLOAT) AS propensity FROM world_slots s JOIN world_asked ak USING (q)');
-      await replaceTable('world_slots', `SELECT s.*, p.class FROM world_slots s JOIN ${world.pairTable} p USING (q, d)`);
-      await copy(
-        `SELECT s.ranking, s.q AS query, s.d AS document, CAST(s.w AS DOUBLE) AS sessions, s.propensity, a.attractiveness
-         FROM world_slots s JOIN world_alphas a USING (class) ORDER BY s.ranking, s.k`,
-        join(temporary, 'rankings.parquet'),
-      );
+      const scratch = join(temporary, 'parts');
+      mkdirSync(scratch);
+      const partFiles = (name: string, part: number) => literal(join(scratch, name, `part=${part}`, '*.parquet'));
+      // Each ranking's slots from its first session, and the pairs' classes, split into the parts' files.
+      await engine.run(`COPY (SELECT r.part, r.ranking, r.w, x.k, x.q, x.d FROM (${slots}) x JOIN world_rankings r ON r.f = x.f AND r.s = x.s)
+        TO ${literal(join(scratch, 'slots'))} (FORMAT parquet, PARTITION_BY (part))`);
+      await engine.run(`COPY (SELECT CAST(p.q % ${parts} AS INTEGER) AS part, p.q, p.d, a.attractiveness FROM ${world.pairTable} p JOIN world_alphas a USING (class))
+        TO ${literal(join(scratch, 'pairs'))} (FORMAT parquet, PARTITION_BY (part))`);
+      const written: string[] = [];
+      for (let part = 0; part < parts; part++) {
+        if (!existsSync(join(scratch, 'slots', `part=${part}`))) continue;
+        // The propensity of a slot: Σ sessions of the query's rankings with that document at that rank / Σ sessions of the query.
+        // One join per statement, each result a table: in one statement the joins' hash tables ran out of DuckDB's 1 GB at 10M sessions.
+        await engine.run(`CREATE TEMPORARY TABLE world_slots AS SELECT ranking, w, k, q, d FROM read_parquet(${partFiles('slots', part)})`);
+        await engine.run('CREATE TEMPORARY TABLE world_shown AS SELECT q, d, k, sum(w) AS n FROM world_slots GROUP BY q, d, k');
+        await engine.run('CREATE TEMPORARY TABLE world_asked AS SELECT q, sum(w) AS n FROM world_slots WHERE k = 0 GROUP BY q');
+        await replaceTable('world_slots', 'SELECT s.*, CAST(sh.n / ak.n AS FLOAT) AS propensity FROM world_slots s JOIN world_shown sh USING (q, d, k) JOIN world_asked ak USING (q)');
+        await replaceTable('world_slots', `SELECT s.*, p.attractiveness FROM world_slots s JOIN read_parquet(${partFiles('pairs', part)}) p USING (q, d)`);
+        const file = join(scratch, `rankings-${part}.parquet`);
+        await copy('SELECT ranking, q AS query, d AS document, CAST(w AS DOUBLE) AS sessions, propensity, attractiveness FROM world_slots ORDER BY ranking, k', file);
+        for (const table of ['world_slots', 'world_shown', 'world_asked']) await engine.run(`DROP TABLE ${table}`);
+        written.push(file);
+      }
+      // The parts in order (rankings are numbered part by part): DuckDB keeps the files' order (preserve_insertion_order).
+      await copy(`SELECT * FROM read_parquet([${written.map(literal).join(', ')}])`, join(temporary, 'rankings.parquet'));
+      rmSync(scratch, { recursive: true });
       const [pairs] = await engine.numbers(`SELECT count(*) FROM ${world.pairTable}`);
       const [rankings] = await engine.numbers('SELECT count(*) FROM world_rankings');
       counts = { pairs, rankings };

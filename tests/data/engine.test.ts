@@ -207,10 +207,15 @@ describe('LogEngine (DuckDB)', () => {
     expect(JSON.parse(readFileSync(join(dir, 'dbn.json'), 'utf8'))).toMatchObject({ model: 'dbn', parameters: { gamma: expect.closeTo(report.model.parameters().gamma as number, 9) } });
   });
 
-  for (const model of ['pbm', 'ubm'] as const) {
-    it(`${model}: the world DuckDB writes from the pair classes holds the in-memory world's rankings, sessions and per-pair α`, async () => {
-      const folder = join(dir, `${model}-counted-world`);
-      const report = await fitWithEngine({ model, log: join(dir, 'pq'), iterations: 5, threads: 1, world: true, worldFolder: folder });
+  for (const [model, worldSlotsPerPart] of [
+    ['pbm', undefined],
+    ['ubm', undefined],
+    ['pbm', 7],
+  ] as const) {
+    const parts = worldSlotsPerPart === undefined ? 'in one part' : 'in parts of a few slots';
+    it(`${model}: the world DuckDB writes from the pair classes (${parts}) holds the in-memory world's rankings, sessions and per-pair α`, async () => {
+      const folder = join(dir, `${model}-${worldSlotsPerPart ?? 'whole'}-counted-world`);
+      const report = await fitWithEngine({ model, log: join(dir, 'pq'), iterations: 5, threads: 1, world: true, worldFolder: folder, worldSlotsPerPart });
       const memory = report.world!;
       expect(report.savedWorld).toEqual({ pairs: memory.pairQuery.length, rankings: memory.rankingSessions.length });
       const saved = await openWorld(folder);
