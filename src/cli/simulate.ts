@@ -151,11 +151,20 @@ async function simulateFittedWorld(args: SimulateArgs, progress: Progress): Prom
   try {
     const sink = await openClickLogSink(args.out, { truth: args.truth, sessions: args.sessions, field: '--out' });
     progress.start(`simulating ${world.model} sessions on the world fitted to ${world.source}`, args.sessions);
+    let phase = 'drawn';
     await aborting(sink, () =>
       simulateOnRankings(world, args.sessions, randomStream(args.seed).derive('sessions'), (chunk) => sink.write(args.truth ? chunk : { log: chunk.log, propensity: chunk.propensity }), {
         truth: args.truth,
         chunkSessions: SESSIONS_PER_CHUNK,
-        onProgress: (n) => progress.update(n),
+        onProgress: (now, n) => {
+          if (now !== phase) {
+            // The sessions were simulated bucket by bucket: now written out in random order.
+            progress.finish();
+            progress.start(`writing them in random order to ${args.out}`, args.sessions);
+            phase = now;
+          }
+          progress.update(n);
+        },
       }),
     );
     await sink.close();

@@ -50,7 +50,12 @@ export interface ClassCountColumns {
 export interface PairClassOptions extends EngineLogOptions {
   /** Key the cells by UBM's distance to the last click above (default PBM's: none). */
   readonly distance: boolean;
+  /** Slots of the log aggregated per pass (default 2^27; tests use fewer to cover several passes). */
+  readonly slotsPerPass?: number;
 }
+
+/** Slots per pass over the log: beyond it, the log is aggregated in passes over parts of its queries. */
+const SLOTS_PER_PASS = 2 ** 27;
 
 let serial = 0;
 
@@ -62,16 +67,27 @@ function topBit(x: string): string {
 /** UBM's masks hold clicks as bits of a BIGINT. */
 const MAX_UBM_RANKS = 62;
 
-/** A log or counts table as SQL over its slots or cells. */
+/**
+ * A log or counts table as SQL over its slots or cells, in `parts` parts of whole queries (query id
+ * mod parts): a long log is aggregated one part at a time, so that DuckDB's hash tables (the pairs,
+ * UBM's sessions joined back to their slots) hold a part's rows and do not spill the whole log's.
+ */
 interface CountSource {
-  /** (q, d, h1, h2): each pair with the two halves of its cells' hash. */
-  readonly pairs: string;
+  readonly parts: number;
+  /** (q, d, h1, h2): each pair of a part with the two halves of its cells' hash. */
+  pairs(part: number): string;
   /** (q, d, k, dist, n, imp, clk): the cells of every pair. */
   cells(): string;
-  /** (class, k, dist, n, imp, clk): the cells of each class's first pair (`classes`: the table of `PairClasses`). */
-  firstCells(classes: string): string;
+  /** (class, k, dist, n, imp, clk): the cells of each class's first pair in a part (`classes`: the table of `PairClasses`). */
+  firstCells(classes: string, part: number): string;
   /** Temporary tables the SQL reads, to drop when done. */
   readonly tables: readonly string[];
+}
+
+/** A temporary table of the union of `sqlOf(part)` over the parts, one statement per part. */
+async function tableInParts(engine: LogEngine, table: string, parts: number, sqlOf: (part: number) => string): Promise<void> {
+  await engine.run(`CREATE TEMPORARY TABLE ${table} AS ${sqlOf(0)}`);
+  for (let part = 1; part < parts; part++) await engine.run(`INSERT INTO ${table} ${sqlOf(part)}`);
 }
 
 /** One slot's hash (rank, distance, length, click `c`); the second half of the pair hash re-hashes it with a constant. */
@@ -113,7 +129,7 @@ export class PairClasses {
     // A cell of imp slots, clk of them clicked, hashes as those slots would: the same classes as from the log.
     const hashOf = (second: boolean) => `sum(clk * ${slotHash('1', second)} + (imp - clk) * ${slotHash('0', second)})`;
     const pairs = `SELECT q, d, ${hashOf(false)} AS h1, ${hashOf(true)} AS h2 FROM (${cells()}) GROUP BY q, d`;
-    return PairClasses.grouped(engine, input, { pairs, cells, firstCells: (classes) => summed(ofFirsts(rows, classes), 'class'), tables: [] }, options);
+    return PairClasses.grouped(engine, input, { parts: 1, pairs: () => pairs, cells, firstCells: (classes) => summed(ofFirsts(rows, classes), 'class'), tables: [] }, options);
   }
 
   private static async grouped(engine: LogEngine, input: string, source: CountSource, options: PairClassOptions): Promise<PairClasses> {
@@ -122,10 +138,14 @@ export class PairClasses {
     progress.start(`aggregating ${input} into pairs`, 0);
     const stop = ticking(progress);
     try {
-      // The pairs themselves are not kept (at 10M sessions 20.8M rows of 40 bytes, most of DuckDB's 1 GB): only their classes.
+      // The pairs themselves are not kept (at 10M sessions 20.8M rows of 40 bytes, most of DuckDB's 1 GB): only their classes,
+      // each part's first, then merged (a class's pairs may be in several parts).
+      const partial = `${table}_parts`;
+      await tableInParts(engine, partial, source.parts, (part) => `SELECT h1, h2, min(${pairKey()}) AS first, count(*) AS w FROM (${source.pairs(part)}) GROUP BY h1, h2`);
       await engine.run(`CREATE TEMPORARY TABLE ${table} AS
         SELECT CAST(row_number() OVER (ORDER BY first) - 1 AS INTEGER) AS class, h1, h2, first, w
-        FROM (SELECT h1, h2, min(${pairKey()}) AS first, count(*) AS w FROM (${source.pairs}) GROUP BY h1, h2)`);
+        FROM (SELECT h1, h2, min(first) AS first, sum(w) AS w FROM ${partial} GROUP BY h1, h2)`);
+      await engine.run(`DROP TABLE ${partial}`);
     } finally {
       stop();
       progress.finish();
@@ -138,7 +158,10 @@ export class PairClasses {
   async counts(): Promise<ClassCountColumns & { readonly multiplicity: Float64Array }> {
     const t = this.table;
     // The cells of the classes' first pairs only: the slots of other pairs are filtered out before any grouping.
-    const counts = await this.readCounts(`SELECT class, k, dist, n, CAST(imp AS DOUBLE), CAST(clk AS DOUBLE) FROM (${this.source.firstCells(t)}) ORDER BY class, k, dist, n`);
+    const cells = `${t}_cells`;
+    await tableInParts(this.engine, cells, this.source.parts, (part) => this.source.firstCells(t, part));
+    const counts = await this.readCounts(`SELECT class, k, dist, n, CAST(imp AS DOUBLE), CAST(clk AS DOUBLE) FROM ${cells} ORDER BY class, k, dist, n`);
+    await this.engine.run(`DROP TABLE ${cells}`);
     const [multiplicity] = await this.engine.columns(`SELECT CAST(w AS DOUBLE) FROM ${t} ORDER BY class`, ['DOUBLE']);
     let sessions = 0;
     for (let i = 0; i < counts.rank.length; i++) if (counts.rank[i] === 0) sessions += counts.impressions[i] * multiplicity[counts.pairClass[i]];
@@ -186,14 +209,14 @@ export class PairClasses {
   async pairTable(): Promise<string> {
     const name = `${this.table}_pairs`;
     if (!this.hasPairTable) {
-      await this.engine.run(`CREATE TEMPORARY TABLE ${name} AS SELECT p.q, p.d, c.class FROM (${this.source.pairs}) p JOIN ${this.table} c USING (h1, h2)`);
+      await tableInParts(this.engine, name, this.source.parts, (part) => `SELECT p.q, p.d, c.class FROM (${this.source.pairs(part)}) p JOIN ${this.table} c USING (h1, h2)`);
       this.hasPairTable = true;
     }
     return name;
   }
 
   async drop(): Promise<void> {
-    await dropTables(this.engine, [this.table, `${this.table}_pairs`, ...this.source.tables]);
+    await dropTables(this.engine, [this.table, `${this.table}_pairs`, `${this.table}_parts`, `${this.table}_cells`, ...this.source.tables]);
   }
 
   private async readCounts(sql: string, progress?: Progress): Promise<Omit<ClassCountColumns, 'sessions'>> {
@@ -234,10 +257,13 @@ async function logSource(engine: LogEngine, input: string, options: PairClassOpt
   // The lowest and highest rank (a scan of one column), then the sessions (a GROUP BY): their lengths, and for UBM the clicks as
   // bits, kept as a table where the slots are joined back to them (UBM; PBM when the lengths differ). As narrow as it can be:
   // DuckDB holds it while it aggregates the pairs, which spills (at 10M sessions a wider table beside it doubled PBM's time).
-  const [low, top] = await engine.numbers(`SELECT min(k), max(k) FROM (${slots})`);
+  const [low, top, rows] = await engine.numbers(`SELECT min(k), max(k), count(*) FROM (${slots})`);
   if (low < 0) throw new ConfigError('--log', `${input}: a position below 1; expected 1-based positions`);
   if (options.distance && top >= MAX_UBM_RANKS) throw new ConfigError('--log', `${input}: a session shows a result at rank ${top + 1}; UBM's counts take up to ${MAX_UBM_RANKS} ranks`);
-  const perSession = `SELECT f, s, CAST(count(*) AS INTEGER) AS n${options.distance ? ', sum(CAST(c AS BIGINT) << k) AS mask' : ''} FROM (${slots}) GROUP BY f, s`;
+  const parts = Math.max(1, Math.ceil(rows / (options.slotsPerPass ?? SLOTS_PER_PASS)));
+  // A part's slots and sessions (the sessions' query only where there are parts).
+  const inPart = (part: number) => (parts === 1 ? '' : ` WHERE q % ${parts} = ${part}`);
+  const perSession = `SELECT f, s, CAST(count(*) AS INTEGER) AS n${parts === 1 ? '' : ', min(q) AS q'}${options.distance ? ', sum(CAST(c AS BIGINT) << k) AS mask' : ''} FROM (${slots}) GROUP BY f, s`;
   const sessions = `clicklab_sessions_${serial++}`;
   const tables: string[] = [];
   const keep = async () => {
@@ -250,24 +276,30 @@ async function logSource(engine: LogEngine, input: string, options: PairClassOpt
   // One length for every session (a top-10 log): PBM takes it as a constant, with no join back to the sessions.
   const single = !options.distance && lengths.length === 1 ? lengths[0] : null;
   if (!options.distance && single === null) await keep();
-  // The slots, of the classes' first pairs only where `classes` is given: the others filtered out before any join or grouping.
-  const from = (classes?: string) => (classes === undefined ? `(${slots})` : ofFirsts(`(${slots})`, classes));
+  // The slots of a part (all of them without `part`), of the classes' first pairs only where `classes` is given: the others
+  // filtered out before any join or grouping.
+  const from = (classes?: string, part?: number) => {
+    const partSlots = part === undefined ? `(${slots})` : `(SELECT * FROM (${slots})${inPart(part)})`;
+    return classes === undefined ? partSlots : ofFirsts(partSlots, classes);
+  };
+  const sessionsOf = (part?: number) => (parts === 1 ? sessions : `(SELECT f, s, n${options.distance ? ', mask' : ''} FROM ${sessions}${part === undefined ? '' : inPart(part)})`);
   // The slots with their distance and length, and the class of their pair where `classes` is given.
-  let marked: (classes?: string) => string;
+  let marked: (classes?: string, part?: number) => string;
   if (options.distance) {
     const above = '(mask & ((CAST(1 AS BIGINT) << k) - 1))';
-    marked = (classes) => `SELECT ${classes ? 'class, ' : ''}q, d, k, CAST(k - ${topBit(above)} - 1 AS INTEGER) AS dist, n, c
-      FROM ${from(classes)} JOIN ${sessions} USING (f, s)`;
+    marked = (classes, part) => `SELECT ${classes ? 'class, ' : ''}q, d, k, CAST(k - ${topBit(above)} - 1 AS INTEGER) AS dist, n, c
+      FROM ${from(classes, part)} JOIN ${sessionsOf(part)} USING (f, s)`;
   } else {
-    marked = (classes) =>
+    marked = (classes, part) =>
       single !== null
-        ? `SELECT ${classes ? 'class, ' : ''}q, d, k, 0 AS dist, ${single} AS n, c FROM ${from(classes)}`
-        : `SELECT ${classes ? 'class, ' : ''}q, d, k, 0 AS dist, n, c FROM ${from(classes)} JOIN ${sessions} USING (f, s)`;
+        ? `SELECT ${classes ? 'class, ' : ''}q, d, k, 0 AS dist, ${single} AS n, c FROM ${from(classes, part)}`
+        : `SELECT ${classes ? 'class, ' : ''}q, d, k, 0 AS dist, n, c FROM ${from(classes, part)} JOIN ${sessionsOf(part)} USING (f, s)`;
   }
   return {
-    pairs: `SELECT q, d, sum(${slotHash('c', false)}) AS h1, sum(${slotHash('c', true)}) AS h2 FROM (${marked()}) GROUP BY q, d`,
+    parts,
+    pairs: (part) => `SELECT q, d, sum(${slotHash('c', false)}) AS h1, sum(${slotHash('c', true)}) AS h2 FROM (${marked(undefined, part)}) GROUP BY q, d`,
     cells: () => `SELECT q, d, k, dist, n, CAST(count(*) AS BIGINT) AS imp, CAST(sum(c) AS BIGINT) AS clk FROM (${marked()}) GROUP BY q, d, k, dist, n`,
-    firstCells: (classes) => `SELECT class, k, dist, n, CAST(count(*) AS BIGINT) AS imp, CAST(sum(c) AS BIGINT) AS clk FROM (${marked(classes)}) GROUP BY class, k, dist, n`,
+    firstCells: (classes, part) => `SELECT class, k, dist, n, CAST(count(*) AS BIGINT) AS imp, CAST(sum(c) AS BIGINT) AS clk FROM (${marked(classes, part)}) GROUP BY class, k, dist, n`,
     tables,
   };
 }

@@ -66,8 +66,8 @@ export interface WorldSimulationOptions {
   readonly bucketSessions?: number;
   /** Where buckets spill (default the system's temporary folder). */
   readonly spillFolder?: string;
-  /** Called after each ranking batch with the sessions drawn so far. */
-  readonly onProgress?: (sessions: number) => void;
+  /** Called with the sessions drawn so far after each ranking batch ('drawn'), then with those written so far after each chunk ('written'). */
+  readonly onProgress?: (phase: 'drawn' | 'written', sessions: number) => void;
 }
 
 const BUCKET_SESSIONS = 1 << 20;
@@ -121,12 +121,18 @@ export async function simulateOnRankings(
           u = uniforms();
         }
       }
-      options.onProgress?.(drawn);
+      options.onProgress?.('drawn', drawn);
       current = next;
     }
+    let written = 0;
+    const writeCounted = async (chunk: SimulatedChunk) => {
+      await write(chunk);
+      written += chunk.log.sessionQuery.length;
+      options.onProgress?.('written', written);
+    };
     for (let b = 0; b < bucketCount; b++) {
       const all = buckets[b].takeAll();
-      await writeShuffled(all, rng.derive('order', b), options.chunkSessions, write);
+      await writeShuffled(all, rng.derive('order', b), options.chunkSessions, writeCounted);
     }
   } finally {
     if (folder !== null) rmSync(folder, { recursive: true, force: true });

@@ -283,6 +283,8 @@ describe('LogEngine (DuckDB)', () => {
         return result;
       };
       const ours = await classesOf(await PairClasses.ofLog(engine, join(dir, 'pq'), { distance }));
+      // Aggregated in passes over parts of the queries (about 9 parts of 1,000 slots, 3 of them with queries): the same classes and counts.
+      expect(await classesOf(await PairClasses.ofLog(engine, join(dir, 'pq'), { distance, slotsPerPass: 1000 }))).toEqual(ours);
       expect(await classesOf(await PairClasses.ofCountsTable(engine, table, { distance }))).toEqual(ours);
       mkdirSync(join(dir, `${model}-csv`));
       await engine.run(`COPY (SELECT * FROM '${table}' WHERE query % 2 = 0) TO '${join(dir, `${model}-csv`, 'part-0.csv')}' (HEADER)`);
