@@ -52,6 +52,8 @@ export interface EngineFitOptions extends EngineOptions {
    * cascade family: its in-memory world, saved.
    */
   readonly worldFolder?: string;
+  /** PBM and UBM: slots of the log aggregated per pass over parts of its queries (default data/count-classes.ts's). */
+  readonly slotsPerPass?: number;
   /** PBM and UBM with `worldFolder`: the slots of the logged rankings per part while the world is written (default 2²²; tests use fewer). */
   readonly worldSlotsPerPart?: number;
 }
@@ -191,7 +193,7 @@ async function fitCounted(engine: Engine, model: CountModel, options: EngineFitO
   const classes =
     options.counts !== undefined
       ? await PairClasses.ofCountsTable(engine, options.counts, { distance, progress })
-      : await PairClasses.ofLog(engine, options.log!, { ...logOptions(options), distance });
+      : await PairClasses.ofLog(engine, options.log!, { ...logOptions(options), distance, slotsPerPass: options.slotsPerPass });
   if (options.counts !== undefined && distance && (await classes.distanceAlwaysZero())) {
     throw new ConfigError(
       '--counts',

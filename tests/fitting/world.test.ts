@@ -26,10 +26,21 @@ function simulatedLog(clickModel: PositionBasedModel | DynamicBayesianNetworkMod
   return simulateSessions(lists, { numSessions: sessions, clickModel, relevance, rng: randomStream('fit-world/log'), truth: false }).log;
 }
 
-/** Every session simulated on `world`, in one log (truth included). */
+/** Every session simulated on `world`, in one log (truth included); its progress checked: every session drawn, then every one written. */
 async function simulated(world: WorldRankings, sessions: number, seed: string, bucketSessions?: number) {
   const chunks: SimulatedChunk[] = [];
-  await simulateOnRankings(world, sessions, randomStream(seed), async (chunk) => void chunks.push(chunk), { truth: true, chunkSessions: 1000, bucketSessions });
+  const progress: string[] = [];
+  await simulateOnRankings(world, sessions, randomStream(seed), async (chunk) => void chunks.push(chunk), {
+    truth: true,
+    chunkSessions: 1000,
+    bucketSessions,
+    onProgress: (phase, n) => progress.push(`${phase} ${n}`),
+  });
+  const drawn = progress.filter((event) => event.startsWith('drawn')).map((event) => Number(event.split(' ')[1]));
+  const written = progress.slice(drawn.length).map((event) => (event.startsWith('written ') ? Number(event.slice(8)) : Number.NaN));
+  expect(drawn.at(-1)).toBe(sessions);
+  expect(written.every((n, i) => n > (i === 0 ? 0 : written[i - 1]))).toBe(true);
+  expect(written.at(-1)).toBe(sessions);
   return concatChunks(chunks);
 }
 
