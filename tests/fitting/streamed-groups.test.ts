@@ -1,0 +1,167 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/core/errors.js';
+import { randomStream } from '../../src/core/random.js';
+import type { ClickLog } from '../../src/core/types.js';
+import { writeClickLog } from '../../src/data/click-log-io.js';
+import { StoredGroups } from '../../src/data/engine-groups.js';
+import { LogEngine } from '../../src/data/engine.js';
+import { concatChunks } from '../../src/data/log-concat.js';
+import { fitClickModel, fitWithEngine, formatEngineFitReport } from '../../src/fitting/index.js';
+import { evaluateClickModel } from '../../src/fitting/evaluation.js';
+import { fitOnGroups, indexGroups } from '../../src/fitting/session-groups.js';
+import { DynamicBayesianNetworkModel } from '../../src/simulation/click-models/index.js';
+import { simulateSessions } from '../../src/simulation/sessions.js';
+
+// 40 queries of 7 documents each (280 pairs), shown shuffled: nearly every session is a group of its own, so the groups span several DuckDB chunks.
+const QUERIES = 40;
+const LIST = 7;
+const lists = {
+  offsets: Int32Array.from({ length: QUERIES + 1 }, (_, q) => q * LIST),
+  documents: Int32Array.from({ length: QUERIES * LIST }, (_, i) => 1000 + ((i * 37) % 500)),
+};
+const simulated = (name: string, sessions: number) =>
+  simulateSessions(lists, {
+    numSessions: sessions,
+    clickModel: new DynamicBayesianNetworkModel(0.8, 'attractiveness'),
+    // By document id.
+    relevance: Float32Array.from({ length: 1500 }, (_, d) => 0.1 + (0.8 * ((d * 13) % 17)) / 17),
+    rng: randomStream(`streamed-${name}`),
+    intervention: 'shuffle',
+    truth: false,
+  }).log;
+const parts = [simulated('a', 3000), simulated('b', 3000)];
+const testLog = simulated('test', 1500);
+const dir = mkdtempSync(join(tmpdir(), 'clicklab-streamed-'));
+const trainFolder = join(dir, 'train');
+const testFile = join(dir, 'test.parquet');
+let engine: LogEngine;
+
+beforeAll(async () => {
+  mkdirSync(trainFolder);
+  await writeClickLog(join(trainFolder, 'part-0.parquet'), { log: parts[0] });
+  await writeClickLog(join(trainFolder, 'part-1.parquet'), { log: parts[1] });
+  await writeClickLog(testFile, { log: testLog });
+  engine = await LogEngine.open({ memoryLimit: '256MB', threads: 1 });
+});
+afterAll(() => {
+  engine?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** The bucket of (q, d) among `buckets`, by the hash data/pair-hash.ts documents, computed here in BigInt. */
+function bucketOf(q: number, d: number, buckets: number): number {
+  const p = 2n ** 61n - 1n;
+  return Number(((739391231n * BigInt(q) + 1009462063n * BigInt(d) + 296281337n) % p) % BigInt(buckets));
+}
+
+describe('the cascade family streamed from DuckDB', () => {
+  it('stores the groups in several batches (DuckDB chunks) of whole groups', async () => {
+    const stored = await StoredGroups.ofLogs(engine, trainFolder, undefined, { maxPairParameters: 1e6 });
+    try {
+      let batches = 0;
+      let sessions = 0;
+      for await (const batch of stored.batches(stored.train)) {
+        batches++;
+        for (let g = 0; g < batch.groups; g++) sessions += batch.weight[g];
+      }
+      expect(batches).toBeGreaterThan(2);
+      expect(sessions).toBe(6000);
+      // Clicks, and lists of every length up to 7 of them.
+      expect(parts[0].click.reduce((sum, c) => sum + c, 0)).toBeGreaterThan(3000);
+      expect(stored.indexing).toMatchObject({ hashed: false, parameters: stored.indexing.pairs });
+    } finally {
+      await stored.drop();
+    }
+  });
+
+  for (const model of ['dbn', 'dcm', 'ccm', 'cm'] as const) {
+    it(`${model}: streamed EM with exact pair ids equals the in-memory fit on the groups (parameters, train and test quality, 1e-9)`, async () => {
+      const report = await fitWithEngine({ model, log: trainFolder, testLog: testFile, iterations: 12, threads: 1, memoryLimit: '256MB' });
+      expect(report.hashedPairs).toBeNull();
+      const groups = indexGroups(await engine.sessionGroups(trainFolder), await engine.sessionGroups(testFile));
+      const reference = fitOnGroups(groups, { model, iterations: 12 });
+      const byPair = new Map(Array.from(groups.log.pairQuery, (q, p) => [`${q}/${groups.log.pairDocument[p]}`, p]));
+      expect(report.pairs).toBe(byPair.size);
+      const perPair = (m: typeof reference) => [m.attractiveness.value, ...(m.type === 'dbn' ? [Float64Array.from(m.parameters().satisfaction as number[])] : [])];
+      const [ours, theirs] = [perPair(report.model), perPair(reference)];
+      expect(ours.length).toBe(model === 'dbn' ? 2 : 1);
+      for (let p = 0; p < report.pairs; p++) {
+        const r = byPair.get(`${report.pairQuery[p]}/${report.pairDocument[p]}`)!;
+        for (let j = 0; j < ours.length; j++) expect(ours[j][p]).toBeCloseTo(theirs[j][r], 9);
+      }
+      const rankParameters = (m: typeof reference) => Object.entries(m.parameters()).filter(([name]) => name !== 'satisfaction');
+      expect(rankParameters(report.model)).toEqual(rankParameters(reference).map(([name, v]) => [name, Array.isArray(v) ? v.map((x) => expect.closeTo(x as number, 9)) : expect.closeTo(v, 9)]));
+      for (const [quality, sessions] of [
+        [report.trainQuality, groups.train],
+        [report.testQuality!, groups.test],
+      ] as const) {
+        const expected = evaluateClickModel(reference, groups.log, sessions);
+        expect(quality.sessions).toBe(expected.sessions);
+        expect(quality.logLikelihood).toBeCloseTo(expected.logLikelihood, 9);
+        expect(quality.perplexityAtRank).toEqual(expected.perplexityAtRank.map((v) => expect.closeTo(v, 9)));
+      }
+      expect(report.testSessions).toBe(1500);
+    });
+  }
+
+  for (const model of ['dbn', 'sdbn'] as const) {
+    it(`${model}: hashed into fewer buckets than pairs, equals the in-memory fit on the log whose pairs are replaced by their buckets (1e-9), and says so`, async () => {
+      const exact = await fitWithEngine({ model, log: trainFolder, iterations: 10, threads: 1, pairs: false });
+      const buckets = Math.floor(exact.pairs / 4);
+      const report = await fitWithEngine({ model, log: trainFolder, iterations: 10, threads: 1, maxPairParameters: buckets });
+      expect(report.hashedPairs).toEqual({ buckets, pairs: exact.pairs });
+      expect(report.model.attractiveness.size).toBe(buckets);
+      expect(formatEngineFitReport(report, trainFolder)).toContain(`hashed ${exact.pairs} (query, document) pairs into ${buckets} buckets`);
+      // Independently: every slot's (query, document) replaced by (0, its bucket), fitted by EM on the sessions.
+      const whole = concatChunks(parts.map((log) => ({ log }))).log;
+      const bucketed: ClickLog = { ...whole, sessionQuery: new Int32Array(whole.sessionQuery.length), document: new Int32Array(whole.document.length) };
+      for (let s = 0; s < whole.sessionQuery.length; s++)
+        for (let row = whole.sessionOffsets[s]; row < whole.sessionOffsets[s + 1]; row++) bucketed.document[row] = bucketOf(whole.sessionQuery[s], whole.document[row], buckets);
+      const reference = fitClickModel(bucketed, { model, iterations: 10, testFraction: 0 });
+      const used = new Set(bucketed.document);
+      expect(used.size).toBeGreaterThan(buckets / 2);
+      for (let p = 0; p < reference.log.pairDocument.length; p++) expect(report.model.attractiveness.value[reference.log.pairDocument[p]]).toBeCloseTo(reference.model.attractiveness.value[p], 9);
+      for (let b = 0; b < buckets; b++) if (!used.has(b)) expect(report.model.attractiveness.value[b]).toBe(0.5);
+      expect(report.trainQuality.logLikelihood).toBeCloseTo(reference.trainQuality.logLikelihood, 9);
+      expect(report.trainQuality.perplexityAtRank).toEqual(reference.trainQuality.perplexityAtRank.map((v) => expect.closeTo(v, 9)));
+      // The buckets' shared parameters are not the pairs' own: another fit.
+      expect(Math.abs(report.trainQuality.logLikelihood - exact.trainQuality.logLikelihood)).toBeGreaterThan(1e-4);
+    });
+  }
+
+  it('clicklab fit --max-pair-parameters hashes and says so; a bad budget is a one-line error', () => {
+    const cli = (args: string[]) => spawnSync('node', [resolve('dist/cli/main.js'), 'fit', '--model', 'dbn', '--log', trainFolder, '--iterations', '3', '--quiet', ...args], { encoding: 'utf8' });
+    const run = cli(['--max-pair-parameters', '50', '--out', join(dir, 'hashed.json')]);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/hashed \d+ \(query, document\) pairs into 50 buckets/);
+    for (const bad of ['0', '2.5', 'many']) {
+      const refused = cli(['--max-pair-parameters', bad, '--out', join(dir, 'never.json')]);
+      expect(refused.status).not.toBe(0);
+      expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+      expect(refused.stderr).toContain('--max-pair-parameters');
+    }
+  });
+
+  it('refuses a bad budget and a world beyond it in one line naming the flag', async () => {
+    for (const bad of [0, -3, 1.5, 2 ** 31]) {
+      await expect(fitWithEngine({ model: 'dbn', log: trainFolder, iterations: 2, threads: 1, maxPairParameters: bad })).rejects.toThrow(ConfigError);
+    }
+    const error = await fitWithEngine({ model: 'dbn', log: trainFolder, iterations: 2, threads: 1, maxPairParameters: 10, world: true }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toContain('--max-pair-parameters');
+    expect((error as Error).message.split('\n')).toHaveLength(1);
+  });
+
+  it('names a log whose sessions are not ranked 1 .. n', async () => {
+    const gap = join(dir, 'gap.csv');
+    writeFileSync(gap, 'session,query,item_id,position,click\n0,1,5,1,0\n0,1,6,3,1\n');
+    await expect(StoredGroups.ofLogs(engine, gap, undefined, { maxPairParameters: 10 })).rejects.toThrow(`${gap}: a session of query 1 has ranks that are not 1, 2, …, n in order`);
+    const twice = join(dir, 'twice.csv');
+    writeFileSync(twice, 'session,query,item_id,position,click\n0,1,5,1,0\n0,1,6,1,1\n0,1,7,3,0\n');
+    await expect(StoredGroups.ofLogs(engine, twice, undefined, { maxPairParameters: 10 })).rejects.toThrow(`${twice}: a session of query 1 shows two results at one rank`);
+  });
+});
