@@ -73,14 +73,15 @@ export class StoredGroups {
       temporary.push(t);
       return t;
     };
+    const progress = options.progress ?? silentProgress;
+    let stopTicking = () => {};
     try {
       const logs = [{ input: train, name: 'train' }, ...(test === undefined ? [] : [{ input: test, name: 'test' }])];
-      // Each log's groups (g, q, n, mask, w, rf, rs) and their representative sessions' slots (g, q, d, k).
+      // Each log's groups (g, q, n, mask, w, rf, rs) and their representative sessions' slots (g, q, d, k, n, mask, w).
       const grouped: { groups: string; slots: string; input: string; name: string }[] = [];
       for (const { input, name } of logs) {
         const groups = table(`${name}_groups`);
         const slots = table(`${name}_slots`);
-        const progress = options.progress ?? silentProgress;
         progress.start(`grouping sessions of ${input}`, 0);
         const stop = ticking(progress);
         try {
@@ -89,45 +90,45 @@ export class StoredGroups {
           const bad = await engine.rows(`SELECT q FROM ${groups} WHERE mask < 0 LIMIT 1`);
           if (bad.length > 0)
             throw new ClickLabError(`${input}: a session of query ${bad[0][0]} has ranks that are not 1, 2, …, n in order, or more than 53 results; expected whole sessions ranked from 1`);
-          await engine.run(`CREATE TEMPORARY TABLE ${slots} AS SELECT t.g, t.q, e.d, e.k FROM (${logSlots}) e JOIN ${groups} t ON e.f = t.rf AND e.s = t.rs`);
+          await engine.run(`CREATE TEMPORARY TABLE ${slots} AS SELECT t.g, t.q, e.d, e.k, t.n, t.mask, t.w FROM (${logSlots}) e JOIN ${groups} t ON e.f = t.rf AND e.s = t.rs`);
         } finally {
           stop();
           progress.finish();
         }
         grouped.push({ groups, slots, input, name });
       }
-      const [trainPairs] = await engine.numbers(`SELECT count(*) FROM (SELECT DISTINCT q, d FROM ${grouped[0].slots})`);
-      const [pairs] =
-        grouped.length === 1 ? [trainPairs] : await engine.numbers(`SELECT count(*) FROM (SELECT DISTINCT q, d FROM ${grouped[0].slots} UNION SELECT DISTINCT q, d FROM ${grouped[1].slots})`);
+      progress.start('numbering the pairs and writing one row per group', 0);
+      stopTicking = ticking(progress);
+      // Every distinct pair with the first log it is in (0: training, 1: test only), in one GROUP BY.
+      const distinct = table('distinct_pairs');
+      await engine.run(
+        `CREATE TEMPORARY TABLE ${distinct} AS SELECT q, d, min(src) AS src FROM (${grouped.map((g, i) => `SELECT q, d, ${i} AS src FROM ${g.slots}`).join(' UNION ALL ')}) GROUP BY q, d`,
+      );
+      const [pairs, trainPairs] = await engine.numbers(`SELECT count(*), count(*) FILTER (WHERE src = 0) FROM ${distinct}`);
       const hashed = pairs > options.maxPairParameters;
       let pairTable: string | null = null;
       if (!hashed) {
         // Training pairs first, then the test log's unseen ones (never fitted: they keep 0.5), each part by (query, document).
         pairTable = table('pairs');
-        const distinct = grouped.map((g, i) => `SELECT DISTINCT q, d, ${i} AS src FROM ${g.slots}`).join(' UNION ALL ');
-        await engine.run(
-          `CREATE TEMPORARY TABLE ${pairTable} AS SELECT q, d, CAST(row_number() OVER (ORDER BY src, q, d) - 1 AS INTEGER) AS p FROM (SELECT q, d, min(src) AS src FROM (${distinct}) GROUP BY q, d)`,
-        );
+        await engine.run(`CREATE TEMPORARY TABLE ${pairTable} AS SELECT q, d, CAST(row_number() OVER (ORDER BY src, q, d) - 1 AS INTEGER) AS p FROM ${distinct}`);
       }
       const [longest] = await engine.numbers(`SELECT max(n) FROM (${grouped.map((g) => `SELECT max(n) AS n FROM ${g.groups}`).join(' UNION ALL ')})`);
       const unseenTestSlots =
-        grouped.length === 1
-          ? 0
-          : (
-              await engine.numbers(
-                `SELECT coalesce(sum(t.w), 0) FROM ${grouped[1].slots} s JOIN ${grouped[1].groups} t ON s.g = t.g ANTI JOIN (SELECT DISTINCT q, d FROM ${grouped[0].slots}) p ON s.q = p.q AND s.d = p.d`,
-              )
-            )[0];
+        grouped.length === 1 ? 0 : (await engine.numbers(`SELECT coalesce(sum(s.w), 0) FROM ${grouped[1].slots} s JOIN ${distinct} p ON s.q = p.q AND s.d = p.d WHERE p.src = 1`))[0];
       const stored: StoredLog[] = [];
       for (const g of grouped) {
         const wide = table(`${g.name}_wide`);
-        const index = pairTable === null ? pairBucketSql('s.q', 's.d', options.maxPairParameters) : 'p.p';
-        const join = pairTable === null ? '' : `JOIN ${pairTable} p ON s.q = p.q AND s.d = p.d`;
-        const columns = Array.from({ length: longest }, (_, k) => `coalesce(max(CASE WHEN s.k = ${k} THEN ${index} END), -1) AS p${k}`).join(', ');
-        // A row per group in group order; `whole`: the ranks 0 .. n − 1 each hold one result.
+        // Each slot with its parameter index (the bucket computed once per slot, not per column below).
+        const indexed =
+          pairTable === null
+            ? `(SELECT g, k, n, mask, w, ${pairBucketSql('q', 'd', options.maxPairParameters)} AS p FROM ${g.slots})`
+            : `(SELECT s.g, s.k, s.n, s.mask, s.w, p.p FROM ${g.slots} s JOIN ${pairTable} p ON s.q = p.q AND s.d = p.d)`;
+        const columns = Array.from({ length: longest }, (_, k) => `coalesce(max(CASE WHEN s.k = ${k} THEN s.p END), -1) AS p${k}`).join(', ');
+        // A row per group in group order; `whole`: the ranks 0 .. n − 1 each hold one result (n slots whose ranks, each below 53, set n distinct bits).
         await engine.run(
-          `CREATE TEMPORARY TABLE ${wide} AS SELECT s.g, t.n, t.mask, t.w, count(DISTINCT s.k) = t.n AS whole, ${columns}
-            FROM ${g.slots} s JOIN ${g.groups} t ON s.g = t.g ${join} GROUP BY s.g, t.n, t.mask, t.w ORDER BY s.g`,
+          `CREATE TEMPORARY TABLE ${wide} AS SELECT s.g, any_value(s.n) AS n, any_value(s.mask) AS mask, any_value(s.w) AS w,
+            bit_or(CAST(1 AS BIGINT) << s.k) = (CAST(1 AS BIGINT) << any_value(s.n)) - 1 AS whole, ${columns}
+            FROM ${indexed} s GROUP BY s.g ORDER BY s.g`,
         );
         const broken = await engine.rows(`SELECT g FROM ${wide} WHERE NOT whole LIMIT 1`);
         if (broken.length > 0) {
@@ -137,11 +138,14 @@ export class StoredGroups {
         const [groups, sessions] = await engine.numbers(`SELECT count(*), coalesce(sum(w), 0) FROM ${wide}`);
         stored.push({ table: wide, groups, sessions });
       }
+      stopTicking();
+      progress.finish();
       // Only the wide tables (and the pair numbering) are kept.
       const kept = new Set([pairTable, ...stored.map((s) => s.table)]);
       for (const t of temporary) if (!kept.has(t)) await engine.run(`DROP TABLE IF EXISTS ${t}`);
       return new StoredGroups(engine, stored[0], stored[1] ?? null, longest, { pairs, trainPairs, parameters: hashed ? options.maxPairParameters : pairs, hashed }, unseenTestSlots, pairTable);
     } catch (error) {
+      stopTicking();
       for (const t of temporary) await engine.run(`DROP TABLE IF EXISTS ${t}`);
       throw error;
     }

@@ -23,18 +23,20 @@ const lists = {
   offsets: Int32Array.from({ length: QUERIES + 1 }, (_, q) => q * LIST),
   documents: Int32Array.from({ length: QUERIES * LIST }, (_, i) => 1000 + ((i * 37) % 500)),
 };
-const simulated = (name: string, sessions: number) =>
-  simulateSessions(lists, {
+// The test log's lists: every other query shows some documents the training log never does.
+const testLists = { offsets: lists.offsets, documents: lists.documents.map((d, i) => (Math.floor(i / LIST) % 2 === 1 && i % 3 === 0 ? d + 600 : d)) };
+const simulated = (name: string, sessions: number, shown = lists) =>
+  simulateSessions(shown, {
     numSessions: sessions,
     clickModel: new DynamicBayesianNetworkModel(0.8, 'attractiveness'),
     // By document id.
-    relevance: Float32Array.from({ length: 1500 }, (_, d) => 0.1 + (0.8 * ((d * 13) % 17)) / 17),
+    relevance: Float32Array.from({ length: 2100 }, (_, d) => 0.1 + (0.8 * ((d * 13) % 17)) / 17),
     rng: randomStream(`streamed-${name}`),
     intervention: 'shuffle',
     truth: false,
   }).log;
 const parts = [simulated('a', 3000), simulated('b', 3000)];
-const testLog = simulated('test', 1500);
+const testLog = simulated('test', 1500, testLists);
 const dir = mkdtempSync(join(tmpdir(), 'clicklab-streamed-'));
 const trainFolder = join(dir, 'train');
 const testFile = join(dir, 'test.parquet');
@@ -80,7 +82,10 @@ describe('the cascade family streamed from DuckDB', () => {
 
   for (const model of ['dbn', 'dcm', 'ccm', 'cm'] as const) {
     it(`${model}: streamed EM with exact pair ids equals the in-memory fit on the groups (parameters, train and test quality, 1e-9)`, async () => {
-      const report = await fitWithEngine({ model, log: trainFolder, testLog: testFile, iterations: 12, threads: 1, memoryLimit: '256MB' });
+      const tasks: string[] = [];
+      const progress = { start: (label: string) => void tasks.push(label), update() {}, finish() {}, log() {} };
+      const report = await fitWithEngine({ model, log: trainFolder, testLog: testFile, iterations: 12, threads: 1, memoryLimit: '256MB', inMemoryRows: 0, progress });
+      expect(tasks.some((t) => t.includes('(streamed from DuckDB)'))).toBe(true);
       expect(report.hashedPairs).toBeNull();
       const groups = indexGroups(await engine.sessionGroups(trainFolder), await engine.sessionGroups(testFile));
       const reference = fitOnGroups(groups, { model, iterations: 12 });
@@ -105,12 +110,21 @@ describe('the cascade family streamed from DuckDB', () => {
         expect(quality.perplexityAtRank).toEqual(expected.perplexityAtRank.map((v) => expect.closeTo(v, 9)));
       }
       expect(report.testSessions).toBe(1500);
+      // Test slots whose (query, document) the training log never shows, counted from the logs themselves.
+      const trained = new Set<string>();
+      for (const log of parts)
+        for (let s = 0; s < log.sessionQuery.length; s++) for (let r = log.sessionOffsets[s]; r < log.sessionOffsets[s + 1]; r++) trained.add(`${log.sessionQuery[s]}/${log.document[r]}`);
+      let unseen = 0;
+      for (let s = 0; s < testLog.sessionQuery.length; s++)
+        for (let r = testLog.sessionOffsets[s]; r < testLog.sessionOffsets[s + 1]; r++) unseen += trained.has(`${testLog.sessionQuery[s]}/${testLog.document[r]}`) ? 0 : 1;
+      expect(unseen).toBeGreaterThan(100);
+      expect(report.unseenTestSlots).toBe(unseen);
     });
   }
 
   for (const model of ['dbn', 'sdbn'] as const) {
     it(`${model}: hashed into fewer buckets than pairs, equals the in-memory fit on the log whose pairs are replaced by their buckets (1e-9), and says so`, async () => {
-      const exact = await fitWithEngine({ model, log: trainFolder, iterations: 10, threads: 1, pairs: false });
+      const exact = await fitWithEngine({ model, log: trainFolder, iterations: 10, threads: 1, pairs: false, inMemoryRows: 0 });
       const buckets = Math.floor(exact.pairs / 4);
       const report = await fitWithEngine({ model, log: trainFolder, iterations: 10, threads: 1, maxPairParameters: buckets });
       expect(report.hashedPairs).toEqual({ buckets, pairs: exact.pairs });
