@@ -9,9 +9,9 @@
  * Each slot's (query, document) pair becomes a dense parameter index: exact (one per distinct pair
  * of both logs, training pairs first) while the pairs number at most `maxPairParameters`; beyond it,
  * the pair's bucket among `maxPairParameters` (pair-hash.ts), the pairs of a bucket sharing its
- * parameters.
+ * parameters (one index per bucket in use, `bucketList` naming each one's bucket).
  */
-import { ClickLabError, ConfigError } from '../core/errors.js';
+import { ClickLabError } from '../core/errors.js';
 import { silentProgress } from '../core/progress.js';
 import { type EngineLogOptions, type LogEngine, numericColumn, sessionGroupsSql, ticking } from './engine.js';
 import { pairBucketSql } from './pair-hash.js';
@@ -22,9 +22,11 @@ export interface PairIndexing {
   readonly pairs: number;
   /** Distinct pairs of the training log. */
   readonly trainPairs: number;
-  /** Parameter indices: `pairs` (exact) or the buckets (hashed). */
+  /** Parameter indices: `pairs` (exact) or the buckets in use (hashed). */
   readonly parameters: number;
   readonly hashed: boolean;
+  /** Hashed: the buckets hashed into (`maxPairParameters`); 0 when exact. */
+  readonly buckets: number;
 }
 
 /** One batch of groups: a weighted log over parameter indices, one session per group, ranks 0 .. n − 1. */
@@ -58,7 +60,7 @@ export class StoredGroups {
     readonly indexing: PairIndexing,
     /** Test slots (times their groups' sessions) whose pair is not in the training log. */
     readonly unseenTestSlots: number,
-    private readonly pairTable: string | null,
+    private readonly pairTable: string,
   ) {}
 
   /**
@@ -106,23 +108,27 @@ export class StoredGroups {
       );
       const [pairs, trainPairs] = await engine.numbers(`SELECT count(*), count(*) FILTER (WHERE src = 0) FROM ${distinct}`);
       const hashed = pairs > options.maxPairParameters;
-      let pairTable: string | null = null;
-      if (!hashed) {
-        // Training pairs first, then the test log's unseen ones (never fitted: they keep 0.5), each part by (query, document).
-        pairTable = table('pairs');
-        await engine.run(`CREATE TEMPORARY TABLE ${pairTable} AS SELECT q, d, CAST(row_number() OVER (ORDER BY src, q, d) - 1 AS INTEGER) AS p FROM ${distinct}`);
-      }
+      // (q, d) → parameter index p. Exact: the pairs numbered by (log, query, document), training pairs
+      // first (the test log's unseen ones are never fitted: they keep 0.5). Hashed: each pair's bucket,
+      // the used buckets numbered by their first pair in that order, so that EM, which reads the groups
+      // by query, walks the parameters nearly in order (random bucket numbers measured 3.3× slower at 10M sessions).
+      const pairTable = table('pairs');
+      const order = 'CAST(src AS BIGINT) * 4611686018427387904 + CAST(q AS BIGINT) * 2147483648 + CAST(d AS BIGINT)';
+      await engine.run(
+        hashed
+          ? `CREATE TEMPORARY TABLE ${pairTable} AS WITH b AS (SELECT q, d, ${order} AS o, ${pairBucketSql('q', 'd', options.maxPairParameters)} AS bucket FROM ${distinct}),
+              n AS (SELECT bucket, CAST(row_number() OVER (ORDER BY min(o)) - 1 AS INTEGER) AS p FROM b GROUP BY bucket)
+              SELECT b.q, b.d, b.bucket, n.p FROM b JOIN n ON b.bucket = n.bucket`
+          : `CREATE TEMPORARY TABLE ${pairTable} AS SELECT q, d, -1 AS bucket, CAST(row_number() OVER (ORDER BY ${order}) - 1 AS INTEGER) AS p FROM ${distinct}`,
+      );
+      const [parameters] = await engine.numbers(`SELECT max(p) + 1 FROM ${pairTable}`);
       const [longest] = await engine.numbers(`SELECT max(n) FROM (${grouped.map((g) => `SELECT max(n) AS n FROM ${g.groups}`).join(' UNION ALL ')})`);
       const unseenTestSlots =
         grouped.length === 1 ? 0 : (await engine.numbers(`SELECT coalesce(sum(s.w), 0) FROM ${grouped[1].slots} s JOIN ${distinct} p ON s.q = p.q AND s.d = p.d WHERE p.src = 1`))[0];
       const stored: StoredLog[] = [];
       for (const g of grouped) {
         const wide = table(`${g.name}_wide`);
-        // Each slot with its parameter index (the bucket computed once per slot, not per column below).
-        const indexed =
-          pairTable === null
-            ? `(SELECT g, k, n, mask, w, ${pairBucketSql('q', 'd', options.maxPairParameters)} AS p FROM ${g.slots})`
-            : `(SELECT s.g, s.k, s.n, s.mask, s.w, p.p FROM ${g.slots} s JOIN ${pairTable} p ON s.q = p.q AND s.d = p.d)`;
+        const indexed = `(SELECT s.g, s.k, s.n, s.mask, s.w, p.p FROM ${g.slots} s JOIN ${pairTable} p ON s.q = p.q AND s.d = p.d)`;
         const columns = Array.from({ length: longest }, (_, k) => `coalesce(max(CASE WHEN s.k = ${k} THEN s.p END), -1) AS p${k}`).join(', ');
         // A row per group in group order; `whole`: the ranks 0 .. n − 1 each hold one result (n slots whose ranks, each below 53, set n distinct bits).
         await engine.run(
@@ -143,7 +149,7 @@ export class StoredGroups {
       // Only the wide tables (and the pair numbering) are kept.
       const kept = new Set([pairTable, ...stored.map((s) => s.table)]);
       for (const t of temporary) if (!kept.has(t)) await engine.run(`DROP TABLE IF EXISTS ${t}`);
-      return new StoredGroups(engine, stored[0], stored[1] ?? null, longest, { pairs, trainPairs, parameters: hashed ? options.maxPairParameters : pairs, hashed }, unseenTestSlots, pairTable);
+      return new StoredGroups(engine, stored[0], stored[1] ?? null, longest, { pairs, trainPairs, parameters, hashed, buckets: hashed ? options.maxPairParameters : 0 }, unseenTestSlots, pairTable);
     } catch (error) {
       stopTicking();
       for (const t of temporary) await engine.run(`DROP TABLE IF EXISTS ${t}`);
@@ -181,12 +187,18 @@ export class StoredGroups {
 
   /** Query and document of each parameter index (exact indexing only). */
   async pairList(): Promise<{ readonly query: Int32Array; readonly document: Int32Array }> {
-    if (this.pairTable === null) throw new ConfigError('--max-pair-parameters', 'the pairs were hashed into buckets: there is no per-pair list');
+    if (this.indexing.hashed) throw new ClickLabError('the pairs were hashed into buckets: there is no per-pair list');
     const [query, document] = await this.engine.columns(`SELECT q, d FROM ${this.pairTable} ORDER BY p`, ['INTEGER', 'INTEGER']);
     return { query: query as Int32Array, document: document as Int32Array };
   }
 
+  /** The bucket (data/pair-hash.ts) of each parameter index (hashed indexing only). */
+  async bucketList(): Promise<Int32Array> {
+    if (!this.indexing.hashed) throw new ClickLabError('the pairs were not hashed: there are no buckets');
+    return (await this.engine.columns(`SELECT any_value(bucket) FROM ${this.pairTable} GROUP BY p ORDER BY p`, ['INTEGER']))[0] as Int32Array;
+  }
+
   async drop(): Promise<void> {
-    for (const t of [this.train.table, this.test?.table, this.pairTable]) if (t) await this.engine.run(`DROP TABLE IF EXISTS ${t}`);
+    for (const t of [this.train.table, this.test?.table, this.pairTable]) if (t !== undefined) await this.engine.run(`DROP TABLE IF EXISTS ${t}`);
   }
 }

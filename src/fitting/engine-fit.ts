@@ -86,8 +86,12 @@ export interface EngineFitReport {
   readonly testQuality: FitQuality | null;
   /** Test impressions whose pair is not in the training log (α = 0.5). */
   readonly unseenTestSlots: number;
-  /** The cascade family: the pairs hashed into buckets beyond `maxPairParameters` (the model's per-pair parameters are per bucket), or null. */
-  readonly hashedPairs: { readonly buckets: number; readonly pairs: number } | null;
+  /**
+   * The cascade family: the pairs hashed into `buckets` buckets beyond `maxPairParameters`, or null. The
+   * model's per-pair parameters are then one per bucket in use (`used`), `bucket` giving each one's
+   * bucket (data/pair-hash.ts; empty with `pairs: false`).
+   */
+  readonly hashedPairs: { readonly buckets: number; readonly pairs: number; readonly used: number; readonly bucket: Int32Array } | null;
   /** With `world`: the fitted world. */
   readonly world?: FittedWorld;
   /** With `worldFolder`: the pairs and rankings of the world saved there. */
@@ -320,7 +324,7 @@ async function fitStreamed(engine: Engine, model: FittedModelType, options: Engi
     const { indexing } = stored;
     const sessions = stored.train.sessions;
     const aggregate = (performance.now() - t) / 1000;
-    const hashedPairs = indexing.hashed ? { buckets: indexing.parameters, pairs: indexing.pairs } : null;
+    const hashedPairs = indexing.hashed ? { buckets: indexing.buckets, pairs: indexing.pairs, used: indexing.parameters } : null;
     progress.log(
       `grouped ${options.log}: ${sessions} sessions into ${stored.train.groups} distinct (query, ranking, clicks) groups, ${indexing.pairs} pairs in ${aggregate.toFixed(2)} s (${rate(sessions, aggregate)})`,
     );
@@ -354,7 +358,7 @@ async function fitStreamed(engine: Engine, model: FittedModelType, options: Engi
       trainQuality,
       testQuality,
       unseenTestSlots: stored.unseenTestSlots,
-      hashedPairs,
+      hashedPairs: hashedPairs === null ? null : { ...hashedPairs, bucket: options.pairs === false ? new Int32Array(0) : await stored.bucketList() },
     };
   } finally {
     await stored.drop();
@@ -362,8 +366,8 @@ async function fitStreamed(engine: Engine, model: FittedModelType, options: Engi
 }
 
 /** One line saying that the pairs were hashed into buckets, how many per bucket, and which flag changes it. */
-function hashingNote(hashed: { readonly buckets: number; readonly pairs: number }): string {
-  return `hashed ${hashed.pairs} (query, document) pairs into ${hashed.buckets} buckets (${(hashed.pairs / hashed.buckets).toFixed(2)} pairs per bucket share their parameters; CLAX-style hashing, as the pairs exceed --max-pair-parameters ${hashed.buckets})`;
+function hashingNote(hashed: { readonly buckets: number; readonly pairs: number; readonly used: number }): string {
+  return `hashed ${hashed.pairs} (query, document) pairs into ${hashed.buckets} buckets, ${hashed.used} of them used (${(hashed.pairs / hashed.used).toFixed(2)} pairs per used bucket share their parameters; CLAX-style hashing, as the pairs exceed --max-pair-parameters ${hashed.buckets})`;
 }
 
 /** The groups and one parameter per pair in memory: small logs, and the fitted world (`world`, `worldFolder`). */
@@ -439,8 +443,8 @@ export function engineFitJson(report: EngineFitReport, source: string): Record<s
     listLength: report.model.listLength,
     source,
     pairs: { query: texts(report.pairQuery, report.textIds.query), document: texts(report.pairDocument, report.textIds.document), attractiveness: report.model.attractiveness.toArray() },
-    // Hashed: the attractiveness (and any per-pair parameter) is per bucket, the bucket of (q, d) by this hash (data/pair-hash.ts).
-    ...(report.hashedPairs ? { hashedPairs: { ...report.hashedPairs, hash: PAIR_HASH_TEXT } } : {}),
+    // Hashed: the attractiveness (and any per-pair parameter) is per used bucket, `bucket` its number under this hash (data/pair-hash.ts).
+    ...(report.hashedPairs ? { hashedPairs: { buckets: report.hashedPairs.buckets, pairs: report.hashedPairs.pairs, hash: PAIR_HASH_TEXT, bucket: Array.from(report.hashedPairs.bucket) } } : {}),
     parameters: report.model.parameters(),
     fit: { iterations: report.iterations, seconds: report.seconds, trainSessions: report.trainSessions, testSessions: report.testSessions, train: report.trainQuality, test: report.testQuality },
   };

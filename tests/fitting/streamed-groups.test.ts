@@ -9,6 +9,7 @@ import type { ClickLog } from '../../src/core/types.js';
 import { writeClickLog } from '../../src/data/click-log-io.js';
 import { StoredGroups } from '../../src/data/engine-groups.js';
 import { LogEngine } from '../../src/data/engine.js';
+import { pairBucketSql } from '../../src/data/pair-hash.js';
 import { concatChunks } from '../../src/data/log-concat.js';
 import { fitClickModel, fitWithEngine, formatEngineFitReport } from '../../src/fitting/index.js';
 import { evaluateClickModel } from '../../src/fitting/evaluation.js';
@@ -57,7 +58,8 @@ afterAll(() => {
 /** The bucket of (q, d) among `buckets`, by the hash data/pair-hash.ts documents, computed here in BigInt. */
 function bucketOf(q: number, d: number, buckets: number): number {
   const p = 2n ** 61n - 1n;
-  return Number(((739391231n * BigInt(q) + 1009462063n * BigInt(d) + 296281337n) % p) % BigInt(buckets));
+  const h = (1442695040888963407n * BigInt(q) + 1181783497276652981n * BigInt(d) + 1609587929392839161n) % p;
+  return Number(((((((h * h) % p) * 2039575427463517591n) % p) + h * 1875293844713214407n + 662811743121497027n) % p) % BigInt(buckets));
 }
 
 describe('the cascade family streamed from DuckDB', () => {
@@ -127,19 +129,23 @@ describe('the cascade family streamed from DuckDB', () => {
       const exact = await fitWithEngine({ model, log: trainFolder, iterations: 10, threads: 1, pairs: false, inMemoryRows: 0 });
       const buckets = Math.floor(exact.pairs / 4);
       const report = await fitWithEngine({ model, log: trainFolder, iterations: 10, threads: 1, maxPairParameters: buckets });
-      expect(report.hashedPairs).toEqual({ buckets, pairs: exact.pairs });
-      expect(report.model.attractiveness.size).toBe(buckets);
-      expect(formatEngineFitReport(report, trainFolder)).toContain(`hashed ${exact.pairs} (query, document) pairs into ${buckets} buckets`);
+      const hashed = report.hashedPairs!;
+      expect([hashed.buckets, hashed.pairs]).toEqual([buckets, exact.pairs]);
+      expect(formatEngineFitReport(report, trainFolder)).toContain(`hashed ${exact.pairs} (query, document) pairs into ${buckets} buckets, ${hashed.used} of them used`);
       // Independently: every slot's (query, document) replaced by (0, its bucket), fitted by EM on the sessions.
       const whole = concatChunks(parts.map((log) => ({ log }))).log;
       const bucketed: ClickLog = { ...whole, sessionQuery: new Int32Array(whole.sessionQuery.length), document: new Int32Array(whole.document.length) };
       for (let s = 0; s < whole.sessionQuery.length; s++)
         for (let row = whole.sessionOffsets[s]; row < whole.sessionOffsets[s + 1]; row++) bucketed.document[row] = bucketOf(whole.sessionQuery[s], whole.document[row], buckets);
       const reference = fitClickModel(bucketed, { model, iterations: 10, testFraction: 0 });
+      // One parameter set per bucket in use, each named by its bucket.
       const used = new Set(bucketed.document);
       expect(used.size).toBeGreaterThan(buckets / 2);
-      for (let p = 0; p < reference.log.pairDocument.length; p++) expect(report.model.attractiveness.value[reference.log.pairDocument[p]]).toBeCloseTo(reference.model.attractiveness.value[p], 9);
-      for (let b = 0; b < buckets; b++) if (!used.has(b)) expect(report.model.attractiveness.value[b]).toBe(0.5);
+      expect(report.model.attractiveness.size).toBe(used.size);
+      expect(new Set(hashed.bucket)).toEqual(used);
+      const index = new Map(Array.from(hashed.bucket, (b, i) => [b, i]));
+      for (let p = 0; p < reference.log.pairDocument.length; p++)
+        expect(report.model.attractiveness.value[index.get(reference.log.pairDocument[p])!]).toBeCloseTo(reference.model.attractiveness.value[p], 9);
       expect(report.trainQuality.logLikelihood).toBeCloseTo(reference.trainQuality.logLikelihood, 9);
       expect(report.trainQuality.perplexityAtRank).toEqual(reference.trainQuality.perplexityAtRank.map((v) => expect.closeTo(v, 9)));
       // The buckets' shared parameters are not the pairs' own: another fit.
@@ -168,6 +174,15 @@ describe('the cascade family streamed from DuckDB', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as Error).message).toContain('--max-pair-parameters');
     expect((error as Error).message.split('\n')).toHaveLength(1);
+  });
+
+  it('hashes structured ids (12 documents numbered after each query) evenly, in SQL as in BigInt', async () => {
+    const B = 4096;
+    const rows = await engine.rows(`SELECT q, d, ${pairBucketSql('q', 'd', B)} FROM (SELECT r // 12 AS q, r AS d FROM range(12000) t(r))`);
+    for (const [q, d, b] of rows) expect(b).toBe(bucketOf(Number(q), Number(d), B));
+    // 12,000 pairs thrown at random into 4,096 buckets leave B (1 − e^(−12000/B)) ≈ 3,878 of them used.
+    const used = new Set(rows.map((r) => r[2])).size;
+    expect(used).toBeGreaterThan(0.97 * B * (1 - Math.exp(-12000 / B)));
   });
 
   it('names a log whose sessions are not ranked 1 .. n', async () => {
