@@ -73,7 +73,7 @@ export const fitCommand = {
       'memory-limit': text('1GB', "duckdb: DuckDB's memory limit (it spills to a temporary folder beyond it)"),
       'max-pair-parameters': count(
         undefined,
-        `duckdb, the cascade family: at most this many (query, document) pairs get their own parameters (default ${DEFAULT_MAX_PAIR_PARAMETERS}: DBN's 48 bytes a pair, about 0.8 GB); beyond it the pairs are hashed into this many buckets that share parameters (CLAX-style; the report says so)`,
+        `duckdb, the cascade family: at most this many (query, document) pairs get their own parameters (default ${DEFAULT_MAX_PAIR_PARAMETERS}: DBN's 48 bytes a pair, about 0.8 GB); beyond it the pairs are hashed into this many buckets that share parameters (CLAX-style; the report says so), and a world (--out FOLDER) is refused`,
       ),
       'rank-perplexity': {
         type: 'boolean',
