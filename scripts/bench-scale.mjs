@@ -2,6 +2,8 @@
 // `npm run bench:scale -- train [SESSIONS...] [--steps N]`: a ULTR learner trained from memory and streamed (scale-train.mjs).
 // `npm run bench:scale -- ope [ROWS...] [--resamples R] [--no-reward-model]`: `ope --log` streamed over Open Bandit-shaped logs (scale-ope.mjs).
 // `npm run bench:scale -- --log DIR [--models=pbm,ubm]`: steps 2 and 3 on a log generated before (same layout), without generating.
+//   A model `dbn/K` (after `dbn`, e.g. --models=dbn,dbn/4,dbn/16) fits DBN with its pairs hashed into (pairs / K) buckets
+//   (`maxPairParameters`), its train log-likelihood beside the dbn row's (exact while the pairs are within the default budget).
 // `npm run bench:scale -- text-ids [SESSIONS] [--repeats N]`: fit on text ids against integer ids, same log (scale-text-ids.mjs).
 // `npm run bench:scale -- world --log DIR [--models=pbm,ubm] [--sessions N]`: fit a world out of core and simulate from it (scale-world.mjs).
 // 1. Generates a Baidu-ULTR-shaped partitioned Parquet log with `clicklab simulate --world zipf`: power-law
@@ -42,11 +44,12 @@ if (process.argv[2] === '--scan') {
 }
 
 if (process.argv[2] === '--child') {
-  const [, , , model, log] = process.argv;
+  const [, , , model, log, budget] = process.argv;
   const { fitWithEngine } = await import(join(dist, 'fitting', 'index.js'));
   const started = performance.now();
   // pairs: false keeps PBM's and UBM's model per class of pairs with equal counts: nothing per pair in memory.
-  const report = await fitWithEngine({ model, log, iterations: 50, memoryLimit: '1GB', perplexity: false, pairs: false });
+  const hashing = budget === undefined ? {} : { maxPairParameters: Number(budget) };
+  const report = await fitWithEngine({ model, log, iterations: 50, memoryLimit: '1GB', perplexity: false, pairs: false, ...hashing });
   const seconds = (performance.now() - started) / 1000;
   process.stdout.write(
     JSON.stringify({
@@ -58,6 +61,8 @@ if (process.argv[2] === '--child') {
       pairs: report.pairs,
       classes: report.classes,
       rows: report.countRows,
+      hashedPairs: report.hashedPairs ?? null,
+      trainLogLikelihood: report.trainQuality.logLikelihood,
       maxRssMB: process.resourceUsage().maxRSS / 1024,
     }),
   );
@@ -96,16 +101,27 @@ try {
     .find((a) => a.startsWith('--models='))
     ?.slice('--models='.length)
     .split(',') ?? ['pbm', 'ubm', 'dbn'];
-  for (const model of models) {
+  // The dbn row's pairs and train log-likelihood, for the hashed rows after it.
+  let exactDbn = null;
+  for (const spec of models) {
+    const [model, fraction] = spec.split('/');
+    if (fraction !== undefined && exactDbn === null) {
+      print([`fit ${spec}: skipped (give dbn before it, for the pairs to hash)`, String(sessions), '-', '-', '-', '-', '-', '-']);
+      continue;
+    }
+    const budget = fraction === undefined ? [] : [String(Math.floor(exactDbn.pairs / Number(fraction)))];
     let r;
     try {
-      r = JSON.parse(execFileSync(process.execPath, [join(here, 'bench-scale.mjs'), '--child', model, dir], { encoding: 'utf8', maxBuffer: 1 << 20, stdio: ['ignore', 'pipe', 'pipe'] }));
+      r = JSON.parse(execFileSync(process.execPath, [join(here, 'bench-scale.mjs'), '--child', model, dir, ...budget], { encoding: 'utf8', maxBuffer: 1 << 20, stdio: ['ignore', 'pipe', 'pipe'] }));
     } catch (error) {
       print([`fit ${model}: failed (${String(error.stderr ?? error.message).match(/Error[^\n]*/)?.[0] ?? 'see stderr'})`, String(sessions), '-', '-', '-', '-', '-', '-']);
       continue;
     }
+    if (spec === 'dbn') exactDbn = r;
+    const cascade = model === 'pbm' || model === 'ubm' ? '' : `; train LL ${r.trainLogLikelihood.toFixed(5)}`;
+    const hashed = r.hashedPairs ? `, pairs hashed into ${r.hashedPairs.buckets} buckets (the dbn row's LL ${exactDbn.trainLogLikelihood.toFixed(5)})` : '';
     print([
-      `fit ${model} end to end (aggregate ${r.aggregate.toFixed(1)} s + 50 EM ${r.fit.toFixed(1)} s; evaluation ${r.evaluate.toFixed(1)} s apart)`,
+      `fit ${model} end to end (aggregate ${r.aggregate.toFixed(1)} s + 50 EM ${r.fit.toFixed(1)} s; evaluation ${r.evaluate.toFixed(1)} s apart${cascade}${hashed})`,
       String(r.sessions),
       r.seconds.toFixed(1),
       Math.round(r.sessions / r.seconds).toLocaleString('en-US'),

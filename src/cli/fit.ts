@@ -6,7 +6,18 @@ import { stderrProgress } from '../core/progress.js';
 import { parseColumnMapping } from '../data/convert.js';
 import { emitCountsSql, SQL_DIALECTS, type SqlDialect } from '../data/counts-sql.js';
 import { joinTrainTest, readLogInput, type LogInputOptions } from '../data/log-input.js';
-import { engineFitJson, fitClickModel, fitWithEngine, formatEngineFitReport, FittedWorld, formatFitReport, FITTED_MODEL_TYPES, fittedModelName, type FittedModelType } from '../fitting/index.js';
+import {
+  DEFAULT_MAX_PAIR_PARAMETERS,
+  engineFitJson,
+  fitClickModel,
+  fitWithEngine,
+  formatEngineFitReport,
+  FittedWorld,
+  formatFitReport,
+  FITTED_MODEL_TYPES,
+  fittedModelName,
+  type FittedModelType,
+} from '../fitting/index.js';
 import { guardOutput } from './checks.js';
 import { choice, count, flag, num, quietOption, seedOption, text, withOptions } from './options.js';
 
@@ -22,6 +33,7 @@ interface FitArgs {
   ids?: 'integer' | 'text';
   engine?: 'memory' | 'duckdb';
   memoryLimit: string;
+  maxPairParameters?: number;
   rankPerplexity: boolean;
   out?: string;
   testFraction: number;
@@ -59,6 +71,10 @@ export const fitCommand = {
         'duckdb: out of core, fitted from GROUP BY counts (PBM, UBM) or distinct session groups (the cascade family) (default for a folder or a glob; memory otherwise)',
       ),
       'memory-limit': text('1GB', "duckdb: DuckDB's memory limit (it spills to a temporary folder beyond it)"),
+      'max-pair-parameters': count(
+        undefined,
+        `duckdb, the cascade family: at most this many (query, document) pairs get their own parameters (default ${DEFAULT_MAX_PAIR_PARAMETERS}: DBN's 48 bytes a pair, about 0.8 GB); beyond it the pairs are hashed into this many buckets that share parameters (CLAX-style; the report says so), and a world (--out FOLDER) is refused`,
+      ),
       'rank-perplexity': {
         type: 'boolean',
         default: true,
@@ -120,6 +136,7 @@ export const fitCommand = {
         ids: args.ids ?? 'auto',
         memoryLimit: args.memoryLimit,
         perplexity: args.rankPerplexity,
+        maxPairParameters: args.maxPairParameters,
         progress,
         worldFolder: asJson ? undefined : out,
         // A folder's world is written by DuckDB: per-pair parameters in memory only for a JSON file.

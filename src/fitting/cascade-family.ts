@@ -52,10 +52,22 @@ export abstract class CascadeFamilyModel implements FittableClickModel {
   abstract parameters(): FittedParameters;
   abstract simulator(): FittedSimulator;
 
+  /** One EM iteration over `sessions` of `log`: `startIteration`, `accumulateSessions`, `finishIteration`. */
   iterate(log: IndexedLog, sessions: Int32Array): void {
-    const attr = this.attractiveness;
-    attr.clear();
+    this.startIteration();
+    this.accumulateSessions(log, sessions);
+    this.finishIteration();
+  }
+
+  /** Clears the expected counts (an iteration over batches of sessions starts here). */
+  startIteration(): void {
+    this.attractiveness.clear();
     this.clearOwn();
+  }
+
+  /** Adds the E-step's expected counts of `sessions` of `log` (one batch; the values stay those of the last `finishIteration`). */
+  accumulateSessions(log: IndexedLog, sessions: Int32Array): void {
+    const attr = this.attractiveness;
     const a = attr.value;
     const aNum = attr.numerator;
     const aDen = attr.denominator;
@@ -76,7 +88,11 @@ export abstract class CascadeFamilyModel implements FittableClickModel {
       }
       this.accumulate(log, start, n, l, w);
     }
-    attr.finish();
+  }
+
+  /** The M-step: the values from the counts accumulated since `startIteration`. */
+  finishIteration(): void {
+    this.attractiveness.finish();
     this.finishOwn();
   }
 

@@ -22,9 +22,9 @@ export class FittedCascade extends CascadeFamilyModel {
     this.afterClick.fill(0, 0, n);
   }
 
-  override iterate(log: IndexedLog, sessions: Int32Array): void {
+  /** Counts every slot down to the session's first click (the closed form; nothing of its own to clear or finish). */
+  override accumulateSessions(log: IndexedLog, sessions: Int32Array): void {
     const attr = this.attractiveness;
-    attr.clear();
     const { offsets, pair, click, weight } = log;
     for (let i = 0; i < sessions.length; i++) {
       const s = sessions[i];
@@ -37,7 +37,6 @@ export class FittedCascade extends CascadeFamilyModel {
         if (click[row]) break;
       }
     }
-    attr.finish();
   }
 
   protected clearOwn(): void {}

@@ -16,11 +16,13 @@ import { silentProgress, type Progress } from '../core/progress.js';
 import type { ClickLogColumnMapping } from '../data/click-log-table.js';
 import type { EngineOptions } from '../data/engine.js';
 import type { EngineIds } from '../data/engine-ids.js';
+import { PAIR_HASH_TEXT } from '../data/pair-hash.js';
 import { classSlotCounts, COUNT_MODELS, type CountModel, evaluateSlotCounts, fitFromCounts, onPairs } from './counts.js';
 import { evaluateClickModel, type FitQuality } from './evaluation.js';
 import { FITTED_MODEL_TYPES, fittedModelName, type FittedClickModel, type FittedModelType } from './registry.js';
 import { evaluateOnGroups, fitOnGroups, type IndexedGroups, indexGroups, onGroupPairs, rankingsOfGroups } from './session-groups.js';
 import { writeCountedWorld } from './parquet-world.js';
+import { evaluateStoredGroups, fitOnStoredGroups } from './streamed-groups.js';
 import { FittedWorld, type WorldTextIds } from './world.js';
 
 export interface EngineFitOptions extends EngineOptions {
@@ -54,6 +56,14 @@ export interface EngineFitOptions extends EngineOptions {
   readonly worldFolder?: string;
   /** PBM and UBM: slots of the log aggregated per pass over parts of its queries (default data/count-classes.ts's). */
   readonly slotsPerPass?: number;
+  /**
+   * The cascade family: at most this many per-pair parameter sets (default `DEFAULT_MAX_PAIR_PARAMETERS`).
+   * Beyond it the pairs are hashed into this many buckets, each bucket one set (data/engine-groups.ts),
+   * and the report says so (`hashedPairs`). A world needs one per pair: with more pairs it is an error.
+   */
+  readonly maxPairParameters?: number;
+  /** The cascade family: logs (training and test together) of at most this many rows are fitted in memory, longer ones streamed from DuckDB (default 2^24; tests give 0 to stream). */
+  readonly inMemoryRows?: number;
   /** PBM and UBM with `worldFolder`: the slots of the logged rankings per part while the world is written (default 2²²; tests use fewer). */
   readonly worldSlotsPerPart?: number;
 }
@@ -78,6 +88,12 @@ export interface EngineFitReport {
   readonly testQuality: FitQuality | null;
   /** Test impressions whose pair is not in the training log (α = 0.5). */
   readonly unseenTestSlots: number;
+  /**
+   * The cascade family: the pairs hashed into `buckets` buckets beyond `maxPairParameters`, or null. The
+   * model's per-pair parameters are then one per bucket in use (`used`), `bucket` giving each one's
+   * bucket (data/pair-hash.ts; empty with `pairs: false`).
+   */
+  readonly hashedPairs: { readonly buckets: number; readonly pairs: number; readonly used: number; readonly bucket: Int32Array } | null;
   /** With `world`: the fitted world. */
   readonly world?: FittedWorld;
   /** With `worldFolder`: the pairs and rankings of the world saved there. */
@@ -133,6 +149,13 @@ export async function fitWithEngine(options: EngineFitOptions): Promise<EngineFi
 }
 
 type Engine = import('../data/engine.js').LogEngine;
+
+/**
+ * The default budget of per-pair parameter sets for the cascade family: 2^24 (16.8M) pairs. DBN holds
+ * two per pair (α and σ), each a value, a numerator and a denominator in doubles: 48 bytes a pair,
+ * 805 MB at the budget, which with DuckDB's default 1 GB and Node's own keeps the peak near 2 GB.
+ */
+export const DEFAULT_MAX_PAIR_PARAMETERS = 2 ** 24;
 
 /**
  * DuckDB's error for a CSV whose sniffed sample (its first 20,480 rows) showed a column of numbers
@@ -258,21 +281,113 @@ async function fitCounted(engine: Engine, model: CountModel, options: EngineFitO
     trainQuality,
     testQuality,
     unseenTestSlots: unseen,
+    hashedPairs: null,
     ...(savedWorld ? { savedWorld } : {}),
   };
   return options.world && groups !== null ? { ...report, world: worldOf(onGroupPairs(fitted, pairs, groups), groups, options.log!, report) } : report;
 }
 
-/** The cascade family (and any other model): EM on the distinct (query, ranking, click pattern) groups, each weighted by its sessions. */
+/**
+ * The cascade family: EM on the distinct (query, ranking, click pattern) groups, each weighted by its
+ * sessions. Streamed from DuckDB (fitting/streamed-groups.ts), except for a world (which keeps the
+ * groups' rankings and one parameter per pair) and for logs of at most `inMemoryRows` rows, whose
+ * groups are read into memory: 1.6× faster there (1M sessions, docs/scale.md), with memory that grows
+ * with the log.
+ */
 async function fitGrouped(engine: Engine, model: FittedModelType, options: EngineFitOptions): Promise<EngineFitReport> {
+  const budget = maxPairParameters(options);
+  if (options.world || options.worldFolder !== undefined) return fitGroupedInMemory(engine, model, options, budget);
+  const { logSourceSql } = await import('../data/engine.js');
+  const logs = [options.log!, ...(options.testLog === undefined ? [] : [options.testLog])];
+  let rows = 0;
+  for (const log of logs) rows += (await engine.numbers(`SELECT count(*) FROM ${logSourceSql(log)}`))[0];
+  // Rows bound the pairs: a log within the budget needs no hashing.
+  const small = rows <= Math.min(options.inMemoryRows ?? IN_MEMORY_ROWS, budget);
+  return small ? fitGroupedInMemory(engine, model, options, budget) : fitStreamed(engine, model, options, budget);
+}
+
+/** Logs (training and test) of at most this many rows are fitted in memory (`EngineFitOptions.inMemoryRows`): about 1.7M sessions of 10 results, a few hundred MB. */
+const IN_MEMORY_ROWS = 2 ** 24;
+
+/** The per-pair parameter budget (`maxPairParameters`), checked. */
+function maxPairParameters(options: EngineFitOptions): number {
+  const budget = options.maxPairParameters ?? DEFAULT_MAX_PAIR_PARAMETERS;
+  if (!(Number.isInteger(budget) && budget >= 1 && budget < 2 ** 31)) throw new ConfigError('--max-pair-parameters', `expected an integer in [1, 2^31), found ${options.maxPairParameters}`);
+  return budget;
+}
+
+/** The groups stay in DuckDB; each EM iteration and each evaluation is one streamed pass over them. */
+async function fitStreamed(engine: Engine, model: FittedModelType, options: EngineFitOptions, budget: number): Promise<EngineFitReport> {
+  const progress = options.progress ?? silentProgress;
+  let t = performance.now();
+  const { StoredGroups } = await import('../data/engine-groups.js');
+  const stored = await StoredGroups.ofLogs(engine, options.log!, options.testLog, { ...logOptions(options), maxPairParameters: budget });
+  try {
+    const { indexing } = stored;
+    const sessions = stored.train.sessions;
+    const aggregate = (performance.now() - t) / 1000;
+    const hashedPairs = indexing.hashed ? { buckets: indexing.buckets, pairs: indexing.pairs, used: indexing.parameters } : null;
+    progress.log(
+      `grouped ${options.log}: ${sessions} sessions into ${stored.train.groups} distinct (query, ranking, clicks) groups, ${indexing.pairs} pairs in ${aggregate.toFixed(2)} s (${rate(sessions, aggregate)})`,
+    );
+    if (hashedPairs !== null) progress.log(hashingNote(hashedPairs));
+    t = performance.now();
+    progress.start(`fitting ${model} on ${stored.train.groups} groups of ${sessions} sessions (streamed from DuckDB)`, options.iterations);
+    const fitted = await fitOnStoredGroups(stored, {
+      model,
+      iterations: options.iterations,
+      listLength: options.listLength,
+      onIteration: (i) => progress.update(i, rate(sessions * i, (performance.now() - t) / 1000)),
+    });
+    const fit = (performance.now() - t) / 1000;
+    progress.finish();
+    t = performance.now();
+    const trainQuality = await evaluateStoredGroups(fitted, stored, 'train');
+    const testQuality = stored.test === null ? null : await evaluateStoredGroups(fitted, stored, 'test');
+    const pairList = indexing.hashed || options.pairs === false ? null : await stored.pairList();
+    return {
+      model: fitted as FittedClickModel,
+      trainSessions: sessions,
+      testSessions: testQuality?.sessions ?? 0,
+      countRows: stored.train.groups,
+      pairs: indexing.pairs,
+      classes: indexing.pairs,
+      pairQuery: pairList?.query ?? new Int32Array(0),
+      pairDocument: pairList?.document ?? new Int32Array(0),
+      textIds: await textIdsOf(engine),
+      iterations: fitted.closedForm ? 1 : options.iterations,
+      seconds: { aggregate, fit, test: (performance.now() - t) / 1000 },
+      trainQuality,
+      testQuality,
+      unseenTestSlots: stored.unseenTestSlots,
+      hashedPairs: hashedPairs === null ? null : { ...hashedPairs, bucket: options.pairs === false ? new Int32Array(0) : await stored.bucketList() },
+    };
+  } finally {
+    await stored.drop();
+  }
+}
+
+/** One line saying that the pairs were hashed into buckets, how many per bucket, and which flag changes it. */
+function hashingNote(hashed: { readonly buckets: number; readonly pairs: number; readonly used: number }): string {
+  return `hashed ${hashed.pairs} (query, document) pairs into ${hashed.buckets} buckets, ${hashed.used} of them used (${(hashed.pairs / hashed.used).toFixed(2)} pairs per used bucket share their parameters; CLAX-style hashing, as the pairs exceed --max-pair-parameters ${hashed.buckets})`;
+}
+
+/** The groups and one parameter per pair in memory: small logs, and the fitted world (`world`, `worldFolder`). */
+async function fitGroupedInMemory(engine: Engine, model: FittedModelType, options: EngineFitOptions, budget: number): Promise<EngineFitReport> {
   const progress = options.progress ?? silentProgress;
   let t = performance.now();
   const trainGroups = await engine.sessionGroups(options.log!, logOptions(options));
   const testGroups = options.testLog === undefined ? undefined : await engine.sessionGroups(options.testLog, logOptions(options));
   const groups = indexGroups(trainGroups, testGroups, options.log);
+  const pairs = groups.log.pairQuery.length;
+  if (pairs > budget)
+    throw new ConfigError(
+      '--max-pair-parameters',
+      `a fitted world keeps one parameter per pair, and the log has ${pairs} pairs, beyond the budget of ${budget}: give --max-pair-parameters ${pairs} (and the memory for it), or save the parameters (.json), which hashes the pairs`,
+    );
   const aggregate = (performance.now() - t) / 1000;
   progress.log(
-    `grouped ${options.log}: ${trainGroups.sessions} sessions into ${groups.train.length} distinct (query, ranking, clicks) groups, ${groups.log.pairQuery.length} pairs in ${aggregate.toFixed(2)} s (${rate(trainGroups.sessions, aggregate)})`,
+    `grouped ${options.log}: ${trainGroups.sessions} sessions into ${groups.train.length} distinct (query, ranking, clicks) groups, ${pairs} pairs in ${aggregate.toFixed(2)} s (${rate(trainGroups.sessions, aggregate)})`,
   );
   t = performance.now();
   progress.start(`fitting ${model} on ${groups.train.length} groups of ${trainGroups.sessions} sessions`, options.iterations);
@@ -302,6 +417,7 @@ async function fitGrouped(engine: Engine, model: FittedModelType, options: Engin
     trainQuality,
     testQuality,
     unseenTestSlots: unseenGroupSlots(groups),
+    hashedPairs: null,
   };
   const world = options.world || options.worldFolder !== undefined ? worldOf(fitted, groups, options.log!, report) : undefined;
   if (world === undefined) return report;
@@ -329,6 +445,8 @@ export function engineFitJson(report: EngineFitReport, source: string): Record<s
     listLength: report.model.listLength,
     source,
     pairs: { query: texts(report.pairQuery, report.textIds.query), document: texts(report.pairDocument, report.textIds.document), attractiveness: report.model.attractiveness.toArray() },
+    // Hashed: the attractiveness (and any per-pair parameter) is per used bucket, `bucket` its number under this hash (data/pair-hash.ts).
+    ...(report.hashedPairs ? { hashedPairs: { buckets: report.hashedPairs.buckets, pairs: report.hashedPairs.pairs, hash: PAIR_HASH_TEXT, bucket: Array.from(report.hashedPairs.bucket) } } : {}),
     parameters: report.model.parameters(),
     fit: { iterations: report.iterations, seconds: report.seconds, trainSessions: report.trainSessions, testSessions: report.testSessions, train: report.trainQuality, test: report.testQuality },
   };
@@ -350,7 +468,8 @@ export function formatEngineFitReport(report: EngineFitReport, source: string): 
     `${report.model.type} fitted from ${COUNT_MODELS.includes(report.model.type as CountModel) ? 'counts' : 'session groups'} (DuckDB GROUP BY) of ${source}: ${report.trainSessions} training sessions, ${report.testSessions} test sessions, ${report.pairs} (query, document) pairs${report.classes < report.pairs ? ` in ${report.classes} classes of equal counts` : ''}, ${report.countRows} count rows; aggregation ${s.aggregate.toFixed(2)} s, ${report.iterations} EM iterations ${s.fit.toFixed(2)} s, test ${s.test.toFixed(2)} s`,
     '',
     alignColumns(rows),
-    ...(report.testQuality ? ['', `test slots whose pair is not in the training log (α = 0.5): ${report.unseenTestSlots}`] : []),
+    ...(report.hashedPairs ? ['', hashingNote(report.hashedPairs)] : []),
+    ...(report.testQuality ? ['', `test slots whose pair is not in the training log (${report.hashedPairs ? 'their bucket’s parameters' : 'α = 0.5'}): ${report.unseenTestSlots}`] : []),
     ...(report.model.type === 'ubm' && Number.isNaN(report.trainQuality.perplexity)
       ? ['', "UBM's perplexity needs the documents above each slot, which the counts do not keep: not reported (n/a) without session groups"]
       : []),

@@ -1,4 +1,4 @@
-import type { FittableClickModel } from './model.js';
+import type { FittableClickModel, FittedSimulator } from './model.js';
 import { MIN_PROBABILITY } from './parameters.js';
 import type { IndexedLog } from './sessions.js';
 
@@ -27,46 +27,81 @@ export interface FitQuality {
  * clicks below the first one, which it gives probability 0) is taken as PROB_MIN.
  */
 export function evaluateClickModel(model: FittableClickModel, log: IndexedLog, sessions: Int32Array): FitQuality {
-  const L = model.listLength;
-  const conditional = new Float64Array(L);
-  const full = new Float64Array(L);
-  const attractiveness = new Float64Array(L);
-  const log2Sum = new Float64Array(L);
-  const shown = new Float64Array(L);
-  const simulator = model.simulator();
-  const a = model.attractiveness.value;
-  const weight = log.weight;
-  let logLikelihood = 0;
-  let total = 0;
-  for (let i = 0; i < sessions.length; i++) {
-    const s = sessions[i];
-    // A weighted session (a group of identical sessions) counts as that many sessions.
-    const w = weight === undefined ? 1 : weight[s];
-    total += w;
-    const start = log.offsets[s];
-    const n = log.offsets[s + 1] - start;
-    if (n > L) throw new RangeError(`session ${s} shows ${n} results; the model has parameters for ${L} ranks`);
-    model.conditionalClickProbabilities(log, s, conditional);
-    let sessionSum = 0;
-    for (let k = 0; k < n; k++) sessionSum += Math.log(Math.max(conditional[k], MIN_PROBABILITY));
-    logLikelihood += (w * sessionSum) / n;
-    for (let k = 0; k < n; k++) attractiveness[k] = a[log.pair[start + k]];
-    simulator.prepare(log.pair, start, n);
-    simulator.clickModel.clickProbabilities(attractiveness, n, full);
-    for (let k = 0; k < n; k++) {
-      const p = log.click[start + k] ? full[k] : 1 - full[k];
-      log2Sum[k] += w * Math.log2(Math.max(p, MIN_PROBABILITY));
-      shown[k] += w;
-    }
+  const sums = new QualitySums(model);
+  sums.add(log, sessions);
+  return sums.quality();
+}
+
+/**
+ * `evaluateClickModel`'s sums, added batch by batch (a log streamed in batches of sessions, each
+ * batch its own `IndexedLog` over the model's pair ids): the same sums in the same order, so the
+ * same quality as over one log holding every batch.
+ */
+export class QualitySums {
+  private readonly conditional: Float64Array;
+  private readonly full: Float64Array;
+  private readonly attractiveness: Float64Array;
+  private readonly log2Sum: Float64Array;
+  private readonly shown: Float64Array;
+  private readonly simulator: FittedSimulator;
+  private logLikelihood = 0;
+  private total = 0;
+
+  constructor(private readonly model: FittableClickModel) {
+    const L = model.listLength;
+    this.conditional = new Float64Array(L);
+    this.full = new Float64Array(L);
+    this.attractiveness = new Float64Array(L);
+    this.log2Sum = new Float64Array(L);
+    this.shown = new Float64Array(L);
+    this.simulator = model.simulator();
   }
-  const ranks = shownRanks(shown);
-  const perplexityAtRank = Array.from({ length: ranks }, (_, k) => 2 ** (-log2Sum[k] / shown[k]));
-  return {
-    sessions: total,
-    logLikelihood: logLikelihood / total,
-    perplexityAtRank,
-    perplexity: perplexityAtRank.reduce((sum, p) => sum + p, 0) / ranks,
-  };
+
+  /** Adds `sessions` of `log`. */
+  add(log: IndexedLog, sessions: Int32Array): void {
+    const { model, conditional, full, attractiveness, log2Sum, shown, simulator } = this;
+    const L = model.listLength;
+    const a = model.attractiveness.value;
+    const weight = log.weight;
+    let logLikelihood = this.logLikelihood;
+    let total = this.total;
+    for (let i = 0; i < sessions.length; i++) {
+      const s = sessions[i];
+      // A weighted session (a group of identical sessions) counts as that many sessions.
+      const w = weight === undefined ? 1 : weight[s];
+      total += w;
+      const start = log.offsets[s];
+      const n = log.offsets[s + 1] - start;
+      if (n > L) throw new RangeError(`session ${s} shows ${n} results; the model has parameters for ${L} ranks`);
+      model.conditionalClickProbabilities(log, s, conditional);
+      let sessionSum = 0;
+      for (let k = 0; k < n; k++) sessionSum += Math.log(Math.max(conditional[k], MIN_PROBABILITY));
+      logLikelihood += (w * sessionSum) / n;
+      for (let k = 0; k < n; k++) attractiveness[k] = a[log.pair[start + k]];
+      simulator.prepare(log.pair, start, n);
+      simulator.clickModel.clickProbabilities(attractiveness, n, full);
+      for (let k = 0; k < n; k++) {
+        const p = log.click[start + k] ? full[k] : 1 - full[k];
+        log2Sum[k] += w * Math.log2(Math.max(p, MIN_PROBABILITY));
+        shown[k] += w;
+      }
+    }
+    this.logLikelihood = logLikelihood;
+    this.total = total;
+  }
+
+  /** The quality of the sessions added so far. */
+  quality(): FitQuality {
+    const { log2Sum, shown, total } = this;
+    const ranks = shownRanks(shown);
+    const perplexityAtRank = Array.from({ length: ranks }, (_, k) => 2 ** (-log2Sum[k] / shown[k]));
+    return {
+      sessions: total,
+      logLikelihood: this.logLikelihood / total,
+      perplexityAtRank,
+      perplexity: perplexityAtRank.reduce((sum, p) => sum + p, 0) / ranks,
+    };
+  }
 }
 
 function shownRanks(shown: Float64Array): number {

@@ -15,5 +15,5 @@ export { FITTED_WORLD_FORMAT, FittedWorld, type FittedWorldJson, openWorld } fro
 export { type RankingBatch, type SimulatedChunk, simulateOnRankings, type WorldRankings } from './world-simulation.js';
 export { formatFitReport } from './report.js';
 export * from './counts.js';
-export { engineFitJson, fitWithEngine, formatEngineFitReport, type EngineFitOptions, type EngineFitReport } from './engine-fit.js';
+export { DEFAULT_MAX_PAIR_PARAMETERS, engineFitJson, fitWithEngine, formatEngineFitReport, type EngineFitOptions, type EngineFitReport } from './engine-fit.js';
 export { evaluateOnGroups, fitOnGroups, indexGroups, sessionGroupsOfLog, type GroupFitOptions, type IndexedGroups, type WeightedSessions } from './session-groups.js';
