@@ -20,6 +20,8 @@
  *   classes  the pairs grouped by that hash, numbered in order of their first (query, document);
  *   cells    of each class's first pair only (the other slots filtered out by a join to the classes'
  *            first pairs, which gives them their class), read into memory for EM.
+ * Beyond SLOTS_PER_PASS slots each step runs in passes over parts of the queries (query id mod the
+ * parts), each part's classes merged by their hash, so the hash tables hold a part's rows.
  * The session length only enters the log-likelihood (a slot weighs 1 / its session's length): when
  * every session has the same length (one GROUP BY per session, kept as a table, tells) it is a
  * constant and the cells need no join back to the sessions. UBM's distance needs the clicks above

@@ -334,7 +334,7 @@ export async function writeCountedWorld(engine: LogEngine, folder: string, world
       const scratch = join(temporary, 'parts');
       mkdirSync(scratch);
       const partFiles = (name: string, part: number) => literal(join(scratch, name, `part=${part}`, '*.parquet'));
-      // Each ranking's slots from its first session, and the pairs' classes, split into the parts' files.
+      // Each ranking's slots from its first session, and the pairs with their α, split into the parts' files.
       await engine.run(`COPY (SELECT r.part, r.ranking, r.w, x.k, x.q, x.d FROM (${slots}) x JOIN world_rankings r ON r.first = ${sessionKey('x.')})
         TO ${literal(join(scratch, 'slots'))} (FORMAT parquet, PARTITION_BY (part))`);
       await engine.run(`COPY (SELECT CAST(p.q % ${parts} AS INTEGER) AS part, p.q, p.d, a.attractiveness FROM ${world.pairTable} p JOIN world_alphas a USING (class))
