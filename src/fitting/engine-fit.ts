@@ -185,6 +185,22 @@ async function textIdsOf(engine: Engine): Promise<WorldTextIds> {
   return { query, document: item };
 }
 
+/** EM under a progress line of `label` (sessions/s after each iteration): its result and seconds. */
+async function emWithProgress<T>(
+  progress: Progress,
+  label: string,
+  options: EngineFitOptions,
+  sessions: number,
+  em: (settings: { readonly iterations: number; readonly listLength?: number; readonly onIteration: (i: number) => void }) => T | Promise<T>,
+): Promise<{ readonly result: T; readonly seconds: number }> {
+  const t = performance.now();
+  progress.start(label, options.iterations);
+  const result = await em({ iterations: options.iterations, listLength: options.listLength, onIteration: (i) => progress.update(i, rate(sessions * i, (performance.now() - t) / 1000)) });
+  const seconds = (performance.now() - t) / 1000;
+  progress.finish();
+  return { result, seconds };
+}
+
 /** The training classes' counts read into memory, EM on them and their quality; the counts are dropped on return. */
 async function emOnClasses(classes: PairClasses, model: CountModel, options: EngineFitOptions, progress: Progress, started: number) {
   const counted = await classes.counts();
@@ -194,16 +210,9 @@ async function emOnClasses(classes: PairClasses, model: CountModel, options: Eng
   progress.log(
     `${options.counts !== undefined ? 'read counts' : 'aggregated'} ${options.counts ?? options.log}: ${sessions} sessions, ${classes.pairs} pairs in ${classes.classes} classes of equal counts (${train.pair.length} count rows) in ${aggregate.toFixed(2)} s (${rate(sessions, aggregate)})`,
   );
-  const t = performance.now();
-  progress.start(`fitting ${model} on counts of ${sessions} sessions`, options.iterations);
-  const onClasses = fitFromCounts(train, {
-    model,
-    iterations: options.iterations,
-    listLength: options.listLength,
-    onIteration: (i) => progress.update(i, rate(sessions * i, (performance.now() - t) / 1000)),
-  });
-  const fit = (performance.now() - t) / 1000;
-  progress.finish();
+  const { result: onClasses, seconds: fit } = await emWithProgress(progress, `fitting ${model} on counts of ${sessions} sessions`, options, sessions, (settings) =>
+    fitFromCounts(train, { model, ...settings }),
+  );
   return { onClasses, sessions, countRows: train.pair.length, aggregate, fit, trainQuality: evaluateSlotCounts(onClasses, train) };
 }
 
@@ -331,16 +340,13 @@ async function fitStreamed(engine: Engine, model: FittedModelType, options: Engi
       `grouped ${options.log}: ${sessions} sessions into ${stored.train.groups} distinct (query, ranking, clicks) groups, ${indexing.pairs} pairs in ${aggregate.toFixed(2)} s (${rate(sessions, aggregate)})`,
     );
     if (hashedPairs !== null) progress.log(hashingNote(hashedPairs));
-    t = performance.now();
-    progress.start(`fitting ${model} on ${stored.train.groups} groups of ${sessions} sessions (streamed from DuckDB)`, options.iterations);
-    const fitted = await fitOnStoredGroups(stored, {
-      model,
-      iterations: options.iterations,
-      listLength: options.listLength,
-      onIteration: (i) => progress.update(i, rate(sessions * i, (performance.now() - t) / 1000)),
-    });
-    const fit = (performance.now() - t) / 1000;
-    progress.finish();
+    const { result: fitted, seconds: fit } = await emWithProgress(
+      progress,
+      `fitting ${model} on ${stored.train.groups} groups of ${sessions} sessions (streamed from DuckDB)`,
+      options,
+      sessions,
+      (settings) => fitOnStoredGroups(stored, { model, ...settings }),
+    );
     t = performance.now();
     const trainQuality = await evaluateStoredGroups(fitted, stored, 'train');
     const testQuality = stored.test === null ? null : await evaluateStoredGroups(fitted, stored, 'test');
@@ -389,16 +395,13 @@ async function fitGroupedInMemory(engine: Engine, model: FittedModelType, option
   progress.log(
     `grouped ${options.log}: ${trainGroups.sessions} sessions into ${groups.train.length} distinct (query, ranking, clicks) groups, ${pairs} pairs in ${aggregate.toFixed(2)} s (${rate(trainGroups.sessions, aggregate)})`,
   );
-  t = performance.now();
-  progress.start(`fitting ${model} on ${groups.train.length} groups of ${trainGroups.sessions} sessions`, options.iterations);
-  const fitted = fitOnGroups(groups, {
-    model,
-    iterations: options.iterations,
-    listLength: options.listLength,
-    onIteration: (i) => progress.update(i, rate(trainGroups.sessions * i, (performance.now() - t) / 1000)),
-  });
-  const fit = (performance.now() - t) / 1000;
-  progress.finish();
+  const { result: fitted, seconds: fit } = await emWithProgress(
+    progress,
+    `fitting ${model} on ${groups.train.length} groups of ${trainGroups.sessions} sessions`,
+    options,
+    trainGroups.sessions,
+    (settings) => fitOnGroups(groups, { model, ...settings }),
+  );
   t = performance.now();
   const trainQuality = evaluateClickModel(fitted, groups.log, groups.train);
   const testQuality = groups.test.length > 0 ? evaluateClickModel(fitted, groups.log, groups.test) : null;
