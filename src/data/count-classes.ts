@@ -28,9 +28,9 @@
  * each slot: the sessions' click masks (from the same GROUP BY) joined back to the slots, measured
  * faster than a window over the sessions (5M sessions: 31 s against 56 s, docs/scale.md).
  */
-import { ConfigError } from '../core/errors.js';
-import { silentProgress, type Progress } from '../core/progress.js';
-import { type EngineLogOptions, type LogEngine, logSourceSql, ticking } from './engine.js';
+import { ClickLabError, ConfigError } from '../core/errors.js';
+import { silentProgress } from '../core/progress.js';
+import { type EngineLogOptions, type LogEngine, logSourceSql, numericColumn, ticking } from './engine.js';
 
 /** Counts per (class, rank, distance, length), ordered by those. */
 export interface ClassCountColumns {
@@ -45,8 +45,65 @@ export interface ClassCountColumns {
   /** Training classes: one pair's impressions and clicks (each pair of the class has the same); held-out: the sums over its pairs. */
   readonly impressions: Float64Array;
   readonly clicks: Float64Array;
-  /** Sessions counted (impressions at rank 0). */
-  readonly sessions: number;
+}
+
+/**
+ * Count rows kept in a DuckDB table in (class, rank, distance, length) order, read whole (`read`) or
+ * one chunk at a time (`batches`, in the same order): at 10⁸ sessions UBM's rows outgrow memory.
+ */
+export class StoredClassCounts {
+  constructor(
+    private readonly engine: LogEngine,
+    private readonly table: string,
+    readonly rows: number,
+    /** Sessions counted (impressions at rank 0, times their class's pairs). */
+    readonly sessions: number,
+    /** The longest session length counted. */
+    readonly longest: number,
+    /** Training counts: the pairs each class stands for; held-out counts: none (each row sums its pairs). */
+    readonly multiplicity: Float64Array | undefined,
+    /** Held-out counts: impressions of pairs not in the training log (class −1). */
+    readonly unseenImpressions = 0,
+  ) {}
+
+  /** Every row, in memory (32 bytes a row: the columns filled batch by batch, never copied). */
+  async read(): Promise<ClassCountColumns> {
+    const ints = () => new Int32Array(this.rows);
+    const all = asCountColumns([ints(), ints(), ints(), ints(), new Float64Array(this.rows), new Float64Array(this.rows)]);
+    let at = 0;
+    for await (const batch of this.batches()) {
+      if (at + batch.rank.length > this.rows) throw new ClickLabError(`the count table ${this.table} holds more than its ${this.rows} rows`);
+      for (const key of COUNT_COLUMNS) all[key].set(batch[key], at);
+      at += batch.rank.length;
+    }
+    return all;
+  }
+
+  /** The rows as batches of one DuckDB chunk each (about 2,048 rows), in the table's order. */
+  async *batches(): AsyncGenerator<ClassCountColumns> {
+    for await (const chunk of this.engine.chunks(`SELECT * FROM ${this.table}`)) {
+      const m = chunk.rowCount;
+      yield asCountColumns(Array.from({ length: 6 }, (_, col) => numericColumn(chunk.getColumnVector(col), m).subarray(0, m)));
+    }
+  }
+
+  async drop(): Promise<void> {
+    await this.engine.run(`DROP TABLE IF EXISTS ${this.table}`);
+  }
+}
+
+const COUNT_COLUMNS = ['pairClass', 'rank', 'distance', 'length', 'impressions', 'clicks'] as const;
+
+/** Columns (class, k, dist, n, imp, clk) as count columns (INTEGER read as Int32Array, DOUBLE as Float64Array). */
+function asCountColumns([pairClass, rank, distance, length, impressions, clicks]: (Int32Array | Float64Array)[]): ClassCountColumns {
+  return {
+    pairClass: pairClass as Int32Array,
+    rank: rank as Int32Array,
+    distance: distance as Int32Array,
+    length: length as Int32Array,
+    impressions: impressions as Float64Array,
+    clicks: clicks as Float64Array,
+  };
 }
 
 export interface PairClassOptions extends EngineLogOptions {
@@ -156,37 +213,51 @@ export class PairClasses {
     return new PairClasses(engine, table, source, options, pairs ?? 0, classes);
   }
 
-  /** Training counts: one row per cell of each class's first pair, and how many pairs each class stands for. */
-  async counts(): Promise<ClassCountColumns & { readonly multiplicity: Float64Array }> {
+  /** Training counts in memory: one row per cell of each class's first pair, and how many pairs each class stands for. */
+  async counts(): Promise<ClassCountColumns & { readonly sessions: number; readonly multiplicity: Float64Array }> {
+    return readAndDrop(await this.storedCounts());
+  }
+
+  /** Training counts kept in DuckDB: one row per cell of each class's first pair, and how many pairs each class stands for. */
+  async storedCounts(): Promise<StoredClassCounts & { readonly multiplicity: Float64Array }> {
     const t = this.table;
     // The cells of the classes' first pairs only: the slots of other pairs are filtered out before any grouping.
     const cells = `${t}_cells`;
-    await tableInParts(this.engine, cells, this.source.parts, (part) => this.source.firstCells(t, part));
-    const counts = await this.readCounts(`SELECT class, k, dist, n, CAST(imp AS DOUBLE), CAST(clk AS DOUBLE) FROM ${cells} ORDER BY class, k, dist, n`);
-    await this.engine.run(`DROP TABLE ${cells}`);
+    await tableInParts(this.engine, `${cells}_parts`, this.source.parts, (part) => this.source.firstCells(t, part));
+    await this.engine.run(`CREATE TEMPORARY TABLE ${cells} AS SELECT class, k, dist, n, CAST(imp AS DOUBLE) AS imp, CAST(clk AS DOUBLE) AS clk FROM ${cells}_parts ORDER BY class, k, dist, n`);
+    await this.engine.run(`DROP TABLE ${cells}_parts`);
     const [multiplicity] = await this.engine.columns(`SELECT CAST(w AS DOUBLE) FROM ${t} ORDER BY class`, ['DOUBLE']);
-    let sessions = 0;
-    for (let i = 0; i < counts.rank.length; i++) if (counts.rank[i] === 0) sessions += counts.impressions[i] * multiplicity[counts.pairClass[i]];
-    return { ...counts, sessions, multiplicity: multiplicity as Float64Array };
+    const [rows, sessions, longest] = await this.engine.numbers(
+      `SELECT count(*), coalesce(sum(CASE WHEN e.k = 0 THEN e.imp * c.w END), 0), coalesce(max(e.n), 0) FROM ${cells} e JOIN ${t} c USING (class)`,
+    );
+    return Object.assign(new StoredClassCounts(this.engine, cells, rows, sessions, longest, multiplicity as Float64Array), { multiplicity: multiplicity as Float64Array });
   }
 
-  /** A held-out log's counts summed per (training class, rank, distance, length); pairs not in the training log in class −1. */
-  async heldOut(input: string, options: EngineLogOptions = {}): Promise<ClassCountColumns> {
+  /** A held-out log's counts in memory, summed per (training class, rank, distance, length); pairs not in the training log in class −1. */
+  async heldOut(input: string, options: EngineLogOptions = {}): Promise<ClassCountColumns & { readonly sessions: number }> {
+    return readAndDrop(await this.storedHeldOut(input, options));
+  }
+
+  /** A held-out log's counts kept in DuckDB, summed per (training class, rank, distance, length); pairs not in the training log in class −1. */
+  async storedHeldOut(input: string, options: EngineLogOptions = {}): Promise<StoredClassCounts> {
     const progress = options.progress ?? this.options.progress ?? silentProgress;
     const test = await logSource(this.engine, input, { ...this.options, ...options });
+    const table = `${this.table}_held_out_${serial++}`;
+    progress.start(`aggregating ${input} by training class`, 0);
+    const stop = ticking(progress);
     try {
-      progress.start(`aggregating ${input} by training class`, 0);
-      const counts = await this.readCounts(
-        `SELECT coalesce(c.class, -1) AS cl, e.k, e.dist, e.n, CAST(sum(e.imp) AS DOUBLE), CAST(sum(e.clk) AS DOUBLE)
+      await this.engine.run(
+        `CREATE TEMPORARY TABLE ${table} AS SELECT coalesce(c.class, -1) AS cl, e.k, e.dist, e.n, CAST(sum(e.imp) AS DOUBLE) AS imp, CAST(sum(e.clk) AS DOUBLE) AS clk
          FROM (${test.cells()}) e LEFT JOIN ${await this.pairTable()} c USING (q, d)
          GROUP BY cl, e.k, e.dist, e.n ORDER BY cl, e.k, e.dist, e.n`,
-        progress,
       );
-      progress.finish();
-      let sessions = 0;
-      for (let i = 0; i < counts.rank.length; i++) if (counts.rank[i] === 0) sessions += counts.impressions[i];
-      return { ...counts, sessions };
+      const [rows, sessions, longest, unseen] = await this.engine.numbers(
+        `SELECT count(*), coalesce(sum(imp) FILTER (WHERE k = 0), 0), coalesce(max(n), 0), coalesce(sum(imp) FILTER (WHERE cl < 0), 0) FROM ${table}`,
+      );
+      return new StoredClassCounts(this.engine, table, rows, sessions, longest, undefined, unseen);
     } finally {
+      stop();
+      progress.finish();
       await dropTables(this.engine, test.tables);
     }
   }
@@ -218,19 +289,16 @@ export class PairClasses {
   }
 
   async drop(): Promise<void> {
-    await dropTables(this.engine, [this.table, `${this.table}_pairs`, `${this.table}_parts`, `${this.table}_cells`, ...this.source.tables]);
+    await dropTables(this.engine, [this.table, `${this.table}_pairs`, `${this.table}_parts`, `${this.table}_cells`, `${this.table}_cells_parts`, ...this.source.tables]);
   }
+}
 
-  private async readCounts(sql: string, progress?: Progress): Promise<Omit<ClassCountColumns, 'sessions'>> {
-    const [pairClass, rank, distance, length, impressions, clicks] = await this.engine.columns(sql, ['INTEGER', 'INTEGER', 'INTEGER', 'INTEGER', 'DOUBLE', 'DOUBLE'], progress);
-    return {
-      pairClass: pairClass as Int32Array,
-      rank: rank as Int32Array,
-      distance: distance as Int32Array,
-      length: length as Int32Array,
-      impressions: impressions as Float64Array,
-      clicks: clicks as Float64Array,
-    };
+/** The stored counts read into memory, then dropped from DuckDB. */
+async function readAndDrop<T extends StoredClassCounts>(stored: T): Promise<ClassCountColumns & { readonly sessions: number; readonly multiplicity: T['multiplicity'] }> {
+  try {
+    return { ...(await stored.read()), sessions: stored.sessions, multiplicity: stored.multiplicity };
+  } finally {
+    await stored.drop();
   }
 }
 

@@ -13,7 +13,7 @@
  * the documents above each slot, so `evaluateSlotCounts` reports it for PBM only.
  */
 import { ClickLabError, ConfigError } from '../core/errors.js';
-import type { ClassCountColumns } from '../data/count-classes.js';
+import type { ClassCountColumns, StoredClassCounts } from '../data/count-classes.js';
 import type { FitQuality } from './evaluation.js';
 import { MIN_PROBABILITY } from './parameters.js';
 import { FittedPbm } from './pbm.js';
@@ -24,12 +24,8 @@ import { FittedUbm } from './ubm.js';
 export const COUNT_MODELS = ['pbm', 'ubm'] as const;
 export type CountModel = (typeof COUNT_MODELS)[number];
 
-/**
- * Counts per (pair, rank, distance, length), one row each. A "pair" is a (query, document) pair or,
- * out of core, a class of pairs with the same counts (data/count-classes.ts), which `multiplicity`
- * says how many pairs stand for: EM gives every pair of a class the same α.
- */
-export interface SlotCounts {
+/** Count rows, one per (pair, rank, distance, length): a whole table or one batch of it. */
+export interface CountRows {
   /** The row's pair (or class) id; negative or ≥ the model's pairs in held-out counts: a pair the model has not seen (α = 0.5). */
   readonly pair: Int32Array;
   /** 0-based rank. */
@@ -41,6 +37,10 @@ export interface SlotCounts {
   /** Of one pair of the id (with a multiplicity) or of all the row counts. */
   readonly impressions: Float64Array;
   readonly clicks: Float64Array;
+}
+
+/** What EM and the evaluation need besides the rows. */
+export interface CountShape {
   /** Pairs each id stands for (absent: one each). */
   readonly multiplicity?: Float64Array;
   /** Pair ids: every `pair` of training counts is below it. */
@@ -49,11 +49,35 @@ export interface SlotCounts {
   readonly listLength: number;
 }
 
+/**
+ * Counts per (pair, rank, distance, length), in memory. A "pair" is a (query, document) pair or,
+ * out of core, a class of pairs with the same counts (data/count-classes.ts), which `multiplicity`
+ * says how many pairs stand for: EM gives every pair of a class the same α.
+ */
+export interface SlotCounts extends CountRows, CountShape {}
+
+/** Counts too many for memory (kept in DuckDB): the rows in batches, in the same order at every call. */
+export interface CountBatches extends CountShape {
+  batches(): AsyncIterable<CountRows>;
+}
+
 /** Counts the engine grouped into pair classes (data/count-classes.ts), as `SlotCounts`: each class one id. */
 export function classSlotCounts(counts: ClassCountColumns & { readonly multiplicity?: Float64Array }, classes: number): SlotCounts {
   let longest = 0;
   for (let i = 0; i < counts.length.length; i++) if (counts.length[i] > longest) longest = counts.length[i];
   return { ...counts, pair: counts.pairClass, pairs: classes, listLength: longest };
+}
+
+/** Counts the engine keeps in DuckDB (data/count-classes.ts), as `CountBatches`: each class one id. */
+export function classCountBatches(stored: StoredClassCounts, classes: number): CountBatches {
+  return {
+    pairs: classes,
+    listLength: stored.longest,
+    multiplicity: stored.multiplicity,
+    async *batches() {
+      for await (const batch of stored.batches()) yield { ...batch, pair: batch.pairClass };
+    },
+  };
 }
 
 /**
@@ -118,57 +142,87 @@ export interface CountFitOptions {
 
 /** PBM or UBM fitted by EM on counts, PyClick's conventions as `fitClickModel` (start at 0.5, (1 + num) / (2 + den), capped). */
 export function fitFromCounts(counts: SlotCounts, options: CountFitOptions): FittedPbm | FittedUbm {
-  const L = options.listLength ?? counts.listLength;
-  if (counts.listLength > L) throw new ClickLabError(`the counts hold lists of ${counts.listLength} results, beyond the model's list length of ${L} ranks`);
-  if (!Number.isInteger(options.iterations) || options.iterations < 1) throw new ConfigError('iterations', `expected an integer ≥ 1, found ${options.iterations}`);
-  const model = options.model === 'pbm' ? new FittedPbm(counts.pairs, L) : options.model === 'ubm' ? new FittedUbm(counts.pairs, L) : null;
-  if (model === null) throw new ConfigError('model', `expected one of ${COUNT_MODELS.join(', ')} to fit from counts, found ${JSON.stringify(options.model)}`);
-  const ubm = options.model === 'ubm';
-  const { pair, rank, distance, impressions, clicks, multiplicity } = counts;
-  const rows = pair.length;
-  // Per row once: its examination cell, skips and weight (the pairs it stands for); the denominators
-  // (impressions per pair and per cell) do not change between iterations.
-  const cellOf = new Int32Array(rows);
-  const skipsOf = new Float64Array(rows);
-  const weightOf = new Float64Array(rows);
-  for (let i = 0; i < rows; i++) {
-    const k = rank[i];
-    if (k >= L || (ubm && distance[i] >= L)) throw new RangeError(`counts at rank ${k + 1} (distance ${distance[i]}); the model has parameters for ${L} ranks`);
-    if (pair[i] < 0 || pair[i] >= counts.pairs) throw new RangeError(`counts of pair ${pair[i]}; training counts number their pairs 0 .. ${counts.pairs - 1}`);
-    cellOf[i] = ubm ? k * L + distance[i] : k;
-    skipsOf[i] = impressions[i] - clicks[i];
-    weightOf[i] = multiplicity === undefined ? 1 : multiplicity[pair[i]];
-  }
-  const attr = model.attractiveness;
-  const exam = model.examination;
-  attr.clear();
-  exam.clear();
-  for (let i = 0; i < rows; i++) {
-    attr.denominator[pair[i]] += impressions[i];
-    exam.denominator[cellOf[i]] += weightOf[i] * impressions[i];
-  }
-  const a = attr.value;
-  const g = exam.value;
-  const aNum = attr.numerator;
-  const gNum = exam.numerator;
+  const em = new CountEm(counts, options);
   for (let it = 1; it <= options.iterations; it++) {
-    aNum.fill(0);
-    gNum.fill(0);
-    for (let i = 0; i < rows; i++) {
+    em.start();
+    em.add(counts);
+    em.finish();
+    options.onIteration?.(it);
+  }
+  return em.model;
+}
+
+/** PBM or UBM fitted by EM on counts read in batches: one pass over the batches per iteration, the same sums in the same order as `fitFromCounts`. */
+export async function fitFromCountBatches(counts: CountBatches, options: CountFitOptions): Promise<FittedPbm | FittedUbm> {
+  const em = new CountEm(counts, options);
+  for (let it = 1; it <= options.iterations; it++) {
+    em.start();
+    for await (const batch of counts.batches()) em.add(batch);
+    em.finish();
+    options.onIteration?.(it);
+  }
+  return em.model;
+}
+
+/**
+ * One EM iteration on counts, a batch of rows at a time:
+ *   α numerator += clicks + skips · (1 − γ) α / (1 − γ α),  denominator += impressions (of one pair of the id),
+ *   γ numerator and denominator the same terms with (1 − α) γ, times the pairs the id stands for.
+ */
+class CountEm {
+  readonly model: FittedPbm | FittedUbm;
+  private readonly ubm: boolean;
+  private readonly L: number;
+
+  constructor(
+    private readonly shape: CountShape,
+    options: CountFitOptions,
+  ) {
+    const L = options.listLength ?? shape.listLength;
+    if (shape.listLength > L) throw new ClickLabError(`the counts hold lists of ${shape.listLength} results, beyond the model's list length of ${L} ranks`);
+    if (!Number.isInteger(options.iterations) || options.iterations < 1) throw new ConfigError('iterations', `expected an integer ≥ 1, found ${options.iterations}`);
+    if (options.model !== 'pbm' && options.model !== 'ubm') throw new ConfigError('model', `expected one of ${COUNT_MODELS.join(', ')} to fit from counts, found ${JSON.stringify(options.model)}`);
+    this.model = options.model === 'pbm' ? new FittedPbm(shape.pairs, L) : new FittedUbm(shape.pairs, L);
+    this.ubm = options.model === 'ubm';
+    this.L = L;
+  }
+
+  start(): void {
+    this.model.attractiveness.clear();
+    this.model.examination.clear();
+  }
+
+  add(rows: CountRows): void {
+    const { pair, rank, distance, impressions, clicks } = rows;
+    const { multiplicity, pairs } = this.shape;
+    const { ubm, L } = this;
+    const attr = this.model.attractiveness;
+    const exam = this.model.examination;
+    const a = attr.value;
+    const g = exam.value;
+    const [aNum, aDen, gNum, gDen] = [attr.numerator, attr.denominator, exam.numerator, exam.denominator];
+    for (let i = 0; i < pair.length; i++) {
       const p = pair[i];
-      const cell = cellOf[i];
+      const k = rank[i];
+      if (k >= L || (ubm && distance[i] >= L)) throw new RangeError(`counts at rank ${k + 1} (distance ${distance[i]}); the model has parameters for ${L} ranks`);
+      if (p < 0 || p >= pairs) throw new RangeError(`counts of pair ${p}; training counts number their pairs 0 .. ${pairs - 1}`);
+      const cell = ubm ? k * L + distance[i] : k;
+      const w = multiplicity === undefined ? 1 : multiplicity[p];
       const alpha = a[p];
       const gamma = g[cell];
       const c = clicks[i];
-      const ratio = skipsOf[i] / (1 - gamma * alpha);
+      const ratio = (impressions[i] - c) / (1 - gamma * alpha);
       aNum[p] += c + ratio * ((1 - gamma) * alpha);
-      gNum[cell] += weightOf[i] * (c + ratio * ((1 - alpha) * gamma));
+      aDen[p] += impressions[i];
+      gNum[cell] += w * (c + ratio * ((1 - alpha) * gamma));
+      gDen[cell] += w * impressions[i];
     }
-    attr.finish();
-    exam.finish();
-    options.onIteration?.(it);
   }
-  return model;
+
+  finish(): void {
+    this.model.attractiveness.finish();
+    this.model.examination.finish();
+  }
 }
 
 /**
@@ -176,39 +230,72 @@ export function fitFromCounts(counts: SlotCounts, options: CountFitOptions): Fit
  * counts (training or held-out; a pair id beyond the model's pairs has α = 0.5, PyClick's unseen value).
  * The sums run over count rows rather than sessions, so they equal `evaluateClickModel`'s up to rounding.
  */
-export function evaluateSlotCounts(model: FittedPbm | FittedUbm, counts: SlotCounts): FitQuality & { readonly perplexityFromCounts: boolean } {
-  const L = model.listLength;
-  const ubm = model.type === 'ubm';
-  const a = model.attractiveness.value;
-  const g = model.examination.value;
-  const log2Sum = new Float64Array(L);
-  const shown = new Float64Array(L);
-  let logLikelihood = 0;
-  let sessions = 0;
-  for (let i = 0; i < counts.pair.length; i++) {
-    const k = counts.rank[i];
-    if (k >= L) throw new RangeError(`counts at rank ${k + 1}; the model has parameters for ${L} ranks`);
-    const p = counts.pair[i];
-    const w = counts.multiplicity === undefined ? 1 : counts.multiplicity[p];
-    const alpha = p >= 0 && p < a.length ? a[p] : 0.5;
-    const c = g[ubm ? k * L + counts.distance[i] : k] * alpha;
-    const clicks = w * counts.clicks[i];
-    const skips = w * counts.impressions[i] - clicks;
-    logLikelihood += (clicks * Math.log(Math.max(c, MIN_PROBABILITY)) + skips * Math.log(Math.max(1 - c, MIN_PROBABILITY))) / counts.length[i];
-    if (k === 0) sessions += w * counts.impressions[i];
-    log2Sum[k] += clicks * Math.log2(Math.max(c, MIN_PROBABILITY)) + skips * Math.log2(Math.max(1 - c, MIN_PROBABILITY));
-    shown[k] += w * counts.impressions[i];
+export function evaluateSlotCounts(model: FittedPbm | FittedUbm, counts: SlotCounts): CountQuality {
+  const sums = new CountQualitySums(model, counts.multiplicity);
+  sums.add(counts);
+  return sums.quality();
+}
+
+/** `evaluateSlotCounts` on counts read in batches: one pass, the same sums in the same order. */
+export async function evaluateCountBatches(model: FittedPbm | FittedUbm, counts: CountBatches): Promise<CountQuality> {
+  const sums = new CountQualitySums(model, counts.multiplicity);
+  for await (const batch of counts.batches()) sums.add(batch);
+  return sums.quality();
+}
+
+export type CountQuality = FitQuality & { readonly perplexityFromCounts: boolean };
+
+/** The log-likelihood's and perplexity's sums over count rows, a batch at a time. */
+class CountQualitySums {
+  private readonly log2Sum: Float64Array;
+  private readonly shown: Float64Array;
+  private logLikelihood = 0;
+  private sessions = 0;
+
+  constructor(
+    private readonly model: FittedPbm | FittedUbm,
+    private readonly multiplicity: Float64Array | undefined,
+  ) {
+    this.log2Sum = new Float64Array(model.listLength);
+    this.shown = new Float64Array(model.listLength);
   }
-  let ranks = L;
-  while (ranks > 0 && shown[ranks - 1] === 0) ranks--;
-  const perplexityAtRank = ubm ? [] : Array.from({ length: ranks }, (_, k) => 2 ** (-log2Sum[k] / shown[k]));
-  return {
-    sessions,
-    logLikelihood: logLikelihood / sessions,
-    perplexityAtRank,
-    perplexity: ubm ? Number.NaN : perplexityAtRank.reduce((sum, v) => sum + v, 0) / ranks,
-    perplexityFromCounts: !ubm,
-  };
+
+  add(counts: CountRows): void {
+    const L = this.model.listLength;
+    const ubm = this.model.type === 'ubm';
+    const a = this.model.attractiveness.value;
+    const g = this.model.examination.value;
+    const { log2Sum, shown, multiplicity } = this;
+    for (let i = 0; i < counts.pair.length; i++) {
+      const k = counts.rank[i];
+      if (k >= L) throw new RangeError(`counts at rank ${k + 1}; the model has parameters for ${L} ranks`);
+      const p = counts.pair[i];
+      const w = multiplicity === undefined ? 1 : multiplicity[p];
+      const alpha = p >= 0 && p < a.length ? a[p] : 0.5;
+      const c = g[ubm ? k * L + counts.distance[i] : k] * alpha;
+      const clicks = w * counts.clicks[i];
+      const skips = w * counts.impressions[i] - clicks;
+      this.logLikelihood += (clicks * Math.log(Math.max(c, MIN_PROBABILITY)) + skips * Math.log(Math.max(1 - c, MIN_PROBABILITY))) / counts.length[i];
+      if (k === 0) this.sessions += w * counts.impressions[i];
+      log2Sum[k] += clicks * Math.log2(Math.max(c, MIN_PROBABILITY)) + skips * Math.log2(Math.max(1 - c, MIN_PROBABILITY));
+      shown[k] += w * counts.impressions[i];
+    }
+  }
+
+  quality(): CountQuality {
+    const ubm = this.model.type === 'ubm';
+    const { log2Sum, shown } = this;
+    let ranks = this.model.listLength;
+    while (ranks > 0 && shown[ranks - 1] === 0) ranks--;
+    const perplexityAtRank = ubm ? [] : Array.from({ length: ranks }, (_, k) => 2 ** (-log2Sum[k] / shown[k]));
+    return {
+      sessions: this.sessions,
+      logLikelihood: this.logLikelihood / this.sessions,
+      perplexityAtRank,
+      perplexity: ubm ? Number.NaN : perplexityAtRank.reduce((sum, v) => sum + v, 0) / ranks,
+      perplexityFromCounts: !ubm,
+    };
+  }
 }
 
 /** A PBM or UBM fitted on pair classes as a model per pair: pair p gets the α of its class `pairClass[p]`. */

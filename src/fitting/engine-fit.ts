@@ -10,18 +10,32 @@
  * training log's dictionary) and the report, the JSON and the world give them back as text.
  */
 import { ConfigError } from '../core/errors.js';
-import type { PairClasses } from '../data/count-classes.js';
+import type { PairClasses, StoredClassCounts } from '../data/count-classes.js';
 import { alignColumns } from '../core/text-table.js';
 import { silentProgress, type Progress } from '../core/progress.js';
 import type { ClickLogColumnMapping } from '../data/click-log-table.js';
 import type { EngineOptions } from '../data/engine.js';
 import type { EngineIds } from '../data/engine-ids.js';
 import { PAIR_HASH_TEXT } from '../data/pair-hash.js';
-import { classSlotCounts, COUNT_MODELS, type CountModel, evaluateSlotCounts, fitFromCounts, onPairs } from './counts.js';
+import {
+  type CountBatches,
+  classCountBatches,
+  classSlotCounts,
+  COUNT_MODELS,
+  type CountModel,
+  evaluateCountBatches,
+  evaluateSlotCounts,
+  fitFromCountBatches,
+  fitFromCounts,
+  onPairs,
+  type SlotCounts,
+} from './counts.js';
 import { evaluateClickModel, type FitQuality } from './evaluation.js';
 import { FITTED_MODEL_TYPES, fittedModelName, type FittedClickModel, type FittedModelType } from './registry.js';
 import { evaluateOnGroups, fitOnGroups, type IndexedGroups, indexGroups, onGroupPairs, rankingsOfGroups } from './session-groups.js';
 import { writeCountedWorld } from './parquet-world.js';
+import type { FittedPbm } from './pbm.js';
+import type { FittedUbm } from './ubm.js';
 import { evaluateStoredGroups, fitOnStoredGroups } from './streamed-groups.js';
 import { FittedWorld, type WorldTextIds } from './world.js';
 
@@ -62,7 +76,10 @@ export interface EngineFitOptions extends EngineOptions {
    * and the report says so (`hashedPairs`). A world needs one per pair: with more pairs it is an error.
    */
   readonly maxPairParameters?: number;
-  /** The cascade family: logs (training and test together) of at most this many rows are fitted in memory, longer ones streamed from DuckDB (default 2^24; tests give 0 to stream). */
+  /**
+   * The cascade family: logs (training and test together) of at most this many rows are fitted in memory; PBM and UBM: count tables
+   * of at most this many rows are read into memory. Longer ones are streamed from DuckDB (default 2^24; tests give 0 to stream).
+   */
   readonly inMemoryRows?: number;
   /** PBM and UBM with `worldFolder`: the slots of the logged rankings per part while the world is written (default 2²²; tests use fewer). */
   readonly worldSlotsPerPart?: number;
@@ -201,19 +218,36 @@ async function emWithProgress<T>(
   return { result, seconds };
 }
 
-/** The training classes' counts read into memory, EM on them and their quality; the counts are dropped on return. */
+/**
+ * EM on the training classes' counts and their quality: read into memory when they number at most
+ * `inMemoryRows` rows, else streamed from DuckDB once per iteration (UBM at 10⁸ sessions: its cells,
+ * keyed by the distance to the last click too, held 4.7 GB in memory). The counts are dropped on return.
+ */
 async function emOnClasses(classes: PairClasses, model: CountModel, options: EngineFitOptions, progress: Progress, started: number) {
-  const counted = await classes.counts();
-  const train = classSlotCounts(counted, classes.classes);
-  const aggregate = (performance.now() - started) / 1000;
-  const sessions = counted.sessions;
-  progress.log(
-    `${options.counts !== undefined ? 'read counts' : 'aggregated'} ${options.counts ?? options.log}: ${sessions} sessions, ${classes.pairs} pairs in ${classes.classes} classes of equal counts (${train.pair.length} count rows) in ${aggregate.toFixed(2)} s (${rate(sessions, aggregate)})`,
-  );
-  const { result: onClasses, seconds: fit } = await emWithProgress(progress, `fitting ${model} on counts of ${sessions} sessions`, options, sessions, (settings) =>
-    fitFromCounts(train, { model, ...settings }),
-  );
-  return { onClasses, sessions, countRows: train.pair.length, aggregate, fit, trainQuality: evaluateSlotCounts(onClasses, train) };
+  const stored = await classes.storedCounts();
+  try {
+    const train = await countsOf(stored, classes.classes, options);
+    const aggregate = (performance.now() - started) / 1000;
+    const { sessions, rows } = stored;
+    progress.log(
+      `${options.counts !== undefined ? 'read counts' : 'aggregated'} ${options.counts ?? options.log}: ${sessions} sessions, ${classes.pairs} pairs in ${classes.classes} classes of equal counts (${rows} count rows${'batches' in train ? ', streamed from DuckDB' : ''}) in ${aggregate.toFixed(2)} s (${rate(sessions, aggregate)})`,
+    );
+    const { result: onClasses, seconds: fit } = await emWithProgress(progress, `fitting ${model} on counts of ${sessions} sessions`, options, sessions, (settings) =>
+      'batches' in train ? fitFromCountBatches(train, { model, ...settings }) : fitFromCounts(train, { model, ...settings }),
+    );
+    return { onClasses, sessions, countRows: rows, aggregate, fit, trainQuality: await evaluateCounts(onClasses, train) };
+  } finally {
+    await stored.drop();
+  }
+}
+
+/** Stored class counts in memory (at most `inMemoryRows` rows) or as batches streamed from DuckDB. */
+async function countsOf(stored: StoredClassCounts, classes: number, options: EngineFitOptions): Promise<SlotCounts | CountBatches> {
+  return stored.rows <= (options.inMemoryRows ?? IN_MEMORY_ROWS) ? classSlotCounts({ ...(await stored.read()), multiplicity: stored.multiplicity }, classes) : classCountBatches(stored, classes);
+}
+
+async function evaluateCounts(model: FittedPbm | FittedUbm, counts: SlotCounts | CountBatches): Promise<FitQuality> {
+  return 'batches' in counts ? evaluateCountBatches(model, counts) : evaluateSlotCounts(model, counts);
 }
 
 /** PBM and UBM: EM on the classes of pairs with equal counts; UBM's quality (its per-rank perplexity needs the documents above each slot) on session groups. */
@@ -239,9 +273,13 @@ async function fitCounted(engine: Engine, model: CountModel, options: EngineFitO
   let testQuality: FitQuality | null = null;
   let unseen = 0;
   if (options.testLog !== undefined) {
-    const test = classSlotCounts(await classes.heldOut(options.testLog, logOptions(options)), classes.classes);
-    for (let i = 0; i < test.pair.length; i++) if (test.pair[i] < 0) unseen += test.impressions[i];
-    testQuality = evaluateSlotCounts(onClasses, test);
+    const stored = await classes.storedHeldOut(options.testLog, logOptions(options));
+    try {
+      unseen = stored.unseenImpressions;
+      testQuality = await evaluateCounts(onClasses, await countsOf(stored, classes.classes, options));
+    } finally {
+      await stored.drop();
+    }
   }
   if ((options.world || options.worldFolder !== undefined) && options.log === undefined)
     throw new ConfigError('--out', 'expected --log to save a world (a counts table has no rankings): save the parameters as .json');
