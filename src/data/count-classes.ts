@@ -21,7 +21,9 @@
  *   cells    of each class's first pair only (the other slots filtered out by a join to the classes'
  *            first pairs, which gives them their class), read into memory for EM.
  * Beyond SLOTS_PER_PASS slots each step runs in passes over parts of the queries (query id mod the
- * parts), each part's classes merged by their hash, so the hash tables hold a part's rows.
+ * parts), each part's classes merged by their hash, so the hash tables hold a part's rows. The first
+ * pairs' cells of a PBM log of one session length take one pass whatever its length: no join back to
+ * the sessions, a scan and a join to the classes (at 100M sessions 8 passes took ~215 s of PBM's ~630).
  * The session length only enters the log-likelihood (a slot weighs 1 / its session's length): when
  * every session has the same length (one GROUP BY per session, kept as a table, tells) it is a
  * constant and the cells need no join back to the sessions. UBM's distance needs the clicks above
@@ -133,11 +135,13 @@ const MAX_UBM_RANKS = 62;
  */
 interface CountSource {
   readonly parts: number;
+  /** Parts of the first pairs' cells: one where the slots need no join back to their sessions (PBM, one session length), a scan with a small join. */
+  readonly cellParts: number;
   /** (q, d, h1, h2): each pair of a part with the two halves of its cells' hash. */
   pairs(part: number): string;
   /** (q, d, k, dist, n, imp, clk): the cells of every pair. */
   cells(): string;
-  /** (class, k, dist, n, imp, clk): the cells of each class's first pair in a part (`classes`: the table of `PairClasses`). */
+  /** (class, k, dist, n, imp, clk): the cells of each class's first pair in a part of `cellParts` (`classes`: the table of `PairClasses`). */
   firstCells(classes: string, part: number): string;
   /** Temporary tables the SQL reads, to drop when done. */
   readonly tables: readonly string[];
@@ -188,7 +192,7 @@ export class PairClasses {
     // A cell of imp slots, clk of them clicked, hashes as those slots would: the same classes as from the log.
     const hashOf = (second: boolean) => `sum(clk * ${slotHash('1', second)} + (imp - clk) * ${slotHash('0', second)})`;
     const pairs = `SELECT q, d, ${hashOf(false)} AS h1, ${hashOf(true)} AS h2 FROM (${cells()}) GROUP BY q, d`;
-    return PairClasses.grouped(engine, input, { parts: 1, pairs: () => pairs, cells, firstCells: (classes) => summed(ofFirsts(rows, classes), 'class'), tables: [] }, options);
+    return PairClasses.grouped(engine, input, { parts: 1, cellParts: 1, pairs: () => pairs, cells, firstCells: (classes) => summed(ofFirsts(rows, classes), 'class'), tables: [] }, options);
   }
 
   private static async grouped(engine: LogEngine, input: string, source: CountSource, options: PairClassOptions): Promise<PairClasses> {
@@ -223,7 +227,7 @@ export class PairClasses {
     const t = this.table;
     // The cells of the classes' first pairs only: the slots of other pairs are filtered out before any grouping.
     const cells = `${t}_cells`;
-    await tableInParts(this.engine, `${cells}_parts`, this.source.parts, (part) => this.source.firstCells(t, part));
+    await tableInParts(this.engine, `${cells}_parts`, this.source.cellParts, (part) => this.source.firstCells(t, part));
     await this.engine.run(`CREATE TEMPORARY TABLE ${cells} AS SELECT class, k, dist, n, CAST(imp AS DOUBLE) AS imp, CAST(clk AS DOUBLE) AS clk FROM ${cells}_parts ORDER BY class, k, dist, n`);
     await this.engine.run(`DROP TABLE ${cells}_parts`);
     const [multiplicity] = await this.engine.columns(`SELECT CAST(w AS DOUBLE) FROM ${t} ORDER BY class`, ['DOUBLE']);
@@ -367,9 +371,11 @@ async function logSource(engine: LogEngine, input: string, options: PairClassOpt
   }
   return {
     parts,
+    cellParts: single === null ? parts : 1,
     pairs: (part) => `SELECT q, d, sum(${slotHash('c', false)}) AS h1, sum(${slotHash('c', true)}) AS h2 FROM (${marked(undefined, part)}) GROUP BY q, d`,
     cells: () => `SELECT q, d, k, dist, n, CAST(count(*) AS BIGINT) AS imp, CAST(sum(c) AS BIGINT) AS clk FROM (${marked()}) GROUP BY q, d, k, dist, n`,
-    firstCells: (classes, part) => `SELECT class, k, dist, n, CAST(count(*) AS BIGINT) AS imp, CAST(sum(c) AS BIGINT) AS clk FROM (${marked(classes, part)}) GROUP BY class, k, dist, n`,
+    firstCells: (classes, part) =>
+      `SELECT class, k, dist, n, CAST(count(*) AS BIGINT) AS imp, CAST(sum(c) AS BIGINT) AS clk FROM (${marked(classes, single === null ? part : undefined)}) GROUP BY class, k, dist, n`,
     tables,
   };
 }

@@ -132,6 +132,10 @@ describe('LogEngine (DuckDB)', () => {
     const { classes, counts, onClasses, pairs, fitted } = await fitOnClasses('pbm', join(dir, 'equal.parquet'), 20);
     expect(Array.from(counts.length).every((n) => n === 4)).toBe(true);
     expect(classes.classes * 2).toBe(classes.pairs);
+    // In passes over parts of the queries (24,000 slots: the pairs hashed in 3 parts, the first pairs' cells in one pass): the same classes and counts.
+    const passes = await PairClasses.ofLog(engine, join(dir, 'equal.parquet'), { distance: false, slotsPerPass: 10_000 });
+    expect({ counts: await passes.counts(), pairs: await passes.pairList() }).toEqual({ counts: await classes.counts(), pairs });
+    await passes.drop();
     const report = fitClickModel(concatChunks([{ log }, { log: heldOut }]).log, { model: 'pbm', iterations: 20, testFrom: log.sessionQuery.length });
     const reference = new Map(Array.from(report.log.pairQuery, (q, p) => [`${q}/${report.log.pairDocument[p]}`, report.model.attractiveness.value[p]]));
     for (let p = 0; p < pairs.query.length; p++) expect(fitted.attractiveness.value[p]).toBeCloseTo(reference.get(`${pairs.query[p]}/${pairs.document[p]}`)!, 9);
