@@ -79,7 +79,7 @@ export const fitCommand = {
         type: 'boolean',
         default: true,
         describe:
-          "duckdb, UBM: also score the log's distinct session groups for the per-rank perplexity (one more GROUP BY per log, and the groups and every pair's α in memory: --no-rank-perplexity for logs of 10⁷ sessions and more)",
+          "duckdb, UBM: also score the log's distinct session groups for the per-rank perplexity (one more grouping of each log: in memory up to 2²⁴ rows, beyond that kept in DuckDB and scored in one streamed pass; --no-rank-perplexity skips it)",
       },
       out: text(
         undefined,

@@ -9,7 +9,8 @@
  * Each slot's (query, document) pair becomes a dense parameter index: exact (one per distinct pair
  * of both logs, training pairs first) while the pairs number at most `maxPairParameters`; beyond it,
  * the pair's bucket among `maxPairParameters` (pair-hash.ts), the pairs of a bucket sharing its
- * parameters (one index per bucket in use, `bucketList` naming each one's bucket).
+ * parameters (one index per bucket in use, `bucketList` naming each one's bucket); or, to score PBM
+ * and UBM fitted on classes of pairs, the pair's class (`PairClassIndex`).
  */
 import { ClickLabError } from '../core/errors.js';
 import { silentProgress } from '../core/progress.js';
@@ -27,6 +28,17 @@ export interface PairIndexing {
   readonly hashed: boolean;
   /** Hashed: the buckets hashed into (`maxPairParameters`); 0 when exact. */
   readonly buckets: number;
+  /** Indexed by the pairs' classes (`PairClassIndex`), not per pair. */
+  readonly byClass: boolean;
+}
+
+/**
+ * Pairs indexed by a class each (PBM's and UBM's classes of pairs with equal counts, data/count-classes.ts):
+ * a table (q, d, class) of the training pairs; a pair not in it gets index `unseen` (the classes' number).
+ */
+export interface PairClassIndex {
+  readonly table: string;
+  readonly unseen: number;
 }
 
 /** One batch of groups: a weighted log over parameter indices, one session per group, ranks 0 .. n − 1. */
@@ -67,7 +79,12 @@ export class StoredGroups {
    * Groups `train` (and `test`) in DuckDB and indexes their pairs, exactly while the distinct pairs
    * number at most `maxPairParameters`, else hashed into that many buckets.
    */
-  static async ofLogs(engine: LogEngine, train: string, test: string | undefined, options: EngineLogOptions & { readonly maxPairParameters: number }): Promise<StoredGroups> {
+  static async ofLogs(
+    engine: LogEngine,
+    train: string,
+    test: string | undefined,
+    options: EngineLogOptions & { readonly maxPairParameters: number; readonly pairClasses?: PairClassIndex },
+  ): Promise<StoredGroups> {
     const id = serial++;
     const temporary: string[] = [];
     const table = (name: string) => {
@@ -107,7 +124,8 @@ export class StoredGroups {
         `CREATE TEMPORARY TABLE ${distinct} AS SELECT q, d, min(src) AS src FROM (${grouped.map((g, i) => `SELECT q, d, ${i} AS src FROM ${g.slots}`).join(' UNION ALL ')}) GROUP BY q, d`,
       );
       const [pairs, trainPairs] = await engine.numbers(`SELECT count(*), count(*) FILTER (WHERE src = 0) FROM ${distinct}`);
-      const hashed = pairs > options.maxPairParameters;
+      const classes = options.pairClasses;
+      const hashed = classes === undefined && pairs > options.maxPairParameters;
       // (q, d) → parameter index p. Exact: the pairs numbered by (log, query, document), training pairs
       // first (the test log's unseen ones are never fitted: they keep 0.5). Hashed: each pair's bucket,
       // the used buckets numbered by their first pair in that order, so that EM, which reads the groups
@@ -115,11 +133,13 @@ export class StoredGroups {
       const pairTable = table('pairs');
       const order = 'CAST(src AS BIGINT) * 4611686018427387904 + CAST(q AS BIGINT) * 2147483648 + CAST(d AS BIGINT)';
       await engine.run(
-        hashed
-          ? `CREATE TEMPORARY TABLE ${pairTable} AS WITH b AS (SELECT q, d, ${order} AS o, ${pairBucketSql('q', 'd', options.maxPairParameters)} AS bucket FROM ${distinct}),
+        classes !== undefined
+          ? `CREATE TEMPORARY TABLE ${pairTable} AS SELECT x.q, x.d, -1 AS bucket, CAST(coalesce(c.class, ${classes.unseen}) AS INTEGER) AS p FROM ${distinct} x LEFT JOIN ${classes.table} c ON x.q = c.q AND x.d = c.d`
+          : hashed
+            ? `CREATE TEMPORARY TABLE ${pairTable} AS WITH b AS (SELECT q, d, ${order} AS o, ${pairBucketSql('q', 'd', options.maxPairParameters)} AS bucket FROM ${distinct}),
               n AS (SELECT bucket, CAST(row_number() OVER (ORDER BY min(o)) - 1 AS INTEGER) AS p FROM b GROUP BY bucket)
               SELECT b.q, b.d, b.bucket, n.p FROM b JOIN n ON b.bucket = n.bucket`
-          : `CREATE TEMPORARY TABLE ${pairTable} AS SELECT q, d, -1 AS bucket, CAST(row_number() OVER (ORDER BY ${order}) - 1 AS INTEGER) AS p FROM ${distinct}`,
+            : `CREATE TEMPORARY TABLE ${pairTable} AS SELECT q, d, -1 AS bucket, CAST(row_number() OVER (ORDER BY ${order}) - 1 AS INTEGER) AS p FROM ${distinct}`,
       );
       const [parameters] = await engine.numbers(`SELECT max(p) + 1 FROM ${pairTable}`);
       const [longest] = await engine.numbers(`SELECT max(n) FROM (${grouped.map((g) => `SELECT max(n) AS n FROM ${g.groups}`).join(' UNION ALL ')})`);
@@ -149,7 +169,15 @@ export class StoredGroups {
       // Only the wide tables (and the pair numbering) are kept.
       const kept = new Set([pairTable, ...stored.map((s) => s.table)]);
       for (const t of temporary) if (!kept.has(t)) await engine.run(`DROP TABLE IF EXISTS ${t}`);
-      return new StoredGroups(engine, stored[0], stored[1] ?? null, longest, { pairs, trainPairs, parameters, hashed, buckets: hashed ? options.maxPairParameters : 0 }, unseenTestSlots, pairTable);
+      const indexing = {
+        pairs,
+        trainPairs,
+        parameters: classes === undefined ? parameters : classes.unseen + 1,
+        hashed,
+        buckets: hashed ? options.maxPairParameters : 0,
+        byClass: classes !== undefined,
+      };
+      return new StoredGroups(engine, stored[0], stored[1] ?? null, longest, indexing, unseenTestSlots, pairTable);
     } catch (error) {
       stopTicking();
       for (const t of temporary) await engine.run(`DROP TABLE IF EXISTS ${t}`);
@@ -187,7 +215,7 @@ export class StoredGroups {
 
   /** Query and document of each parameter index (exact indexing only). */
   async pairList(): Promise<{ readonly query: Int32Array; readonly document: Int32Array }> {
-    if (this.indexing.hashed) throw new ClickLabError('the pairs were hashed into buckets: there is no per-pair list');
+    if (this.indexing.hashed || this.indexing.byClass) throw new ClickLabError(`the pairs were ${this.indexing.hashed ? 'hashed into buckets' : 'indexed by class'}: there is no per-pair list`);
     const [query, document] = await this.engine.columns(`SELECT q, d FROM ${this.pairTable} ORDER BY p`, ['INTEGER', 'INTEGER']);
     return { query: query as Int32Array, document: document as Int32Array };
   }

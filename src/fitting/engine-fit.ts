@@ -34,8 +34,8 @@ import { evaluateClickModel, type FitQuality } from './evaluation.js';
 import { FITTED_MODEL_TYPES, fittedModelName, type FittedClickModel, type FittedModelType } from './registry.js';
 import { evaluateOnGroups, fitOnGroups, type IndexedGroups, indexGroups, onGroupPairs, rankingsOfGroups } from './session-groups.js';
 import { writeCountedWorld } from './parquet-world.js';
-import type { FittedPbm } from './pbm.js';
-import type { FittedUbm } from './ubm.js';
+import { FittedPbm } from './pbm.js';
+import { FittedUbm } from './ubm.js';
 import { evaluateStoredGroups, fitOnStoredGroups } from './streamed-groups.js';
 import { FittedWorld, type WorldTextIds } from './world.js';
 
@@ -284,22 +284,29 @@ async function fitCounted(engine: Engine, model: CountModel, options: EngineFitO
   if ((options.world || options.worldFolder !== undefined) && options.log === undefined)
     throw new ConfigError('--out', 'expected --log to save a world (a counts table has no rankings): save the parameters as .json');
   const wantsPerplexity = model === 'ubm' && options.perplexity !== false && options.log !== undefined;
-  // The per-pair parameters (each pair its class's α), for a world, a parameters file or the groups' perplexity.
-  const pairList = options.pairs !== false || options.world || wantsPerplexity ? await classes.pairList() : null;
+  // UBM's groups scored streamed from DuckDB, each pair by its class, for logs beyond inMemoryRows rows (nothing per pair in memory).
+  const streamGroups = wantsPerplexity && !options.world && (await logRows(engine, [options.log!, options.testLog])) > (options.inMemoryRows ?? IN_MEMORY_ROWS);
+  const groupsInMemory = (wantsPerplexity && !streamGroups) || options.world === true;
+  // The per-pair parameters (each pair its class's α), for a world, a parameters file or the groups' perplexity in memory.
+  const pairList = options.pairs !== false || groupsInMemory ? await classes.pairList() : null;
   const fitted = pairList === null ? onClasses : onPairs(onClasses, pairList.pairClass);
   const pairs = { pairQuery: pairList?.query ?? new Int32Array(0), pairDocument: pairList?.document ?? new Int32Array(0) };
   let groups: IndexedGroups | null = null;
-  if (wantsPerplexity || options.world) {
+  if (groupsInMemory) {
     const trainGroups = await engine.sessionGroups(options.log!, logOptions(options));
     const testGroups = wantsPerplexity && options.testLog !== undefined ? await engine.sessionGroups(options.testLog, logOptions(options)) : undefined;
     groups = indexGroups(trainGroups, testGroups, options.log);
   }
-  if (wantsPerplexity && groups !== null) {
+  if (wantsPerplexity) {
     // The session groups of both logs, scored with the fitted parameters: the same log-likelihood, and the perplexity.
     // The log-likelihood stays the counts' (the same up to rounding; so fit --counts and fit --log agree on it), the perplexity is the groups'.
+    const scored =
+      groups === null
+        ? await scoreStreamedGroups(engine, onClasses, classes, options)
+        : { train: evaluateOnGroups(fitted, pairs, groups, groups.train), test: testQuality === null ? null : evaluateOnGroups(fitted, pairs, groups, groups.test) };
     const withPerplexity = (counts: FitQuality, fromGroups: FitQuality): FitQuality => ({ ...counts, perplexityAtRank: fromGroups.perplexityAtRank, perplexity: fromGroups.perplexity });
-    trainQuality = withPerplexity(trainQuality, evaluateOnGroups(fitted, pairs, groups, groups.train));
-    if (testQuality !== null) testQuality = withPerplexity(testQuality, evaluateOnGroups(fitted, pairs, groups, groups.test));
+    trainQuality = withPerplexity(trainQuality, scored.train);
+    if (testQuality !== null && scored.test !== null) testQuality = withPerplexity(testQuality, scored.test);
   }
   const quality = { iterations: options.iterations, seconds: fit, trainSessions: sessions, testSessions: testQuality?.sessions ?? 0, unseenTestSlots: unseen, train: trainQuality, test: testQuality };
   const savedWorld =
@@ -335,6 +342,36 @@ async function fitCounted(engine: Engine, model: CountModel, options: EngineFitO
 }
 
 /**
+ * A model fitted on pair classes scored on the session groups of the training (and test) log kept in
+ * DuckDB (data/engine-groups.ts), each group's pairs indexed by their training class and the pairs
+ * the training log lacks by one more index at 0.5: one streamed pass per log, nothing per pair in memory.
+ */
+async function scoreStreamedGroups(engine: Engine, onClasses: FittedPbm | FittedUbm, classes: PairClasses, options: EngineFitOptions) {
+  const { StoredGroups } = await import('../data/engine-groups.js');
+  const stored = await StoredGroups.ofLogs(engine, options.log!, options.testLog, {
+    ...logOptions(options),
+    maxPairParameters: classes.classes + 1,
+    pairClasses: { table: await classes.pairTable(), unseen: classes.classes },
+  });
+  try {
+    const attractiveness = new Float64Array(classes.classes + 1).fill(0.5);
+    attractiveness.set(onClasses.attractiveness.value);
+    const model = onClasses.type === 'pbm' ? FittedPbm.restore(attractiveness, { examination: onClasses.examination.value }) : FittedUbm.restore(attractiveness, { gamma: onClasses.table() });
+    return { train: await evaluateStoredGroups(model, stored, 'train'), test: stored.test === null ? null : await evaluateStoredGroups(model, stored, 'test') };
+  } finally {
+    await stored.drop();
+  }
+}
+
+/** Rows of the logs given (a count from the files' metadata where they are Parquet). */
+async function logRows(engine: Engine, logs: readonly (string | undefined)[]): Promise<number> {
+  const { logSourceSql } = await import('../data/engine.js');
+  let rows = 0;
+  for (const log of logs) if (log !== undefined) rows += (await engine.numbers(`SELECT count(*) FROM ${logSourceSql(log)}`))[0];
+  return rows;
+}
+
+/**
  * The cascade family: EM on the distinct (query, ranking, click pattern) groups, each weighted by its
  * sessions. Streamed from DuckDB (fitting/streamed-groups.ts), except for a world (which keeps the
  * groups' rankings and one parameter per pair) and for logs of at most `inMemoryRows` rows, whose
@@ -344,10 +381,7 @@ async function fitCounted(engine: Engine, model: CountModel, options: EngineFitO
 async function fitGrouped(engine: Engine, model: FittedModelType, options: EngineFitOptions): Promise<EngineFitReport> {
   const budget = maxPairParameters(options);
   if (options.world || options.worldFolder !== undefined) return fitGroupedInMemory(engine, model, options, budget);
-  const { logSourceSql } = await import('../data/engine.js');
-  const logs = [options.log!, ...(options.testLog === undefined ? [] : [options.testLog])];
-  let rows = 0;
-  for (const log of logs) rows += (await engine.numbers(`SELECT count(*) FROM ${logSourceSql(log)}`))[0];
+  const rows = await logRows(engine, [options.log!, options.testLog]);
   // Rows bound the pairs: a log within the budget needs no hashing.
   const small = rows <= Math.min(options.inMemoryRows ?? IN_MEMORY_ROWS, budget);
   return small ? fitGroupedInMemory(engine, model, options, budget) : fitStreamed(engine, model, options, budget);

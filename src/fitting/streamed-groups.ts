@@ -12,6 +12,7 @@ import type { GroupBatch, StoredGroups } from '../data/engine-groups.js';
 import { CascadeFamilyModel } from './cascade-family.js';
 import { type FitQuality, QualitySums } from './evaluation.js';
 import { createFittableModel } from './fit.js';
+import type { FittableClickModel } from './model.js';
 import type { FittedModelType } from './registry.js';
 import type { IndexedLog } from './sessions.js';
 
@@ -41,8 +42,8 @@ export async function fitOnStoredGroups(stored: StoredGroups, options: StreamedF
   return model;
 }
 
-/** Log-likelihood and perplexity of `model` on the stored training or test groups, in one streamed pass. */
-export async function evaluateStoredGroups(model: CascadeFamilyModel, stored: StoredGroups, which: 'train' | 'test'): Promise<FitQuality> {
+/** Log-likelihood and perplexity of `model` (over the groups' parameter indices) on the stored training or test groups, in one streamed pass. */
+export async function evaluateStoredGroups(model: FittableClickModel, stored: StoredGroups, which: 'train' | 'test'): Promise<FitQuality> {
   const log = which === 'train' ? stored.train : stored.test;
   if (log === null) throw new ClickLabError('no test groups were stored');
   const sums = new QualitySums(model);

@@ -41,15 +41,19 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('PBM and UBM on class counts streamed from DuckDB', () => {
   for (const model of ['pbm', 'ubm'] as const) {
-    it(`${model}: EM and the evaluation streamed over the count table equal them on the counts in memory, bit for bit`, async () => {
+    it(`${model}: EM and the evaluation streamed over the count table (UBM's perplexity over the session groups, by class) equal them in memory, bit for bit`, async () => {
       const run = async (inMemoryRows?: number) => {
         const logged: string[] = [];
-        const progress = { start() {}, update() {}, finish() {}, log: (line: string) => void logged.push(line) };
-        const report = await fitWithEngine({ model, log: trainFolder, testLog: testFile, iterations: 15, threads: 1, memoryLimit: '256MB', perplexity: false, inMemoryRows, progress });
-        return { report, streamed: logged.some((line) => line.includes('streamed from DuckDB')) };
+        const progress = { start: (label: string) => void logged.push(label), update() {}, finish() {}, log: (line: string) => void logged.push(line) };
+        const report = await fitWithEngine({ model, log: trainFolder, testLog: testFile, iterations: 15, threads: 1, memoryLimit: '256MB', inMemoryRows, progress });
+        // The counts streamed, and UBM's groups stored in DuckDB (data/engine-groups.ts) rather than read into memory.
+        return { report, streamed: [logged.some((line) => line.includes('streamed from DuckDB')), logged.some((line) => line.startsWith('numbering the pairs'))] };
       };
       const [memory, streamed] = [await run(), await run(0)];
-      expect([memory.streamed, streamed.streamed]).toEqual([false, true]);
+      expect([memory.streamed, streamed.streamed]).toEqual([
+        [false, false],
+        [true, model === 'ubm'],
+      ]);
       const { report } = streamed;
       // Several chunks of DuckDB's 2,048 rows, and test slots of unseen pairs.
       expect(report.countRows).toBeGreaterThan(model === 'ubm' ? 3 * 2048 : 2048);
@@ -61,6 +65,8 @@ describe('PBM and UBM on class counts streamed from DuckDB', () => {
       expect(report.trainQuality).toEqual(memory.report.trainQuality);
       expect(report.testQuality).toEqual(memory.report.testQuality);
       expect(Number.isFinite(report.testQuality!.logLikelihood)).toBe(true);
+      expect(report.testQuality!.perplexityAtRank).toHaveLength(LIST);
+      expect(report.testQuality!.perplexity).toBeGreaterThan(1);
     });
   }
 });
