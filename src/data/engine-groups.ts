@@ -15,7 +15,7 @@
 import { ClickLabError } from '../core/errors.js';
 import { silentProgress } from '../core/progress.js';
 import { type EngineLogOptions, type LogEngine, numericColumn, sessionGroupsSql, ticking } from './engine.js';
-import { pairBucketSql } from './pair-hash.js';
+import { withPairBucket } from './pair-hash.js';
 
 /** How the pairs became parameter indices. */
 export interface PairIndexing {
@@ -72,7 +72,8 @@ export class StoredGroups {
     readonly indexing: PairIndexing,
     /** Test slots (times their groups' sessions) whose pair is not in the training log. */
     readonly unseenTestSlots: number,
-    private readonly pairTable: string,
+    /** (q, d, p) per pair; hashed: (bucket, p) per bucket in use. */
+    private readonly indexTable: string,
   ) {}
 
   /**
@@ -129,26 +130,30 @@ export class StoredGroups {
       // (q, d) → parameter index p. Exact: the pairs numbered by (log, query, document), training pairs
       // first (the test log's unseen ones are never fitted: they keep 0.5). Hashed: each pair's bucket,
       // the used buckets numbered by their first pair in that order, so that EM, which reads the groups
-      // by query, walks the parameters nearly in order (random bucket numbers measured 3.3× slower at 10M sessions).
-      const pairTable = table('pairs');
+      // by query, walks the parameters nearly in order (random bucket numbers measured 3.3× slower at 10M sessions);
+      // the table then holds (bucket, p), a row per bucket in use, and each slot's bucket is computed where it is
+      // joined (a (q, d, p) table of every pair, 189M rows at 10⁸ sessions, and its join spilled past 60 GB).
+      const indexTable = table('pairs');
       const order = 'CAST(src AS BIGINT) * 4611686018427387904 + CAST(q AS BIGINT) * 2147483648 + CAST(d AS BIGINT)';
       await engine.run(
         classes !== undefined
-          ? `CREATE TEMPORARY TABLE ${pairTable} AS SELECT x.q, x.d, -1 AS bucket, CAST(coalesce(c.class, ${classes.unseen}) AS INTEGER) AS p FROM ${distinct} x LEFT JOIN ${classes.table} c ON x.q = c.q AND x.d = c.d`
+          ? `CREATE TEMPORARY TABLE ${indexTable} AS SELECT x.q, x.d, CAST(coalesce(c.class, ${classes.unseen}) AS INTEGER) AS p FROM ${distinct} x LEFT JOIN ${classes.table} c ON x.q = c.q AND x.d = c.d`
           : hashed
-            ? `CREATE TEMPORARY TABLE ${pairTable} AS WITH b AS (SELECT q, d, ${order} AS o, ${pairBucketSql('q', 'd', options.maxPairParameters)} AS bucket FROM ${distinct}),
-              n AS (SELECT bucket, CAST(row_number() OVER (ORDER BY min(o)) - 1 AS INTEGER) AS p FROM b GROUP BY bucket)
-              SELECT b.q, b.d, b.bucket, n.p FROM b JOIN n ON b.bucket = n.bucket`
-            : `CREATE TEMPORARY TABLE ${pairTable} AS SELECT q, d, -1 AS bucket, CAST(row_number() OVER (ORDER BY ${order}) - 1 AS INTEGER) AS p FROM ${distinct}`,
+            ? `CREATE TEMPORARY TABLE ${indexTable} AS SELECT bucket, CAST(row_number() OVER (ORDER BY first) - 1 AS INTEGER) AS p
+               FROM (SELECT bucket, min(${order}) AS first FROM ${withPairBucket(distinct, options.maxPairParameters)} GROUP BY bucket)`
+            : `CREATE TEMPORARY TABLE ${indexTable} AS SELECT q, d, CAST(row_number() OVER (ORDER BY ${order}) - 1 AS INTEGER) AS p FROM ${distinct}`,
       );
-      const [parameters] = await engine.numbers(`SELECT max(p) + 1 FROM ${pairTable}`);
+      const [parameters] = await engine.numbers(`SELECT max(p) + 1 FROM ${indexTable}`);
       const [longest] = await engine.numbers(`SELECT max(n) FROM (${grouped.map((g) => `SELECT max(n) AS n FROM ${g.groups}`).join(' UNION ALL ')})`);
       const unseenTestSlots =
         grouped.length === 1 ? 0 : (await engine.numbers(`SELECT coalesce(sum(s.w), 0) FROM ${grouped[1].slots} s JOIN ${distinct} p ON s.q = p.q AND s.d = p.d WHERE p.src = 1`))[0];
+      await engine.run(`DROP TABLE ${distinct}`);
       const stored: StoredLog[] = [];
       for (const g of grouped) {
         const wide = table(`${g.name}_wide`);
-        const indexed = `(SELECT s.g, s.k, s.n, s.mask, s.w, p.p FROM ${g.slots} s JOIN ${pairTable} p ON s.q = p.q AND s.d = p.d)`;
+        const indexed = hashed
+          ? `(SELECT s.g, s.k, s.n, s.mask, s.w, b.p FROM ${withPairBucket(g.slots, options.maxPairParameters)} s JOIN ${indexTable} b ON s.bucket = b.bucket)`
+          : `(SELECT s.g, s.k, s.n, s.mask, s.w, p.p FROM ${g.slots} s JOIN ${indexTable} p ON s.q = p.q AND s.d = p.d)`;
         const columns = Array.from({ length: longest }, (_, k) => `coalesce(max(CASE WHEN s.k = ${k} THEN s.p END), -1) AS p${k}`).join(', ');
         // A row per group in group order; `whole`: the ranks 0 .. n − 1 each hold one result (n slots whose ranks, each below 53, set n distinct bits).
         await engine.run(
@@ -161,13 +166,14 @@ export class StoredGroups {
           const [q] = (await engine.rows(`SELECT q FROM ${g.groups} WHERE g = ${Number(broken[0][0])}`))[0];
           throw new ClickLabError(`${g.input}: a session of query ${q} shows two results at one rank; expected whole sessions ranked 1, 2, …, n`);
         }
+        await engine.run(`DROP TABLE ${g.slots}`);
         const [groups, sessions] = await engine.numbers(`SELECT count(*), coalesce(sum(w), 0) FROM ${wide}`);
         stored.push({ table: wide, groups, sessions });
       }
       stopTicking();
       progress.finish();
       // Only the wide tables (and the pair numbering) are kept.
-      const kept = new Set([pairTable, ...stored.map((s) => s.table)]);
+      const kept = new Set([indexTable, ...stored.map((s) => s.table)]);
       for (const t of temporary) if (!kept.has(t)) await engine.run(`DROP TABLE IF EXISTS ${t}`);
       const indexing = {
         pairs,
@@ -177,7 +183,7 @@ export class StoredGroups {
         buckets: hashed ? options.maxPairParameters : 0,
         byClass: classes !== undefined,
       };
-      return new StoredGroups(engine, stored[0], stored[1] ?? null, longest, indexing, unseenTestSlots, pairTable);
+      return new StoredGroups(engine, stored[0], stored[1] ?? null, longest, indexing, unseenTestSlots, indexTable);
     } catch (error) {
       stopTicking();
       for (const t of temporary) await engine.run(`DROP TABLE IF EXISTS ${t}`);
@@ -216,17 +222,17 @@ export class StoredGroups {
   /** Query and document of each parameter index (exact indexing only). */
   async pairList(): Promise<{ readonly query: Int32Array; readonly document: Int32Array }> {
     if (this.indexing.hashed || this.indexing.byClass) throw new ClickLabError(`the pairs were ${this.indexing.hashed ? 'hashed into buckets' : 'indexed by class'}: there is no per-pair list`);
-    const [query, document] = await this.engine.columns(`SELECT q, d FROM ${this.pairTable} ORDER BY p`, ['INTEGER', 'INTEGER']);
+    const [query, document] = await this.engine.columns(`SELECT q, d FROM ${this.indexTable} ORDER BY p`, ['INTEGER', 'INTEGER']);
     return { query: query as Int32Array, document: document as Int32Array };
   }
 
   /** The bucket (data/pair-hash.ts) of each parameter index (hashed indexing only). */
   async bucketList(): Promise<Int32Array> {
     if (!this.indexing.hashed) throw new ClickLabError('the pairs were not hashed: there are no buckets');
-    return (await this.engine.columns(`SELECT any_value(bucket) FROM ${this.pairTable} GROUP BY p ORDER BY p`, ['INTEGER']))[0] as Int32Array;
+    return (await this.engine.columns(`SELECT bucket FROM ${this.indexTable} ORDER BY p`, ['INTEGER']))[0] as Int32Array;
   }
 
   async drop(): Promise<void> {
-    for (const t of [this.train.table, this.test?.table, this.pairTable]) if (t !== undefined) await this.engine.run(`DROP TABLE IF EXISTS ${t}`);
+    for (const t of [this.train.table, this.test?.table, this.indexTable]) if (t !== undefined) await this.engine.run(`DROP TABLE IF EXISTS ${t}`);
   }
 }

@@ -9,7 +9,7 @@ import type { ClickLog } from '../../src/core/types.js';
 import { writeClickLog } from '../../src/data/click-log-io.js';
 import { StoredGroups } from '../../src/data/engine-groups.js';
 import { LogEngine } from '../../src/data/engine.js';
-import { pairBucketSql } from '../../src/data/pair-hash.js';
+import { withPairBucket } from '../../src/data/pair-hash.js';
 import { concatChunks } from '../../src/data/log-concat.js';
 import { fitClickModel, fitWithEngine, formatEngineFitReport } from '../../src/fitting/index.js';
 import { evaluateClickModel } from '../../src/fitting/evaluation.js';
@@ -58,8 +58,10 @@ afterAll(() => {
 /** The bucket of (q, d) among `buckets`, by the hash data/pair-hash.ts documents, computed here in BigInt. */
 function bucketOf(q: number, d: number, buckets: number): number {
   const p = 2n ** 61n - 1n;
-  const h = (1442695040888963407n * BigInt(q) + 1181783497276652981n * BigInt(d) + 1609587929392839161n) % p;
-  return Number(((((((h * h) % p) * 2039575427463517591n) % p) + h * 1875293844713214407n + 662811743121497027n) % p) % BigInt(buckets));
+  // The non-negative remainder (ids may be negative).
+  const mod = (x: bigint) => ((x % p) + p) % p;
+  const h = mod(1442695040888963407n * BigInt(q) + 1181783497276652981n * BigInt(d) + 1609587929392839161n);
+  return Number(mod(mod(mod(h * h) * 2039575427463517591n) + h * 1875293844713214407n + 662811743121497027n) % BigInt(buckets));
 }
 
 describe('the cascade family streamed from DuckDB', () => {
@@ -176,10 +178,14 @@ describe('the cascade family streamed from DuckDB', () => {
     expect((error as Error).message.split('\n')).toHaveLength(1);
   });
 
-  it('hashes structured ids (12 documents numbered after each query) evenly, in SQL as in BigInt', async () => {
+  it('hashes structured ids (12 documents numbered after each query) evenly, in SQL as in BigInt, and ids at the ends of the 32-bit range', async () => {
     const B = 4096;
-    const rows = await engine.rows(`SELECT q, d, ${pairBucketSql('q', 'd', B)} FROM (SELECT r // 12 AS q, r AS d FROM range(12000) t(r))`);
+    const rows = await engine.rows(`SELECT q, d, bucket FROM ${withPairBucket('(SELECT r // 12 AS q, r AS d FROM range(12000) t(r))', B)}`);
     for (const [q, d, b] of rows) expect(b).toBe(bucketOf(Number(q), Number(d), B));
+    // Ids at the ends of the 32-bit range, negative ones too: the same buckets as the BigInt remainders.
+    const extremes = await engine.rows(`SELECT q, d, bucket FROM ${withPairBucket('(SELECT 2147483647 - r * 1000003 AS q, -2147483648 + r * 7 AS d FROM range(2000) t(r))', B)}`);
+    expect(extremes.some(([q, d]) => Number(q) > 2 ** 30 && Number(d) < -(2 ** 30))).toBe(true);
+    for (const [q, d, b] of extremes) expect(b).toBe(bucketOf(Number(q), Number(d), B));
     // 12,000 pairs thrown at random into 4,096 buckets leave B (1 − e^(−12000/B)) ≈ 3,878 of them used.
     const used = new Set(rows.map((r) => r[2])).size;
     expect(used).toBeGreaterThan(0.97 * B * (1 - Math.exp(-12000 / B)));
