@@ -19,7 +19,8 @@
  *            document, rank, ...) first would cost a second aggregation as large as the log's pairs;
  *   classes  the pairs grouped by that hash, numbered in order of their first (query, document);
  *   cells    of each class's first pair only (the other slots filtered out by a join to the classes'
- *            first pairs, which gives them their class), read into memory for EM.
+ *            first pairs, which gives them their class), a table in class order that EM reads
+ *            whole or, beyond memory, streams once per iteration (`StoredClassCounts`).
  * Beyond SLOTS_PER_PASS slots each step runs in passes over parts of the queries (query id mod the
  * parts), each part's classes merged by their hash, so the hash tables hold a part's rows. The first
  * pairs' cells of a PBM log of one session length take one pass whatever its length: no join back to
@@ -219,11 +220,12 @@ export class PairClasses {
 
   /** Training counts in memory: one row per cell of each class's first pair, and how many pairs each class stands for. */
   async counts(): Promise<ClassCountColumns & { readonly sessions: number; readonly multiplicity: Float64Array }> {
-    return readAndDrop(await this.storedCounts());
+    const stored = await this.storedCounts();
+    return { ...(await readAndDrop(stored)), multiplicity: stored.multiplicity! };
   }
 
   /** Training counts kept in DuckDB: one row per cell of each class's first pair, and how many pairs each class stands for. */
-  async storedCounts(): Promise<StoredClassCounts & { readonly multiplicity: Float64Array }> {
+  async storedCounts(): Promise<StoredClassCounts> {
     const t = this.table;
     // The cells of the classes' first pairs only: the slots of other pairs are filtered out before any grouping.
     const cells = `${t}_cells`;
@@ -234,7 +236,7 @@ export class PairClasses {
     const [rows, sessions, longest] = await this.engine.numbers(
       `SELECT count(*), coalesce(sum(CASE WHEN e.k = 0 THEN e.imp * c.w END), 0), coalesce(max(e.n), 0) FROM ${cells} e JOIN ${t} c USING (class)`,
     );
-    return Object.assign(new StoredClassCounts(this.engine, cells, rows, sessions, longest, multiplicity as Float64Array), { multiplicity: multiplicity as Float64Array });
+    return new StoredClassCounts(this.engine, cells, rows, sessions, longest, multiplicity as Float64Array);
   }
 
   /** A held-out log's counts in memory, summed per (training class, rank, distance, length); pairs not in the training log in class −1. */
@@ -298,9 +300,9 @@ export class PairClasses {
 }
 
 /** The stored counts read into memory, then dropped from DuckDB. */
-async function readAndDrop<T extends StoredClassCounts>(stored: T): Promise<ClassCountColumns & { readonly sessions: number; readonly multiplicity: T['multiplicity'] }> {
+async function readAndDrop(stored: StoredClassCounts): Promise<ClassCountColumns & { readonly sessions: number }> {
   try {
-    return { ...(await stored.read()), sessions: stored.sessions, multiplicity: stored.multiplicity };
+    return { ...(await stored.read()), sessions: stored.sessions };
   } finally {
     await stored.drop();
   }
