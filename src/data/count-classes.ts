@@ -33,7 +33,8 @@
  */
 import { ClickLabError, ConfigError } from '../core/errors.js';
 import { silentProgress } from '../core/progress.js';
-import { type EngineLogOptions, type LogEngine, logSourceSql, numericColumn, ticking } from './engine.js';
+import { type EngineLogOptions, type LogEngine, logSourceSql, numericColumn, SLOTS_PER_PASS, ticking } from './engine.js';
+import { partOf } from './sql-text.js';
 
 /** Counts per (class, rank, distance, length), ordered by those. */
 export interface ClassCountColumns {
@@ -112,12 +113,7 @@ function asCountColumns([pairClass, rank, distance, length, impressions, clicks]
 export interface PairClassOptions extends EngineLogOptions {
   /** Key the cells by UBM's distance to the last click above (default PBM's: none). */
   readonly distance: boolean;
-  /** Slots of the log aggregated per pass (default 2^27; tests use fewer to cover several passes). */
-  readonly slotsPerPass?: number;
 }
-
-/** Slots per pass over the log: beyond it, the log is aggregated in passes over parts of its queries. */
-const SLOTS_PER_PASS = 2 ** 27;
 
 let serial = 0;
 
@@ -338,7 +334,7 @@ async function logSource(engine: LogEngine, input: string, options: PairClassOpt
   if (options.distance && top >= MAX_UBM_RANKS) throw new ConfigError('--log', `${input}: a session shows a result at rank ${top + 1}; UBM's counts take up to ${MAX_UBM_RANKS} ranks`);
   const parts = Math.max(1, Math.ceil(rows / (options.slotsPerPass ?? SLOTS_PER_PASS)));
   // A part's slots and sessions (the sessions' query only where there are parts).
-  const inPart = (part: number) => (parts === 1 ? '' : ` WHERE q % ${parts} = ${part}`);
+  const inPart = (part: number) => (parts === 1 ? '' : ` WHERE ${partOf('q', parts)} = ${part}`);
   const perSession = `SELECT f, s, CAST(count(*) AS INTEGER) AS n${parts === 1 ? '' : ', min(q) AS q'}${options.distance ? ', sum(CAST(c AS BIGINT) << k) AS mask' : ''} FROM (${slots}) GROUP BY f, s`;
   const sessions = `clicklab_sessions_${serial++}`;
   const tables: string[] = [];

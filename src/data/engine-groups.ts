@@ -14,7 +14,7 @@
  */
 import { ClickLabError } from '../core/errors.js';
 import { silentProgress } from '../core/progress.js';
-import { type EngineLogOptions, type LogEngine, numericColumn, sessionGroupsSql, ticking } from './engine.js';
+import { type EngineLogOptions, type LogEngine, numericColumn, ticking } from './engine.js';
 import { withPairBucket } from './pair-hash.js';
 
 /** How the pairs became parameter indices. */
@@ -106,7 +106,7 @@ export class StoredGroups {
         const stop = ticking(progress);
         try {
           const logSlots = await engine.slots(input, options);
-          await engine.run(sessionGroupsSql(logSlots, groups));
+          await engine.groupSessions(logSlots, groups, options.slotsPerPass);
           const bad = await engine.rows(`SELECT q FROM ${groups} WHERE mask < 0 LIMIT 1`);
           if (bad.length > 0)
             throw new ClickLabError(`${input}: a session of query ${bad[0][0]} has ranks that are not 1, 2, …, n in order, or more than 53 results; expected whole sessions ranked from 1`);

@@ -23,7 +23,7 @@ import type { ClickLog } from '../core/types.js';
 import type { ClickLogColumnMapping } from './click-log-table.js';
 import { type EngineIds, type IdColumns, idSql, TextIds, textColumn } from './engine-ids.js';
 import { ColumnAppender, type ParquetColumn, type ParquetColumnSpec } from './engine-parquet.js';
-import { identifier, literal } from './sql-text.js';
+import { identifier, literal, partOf } from './sql-text.js';
 
 export interface EngineOptions {
   /** DuckDB's memory limit (default '1GB'); beyond it, sorts and aggregations spill to `tempDirectory`. */
@@ -41,6 +41,8 @@ export interface EngineLogOptions {
   readonly progress?: Progress;
   /** Query and document ids: 'integer' (default), 'text', or 'auto' (text where the column is not an integer type); see engine-ids.ts. */
   readonly ids?: EngineIds;
+  /** Slots aggregated per pass over the log (default `SLOTS_PER_PASS`; tests use fewer to cover several passes). */
+  readonly slotsPerPass?: number;
 }
 
 /** An interaction log reduced to what the implicit recommenders read (`LogEngine.interactionPairs`). */
@@ -447,12 +449,18 @@ export class LogEngine {
     return row === undefined ? null : { file: String(row[0]), session: Number(row[1]), query: Number(row[2]), item: Number(row[3]) };
   }
 
+  /** The temporary table `table` of the distinct session groups of `slots` (`sessionGroupsStatements`), in passes beyond `slotsPerPass` slots. */
+  async groupSessions(slots: string, table: string, slotsPerPass?: number): Promise<void> {
+    const [rows] = await this.numbers(`SELECT count(*) FROM (${slots})`);
+    for (const statement of sessionGroupsStatements(slots, table, rows, slotsPerPass)) await this.run(statement);
+  }
+
   /**
    * The cascade family's sufficient statistics (DCM, DBN, SDBN, CCM, CM: their E-step needs the whole
    * session): the log's distinct (query, ranking, click pattern) groups, each with how many sessions
    * it stands for. The groups come back as a `ClickLog` (one session per group, positions 0 .. n − 1)
    * and `weight` per group, ordered by (query, length, hash of the ranking, click pattern), so the
-   * result and every sum over it are the same on every run (`sessionGroupsSql`).
+   * result and every sum over it are the same on every run (`sessionGroupsStatements`).
    * A session whose ranks are not 0, 1, …, n − 1 or that shows more than 53 results (the click
    * pattern is a bit mask held exactly in a double) is an error naming the log.
    */
@@ -464,7 +472,7 @@ export class LogEngine {
     progress.start(`grouping sessions of ${input}`, 0);
     const stop = ticking(progress);
     try {
-      await this.run(sessionGroupsSql(slots, table)).finally(stop);
+      await this.groupSessions(slots, table, options.slotsPerPass).finally(stop);
       const [query, weight, mask, length] = await this.columns(`SELECT q, w, mask, n FROM ${table} ORDER BY g`, ['INTEGER', 'DOUBLE', 'DOUBLE', 'INTEGER']);
       const groups = query.length;
       const offsets = new Int32Array(groups + 1);
@@ -579,25 +587,40 @@ export class LogEngine {
 const POWERS_OF_TWO = Float64Array.from({ length: 53 }, (_, k) => 2 ** k);
 
 /**
- * The temporary table `table` of the distinct (query, ranking, click pattern) groups of the slots
- * `slots` (columns f, s, q, d, k, c as in `slotsFromSql`): g (0-based, the order of the groups), q,
- * n (results), mask (clicks as bits, bit k for rank k; −1 for a session whose ranks are not
- * 0 .. n − 1), w (sessions in the group), and the (f, s) of one of its sessions. A session's ranking
- * is keyed by a 128-bit multiset hash of its (rank, document) slots, two independent 64-bit hashes
- * summed in HUGEINT (as the pair classes' cells, data/count-classes.ts): plain GROUP BYs, which
- * spill, where `list(d ORDER BY k)` states do not (at 10M sessions they needed 10 passes over the
- * log, each a scan). The documents are read back for the representative sessions only.
+ * Slots of a log aggregated per pass: beyond it, GROUP BYs over the whole log run in passes over
+ * parts of its queries (sql-text.ts `partOf`), so that DuckDB's hash tables hold a part's rows (at 10⁸ sessions,
+ * one GROUP BY of every session ran out of DuckDB's 1 GB in two runs of three).
  */
-export function sessionGroupsSql(slots: string, table: string): string {
+export const SLOTS_PER_PASS = 2 ** 27;
+
+/**
+ * The statements that make the temporary table `table` of the distinct (query, ranking, click
+ * pattern) groups of the slots `slots` (columns f, s, q, d, k, c as in `slotsFromSql`): g (0-based,
+ * the order of the groups), q, n (results), mask (clicks as bits, bit k for rank k; −1 for a session
+ * whose ranks are not 0 .. n − 1), w (sessions in the group), and the (f, s) of one of its sessions.
+ * A session's ranking is keyed by a 128-bit multiset hash of its (rank, document) slots, two
+ * independent 64-bit hashes summed in HUGEINT (as the pair classes' cells, data/count-classes.ts):
+ * plain GROUP BYs, which spill, where `list(d ORDER BY k)` states do not (at 10M sessions they
+ * needed 10 passes over the log, each a scan). The documents are read back for the representative
+ * sessions only. A log of more than `slotsPerPass` slots is grouped in passes over parts of its
+ * queries (a session and its group have one query), then numbered in one sort.
+ */
+function sessionGroupsStatements(slots: string, table: string, rows: number, slotsPerPass = SLOTS_PER_PASS): string[] {
   const slot = '(CAST(d AS BIGINT) * 64 + CASE WHEN k BETWEEN 0 AND 52 THEN k ELSE 63 END)';
-  return `CREATE TEMPORARY TABLE ${table} AS
-    SELECT CAST(row_number() OVER (ORDER BY q, n, h1, h2, mask) - 1 AS INTEGER) AS g, q, n, CAST(mask AS DOUBLE) AS mask, CAST(w AS DOUBLE) AS w, rf, rs
-    FROM (SELECT q, n, mask, h1, h2, count(*) AS w, min(f) AS rf, arg_min(s, f) AS rs
+  const grouped = (from: string) => `SELECT q, n, mask, h1, h2, count(*) AS w, min(f) AS rf, arg_min(s, f) AS rs
       FROM (SELECT f, s, min(q) AS q, CAST(count(*) AS INTEGER) AS n,
           CASE WHEN min(k) = 0 AND max(k) = count(*) - 1 AND max(k) < 53 THEN sum(CASE WHEN k BETWEEN 0 AND 52 THEN CAST(c AS BIGINT) << k ELSE 0 END) ELSE -1 END AS mask,
           sum(CAST(hash(${slot}) AS HUGEINT)) AS h1, sum(CAST(hash(xor(hash(${slot}), CAST(6364136223846793005 AS UBIGINT))) AS HUGEINT)) AS h2
-        FROM (${slots}) GROUP BY f, s)
-      GROUP BY q, n, mask, h1, h2)`;
+        FROM ${from} GROUP BY f, s)
+      GROUP BY q, n, mask, h1, h2`;
+  const numbered = (from: string) => `CREATE TEMPORARY TABLE ${table} AS
+    SELECT CAST(row_number() OVER (ORDER BY q, n, h1, h2, mask) - 1 AS INTEGER) AS g, q, n, CAST(mask AS DOUBLE) AS mask, CAST(w AS DOUBLE) AS w, rf, rs
+    FROM ${from}`;
+  const parts = Math.max(1, Math.ceil(rows / slotsPerPass));
+  if (parts === 1) return [numbered(`(${grouped(`(${slots})`)})`)];
+  const partial = `${table}_parts`;
+  const ofPart = (part: number) => grouped(`(SELECT * FROM (${slots}) WHERE ${partOf('q', parts)} = ${part})`);
+  return [`CREATE TEMPORARY TABLE ${partial} AS ${ofPart(0)}`, ...Array.from({ length: parts - 1 }, (_, i) => `INSERT INTO ${partial} ${ofPart(i + 1)}`), numbered(partial), `DROP TABLE ${partial}`];
 }
 
 /** The slots of a log for counting: the file is DuckDB's `file_index` (an integer), not its name. */

@@ -68,7 +68,7 @@ export interface EngineFitOptions extends EngineOptions {
    * cascade family: its in-memory world, saved.
    */
   readonly worldFolder?: string;
-  /** PBM and UBM: slots of the log aggregated per pass over parts of its queries (default data/count-classes.ts's). */
+  /** Slots of a log aggregated per pass over parts of its queries (PBM's and UBM's classes, the session groups; default data/engine.ts's `SLOTS_PER_PASS`). */
   readonly slotsPerPass?: number;
   /**
    * The cascade family: at most this many per-pair parameter sets (default `DEFAULT_MAX_PAIR_PARAMETERS`).
@@ -193,7 +193,7 @@ export function outOfMemoryHint(error: unknown, options: { readonly memoryLimit?
 }
 
 function logOptions(options: EngineFitOptions) {
-  return { columns: options.columns, ids: options.ids ?? 'auto', progress: options.progress };
+  return { columns: options.columns, ids: options.ids ?? 'auto', progress: options.progress, slotsPerPass: options.slotsPerPass };
 }
 
 /** The text behind the ids of the logs read (data/engine-ids.ts). */
@@ -259,7 +259,7 @@ async function fitCounted(engine: Engine, model: CountModel, options: EngineFitO
   const classes =
     options.counts !== undefined
       ? await PairClasses.ofCountsTable(engine, options.counts, { distance, progress })
-      : await PairClasses.ofLog(engine, options.log!, { ...logOptions(options), distance, slotsPerPass: options.slotsPerPass });
+      : await PairClasses.ofLog(engine, options.log!, { ...logOptions(options), distance });
   if (options.counts !== undefined && distance && (await classes.distanceAlwaysZero())) {
     throw new ConfigError(
       '--counts',

@@ -24,7 +24,7 @@ import { once } from 'node:events';
 import { ConfigError, DataFormatError } from '../core/errors.js';
 import { PendingFile, writeFileAtomic, writeFolderAtomic } from '../core/files.js';
 import type { EngineLogOptions, LogEngine } from '../data/engine.js';
-import { literal } from '../data/sql-text.js';
+import { literal, partOf } from '../data/sql-text.js';
 import type { FittedParameters } from './model.js';
 import { FITTED_MODEL_TYPES, type FittedModelType } from './registry.js';
 import type { RankingBatch, WorldRankings } from './world-simulation.js';
@@ -328,8 +328,8 @@ export async function writeCountedWorld(engine: LogEngine, folder: string, world
       // Parts of whole queries (q mod parts), a bounded number of slots each, written one after the other: the propensities' sums and the joins run a part at a time.
       const [rankingSlots] = await engine.numbers('SELECT coalesce(sum(n), 0) FROM world_sessions');
       const parts = Math.max(1, Math.ceil(rankingSlots / (world.slotsPerPart ?? SLOTS_PER_PART)));
-      await engine.run(`CREATE TEMPORARY TABLE world_rankings AS SELECT CAST(row_number() OVER (ORDER BY q % ${parts}, first) - 1 AS INTEGER) AS ranking,
-        CAST(q % ${parts} AS INTEGER) AS part, first, w FROM world_sessions`);
+      await engine.run(`CREATE TEMPORARY TABLE world_rankings AS SELECT CAST(row_number() OVER (ORDER BY ${partOf('q', parts)}, first) - 1 AS INTEGER) AS ranking,
+        CAST(${partOf('q', parts)} AS INTEGER) AS part, first, w FROM world_sessions`);
       await engine.run('DROP TABLE world_sessions');
       const scratch = join(temporary, 'parts');
       mkdirSync(scratch);
@@ -337,7 +337,7 @@ export async function writeCountedWorld(engine: LogEngine, folder: string, world
       // Each ranking's slots from its first session, and the pairs with their α, split into the parts' files.
       await engine.run(`COPY (SELECT r.part, r.ranking, r.w, x.k, x.q, x.d FROM (${slots}) x JOIN world_rankings r ON r.first = ${sessionKey('x.')})
         TO ${literal(join(scratch, 'slots'))} (FORMAT parquet, PARTITION_BY (part))`);
-      await engine.run(`COPY (SELECT CAST(p.q % ${parts} AS INTEGER) AS part, p.q, p.d, a.attractiveness FROM ${world.pairTable} p JOIN world_alphas a USING (class))
+      await engine.run(`COPY (SELECT CAST(${partOf('p.q', parts)} AS INTEGER) AS part, p.q, p.d, a.attractiveness FROM ${world.pairTable} p JOIN world_alphas a USING (class))
         TO ${literal(join(scratch, 'pairs'))} (FORMAT parquet, PARTITION_BY (part))`);
       const written: string[] = [];
       for (let part = 0; part < parts; part++) {

@@ -152,6 +152,8 @@ describe('LogEngine (DuckDB)', () => {
     const n = groups.weight.length;
     expect(n).toBeLessThan(2100);
     expect(await engine.sessionGroups(join(dir, 'csv', '*.csv.gz'))).toEqual(groups);
+    // Grouped in passes over parts of the queries (about 9 parts of 1,000 slots, 3 of them with queries): the same groups.
+    expect(await engine.sessionGroups(join(dir, 'pq'), { slotsPerPass: 1000 })).toEqual(groups);
     // Independently: every session of the log, keyed by its query, documents and clicks, counted in memory.
     const counted = new Map<string, number>();
     for (let s = 0; s < whole.sessionQuery.length; s++) {
@@ -167,6 +169,26 @@ describe('LogEngine (DuckDB)', () => {
       ours.set(`${log.sessionQuery[g]}|${log.document.subarray(a, b)}|${log.click.subarray(a, b)}`, groups.weight[g]);
     }
     expect(ours).toEqual(counted);
+  });
+
+  it('aggregates a log with negative query ids in passes as in one pass (the parts are non-negative remainders)', async () => {
+    const negative = join(dir, 'negative.parquet');
+    await writeClickLog(negative, { log: { ...whole, sessionQuery: whole.sessionQuery.map((q) => q - 2) } });
+    const groups = await engine.sessionGroups(negative);
+    expect(groups.sessions).toBe(2100);
+    expect(Math.min(...groups.log.sessionQuery)).toBe(-2);
+    expect(await engine.sessionGroups(negative, { slotsPerPass: 1000 })).toEqual(groups);
+    for (const distance of [false, true]) {
+      const classesOf = async (slotsPerPass?: number) => {
+        const classes = await PairClasses.ofLog(engine, negative, { distance, slotsPerPass });
+        const result = { pairs: classes.pairs, counts: await classes.counts(), list: await classes.pairList() };
+        await classes.drop();
+        return result;
+      };
+      const once = await classesOf();
+      expect(once.pairs).toBe(12);
+      expect(await classesOf(1000)).toEqual(once);
+    }
   });
 
   for (const model of ['cm', 'dcm', 'dbn', 'sdbn', 'ccm', 'ubm'] as const) {
