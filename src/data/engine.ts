@@ -199,6 +199,21 @@ export class LogEngine {
     await this.connection.run(sql);
   }
 
+  /** DuckDB's memory limit in bytes, as it reports it (e.g. "953.6 MiB" for 1GB). */
+  async memoryLimit(): Promise<number> {
+    const [[text]] = await this.rows("SELECT current_setting('memory_limit')");
+    const m = /^([\d.]+)\s*(bytes|[KMGTP]i?B)?$/i.exec(String(text).trim());
+    if (m === null) throw new ClickLabError(`DuckDB reported its memory limit as ${JSON.stringify(text)}, not a size`);
+    const unit = (m[2] ?? 'bytes').toUpperCase();
+    const power = unit === 'BYTES' ? 0 : 'KMGTP'.indexOf(unit[0]) + 1;
+    return Number(m[1]) * (unit.includes('I') ? 1024 : 1000) ** power;
+  }
+
+  /** Sets DuckDB's memory limit (bytes, rounded down to whole MiB). */
+  async setMemoryLimit(bytes: number): Promise<void> {
+    await this.run(`SET memory_limit = '${Math.floor(bytes / 2 ** 20)}MiB'`);
+  }
+
   /** One row of numbers (a count, a sum). */
   async numbers(sql: string): Promise<number[]> {
     const reader = await this.connection.runAndReadAll(sql);

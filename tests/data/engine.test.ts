@@ -171,6 +171,14 @@ describe('LogEngine (DuckDB)', () => {
     expect(ours).toEqual(counted);
   });
 
+  it("reads and sets DuckDB's memory limit in bytes", async () => {
+    // Opened with 256MB (10^6 bytes a MB), reported in MiB with one decimal.
+    expect(Math.abs((await engine.memoryLimit()) / 256e6 - 1)).toBeLessThan(1e-3);
+    await engine.setMemoryLimit(300 * 2 ** 20 + 5);
+    expect(await engine.memoryLimit()).toBe(300 * 2 ** 20);
+    await engine.setMemoryLimit(256e6);
+  });
+
   it('aggregates a log with negative query ids in passes as in one pass (the parts are non-negative remainders)', async () => {
     const negative = join(dir, 'negative.parquet');
     await writeClickLog(negative, { log: { ...whole, sessionQuery: whole.sessionQuery.map((q) => q - 2) } });
