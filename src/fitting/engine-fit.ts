@@ -419,7 +419,7 @@ async function fitStreamed(engine: Engine, model: FittedModelType, options: Engi
     if (hashedPairs !== null) progress.log(hashingNote(hashedPairs));
     // The parameters take their share of DuckDB's memory while EM streams the groups (DuckDB then caches
     // less of the table it reads): at 10⁸ sessions 805 MB of hashed DBN parameters beside DuckDB's 1 GB
-    // took the process to 2.18 GB.
+    // held the process at 2.18 GB through EM (2.51 GB peak).
     const limit = await engine.memoryLimit();
     await engine.setMemoryLimit(Math.max(MIN_STREAMING_MEMORY, limit - indexing.parameters * PARAMETER_SET_BYTES));
     const { result: fitted, seconds: fit } = await emWithProgress(
