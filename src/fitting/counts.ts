@@ -14,7 +14,7 @@
  */
 import { ClickLabError, ConfigError } from '../core/errors.js';
 import type { ClassCountColumns, StoredClassCounts } from '../data/count-classes.js';
-import type { FitQuality } from './evaluation.js';
+import { type FitQuality, shownRanks } from './evaluation.js';
 import { MIN_PROBABILITY } from './parameters.js';
 import { FittedPbm } from './pbm.js';
 import type { IndexedLog } from './sessions.js';
@@ -285,8 +285,7 @@ class CountQualitySums {
   quality(): CountQuality {
     const ubm = this.model.type === 'ubm';
     const { log2Sum, shown } = this;
-    let ranks = this.model.listLength;
-    while (ranks > 0 && shown[ranks - 1] === 0) ranks--;
+    const ranks = shownRanks(shown);
     const perplexityAtRank = ubm ? [] : Array.from({ length: ranks }, (_, k) => 2 ** (-log2Sum[k] / shown[k]));
     return {
       sessions: this.sessions,

@@ -104,7 +104,8 @@ export class QualitySums {
   }
 }
 
-function shownRanks(shown: Float64Array): number {
+/** Ranks up to the last one any session showed (trailing ranks no session reached left out). */
+export function shownRanks(shown: Float64Array): number {
   let ranks = shown.length;
   while (ranks > 0 && shown[ranks - 1] === 0) ranks--;
   return ranks;
